@@ -1,0 +1,137 @@
+/**
+ * Logging in the manner of OVS's vlog.
+ *
+ * Every module registers a named logger; each logger has one level per
+ * destination (console, syslog, file), so `ovs-appctl vlog/set` and
+ * `--verbose=module:dest:level` work as in OVS. Lines look like OVS's:
+ *
+ *   2026-11-25T21:42:17.123Z|00001|ovsdb_server|INFO|listening on db.sock
+ *
+ * Syslog is accepted as a destination name for compatibility but writes
+ * nowhere: the machine has no syslog daemon we could rely on.
+ */
+import * as fs from "node:fs";
+
+export const LEVELS = ["off", "emer", "err", "warn", "info", "dbg"] as const;
+export type Level = (typeof LEVELS)[number];
+export const DESTINATIONS = ["console", "syslog", "file"] as const;
+export type Destination = (typeof DESTINATIONS)[number];
+
+const LEVEL_RANK: Record<Level, number> = { off: 0, emer: 1, err: 2, warn: 3, info: 4, dbg: 5 };
+const LEVEL_LABEL: Record<Level, string> = {
+  off: "OFF", emer: "EMER", err: "ERR", warn: "WARN", info: "INFO", dbg: "DBG",
+};
+
+/** Defaults as OVS: nothing on the console, errors to syslog, info to file. */
+const DEFAULT_LEVELS: Record<Destination, Level> = { console: "off", syslog: "err", file: "info" };
+
+const modules = new Map<string, VlogModule>();
+let sequence = 0;
+let logFd: number | null = null;
+let logFilePath: string | null = null;
+
+export class VlogModule {
+  readonly levels: Record<Destination, Level>;
+  constructor(readonly name: string) {
+    this.levels = { ...DEFAULT_LEVELS };
+  }
+  /** True when a message at `level` would be written anywhere. */
+  enabled(level: Level): boolean {
+    const rank = LEVEL_RANK[level];
+    return (
+      rank <= LEVEL_RANK[this.levels.console] ||
+      (logFd !== null && rank <= LEVEL_RANK[this.levels.file])
+    );
+  }
+  log(level: Level, message: string): void {
+    const rank = LEVEL_RANK[level];
+    const toConsole = rank <= LEVEL_RANK[this.levels.console];
+    const toFile = logFd !== null && rank <= LEVEL_RANK[this.levels.file];
+    if (!toConsole && !toFile) return;
+    sequence++;
+    const now = new Date().toISOString();
+    const seq = String(sequence).padStart(5, "0");
+    const tail = `${seq}|${this.name}|${LEVEL_LABEL[level]}|${message}\n`;
+    if (toConsole) process.stderr.write(`${now.slice(0, 19)}Z|${tail}`);
+    if (toFile && logFd !== null) {
+      try {
+        fs.writeSync(logFd, `${now}|${tail}`);
+      } catch {
+        /* A full disk must not take the daemon down with it. */
+      }
+    }
+  }
+  emer(m: string): void { this.log("emer", m); }
+  err(m: string): void { this.log("err", m); }
+  warn(m: string): void { this.log("warn", m); }
+  info(m: string): void { this.log("info", m); }
+  dbg(m: string): void { this.log("dbg", m); }
+}
+
+/** The logger for `name`, created on first use. */
+export function vlogModule(name: string): VlogModule {
+  let m = modules.get(name);
+  if (!m) {
+    m = new VlogModule(name);
+    modules.set(name, m);
+  }
+  return m;
+}
+
+/** Opens (or reopens, for log rotation) the log file. */
+export function setLogFile(file: string | null): void {
+  if (logFd !== null) fs.closeSync(logFd);
+  logFd = null;
+  logFilePath = file;
+  if (file) logFd = fs.openSync(file, "a");
+}
+
+export function logFile(): string | null {
+  return logFilePath;
+}
+
+export function reopenLogFile(): void {
+  setLogFile(logFilePath);
+}
+
+/**
+ * Applies one `vlog/set` / `--verbose` specification: words separated by
+ * `:` or spaces, each a module name, a destination, a level or `ANY`.
+ * Returns an error message, or null on success.
+ */
+export function setLevels(spec: string): string | null {
+  let mods: VlogModule[] | null = null;
+  let dests: Destination[] | null = null;
+  let level: Level | null = null;
+  for (const raw of spec.split(/[:\s]+/).filter((w) => w.length > 0)) {
+    const w = raw.toLowerCase();
+    if (w === "any") continue;
+    if ((LEVELS as readonly string[]).includes(w)) {
+      level = w as Level;
+    } else if ((DESTINATIONS as readonly string[]).includes(w)) {
+      (dests ??= []).push(w as Destination);
+    } else if (modules.has(raw)) {
+      (mods ??= []).push(modules.get(raw)!);
+    } else if (w === "pattern" || w.startsWith("pattern")) {
+      return "pattern setting is not supported";
+    } else {
+      return `unknown module "${raw}"`;
+    }
+  }
+  level ??= "dbg";
+  for (const m of mods ?? [...modules.values()]) {
+    for (const d of dests ?? DESTINATIONS) m.levels[d] = level;
+  }
+  return null;
+}
+
+/** The `vlog/list` table, formatted as OVS formats it. */
+export function listLevels(): string {
+  let out = "                 console    syslog    file\n";
+  out += "                 -------    ------    ------\n";
+  for (const name of [...modules.keys()].sort()) {
+    const m = modules.get(name)!;
+    out += `${name.padEnd(19)}${LEVEL_LABEL[m.levels.console].padEnd(11)}${LEVEL_LABEL[m.levels.syslog].padEnd(10)}${LEVEL_LABEL[m.levels.file]}\n`;
+  }
+  return out;
+}
