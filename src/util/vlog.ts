@@ -22,8 +22,8 @@ const LEVEL_LABEL: Record<Level, string> = {
   off: "OFF", emer: "EMER", err: "ERR", warn: "WARN", info: "INFO", dbg: "DBG",
 };
 
-/** Defaults as OVS: nothing on the console, errors to syslog, info to file. */
-const DEFAULT_LEVELS: Record<Destination, Level> = { console: "off", syslog: "err", file: "info" };
+/** Defaults as OVS 3.1 prints them in `vlog/list`: console off, syslog and file at INFO. */
+const DEFAULT_LEVELS: Record<Destination, Level> = { console: "off", syslog: "info", file: "info" };
 
 const modules = new Map<string, VlogModule>();
 let sequence = 0;
@@ -83,7 +83,10 @@ export function setLogFile(file: string | null): void {
   if (logFd !== null) fs.closeSync(logFd);
   logFd = null;
   logFilePath = file;
-  if (file) logFd = fs.openSync(file, "a");
+  if (file) {
+    logFd = fs.openSync(file, "a");
+    vlogModule("vlog").info(`opened log file ${file}`);
+  }
 }
 
 export function logFile(): string | null {
@@ -115,7 +118,7 @@ export function setLevels(spec: string): string | null {
     } else if (w === "pattern" || w.startsWith("pattern")) {
       return "pattern setting is not supported";
     } else {
-      return `unknown module "${raw}"`;
+      return `no destination, level, or module "${raw}"`;
     }
   }
   level ??= "dbg";

@@ -1,0 +1,309 @@
+/**
+ * Benchmark of the userspace datapath (`npm run bench -- datapath`).
+ *
+ * 64-byte UDP frames in batches of 32 from a preallocated ring (a dummy
+ * port in ring mode), no I/O, one core, output to a dummy port that counts
+ * and releases. Scenarios:
+ *   - emc:        EMC hits (1024 flows, all cached)
+ *   - megaflow1:  EMC off, 1024 megaflows under 1 mask
+ *   - megaflow16: EMC off, 1024 megaflows spread over 16 masks
+ *   - upcall:     every packet a new flow: miss → upcall → install → execute
+ *   - memory:     bytes per installed megaflow at 200,000 flows
+ *   - steady:     10 s of EMC forwarding: GC count, heap before/after
+ * and a split of ns/packet into extraction, lookup and execution.
+ *
+ * Options: --seconds=N (per throughput scenario, default 2),
+ * --steady-seconds=N (default 10), --flows=N (memory, default 200000).
+ * Last line: one JSON object with every figure.
+ */
+import { PerformanceObserver } from "node:perf_hooks";
+import { DpifNetdev } from "../src/datapath/dpif-netdev.js";
+import type { DpifUpcallReply } from "../src/datapath/dpif-provider.js";
+import { emcHash } from "../src/datapath/emc.js";
+import { extractFlowKey } from "../src/flow/extract.js";
+import { FLOW_U32S, W_DL_TYPE, W_IN_PORT, W_NW_DST, W_NW_PROTO, W_NW_SRC, W_RECIRC_ID, W_TP_SRC } from "../src/flow/key-layout.js";
+import type { DummyNetdev } from "../src/netdev/netdev-dummy.js";
+import { DpPacket } from "../src/packet/dp-packet.js";
+
+function arg(name: string, def: number): number {
+  const a = process.argv.find((s) => s.startsWith(`--${name}=`));
+  return a === undefined ? def : Number(a.slice(name.length + 3));
+}
+
+const SECONDS = arg("seconds", 2);
+const STEADY_SECONDS = arg("steady-seconds", 10);
+const MEM_FLOWS = arg("flows", 200000);
+
+/** A 64-byte Ethernet/IPv4/UDP frame. */
+function frame(src: number, dst: number, sport: number, dport: number): Uint8Array {
+  const f = new Uint8Array(64);
+  const dv = new DataView(f.buffer);
+  f.set([0x50, 0x54, 0, 0, 0, 2, 0x50, 0x54, 0, 0, 0, 1], 0);
+  dv.setUint16(12, 0x0800);
+  f[14] = 0x45;
+  dv.setUint16(16, 50);
+  f[22] = 64;
+  f[23] = 17;
+  dv.setUint32(26, src);
+  dv.setUint32(30, dst);
+  dv.setUint16(34, sport);
+  dv.setUint16(36, dport);
+  dv.setUint16(38, 30);
+  return f;
+}
+
+function output(port: number): Uint8Array {
+  return Uint8Array.of(8, 0, 1, 0, port & 0xff, (port >>> 8) & 0xff, 0, 0);
+}
+
+/** Mask: in_port, recirc_id, dl_type, nw_src/dst (nw_src with `srcBits` prefix), nw_proto, ports. */
+function mask5(srcBits = 32): Uint32Array {
+  const m = new Uint32Array(FLOW_U32S);
+  m[W_IN_PORT] = 0xffffffff;
+  m[W_RECIRC_ID] = 0xffffffff;
+  m[W_DL_TYPE] = 0xffff0000;
+  m[W_NW_SRC] = srcBits === 0 ? 0 : (0xffffffff << (32 - srcBits)) >>> 0;
+  m[W_NW_DST] = 0xffffffff;
+  m[W_NW_PROTO] = 0xff000000;
+  m[W_TP_SRC] = 0xffffffff;
+  return m;
+}
+
+function keyOf(f: Uint8Array, inPort: number): Uint32Array {
+  const p = new DpPacket(2048);
+  p.setData(f);
+  p.inPort = inPort;
+  const k = new Uint32Array(FLOW_U32S);
+  extractFlowKey(p, k);
+  return k;
+}
+
+interface Setup {
+  dp: DpifNetdev;
+  rx: DummyNetdev;
+  tx: DummyNetdev;
+}
+
+function setup(poolSize = 1024): Setup {
+  const dp = new DpifNetdev("bench0", "netdev", { poolSize });
+  dp.portAdd({ name: "p1", type: "dummy" });
+  dp.portAdd({ name: "p2", type: "dummy" });
+  const rx = dp.portNetdev(1) as DummyNetdev;
+  const tx = dp.portNetdev(2) as DummyNetdev;
+  tx.captureTx = false;
+  return { dp, rx, tx };
+}
+
+/** Polls port 1 for `seconds`; returns Mpps. */
+// HOT PATH: driver loop.
+function forward(dp: DpifNetdev, seconds: number): { mpps: number; packets: number; nsPerPacket: number } {
+  let packets = 0;
+  const now = Date.now();
+  // Warm up.
+  for (let i = 0; i < 2000; i++) packets += dp.pollPort(1, now);
+  packets = 0;
+  const t0 = process.hrtime.bigint();
+  const limit = BigInt(Math.round(seconds * 1e9));
+  let t = t0;
+  while (t - t0 < limit) {
+    for (let i = 0; i < 256; i++) packets += dp.pollPort(1, now);
+    t = process.hrtime.bigint();
+  }
+  const ns = Number(t - t0);
+  return { mpps: packets / ns * 1e3, packets, nsPerPacket: ns / packets };
+}
+
+function frames(n: number, srcOf: (i: number) => number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) out.push(frame(srcOf(i), 0xc0a80001, 1000 + (i & 0xff), 53));
+  return out;
+}
+
+function installExact(dp: DpifNetdev, fs: Uint8Array[], maskFor: (i: number) => Uint32Array): void {
+  for (let i = 0; i < fs.length; i++) {
+    const r = dp.flowPut({ key: keyOf(fs[i]!, 1), mask: maskFor(i), actions: output(2), create: true, modify: false });
+    if (r.error !== 0) throw new Error(`flow put ${i}: errno ${r.error}`);
+  }
+}
+
+const N_FLOWS = 1024;
+const results: Record<string, number | string | boolean> = {};
+
+/* ---------------- EMC hits ---------------- */
+{
+  const { dp, rx } = setup();
+  const fs = frames(N_FLOWS, (i) => 0x0a000000 + i);
+  installExact(dp, fs, () => mask5());
+  dp.setConfig({ emcInsertInvProb: 1 });
+  rx.setRxRing(fs);
+  const r = forward(dp, SECONDS);
+  const s = dp.getStats();
+  results["emc_mpps"] = +r.mpps.toFixed(3);
+  results["emc_hit_ratio"] = +(s.emcHits / (s.hits + s.missed)).toFixed(4);
+  console.log(`EMC hits:            ${r.mpps.toFixed(2)} Mpps (${r.nsPerPacket.toFixed(1)} ns/packet, emc hit ratio ${results["emc_hit_ratio"]})`);
+
+  /* ns/packet split on the same traffic: extraction alone, + lookup. */
+  const pkts: DpPacket[] = fs.slice(0, 32).map((f) => {
+    const p = new DpPacket(256);
+    p.setData(f, 0, f.length, 64);
+    p.inPort = 1;
+    return p;
+  });
+  const keys = new Uint32Array(32 * FLOW_U32S);
+  const views = Array.from({ length: 32 }, (_, i) => keys.subarray(i * FLOW_U32S, (i + 1) * FLOW_U32S));
+  const iters = 200000;
+  let t0 = process.hrtime.bigint();
+  for (let it = 0; it < iters; it++) for (let i = 0; i < 32; i++) extractFlowKey(pkts[i]!, views[i]!);
+  const extractNs = Number(process.hrtime.bigint() - t0) / (iters * 32);
+  const emc = dp.emc;
+  const gen = dp.flows.gen;
+  let found = 0;
+  t0 = process.hrtime.bigint();
+  for (let it = 0; it < iters; it++) {
+    for (let i = 0; i < 32; i++) {
+      const h = emcHash(keys, i * FLOW_U32S);
+      if (emc.lookup(keys, i * FLOW_U32S, h, gen) >= 0) found++;
+    }
+  }
+  const emcLookupNs = Number(process.hrtime.bigint() - t0) / (iters * 32);
+  results["emc_split_extract_ns"] = +extractNs.toFixed(1);
+  results["emc_split_lookup_ns"] = +emcLookupNs.toFixed(1);
+  results["emc_split_execute_ns"] = +(r.nsPerPacket - extractNs - emcLookupNs).toFixed(1);
+  console.log(`  split: extract ${extractNs.toFixed(1)} ns, EMC lookup ${emcLookupNs.toFixed(1)} ns (${found === iters * 32 ? "all hit" : "MISSES"}), rx+group+execute+tx ${(r.nsPerPacket - extractNs - emcLookupNs).toFixed(1)} ns`);
+
+  /* dpcls lookup alone (1 mask), for the megaflow split. */
+  const todoAll = -1;
+  const out = new Int32Array(32);
+  t0 = process.hrtime.bigint();
+  for (let it = 0; it < iters; it++) dp.flows.dpcls.lookupBatch(keys, FLOW_U32S, todoAll, out);
+  results["dpcls1_lookup_ns"] = +(Number(process.hrtime.bigint() - t0) / (iters * 32)).toFixed(1);
+}
+
+/* ---------------- megaflow hits, EMC off, 1 mask ---------------- */
+{
+  const { dp, rx } = setup();
+  const fs = frames(N_FLOWS, (i) => 0x0a000000 + i);
+  installExact(dp, fs, () => mask5());
+  dp.setConfig({ emcInsertInvProb: 0 });
+  rx.setRxRing(fs);
+  const r = forward(dp, SECONDS);
+  results["megaflow1_mpps"] = +r.mpps.toFixed(3);
+  results["megaflow1_ns"] = +r.nsPerPacket.toFixed(1);
+  results["megaflow1_split_extract_ns"] = results["emc_split_extract_ns"]!;
+  results["megaflow1_split_lookup_ns"] = results["dpcls1_lookup_ns"]!;
+  results["megaflow1_split_execute_ns"] = +(r.nsPerPacket - (results["emc_split_extract_ns"] as number) - (results["dpcls1_lookup_ns"] as number)).toFixed(1);
+  console.log(`megaflow, 1 mask:    ${r.mpps.toFixed(2)} Mpps (${r.nsPerPacket.toFixed(1)} ns/packet; dpcls lookup ${results["dpcls1_lookup_ns"]} ns)`);
+}
+
+/* ---------------- megaflow hits, EMC off, 16 masks ---------------- */
+{
+  const { dp, rx } = setup();
+  // Flow i lives in subtable k = i % 16 (nw_src prefix /(17+k)); the top
+  // byte of nw_src is k, so flows of different subtables never overlap.
+  const srcOf = (i: number): number => (((i % 16) << 24) | ((i >> 4) << 17)) >>> 0;
+  const fs = frames(N_FLOWS, srcOf);
+  installExact(dp, fs, (i) => mask5(17 + (i % 16)));
+  dp.setConfig({ emcInsertInvProb: 0 });
+  rx.setRxRing(fs);
+  const r = forward(dp, SECONDS);
+  const s = dp.getStats();
+  results["megaflow16_mpps"] = +r.mpps.toFixed(3);
+  results["megaflow16_ns"] = +r.nsPerPacket.toFixed(1);
+  results["megaflow16_masks"] = s.masks;
+  results["megaflow16_probes_per_packet"] = +(s.maskHit / Math.max(1, s.megaflowHits)).toFixed(2);
+  console.log(`megaflow, 16 masks:  ${r.mpps.toFixed(2)} Mpps (${r.nsPerPacket.toFixed(1)} ns/packet, ${s.masks} masks, ${results["megaflow16_probes_per_packet"]} subtables probed/packet)`);
+}
+
+/* ---------------- miss → upcall → install → execute ---------------- */
+{
+  const { dp, rx } = setup();
+  const mask = mask5();
+  const actions = output(2);
+  const reply: DpifUpcallReply = { error: 0, actions, mask };
+  dp.registerUpcallHandler({ upcall: () => reply });
+  const n = 200000;
+  const fs = frames(n, (i) => 0x0a000000 + i);
+  // Distinct 5-tuples: vary the source address per frame.
+  rx.setRxRing(fs);
+  const now = Date.now();
+  const t0 = process.hrtime.bigint();
+  let got = 0;
+  while (got < n) got += dp.pollPort(1, now);
+  const ns = Number(process.hrtime.bigint() - t0);
+  const s = dp.getStats();
+  results["upcall_setups_per_s"] = Math.round(s.flows / ns * 1e9);
+  results["upcall_flows_installed"] = s.flows;
+  console.log(`miss→upcall→install: ${(s.flows / ns * 1e9 / 1000).toFixed(0)} k flow setups/s (${s.flows} flows, ${s.missed} upcalls)`);
+}
+
+/* ---------------- memory per megaflow ---------------- */
+{
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  gc?.();
+  const m0 = process.memoryUsage();
+  const { dp, rx } = setup(64);
+  const reply: DpifUpcallReply = { error: 0, actions: output(2), mask: mask5() };
+  dp.registerUpcallHandler({ upcall: () => reply });
+  dp.setConfig({ flowLimit: MEM_FLOWS });
+  const fs = frames(MEM_FLOWS, (i) => 0x0a000000 + i);
+  rx.setRxRing(fs);
+  let got = 0;
+  const now = Date.now();
+  while (got < MEM_FLOWS) got += dp.pollPort(1, now);
+  rx.setRxRing(null);
+  fs.length = 0;
+  gc?.();
+  gc?.();
+  const m1 = process.memoryUsage();
+  const flows = dp.flowCount;
+  const tableBytes = dp.flows.memoryBytes();
+  const heapDelta = m1.heapUsed + m1.arrayBuffers - (m0.heapUsed + m0.arrayBuffers);
+  results["mem_flows"] = flows;
+  results["mem_table_bytes_per_flow"] = +(tableBytes / flows).toFixed(1);
+  results["mem_process_bytes_per_flow"] = +(heapDelta / flows).toFixed(1);
+  console.log(`memory:              ${(tableBytes / flows).toFixed(1)} bytes/flow in the flow table arrays, ${(heapDelta / flows).toFixed(1)} bytes/flow heap+arrayBuffers delta (${flows} flows${gc === undefined ? ", no --expose-gc" : ""})`);
+  void dp;
+}
+
+/* ---------------- steady forwarding: GC and heap ---------------- */
+{
+  const { dp, rx } = setup();
+  const fs = frames(N_FLOWS, (i) => 0x0a000000 + i);
+  installExact(dp, fs, () => mask5());
+  dp.setConfig({ emcInsertInvProb: 1 });
+  rx.setRxRing(fs);
+  forward(dp, 0.5);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  let gcCount = 0;
+  let gcMs = 0;
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcCount++;
+      gcMs += e.duration;
+    }
+  });
+  obs.observe({ entryTypes: ["gc"] });
+  const heap0 = process.memoryUsage().heapUsed;
+  const r = forward(dp, STEADY_SECONDS);
+  const heap1 = process.memoryUsage().heapUsed;
+  await new Promise((res) => setTimeout(res, 50));
+  obs.disconnect();
+  results["steady_seconds"] = STEADY_SECONDS;
+  results["steady_mpps"] = +r.mpps.toFixed(3);
+  results["steady_packets"] = r.packets;
+  results["steady_gc_count"] = gcCount;
+  results["steady_gc_ms"] = +gcMs.toFixed(1);
+  results["steady_heap_before"] = heap0;
+  results["steady_heap_after"] = heap1;
+  console.log(`steady ${STEADY_SECONDS}s:          ${r.mpps.toFixed(2)} Mpps, ${gcCount} GCs (${gcMs.toFixed(1)} ms), heapUsed ${heap0} → ${heap1}`);
+}
+
+results["targets_met"] =
+  (results["emc_mpps"] as number) >= 5 &&
+  (results["megaflow1_mpps"] as number) >= 3 &&
+  (results["megaflow16_mpps"] as number) >= 1 &&
+  (results["upcall_setups_per_s"] as number) >= 200000 &&
+  (results["mem_process_bytes_per_flow"] as number) <= 400;
+console.log(JSON.stringify(results));

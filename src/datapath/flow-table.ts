@@ -1,0 +1,195 @@
+/**
+ * The datapath's flow table: every installed megaflow (OVS's
+ * dp_netdev_flow), as columns of typed arrays indexed by a small integer
+ * flow id rather than one object per flow.
+ *
+ * A flow is: its masked key and mask (held by dpcls, see dpcls.ts), its
+ * actions (an id into the interned `ActionStore`), its ufid (four words),
+ * and its stats (packets, bytes, last use, TCP flags). A flow id's
+ * *generation* is bumped when the flow is deleted so that caches holding
+ * the id (the EMC) see it die without being walked.
+ *
+ * Lookup by ufid uses an open-addressing index (linear probing on the
+ * ufid's first word, which is already a hash; backward-shift deletion).
+ *
+ * Numbers: per flow 4 (gen) + 16 (ufid) + 4 (actions) + 8+8+8 (packets,
+ * bytes, used) + 2 (tcp flags) + ≤16 (ufid index) ≈ 66 bytes, plus dpcls.
+ */
+import { ActionStore } from "./action-store.js";
+import { Dpcls } from "./dpcls.js";
+
+export class FlowTable {
+  readonly dpcls: Dpcls;
+  readonly actions = new ActionStore();
+  /** Number of live flows. */
+  count = 0;
+  capacity: number;
+  /** Per id: generation, bumped on delete. */
+  gen: Uint32Array;
+  /** Per id: action-store id, or -1 when the id is free. */
+  actionId: Int32Array;
+  ufid: Uint32Array;
+  packets: Float64Array;
+  bytes: Float64Array;
+  used: Float64Array;
+  tcpFlags: Uint16Array;
+  /** Free ids (a stack); ids above `highWater` were never used. */
+  private freeIds: Int32Array;
+  private nFree = 0;
+  private highWater = 0;
+  /** ufid index: flow id + 1, 0 = empty. */
+  private index: Int32Array;
+  private indexMask: number;
+
+  constructor(keyWords: number, initial = 1024) {
+    this.dpcls = new Dpcls(keyWords, initial);
+    this.capacity = initial;
+    this.gen = new Uint32Array(initial);
+    this.actionId = new Int32Array(initial).fill(-1);
+    this.ufid = new Uint32Array(initial * 4);
+    this.packets = new Float64Array(initial);
+    this.bytes = new Float64Array(initial);
+    this.used = new Float64Array(initial);
+    this.tcpFlags = new Uint16Array(initial);
+    this.freeIds = new Int32Array(initial);
+    this.index = new Int32Array(initial * 2);
+    this.indexMask = initial * 2 - 1;
+  }
+
+  isLive(id: number): boolean {
+    return id >= 0 && id < this.capacity && this.actionId[id]! >= 0;
+  }
+
+  /** Finds a flow by ufid; -1 when absent. */
+  findByUfid(u: Uint32Array, uo = 0): number {
+    let b = u[uo]! & this.indexMask;
+    for (;;) {
+      const v = this.index[b]!;
+      if (v === 0) return -1;
+      const f = v - 1;
+      const o = f * 4;
+      if (this.ufid[o] === u[uo] && this.ufid[o + 1] === u[uo + 1] && this.ufid[o + 2] === u[uo + 2] && this.ufid[o + 3] === u[uo + 3]) return f;
+      b = (b + 1) & this.indexMask;
+    }
+  }
+
+  /**
+   * Installs a flow; returns its id. The caller has checked that no flow
+   * with this ufid exists and that the flow limit allows it.
+   */
+  add(key: Uint32Array, base: number, mask: Uint32Array, actions: Uint8Array, ufid: Uint32Array, now: number): number {
+    if ((this.count + 1) * 2 > this.index.length) this.rehashIndex(this.index.length * 2);
+    const id = this.allocId();
+    this.actionId[id] = this.actions.intern(actions);
+    this.ufid.set(ufid.subarray(0, 4), id * 4);
+    this.packets[id] = 0;
+    this.bytes[id] = 0;
+    this.used[id] = 0;
+    this.tcpFlags[id] = 0;
+    void now;
+    this.dpcls.insert(id, key, base, mask);
+    this.placeIndex(id);
+    this.count++;
+    return id;
+  }
+
+  /** Replaces a flow's actions. */
+  setActions(id: number, actions: Uint8Array): void {
+    const old = this.actionId[id]!;
+    this.actionId[id] = this.actions.intern(actions);
+    this.actions.release(old);
+  }
+
+  /**
+   * Removes flow `id` from lookups (dpcls, ufid index) and kills it for the
+   * EMC. The id itself stays reserved (its actions readable) until
+   * `release(id)` — so a batch in flight may still execute it.
+   */
+  unlink(id: number): void {
+    this.dpcls.remove(id);
+    this.clearIndex(id);
+    this.gen[id] = (this.gen[id]! + 1) >>> 0;
+    this.count--;
+  }
+
+  /** Frees an unlinked id for reuse. */
+  release(id: number): void {
+    this.actions.release(this.actionId[id]!);
+    this.actionId[id] = -1;
+    this.freeIds[this.nFree++] = id;
+  }
+
+  /** Live flow ids (snapshot). */
+  liveIds(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.highWater; i++) if (this.actionId[i]! >= 0 && this.dpcls.subtableOf[i]! >= 0) out.push(i);
+    return out;
+  }
+
+  /** Bytes held by the table's arrays (including dpcls and actions). */
+  memoryBytes(): number {
+    return this.gen.byteLength + this.actionId.byteLength + this.ufid.byteLength + this.packets.byteLength +
+      this.bytes.byteLength + this.used.byteLength + this.tcpFlags.byteLength + this.freeIds.byteLength +
+      this.index.byteLength + this.dpcls.bytes() + this.actions.bytes();
+  }
+
+  private allocId(): number {
+    if (this.nFree > 0) return this.freeIds[--this.nFree]!;
+    if (this.highWater === this.capacity) this.grow();
+    return this.highWater++;
+  }
+
+  private grow(): void {
+    const cap = this.capacity * 2;
+    const g = <T extends Uint32Array | Int32Array | Float64Array | Uint16Array>(a: T, b: T): T => {
+      b.set(a as never);
+      return b;
+    };
+    this.gen = g(this.gen, new Uint32Array(cap));
+    this.actionId = g(this.actionId, new Int32Array(cap).fill(-1));
+    this.ufid = g(this.ufid, new Uint32Array(cap * 4));
+    this.packets = g(this.packets, new Float64Array(cap));
+    this.bytes = g(this.bytes, new Float64Array(cap));
+    this.used = g(this.used, new Float64Array(cap));
+    this.tcpFlags = g(this.tcpFlags, new Uint16Array(cap));
+    this.freeIds = g(this.freeIds, new Int32Array(cap));
+    this.capacity = cap;
+  }
+
+  private placeIndex(id: number): void {
+    let b = this.ufid[id * 4]! & this.indexMask;
+    while (this.index[b] !== 0) b = (b + 1) & this.indexMask;
+    this.index[b] = id + 1;
+  }
+
+  private clearIndex(id: number): void {
+    const index = this.index;
+    const m = this.indexMask;
+    let b = this.ufid[id * 4]! & m;
+    while (index[b] !== id + 1) {
+      if (index[b] === 0) return;
+      b = (b + 1) & m;
+    }
+    let hole = b;
+    let j = (b + 1) & m;
+    for (;;) {
+      const v = index[j]!;
+      if (v === 0) break;
+      const home = this.ufid[(v - 1) * 4]! & m;
+      if (((j - home) & m) >= ((j - hole) & m)) {
+        index[hole] = v;
+        hole = j;
+      }
+      j = (j + 1) & m;
+    }
+    index[hole] = 0;
+  }
+
+  private rehashIndex(size: number): void {
+    this.index = new Int32Array(size);
+    this.indexMask = size - 1;
+    for (let i = 0; i < this.highWater; i++) {
+      if (this.actionId[i]! >= 0 && this.dpcls.subtableOf[i]! >= 0) this.placeIndex(i);
+    }
+  }
+}

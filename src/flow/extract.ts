@@ -1,0 +1,447 @@
+/**
+ * Flow key extraction: a packet's bytes and metadata → a flow key (the
+ * layout of key-layout.ts). This is OVS's `miniflow_extract`/`flow_extract`
+ * and behaves the same way on odd input, because megaflows installed from
+ * one packet must match the next packet the same way OVS would:
+ *
+ * - fewer than 14 bytes: only metadata is set (no MACs, no dl_type);
+ * - up to two VLAN tags (0x8100 / 0x88a8), each needing 4 + 2 bytes left;
+ *   the tci is stored with the CFI bit set to mean "present";
+ * - ethertypes < 0x600 are 802.2: an LLC/SNAP header with OUI 0 gives the
+ *   SNAP type, anything else is dl_type 0x5ff;
+ * - MPLS: up to 3 LSEs are recorded, nothing after the stack is parsed;
+ * - IPv4 is parsed only when its header length and total length are sane
+ *   (else dl_type alone); trailing bytes past tot_len are Ethernet padding;
+ * - later fragments (IPv4 or IPv6) have no L4 fields;
+ * - IPv6 extension headers (hop-by-hop, routing, destination, AH, fragment)
+ *   are walked to find the upper protocol; a truncated chain stops after the
+ *   addresses;
+ * - L4 fields need their full fixed header (TCP: its data-offset length);
+ *   the L4 protocol is chosen by nw_proto alone, so ICMP inside IPv6 and
+ *   ICMPv6 (even ND) inside IPv4 are parsed, and IGMP in either;
+ * - ICMPv6 Neighbor Solicitation/Advertisement: target, SLL/TLL options,
+ *   reserved flags and first option type; a duplicate option clears them;
+ * - ARP/RARP for Ethernet/IPv4 only; opcodes above 255 leave arp_op 0.
+ *
+ * It never throws and never allocates.
+ */
+import type { DpPacket } from "../packet/dp-packet.js";
+import {
+  ETH_TYPE_ARP,
+  ETH_TYPE_IP,
+  ETH_TYPE_IPV6,
+  ETH_TYPE_MIN,
+  ETH_TYPE_MPLS,
+  ETH_TYPE_MPLS_MCAST,
+  ETH_TYPE_NONE,
+  ETH_TYPE_NSH,
+  ETH_TYPE_RARP,
+  ETH_TYPE_VLAN_8021AD,
+  ETH_TYPE_VLAN_8021Q,
+  IPPROTO_AH,
+  IPPROTO_DSTOPTS,
+  IPPROTO_FRAGMENT,
+  IPPROTO_HOPOPTS,
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
+  IPPROTO_IGMP,
+  IPPROTO_ROUTING,
+  IPPROTO_SCTP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  ND_NEIGHBOR_ADVERT,
+  ND_NEIGHBOR_SOLICIT,
+  ND_OPT_SOURCE_LINKADDR,
+  ND_OPT_TARGET_LINKADDR,
+  VLAN_CFI,
+} from "../packet/constants.js";
+import {
+  FLOW_NW_FRAG_ANY,
+  FLOW_NW_FRAG_LATER,
+  FLOW_U32S,
+  GENEVE_U32S,
+  REGION_TUN_START,
+  S_CT_NW_PROTO,
+  S_CT_TP_SRC,
+  S_CT_ZONE,
+  S_DL_TYPE,
+  S_NW_PROTO,
+  S_NW_TOS,
+  S_NW_TTL,
+  S_TP_SRC,
+  M_TUN_GENEVE_LEN,
+  W_ARP_SHA,
+  W_CT_IPV6_DST,
+  W_CT_IPV6_SRC,
+  W_CT_LABEL,
+  W_CT_MARK,
+  W_CT_NW_DST,
+  W_CT_NW_SRC,
+  W_CT_STATE,
+  W_CT_TP_SRC,
+  W_DL_TYPE,
+  W_DP_HASH,
+  W_ETH_DST,
+  W_IGMP_GROUP,
+  W_IN_PORT,
+  W_IPV6_DST,
+  W_IPV6_LABEL,
+  W_IPV6_SRC,
+  W_MPLS_LSE0,
+  W_ND_OPTIONS_TYPE,
+  W_ND_RESERVED,
+  W_ND_TARGET,
+  W_NW_DST,
+  W_NW_PROTO,
+  W_NW_SRC,
+  W_PACKET_TYPE,
+  W_PKT_MARK,
+  W_RECIRC_ID,
+  W_SKB_PRIORITY,
+  W_TCP_FLAGS,
+  W_TP_SRC,
+  W_TUN_GENEVE,
+  W_TUN_GENEVE_LEN,
+  W_VLAN0,
+  W_NSH_FLAGS,
+  W_NSH_SPI,
+  W_NSH_C1,
+} from "./key-layout.js";
+
+const MAX_VLANS = 2;
+const MAX_MPLS = 3;
+
+function rd16(b: Uint8Array, o: number): number {
+  return (b[o]! << 8) | b[o + 1]!;
+}
+
+function rd32(b: Uint8Array, o: number): number {
+  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+}
+
+/** Counters of packets whose headers were cut short or inconsistent (not errors: OVS counts nothing here either). */
+export const extractStats = { truncatedL2: 0, badL3: 0 };
+
+// HOT PATH
+/**
+ * Fills `key` (FLOW_U32S words, fully overwritten) from `pkt` and sets the
+ * packet's cached l2_5/l3/l4 offsets and l2 padding.
+ */
+export function extractFlowKey(pkt: DpPacket, key: Uint32Array): void {
+  key.fill(0, 0, FLOW_U32S);
+  const b = pkt.buf;
+  const frame = pkt.start;
+  let p = frame;
+  let size = pkt.len;
+
+  /* Metadata. */
+  key[W_IN_PORT] = pkt.inPort;
+  key[W_RECIRC_ID] = pkt.recircId;
+  key[W_DP_HASH] = pkt.dpHash;
+  key[W_SKB_PRIORITY] = pkt.skbPriority;
+  key[W_PKT_MARK] = pkt.pktMark;
+  key[W_PACKET_TYPE] = pkt.packetType;
+  key[W_CT_MARK] = pkt.ctMark;
+  const ctState = pkt.ctState;
+  key[W_CT_STATE] = ((pkt.ctZone & 0xffff) << S_CT_ZONE) | (ctState & 0xff);
+  if (ctState !== 0) {
+    key[W_CT_STATE] = key[W_CT_STATE]! | ((pkt.ctNwProto & 0xff) << S_CT_NW_PROTO);
+    key[W_CT_NW_SRC] = pkt.ctNwSrc;
+    key[W_CT_NW_DST] = pkt.ctNwDst;
+    key[W_CT_TP_SRC] = ((pkt.ctTpSrc << S_CT_TP_SRC) | (pkt.ctTpDst & 0xffff)) >>> 0;
+    key.set(pkt.ctIpv6Src, W_CT_IPV6_SRC);
+    key.set(pkt.ctIpv6Dst, W_CT_IPV6_DST);
+  }
+  const lbl = pkt.ctLabel;
+  if ((lbl[0]! | lbl[1]! | lbl[2]! | lbl[3]!) !== 0) key.set(lbl, W_CT_LABEL);
+  if (pkt.hasTunnel()) {
+    key.set(pkt.tun, REGION_TUN_START);
+    if ((key[W_TUN_GENEVE_LEN]! & M_TUN_GENEVE_LEN) !== 0) key.set(pkt.tunGeneve, W_TUN_GENEVE);
+  }
+  void GENEVE_U32S;
+
+  pkt.l2_5Ofs = -1;
+  pkt.l3Ofs = -1;
+  pkt.l4Ofs = -1;
+  pkt.l2PadSize = 0;
+
+  let dlType: number;
+  if (pkt.packetType === 0) {
+    /* Ethernet: the full 14-byte header is required. */
+    if (size < 14) {
+      extractStats.truncatedL2++;
+      return;
+    }
+    key[W_ETH_DST] = rd32(b, p);
+    key[W_ETH_DST + 1] = rd32(b, p + 4);
+    key[W_ETH_DST + 2] = rd32(b, p + 8);
+    p += 12;
+    size -= 12;
+    /* VLAN tags: each needs its 4 bytes plus a following ethertype. */
+    let t = rd16(b, p);
+    for (let n = 0; n < MAX_VLANS && (t === ETH_TYPE_VLAN_8021Q || t === ETH_TYPE_VLAN_8021AD); n++) {
+      if (size < 6) break;
+      key[W_VLAN0 + n] = (rd32(b, p) | VLAN_CFI) >>> 0;
+      p += 4;
+      size -= 4;
+      t = rd16(b, p);
+    }
+    p += 2;
+    size -= 2;
+    if (t < ETH_TYPE_MIN) {
+      /* 802.2 LLC: SNAP with OUI 00-00-00 carries a real ethertype. */
+      dlType = ETH_TYPE_NONE;
+      if (size >= 8 && b[p] === 0xaa && b[p + 1] === 0xaa && b[p + 2] === 0x03 && b[p + 3] === 0 && b[p + 4] === 0 && b[p + 5] === 0) {
+        const snapType = rd16(b, p + 6);
+        p += 8;
+        size -= 8;
+        if (snapType >= ETH_TYPE_MIN) dlType = snapType;
+      }
+    } else {
+      dlType = t;
+    }
+  } else {
+    /* A layer-3 packet: dl_type comes from packet_type (namespace 1 = ethertype). */
+    dlType = pkt.packetType & 0xffff;
+  }
+  key[W_DL_TYPE] = dlType << S_DL_TYPE;
+
+  if (dlType === ETH_TYPE_MPLS || dlType === ETH_TYPE_MPLS_MCAST) {
+    pkt.l2_5Ofs = p - frame;
+    let n = 0;
+    while (size >= 4) {
+      const lse = rd32(b, p);
+      if (n < MAX_MPLS) key[W_MPLS_LSE0 + n] = lse;
+      n++;
+      p += 4;
+      size -= 4;
+      if ((lse & 0x100) !== 0) break;
+    }
+  }
+
+  pkt.l3Ofs = p - frame;
+  let nwProto = 0;
+  let nwFrag = 0;
+  let nwTos = 0;
+  let nwTtl = 0;
+  if (dlType === ETH_TYPE_IP) {
+    if (size < 20) {
+      extractStats.badL3++;
+      return;
+    }
+    const ipLen = (b[p]! & 0x0f) * 4;
+    if (ipLen < 20 || size < ipLen) {
+      extractStats.badL3++;
+      return;
+    }
+    const totLen = rd16(b, p + 2);
+    if (totLen > size || ipLen > totLen) {
+      extractStats.badL3++;
+      return;
+    }
+    pkt.l2PadSize = size - totLen;
+    size = totLen;
+    key[W_NW_SRC] = rd32(b, p + 12);
+    key[W_NW_DST] = rd32(b, p + 16);
+    nwTos = b[p + 1]!;
+    nwTtl = b[p + 8]!;
+    nwProto = b[p + 9]!;
+    const fragOff = rd16(b, p + 6);
+    if ((fragOff & 0x3fff) !== 0) {
+      nwFrag = FLOW_NW_FRAG_ANY;
+      if ((fragOff & 0x1fff) !== 0) nwFrag |= FLOW_NW_FRAG_LATER;
+    }
+    p += ipLen;
+    size -= ipLen;
+  } else if (dlType === ETH_TYPE_IPV6) {
+    if (size < 40) {
+      extractStats.badL3++;
+      return;
+    }
+    const plen = rd16(b, p + 4);
+    if (plen + 40 > size) {
+      extractStats.badL3++;
+      return;
+    }
+    const vtcfl = rd32(b, p);
+    for (let i = 0; i < 4; i++) {
+      key[W_IPV6_SRC + i] = rd32(b, p + 8 + 4 * i);
+      key[W_IPV6_DST + i] = rd32(b, p + 24 + 4 * i);
+    }
+    nwTos = (vtcfl >>> 20) & 0xff;
+    nwTtl = b[p + 7]!;
+    nwProto = b[p + 6]!;
+    p += 40;
+    size -= 40;
+    pkt.l2PadSize = size - plen;
+    size = plen;
+    /* Walk extension headers to the upper-layer protocol. */
+    for (;;) {
+      if (nwProto === IPPROTO_HOPOPTS || nwProto === IPPROTO_ROUTING || nwProto === IPPROTO_DSTOPTS || nwProto === IPPROTO_AH) {
+        if (size < 8) {
+          extractStats.badL3++;
+          return;
+        }
+        const extLen = nwProto === IPPROTO_AH ? (b[p + 1]! + 2) * 4 : (b[p + 1]! + 1) * 8;
+        if (size < extLen) {
+          extractStats.badL3++;
+          return;
+        }
+        nwProto = b[p]!;
+        p += extLen;
+        size -= extLen;
+      } else if (nwProto === IPPROTO_FRAGMENT) {
+        if (size < 8) {
+          extractStats.badL3++;
+          return;
+        }
+        nwProto = b[p]!;
+        const offlg = rd16(b, p + 2);
+        p += 8;
+        size -= 8;
+        if (offlg !== 0) {
+          nwFrag = FLOW_NW_FRAG_ANY;
+          if ((offlg & 0xfff8) !== 0) {
+            nwFrag |= FLOW_NW_FRAG_LATER;
+            nwProto = IPPROTO_FRAGMENT;
+            break;
+          }
+        }
+      } else {
+        break;
+      }
+    }
+    key[W_IPV6_LABEL] = vtcfl & 0xfffff;
+  } else {
+    if (dlType === ETH_TYPE_NSH) {
+      extractNsh(b, p, size, key);
+      return;
+    }
+    if ((dlType === ETH_TYPE_ARP || dlType === ETH_TYPE_RARP) && size >= 28) {
+      if (rd16(b, p) === 1 && rd16(b, p + 2) === ETH_TYPE_IP && b[p + 4] === 6 && b[p + 5] === 4) {
+        key[W_NW_SRC] = rd32(b, p + 14);
+        key[W_NW_DST] = rd32(b, p + 24);
+        const op = rd16(b, p + 6);
+        if (op <= 0xff) key[W_NW_PROTO] = op << S_NW_PROTO;
+        /* sha (8..13) and tha (18..23) packed into words 39..41. */
+        key[W_ARP_SHA] = rd32(b, p + 8);
+        key[W_ARP_SHA + 1] = ((rd16(b, p + 12) << 16) | rd16(b, p + 18)) >>> 0;
+        key[W_ARP_SHA + 2] = rd32(b, p + 20);
+      }
+    }
+    return;
+  }
+
+  pkt.l4Ofs = p - frame;
+  key[W_NW_PROTO] = ((nwProto << S_NW_PROTO) | (nwTos << S_NW_TOS) | (nwTtl << S_NW_TTL) | nwFrag) >>> 0;
+  if ((nwFrag & FLOW_NW_FRAG_LATER) !== 0) return;
+
+  if (nwProto === IPPROTO_TCP) {
+    if (size >= 20) {
+      const ctl = rd16(b, p + 12);
+      const hdrLen = (ctl >>> 12) * 4;
+      if (hdrLen >= 20 && size >= hdrLen) {
+        key[W_TP_SRC] = rd32(b, p);
+        key[W_TCP_FLAGS] = ctl & 0x0fff;
+      }
+    }
+  } else if (nwProto === IPPROTO_UDP) {
+    if (size >= 8) key[W_TP_SRC] = rd32(b, p);
+  } else if (nwProto === IPPROTO_SCTP) {
+    if (size >= 12) key[W_TP_SRC] = rd32(b, p);
+  } else if (nwProto === IPPROTO_ICMP) {
+    if (size >= 8) key[W_TP_SRC] = ((b[p]! << S_TP_SRC) | b[p + 1]!) >>> 0;
+  } else if (nwProto === IPPROTO_IGMP) {
+    if (size >= 8) {
+      key[W_TP_SRC] = ((b[p]! << S_TP_SRC) | b[p + 1]!) >>> 0;
+      key[W_IGMP_GROUP] = rd32(b, p + 4);
+    }
+  } else if (nwProto === IPPROTO_ICMPV6) {
+    if (size >= 8) {
+      const type = b[p]!;
+      const code = b[p + 1]!;
+      key[W_TP_SRC] = ((type << S_TP_SRC) | code) >>> 0;
+      if (code === 0 && (type === ND_NEIGHBOR_SOLICIT || type === ND_NEIGHBOR_ADVERT)) {
+        extractNd(b, p, size, key);
+      }
+    }
+  }
+}
+
+// HOT PATH (ND only)
+/** Neighbor Discovery: reserved word, target, then SLL/TLL options. */
+function extractNd(b: Uint8Array, p: number, size: number, key: Uint32Array): void {
+  key[W_ND_RESERVED] = rd32(b, p + 4);
+  p += 8;
+  size -= 8;
+  if (size < 16) return;
+  for (let i = 0; i < 4; i++) key[W_ND_TARGET + i] = rd32(b, p + 4 * i);
+  p += 16;
+  size -= 16;
+  let haveSll = false;
+  let haveTll = false;
+  let optType = 0;
+  while (size >= 8) {
+    const optLen = b[p + 1]! * 8;
+    if (optLen === 0 || optLen > size) break;
+    const t = b[p]!;
+    if (t === ND_OPT_SOURCE_LINKADDR && optLen === 8) {
+      const hi = rd32(b, p + 2);
+      const lo = rd16(b, p + 6);
+      if (!haveSll || (key[W_ARP_SHA]! === 0 && (key[W_ARP_SHA + 1]! >>> 16) === 0)) {
+        key[W_ARP_SHA] = hi;
+        key[W_ARP_SHA + 1] = ((lo << 16) | (key[W_ARP_SHA + 1]! & 0xffff)) >>> 0;
+        haveSll = true;
+        if (optType === 0) optType = t;
+      } else {
+        ndInvalid(key);
+        break;
+      }
+    } else if (t === ND_OPT_TARGET_LINKADDR && optLen === 8) {
+      const hi = rd16(b, p + 2);
+      const lo = rd32(b, p + 4);
+      if (!haveTll || ((key[W_ARP_SHA + 1]! & 0xffff) === 0 && key[W_ARP_SHA + 2]! === 0)) {
+        key[W_ARP_SHA + 1] = ((key[W_ARP_SHA + 1]! & 0xffff0000) | hi) >>> 0;
+        key[W_ARP_SHA + 2] = lo;
+        haveTll = true;
+        if (optType === 0) optType = t;
+      } else {
+        ndInvalid(key);
+        break;
+      }
+    }
+    p += optLen;
+    size -= optLen;
+  }
+  key[W_ND_OPTIONS_TYPE] = optType;
+}
+
+/**
+ * NSH (RFC 8300) base + service path headers; MD type 1 context words.
+ * Version must be 0 and the header length must fit; MD type 1 must be
+ * exactly 24 bytes. Other MD types leave the context words zero.
+ */
+function extractNsh(b: Uint8Array, p: number, size: number, key: Uint32Array): void {
+  if (size < 8) return;
+  const vftl = rd16(b, p);
+  const version = vftl >>> 14;
+  const length = (vftl & 0x3f) * 4;
+  if (length > size || version !== 0) return;
+  const mdType = b[p + 2]!;
+  if (mdType === 1 ? length !== 24 : mdType === 2 && length < 8) return;
+  const flags = (vftl >>> 12) & 0x3;
+  const ttl = (vftl >>> 6) & 0x3f;
+  key[W_NSH_FLAGS] = ((flags << 24) | (ttl << 16) | (mdType << 8) | b[p + 3]!) >>> 0;
+  key[W_NSH_SPI] = rd32(b, p + 4);
+  if (mdType === 1) {
+    for (let i = 0; i < 4; i++) key[W_NSH_C1 + i] = rd32(b, p + 8 + 4 * i);
+  }
+}
+
+/** A repeated link-layer option: OVS forgets the target and both addresses. */
+function ndInvalid(key: Uint32Array): void {
+  for (let i = 0; i < 4; i++) key[W_ND_TARGET + i] = 0;
+  key[W_ARP_SHA] = 0;
+  key[W_ARP_SHA + 1] = 0;
+  key[W_ARP_SHA + 2] = 0;
+}

@@ -1,0 +1,204 @@
+/**
+ * The `dummy` netdev type (OVS's netdev-dummy): an in-memory port for
+ * tests, benchmarks and `netdev-dummy/receive`.
+ *
+ * - Receive side: frames injected with `receive(frame)` wait in a FIFO
+ *   (bounded by `rxQueueLimit`, overflow counted in rxDropped) and come out
+ *   of `rxBatch`. `setRxRing(frames)` instead loops forever over a fixed set
+ *   of frames — the benchmark's allocation-free packet source.
+ * - Transmit side: sent frames are captured (copies, up to `txCaptureLimit`;
+ *   older ones are dropped from the capture, not from the counters) for
+ *   `takeTx()`, unless `captureTx` is false.
+ * - `options:pcap=FILE` / `options:tx_pcap=FILE` (and `rxq_pcap`) are
+ *   handled by netdev-pcap.ts, which wraps this type.
+ */
+import { DP_PACKET_HEADROOM, type DpPacketBatch, type DpPacketPool } from "../packet/dp-packet.js";
+import { zeroNetdevStats, type Netdev, type NetdevClass, type NetdevStats } from "./netdev-provider.js";
+
+let macCounter = 1;
+
+function defaultMac(): Uint8Array {
+  // Locally administered, unicast, and distinct per device.
+  const n = macCounter++;
+  return Uint8Array.of(0xaa, 0x55, 0xaa, 0x55, (n >>> 8) & 0xff, n & 0xff);
+}
+
+export class DummyNetdev implements Netdev {
+  readonly name: string;
+  readonly type: string;
+  protected readonly stats: NetdevStats = zeroNetdevStats();
+  private mtu = 1500;
+  private mac: Uint8Array = defaultMac();
+  private up = true;
+  private options: Record<string, string> = {};
+
+  /** Injected frames not yet received. */
+  private rxQueue: Uint8Array[] = [];
+  private rxHead = 0;
+  rxQueueLimit = 1 << 16;
+  /** Loop mode: frames received round-robin forever. */
+  private ring: Uint8Array[] | null = null;
+  private ringPos = 0;
+
+  /** Captured transmitted frames. */
+  captureTx = true;
+  txCaptureLimit = 1 << 16;
+  private txCaptured: Uint8Array[] = [];
+
+  constructor(name: string, type = "dummy") {
+    this.name = name;
+    this.type = type;
+  }
+
+  /** Queues `frame` (copied) for reception; false when the queue is full. */
+  receive(frame: Uint8Array): boolean {
+    if (this.rxQueue.length - this.rxHead >= this.rxQueueLimit) {
+      this.stats.rxDropped++;
+      return false;
+    }
+    this.rxQueue.push(frame.slice());
+    return true;
+  }
+
+  /** Frames queued and not yet received. */
+  pendingRx(): number {
+    return this.rxQueue.length - this.rxHead + (this.ring !== null ? Infinity : 0);
+  }
+
+  /** Makes rxBatch return `frames` round-robin forever (null to stop). */
+  setRxRing(frames: Uint8Array[] | null): void {
+    this.ring = frames !== null && frames.length > 0 ? frames : null;
+    this.ringPos = 0;
+  }
+
+  // HOT PATH: packet source (bench datapath).
+  rxBatch(batch: DpPacketBatch, pool: DpPacketPool): number {
+    if (!this.up) return 0;
+    let added = 0;
+    const ring = this.ring;
+    while (batch.count < 32) {
+      let frame: Uint8Array;
+      if (ring !== null) {
+        frame = ring[this.ringPos]!;
+        this.ringPos = this.ringPos + 1 === ring.length ? 0 : this.ringPos + 1;
+      } else {
+        if (this.rxHead === this.rxQueue.length) break;
+        frame = this.rxQueue[this.rxHead]!;
+      }
+      const p = pool.alloc();
+      if (p === null) {
+        this.stats.rxDropped++;
+        break;
+      }
+      if (ring === null) {
+        this.rxQueue[this.rxHead++] = EMPTY;
+        if (this.rxHead === this.rxQueue.length) {
+          this.rxQueue.length = 0;
+          this.rxHead = 0;
+        }
+      }
+      if (DP_PACKET_HEADROOM + frame.length > p.buf.length) {
+        p.release();
+        this.stats.rxErrors++;
+        continue;
+      }
+      p.buf.set(frame, DP_PACKET_HEADROOM);
+      p.start = DP_PACKET_HEADROOM;
+      p.len = frame.length;
+      batch.packets[batch.count++] = p;
+      this.stats.rxPackets++;
+      this.stats.rxBytes += frame.length;
+      added++;
+    }
+    return added;
+  }
+
+  // HOT PATH: packet sink (bench datapath).
+  txBatch(batch: DpPacketBatch): void {
+    const n = batch.count;
+    for (let i = 0; i < n; i++) {
+      const p = batch.packets[i]!;
+      batch.packets[i] = null;
+      if (!this.up) {
+        this.stats.txDropped++;
+      } else {
+        this.stats.txPackets++;
+        this.stats.txBytes += p.len;
+        if (this.captureTx) this.capture(p.buf, p.start, p.len);
+      }
+      p.release();
+    }
+    batch.count = 0;
+  }
+
+  protected capture(buf: Uint8Array, start: number, len: number): void {
+    if (this.txCaptured.length >= this.txCaptureLimit) this.txCaptured.shift();
+    this.txCaptured.push(buf.slice(start, start + len));
+  }
+
+  /** Returns and forgets the captured transmitted frames. */
+  takeTx(): Uint8Array[] {
+    const out = this.txCaptured;
+    this.txCaptured = [];
+    return out;
+  }
+
+  getStats(out: NetdevStats): void {
+    Object.assign(out, this.stats);
+  }
+
+  getMtu(): number {
+    return this.mtu;
+  }
+
+  setMtu(mtu: number): string | null {
+    if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) return `${this.name}: invalid MTU ${mtu}`;
+    this.mtu = mtu;
+    return null;
+  }
+
+  getMac(): Uint8Array {
+    return this.mac.slice();
+  }
+
+  setMac(mac: Uint8Array): string | null {
+    if (mac.length !== 6) return `${this.name}: invalid Ethernet address`;
+    this.mac = mac.slice();
+    return null;
+  }
+
+  isUp(): boolean {
+    return this.up;
+  }
+
+  setUp(up: boolean): void {
+    this.up = up;
+  }
+
+  setConfig(options: Record<string, string>): string | null {
+    this.options = { ...options };
+    return null;
+  }
+
+  getConfig(): Record<string, string> {
+    return { ...this.options };
+  }
+
+  close(): void {
+    this.rxQueue = [];
+    this.rxHead = 0;
+    this.ring = null;
+    this.txCaptured = [];
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+export const dummyNetdevClass: NetdevClass = {
+  type: "dummy",
+  open(name: string, options: Record<string, string>): Netdev | string {
+    const d = new DummyNetdev(name, "dummy");
+    const err = d.setConfig(options);
+    return err ?? d;
+  },
+};

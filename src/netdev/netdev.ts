@@ -1,0 +1,46 @@
+/**
+ * The netdev client face: the registry of netdev types and `netdevOpen`.
+ *
+ * Types register a `NetdevClass`. `dummyOverride` makes every type open as
+ * a dummy device, as `ovs-vswitchd --enable-dummy=override` does (the way
+ * tsovs and OVS are compared in tests).
+ */
+import type { Netdev, NetdevClass } from "./netdev-provider.js";
+import { dummyNetdevClass } from "./netdev-dummy.js";
+import { pcapNetdevClass } from "./netdev-pcap.js";
+
+const classes = new Map<string, NetdevClass>();
+let dummyOverride = false;
+
+export function netdevRegisterClass(cls: NetdevClass): void {
+  classes.set(cls.type, cls);
+}
+
+/** `--enable-dummy=override`: every netdev type opens as "dummy". */
+export function netdevSetDummyOverride(on: boolean): void {
+  dummyOverride = on;
+}
+
+export function netdevTypes(): string[] {
+  return [...classes.keys()].sort();
+}
+
+/**
+ * Opens device `name` of `type` with `options`. Returns the device or an
+ * error message (OVS wording: "<name>: could not open network device
+ * <name> (Address family not supported by protocol)" style).
+ */
+export function netdevOpen(name: string, type: string, options: Record<string, string> = {}): Netdev | string {
+  const t = type === "" ? "system" : type;
+  let cls = dummyOverride ? dummyNetdevClass : classes.get(t);
+  if (cls === dummyNetdevClass && (options["pcap"] !== undefined || options["tx_pcap"] !== undefined || options["rxq_pcap"] !== undefined)) {
+    cls = pcapNetdevClass;
+  }
+  if (cls === undefined) return `${name}: could not open network device ${name} (Address family not supported by protocol)`;
+  return cls.open(name, options);
+}
+
+netdevRegisterClass(dummyNetdevClass);
+// "internal" ports of a userspace datapath without a tap device behave as
+// dummy ports (OVS's dummy datapath class maps "internal" to "dummy").
+netdevRegisterClass({ type: "internal", open: (name, options) => dummyNetdevClass.open(name, options) });

@@ -1,0 +1,171 @@
+/**
+ * The contract every message body codec in the message table fulfils, and
+ * small shared helpers for printing (bit names, ports, MACs) and for
+ * OpenFlow 1.4+ TLV properties.
+ *
+ * A codec is three functions over one plain-data body type:
+ * - `decode(r, ctx)`: reads the body from `r` (positioned after the
+ *   message's header, stats header or experimenter header) and returns the
+ *   body, or the name of the OpenFlow error OVS would answer with. It never
+ *   throws on malformed input.
+ * - `encode(w, body, ctx)`: appends the body; the message header and the
+ *   length are written by the caller.
+ * - `print(body, ctx)`: the text ofp-print puts after "(xid=0x..):".
+ */
+import type { OfpReader, OfpWriter } from "./ofp-buffer.js";
+import type { OfpErrorName } from "./ofp-errors.js";
+
+export interface CodecContext {
+  /** Wire version of the message. */
+  readonly version: number;
+  /** Message type id of the raw being coded (e.g. "NXT_SET_ASYNC_CONFIG"). */
+  readonly type: string;
+  /** ofp-print verbosity (ovs-ofctl's default is 2). */
+  readonly verbosity: number;
+}
+
+export interface BodyCodec<B> {
+  decode(r: OfpReader, ctx: CodecContext): B | DecodeError;
+  encode(w: OfpWriter, body: B, ctx: CodecContext): void;
+  print(body: B, ctx: CodecContext): string;
+}
+
+/** A decode failure: the OpenFlow error OVS would reply with. */
+export interface DecodeError {
+  readonly decodeError: OfpErrorName;
+}
+
+export function fail(e: OfpErrorName): DecodeError {
+  return { decodeError: e };
+}
+
+export function isDecodeError(x: unknown): x is DecodeError {
+  return typeof x === "object" && x !== null && "decodeError" in x;
+}
+
+/** A codec for messages with no body at all. */
+export const EMPTY_CODEC: BodyCodec<Record<string, never>> = {
+  decode: () => ({}),
+  encode: () => {},
+  print: () => "",
+};
+
+/**
+ * OVS's ofp_print_bit_names: names of set bits separated by `sep`, any
+ * unnamed bits as one hex number, "0" when no bit is set.
+ */
+export function bitNames(bits: number, names: Readonly<Record<number, string>>, sep = " ", emptyText = "0"): string {
+  bits >>>= 0;
+  if (bits === 0) return emptyText;
+  const parts: string[] = [];
+  let rest = 0;
+  for (let i = 0; i < 32; i++) {
+    const bit = (1 << i) >>> 0;
+    if ((bits & bit) === 0) continue;
+    const n = names[bit];
+    if (n !== undefined) parts.push(n);
+    else rest = (rest | bit) >>> 0;
+  }
+  if (rest) parts.push(`0x${rest.toString(16)}`);
+  return parts.join(sep);
+}
+
+export function formatMac(b: Uint8Array): string {
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(":");
+}
+
+export function hex64(v: bigint, width = 16): string {
+  return v.toString(16).padStart(width, "0");
+}
+
+/* ---------------- OpenFlow port numbers ---------------- */
+
+/** OpenFlow port numbers in OVS's 16-bit space (OF1.0 values). */
+export const OFPP_MAX = 0xff00;
+export const OFPP_IN_PORT = 0xfff8;
+export const OFPP_TABLE = 0xfff9;
+export const OFPP_NORMAL = 0xfffa;
+export const OFPP_FLOOD = 0xfffb;
+export const OFPP_ALL = 0xfffc;
+export const OFPP_CONTROLLER = 0xfffd;
+export const OFPP_LOCAL = 0xfffe;
+export const OFPP_NONE = 0xffff;
+/** OF1.1+ ports 0xffffff00.. map to 0xff00.. in OVS's 16-bit space. */
+export const OFPP11_OFFSET = 0xffff0000;
+
+const RESERVED_PORT_NAMES: Readonly<Record<number, string>> = {
+  [OFPP_IN_PORT]: "IN_PORT",
+  [OFPP_TABLE]: "TABLE",
+  [OFPP_NORMAL]: "NORMAL",
+  [OFPP_FLOOD]: "FLOOD",
+  [OFPP_ALL]: "ALL",
+  [OFPP_CONTROLLER]: "CONTROLLER",
+  [OFPP_LOCAL]: "LOCAL",
+  [OFPP_NONE]: "ANY",
+};
+
+/** OVS's ofputil_format_port: a reserved name or the decimal number. */
+export function formatPort(port: number): string {
+  return RESERVED_PORT_NAMES[port] ?? String(port);
+}
+
+/** Reads a 32-bit OF1.1+ port into OVS's 16-bit space, or an error. */
+export function portFromOfp11(p: number): number | DecodeError {
+  if (p < OFPP_MAX) return p;
+  if (p >= 0xffffff00) return (p - OFPP11_OFFSET) >>> 0;
+  return fail("OFPBAC_BAD_OUT_PORT");
+}
+
+export function portToOfp11(p: number): number {
+  return p < OFPP_MAX ? p : (p + OFPP11_OFFSET) >>> 0;
+}
+
+/** Reads a port of the version's width. */
+export function readPort(r: OfpReader, version: number): number | DecodeError {
+  if (version === 1) return r.u16();
+  return portFromOfp11(r.u32());
+}
+
+export function writePort(w: OfpWriter, port: number, version: number): void {
+  if (version === 1) w.u16(port);
+  else w.u32(portToOfp11(port));
+}
+
+/* ---------------- OF1.4+ properties ---------------- */
+
+/** One TLV property: type, and the bytes after its 4-byte header. */
+export interface RawProperty {
+  type: number;
+  /** Payload without the 4-byte header and without trailing padding. */
+  data: Uint8Array;
+}
+
+/**
+ * Pulls one property (type, length, payload, padding to 8 bytes); null
+ * with an error name on a malformed length, as OVS's ofpprop_pull.
+ */
+export function pullProperty(r: OfpReader, align = 8): RawProperty | DecodeError {
+  if (r.remaining < 4) return fail("OFPBPC_BAD_LEN");
+  const type = r.u16();
+  const len = r.u16();
+  if (len < 4 || len - 4 > r.remaining) return fail("OFPBPC_BAD_LEN");
+  const data = r.bytes(len - 4);
+  const pad = (align - (len % align)) % align;
+  if (pad > r.remaining) return fail("OFPBPC_BAD_LEN");
+  r.skip(pad);
+  return { type, data };
+}
+
+export function putProperty(w: OfpWriter, type: number, body: (w: OfpWriter) => void, align = 8): void {
+  const start = w.length;
+  w.u16(type);
+  const f = w.fork(2, 2);
+  body(w);
+  w.join(f);
+  w.padTo(align, start);
+}
+
+/** ds_put_printable as ofp-print uses it for text fields. */
+export function quoteIfNeeded(s: string): string {
+  return s;
+}

@@ -1,0 +1,480 @@
+/**
+ * The OpenFlow message table and the message codec built on it.
+ *
+ * ## The table
+ * `OFP_RAWS` lists every wire format ("raw", as OVS calls it) that tsovs
+ * speaks: the message type it carries (`type`, the id callers use, e.g.
+ * "OFPT_FEATURES_REPLY"), the versions it exists in, how it is recognised
+ * on the wire (OFPT type; multipart type; Nicira/ONF experimenter subtype),
+ * the name ofp-print shows, the body's length rule, and the body codec.
+ * One message type may have several raws (OF1.0's BARRIER is type 18,
+ * OF1.1+'s is 20); encoding picks the raw by (type, version), decoding by
+ * (version, wire id). Decoding, encoding and printing all go through the
+ * table; nothing else knows message numbers.
+ *
+ * ## Length rules
+ * As OVS's ofpraw_decode: each raw has a fixed body part (`len`, counted
+ * after the OpenFlow header and any multipart and experimenter header) and
+ * `extra`: 0 when nothing may follow, 1 for any number of bytes, n for a
+ * multiple of n bytes. A violation is OFPBRC_BAD_LEN before the body codec
+ * runs.
+ *
+ * ## Extension points (next session)
+ * Matches, actions and instructions plug in as body codecs: rows for
+ * OFPT_FLOW_MOD / NXT_FLOW_MOD, OFPT_PACKET_IN / NXT_PACKET_IN2,
+ * OFPT_PACKET_OUT, OFPT_FLOW_REMOVED, OFPST_FLOW / NXST_FLOW, aggregate,
+ * group-mod, group stats/desc, bundle-add, requestforward(group_mod),
+ * table-features and flow-monitor are added to `OFP_RAWS` below with the
+ * codecs from `ofp-match.ts`, `ofp-actions.ts`, `ofp-flow.ts`; the framing,
+ * lookup, printing and error paths need no change. Until then such
+ * messages decode to `OFPBRC_BAD_TYPE` / `OFPBRC_BAD_STAT` like any
+ * message tsovs does not know.
+ */
+import { OfpReader, OfpWriter } from "./ofp-buffer.js";
+import { type BodyCodec, type CodecContext, EMPTY_CODEC, fail, isDecodeError, type DecodeError } from "./ofp-codec.js";
+import type { OfpErrorName } from "./ofp-errors.js";
+import {
+  PORT_DESC_REPLY_CODEC,
+  PORT_DESC_REQUEST_CODEC,
+  PORT_MOD_CODEC,
+  PORT_STATUS_CODEC,
+} from "./ofp-port.js";
+import {
+  ECHO_CODEC,
+  ERROR_CODEC,
+  FEATURES_REPLY_CODEC,
+  GET_CONFIG_REPLY_CODEC,
+  HELLO_CODEC,
+  SET_CONFIG_CODEC,
+} from "./ofp-switch.js";
+import * as S from "./ofp-stats.js";
+import * as C from "./ofp-control.js";
+
+export const OFP_HEADER_LEN = 8;
+/** OFPT_VENDOR (1.0) / OFPT_EXPERIMENTER (1.1+). */
+export const OFPT_VENDOR = 4;
+export const OFPST_VENDOR = 0xffff;
+export const NX_VENDOR_ID = 0x00002320;
+export const ONF_VENDOR_ID = 0x4f4e4600;
+/** The "more replies follow" multipart flag. */
+export const OFPSF_REPLY_MORE = 1;
+
+/** How a raw is recognised on the wire. */
+export type WireId =
+  /** A plain message: header type. */
+  | { readonly kind: "ofpt"; readonly type: number }
+  /** A multipart (stats) request or reply of standard type `stat`. */
+  | { readonly kind: "stats"; readonly stat: number; readonly reply: boolean }
+  /** An experimenter message (header type 4) with vendor and subtype. */
+  | { readonly kind: "vendor"; readonly vendor: number; readonly subtype: number }
+  /** An experimenter multipart message. */
+  | { readonly kind: "vstats"; readonly vendor: number; readonly subtype: number; readonly reply: boolean };
+
+export interface OfpRaw<T extends string = string, B = unknown> {
+  /** Message type id, shared by raws that mean the same thing. */
+  readonly type: T;
+  /** Name ofp-print shows ("OFPST_PORT reply"). */
+  readonly name: string;
+  /** Lowest and highest wire version. */
+  readonly lo: number;
+  readonly hi: number;
+  readonly wire: WireId;
+  /** Fixed body length after all headers. */
+  readonly len: number;
+  /** 0: nothing more; 1: any bytes; n: a multiple of n bytes. */
+  readonly extra: number;
+  readonly codec: BodyCodec<B>;
+}
+
+const V_MAX = 6;
+const t = (type: number): WireId => ({ kind: "ofpt", type });
+const st = (stat: number, reply: boolean): WireId => ({ kind: "stats", stat, reply });
+const nxt = (subtype: number): WireId => ({ kind: "vendor", vendor: NX_VENDOR_ID, subtype });
+const onft = (subtype: number): WireId => ({ kind: "vendor", vendor: ONF_VENDOR_ID, subtype });
+
+function raw<T extends string, B>(
+  type: T, name: string, lo: number, hi: number, wire: WireId, len: number, extra: number, codec: BodyCodec<B>,
+): OfpRaw<T, B> {
+  return { type, name, lo, hi, wire, len, extra, codec };
+}
+/** A multipart request/reply pair member: type id and printed name derive from `base`. */
+function mp<T extends string, B>(
+  type: T, lo: number, hi: number, stat: number, reply: boolean, len: number, extra: number, codec: BodyCodec<B>,
+): OfpRaw<T, B> {
+  const base = type.replace(/_(REQUEST|REPLY)$/, "");
+  return raw(type, `${base} ${reply ? "reply" : "request"}`, lo, hi, st(stat, reply), len, extra, codec);
+}
+
+/** Every wire format tsovs speaks. Order matters only for readability. */
+export const OFP_RAWS = [
+  // Immutable messages.
+  raw("OFPT_HELLO", "OFPT_HELLO", 1, V_MAX, t(0), 0, 1, HELLO_CODEC),
+  raw("OFPT_ERROR", "OFPT_ERROR", 1, V_MAX, t(1), 4, 1, ERROR_CODEC),
+  raw("OFPT_ECHO_REQUEST", "OFPT_ECHO_REQUEST", 1, V_MAX, t(2), 0, 1, ECHO_CODEC),
+  raw("OFPT_ECHO_REPLY", "OFPT_ECHO_REPLY", 1, V_MAX, t(3), 0, 1, ECHO_CODEC),
+  // Switch configuration.
+  raw("OFPT_FEATURES_REQUEST", "OFPT_FEATURES_REQUEST", 1, V_MAX, t(5), 0, 0, EMPTY_CODEC),
+  raw("OFPT_FEATURES_REPLY", "OFPT_FEATURES_REPLY", 1, 1, t(6), 24, 48, FEATURES_REPLY_CODEC),
+  raw("OFPT_FEATURES_REPLY", "OFPT_FEATURES_REPLY", 2, 3, t(6), 24, 64, FEATURES_REPLY_CODEC),
+  raw("OFPT_FEATURES_REPLY", "OFPT_FEATURES_REPLY", 4, V_MAX, t(6), 24, 0, FEATURES_REPLY_CODEC),
+  raw("OFPT_GET_CONFIG_REQUEST", "OFPT_GET_CONFIG_REQUEST", 1, V_MAX, t(7), 0, 0, EMPTY_CODEC),
+  raw("OFPT_GET_CONFIG_REPLY", "OFPT_GET_CONFIG_REPLY", 1, V_MAX, t(8), 4, 0, GET_CONFIG_REPLY_CODEC),
+  raw("OFPT_SET_CONFIG", "OFPT_SET_CONFIG", 1, V_MAX, t(9), 4, 0, SET_CONFIG_CODEC),
+  // Asynchronous messages (packet-in, flow-removed: next session).
+  raw("OFPT_PORT_STATUS", "OFPT_PORT_STATUS", 1, 1, t(12), 56, 0, PORT_STATUS_CODEC),
+  raw("OFPT_PORT_STATUS", "OFPT_PORT_STATUS", 2, 4, t(12), 72, 0, PORT_STATUS_CODEC),
+  raw("OFPT_PORT_STATUS", "OFPT_PORT_STATUS", 5, V_MAX, t(12), 48, 8, PORT_STATUS_CODEC),
+  raw("OFPT_ROLE_STATUS", "OFPT_ROLE_STATUS", 5, V_MAX, t(30), 16, 8, C.ROLE_STATUS_CODEC),
+  // Controller commands (flow-mod, packet-out, group-mod: next session).
+  raw("OFPT_PORT_MOD", "OFPT_PORT_MOD", 1, 1, t(15), 24, 0, PORT_MOD_CODEC),
+  raw("OFPT_PORT_MOD", "OFPT_PORT_MOD", 2, 4, t(16), 32, 0, PORT_MOD_CODEC),
+  raw("OFPT_PORT_MOD", "OFPT_PORT_MOD", 5, V_MAX, t(16), 24, 8, PORT_MOD_CODEC),
+  raw("OFPT_TABLE_MOD", "OFPT_TABLE_MOD", 2, 4, t(17), 8, 0, C.TABLE_MOD_CODEC),
+  raw("OFPT_TABLE_MOD", "OFPT_TABLE_MOD", 5, V_MAX, t(17), 8, 8, C.TABLE_MOD_CODEC),
+  raw("OFPT_METER_MOD", "OFPT_METER_MOD", 4, V_MAX, t(29), 8, 8, S.METER_MOD_CODEC),
+  raw("OFPT_BARRIER_REQUEST", "OFPT_BARRIER_REQUEST", 1, 1, t(18), 0, 0, EMPTY_CODEC),
+  raw("OFPT_BARRIER_REQUEST", "OFPT_BARRIER_REQUEST", 2, V_MAX, t(20), 0, 0, EMPTY_CODEC),
+  raw("OFPT_BARRIER_REPLY", "OFPT_BARRIER_REPLY", 1, 1, t(19), 0, 0, EMPTY_CODEC),
+  raw("OFPT_BARRIER_REPLY", "OFPT_BARRIER_REPLY", 2, V_MAX, t(21), 0, 0, EMPTY_CODEC),
+  raw("OFPT_QUEUE_GET_CONFIG_REQUEST", "OFPT_QUEUE_GET_CONFIG_REQUEST", 1, 1, t(20), 4, 0, S.QUEUE_GET_CONFIG_REQUEST_CODEC),
+  raw("OFPT_QUEUE_GET_CONFIG_REQUEST", "OFPT_QUEUE_GET_CONFIG_REQUEST", 2, 4, t(22), 8, 0, S.QUEUE_GET_CONFIG_REQUEST_CODEC),
+  raw("OFPT_QUEUE_GET_CONFIG_REPLY", "OFPT_QUEUE_GET_CONFIG_REPLY", 1, 1, t(21), 8, 8, S.QUEUE_GET_CONFIG_REPLY_CODEC),
+  raw("OFPT_QUEUE_GET_CONFIG_REPLY", "OFPT_QUEUE_GET_CONFIG_REPLY", 2, 4, t(23), 8, 8, S.QUEUE_GET_CONFIG_REPLY_CODEC),
+  // Controller roles and asynchronous message configuration.
+  raw("OFPT_ROLE_REQUEST", "OFPT_ROLE_REQUEST", 3, V_MAX, t(24), 16, 0, C.ROLE_CODEC),
+  raw("OFPT_ROLE_REPLY", "OFPT_ROLE_REPLY", 3, V_MAX, t(25), 16, 0, C.ROLE_CODEC),
+  raw("NXT_ROLE_REQUEST", "NXT_ROLE_REQUEST", 1, V_MAX, nxt(10), 4, 0, C.NX_ROLE_CODEC),
+  raw("NXT_ROLE_REPLY", "NXT_ROLE_REPLY", 1, V_MAX, nxt(11), 4, 0, C.NX_ROLE_CODEC),
+  raw("OFPT_GET_ASYNC_REQUEST", "OFPT_GET_ASYNC_REQUEST", 4, V_MAX, t(26), 0, 0, EMPTY_CODEC),
+  raw("OFPT_GET_ASYNC_REPLY", "OFPT_GET_ASYNC_REPLY", 4, 4, t(27), 24, 0, C.ASYNC_CODEC),
+  raw("OFPT_GET_ASYNC_REPLY", "OFPT_GET_ASYNC_REPLY", 5, V_MAX, t(27), 0, 8, C.ASYNC_CODEC),
+  raw("OFPT_SET_ASYNC", "OFPT_SET_ASYNC", 4, 4, t(28), 24, 0, C.ASYNC_CODEC),
+  raw("OFPT_SET_ASYNC", "OFPT_SET_ASYNC", 5, V_MAX, t(28), 0, 8, C.ASYNC_CODEC),
+  raw("NXT_SET_ASYNC_CONFIG", "NXT_SET_ASYNC_CONFIG", 1, V_MAX, nxt(19), 24, 0, C.ASYNC_CODEC),
+  raw("NXT_SET_ASYNC_CONFIG2", "NXT_SET_ASYNC_CONFIG2", 1, 4, nxt(27), 0, 8, C.ASYNC_CODEC),
+  // Bundles and request forwarding.
+  raw("OFPT_BUNDLE_CONTROL", "OFPT_BUNDLE_CONTROL", 5, V_MAX, t(33), 8, 8, C.BUNDLE_CONTROL_CODEC),
+  raw("ONFT_BUNDLE_CONTROL", "ONFT_BUNDLE_CONTROL", 4, 4, onft(2300), 8, 8, C.BUNDLE_CONTROL_CODEC),
+  raw("OFPT_REQUESTFORWARD", "OFPT_REQUESTFORWARD", 5, V_MAX, t(32), 8, 1, S.REQUESTFORWARD_CODEC),
+  // Nicira extensions without matches or actions.
+  raw("NXT_SET_FLOW_FORMAT", "NXT_SET_FLOW_FORMAT", 1, 1, nxt(12), 4, 0, C.SET_FLOW_FORMAT_CODEC),
+  raw("NXT_FLOW_MOD_TABLE_ID", "NXT_FLOW_MOD_TABLE_ID", 1, V_MAX, nxt(15), 8, 0, C.FLOW_MOD_TABLE_ID_CODEC),
+  raw("NXT_SET_PACKET_IN_FORMAT", "NXT_SET_PACKET_IN_FORMAT", 1, V_MAX, nxt(16), 4, 0, C.SET_PACKET_IN_FORMAT_CODEC),
+  raw("NXT_SET_CONTROLLER_ID", "NXT_SET_CONTROLLER_ID", 1, V_MAX, nxt(20), 8, 0, C.CONTROLLER_ID_CODEC),
+  raw("NXT_TLV_TABLE_MOD", "NXT_TLV_TABLE_MOD", 1, V_MAX, nxt(24), 8, 8, C.TLV_TABLE_MOD_CODEC),
+  raw("NXT_TLV_TABLE_REQUEST", "NXT_TLV_TABLE_REQUEST", 1, V_MAX, nxt(25), 0, 0, EMPTY_CODEC),
+  raw("NXT_TLV_TABLE_REPLY", "NXT_TLV_TABLE_REPLY", 1, V_MAX, nxt(26), 16, 8, C.TLV_TABLE_REPLY_CODEC),
+  // Multipart: description, ports, queues, tables.
+  mp("OFPST_DESC_REQUEST", 1, V_MAX, 0, false, 0, 0, EMPTY_CODEC),
+  mp("OFPST_DESC_REPLY", 1, V_MAX, 0, true, 1056, 0, S.DESC_REPLY_CODEC),
+  mp("OFPST_TABLE_REQUEST", 1, V_MAX, 3, false, 0, 0, EMPTY_CODEC),
+  mp("OFPST_TABLE_REPLY", 1, 1, 3, true, 0, 64, S.TABLE_STATS_REPLY_CODEC),
+  mp("OFPST_TABLE_REPLY", 4, V_MAX, 3, true, 0, 24, S.TABLE_STATS_REPLY_CODEC),
+  mp("OFPST_PORT_REQUEST", 1, V_MAX, 4, false, 8, 0, S.PORT_STATS_REQUEST_CODEC),
+  mp("OFPST_PORT_REPLY", 1, 2, 4, true, 0, 104, S.PORT_STATS_REPLY_CODEC),
+  mp("OFPST_PORT_REPLY", 3, 3, 4, true, 0, 104, S.PORT_STATS_REPLY_CODEC),
+  mp("OFPST_PORT_REPLY", 4, 4, 4, true, 0, 112, S.PORT_STATS_REPLY_CODEC),
+  mp("OFPST_PORT_REPLY", 5, V_MAX, 4, true, 0, 8, S.PORT_STATS_REPLY_CODEC),
+  mp("OFPST_QUEUE_REQUEST", 1, V_MAX, 5, false, 8, 0, S.QUEUE_STATS_REQUEST_CODEC),
+  mp("OFPST_QUEUE_REPLY", 1, 3, 5, true, 0, 32, S.QUEUE_STATS_REPLY_CODEC),
+  mp("OFPST_QUEUE_REPLY", 4, 4, 5, true, 0, 40, S.QUEUE_STATS_REPLY_CODEC),
+  mp("OFPST_QUEUE_REPLY", 5, V_MAX, 5, true, 0, 8, S.QUEUE_STATS_REPLY_CODEC),
+  mp("OFPST_PORT_DESC_REQUEST", 1, 5, 13, false, 0, 0, PORT_DESC_REQUEST_CODEC),
+  mp("OFPST_PORT_DESC_REQUEST", 6, V_MAX, 13, false, 8, 0, PORT_DESC_REQUEST_CODEC),
+  mp("OFPST_PORT_DESC_REPLY", 1, 1, 13, true, 0, 48, PORT_DESC_REPLY_CODEC),
+  mp("OFPST_PORT_DESC_REPLY", 2, 4, 13, true, 0, 64, PORT_DESC_REPLY_CODEC),
+  mp("OFPST_PORT_DESC_REPLY", 5, V_MAX, 13, true, 0, 8, PORT_DESC_REPLY_CODEC),
+  mp("OFPST_QUEUE_DESC_REQUEST", 5, V_MAX, 15, false, 8, 0, S.QUEUE_STATS_REQUEST_CODEC),
+  mp("OFPST_QUEUE_DESC_REPLY", 5, V_MAX, 15, true, 0, 8, S.QUEUE_DESC_REPLY_CODEC),
+  // Multipart: groups and meters (group stats/desc need actions: next session).
+  mp("OFPST_GROUP_FEATURES_REQUEST", 3, V_MAX, 8, false, 0, 0, EMPTY_CODEC),
+  mp("OFPST_GROUP_FEATURES_REPLY", 3, V_MAX, 8, true, 40, 0, S.GROUP_FEATURES_CODEC),
+  mp("OFPST_METER_REQUEST", 4, V_MAX, 9, false, 8, 0, S.METER_REQUEST_CODEC),
+  mp("OFPST_METER_REPLY", 4, V_MAX, 9, true, 0, 8, S.METER_STATS_REPLY_CODEC),
+  mp("OFPST_METER_CONFIG_REQUEST", 4, V_MAX, 10, false, 8, 0, S.METER_REQUEST_CODEC),
+  mp("OFPST_METER_CONFIG_REPLY", 4, V_MAX, 10, true, 0, 8, S.METER_CONFIG_REPLY_CODEC),
+  mp("OFPST_METER_FEATURES_REQUEST", 4, V_MAX, 11, false, 0, 0, EMPTY_CODEC),
+  mp("OFPST_METER_FEATURES_REPLY", 4, V_MAX, 11, true, 16, 0, S.METER_FEATURES_CODEC),
+] as const;
+
+type AnyRaw = (typeof OFP_RAWS)[number];
+/** Every message type id the table knows. */
+export type OfpMsgType = AnyRaw["type"];
+type BodyOf<C> = C extends BodyCodec<infer B> ? B : never;
+/** The body type of each message type. */
+export type OfpBodies = { [R in AnyRaw as R["type"]]: BodyOf<R["codec"]> };
+
+/** A decoded (or to-be-encoded) OpenFlow message. */
+export type OfpMessage = {
+  [K in OfpMsgType]: {
+    type: K;
+    version: number;
+    xid: number;
+    /** Multipart flags (OFPSF_REPLY_MORE); 0 for other messages. */
+    statsFlags?: number;
+    body: OfpBodies[K];
+  };
+}[OfpMsgType];
+
+export function isStatsWire(w: WireId): boolean {
+  return w.kind === "stats" || w.kind === "vstats";
+}
+
+/* ---------------- lookup ---------------- */
+
+function wireKey(version: number, w: WireId): string {
+  switch (w.kind) {
+    case "ofpt":
+      return `${version}/t/${w.type}`;
+    case "stats":
+      return `${version}/s/${w.reply ? 1 : 0}/${w.stat}`;
+    case "vendor":
+      return `${version}/v/${w.vendor}/${w.subtype}`;
+    case "vstats":
+      return `${version}/vs/${w.reply ? 1 : 0}/${w.vendor}/${w.subtype}`;
+  }
+}
+
+const BY_WIRE = new Map<string, OfpRaw>();
+const BY_TYPE = new Map<string, OfpRaw>();
+for (const r of OFP_RAWS as readonly OfpRaw[]) {
+  for (let v = r.lo; v <= r.hi; v++) {
+    BY_WIRE.set(wireKey(v, r.wire), r);
+    BY_TYPE.set(`${v}/${r.type}`, r);
+  }
+}
+
+/** The raw used to send `type` in `version`, or null if it has none. */
+export function rawFor(type: string, version: number): OfpRaw | null {
+  return BY_TYPE.get(`${version}/${type}`) ?? null;
+}
+
+/** Multipart header (type, flags) position: after the 8-byte header. */
+export function statsTypes(version: number): { request: number; reply: number; headerLen: number } {
+  return version === 1 ? { request: 16, reply: 17, headerLen: 12 } : { request: 18, reply: 19, headerLen: 16 };
+}
+
+/** Result of identifying a message's raw from its first bytes. */
+export interface RawLookup {
+  raw: OfpRaw;
+  /** Offset where the body (after all headers) starts. */
+  bodyOffset: number;
+  statsFlags: number;
+}
+
+/**
+ * Identifies the raw of a message whose bytes are `b[0..length)`, as OVS's
+ * ofpraw_decode_partial: unknown versions, types, multipart types, vendors
+ * and subtypes each get their own error.
+ */
+export function lookupRaw(b: Uint8Array, length: number): RawLookup | DecodeError {
+  const r = new OfpReader(b, 0, length);
+  const version = r.u8();
+  const type = r.u8();
+  r.skip(6);
+  if (r.overrun) return fail("OFPBRC_BAD_LEN");
+  if (version < 1 || version > V_MAX) return fail("OFPBRC_BAD_VERSION");
+  const stt = statsTypes(version);
+  if (type === OFPT_VENDOR) {
+    if (r.remaining < 8) return fail("OFPBRC_BAD_LEN");
+    const vendor = r.u32();
+    const subtype = r.u32();
+    if (vendor !== NX_VENDOR_ID && vendor !== ONF_VENDOR_ID) return fail("OFPBRC_BAD_VENDOR");
+    const raw = BY_WIRE.get(wireKey(version, { kind: "vendor", vendor, subtype }));
+    if (!raw) return fail("OFPBRC_BAD_SUBTYPE");
+    return { raw, bodyOffset: 16, statsFlags: 0 };
+  }
+  if (type === stt.request || type === stt.reply) {
+    const reply = type === stt.reply;
+    if (r.remaining < stt.headerLen - 8) return fail("OFPBRC_BAD_LEN");
+    const stat = r.u16();
+    const flags = r.u16();
+    if (version > 1) r.skip(4);
+    if (stat === OFPST_VENDOR) {
+      if (r.remaining < 8) return fail("OFPBRC_BAD_LEN");
+      const vendor = r.u32();
+      const subtype = r.u32();
+      if (vendor !== NX_VENDOR_ID && vendor !== ONF_VENDOR_ID) return fail("OFPBRC_BAD_VENDOR");
+      const raw = BY_WIRE.get(wireKey(version, { kind: "vstats", vendor, subtype, reply }));
+      if (!raw) return fail("OFPBRC_BAD_SUBTYPE");
+      // OF1.0 Nicira stats carry 4 more bytes of padding.
+      return { raw, bodyOffset: stt.headerLen + 8 + (version === 1 ? 4 : 0), statsFlags: flags };
+    }
+    const raw = BY_WIRE.get(wireKey(version, { kind: "stats", stat, reply }));
+    if (!raw) return fail("OFPBRC_BAD_STAT");
+    return { raw, bodyOffset: stt.headerLen, statsFlags: flags };
+  }
+  const raw = BY_WIRE.get(wireKey(version, { kind: "ofpt", type }));
+  if (!raw) return fail("OFPBRC_BAD_TYPE");
+  return { raw, bodyOffset: 8, statsFlags: 0 };
+}
+
+/** Expected-length text as OVS's warning words it. */
+export function expectedLength(raw: OfpRaw, bodyOffset: number): string {
+  const min = bodyOffset + raw.len;
+  if (raw.extra === 0) return `${min}`;
+  if (raw.extra === 1) return `at least ${min} bytes`;
+  return `${min} + a multiple of ${raw.extra} bytes`;
+}
+
+/** Checks the raw's length rule for a message of `length` bytes. */
+export function lengthOk(raw: OfpRaw, bodyOffset: number, length: number): boolean {
+  const body = length - bodyOffset;
+  if (body < raw.len) return false;
+  const extra = body - raw.len;
+  if (raw.extra === 0) return extra === 0;
+  return extra % raw.extra === 0;
+}
+
+/* ---------------- decode ---------------- */
+
+export type DecodeResult =
+  | { ok: true; msg: OfpMessage }
+  | {
+      ok: false;
+      error: OfpErrorName;
+      /** The raw, when the header was understood (then the error is the body's). */
+      raw?: OfpRaw;
+      /** The header's version, type and xid, for building an error reply. */
+      version: number;
+      xid: number;
+    };
+
+/**
+ * Decodes one complete message (`b` is exactly one message, as framed by
+ * `OfpFramer`). Never throws: every problem is an OpenFlow error name.
+ */
+export function decodeMessage(b: Uint8Array, verbosity = 2): DecodeResult {
+  const hv = b.length >= 1 ? b[0]! : 0;
+  const xid = b.length >= 8 ? new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(4) : 0;
+  if (b.length < OFP_HEADER_LEN) return { ok: false, error: "OFPBRC_BAD_LEN", version: hv, xid };
+  const length = (b[2]! << 8) | b[3]!;
+  if (length < OFP_HEADER_LEN || length > b.length) return { ok: false, error: "OFPBRC_BAD_LEN", version: hv, xid };
+  const look = lookupRaw(b, length);
+  if (isDecodeError(look)) return { ok: false, error: look.decodeError, version: hv, xid };
+  const { raw, bodyOffset, statsFlags } = look;
+  if (!lengthOk(raw, bodyOffset, length)) return { ok: false, error: "OFPBRC_BAD_LEN", version: hv, xid };
+  const ctx: CodecContext = { version: hv, verbosity, type: raw.type };
+  const r = new OfpReader(b, bodyOffset, length);
+  let body: unknown;
+  try {
+    body = raw.codec.decode(r, ctx);
+  } catch {
+    // A codec bug must not take the connection down; report it as OVS
+    // reports a body it cannot parse.
+    return { ok: false, error: "OFPBRC_BAD_LEN", raw, version: hv, xid };
+  }
+  if (isDecodeError(body)) return { ok: false, error: body.decodeError, raw, version: hv, xid };
+  if (r.overrun) return { ok: false, error: "OFPBRC_BAD_LEN", raw, version: hv, xid };
+  const msg = { type: raw.type, version: hv, xid, body } as OfpMessage;
+  if (isStatsWire(raw.wire)) msg.statsFlags = statsFlags;
+  return { ok: true, msg };
+}
+
+/* ---------------- encode ---------------- */
+
+/** Appends the headers for `raw` and returns the fork of the length. */
+function putHeaders(w: OfpWriter, raw: OfpRaw, version: number, xid: number, statsFlags: number): void {
+  const wire = raw.wire;
+  const stt = statsTypes(version);
+  let type: number;
+  switch (wire.kind) {
+    case "ofpt":
+      type = wire.type;
+      break;
+    case "vendor":
+      type = OFPT_VENDOR;
+      break;
+    case "stats":
+    case "vstats":
+      type = wire.reply ? stt.reply : stt.request;
+      break;
+  }
+  w.u8(version).u8(type).u16(0).u32(xid);
+  switch (wire.kind) {
+    case "ofpt":
+      break;
+    case "vendor":
+      w.u32(wire.vendor).u32(wire.subtype);
+      break;
+    case "stats":
+      w.u16(wire.stat).u16(statsFlags);
+      if (version > 1) w.zeros(4);
+      break;
+    case "vstats":
+      w.u16(OFPST_VENDOR).u16(statsFlags);
+      if (version > 1) w.zeros(4);
+      w.u32(wire.vendor).u32(wire.subtype);
+      if (version === 1) w.zeros(4);
+      break;
+  }
+}
+
+/** Thrown for programming errors only (a type a version lacks). */
+export class OfpEncodeError extends Error {
+  readonly code = "OFP_ENCODE";
+}
+
+/** Encodes a message; throws OfpEncodeError if its type is not in its version. */
+export function encodeMessage(m: OfpMessage): Uint8Array {
+  const raw = rawFor(m.type, m.version);
+  if (!raw) throw new OfpEncodeError(`${m.type} does not exist in OpenFlow version 0x${m.version.toString(16)}`);
+  const w = new OfpWriter(64);
+  putHeaders(w, raw, m.version, m.xid, m.statsFlags ?? 0);
+  (raw.codec as BodyCodec<unknown>).encode(w, m.body, { version: m.version, verbosity: 2, type: raw.type });
+  if (w.length > 0xffff) throw new OfpEncodeError(`${m.type} message too long (${w.length} bytes)`);
+  w.setU16(2, w.length);
+  return w.finish();
+}
+
+/* ---------------- framing ---------------- */
+
+/**
+ * Splits a byte stream into OpenFlow messages across chunk boundaries.
+ * Push chunks with `push()`; `next()` returns the next whole message, or
+ * null when more bytes are needed. A header whose length is below 8 is a
+ * framing error (`error` is set and the stream cannot continue), as it is
+ * for OVS's vconn-stream.
+ */
+export class OfpFramer {
+  private buf = new Uint8Array(0);
+  private start = 0;
+  private end = 0;
+  /** Set when the stream is broken (length field < 8). */
+  error: string | null = null;
+
+  push(chunk: Uint8Array): void {
+    const live = this.end - this.start;
+    if (this.end + chunk.length > this.buf.length) {
+      const cap = Math.max(this.buf.length * 2, live + chunk.length, 4096);
+      const nb = new Uint8Array(cap);
+      nb.set(this.buf.subarray(this.start, this.end));
+      this.buf = nb;
+      this.start = 0;
+      this.end = live;
+    }
+    this.buf.set(chunk, this.end);
+    this.end += chunk.length;
+  }
+
+  /** Bytes buffered but not yet returned. */
+  get pending(): number {
+    return this.end - this.start;
+  }
+
+  next(): Uint8Array | null {
+    if (this.error) return null;
+    const avail = this.end - this.start;
+    if (avail < OFP_HEADER_LEN) return null;
+    const len = (this.buf[this.start + 2]! << 8) | this.buf[this.start + 3]!;
+    if (len < OFP_HEADER_LEN) {
+      this.error = `received too-short ofp_header (${len} bytes)`;
+      return null;
+    }
+    if (avail < len) return null;
+    const msg = this.buf.slice(this.start, this.start + len);
+    this.start += len;
+    if (this.start === this.end) this.start = this.end = 0;
+    return msg;
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * A checker for JSON objects with named members, worded as OVS's
+ * ovsdb_parser: "Parsing <what> failed: Required 'x' member is missing.",
+ * "Type mismatch for member 'x'.", "Member 'x' is present but not allowed here."
+ * Only the first problem is kept; `finish()` reports leftover members.
+ */
+import { OvsdbError, syntaxError } from "./error.js";
+
+export type MemberKind = "any" | "string" | "id" | "integer" | "number" | "boolean" | "object" | "array" | "integer|string" | "true";
+
+/** An OVSDB identifier: a letter or "_" then letters, digits, "_". */
+export function isId(s: string): boolean {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(s);
+}
+
+function kindMatches(kind: MemberKind, v: unknown): boolean {
+  switch (kind) {
+    case "any":
+      return true;
+    case "string":
+      return typeof v === "string";
+    case "id":
+      return typeof v === "string" && isId(v);
+    case "integer":
+      return typeof v === "number" && Number.isInteger(v);
+    case "number":
+      return typeof v === "number";
+    case "boolean":
+      return typeof v === "boolean";
+    case "true":
+      return v === true;
+    case "object":
+      return v !== null && typeof v === "object" && !Array.isArray(v);
+    case "array":
+      return Array.isArray(v);
+    case "integer|string":
+      return typeof v === "string" || (typeof v === "number" && Number.isInteger(v));
+  }
+}
+
+export class JsonObjectParser {
+  readonly json: unknown;
+  readonly name: string;
+  error: OvsdbError | null = null;
+  private used = new Set<string>();
+  private obj: Record<string, unknown> | null;
+
+  constructor(json: unknown, name: string) {
+    this.json = json;
+    this.name = name;
+    if (json !== null && typeof json === "object" && !Array.isArray(json)) {
+      this.obj = json as Record<string, unknown>;
+    } else {
+      this.obj = null;
+      // OVS reports this one without the offending JSON.
+      this.error = new OvsdbError("syntax error", `Parsing ${name} failed: Object expected.`);
+    }
+  }
+
+  raise(message: string): void {
+    if (this.error === null) this.error = syntaxError(this.json, null, `Parsing ${this.name} failed: ${message}`);
+  }
+
+  /** Sets an already-built error as the parser's error (if none yet). */
+  put(e: OvsdbError): void {
+    if (this.error === null) this.error = e;
+  }
+
+  member(name: string, kind: MemberKind, optional = false): unknown {
+    if (this.error !== null || this.obj === null) return undefined;
+    if (!Object.prototype.hasOwnProperty.call(this.obj, name)) {
+      if (!optional) this.raise(`Required '${name}' member is missing.`);
+      return undefined;
+    }
+    const v = this.obj[name];
+    if (kindMatches(kind, v)) {
+      this.used.add(name);
+      return v;
+    }
+    this.raise(`Type mismatch for member '${name}'.`);
+    return undefined;
+  }
+
+  /** The error, or the first unexpected member, or null. */
+  finish(): OvsdbError | null {
+    if (this.error === null && this.obj !== null) {
+      const unused = Object.keys(this.obj).filter((k) => !this.used.has(k));
+      if (unused.length === 1) this.raise(`Member '${unused[0]}' is present but not allowed here.`);
+      else if (unused.length > 1) {
+        const more = unused.length - 1;
+        this.raise(`Member '${unused[0]}' and ${more} other member${more > 1 ? "s" : ""} are present but not allowed here.`);
+      }
+    }
+    return this.error;
+  }
+
+  finishOrThrow(): void {
+    const e = this.finish();
+    if (e !== null) throw e;
+  }
+}

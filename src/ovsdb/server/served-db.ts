@@ -1,0 +1,96 @@
+/**
+ * A database as the server serves it: the engine's `Database`, where its
+ * commits go to disk (a `DbStorage`, or nowhere for an in-memory or
+ * reserved database), and a bounded history of recent commits.
+ *
+ * Every commit, whoever made it, passes through the database's commit
+ * listener here: it gets a transaction id (a fresh UUID), is handed to
+ * storage in commit order, is remembered in the history (so a client that
+ * reconnects with `monitor_cond_since` and a recent id gets only what it
+ * missed), and is then announced to the server, which updates monitors.
+ */
+import { randomUUID } from "node:crypto";
+import type { ChangeSet, Database, TransactOutcome } from "../index.js";
+import { ZERO_UUID } from "../index.js";
+import { vlogModule } from "../../util/vlog.js";
+
+const log = vlogModule("ovsdb_server");
+
+/**
+ * Where a served database's commits are persisted.
+ *
+ * `commit` is called synchronously, in commit order, right after the
+ * engine applied the transaction; it must queue the record at once (so
+ * later commits are written after it) and resolve when the record is on
+ * disk and fsync'ed. The server waits for that promise before answering a
+ * transaction that asked to be durable; others are answered at once, as
+ * OVS does for a standalone database.
+ */
+export interface DbStorage {
+  commit(changes: ChangeSet, outcome: TransactOutcome | null): Promise<void>;
+  /** Rewrites the file to hold only the current contents (ovsdb-server/compact). */
+  compact?(): Promise<void>;
+  /** Flushes queued records and closes the file. */
+  close?(): Promise<void>;
+  /** The file name, for messages. */
+  readonly path?: string;
+}
+
+export interface CommitEvent {
+  txnId: string;
+  changes: ChangeSet;
+}
+
+/** How many recent commits are kept for `monitor_cond_since`. */
+export const HISTORY_LIMIT = 100;
+
+export class ServedDb {
+  /** The id of the latest commit (all zeros before the first). */
+  lastTxnId = ZERO_UUID;
+  /** Resolves when the latest commit is on disk. */
+  lastDurable: Promise<void> = Promise.resolve();
+  private readonly history: CommitEvent[] = [];
+  private unsubscribe: () => void;
+
+  constructor(
+    readonly name: string,
+    readonly db: Database,
+    readonly storage: DbStorage | null,
+    /** Reserved databases (`_Server`) accept only reads from clients. */
+    readonly reserved: boolean,
+    private readonly announce: (served: ServedDb, ev: CommitEvent) => void,
+  ) {
+    this.unsubscribe = db.onCommit((changes, outcome) => this.committed(changes, outcome));
+  }
+
+  private committed(changes: ChangeSet, outcome: TransactOutcome | null): void {
+    const ev: CommitEvent = { txnId: randomUUID(), changes };
+    if (this.storage) {
+      const p = this.storage.commit(changes, outcome);
+      p.catch((e: Error) => log.err(`${this.name}: writing transaction failed (${e.message})`));
+      this.lastDurable = p;
+    }
+    this.lastTxnId = ev.txnId;
+    this.history.push(ev);
+    if (this.history.length > HISTORY_LIMIT) this.history.shift();
+    this.announce(this, ev);
+  }
+
+  /**
+   * The commits made after `txnId`, oldest first, or null when `txnId` is
+   * not in the history (then the client needs everything).
+   */
+  changesSince(txnId: string): ChangeSet[] | null {
+    if (txnId === ZERO_UUID) return null;
+    if (txnId === this.lastTxnId) return [];
+    for (let i = this.history.length - 1; i >= 0; i--) {
+      if (this.history[i]!.txnId === txnId) return this.history.slice(i + 1).map((e) => e.changes);
+    }
+    return null;
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe();
+    if (this.storage?.close) await this.storage.close();
+  }
+}

@@ -1,0 +1,326 @@
+/**
+ * The OVSDB server: databases, remotes (listening sockets), sessions,
+ * locks, triggers, and the `_Server` database that describes the rest.
+ *
+ * Remotes are configured as OVS's `--remote` strings: `punix:PATH`,
+ * `ptcp:PORT[:IP]`, and `db:DB,TABLE,COLUMN`, which names a column whose
+ * values are remotes — either strings, or references to rows with a
+ * "target" column such as `Manager` (whose `inactivity_probe` is then
+ * honoured). `db:` remotes are re-read after every commit to that
+ * database, so adding a Manager row opens its listener at once.
+ */
+import * as fs from "node:fs";
+import * as net from "node:net";
+import { randomUUID } from "node:crypto";
+import { JsonRpcConnection, parsePassive } from "../../jsonrpc/index.js";
+import { parseConditions, rowMatches, type Condition, type Database, type Row, type TableSchema } from "../index.js";
+import { vlogModule } from "../../util/vlog.js";
+import { LockTable } from "./locks.js";
+import { UpdateRenderer, type ConditionEvaluator, type RowLike } from "./monitor.js";
+import { ServedDb, type CommitEvent, type DbStorage } from "./served-db.js";
+import { ServerDatabase, schemaToJson } from "./server-db.js";
+import { OvsdbSession, type Trigger } from "./session.js";
+
+const log = vlogModule("ovsdb_server");
+
+/** Default inactivity probe for TCP sessions (OVS: 5 s). Unix sockets get none. */
+export const DEFAULT_PROBE_MS = 5000;
+
+export interface OvsdbServerOptions {
+  /** Inactivity probe for TCP remotes, in ms (0 disables). */
+  probeIntervalMs?: number;
+}
+
+interface Listener {
+  /** The remote as configured, e.g. "ptcp:6640:127.0.0.1". */
+  name: string;
+  server: net.Server;
+  probeMs: number;
+  sessions: Set<OvsdbSession>;
+  /** The unix socket file to remove on close. */
+  path: string | null;
+  /** Resolved once listening (or failed). */
+  ready: Promise<void>;
+}
+
+const CONDITIONS: ConditionEvaluator = {
+  parse: (table: TableSchema, json: unknown) => parseConditions(table, json),
+  matches: (row: RowLike, cond: unknown) => rowMatches(row as Row, cond as Condition[]),
+};
+
+export class OvsdbServer {
+  readonly locks = new LockTable();
+  readonly conditions = CONDITIONS;
+  /** A per-process id, reported by `get_server_id`. */
+  readonly serverId = randomUUID();
+  private readonly dbs = new Map<string, ServedDb>();
+  private readonly serverDb = new ServerDatabase();
+  private readonly sessions = new Set<OvsdbSession>();
+  private readonly triggers = new Set<Trigger>();
+  /** Remotes as configured (`--remote`, add-remote), in insertion order. */
+  private readonly configured: string[] = [];
+  private readonly listeners = new Map<string, Listener>();
+  private sessionSeq = 0;
+  private closed = false;
+  private readonly probeMs: number;
+  private retryScheduled = new Set<string>();
+
+  constructor(opts: OvsdbServerOptions = {}) {
+    this.probeMs = opts.probeIntervalMs ?? DEFAULT_PROBE_MS;
+    const sd = new ServedDb("_Server", this.serverDb.db, null, true, (s, ev) => this.committed(s, ev));
+    this.dbs.set("_Server", sd);
+    this.serverDb.setDatabase("_Server", schemaToJson(this.serverDb.schema));
+  }
+
+  // ---- databases ---------------------------------------------------------
+
+  /** Serves `db` under its schema name; commits go to `storage` when given. */
+  addDatabase(db: Database, storage: DbStorage | null = null): ServedDb {
+    const name = db.schema.name;
+    if (this.dbs.has(name)) throw new Error(`${name}: database already open`);
+    const served = new ServedDb(name, db, storage, false, (s, ev) => this.committed(s, ev));
+    this.dbs.set(name, served);
+    this.serverDb.setDatabase(name, schemaToJson(db.schema));
+    this.refreshRemotes();
+    return served;
+  }
+
+  async removeDatabase(name: string): Promise<boolean> {
+    const served = this.dbs.get(name);
+    if (!served || served.reserved) return false;
+    this.dbs.delete(name);
+    for (const s of this.sessions) {
+      for (const [key, mon] of s.monitors) {
+        if (mon.dbName !== name) continue;
+        s.monitors.delete(key);
+        if (s.dbChangeAware) s.notify("monitor_canceled", [mon.id]);
+      }
+    }
+    this.serverDb.removeDatabase(name);
+    await served.close();
+    this.refreshRemotes();
+    return true;
+  }
+
+  database(name: string): ServedDb | undefined {
+    return this.dbs.get(name);
+  }
+
+  /** Database names as `list_dbs` returns them (sorted). */
+  dbNames(): string[] {
+    return [...this.dbs.keys()].sort();
+  }
+
+  /** Every commit of every database arrives here: update monitors, retry triggers, re-read db: remotes. */
+  private committed(served: ServedDb, ev: CommitEvent): void {
+    if (this.sessions.size > 0) {
+      const renderer = new UpdateRenderer(ev.changes, this.conditions);
+      for (const s of this.sessions) if (s.monitors.size > 0) s.sendUpdates(served, ev.txnId, renderer);
+    }
+    if (this.triggers.size > 0 && !this.retryScheduled.has(served.name)) {
+      this.retryScheduled.add(served.name);
+      setImmediate(() => {
+        this.retryScheduled.delete(served.name);
+        for (const t of [...this.triggers]) {
+          if (t.served === served && this.triggers.has(t)) t.session.runTrigger(t);
+        }
+      });
+    }
+    if (this.configured.some((r) => r.startsWith(`db:${served.name},`))) this.refreshRemotes();
+  }
+
+  addTrigger(t: Trigger): void {
+    this.triggers.add(t);
+  }
+
+  removeTrigger(t: Trigger): void {
+    this.triggers.delete(t);
+    t.session.triggers.delete(t);
+    if (t.timer) clearTimeout(t.timer);
+    t.timer = null;
+  }
+
+  cancelTriggersOf(s: OvsdbSession): void {
+    for (const t of [...this.triggers]) if (t.session === s) this.removeTrigger(t);
+  }
+
+  sessionClosed(s: OvsdbSession): void {
+    this.sessions.delete(s);
+    for (const l of this.listeners.values()) l.sessions.delete(s);
+  }
+
+  // ---- remotes -----------------------------------------------------------
+
+  /** Adds a remote (`--remote` / `ovsdb-server/add-remote`). Returns an error text or null. */
+  addRemote(remote: string): string | null {
+    if (!remote.startsWith("db:") && parsePassive(remote) === null && !/^(tcp|ssl|unix):/.test(remote)) {
+      return `${remote}: unknown or malformed remote`;
+    }
+    if (!this.configured.includes(remote)) this.configured.push(remote);
+    this.refreshRemotes();
+    return null;
+  }
+
+  removeRemote(remote: string): boolean {
+    const i = this.configured.indexOf(remote);
+    if (i < 0) return false;
+    this.configured.splice(i, 1);
+    this.refreshRemotes();
+    return true;
+  }
+
+  /** The configured remotes, sorted, as `ovsdb-server/list-remotes` prints them. */
+  listRemotes(): string[] {
+    return [...this.configured].sort();
+  }
+
+  /** Resolves once every current listener is listening (or failed). */
+  async remotesReady(): Promise<void> {
+    await Promise.all([...this.listeners.values()].map((l) => l.ready));
+  }
+
+  /** Expands `db:` remotes into targets with their probe intervals. */
+  private resolveRemotes(): Map<string, number | null> {
+    const out = new Map<string, number | null>();
+    for (const r of this.configured) {
+      if (!r.startsWith("db:")) {
+        out.set(r, null);
+        continue;
+      }
+      const [dbName, tableName, columnName] = r.slice(3).split(",");
+      const served = dbName === undefined ? undefined : this.dbs.get(dbName);
+      const table = tableName === undefined ? undefined : served?.db.tables.get(tableName);
+      const column = columnName === undefined ? undefined : table?.schema.columns.get(columnName);
+      if (!served || !table || !column) continue;
+      const refTable = column.type.key.refTable;
+      for (const row of table.rows.values()) {
+        const d = row.get(column.name);
+        for (const k of d.keys) {
+          if (column.type.key.type === "string") {
+            out.set(k as string, null);
+          } else if (refTable !== undefined) {
+            const target = served.db.tables.get(refTable)?.rows.get(k as string);
+            const ts = target?.table.columns.get("target");
+            if (!target || !ts || ts.type.key.type !== "string") continue;
+            const probeCol = target.table.columns.get("inactivity_probe");
+            const probe = probeCol ? target.get("inactivity_probe").keys[0] : undefined;
+            for (const t of target.get("target").keys) out.set(t as string, typeof probe === "number" ? probe : null);
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  private refreshRemotes(): void {
+    if (this.closed) return;
+    const wanted = this.resolveRemotes();
+    for (const [name, l] of this.listeners) {
+      if (!wanted.has(name)) this.closeListener(name, l);
+    }
+    for (const [name, probe] of wanted) {
+      const l = this.listeners.get(name);
+      if (l) {
+        if (probe !== null) l.probeMs = probe;
+        continue;
+      }
+      this.openListener(name, probe);
+    }
+  }
+
+  private openListener(name: string, probe: number | null): void {
+    const addr = parsePassive(name);
+    if (addr === null) {
+      if (!this.warnedActive.has(name)) {
+        this.warnedActive.add(name);
+        log.warn(`${name}: active and SSL remotes are not supported, ignoring`);
+      }
+      return;
+    }
+    if (addr.kind === "pssl") {
+      if (!this.warnedActive.has(name)) {
+        this.warnedActive.add(name);
+        log.err(`${name}: SSL is not supported`);
+      }
+      return;
+    }
+    const server = net.createServer({ noDelay: true } as net.ServerOpts);
+    const l: Listener = {
+      name,
+      server,
+      probeMs: probe ?? (addr.kind === "punix" ? 0 : this.probeMs),
+      sessions: new Set(),
+      path: addr.kind === "punix" ? addr.path : null,
+      ready: Promise.resolve(),
+    };
+    l.ready = new Promise<void>((resolve) => {
+      server.once("error", (e) => {
+        log.err(`${name}: listen failed: ${e.message}`);
+        this.listeners.delete(name);
+        resolve();
+      });
+      const onListening = (): void => {
+        server.removeAllListeners("error");
+        server.on("error", (e) => log.err(`${name}: ${e.message}`));
+        log.info(`${name}: listening`);
+        resolve();
+      };
+      if (addr.kind === "punix") {
+        try {
+          fs.unlinkSync(addr.path);
+        } catch {
+          /* no stale socket */
+        }
+        server.listen(addr.path, onListening);
+      } else {
+        server.listen(addr.port, addr.host, onListening);
+      }
+    });
+    server.on("connection", (sock) => this.accept(l, sock));
+    this.listeners.set(name, l);
+  }
+
+  private warnedActive = new Set<string>();
+
+  private closeListener(name: string, l: Listener): void {
+    this.listeners.delete(name);
+    l.server.close();
+    if (l.path) {
+      try {
+        fs.unlinkSync(l.path);
+      } catch {
+        /* gone */
+      }
+    }
+    for (const s of l.sessions) s.conn.close();
+  }
+
+  private accept(l: Listener, sock: net.Socket): void {
+    if (this.closed) {
+      sock.destroy();
+      return;
+    }
+    sock.setNoDelay(true);
+    const kind = l.path ? "unix" : "tcp";
+    const sessionName = `${kind}#${this.sessionSeq++}`;
+    const conn = new JsonRpcConnection(sock, sessionName);
+    const session = new OvsdbSession(this, conn, sessionName, l.probeMs);
+    this.sessions.add(session);
+    l.sessions.add(session);
+  }
+
+  /** Number of connected clients (for tests and memory/show). */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Stops listening, drops every client and flushes storage. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const [name, l] of this.listeners) this.closeListener(name, l);
+    for (const s of [...this.sessions]) s.conn.close();
+    for (const t of [...this.triggers]) this.removeTrigger(t);
+    for (const served of this.dbs.values()) await served.close();
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The commands every OVS daemon answers on its control socket:
+ * `list-commands`, `version` and the `vlog/...` family, with OVS's texts.
+ */
+import { listLevels, logFile, reopenLogFile, setLevels, setLogFile } from "../util/vlog.js";
+import { UnixctlError, type UnixctlRegistry } from "./server.js";
+
+/** The version string daemons report, as OVS 3.1 prints it. */
+export const OVS_VERSION = "3.1.0";
+
+/** `<program> (Open vSwitch) 3.1.0`, the `version` reply and `--version` line. */
+export function versionText(program: string): string {
+  return `${program} (Open vSwitch) ${OVS_VERSION}\n`;
+}
+
+/** Registers the built-in commands on `registry` for daemon `program`. */
+export function registerBuiltins(registry: UnixctlRegistry, program: string): void {
+  registry.register("list-commands", "", 0, 0, () => registry.listText());
+  registry.register("version", "", 0, 0, () => versionText(program));
+  registry.register("vlog/list", "", 0, 0, () => listLevels());
+  registry.register("vlog/set", "{spec | PATTERN:destination:pattern}", 0, Infinity, (args) => {
+    for (const spec of args) {
+      if (/^pattern:/i.test(spec)) continue; // Patterns are accepted and ignored: our line format is fixed.
+      const err = setLevels(spec);
+      if (err !== null) {
+        const m = /^unknown module "(.*)"$/.exec(err);
+        throw new UnixctlError(m ? `no destination, level, or module "${m[1]}"` : err);
+      }
+    }
+    return "";
+  });
+  registry.register("vlog/reopen", "", 0, 0, () => {
+    if (reopenClosedLogFile()) return "";
+    if (logFile() === null) throw new UnixctlError("Logging to file not configured");
+    try {
+      reopenLogFile();
+    } catch (e) {
+      throw new UnixctlError(`could not reopen log file: ${(e as Error).message}`);
+    }
+    return "";
+  });
+  registry.register("vlog/close", "", 0, 0, () => {
+    // Closing keeps the file name so that a later vlog/reopen opens it again.
+    const name = logFile();
+    setLogFile(null);
+    if (name !== null) closedLogFile = name;
+    return "";
+  });
+}
+
+/** The log file closed by `vlog/close`, reopened by `vlog/reopen`. */
+let closedLogFile: string | null = null;
+
+/** Reopens a log file closed by `vlog/close` (used by `vlog/reopen`). */
+export function reopenClosedLogFile(): boolean {
+  if (closedLogFile === null) return false;
+  setLogFile(closedLogFile);
+  closedLogFile = null;
+  return true;
+}

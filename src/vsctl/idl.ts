@@ -1,0 +1,355 @@
+/**
+ * A small OVSDB IDL for ovs-vsctl: a replica of the database kept up to date
+ * by `monitor`, plus one transaction at a time layered on top of it.
+ *
+ * Reads during a transaction see the transaction's own writes, inserts and
+ * deletes, as OVS's IDL does. `commit` turns the transaction into one
+ * `transact` request the way ovsdb-idl does:
+ *   - inserts use `uuid-name`s and references to new rows become `named-uuid`s;
+ *   - updates carry only the columns whose value really changed;
+ *   - deletes are sent only for root tables (other rows are garbage-collected
+ *     by the server once nothing refers to them);
+ *   - with nothing to change the transaction is "unchanged" and not sent;
+ *   - an optional `next_cfg` increment, a dry-run `abort` and a `comment`.
+ *
+ * Row iteration order imitates the bucket order of OVS's hash map (rows sorted
+ * by the low bits of the first uuid word), so `list` without arguments prints
+ * rows in the order real ovs-vsctl does for the same uuids.
+ */
+import type { JsonRpcConnection } from "../jsonrpc/index.js";
+import { OvsdbType } from "../ovsdb/types.js";
+import {
+  datumFromJson,
+  datumToJson,
+  dataEqual,
+  defaultDatum,
+  randomUuid,
+  type TextDatum,
+} from "../ovsdb/datum-text.js";
+import type { Json } from "../cli/table-format.js";
+
+export interface ColumnSchema {
+  name: string;
+  type: OvsdbType;
+  mutable: boolean;
+}
+
+export interface TableSchema {
+  name: string;
+  /** Columns in schema order of names (sorted), without _uuid/_version. */
+  columns: ColumnSchema[];
+  byName: Map<string, ColumnSchema>;
+  isRoot: boolean;
+}
+
+export interface DbSchema {
+  name: string;
+  version: string;
+  tables: TableSchema[];
+  byName: Map<string, TableSchema>;
+}
+
+export function schemaFromJson(json: unknown): DbSchema {
+  const j = json as { name: string; version?: string; tables: Record<string, { columns: Record<string, { type: unknown; mutable?: boolean }>; isRoot?: boolean }> };
+  const tables: TableSchema[] = [];
+  for (const tname of Object.keys(j.tables).sort()) {
+    const t = j.tables[tname]!;
+    const columns: ColumnSchema[] = Object.keys(t.columns)
+      .sort()
+      .map((c) => ({ name: c, type: OvsdbType.fromJSON(t.columns[c]!.type), mutable: t.columns[c]!.mutable !== false }));
+    tables.push({ name: tname, columns, byName: new Map(columns.map((c) => [c.name, c])), isRoot: t.isRoot === true });
+  }
+  return { name: j.name, version: j.version ?? "", tables, byName: new Map(tables.map((t) => [t.name, t])) };
+}
+
+export class IdlRow {
+  /** Committed contents; null for a row inserted by the transaction. */
+  old: Map<string, TextDatum> | null;
+  /** Contents as the transaction sees them; null once deleted. */
+  cur: Map<string, TextDatum> | null;
+  readonly written = new Set<string>();
+  constructor(
+    readonly uuid: string,
+    readonly table: TableSchema,
+    old: Map<string, TextDatum> | null,
+    /** Insertion sequence, for iteration order within a hash bucket. */
+    public seq: number,
+  ) {
+    this.old = old;
+    this.cur = old;
+  }
+  get inserted(): boolean {
+    return this.old === null;
+  }
+}
+
+class TableReplica {
+  rows = new Map<string, IdlRow>();
+  /** Hash-map mask as OVS's hmap would have it after the same insertions. */
+  mask = 0;
+  n = 0;
+  constructor(readonly schema: TableSchema) {}
+
+  noteInsert(): void {
+    this.n++;
+    if (Math.floor(this.n / 2) > this.mask) {
+      let m = Math.floor(this.n / 2);
+      m |= m >> 1;
+      m |= m >> 2;
+      m |= m >> 4;
+      m |= m >> 8;
+      m |= m >> 16;
+      m |= (m & 1) << 1;
+      if (m > this.mask) this.mask = m;
+    }
+  }
+}
+
+export type TxnStatus = "unchanged" | "success" | "error" | "try-again";
+
+export interface CommitResult {
+  status: TxnStatus;
+  /** OVS's error text (the failing result object as sorted JSON). */
+  error?: Json;
+  /** New value of Open_vSwitch.next_cfg when incremented. */
+  nextCfg?: number;
+  /** Temporary uuid → permanent uuid for inserted rows. */
+  inserted: Map<string, string>;
+}
+
+export class Idl {
+  readonly tables = new Map<string, TableReplica>();
+  private seq = 0;
+  /** Bumped on every change received from the server. */
+  changeSeqno = 0;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    readonly schema: DbSchema,
+    readonly conn: JsonRpcConnection,
+  ) {
+    for (const t of schema.tables) this.tables.set(t.name, new TableReplica(t));
+    conn.on("notify", (method, params) => {
+      if (method === "update" && Array.isArray(params)) {
+        this.applyUpdates(params[1]);
+        this.changeSeqno++;
+        const w = this.waiters;
+        this.waiters = [];
+        for (const f of w) f();
+      }
+    });
+  }
+
+  /** Starts monitoring every table and column; resolves with the initial contents loaded. */
+  async monitorAll(): Promise<void> {
+    const req: Record<string, { columns: string[] }> = {};
+    for (const t of this.schema.tables) req[t.name] = { columns: t.columns.map((c) => c.name) };
+    const initial = await this.conn.request("monitor", [this.schema.name, "tsovs-vsctl", req]);
+    this.applyUpdates(initial);
+    this.changeSeqno++;
+  }
+
+  /** Resolves when the next update arrives (or the connection closes). */
+  nextChange(): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+      this.conn.once("close", () => resolve());
+    });
+  }
+
+  private applyUpdates(updates: unknown): void {
+    if (!updates || typeof updates !== "object") return;
+    for (const [tname, rows] of Object.entries(updates as Record<string, Record<string, { new?: Record<string, unknown> }>>)) {
+      const t = this.tables.get(tname);
+      if (!t) continue;
+      for (const [uuid, change] of Object.entries(rows)) {
+        if (!change.new) {
+          t.rows.delete(uuid);
+          continue;
+        }
+        let row = t.rows.get(uuid);
+        const data = new Map<string, TextDatum>(row?.old ?? []);
+        for (const c of t.schema.columns) {
+          if (c.name in change.new) data.set(c.name, datumFromJson(change.new[c.name], c.type));
+        }
+        if (!row) {
+          row = new IdlRow(uuid, t.schema, data, this.seq++);
+          t.rows.set(uuid, row);
+          t.noteInsert();
+        } else {
+          row.old = data;
+          row.cur = data;
+        }
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Reading (sees the current transaction).
+
+  table(name: string): TableReplica {
+    const t = this.tables.get(name);
+    if (!t) throw new Error(`table ${name} not in schema`);
+    return t;
+  }
+
+  /** Live rows of `table` in OVS hash-map iteration order. */
+  rows(table: string): IdlRow[] {
+    const t = this.table(table);
+    const live = [...t.rows.values()].filter((r) => r.cur !== null);
+    const bucket = (r: IdlRow): number => (parseInt(r.uuid.slice(0, 8), 16) & t.mask) >>> 0;
+    return live.sort((a, b) => bucket(a) - bucket(b) || b.seq - a.seq);
+  }
+
+  first(table: string): IdlRow | undefined {
+    return this.rows(table)[0];
+  }
+
+  get(table: string, uuid: string): IdlRow | undefined {
+    const r = this.table(table).rows.get(uuid);
+    return r && r.cur !== null ? r : undefined;
+  }
+
+  read(row: IdlRow, column: string): TextDatum {
+    const c = row.table.byName.get(column)!;
+    return row.cur?.get(column) ?? row.old?.get(column) ?? defaultDatum(c.type);
+  }
+
+  /** Reads a string scalar column ("" when empty). */
+  readString(row: IdlRow, column: string): string {
+    const d = this.read(row, column);
+    return d.keys.length ? String(d.keys[0]) : "";
+  }
+
+  readUuids(row: IdlRow, column: string): string[] {
+    return this.read(row, column).keys as string[];
+  }
+
+  // -------------------------------------------------------------------------
+  // Writing.
+
+  insert(table: string, uuid?: string): IdlRow {
+    const t = this.table(table);
+    const row = new IdlRow(uuid ?? randomUuid(), t.schema, null, this.seq++);
+    row.cur = new Map();
+    t.rows.set(row.uuid, row);
+    t.noteInsert();
+    return row;
+  }
+
+  write(row: IdlRow, column: string, d: TextDatum): void {
+    if (row.cur === null) return;
+    if (row.cur === row.old) row.cur = new Map(row.old ?? []);
+    row.cur.set(column, d);
+    row.written.add(column);
+  }
+
+  delete(row: IdlRow): void {
+    if (row.inserted) {
+      this.table(row.table.name).rows.delete(row.uuid);
+      return;
+    }
+    row.cur = null;
+  }
+
+  /** Throws away the transaction's changes. */
+  abort(): void {
+    for (const t of this.tables.values()) {
+      for (const [uuid, r] of t.rows) {
+        if (r.inserted) t.rows.delete(uuid);
+        else {
+          r.cur = r.old;
+          r.written.clear();
+        }
+      }
+    }
+  }
+
+  private changedRows(): IdlRow[] {
+    const out: IdlRow[] = [];
+    for (const t of this.tables.values()) for (const r of t.rows.values()) if (r.inserted || r.cur !== r.old) out.push(r);
+    return out;
+  }
+
+  /**
+   * Sends the transaction. `increment` names the Open_vSwitch row whose
+   * next_cfg to bump; `comment` is recorded in the database log.
+   */
+  async commit(opts: { increment?: IdlRow; dryRun: boolean; comment: string }): Promise<CommitResult> {
+    const ops: Json[] = [];
+    const inserted = new Map<string, string>();
+    const newRows = new Set<string>();
+    for (const t of this.tables.values()) for (const r of t.rows.values()) if (r.inserted) newRows.add(r.uuid);
+    const rowName = (u: string): string => "row" + u.replace(/-/g, "_");
+    const toJson = (d: TextDatum, type: OvsdbType): Json => {
+      const j = datumToJson(d, type);
+      if (type.key.type !== "uuid" && type.value?.type !== "uuid") return j;
+      const fix = (x: Json): Json => {
+        if (Array.isArray(x)) {
+          if (x.length === 2 && x[0] === "uuid" && typeof x[1] === "string" && newRows.has(x[1])) return ["named-uuid", rowName(x[1])];
+          return x.map(fix);
+        }
+        return x;
+      };
+      return fix(j);
+    };
+    let anyUpdates = false;
+    const insertIndex = new Map<number, string>();
+    for (const r of this.changedRows()) {
+      const where: Json = [["_uuid", "==", ["uuid", r.uuid]]];
+      if (r.cur === null) {
+        if (r.table.isRoot) {
+          ops.push({ op: "delete", table: r.table.name, where });
+          anyUpdates = true;
+        }
+        continue;
+      }
+      const rowJson: Record<string, Json> = {};
+      for (const c of r.table.columns) {
+        if (!r.written.has(c.name)) continue;
+        const d = r.cur.get(c.name)!;
+        if (r.old && dataEqual(d, r.old.get(c.name) ?? defaultDatum(c.type))) continue;
+        rowJson[c.name] = toJson(d, c.type);
+      }
+      if (r.inserted) {
+        insertIndex.set(ops.length, r.uuid);
+        ops.push({ op: "insert", table: r.table.name, row: rowJson, "uuid-name": rowName(r.uuid) });
+        anyUpdates = true;
+      } else if (Object.keys(rowJson).length > 0) {
+        ops.push({ op: "update", table: r.table.name, where, row: rowJson });
+        anyUpdates = true;
+      }
+    }
+    if (!anyUpdates) return { status: "unchanged", inserted };
+    let incIndex = -1;
+    if (opts.increment) {
+      const where: Json = [["_uuid", "==", newRows.has(opts.increment.uuid) ? ["named-uuid", rowName(opts.increment.uuid)] : ["uuid", opts.increment.uuid]]];
+      ops.push({ op: "mutate", table: "Open_vSwitch", where, mutations: [["next_cfg", "+=", 1]] });
+      incIndex = ops.length;
+      ops.push({ op: "select", table: "Open_vSwitch", where, columns: ["next_cfg"] });
+    }
+    if (opts.dryRun) ops.push({ op: "abort" });
+    ops.push({ op: "comment", comment: opts.comment });
+    const reply = (await this.conn.request("transact", [this.schema.name, ...ops])) as unknown[];
+    let error: Json | undefined;
+    for (const res of reply) {
+      if (res && typeof res === "object" && "error" in (res as object)) {
+        const e = (res as { error: unknown }).error;
+        if (e === "aborted" && opts.dryRun) continue;
+        error ??= res as Json;
+      }
+    }
+    for (const [i, tmp] of insertIndex) {
+      const res = reply[i] as { uuid?: [string, string] } | null;
+      if (res && Array.isArray(res.uuid)) inserted.set(tmp, res.uuid[1]);
+    }
+    if (error !== undefined) return { status: "error", error, inserted };
+    const result: CommitResult = { status: "success", inserted };
+    if (incIndex >= 0) {
+      const sel = reply[incIndex] as { rows?: { next_cfg?: number }[] } | null;
+      const v = sel?.rows?.[0]?.next_cfg;
+      if (typeof v === "number") result.nextCfg = v;
+    }
+    return result;
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Command-line option parsing for `tsovs vsctl` with GNU getopt_long's
+ * behaviour and messages: unique-prefix abbreviations, `--opt=arg` or
+ * `--opt arg`, bundled short options (`-t5`), stopping at the first
+ * non-option (OVS passes "+"), and `--` ending the options.
+ */
+
+export type HasArg = 0 | 1 | 2;
+
+export interface LongOption {
+  name: string;
+  hasArg: HasArg;
+  /** Identity for ambiguity checks (same id = same option to getopt). */
+  id: string;
+  /** Short option letter that means the same, if any. */
+  short?: string;
+}
+
+export interface ParsedOption {
+  id: string;
+  name: string;
+  arg: string | null;
+}
+
+export class GetoptError extends Error {}
+
+/**
+ * Parses `argv` (without the program name) and returns the options and
+ * the index of the first non-option argument.
+ */
+export function getoptLong(argv: string[], longs: LongOption[], prog: string): { options: ParsedOption[]; optind: number } {
+  const out: ParsedOption[] = [];
+  const shorts = new Map<string, LongOption>();
+  for (const o of longs) if (o.short) shorts.set(o.short, o);
+  let i = 0;
+  while (i < argv.length) {
+    const a = argv[i]!;
+    if (a === "--") {
+      i++;
+      break;
+    }
+    if (!a.startsWith("-") || a === "-") break;
+    if (a.startsWith("--")) {
+      const eq = a.indexOf("=");
+      const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
+      let found = longs.find((o) => o.name === name);
+      if (!found) {
+        const matches = longs.filter((o) => o.name.startsWith(name));
+        if (matches.length === 0) throw new GetoptError(`${prog}: unrecognized option '${eq >= 0 ? a.slice(0, eq) : a}'`);
+        const first = matches[0]!;
+        const ambiguous = matches.some((m) => m.hasArg !== first.hasArg || m.id !== first.id);
+        if (ambiguous) {
+          throw new GetoptError(
+            `${prog}: option '${eq >= 0 ? a.slice(0, eq) : a}' is ambiguous; possibilities:${matches.map((m) => ` '--${m.name}'`).join("")}`,
+          );
+        }
+        found = first;
+      }
+      i++;
+      if (found.hasArg === 0) {
+        if (eq >= 0) throw new GetoptError(`${prog}: option '--${found.name}' doesn't allow an argument`);
+        out.push({ id: found.id, name: found.name, arg: null });
+      } else if (eq >= 0) {
+        out.push({ id: found.id, name: found.name, arg: a.slice(eq + 1) });
+      } else if (found.hasArg === 1) {
+        if (i >= argv.length) throw new GetoptError(`${prog}: option '--${found.name}' requires an argument`);
+        out.push({ id: found.id, name: found.name, arg: argv[i++]! });
+      } else {
+        out.push({ id: found.id, name: found.name, arg: null });
+      }
+      continue;
+    }
+    // Short options, possibly bundled.
+    let j = 1;
+    i++;
+    while (j < a.length) {
+      const c = a[j++]!;
+      const o = shorts.get(c);
+      if (!o) throw new GetoptError(`${prog}: invalid option -- '${c}'`);
+      if (o.hasArg === 0) {
+        out.push({ id: o.id, name: o.name, arg: null });
+        continue;
+      }
+      if (j < a.length) {
+        out.push({ id: o.id, name: o.name, arg: a.slice(j) });
+      } else if (o.hasArg === 1) {
+        if (i >= argv.length) throw new GetoptError(`${prog}: option requires an argument -- '${c}'`);
+        out.push({ id: o.id, name: o.name, arg: argv[i++]! });
+      } else {
+        out.push({ id: o.id, name: o.name, arg: null });
+      }
+      break;
+    }
+  }
+  return { options: out, optind: i };
+}

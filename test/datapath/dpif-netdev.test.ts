@@ -1,0 +1,264 @@
+/**
+ * The userspace datapath through its dpif interface: ports, flows,
+ * forwarding, upcalls, EMC, flow limit, recirculation.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { DpifNetdev } from "../../src/datapath/dpif-netdev.js";
+import { dpifDelete, dpifEnumerate, dpifOpen } from "../../src/datapath/dpif.js";
+import { DPIF_UC_ACTION, DPIF_UC_MISS, Errno, type DpifUpcall, type DpifUpcallReply } from "../../src/datapath/dpif-provider.js";
+import type { DummyNetdev } from "../../src/netdev/netdev-dummy.js";
+import { actOutput, actRecirc, actUserspace, concat, keyOf, maskOf, udpFrame } from "../util/datapath.js";
+
+function dummy(dp: DpifNetdev, port: number): DummyNetdev {
+  return dp.portNetdev(port) as DummyNetdev;
+}
+
+/** A datapath with ports p1, p2, p3 (numbers 1, 2, 3). */
+function threePorts(type = "netdev"): DpifNetdev {
+  const dp = new DpifNetdev("br0", type, { poolSize: 512 });
+  for (const name of ["p1", "p2", "p3"]) assert.equal(dp.portAdd({ name, type: "dummy" }).error, 0);
+  return dp;
+}
+
+test("ports: local port 0 named after the datapath, then lowest free numbers", () => {
+  const dp = new DpifNetdev("br0", "netdev");
+  assert.deepEqual(dp.portDump(), [{ name: "br0", type: "internal", portNo: 0 }]);
+  assert.deepEqual(dp.portAdd({ name: "eth7", type: "dummy" }), { error: 0, portNo: 1 });
+  assert.deepEqual(dp.portAdd({ name: "x", type: "dummy", portNo: 5 }), { error: 0, portNo: 5 });
+  assert.deepEqual(dp.portAdd({ name: "y", type: "dummy" }), { error: 0, portNo: 2 });
+  assert.equal(dp.portAdd({ name: "y", type: "dummy" }).error, Errno.EEXIST);
+  assert.equal(dp.portAdd({ name: "z", type: "dummy", portNo: 5 }).error, Errno.EBUSY);
+  assert.equal(dp.portDel(2).error, 0);
+  assert.equal(dp.portDel(2).error, Errno.ENOENT);
+  assert.equal(dp.portDel(0).error, Errno.EINVAL);
+  assert.deepEqual(dp.portAdd({ name: "w", type: "dummy" }), { error: 0, portNo: 2 });
+  assert.deepEqual(dp.portQueryByName("x"), { error: 0, port: { name: "x", type: "dummy", portNo: 5 } });
+  assert.equal(dp.portQueryByNumber(9).error, Errno.ENOENT);
+  assert.equal(dp.portAdd({ name: "q", type: "no-such-type" }).error, Errno.ENODEV);
+});
+
+test("ports: the dummy datapath numbers ports after their names, as OVS's", () => {
+  const dp = new DpifNetdev("br0", "dummy");
+  assert.equal(dp.portAdd({ name: "p3", type: "dummy" }).portNo, 3);
+  assert.equal(dp.portAdd({ name: "br1", type: "dummy" }).portNo, 101);
+  assert.equal(dp.portAdd({ name: "q3", type: "dummy" }).portNo, 1);
+});
+
+test("dpif registry: create, open, enumerate, delete", () => {
+  assert.equal(dpifOpen("netdev", "dpA"), Errno.ENODEV);
+  const dp = dpifOpen("netdev", "dpA", { create: true });
+  assert.ok(typeof dp === "object");
+  assert.equal(dpifOpen("netdev", "dpA"), dp);
+  assert.equal(dpifOpen("netdev", "dpA", { create: true, exclusive: true }), Errno.EEXIST);
+  assert.equal(dpifOpen("bogus", "dpA", { create: true }), Errno.EINVAL);
+  assert.ok(dpifEnumerate("netdev").includes("dpA"));
+  assert.equal(dpifDelete("netdev", "dpA"), 0);
+  assert.equal(dpifDelete("netdev", "dpA"), Errno.ENODEV);
+});
+
+test("flows: put create/modify, get, del, dump, flush, stats", () => {
+  const dp = threePorts();
+  const key = keyOf(udpFrame(), 1);
+  const mask = maskOf("ip");
+  assert.equal(dp.flowPut({ key, mask, actions: actOutput(2), create: false, modify: true }).error, Errno.ENOENT);
+  assert.equal(dp.flowPut({ key, mask, actions: actOutput(2), create: true, modify: false }).error, 0);
+  assert.equal(dp.flowPut({ key, mask, actions: actOutput(2), create: true, modify: false }).error, Errno.EEXIST);
+  assert.equal(dp.getStats().flows, 1);
+  assert.equal(dp.getStats().masks, 1);
+
+  dummy(dp, 1).receive(udpFrame());
+  dummy(dp, 1).receive(udpFrame());
+  dp.run(1000);
+  assert.equal(dummy(dp, 2).takeTx().length, 2);
+
+  const got = dp.flowGet({ key });
+  assert.equal(got.error, 0);
+  assert.deepEqual(got.flow!.actions, actOutput(2));
+  assert.equal(got.flow!.stats.packets, 2);
+  assert.equal(got.flow!.stats.bytes, 2 * udpFrame().length);
+  assert.equal(got.flow!.stats.used, 1000);
+
+  // Modify: new actions, old stats returned, optionally zeroed.
+  const mod = dp.flowPut({ key, mask, actions: actOutput(3), create: false, modify: true, zeroStats: true });
+  assert.equal(mod.error, 0);
+  assert.equal(mod.stats!.packets, 2);
+  assert.equal(dp.flowGet({ key }).flow!.stats.packets, 0);
+  dummy(dp, 1).receive(udpFrame());
+  dp.run(2000);
+  assert.equal(dummy(dp, 3).takeTx().length, 1);
+  assert.equal(dummy(dp, 2).takeTx().length, 0);
+
+  // Dump shows the masked key and the mask (in_port forced exact).
+  const dump = dp.flowDump();
+  assert.equal(dump.length, 1);
+  assert.equal(dump[0]!.key[0], 1);
+  assert.equal(dump[0]!.mask[0], 0xffffffff);
+
+  const del = dp.flowDel({ ufid: dump[0]!.ufid });
+  assert.equal(del.error, 0);
+  assert.equal(del.stats!.packets, 1);
+  assert.equal(dp.flowDel({ key }).error, Errno.ENOENT);
+  assert.equal(dp.getStats().flows, 0);
+  assert.equal(dp.getStats().masks, 0);
+
+  for (let i = 0; i < 10; i++) {
+    assert.equal(dp.flowPut({ key: keyOf(udpFrame({ src: i }), 1), mask, actions: actOutput(2), create: true, modify: false }).error, 0);
+  }
+  assert.equal(dp.flowDump().length, 10);
+  dp.flowFlush();
+  assert.equal(dp.flowDump().length, 0);
+  assert.equal(dp.flowPut({ key: new Uint32Array(3), mask, actions: actOutput(2), create: true, modify: false }).error, Errno.EINVAL);
+});
+
+test("flow limit: puts beyond it fail with EFBIG; upcalled packets are still executed", () => {
+  const dp = threePorts();
+  dp.setConfig({ flowLimit: 2 });
+  const mask = maskOf("ip");
+  let upcalls = 0;
+  dp.registerUpcallHandler({
+    upcall(): DpifUpcallReply {
+      upcalls++;
+      return { error: 0, actions: actOutput(2), mask };
+    },
+  });
+  for (let i = 0; i < 5; i++) dummy(dp, 1).receive(udpFrame({ src: i }));
+  dp.run();
+  assert.equal(dp.getStats().flows, 2);
+  assert.equal(upcalls, 5);
+  assert.equal(dummy(dp, 2).takeTx().length, 5);
+  assert.equal(dp.flowPut({ key: keyOf(udpFrame({ src: 99 }), 1), mask, actions: actOutput(2), create: true, modify: false }).error, Errno.EFBIG);
+});
+
+test("upcalls: a miss installs a megaflow; misses of one flow in a batch coalesce", () => {
+  const dp = threePorts();
+  const seen: DpifUpcall[] = [];
+  dp.registerUpcallHandler({
+    upcall(up) {
+      seen.push(up);
+      return { error: 0, actions: actOutput(3), mask: maskOf() };
+    },
+  });
+  // 32 packets of different 5-tuples but one megaflow (mask: in_port + dl_type).
+  for (let i = 0; i < 32; i++) dummy(dp, 1).receive(udpFrame({ sport: 1000 + i }));
+  dp.run();
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0]!.type, DPIF_UC_MISS);
+  assert.equal(seen[0]!.inPort, 1);
+  assert.deepEqual(seen[0]!.packet, udpFrame({ sport: 1000 }));
+  assert.equal(dummy(dp, 3).takeTx().length, 32);
+  const s = dp.getStats();
+  assert.equal(s.missed, 1);
+  assert.equal(s.hits, 31);
+  assert.equal(s.flows, 1);
+  // The flow's stats count every packet, the upcalled one included.
+  assert.equal(dp.flowDump()[0]!.stats.packets, 32);
+});
+
+test("upcalls: without a handler, misses queue for recv()", () => {
+  const dp = threePorts();
+  dummy(dp, 1).receive(udpFrame());
+  dp.run();
+  const up = dp.recv();
+  assert.ok(up !== null);
+  assert.equal(up.type, DPIF_UC_MISS);
+  assert.deepEqual(up.key.subarray(0, 30), keyOf(udpFrame(), 1).subarray(0, 30));
+  assert.equal(dp.recv(), null);
+});
+
+test("userspace action: upcall with userdata, packet still forwarded", () => {
+  const dp = threePorts();
+  const seen: DpifUpcall[] = [];
+  dp.registerUpcallHandler({
+    upcall(up) {
+      seen.push(up);
+      return { error: 0, actions: new Uint8Array(0), mask: null };
+    },
+  });
+  const ud = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8);
+  dp.flowPut({ key: keyOf(udpFrame(), 1), mask: maskOf(), actions: concat(actUserspace(ud), actOutput(2)), create: true, modify: false });
+  dummy(dp, 1).receive(udpFrame());
+  dp.run();
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0]!.type, DPIF_UC_ACTION);
+  assert.deepEqual(seen[0]!.userdata, ud);
+  assert.equal(dummy(dp, 2).takeTx().length, 1);
+});
+
+test("recirculation: packets come back with recirc_id set", () => {
+  const dp = threePorts();
+  dp.flowPut({ key: keyOf(udpFrame(), 1), mask: maskOf(), actions: actRecirc(7), create: true, modify: false });
+  dp.flowPut({ key: keyOf(udpFrame(), 1, 7), mask: maskOf(), actions: actOutput(3), create: true, modify: false });
+  dummy(dp, 1).receive(udpFrame());
+  dp.run();
+  assert.equal(dummy(dp, 3).takeTx().length, 1);
+  // A recirculation loop is cut at the depth limit and counted as dropped.
+  dp.flowFlush();
+  dp.flowPut({ key: keyOf(udpFrame(), 1), mask: maskOf(), actions: actRecirc(0), create: true, modify: false });
+  const before = dp.getStats().dropped;
+  dummy(dp, 1).receive(udpFrame());
+  dp.run();
+  assert.equal(dp.getStats().dropped, before + 1);
+});
+
+test("EMC: hits after insertion, invalidated when the flow dies", () => {
+  const dp = threePorts();
+  dp.setConfig({ emcInsertInvProb: 1 });
+  const key = keyOf(udpFrame(), 1);
+  dp.flowPut({ key, mask: maskOf(), actions: actOutput(2), create: true, modify: false });
+  dummy(dp, 1).receive(udpFrame());
+  dp.run();
+  assert.equal(dp.getStats().emcHits, 0);
+  dummy(dp, 1).receive(udpFrame());
+  dp.run();
+  assert.equal(dp.getStats().emcHits, 1);
+  assert.equal(dp.flowDel({ key }).error, 0);
+  // Same flow id reused by a different flow must not be reached via the stale entry.
+  dp.flowPut({ key: keyOf(udpFrame({ src: 77 }), 1), mask: maskOf("ip"), actions: actOutput(3), create: true, modify: false });
+  dummy(dp, 1).receive(udpFrame());
+  dp.run();
+  assert.equal(dp.getStats().emcHits, 1);
+  assert.equal(dp.getStats().missed, 1);
+  assert.equal(dummy(dp, 3).takeTx().length, 0);
+  // emc-insert-inv-prob=0 disables it.
+  dp.setConfig({ emcInsertInvProb: 0 });
+  dp.flowPut({ key, mask: maskOf(), actions: actOutput(2), create: true, modify: false });
+  for (let i = 0; i < 3; i++) {
+    dummy(dp, 1).receive(udpFrame());
+    dp.run();
+  }
+  assert.equal(dp.getStats().emcHits, 1);
+});
+
+test("execute: runs actions on a given packet; unknown output port is a counted drop", () => {
+  const dp = threePorts();
+  assert.equal(dp.execute({ packet: udpFrame(), actions: concat(actOutput(2), actOutput(3), actOutput(42)) }).error, 0);
+  assert.equal(dummy(dp, 2).takeTx().length, 1);
+  assert.equal(dummy(dp, 3).takeTx().length, 1);
+  assert.equal(dp.getStats().dropped, 1);
+  // Port stats.
+  const st = dp.portStats(2);
+  assert.equal(st.stats!.txPackets, 1);
+  assert.equal(st.stats!.txBytes, udpFrame().length);
+});
+
+test("handler re-entrancy: flowDel and execute from inside an upcall", () => {
+  const dp = threePorts();
+  const key = keyOf(udpFrame(), 1);
+  dp.flowPut({ key: keyOf(udpFrame({ src: 5 }), 1), mask: maskOf("ip"), actions: actOutput(2), create: true, modify: false });
+  dp.registerUpcallHandler({
+    upcall() {
+      // Delete the flow the other packet of this batch is grouped on.
+      for (const f of dp.flowDump()) dp.flowDel({ ufid: f.ufid });
+      dp.execute({ packet: udpFrame(), actions: actOutput(3) });
+      return { error: 0, actions: actOutput(3), mask: null };
+    },
+  });
+  void key;
+  dummy(dp, 1).receive(udpFrame({ src: 5 }));
+  dummy(dp, 1).receive(udpFrame({ src: 6 }));
+  dp.run();
+  assert.equal(dummy(dp, 2).takeTx().length, 1);
+  assert.equal(dummy(dp, 3).takeTx().length, 2);
+  assert.equal(dp.getStats().flows, 0);
+});

@@ -1,0 +1,140 @@
+/**
+ * The real OVS tools against `tsovs ovsdb-server`: ovs-vsctl --no-wait,
+ * ovsdb-client and ovs-appctl must work exactly as with OVS's own server
+ * (outputs compared with the real server's, UUIDs masked).
+ */
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { spawn } from "node:child_process";
+import { ovsSkip, run, tsovs, startRealOvsdb, startTsovsOvsdb, waitFor, type Daemon, type RunResult } from "../util/ovs.js";
+import { maskUuids } from "../util/ovsdb-server.js";
+
+const skip = ovsSkip();
+let real: Daemon | null = null;
+let ts: Daemon | null = null;
+
+before(async () => {
+  if (skip) return;
+  [real, ts] = await Promise.all([startRealOvsdb(), startTsovsOvsdb()]);
+});
+
+after(async () => {
+  for (const d of [real, ts]) {
+    if (!d) continue;
+    await d.stop();
+    fs.rmSync(d.dir, { recursive: true, force: true });
+  }
+});
+
+/** Runs a command asynchronously (our server lives in another process, but keep the event loop free anyway). */
+function runAsync(cmd: string, args: string[], dir: string, timeoutMs = 20_000): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const c = spawn(cmd, args, { env: { ...process.env, OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir } });
+    let stdout = "", stderr = "";
+    c.stdout.on("data", (d) => (stdout += d));
+    c.stderr.on("data", (d) => (stderr += d));
+    const t = setTimeout(() => c.kill("SIGKILL"), timeoutMs);
+    c.on("exit", (status) => {
+      clearTimeout(t);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+async function both(cmd: string, args: (d: Daemon) => string[]): Promise<[RunResult, RunResult]> {
+  return Promise.all([runAsync(cmd, args(real!), real!.dir), runAsync(cmd, args(ts!), ts!.dir)]);
+}
+
+function same(r: [RunResult, RunResult], what: string, sortLines = false): void {
+  const [a, b] = r;
+  const norm = (s: string): string => {
+    const m = maskUuids(s);
+    return sortLines ? m.split("\n").sort().join("\n") : m;
+  };
+  assert.equal(b.status, a.status, `${what}: exit status (tsovs stderr: ${b.stderr})`);
+  assert.equal(norm(b.stdout), norm(a.stdout), `${what}: stdout`);
+}
+
+const vsctl = (...args: string[]) => (d: Daemon): string[] => [`--db=${d.remote}`, "--no-wait", "--timeout=10", ...args];
+
+test("ovs-vsctl --no-wait: init, add-br, add-port, set, list, show", { skip }, async () => {
+  same(await both("ovs-vsctl", vsctl("init")), "init");
+  same(await both("ovs-vsctl", vsctl("add-br", "br0")), "add-br");
+  same(await both("ovs-vsctl", vsctl("add-port", "br0", "p1", "--", "set", "Interface", "p1", "type=internal")), "add-port");
+  same(await both("ovs-vsctl", vsctl("add-port", "br0", "p2", "tag=5")), "add-port tag");
+  same(await both("ovs-vsctl", vsctl("set", "Bridge", "br0", "external_ids:owner=test", "other_config:hwaddr=00:11:22:33:44:55")), "set");
+  same(await both("ovs-vsctl", vsctl("list-br")), "list-br");
+  same(await both("ovs-vsctl", vsctl("list-ports", "br0")), "list-ports");
+  same(await both("ovs-vsctl", vsctl("get", "Bridge", "br0", "external_ids")), "get");
+  same(await both("ovs-vsctl", vsctl("--columns=name,external_ids,other_config,fail_mode", "list", "Bridge")), "list Bridge");
+  same(await both("ovs-vsctl", vsctl("--columns=name,tag,trunks", "list", "Port")), "list Port", true);
+  same(await both("ovs-vsctl", vsctl("show")), "show", true);
+  same(await both("ovs-vsctl", vsctl("del-port", "br0", "p1")), "del-port");
+  same(await both("ovs-vsctl", vsctl("list-ports", "br0")), "list-ports after del");
+  same(await both("ovs-vsctl", vsctl("add-br", "br0")), "add-br duplicate fails");
+  same(await both("ovs-vsctl", vsctl("--may-exist", "add-br", "br0")), "add-br --may-exist");
+  same(await both("ovs-vsctl", vsctl("del-br", "br0")), "del-br");
+  same(await both("ovs-vsctl", vsctl("list-br")), "list-br after del");
+});
+
+test("ovsdb-client: list-dbs, get-schema, list-tables, transact, dump", { skip }, async () => {
+  same(await both("ovsdb-client", (d) => ["list-dbs", d.remote]), "list-dbs");
+  same(await both("ovsdb-client", (d) => ["get-schema-version", d.remote, "Open_vSwitch"]), "get-schema-version");
+  same(await both("ovsdb-client", (d) => ["list-tables", d.remote, "Open_vSwitch"]), "list-tables");
+  same(await both("ovsdb-client", (d) => ["list-columns", d.remote, "Open_vSwitch", "Bridge"]), "list-columns", true);
+  const [gr, gt] = await both("ovsdb-client", (d) => ["get-schema", d.remote, "Open_vSwitch"]);
+  assert.equal(gt.status, 0, gt.stderr);
+  assert.deepEqual(JSON.parse(gt.stdout), JSON.parse(gr.stdout));
+  const txn = JSON.stringify(["Open_vSwitch", { op: "insert", table: "Open_vSwitch", row: {} }, { op: "select", table: "Open_vSwitch", where: [], columns: ["next_cfg"] }]);
+  same(await both("ovsdb-client", (d) => ["transact", d.remote, txn]), "transact");
+  same(await both("ovsdb-client", (d) => ["dump", d.remote, "Open_vSwitch", "Open_vSwitch", "next_cfg", "cur_cfg"]), "dump");
+  same(await both("ovsdb-client", (d) => ["dump", d.remote, "_Server"]), "dump _Server", true);
+});
+
+test("ovsdb-client monitor prints the same updates", { skip }, async () => {
+  const mon = (d: Daemon) =>
+    spawn("ovsdb-client", ["monitor", d.remote, "Open_vSwitch", "Bridge", "name,fail_mode,external_ids"], {
+      env: { ...process.env, OVS_RUNDIR: d.dir },
+    });
+  const outs: string[] = ["", ""];
+  const procs = [mon(real!), mon(ts!)];
+  procs.forEach((p, i) => p.stdout.on("data", (x) => (outs[i] += x)));
+  try {
+    // The initial (empty) table is printed as a header once the monitor is set up.
+    await waitFor(() => outs.every((o) => o.length > 0) || true, 1000);
+    await new Promise((r) => setTimeout(r, 500));
+    same(await both("ovs-vsctl", vsctl("add-br", "brm")), "add-br");
+    same(await both("ovs-vsctl", vsctl("set", "Bridge", "brm", "fail_mode=secure", "external_ids:k=v")), "set");
+    same(await both("ovs-vsctl", vsctl("del-br", "brm")), "del-br");
+    await waitFor(() => outs.every((o) => o.includes("delete")), 5000, "monitor output");
+  } finally {
+    for (const p of procs) p.kill();
+  }
+  assert.equal(maskUuids(outs[1]!), maskUuids(outs[0]!));
+});
+
+test("the real ovs-appctl controls tsovs ovsdb-server", { skip: ovsSkip("ovs-appctl") }, async () => {
+  const d = ts!;
+  const ctl = path.join(d.dir, `ovsdb-server.${d.pid}.ctl`);
+  await waitFor(() => fs.existsSync(ctl), 5000, "control socket");
+  const v = run("ovs-appctl", ["-t", ctl, "version"], d.dir);
+  assert.equal(v.stdout, "ovsdb-server (Open vSwitch) 3.1.0\n");
+  const dbs = run("ovs-appctl", ["-t", ctl, "ovsdb-server/list-dbs"], d.dir);
+  assert.equal(dbs.stdout, "Open_vSwitch\n_Server\n");
+  // By program name (pid file), with our appctl: the real one also wants an fcntl lock on the pid file.
+  const byName = tsovs(["appctl", "-t", "ovsdb-server", "ovsdb-server/list-dbs"], d.dir);
+  assert.equal(byName.stdout, "Open_vSwitch\n_Server\n");
+  const lr = run("ovs-appctl", ["-t", ctl, "ovsdb-server/list-remotes"], d.dir);
+  assert.equal(lr.stdout, `punix:${path.join(d.dir, "db.sock")}\n`);
+  const bad = run("ovs-appctl", ["-t", ctl, "ovsdb-server/remove-remote", "ptcp:1"], d.dir);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /^no such remote\n/);
+  const c = run("ovs-appctl", ["-t", ctl, "ovsdb-server/compact"], d.dir);
+  assert.equal(c.status, 0, c.stderr);
+  const lc = run("ovs-appctl", ["-t", ctl, "list-commands"], d.dir);
+  for (const cmd of ["exit", "ovsdb-server/compact", "ovsdb-server/add-remote", "vlog/set", "version"]) {
+    assert.ok(lc.stdout.includes(`  ${cmd} `), `${cmd} listed`);
+  }
+});
