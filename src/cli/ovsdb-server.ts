@@ -360,14 +360,17 @@ function detach(args: string[]): Promise<number> {
   const childArgs = [process.argv[1]!, PROGRAM, ...args.filter((a) => a !== "--detach")];
   const child = spawn(process.execPath, childArgs, {
     detached: true,
-    stdio: ["ignore", "ignore", "inherit", "ipc"],
+    // The daemon's stderr goes nowhere once we exit; startup errors come back over IPC.
+    stdio: ["ignore", "ignore", "ignore", "ipc"],
     env: { ...process.env, TSOVS_DETACHED: "1" },
   });
   return new Promise((resolve) => {
-    child.once("message", () => {
+    child.once("message", (msg: unknown) => {
+      const err = typeof msg === "object" && msg !== null ? (msg as { error?: string }).error : undefined;
+      if (err !== undefined) process.stderr.write(`ovsdb-server: ${err}\n`);
       child.disconnect();
       child.unref();
-      resolve(0);
+      resolve(err === undefined ? 0 : 1);
     });
     child.once("exit", (code) => resolve(code ?? 1));
   });
@@ -381,8 +384,13 @@ export async function run(args: string[]): Promise<number | undefined> {
   try {
     running = await startOvsdbServer(cfg);
   } catch (e) {
+    // Exit outright: sockets opened before the failure must not keep us alive.
+    if (process.send) {
+      process.send({ error: (e as Error).message }, () => process.exit(1));
+      return undefined;
+    }
     process.stderr.write(`ovsdb-server: ${(e as Error).message}\n`);
-    return 1;
+    process.exit(1);
   }
   const onSignal = (sig: string): void => {
     log.info(`${sig} received, exiting`);

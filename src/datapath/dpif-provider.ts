@@ -197,6 +197,11 @@ export interface DpifUpcallReply {
  * A synchronous upcall handler (OVS's dpif_register_upcall_cb). Called
  * from the datapath's packet processing, once per distinct missed flow per
  * batch and once per `userspace` action.
+ *
+ * The `upcall` object and its arrays belong to the datapath and are valid
+ * only during the call (the datapath reuses them for the next miss): a
+ * handler that keeps the key, packet or ufid copies them. The reply's
+ * arrays are read during the call only (actions and mask are copied).
  */
 export interface DpifUpcallHandler {
   upcall(upcall: DpifUpcall): DpifUpcallReply;

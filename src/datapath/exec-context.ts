@@ -95,7 +95,7 @@ export class ExecContext {
       this.upUserdata.push(null);
     }
     this.upPkt[i] = pkt;
-    this.upUserdata[i] = src === null || length < 0 ? null : src.slice(offset, offset + length);
+    this.upUserdata[i] = src === null || length < 0 ? null : Uint8Array.prototype.slice.call(src, offset, offset + length);
     this.upCount = i + 1;
   }
 

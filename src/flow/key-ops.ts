@@ -90,7 +90,7 @@ export function maskedEquals(
   const n = words.length;
   for (let i = 0; i < n; i++) {
     const w = words[i]!;
-    if ((key[w]! & mask[w]!) !== maskedKey[w]) return false;
+    if (((key[w]! & mask[w]!) ^ maskedKey[w]!) !== 0) return false;
   }
   return true;
 }

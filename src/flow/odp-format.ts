@@ -47,7 +47,7 @@ import {
 } from "./odp-netlink.js";
 import {
   formatFlags, formatFlagsMasked, formatIpv4, formatIpv6, formatMac, formatTcpFlagsLetters, hex2, hexAlt,
-  odpCtStateName, tcpFlagName, tunFlagName,
+  odpCtStateName, tcpFlagName, TNL_F_CSUM, TNL_F_DONT_FRAGMENT, TNL_F_KEY, TNL_F_OAM, tunFlagName,
 } from "./odp-text.js";
 
 /** odp port number → port name, for `in_port(p1)` and `actions:p2` (dpctl --names / -m). */
@@ -235,8 +235,8 @@ function formatTunnel(k: Payload, m: Payload | null, verbose: boolean): string {
         if (verbose || mv === null || mv !== 0n) {
           f.add(`tun_id=0x${kv.toString(16)}${mv === null || mv === 0xffffffffffffffffn ? "" : "/" + hexAlt(mv)}`);
         }
-        flags |= 4;
-        if (mp !== null) maskFlags |= 4;
+        flags |= TNL_F_KEY;
+        if (mp !== null) maskFlags |= TNL_F_KEY;
         break;
       }
       case OVS_TUNNEL_KEY_ATTR_IPV4_SRC: fIpv4(f, "src", kp, 0, mp, verbose); break;
@@ -245,9 +245,9 @@ function formatTunnel(k: Payload, m: Payload | null, verbose: boolean): string {
       case OVS_TUNNEL_KEY_ATTR_IPV6_DST: fIn6(f, "ipv6_dst", kp, 0, mp, verbose); break;
       case OVS_TUNNEL_KEY_ATTR_TOS: fU8x(f, "tos", kp.buf[kp.off]!, u8At(mp, 0), verbose); break;
       case OVS_TUNNEL_KEY_ATTR_TTL: fU8u(f, "ttl", kp.buf[kp.off]!, u8At(mp, 0), verbose); break;
-      case OVS_TUNNEL_KEY_ATTR_DONT_FRAGMENT: flags |= 1; break;
-      case OVS_TUNNEL_KEY_ATTR_CSUM: flags |= 2; break;
-      case OVS_TUNNEL_KEY_ATTR_OAM: flags |= 8; break;
+      case OVS_TUNNEL_KEY_ATTR_DONT_FRAGMENT: flags |= TNL_F_DONT_FRAGMENT; break;
+      case OVS_TUNNEL_KEY_ATTR_CSUM: flags |= TNL_F_CSUM; break;
+      case OVS_TUNNEL_KEY_ATTR_OAM: flags |= TNL_F_OAM; break;
       case OVS_TUNNEL_KEY_ATTR_TP_SRC: fBe16(f, "tp_src", getBe16(kp.buf, kp.off), be16At(mp, 0), verbose); break;
       case OVS_TUNNEL_KEY_ATTR_TP_DST: fBe16(f, "tp_dst", getBe16(kp.buf, kp.off), be16At(mp, 0), verbose); break;
       case OVS_TUNNEL_KEY_ATTR_PAD: break;
@@ -285,9 +285,9 @@ function formatTunnel(k: Payload, m: Payload | null, verbose: boolean): string {
     const mend = m.off + m.len;
     while (nlaOk(m.buf, ma, mend)) {
       const t = nlaType(m.buf, ma);
-      if (t === OVS_TUNNEL_KEY_ATTR_DONT_FRAGMENT) maskFlags |= 1;
-      else if (t === OVS_TUNNEL_KEY_ATTR_CSUM) maskFlags |= 2;
-      else if (t === OVS_TUNNEL_KEY_ATTR_OAM) maskFlags |= 8;
+      if (t === OVS_TUNNEL_KEY_ATTR_DONT_FRAGMENT) maskFlags |= TNL_F_DONT_FRAGMENT;
+      else if (t === OVS_TUNNEL_KEY_ATTR_CSUM) maskFlags |= TNL_F_CSUM;
+      else if (t === OVS_TUNNEL_KEY_ATTR_OAM) maskFlags |= TNL_F_OAM;
       ma = nlaNext(m.buf, ma);
     }
   }

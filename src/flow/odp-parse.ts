@@ -41,7 +41,9 @@ import {
   OVS_USERSPACE_ATTR_USERDATA, OVS_VXLAN_EXT_GBP,
 } from "./odp-attrs.js";
 import { NLA_HDRLEN, NlWriter, nlaLen, putBe16, putBe32, putU16, putU32 } from "./odp-netlink.js";
-import { odpCtStateName, parseIpv4, parseIpv6, parseMac, tcpFlagName, tunFlagName } from "./odp-text.js";
+import {
+  odpCtStateName, parseIpv4, parseIpv6, parseMac, tcpFlagName, TNL_F_CSUM, TNL_F_DONT_FRAGMENT, TNL_F_OAM, tunFlagName,
+} from "./odp-text.js";
 
 /** A parse failure; `at` is the offset in the input where parsing stopped. */
 export class OdpParseError extends Error {
@@ -453,9 +455,9 @@ function scanTunnel(sc: Scanner, key: NlWriter, mask: NlWriter | null): void {
       const [f, m] = scanFlags(sc, tunFlagName, 0xf, ")", "tunnel");
       sc.expect(")");
       const put = (w: NlWriter, v: number): void => {
-        if (v & 1) w.putFlag(OVS_TUNNEL_KEY_ATTR_DONT_FRAGMENT);
-        if (v & 2) w.putFlag(OVS_TUNNEL_KEY_ATTR_CSUM);
-        if (v & 8) w.putFlag(OVS_TUNNEL_KEY_ATTR_OAM);
+        if (v & TNL_F_DONT_FRAGMENT) w.putFlag(OVS_TUNNEL_KEY_ATTR_DONT_FRAGMENT);
+        if (v & TNL_F_CSUM) w.putFlag(OVS_TUNNEL_KEY_ATTR_CSUM);
+        if (v & TNL_F_OAM) w.putFlag(OVS_TUNNEL_KEY_ATTR_OAM);
       };
       put(key, f);
       if (mask) put(mask, m);
@@ -639,6 +641,11 @@ function isAllOnes(b: Uint8Array, off: number, len: number): boolean {
 
 /** Parses `actions(...)`-style lists: actions separated by delimiters up to ")" (not consumed). */
 function scanActionList(sc: Scanner, w: NlWriter, ports: PortNumbers | null): void {
+  // An empty nested list prints as "drop" (e.g. "clone(drop)"); read it back as empty.
+  if (/^drop\)/i.test(sc.s.slice(sc.i))) {
+    sc.i += 4;
+    return;
+  }
   for (;;) {
     sc.skipDelims();
     if (sc.peek() === ")") return;
@@ -796,8 +803,9 @@ function scanAction(sc: Scanner, w: NlWriter, ports: PortNumbers | null): void {
     w.putU32(OVS_ACTION_ATTR_TRUNC, sc.uint(32, "max_len"));
     sc.expect(")");
   } else if (sc.eat("recirc(")) {
-    w.putU32(OVS_ACTION_ATTR_RECIRC, sc.uint(32, "recirc id", true));
-    sc.expect(")", '")" (recirc takes a decimal id)');
+    // OVS 3.1 reads only decimal here but prints hex; tsovs reads both.
+    w.putU32(OVS_ACTION_ATTR_RECIRC, sc.uint(32, "recirc id"));
+    sc.expect(")");
   } else if (sc.startsWith("userspace(")) {
     scanUserspace(sc, w);
   } else if (sc.eat("set(")) {
@@ -858,13 +866,11 @@ function scanAction(sc: Scanner, w: NlWriter, ports: PortNumbers | null): void {
     const n = w.startNested(OVS_ACTION_ATTR_CHECK_PKT_LEN);
     w.putU16(OVS_CHECK_PKT_LEN_ATTR_PKT_LEN, size);
     const gt = w.startNested(OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_GREATER);
-    if (/^drop/i.test(sc.s.slice(sc.i))) sc.i += 4;
-    else scanActionList(sc, w, ports);
+    scanActionList(sc, w, ports);
     w.endNested(gt);
     sc.expect("),le(");
     const le = w.startNested(OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_LESS_EQUAL);
-    if (/^drop/i.test(sc.s.slice(sc.i))) sc.i += 4;
-    else scanActionList(sc, w, ports);
+    scanActionList(sc, w, ports);
     w.endNested(le);
     sc.expect("))");
     w.endNested(n);

@@ -138,13 +138,19 @@ export function tcpFlagName(bit: number): string | null {
   }
 }
 
+/** Tunnel flag bits as OVS numbers them in text (FLOW_TNL_F_*): the order flags print in. */
+export const TNL_F_OAM = 1;
+export const TNL_F_DONT_FRAGMENT = 2;
+export const TNL_F_CSUM = 4;
+export const TNL_F_KEY = 8;
+
 /** Tunnel flag names (flow_tun_flag_to_string). */
 export function tunFlagName(bit: number): string | null {
   switch (bit) {
-    case 1: return "df";
-    case 2: return "csum";
-    case 4: return "key";
-    case 8: return "oam";
+    case TNL_F_OAM: return "oam";
+    case TNL_F_DONT_FRAGMENT: return "df";
+    case TNL_F_CSUM: return "csum";
+    case TNL_F_KEY: return "key";
     default: return null;
   }
 }

@@ -9,10 +9,12 @@
  * - Transmit side: sent frames are captured (copies, up to `txCaptureLimit`;
  *   older ones are dropped from the capture, not from the counters) for
  *   `takeTx()`, unless `captureTx` is false.
- * - `options:pcap=FILE` / `options:tx_pcap=FILE` (and `rxq_pcap`) are
- *   handled by netdev-pcap.ts, which wraps this type.
+ * - `options:pcap=FILE`, `rxq_pcap=FILE`, `tx_pcap=FILE` append received
+ *   and/or transmitted frames to pcap files, and `source_pcap=FILE` (a
+ *   tsovs extension) receives the frames of a file (see netdev-pcap.ts).
  */
 import { DP_PACKET_HEADROOM, type DpPacketBatch, type DpPacketPool } from "../packet/dp-packet.js";
+import { PcapWriter, readPcapFrames } from "./netdev-pcap.js";
 import { zeroNetdevStats, type Netdev, type NetdevClass, type NetdevStats } from "./netdev-provider.js";
 
 let macCounter = 1;
@@ -44,6 +46,9 @@ export class DummyNetdev implements Netdev {
   captureTx = true;
   txCaptureLimit = 1 << 16;
   private txCaptured: Uint8Array[] = [];
+  /** pcap captures of received / transmitted frames (may be the same writer). */
+  private rxPcap: PcapWriter | null = null;
+  private txPcap: PcapWriter | null = null;
 
   constructor(name: string, type = "dummy") {
     this.name = name;
@@ -56,7 +61,9 @@ export class DummyNetdev implements Netdev {
       this.stats.rxDropped++;
       return false;
     }
-    this.rxQueue.push(frame.slice());
+    // new Uint8Array(x) copies even when x is a Buffer (whose slice() would share memory).
+    this.rxQueue.push(new Uint8Array(frame));
+    if (this.rxPcap !== null) this.rxPcap.write(frame, 0, frame.length);
     return true;
   }
 
@@ -125,6 +132,7 @@ export class DummyNetdev implements Netdev {
         this.stats.txPackets++;
         this.stats.txBytes += p.len;
         if (this.captureTx) this.capture(p.buf, p.start, p.len);
+        if (this.txPcap !== null) this.txPcap.write(p.buf, p.start, p.len);
       }
       p.release();
     }
@@ -176,8 +184,47 @@ export class DummyNetdev implements Netdev {
   }
 
   setConfig(options: Record<string, string>): string | null {
+    this.closePcaps();
+    const pcap = options["pcap"];
+    if (pcap !== undefined) {
+      const w = PcapWriter.open(pcap);
+      if (typeof w === "string") return w;
+      this.rxPcap = this.txPcap = w;
+    } else {
+      const rxq = options["rxq_pcap"];
+      const txp = options["tx_pcap"];
+      if (rxq !== undefined) {
+        const w = PcapWriter.open(rxq);
+        if (typeof w === "string") return w;
+        this.rxPcap = w;
+      }
+      if (txp !== undefined) {
+        const w = PcapWriter.open(txp);
+        if (typeof w === "string") {
+          this.closePcaps();
+          return w;
+        }
+        this.txPcap = w;
+      }
+    }
+    const source = options["source_pcap"];
+    if (source !== undefined && source !== this.options["source_pcap"]) {
+      const frames = readPcapFrames(source);
+      if (typeof frames === "string") {
+        this.closePcaps();
+        return frames;
+      }
+      for (const f of frames) this.receive(f);
+    }
     this.options = { ...options };
     return null;
+  }
+
+  private closePcaps(): void {
+    if (this.rxPcap !== null) this.rxPcap.close();
+    if (this.txPcap !== null && this.txPcap !== this.rxPcap) this.txPcap.close();
+    this.rxPcap = null;
+    this.txPcap = null;
   }
 
   getConfig(): Record<string, string> {
@@ -185,6 +232,7 @@ export class DummyNetdev implements Netdev {
   }
 
   close(): void {
+    this.closePcaps();
     this.rxQueue = [];
     this.rxHead = 0;
     this.ring = null;
@@ -199,6 +247,10 @@ export const dummyNetdevClass: NetdevClass = {
   open(name: string, options: Record<string, string>): Netdev | string {
     const d = new DummyNetdev(name, "dummy");
     const err = d.setConfig(options);
-    return err ?? d;
+    if (err !== null) {
+      d.close();
+      return err;
+    }
+    return d;
   },
 };

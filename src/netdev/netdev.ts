@@ -7,7 +7,6 @@
  */
 import type { Netdev, NetdevClass } from "./netdev-provider.js";
 import { dummyNetdevClass } from "./netdev-dummy.js";
-import { pcapNetdevClass } from "./netdev-pcap.js";
 
 const classes = new Map<string, NetdevClass>();
 let dummyOverride = false;
@@ -32,10 +31,7 @@ export function netdevTypes(): string[] {
  */
 export function netdevOpen(name: string, type: string, options: Record<string, string> = {}): Netdev | string {
   const t = type === "" ? "system" : type;
-  let cls = dummyOverride ? dummyNetdevClass : classes.get(t);
-  if (cls === dummyNetdevClass && (options["pcap"] !== undefined || options["tx_pcap"] !== undefined || options["rxq_pcap"] !== undefined)) {
-    cls = pcapNetdevClass;
-  }
+  const cls = dummyOverride ? dummyNetdevClass : classes.get(t);
   if (cls === undefined) return `${name}: could not open network device ${name} (Address family not supported by protocol)`;
   return cls.open(name, options);
 }

@@ -51,19 +51,23 @@ export class OfpWriter {
   }
 
   u8(v: number): this {
-    this.view.setUint8(this.reserve(1), v & 0xff);
+    const at = this.reserve(1);
+    this.view.setUint8(at, v & 0xff);
     return this;
   }
   u16(v: number): this {
-    this.view.setUint16(this.reserve(2), v & 0xffff);
+    const at = this.reserve(2);
+    this.view.setUint16(at, v & 0xffff);
     return this;
   }
   u32(v: number): this {
-    this.view.setUint32(this.reserve(4), v >>> 0);
+    const at = this.reserve(4);
+    this.view.setUint32(at, v >>> 0);
     return this;
   }
   u64(v: bigint): this {
-    this.view.setBigUint64(this.reserve(8), BigInt.asUintN(64, v));
+    const at = this.reserve(8);
+    this.view.setBigUint64(at, BigInt.asUintN(64, v));
     return this;
   }
   bytes(b: Uint8Array): this {

@@ -15,7 +15,7 @@ const ROLES: readonly Role[] = ["nochange", "equal", "primary", "secondary"];
 
 export interface RoleBody {
   role: Role;
-  /** Generation id; null when the role carries none (nochange, equal). */
+  /** Generation id; null when the role carries none (nochange). */
   generationId: bigint | null;
 }
 
@@ -26,7 +26,7 @@ export const ROLE_CODEC: BodyCodec<RoleBody> = {
     const gen = r.u64();
     if (code > 3) return fail("OFPRRFC_BAD_ROLE");
     const role = ROLES[code]!;
-    return { role, generationId: role === "nochange" || role === "equal" ? null : gen };
+    return { role, generationId: role === "nochange" ? null : gen };
   },
   encode(w, b) {
     w.u32(ROLES.indexOf(b.role)).zeros(4).u64(b.generationId ?? 0n);
@@ -72,7 +72,7 @@ export const ROLE_STATUS_CODEC: BodyCodec<RoleStatusBody> = {
     if (code > 3) return fail("OFPRRFC_BAD_ROLE");
     const role = ROLES[code]!;
     // Properties (experimenter only) are ignored, as OVS does.
-    return { role, reason, generationId: role === "nochange" || role === "equal" ? null : gen };
+    return { role, reason, generationId: role === "nochange" ? null : gen };
   },
   encode(w, b) {
     w.u32(ROLES.indexOf(b.role)).u8(b.reason).zeros(3).u64(b.generationId ?? 0n);
@@ -92,9 +92,9 @@ const ASYNC_TYPES: readonly { name: string; reasons: readonly string[] }[] = [
   { name: "PACKET_IN", reasons: ["no_match", "action", "invalid_ttl", "action_set", "group", "packet_out"] },
   { name: "PORT_STATUS", reasons: ["add", "delete", "modify"] },
   { name: "FLOW_REMOVED", reasons: ["idle", "hard", "delete", "group_delete", "meter_delete", "eviction"] },
-  { name: "ROLE_STATUS", reasons: ["master_request", "config", "experimenter"] },
+  { name: "ROLE_STATUS", reasons: ["primary_request", "configuration_changed", "experimenter_data_changed"] },
   { name: "TABLE_STATUS", reasons: ["", "", "", "vacancy_down", "vacancy_up"] },
-  { name: "REQUESTFORWARD", reasons: ["group_mod", "meter_mod"] },
+  { name: "REQUESTFORWARD", reasons: ["group_mod_request", "meter_mod_request"] },
 ];
 
 export interface AsyncConfigBody {
@@ -269,8 +269,6 @@ export const BUNDLE_CONTROL_CODEC: BodyCodec<BundleControlBody> = {
     const bundleId = r.u32();
     const ctrlType = r.u16();
     const flags = r.u16();
-    if (flags & ~3) return fail("OFPBFC_BAD_FLAGS");
-    if (ctrlType > 7) return fail("OFPBFC_BAD_TYPE");
     while (r.remaining > 0) {
       const p = pullProperty(r);
       if (isDecodeError(p)) return p;
@@ -282,7 +280,7 @@ export const BUNDLE_CONTROL_CODEC: BodyCodec<BundleControlBody> = {
     w.u32(b.bundleId).u16(b.ctrlType).u16(b.flags);
   },
   print(b) {
-    return `\n bundle_id=0x${b.bundleId.toString(16)} type=${BUNDLE_TYPES[b.ctrlType]} flags=${bitNames(b.flags, BUNDLE_FLAGS)}`;
+    return `\n bundle_id=0x${b.bundleId.toString(16)} type=${BUNDLE_TYPES[b.ctrlType] ?? ""} flags=${bitNames(b.flags, BUNDLE_FLAGS)}`;
   },
 };
 

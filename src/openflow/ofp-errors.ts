@@ -14,7 +14,7 @@
  *   NXBRC_UNENCODABLE_ERROR, as OVS does.
  *
  * Where one version uses one wire value for two errors (OF1.0/1.1 (1,5) is
- * both OFPBRC_EPERM and OFPBRC_IS_SLAVE), decoding yields the one listed
+ * both OFPBRC_EPERM and OFPBRC_IS_SECONDARY), decoding yields the one listed
  * first in the table.
  *
  * Errors are values (`OfpErrorName`), never thrown: decoders return them
@@ -70,7 +70,7 @@ export const OFP_ERRORS = [
   e("OFPBRC_BUFFER_EMPTY", "Specified buffer has already been used.", of(1, MAXV, 1, 7)),
   e("OFPBRC_BUFFER_UNKNOWN", "Specified buffer does not exist.", of(1, MAXV, 1, 8)),
   e("OFPBRC_BAD_TABLE_ID", "Specified table-id invalid or does not exist.", nx(1, 1, 1, 512), of(2, MAXV, 1, 9)),
-  e("OFPBRC_IS_SLAVE", "Denied because controller is slave.", of(1, 2, 1, 5), of(3, MAXV, 1, 10)),
+  e("OFPBRC_IS_SECONDARY", "Denied because controller is slave.", of(1, 2, 1, 5), of(3, MAXV, 1, 10)),
   e("OFPBRC_BAD_PORT", "Invalid port.", nx(1, 2, 1, 514), of(3, MAXV, 1, 11)),
   e("OFPBRC_BAD_PACKET", "Invalid packet in packet-out.", of(3, MAXV, 1, 12)),
   e("OFPBRC_MULTIPART_BUFFER_OVERFLOW", "Multipart request overflowed the assigned buffer.", of(4, MAXV, 1, 13)),

@@ -32,7 +32,7 @@
  */
 import { OfpReader, OfpWriter } from "./ofp-buffer.js";
 import { type BodyCodec, type CodecContext, EMPTY_CODEC, fail, isDecodeError, type DecodeError } from "./ofp-codec.js";
-import type { OfpErrorName } from "./ofp-errors.js";
+import { NX_VENDOR_ID, ONF_VENDOR_ID, type OfpErrorName } from "./ofp-errors.js";
 import {
   PORT_DESC_REPLY_CODEC,
   PORT_DESC_REQUEST_CODEC,
@@ -54,8 +54,6 @@ export const OFP_HEADER_LEN = 8;
 /** OFPT_VENDOR (1.0) / OFPT_EXPERIMENTER (1.1+). */
 export const OFPT_VENDOR = 4;
 export const OFPST_VENDOR = 0xffff;
-export const NX_VENDOR_ID = 0x00002320;
-export const ONF_VENDOR_ID = 0x4f4e4600;
 /** The "more replies follow" multipart flag. */
 export const OFPSF_REPLY_MORE = 1;
 
@@ -235,6 +233,7 @@ function wireKey(version: number, w: WireId): string {
   }
 }
 
+const HELLO_RAW = OFP_RAWS[0] as OfpRaw;
 const BY_WIRE = new Map<string, OfpRaw>();
 const BY_TYPE = new Map<string, OfpRaw>();
 for (const r of OFP_RAWS as readonly OfpRaw[]) {
@@ -246,6 +245,7 @@ for (const r of OFP_RAWS as readonly OfpRaw[]) {
 
 /** The raw used to send `type` in `version`, or null if it has none. */
 export function rawFor(type: string, version: number): OfpRaw | null {
+  if (type === "OFPT_HELLO" && version > 0 && version < 0x100) return HELLO_RAW;
   return BY_TYPE.get(`${version}/${type}`) ?? null;
 }
 
@@ -273,6 +273,8 @@ export function lookupRaw(b: Uint8Array, length: number): RawLookup | DecodeErro
   const type = r.u8();
   r.skip(6);
   if (r.overrun) return fail("OFPBRC_BAD_LEN");
+  // A hello is understood in any version: that is how versions are negotiated.
+  if (type === 0 && version > 0) return { raw: HELLO_RAW, bodyOffset: 8, statsFlags: 0 };
   if (version < 1 || version > V_MAX) return fail("OFPBRC_BAD_VERSION");
   const stt = statsTypes(version);
   if (type === OFPT_VENDOR) {
@@ -477,4 +479,25 @@ export class OfpFramer {
     if (this.start === this.end) this.start = this.end = 0;
     return msg;
   }
+}
+
+/* ---------------- replies OVS builds from errors ---------------- */
+
+/**
+ * The OFPT_ERROR OVS sends in reply to a request it rejects (ofperr_encode
+ * _reply): same version and xid, echoing at most the first 64 bytes of the
+ * request.
+ */
+export function errorReply(error: OfpErrorName, request: Uint8Array): OfpMessage {
+  const version = request.length >= 1 ? request[0]! : 1;
+  const xid = request.length >= 8 ? new DataView(request.buffer, request.byteOffset, request.byteLength).getUint32(4) : 0;
+  const len = request.length >= 4 ? Math.min((request[2]! << 8) | request[3]!, request.length) : request.length;
+  const v = version >= 1 && version <= V_MAX ? version : 1;
+  return { type: "OFPT_ERROR", version: v, xid, body: { error, data: request.slice(0, Math.min(len, 64)) } };
+}
+
+/** The hello-failed error OVS sends when negotiation fails (ofperr_encode_hello). */
+export function helloFailed(version: number, text: string, error: OfpErrorName = "OFPHFC_INCOMPATIBLE"): OfpMessage {
+  const v = version >= 1 && version <= V_MAX ? version : 1;
+  return { type: "OFPT_ERROR", version: v, xid: 0, body: { error, data: new TextEncoder().encode(text) } };
 }

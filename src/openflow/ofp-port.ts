@@ -110,7 +110,8 @@ export function formatPortState(s: number): string {
   if (stp) {
     const name = stp === OFPPS_STP_LEARN ? "STP_LEARN" : stp === OFPPS_STP_FORWARD ? "STP_FORWARD" : "STP_BLOCK";
     const rest = s & ~OFPPS_STP_MASK;
-    return rest ? `${name} ${bitNames(rest, PORT_STATE_NAMES)}` : name;
+    // OVS 3.1 prints the other state bits right after the STP name, with no separator.
+    return rest ? `${name}${bitNames(rest, PORT_STATE_NAMES)}` : name;
   }
   return bitNames(s, PORT_STATE_NAMES);
 }
@@ -398,7 +399,8 @@ export const PORT_DESC_REQUEST_CODEC: BodyCodec<PortDescRequestBody> = {
     }
   },
   print(b, ctx) {
-    return ctx.version >= 6 ? ` port=${formatPort(b.portNo)}` : "";
+    void ctx;
+    return ` port=${formatPort(b.portNo)}`;
   },
 };
 

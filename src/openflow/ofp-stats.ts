@@ -29,8 +29,12 @@ function stat(v: bigint): string {
   return v === U64_MAX ? "?" : v.toString();
 }
 
+/** OVS's ofp_print_duration: seconds, then nanoseconds without trailing zeros. */
 function duration(sec: number, nsec: number): string {
-  return sec === U32_MAX ? "?" : `${sec}.${String(nsec).padStart(9, "0")}s`;
+  if (sec === U32_MAX) return "?";
+  let s = String(sec);
+  if (nsec > 0) s += "." + String(nsec).padStart(9, "0").replace(/0+$/, "");
+  return s + "s";
 }
 
 /* ---------------- desc ---------------- */
@@ -117,18 +121,74 @@ export const TABLE_STATS_REPLY_CODEC: BodyCodec<TableStatsReplyBody> = {
   },
   print(b, ctx) {
     let s = "";
+    let firstDitto = -1;
+    let lastDitto = -1;
+    const finish = (): void => {
+      if (firstDitto < 0) return;
+      s += firstDitto === lastDitto ? `\n  table ${firstDitto}: ditto\n` : `\n  tables ${firstDitto}...${lastDitto}: ditto\n`;
+      firstDitto = -1;
+    };
     b.tables.forEach((t, i) => {
-      if (ctx.version === 1) {
-        s += `\n  table ${t.tableId} ("${t.name}"):\n`;
-      } else {
-        s += `${i ? "\n" : ""}\n  table ${t.tableId}:\n`;
+      const prev = i > 0 ? b.tables[i - 1]! : null;
+      const fields = ctx.version === 1 ? of10MatchFields(t.wildcards) : [];
+      const sameStats = prev !== null && prev.activeCount === t.activeCount && prev.lookupCount === t.lookupCount &&
+        prev.matchedCount === t.matchedCount;
+      const prevFields = prev && ctx.version === 1 ? of10MatchFields(prev.wildcards) : [];
+      const sameFeatures = prev !== null && prev.maxEntries === t.maxEntries && prevFields.join() === fields.join();
+      if (sameStats && sameFeatures && !t.name) {
+        if (firstDitto < 0) firstDitto = t.tableId;
+        lastDitto = t.tableId;
+        return;
       }
+      finish();
+      s += `\n  table ${t.tableId}` + (t.name ? ` ("${t.name}")` : "") + ":";
+      if (sameStats && sameFeatures) {
+        s += " ditto";
+        return;
+      }
+      s += "\n";
       s += `    active=${t.activeCount}, lookup=${t.lookupCount}, matched=${t.matchedCount}\n`;
-      if (ctx.version === 1) s += `    max_entries=${t.maxEntries}\n`;
+      const empty = t.maxEntries === 0 && fields.length === 0;
+      if (sameFeatures) {
+        if (!empty) s += "    (same features)\n";
+        return;
+      }
+      if (t.maxEntries) s += `    max_entries=${t.maxEntries}\n`;
+      if (fields.length) {
+        if (prev && prevFields.join() === fields.join()) s += "    (same matching)\n";
+        else s += `    matching:\n      exact match or wildcard: ${compressNames(fields)}\n`;
+      }
     });
+    finish();
     return s;
   },
 };
+
+/** OF1.0 wildcard bits and the fields they stand for, in OVS's field order. */
+const OF10_WILDCARD_FIELDS: readonly [number, string][] = [
+  [1 << 0, "in_port"], [1 << 2, "eth_src"], [1 << 3, "eth_dst"], [1 << 4, "eth_type"], [1 << 1, "vlan_vid"],
+  [1 << 20, "vlan_pcp"], [0x3f << 8, "ip_src"], [0x3f << 14, "ip_dst"], [1 << 5, "nw_proto"], [1 << 21, "nw_tos"],
+  [1 << 6, "tcp_src"], [1 << 7, "tcp_dst"],
+];
+
+function of10MatchFields(wildcards: number): string[] {
+  return OF10_WILDCARD_FIELDS.filter(([bits]) => wildcards & bits).map(([, n]) => n);
+}
+
+/** "eth_src eth_dst vlan_vid" -> "eth_{src,dst} vlan_vid", as ofp-print groups field names. */
+function compressNames(names: readonly string[]): string {
+  const out: string[] = [];
+  let i = 0;
+  while (i < names.length) {
+    const pre = names[i]!.split("_")[0]!;
+    let j = i + 1;
+    while (j < names.length && names[j]!.split("_")[0] === pre) j++;
+    if (j - i === 1) out.push(names[i]!);
+    else out.push(`${pre}_{${names.slice(i, j).map((n) => n.slice(pre.length + 1)).join(",")}}`);
+    i = j;
+  }
+  return out.join(" ");
+}
 
 /* ---------------- port stats ---------------- */
 
@@ -383,7 +443,8 @@ export const QUEUE_GET_CONFIG_REQUEST_CODEC: BodyCodec<QueueGetConfigRequestBody
     const p = readPort(r, ctx.version);
     r.skip(ctx.version === 1 ? 2 : 4);
     if (isDecodeError(p)) return p;
-    if (ctx.version > 1 && p >= OFPP_MAX && p !== OFPP_NONE) return fail("OFPQOFC_BAD_PORT");
+    // OF1.1+ may ask for every port (OFPP_ANY); OF1.0 only for one port.
+    if (p >= OFPP_MAX && (ctx.version === 1 || p !== OFPP_NONE)) return fail("OFPQOFC_BAD_PORT");
     return { portNo: p };
   },
   encode(w, b, ctx) {
@@ -416,7 +477,7 @@ function formatQueues(portNo: number | null, queues: readonly QueueConfig[]): st
   if (portNo !== null) s += ` port=${formatPort(portNo)}\n`;
   for (const q of queues) {
     if (portNo === null && q.portNo !== lastPort) {
-      s += ` port=${formatPort(q.portNo)}\n`;
+      s += `${lastPort === null ? " " : ""}port=${formatPort(q.portNo)}\n`;
       lastPort = q.portNo;
     }
     s += `queue ${q.queueId}:` + formatRate("min_rate", q.minRate) + formatRate("max_rate", q.maxRate) + "\n";
@@ -425,13 +486,13 @@ function formatQueues(portNo: number | null, queues: readonly QueueConfig[]): st
 }
 
 /** Reads OF1.0-1.3 queue properties (16-byte min/max rate). */
-function decodeQueueProps(r: OfpReader, q: QueueConfig, align: number): DecodeError | null {
+function decodeQueueProps(r: OfpReader, q: QueueConfig, oldFormat: boolean): DecodeError | null {
   while (r.remaining > 0) {
-    const p = pullProperty(r, align);
+    const p = pullProperty(r, 8);
     if (isDecodeError(p)) return fail("OFPBRC_BAD_LEN");
     if (p.type === OFPQT_MIN_RATE || p.type === OFPQT_MAX_RATE) {
       const pr = new OfpReader(p.data);
-      if (align === 8) pr.skip(4);
+      if (oldFormat) pr.skip(4);
       const rate = pr.u16();
       if (p.type === OFPQT_MIN_RATE) q.minRate = rate;
       else q.maxRate = rate;
@@ -466,7 +527,7 @@ export const QUEUE_GET_CONFIG_REPLY_CODEC: BodyCodec<QueueGetConfigReplyBody> = 
       const q: QueueConfig = { portNo, queueId: 0, minRate: NO_RATE, maxRate: NO_RATE };
       let len: number;
       let hdr: number;
-      if (v === 1) {
+      if (v <= 2) {
         q.queueId = r.u32();
         len = r.u16();
         r.skip(2);
@@ -479,7 +540,7 @@ export const QUEUE_GET_CONFIG_REPLY_CODEC: BodyCodec<QueueGetConfigReplyBody> = 
         hdr = 16;
       }
       if (len < hdr || len - hdr > r.remaining) return fail("OFPBRC_BAD_LEN");
-      const e = decodeQueueProps(r.sub(len - hdr), q, 8);
+      const e = decodeQueueProps(r.sub(len - hdr), q, true);
       if (e) return e;
       queues.push(q);
     }
@@ -491,7 +552,7 @@ export const QUEUE_GET_CONFIG_REPLY_CODEC: BodyCodec<QueueGetConfigReplyBody> = 
     w.zeros(v === 1 ? 6 : 4);
     for (const q of b.queues) {
       const start = w.length;
-      if (v === 1) {
+      if (v <= 2) {
         w.u32(q.queueId);
         const f = w.fork(2);
         w.zeros(2);
@@ -525,7 +586,7 @@ export const QUEUE_DESC_REPLY_CODEC: BodyCodec<QueueDescReplyBody> = {
       if (r.overrun || len < 16 || len - 16 > r.remaining) return fail("OFPBRC_BAD_LEN");
       if (isDecodeError(portNo)) return portNo;
       const q: QueueConfig = { portNo, queueId, minRate: NO_RATE, maxRate: NO_RATE };
-      const e = decodeQueueProps(r.sub(len - 16), q, 8);
+      const e = decodeQueueProps(r.sub(len - 16), q, false);
       if (e) return e;
       queues.push(q);
     }
@@ -726,7 +787,7 @@ export const METER_CONFIG_REPLY_CODEC: BodyCodec<MeterConfigReplyBody> = {
     }
   },
   print(b) {
-    return b.meters.map((m) => "\n" + formatMeterConfig(m)).join("") + "\n";
+    return b.meters.map((m) => "\n" + formatMeterConfig(m) + "\n").join("");
   },
 };
 
@@ -773,7 +834,7 @@ export const METER_STATS_REPLY_CODEC: BodyCodec<MeterStatsReplyBody> = {
   print(b) {
     let s = "";
     for (const m of b.stats) {
-      s += `\nmeter:${formatMeterId(m.meterId)} flow_count:${m.flowCount} packet_in_count:${m.packetInCount} byte_in_count:${m.byteInCount} duration:${m.durationSec}.${String(m.durationNsec).padStart(9, "0")}s bands:\n`;
+      s += `\nmeter:${formatMeterId(m.meterId)} flow_count:${m.flowCount} packet_in_count:${m.packetInCount} byte_in_count:${m.byteInCount} duration:${duration(m.durationSec, m.durationNsec)} bands:\n`;
       m.bands.forEach((x, i) => (s += `${i}: packet_count:${x.packetCount} byte_count:${x.byteCount}\n`));
     }
     return s;

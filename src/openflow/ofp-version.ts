@@ -31,8 +31,6 @@ export function versionTag(version: number): string {
       return " (OF1.4)";
     case 6:
       return " (OF1.5)";
-    case 7:
-      return " (OF1.6)";
     default:
       return ` (OF 0x${version.toString(16).padStart(2, "0")})`;
   }

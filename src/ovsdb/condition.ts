@@ -123,6 +123,31 @@ function evalClause(row: Row, column: ColumnSchema, fn: string, arg: Datum): boo
   return false;
 }
 
+/**
+ * Compiles conditions for `table` into a predicate (resolves columns once;
+ * use it when testing many rows against the same conditions).
+ */
+export function conditionMatcher(table: TableSchema, conds: Condition[]): (row: Row) => boolean {
+  const clauses: Clause[] = [];
+  for (const c of conds) {
+    if (c.fn === "true") continue;
+    if (c.fn === "false") return () => false;
+    const cl = clauseCache.get(c);
+    const column = cl?.column ?? table.columns.get(c.column);
+    if (column === undefined) return () => false;
+    clauses.push({ column, fn: c.fn, value: c.value });
+  }
+  if (clauses.length === 0) return () => true;
+  if (clauses.length === 1) {
+    const { column, fn, value } = clauses[0]!;
+    return (row) => evalClause(row, column, fn, value);
+  }
+  return (row) => {
+    for (const cl of clauses) if (!evalClause(row, cl.column, cl.fn, cl.value)) return false;
+    return true;
+  };
+}
+
 export function rowMatches(row: Row, conds: Condition[]): boolean {
   for (const c of conds) {
     let cl = clauseCache.get(c);

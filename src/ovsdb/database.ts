@@ -4,12 +4,18 @@
  * commit listeners for monitors and storage.
  */
 import type { DatabaseSchema, TableSchema } from "./schema.js";
-import { Row, Table } from "./row.js";
+import { nextVersion, Row, Table } from "./row.js";
 import type { Atom, Datum } from "./datum.js";
-import { compareAtoms, datumFind, datumFromJSON, defaultDatum, emptyDatum, newUuid } from "./datum.js";
+import { applyDatumDiff, datumFind, datumFromJSON, defaultDatum, emptyDatum } from "./datum.js";
 import { BaseType, OvsdbType } from "./types.js";
 import type { ColumnSchema } from "./schema.js";
-import { compose, indexColumns, indexKey, precommit, refColumns } from "./transaction.js";
+import { compose, diffRefs, indexColumns, indexKey, precommit, refColumns } from "./transaction.js";
+
+/** True if weak-reference column c of datum d refers to `target`. */
+function refersTo(c: ColumnSchema, d: Datum, target: string): boolean {
+  if (c.type.key.isWeakRef() && datumFind(d, target) >= 0) return true;
+  return c.type.value !== null && c.type.value.isWeakRef() && d.values !== null && d.values.includes(target);
+}
 
 export type RowChange = { old: Row | null; new: Row | null };
 export type ChangeSet = Map<string, Map<string, RowChange>>;
@@ -47,35 +53,6 @@ function relaxedType(c: ColumnSchema): OvsdbType {
     relaxedCache.set(c, t);
   }
   return t;
-}
-
-/** Applies an OVS "diff" datum: sets toggle membership, maps add/remove/replace pairs. */
-function applyDiff(type: OvsdbType, old: Datum, diff: Datum): Datum {
-  const keys: Atom[] = [];
-  const values: Atom[] | null = type.value !== null ? [] : null;
-  let i = 0;
-  let j = 0;
-  while (i < old.keys.length || j < diff.keys.length) {
-    const c = i >= old.keys.length ? 1 : j >= diff.keys.length ? -1 : compareAtoms(old.keys[i]!, diff.keys[j]!);
-    if (c < 0) {
-      keys.push(old.keys[i]!);
-      values?.push(old.values![i]!);
-      i++;
-    } else if (c > 0) {
-      keys.push(diff.keys[j]!);
-      values?.push(diff.values![j]!);
-      j++;
-    } else {
-      if (values !== null && old.values![i] !== diff.values![j]) {
-        keys.push(diff.keys[j]!);
-        values.push(diff.values![j]!);
-      }
-      i++;
-      j++;
-    }
-  }
-  if (keys.length === 0) return emptyDatum(type);
-  return { keys, values };
 }
 
 export class Database {
@@ -134,7 +111,7 @@ export class Database {
             const k = indexKey(ch.old, icols[i]!);
             if (t.indexMaps[i]!.get(k) === uuid) t.indexMaps[i]!.delete(k);
           }
-          if (weakCols.length > 0) this.updateWeakIn(t, ch.old, -1);
+          if (weakCols.length > 0 && ch.new === null) this.updateWeakIn(t, ch.old, -1);
           t.rows.delete(uuid);
         }
       }
@@ -144,9 +121,32 @@ export class Database {
           ch.new.refs = base + (refDelta?.get(t)?.get(uuid) ?? 0);
           t.rows.set(uuid, ch.new);
           for (let i = 0; i < icols.length; i++) t.indexMaps[i]!.set(indexKey(ch.new, icols[i]!), uuid);
-          if (weakCols.length > 0) this.updateWeakIn(t, ch.new, 1);
+          if (weakCols.length > 0) {
+            if (ch.old === null) this.updateWeakIn(t, ch.new, 1);
+            else this.diffWeakIn(t, ch.old, ch.new);
+          }
         }
       }
+    }
+  }
+
+  /** Updates weak-reference entries for the references a modified row gains or loses. */
+  private diffWeakIn(t: Table, old: Row, row: Row): void {
+    const weakCols = refColumns(t.schema).weak;
+    for (const c of weakCols) {
+      diffRefs(c, old.data[c.index]!, row.data[c.index]!, "weak", (_tn, target, sign) => {
+        if (sign > 0) {
+          let m = this.weakIn.get(target);
+          if (m === undefined) this.weakIn.set(target, (m = new Map()));
+          m.set(row.uuid, t);
+        } else if (!weakCols.some((wc) => refersTo(wc, row.data[wc.index]!, target))) {
+          const m = this.weakIn.get(target);
+          if (m !== undefined) {
+            m.delete(row.uuid);
+            if (m.size === 0) this.weakIn.delete(target);
+          }
+        }
+      });
     }
   }
 
@@ -226,9 +226,9 @@ export class Database {
           if (c === undefined || c.index < 0) continue;
           const rt = relaxedType(c);
           const d = datumFromJSON(rt, rj[cname]);
-          data[c.index] = opts.isDiff && old !== null && c.type.isComposite() ? applyDiff(rt, data[c.index]!, d) : d.keys.length === 0 ? emptyDatum(c.type) : d;
+          data[c.index] = opts.isDiff && old !== null && c.type.isComposite() ? applyDatumDiff(rt, data[c.index]!, d) : d.keys.length === 0 ? emptyDatum(c.type) : d;
         }
-        const row = new Row(t.schema, uuid, newUuid(), data);
+        const row = new Row(t.schema, uuid, nextVersion(), data);
         if (old !== null) countRefs(t, old, -1);
         countRefs(t, row, 1);
         cm.set(uuid, { old, new: row });
@@ -264,4 +264,3 @@ export class Database {
   }
 }
 
-void datumFind;

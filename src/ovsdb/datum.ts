@@ -181,10 +181,15 @@ export function atomToString(base: BaseType, a: Atom): string {
       return a as string;
     case "string": {
       const s = a as string;
-      if (s !== "" && /^[A-Za-z_.\-+/:~][A-Za-z0-9_.\-+/:~]*$/.test(s) && !/^(true|false|-?[0-9])/.test(s) && !/^[+\-.]?[0-9]/.test(s)) return s;
-      return JSON.stringify(s);
+      return stringNeedsQuotes(s) ? JSON.stringify(s) : s;
     }
   }
+}
+
+/** OVS quotes strings that could be read back as something else. */
+function stringNeedsQuotes(s: string): boolean {
+  if (!/^[A-Za-z_][A-Za-z0-9_.\-]*$/.test(s)) return true;
+  return s === "true" || s === "false" || isUuid(s);
 }
 
 /** A datum as OVS prints it in messages: "a", "[a, b]", "{k=v}". */
@@ -195,8 +200,8 @@ export function datumToString(type: OvsdbType, d: Datum): string {
     return `{${parts.join(", ")}}`;
   }
   const parts = d.keys.map((k) => atomToString(type.key, k));
-  if (type.isScalar() || (parts.length === 1 && !type.isSet())) return parts[0] ?? "[]";
-  return `[${parts.join(", ")}]`;
+  if (type.max > 1 || parts.length === 0) return `[${parts.join(", ")}]`;
+  return parts[0]!;
 }
 
 /** Checks an atom against its base type's constraints (not the ref). */
@@ -393,13 +398,14 @@ export function datumFromJSON(type: OvsdbType, json: unknown, symtab?: Symtab): 
       }
     }
     if (n === 0) return isMap ? EMPTY_MAP : EMPTY_SET;
+    if (n === 1 && !isMap) return singleton(keys[0]!);
     const d: Datum = { keys, values };
     const e = sortDatum(d, type);
     if (e !== null) throw e;
     return d;
   }
   // A bare atom: a datum with exactly one element.
-  return { keys: [atomFromJSON(type.key, json, symtab)], values: null };
+  return singleton(atomFromJSON(type.key, json, symtab));
 }
 
 /** Datum -> RFC 7047 <value> JSON, as ovsdb-server prints it. */
@@ -415,6 +421,30 @@ export function datumToJSON(type: OvsdbType, d: Datum): unknown {
   return ["set", d.keys.map((k) => atomToJSON(type.key, k))];
 }
 
+const internedInts: Datum[] = [];
+const TRUE_DATUM: Datum = Object.freeze({ keys: Object.freeze([true]) as unknown as Atom[], values: null }) as Datum;
+const FALSE_DATUM: Datum = Object.freeze({ keys: Object.freeze([false]) as unknown as Atom[], values: null }) as Datum;
+const EMPTY_STRING_DATUM: Datum = Object.freeze({ keys: Object.freeze([""]) as unknown as Atom[], values: null }) as Datum;
+
+/**
+ * A one-element set/scalar datum. Common values (booleans, small integers,
+ * "") are shared, which saves memory in big tables; never mutate datums.
+ */
+export function singleton(a: Atom): Datum {
+  if (typeof a === "boolean") return a ? TRUE_DATUM : FALSE_DATUM;
+  if (typeof a === "number") {
+    if (Number.isInteger(a) && a >= 0 && a < 4096 && !Object.is(a, -0)) {
+      let d = internedInts[a];
+      if (d === undefined) {
+        d = Object.freeze({ keys: Object.freeze([a]) as unknown as Atom[], values: null }) as Datum;
+        internedInts[a] = d;
+      }
+      return d;
+    }
+  } else if (a === "") return EMPTY_STRING_DATUM;
+  return { keys: [a], values: null };
+}
+
 /** Checks the number of elements and every atom's constraints (used after mutations). */
 export function checkDatumConstraints(type: OvsdbType, d: Datum): OvsdbError | null {
   for (const k of d.keys) {
@@ -428,4 +458,70 @@ export function checkDatumConstraints(type: OvsdbType, d: Datum): OvsdbError | n
     }
   }
   return null;
+}
+
+/**
+ * The difference from `old` to `d` as OVS writes it in update2 "modify"
+ * and in "_is_diff" file records: for sets, the symmetric difference; for
+ * maps, pairs removed (old value) or added/changed (new value); scalars
+ * are just the new value. applyDatumDiff(old, diff) gives back `d`.
+ */
+export function datumDiff(type: OvsdbType, old: Datum, d: Datum): Datum {
+  if (!type.isComposite()) return d;
+  const keys: Atom[] = [];
+  const values: Atom[] | null = type.value !== null ? [] : null;
+  let i = 0;
+  let j = 0;
+  while (i < old.keys.length || j < d.keys.length) {
+    const c = i >= old.keys.length ? 1 : j >= d.keys.length ? -1 : compareAtoms(old.keys[i]!, d.keys[j]!);
+    if (c < 0) {
+      keys.push(old.keys[i]!);
+      values?.push(old.values![i]!);
+      i++;
+    } else if (c > 0) {
+      keys.push(d.keys[j]!);
+      values?.push(d.values![j]!);
+      j++;
+    } else {
+      if (values !== null && old.values![i] !== d.values![j]) {
+        keys.push(d.keys[j]!);
+        values.push(d.values![j]!);
+      }
+      i++;
+      j++;
+    }
+  }
+  if (keys.length === 0) return emptyDatum(type);
+  return { keys, values };
+}
+
+/** Applies a diff made by datumDiff (or read from an OVS "_is_diff" record). */
+export function applyDatumDiff(type: OvsdbType, old: Datum, diff: Datum): Datum {
+  if (!type.isComposite()) return diff;
+  const keys: Atom[] = [];
+  const values: Atom[] | null = type.value !== null ? [] : null;
+  let i = 0;
+  let j = 0;
+  while (i < old.keys.length || j < diff.keys.length) {
+    const c = i >= old.keys.length ? 1 : j >= diff.keys.length ? -1 : compareAtoms(old.keys[i]!, diff.keys[j]!);
+    if (c < 0) {
+      keys.push(old.keys[i]!);
+      values?.push(old.values![i]!);
+      i++;
+    } else if (c > 0) {
+      keys.push(diff.keys[j]!);
+      values?.push(diff.values![j]!);
+      j++;
+    } else {
+      // Present in both: a set element or map pair is removed; a map value that differs replaces the old one.
+      if (values !== null && old.values![i] !== diff.values![j]) {
+        keys.push(diff.keys[j]!);
+        values.push(diff.values![j]!);
+      }
+      i++;
+      j++;
+    }
+  }
+  if (keys.length === 0) return emptyDatum(type);
+  return { keys, values };
 }

@@ -29,6 +29,10 @@ export {
   datumToString,
   checkAtomConstraints,
   datumFind,
+  datumDiff,
+  singleton,
+  applyDatumDiff,
+  checkDatumConstraints,
   sortDatum,
   newUuid,
   isUuid,
@@ -37,7 +41,7 @@ export {
   EMPTY_MAP,
   ZERO_UUID,
 } from "./datum.js";
-export { Row, Table } from "./row.js";
+export { Row, Table, changedColumns } from "./row.js";
 export {
   Database,
   type RowChange,
@@ -46,5 +50,5 @@ export {
   type TransactOptions,
   type CommitListener,
 } from "./database.js";
-export { type Condition, parseConditions, rowMatches } from "./condition.js";
+export { type Condition, parseConditions, rowMatches, conditionMatcher } from "./condition.js";
 export { isId, JsonObjectParser } from "./json-parser.js";

@@ -4,25 +4,48 @@
  * Values live in one array indexed by column index; empty and default
  * datums are shared.
  */
+import { randomUUID } from "node:crypto";
 import type { Datum } from "./datum.js";
-import { datumToJSON } from "./datum.js";
-import type { TableSchema } from "./schema.js";
+import { datumEquals, datumToJSON } from "./datum.js";
+import type { ColumnSchema, TableSchema } from "./schema.js";
+
+/**
+ * Row versions are a random per-process prefix plus a counter, formatted as
+ * a UUID only when asked for: a string per row version would cost ~60 bytes.
+ */
+const VERSION_PREFIX = randomUUID().slice(0, 24);
+let versionCounter = 0;
+
+/** A fresh version number for a new row version. */
+export function nextVersion(): number {
+  return ++versionCounter;
+}
+
+function formatVersion(v: number): string {
+  return VERSION_PREFIX + v.toString(16).padStart(12, "0");
+}
 
 export class Row {
   readonly uuid: string;
-  readonly version: string;
   readonly table: TableSchema;
+  /** @internal The version number (see `version`). */
+  readonly ver: number;
   /** @internal Datums by column index (never mutate once committed). */
   readonly data: Datum[];
   /** @internal Number of strong references to this row (carried between versions). */
   refs: number;
 
-  constructor(table: TableSchema, uuid: string, version: string, data: Datum[], refs = 0) {
+  constructor(table: TableSchema, uuid: string, version: number, data: Datum[], refs = 0) {
     this.table = table;
     this.uuid = uuid;
-    this.version = version;
+    this.ver = version;
     this.data = data;
     this.refs = refs;
+  }
+
+  /** The "_version" UUID: changes with every modification of the row. */
+  get version(): string {
+    return formatVersion(this.ver);
   }
 
   /** The value of a column (including "_uuid" and "_version"). */
@@ -71,4 +94,11 @@ export class Table {
     this.schema = schema;
     this.indexMaps = schema.indexes.map(() => new Map<string, string>());
   }
+}
+
+/** The user columns whose values differ between two versions of a row. */
+export function changedColumns(old: Row, row: Row): ColumnSchema[] {
+  const out: ColumnSchema[] = [];
+  for (const c of row.table.columnList) if (!datumEquals(old.data[c.index]!, row.data[c.index]!)) out.push(c);
+  return out;
 }

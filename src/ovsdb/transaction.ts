@@ -17,19 +17,21 @@ import {
   datumFind,
   datumFromJSON,
   datumToJSON,
+  datumToString,
   defaultDatum,
   emptyDatum,
   isUuid,
   newUuid,
+  singleton,
   sortDatum,
   ZERO_UUID,
 } from "./datum.js";
 import type { ColumnSchema, TableSchema } from "./schema.js";
 import { parseColumnSet } from "./schema.js";
 import { OvsdbType, UINT_MAX } from "./types.js";
-import { Row, Table } from "./row.js";
+import { nextVersion, Row, Table } from "./row.js";
 import type { Condition } from "./condition.js";
-import { parseConditions, rowMatches } from "./condition.js";
+import { conditionMatcher, parseConditions } from "./condition.js";
 import type { ChangeSet, RowChange, TransactOptions, TransactOutcome } from "./database.js";
 
 /** What the engine needs from the database (implemented by Database). */
@@ -73,6 +75,50 @@ function forEachRef(c: ColumnSchema, d: Datum, kind: "strong" | "weak", fn: (tab
   if (k.refTable !== undefined && k.refType === kind) for (const a of d.keys) fn(k.refTable, a as string);
   const v = c.type.value;
   if (v !== null && v.refTable !== undefined && v.refType === kind && d.values !== null) for (const a of d.values) fn(v.refTable, a as string);
+}
+
+/**
+ * Calls fn(table, uuid, +1|-1) for each reference of `kind` that column c
+ * gains (+1) or loses (-1) going from `od` to `nd` (null = no row).
+ */
+export function diffRefs(c: ColumnSchema, od: Datum | null, nd: Datum | null, kind: "strong" | "weak", fn: (table: string, uuid: string, sign: 1 | -1) => void): void {
+  if (od === nd) return;
+  const k = c.type.key;
+  if (k.refTable !== undefined && k.refType === kind) {
+    const t = k.refTable;
+    const a = od?.keys ?? [];
+    const b = nd?.keys ?? [];
+    let i = 0;
+    let j = 0;
+    while (i < a.length || j < b.length) {
+      if (j >= b.length) fn(t, a[i++] as string, -1);
+      else if (i >= a.length) fn(t, b[j++] as string, 1);
+      else {
+        const x = a[i] as string;
+        const y = b[j] as string;
+        if (x === y) {
+          i++;
+          j++;
+        } else if (x < y) {
+          fn(t, x, -1);
+          i++;
+        } else {
+          fn(t, y, 1);
+          j++;
+        }
+      }
+    }
+  }
+  const v = c.type.value;
+  if (v !== null && v.refTable !== undefined && v.refType === kind) {
+    const counts = new Map<string, number>();
+    for (const u of od?.values ?? []) counts.set(u as string, (counts.get(u as string) ?? 0) - 1);
+    for (const u of nd?.values ?? []) counts.set(u as string, (counts.get(u as string) ?? 0) + 1);
+    for (const [u, n] of counts) {
+      for (let x = 0; x < n; x++) fn(v.refTable, u, 1);
+      for (let x = 0; x > n; x--) fn(v.refTable, u, -1);
+    }
+  }
 }
 
 /** The index key text of a row for one index. */
@@ -156,7 +202,7 @@ export class Txn {
   }
 
   insert(table: Table, uuid: string, data: Datum[]): Row {
-    const row = new Row(table.schema, uuid, newUuid(), data);
+    const row = new Row(table.schema, uuid, nextVersion(), data);
     this.tableRows(table).set(uuid, { table, uuid, old: null, cur: row });
     return row;
   }
@@ -170,7 +216,7 @@ export class Txn {
       m.set(row.uuid, tr);
     }
     if (tr.cur === null) throw new Error("modify of deleted row");
-    if (tr.cur === tr.old) tr.cur = new Row(table.schema, row.uuid, newUuid(), tr.old!.data.slice());
+    if (tr.cur === tr.old) tr.cur = new Row(table.schema, row.uuid, nextVersion(), tr.old!.data.slice());
     return tr.cur;
   }
 
@@ -195,11 +241,12 @@ export class Txn {
   /** Rows of `table` matching `conds`, as the transaction sees them. */
   query(table: Table, conds: Condition[]): Row[] {
     const out: Row[] = [];
+    const match = conditionMatcher(table.schema, conds);
     // _uuid == x: one lookup.
     for (const c of conds) {
       if (c.column === "_uuid" && c.fn === "==" && c.value.keys.length === 1) {
         const r = this.getRow(table, c.value.keys[0] as string);
-        if (r !== null && rowMatches(r, conds)) out.push(r);
+        if (r !== null && match(r)) out.push(r);
         return out;
       }
     }
@@ -215,21 +262,25 @@ export class Txn {
         vals.push(c.value);
       }
       if (vals.length !== cols.length) continue;
-      const probe = new Row(table.schema, ZERO_UUID, ZERO_UUID, []);
+      const probe = new Row(table.schema, ZERO_UUID, 0, []);
       for (let j = 0; j < cols.length; j++) probe.data[cols[j]!.index] = vals[j]!;
       const uuid = table.indexMaps[i]!.get(indexKey(probe, cols));
       if (uuid !== undefined && (trs === undefined || !trs.has(uuid))) {
         const r = table.rows.get(uuid);
-        if (r !== undefined && rowMatches(r, conds)) out.push(r);
+        if (r !== undefined && match(r)) out.push(r);
       }
-      if (trs !== undefined) for (const tr of trs.values()) if (tr.cur !== null && rowMatches(tr.cur, conds)) out.push(tr.cur);
+      if (trs !== undefined) for (const tr of trs.values()) if (tr.cur !== null && match(tr.cur)) out.push(tr.cur);
+      return out;
+    }
+    if (trs === undefined) {
+      for (const r of table.rows.values()) if (match(r)) out.push(r);
       return out;
     }
     for (const r of table.rows.values()) {
-      if (trs !== undefined && trs.has(r.uuid)) continue;
-      if (rowMatches(r, conds)) out.push(r);
+      if (trs.has(r.uuid)) continue;
+      if (match(r)) out.push(r);
     }
-    if (trs !== undefined) for (const tr of trs.values()) if (tr.cur !== null && rowMatches(tr.cur, conds)) out.push(tr.cur);
+    for (const tr of trs.values()) if (tr.cur !== null && match(tr.cur)) out.push(tr.cur);
     return out;
   }
 }
@@ -577,7 +628,7 @@ function applyMutations(draft: Row, ms: Mutation[]): OvsdbError | null {
       default: {
         const r = mutateScalar(t, cur, m.mutator, m.arg.keys[0] as number);
         if (r instanceof OvsdbError) return r;
-        draft.data[i] = r.d.keys.length === 0 ? emptyDatum(t) : r.d;
+        draft.data[i] = r.d.keys.length === 0 ? emptyDatum(t) : r.d.keys.length === 1 ? singleton(r.d.keys[0]!) : r.d;
       }
     }
   }
@@ -644,7 +695,7 @@ function execWait(txn: Txn, p: JsonObjectParser, elapsedMs: number): OpResult {
   const expected = new Set<string>();
   for (const rj of rowsJson!) {
     if (rj === null || typeof rj !== "object" || Array.isArray(rj)) {
-      throw new OpFailure(syntaxError(rj, null, "Object expected."));
+      throw new OpFailure(syntaxError(rj, null, "row must be JSON object"));
     }
     const data = defaultData(table!.schema);
     let uuidD: Datum = { keys: [ZERO_UUID], values: null };
@@ -835,27 +886,19 @@ export function precommit(txn: Txn): Prepared | OvsdbError {
     const base = t.rows.get(uuid)?.refs ?? 0;
     return base + (refDelta.get(t)?.get(uuid) ?? 0);
   };
-  const rowDelta = (tr: TxnRow, sign: 1 | -1, row: Row) => {
-    for (const c of refColumns(tr.table.schema).strong) forEachRef(c, row.data[c.index]!, "strong", (t, u) => addDelta(t, u, sign));
-  };
-
-  // 2. Reference counts and referential integrity.
+  // 2. Reference counts and referential integrity. Only references that a
+  // row gains or loses are counted, so a big set that changes a little
+  // costs a merge of two sorted arrays, not a hash update per element.
   for (const m of txn.rows.values()) {
     for (const tr of m.values()) {
-      if (tr.old !== null) rowDelta(tr, -1, tr.old);
-      if (tr.cur !== null) rowDelta(tr, 1, tr.cur);
-    }
-  }
-  for (const m of txn.rows.values()) {
-    for (const tr of m.values()) {
-      if (tr.cur === null) continue;
       const ts = tr.table.schema;
       for (const c of refColumns(ts).strong) {
+        const od = tr.old?.data[c.index] ?? null;
+        const nd = tr.cur?.data[c.index] ?? null;
         let err: OvsdbError | null = null;
-        forEachRef(c, tr.cur.data[c.index]!, "strong", (tname, u) => {
-          if (err !== null) return;
-          const t = db.tables.get(tname)!;
-          if (txn.getRow(t, u) === null) {
+        diffRefs(c, od, nd, "strong", (tname, u, sign) => {
+          addDelta(tname, u, sign);
+          if (sign > 0 && err === null && txn.getRow(db.tables.get(tname)!, u) === null) {
             err = new OvsdbError(
               "referential integrity violation",
               `Table ${ts.name} column ${c.name} row ${tr.uuid} references nonexistent row ${u} in table ${tname}.`,
@@ -962,6 +1005,7 @@ export function precommit(txn: Txn): Prepared | OvsdbError {
       for (const c of refColumns(tr.table.schema).weak) {
         const before = tr.cur.data[c.index]!;
         const old = tr.old?.data[c.index] ?? null;
+        if (before === old) continue;
         // Only references added by this transaction are checked here.
         const after = filterWeak(c, before, (tn, u, isKey, idx) => {
           if (old !== null && refIn(old, before, isKey, idx)) return true;
@@ -1080,19 +1124,7 @@ function describeIndexValues(row: Row, cols: ColumnSchema[]): string {
 }
 
 function datumText(c: ColumnSchema, d: Datum): string {
-  // ovsdb_datum_to_string-style rendering.
-  const t = c.type;
-  const atom = (b: typeof t.key, a: Atom): string => {
-    if (b.type === "string") {
-      const s = a as string;
-      return /^[A-Za-z_][A-Za-z0-9_.:\-]*$/.test(s) && s !== "true" && s !== "false" ? s : JSON.stringify(s);
-    }
-    if (b.type === "real") return String(a);
-    return String(a);
-  };
-  if (t.value !== null) return "{" + d.keys.map((k, i) => `${atom(t.key, k)}=${atom(t.value!, d.values![i]!)}`).join(", ") + "}";
-  if (t.isScalar() || (d.keys.length === 1 && !t.isSet())) return d.keys.length === 1 ? atom(t.key, d.keys[0]!) : "[]";
-  return "[" + d.keys.map((k) => atom(t.key, k)).join(", ") + "]";
+  return datumToString(c.type, d);
 }
 
 function indexError(t: Table, cols: ColumnSchema[], newRow: Row, otherTr: TxnRow | null, newTr: TxnRow, committed?: Row): OvsdbError {

@@ -1,5 +1,5 @@
 /** ARP/RARP for Ethernet/IPv4 (RFC 826). */
-import { HeaderView, get16, get32, set16, set32 } from "./bytes.js";
+import { HeaderView, get16, set16, set32 } from "./bytes.js";
 import { ARP_HTYPE_ETHERNET, ETH_TYPE_IP } from "./constants.js";
 
 export const ARP_HTYPE = 0;
@@ -58,4 +58,3 @@ export function emitArp(r: ArpRepr, b: Uint8Array, off: number): number {
   set32(b, off + ARP_TPA, r.tpa);
   return ARP_ETH_HEADER_LEN;
 }
-void get32;

@@ -63,7 +63,12 @@ export class DpPacket {
   ctMark = 0;
   /** 128-bit label, most significant word first. */
   readonly ctLabel = new Uint32Array(4);
-  /** Original-direction conntrack tuple (set by ct when the state is tracked). */
+  /**
+   * Original-direction conntrack tuple (set by ct when the state is
+   * tracked). Extraction puts it in the key only when ctNwProto is nonzero
+   * and the tuple's IP version (ctOrigTupleIpv6) matches the packet's.
+   */
+  ctOrigTupleIpv6 = false;
   ctNwProto = 0;
   ctNwSrc = 0;
   ctNwDst = 0;
@@ -125,6 +130,7 @@ export class DpPacket {
     this.ctZone = 0;
     this.ctMark = 0;
     this.ctLabel.fill(0);
+    this.ctOrigTupleIpv6 = false;
     this.ctNwProto = 0;
     this.ctNwSrc = 0;
     this.ctNwDst = 0;
@@ -253,6 +259,7 @@ export class DpPacket {
     this.ctZone = src.ctZone;
     this.ctMark = src.ctMark;
     this.ctLabel.set(src.ctLabel);
+    this.ctOrigTupleIpv6 = src.ctOrigTupleIpv6;
     this.ctNwProto = src.ctNwProto;
     this.ctNwSrc = src.ctNwSrc;
     this.ctNwDst = src.ctNwDst;

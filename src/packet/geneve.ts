@@ -1,5 +1,5 @@
 /** Geneve headers (RFC 8926) with their TLV options. */
-import { get16, get32, HeaderView, set16, set32 } from "./bytes.js";
+import { get16, HeaderView, set16, set32 } from "./bytes.js";
 import { ETH_TYPE_TEB } from "./constants.js";
 
 export const GENEVE_VER_OPTLEN = 0;

@@ -20,3 +20,4 @@ export * from "./geneve.js";
 export * from "./gre.js";
 export * from "./pcap.js";
 export * from "./dp-packet.js";
+export * from "./rewrite.js";

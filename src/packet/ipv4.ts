@@ -1,5 +1,5 @@
 /** IPv4 headers (RFC 791): options, fragments, header checksum. */
-import { get16, get32, HeaderView, set16, set32 } from "./bytes.js";
+import { get16, HeaderView, set16, set32 } from "./bytes.js";
 import { csumFinish, csumPartial, csumUpdate16 } from "./checksum.js";
 import { IP_DF, IP_FRAG_OFF_MASK, IP_MF } from "./constants.js";
 
@@ -145,4 +145,3 @@ export function emitIpv4(r: Ipv4Repr, b: Uint8Array, off: number, payloadLen = 0
   set16(b, off + 10, ipv4HeaderChecksum(b, off, hl));
   return hl;
 }
-void get32;

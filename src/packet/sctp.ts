@@ -1,5 +1,5 @@
 /** SCTP common header (RFC 9260) and its CRC32c checksum. */
-import { get32, HeaderView, set16, set32 } from "./bytes.js";
+import { HeaderView, set16, set32 } from "./bytes.js";
 import { sctpChecksum } from "./checksum.js";
 
 export const SCTP_SRC = 0;
@@ -41,4 +41,3 @@ export function emitSctp(r: SctpRepr, b: Uint8Array, off: number): number {
   set32(b, off + 8, 0);
   return SCTP_HEADER_LEN;
 }
-void get32;

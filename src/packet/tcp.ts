@@ -1,5 +1,5 @@
 /** TCP headers (RFC 9293): ports, flags, checksum with pseudo-header. */
-import { get16, get32, HeaderView, set16, set32 } from "./bytes.js";
+import { get16, HeaderView, set16, set32 } from "./bytes.js";
 import { csumFinish, csumPartial } from "./checksum.js";
 
 export const TCP_SRC = 0;
@@ -109,4 +109,3 @@ export function l4Checksum(b: Uint8Array, off: number, len: number, csumOff: num
   // csumPartial pads an odd length at its end; csumOff is even so the split is safe.
   return csumFinish(s);
 }
-void get32;

@@ -67,6 +67,8 @@ export class CommandContext {
   options = new Map<string, string | null>();
   /** vsctl's bridge/port/interface cache (see vsctl-cache.ts); null when invalid. */
   cache: unknown = null;
+  /** This is the last command of the invocation (OVS then uses partial map/set updates). */
+  isLast = false;
   /** Verification already done this command (ports). */
   verifiedPorts = false;
 

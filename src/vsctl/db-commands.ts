@@ -57,6 +57,13 @@ function checkMutable(row: IdlRow, column: ColumnSchema): void {
   }
 }
 
+/** Partial map update: delete the keys of `pairs`, then insert `pairs` (the new values win). */
+function replaceMapPairs(ctx: CommandContext, row: IdlRow, column: ColumnSchema, pairs: TextDatum): void {
+  const keyType = new OvsdbType(column.type.key, null, 0, Infinity);
+  ctx.idl.mutate(row, column.name, "delete", { keys: [...pairs.keys], values: null }, keyType);
+  ctx.idl.mutate(row, column.name, "insert", pairs, column.type);
+}
+
 /** set_column(): `column[:key]=value` on `row`. */
 export function setColumn(ctx: CommandContext, table: TableSchema, row: IdlRow, arg: string): void {
   const { column, key, value } = parseColumnKeyValue(arg, table, ["="]);
@@ -67,6 +74,10 @@ export function setColumn(ctx: CommandContext, table: TableSchema, row: IdlRow, 
       if (!column.type.value) throw new CtlError(`cannot specify key to set for non-map column ${column.name}`);
       const k = atomFromString(column.type.key, key, ctx.symtab).atom;
       const v = atomFromString(column.type.value, value, ctx.symtab).atom;
+      if (ctx.isLast && !row.inserted) {
+        replaceMapPairs(ctx, row, column, { keys: [k], values: [v] });
+        return;
+      }
       const d = unionData({ keys: [k], values: [v] }, ctx.idl.read(row, column.name));
       ctx.idl.write(row, column.name, d);
     } else {
@@ -254,6 +265,16 @@ function cmdAdd(ctx: CommandContext): void {
   const type = column.type;
   let old = ctx.idl.read(row, column.name);
   const addType = withMinMax(type, 1, Infinity);
+  if (ctx.isLast) {
+    // OVS sends the last command's additions as partial updates; the server checks sizes.
+    const adds = ctx.argv.slice(4).map((arg) => ctl(() => datumFromString(addType, arg, ctx.symtab)));
+    for (const add of adds) {
+      if (type.value) replaceMapPairs(ctx, row, column, add);
+      else ctx.idl.mutate(row, column.name, "insert", add, withMinMax(type, 0, Infinity));
+    }
+    ctx.invalidateCache();
+    return;
+  }
   for (const arg of ctx.argv.slice(4)) {
     const add = ctl(() => datumFromString(addType, arg, ctx.symtab));
     old = unionData(old, add);

@@ -68,6 +68,8 @@ export class IdlRow {
   /** Contents as the transaction sees them; null once deleted. */
   cur: Map<string, TextDatum> | null;
   readonly written = new Set<string>();
+  /** Partial set/map updates sent as `mutate` operations (OVS's partial map/set writes). */
+  mutations: { column: string; op: "insert" | "delete"; datum: TextDatum; type: OvsdbType }[] = [];
   constructor(
     readonly uuid: string,
     readonly table: TableSchema,
@@ -244,6 +246,15 @@ export class Idl {
     row.written.add(column);
   }
 
+  /**
+   * Records a partial update of a set or map column: `insert` adds elements
+   * (or pairs), `delete` removes elements, keys (a set of keys) or pairs.
+   */
+  mutate(row: IdlRow, column: string, op: "insert" | "delete", datum: TextDatum, type: OvsdbType): void {
+    if (row.cur === null) return;
+    row.mutations.push({ column, op, datum, type });
+  }
+
   delete(row: IdlRow): void {
     if (row.inserted) {
       this.table(row.table.name).rows.delete(row.uuid);
@@ -260,6 +271,7 @@ export class Idl {
         else {
           r.cur = r.old;
           r.written.clear();
+          r.mutations = [];
         }
       }
     }
@@ -267,7 +279,7 @@ export class Idl {
 
   private changedRows(): IdlRow[] {
     const out: IdlRow[] = [];
-    for (const t of this.tables.values()) for (const r of t.rows.values()) if (r.inserted || r.cur !== r.old) out.push(r);
+    for (const t of this.tables.values()) for (const r of t.rows.values()) if (r.inserted || r.cur !== r.old || r.mutations.length) out.push(r);
     return out;
   }
 
@@ -281,8 +293,9 @@ export class Idl {
     const newRows = new Set<string>();
     for (const t of this.tables.values()) for (const r of t.rows.values()) if (r.inserted) newRows.add(r.uuid);
     const rowName = (u: string): string => "row" + u.replace(/-/g, "_");
-    const toJson = (d: TextDatum, type: OvsdbType): Json => {
-      const j = datumToJson(d, type);
+    const toJson = (d: TextDatum, type: OvsdbType, forceSet = false): Json => {
+      let j = datumToJson(d, type);
+      if (forceSet && !type.value && !(Array.isArray(j) && j[0] === "set")) j = ["set", [j]];
       if (type.key.type !== "uuid" && type.value?.type !== "uuid") return j;
       const fix = (x: Json): Json => {
         if (Array.isArray(x)) {
@@ -317,6 +330,11 @@ export class Idl {
         anyUpdates = true;
       } else if (Object.keys(rowJson).length > 0) {
         ops.push({ op: "update", table: r.table.name, where, row: rowJson });
+        anyUpdates = true;
+      }
+      if (!r.inserted && r.mutations.length > 0) {
+        const mutations = r.mutations.map((m): Json => [m.column, m.op, toJson(m.datum, m.type, true)]);
+        ops.push({ op: "mutate", table: r.table.name, where, mutations });
         anyUpdates = true;
       }
     }

@@ -572,7 +572,7 @@ function cmdDelPort(ctx: CommandContext): void {
     const bridge = findBridge(c, ctx.argv[1]!, true)!;
     if (port.bridge !== bridge) {
       if (port.bridge.parent === bridge) {
-        throw new CtlError(`bridge ${ctx.argv[1]} does not have a port ${ctx.argv[2]} (although its parent bridge ${bridge.name} does)`);
+        throw new CtlError(`bridge ${ctx.argv[1]} does not have a port ${ctx.argv[2]} (although its child bridge ${port.bridge.name} does)`);
       }
       throw new CtlError(`bridge ${ctx.argv[1]} does not have a port ${ctx.argv[2]}`);
     }
@@ -643,9 +643,16 @@ function cmdSetController(ctx: CommandContext): void {
     if (!ACTIVE.test(t) && !PASSIVE.test(t)) ctx.warn("vsctl", `target type "${t}" is possibly erroneous`);
     const r = ctx.idl.insert("Controller");
     setString(ctx, r, "target", t);
+    setInactivityProbe(ctx, r);
     return r;
   });
   setRefs(ctx, br, "controller", ctrls);
+}
+
+/** `--inactivity-probe=MSECS` on set-controller / set-manager. */
+function setInactivityProbe(ctx: CommandContext, row: IdlRow): void {
+  const v = ctx.option("--inactivity-probe");
+  if (v !== undefined && v !== null) ctx.idl.write(row, "inactivity_probe", { keys: [atoi(v)], values: null });
 }
 
 function cmdGetFailMode(ctx: CommandContext): void {
@@ -691,6 +698,7 @@ function cmdSetManager(ctx: CommandContext): void {
     if (!ACTIVE.test(t) && !PASSIVE.test(t)) ctx.warn("vsctl", `target type "${t}" is possibly erroneous`);
     const r = ctx.idl.insert("Manager");
     setString(ctx, r, "target", t);
+    setInactivityProbe(ctx, r);
     return r;
   });
   setRefs(ctx, ovsRow(ctx), "manager_options", mgrs);
@@ -798,10 +806,91 @@ function cmdEmerReset(ctx: CommandContext): void {
     ctx.idl.write(iface, "ingress_policing_rate", { keys: [0], values: null });
     ctx.idl.write(iface, "ingress_policing_burst", { keys: [0], values: null });
   }
-  for (const t of ["Mirror", "Controller", "Manager", "NetFlow", "SSL", "sFlow", "IPFIX", "Flow_Sample_Collector_Set"]) {
+  for (const t of ["Mirror", "Controller", "Manager", "NetFlow", "SSL", "sFlow", "IPFIX"]) {
     for (const r of ctx.idl.rows(t)) ctx.idl.delete(r);
   }
   ctx.invalidateCache();
+}
+
+// ---------------------------------------------------------------------------
+// Conntrack zone timeout policies and datapath capabilities.
+
+function findDatapath(ctx: CommandContext, name: string): IdlRow | null {
+  const d = ctx.idl.read(ovsRow(ctx), "datapaths");
+  const i = d.keys.indexOf(name);
+  return i >= 0 ? ctx.idl.get("Datapath", d.values![i] as string) ?? null : null;
+}
+
+function parseZone(arg: string): number {
+  const m = /^zone=([0-9]+)/.exec(arg);
+  return m ? Number(m[1]) : -1;
+}
+
+function findZone(ctx: CommandContext, dp: IdlRow, zone: number): IdlRow | null {
+  const d = ctx.idl.read(dp, "ct_zones");
+  const i = d.keys.indexOf(zone);
+  return i >= 0 ? ctx.idl.get("CT_Zone", d.values![i] as string) ?? null : null;
+}
+
+function cmdAddZoneTp(ctx: CommandContext): void {
+  const dp = findDatapath(ctx, ctx.argv[1]!);
+  if (!dp) throw new CtlError(`datapath ${ctx.argv[1]} does not exist`);
+  const zone = parseZone(ctx.argv[2]!);
+  const [key, value] = ctx.argv[3]!.split("=", 2) as [string, string | undefined];
+  const timeouts: TextDatum = { keys: [key], values: [value === undefined ? 0 : atoi(value)] };
+  const existing = findZone(ctx, dp, zone);
+  if (existing) {
+    if (!ctx.has("--may-exist")) throw new CtlError(`zone id ${zone} already exists`);
+    const tpUuid = ctx.idl.read(existing, "timeout_policy").keys[0];
+    const tp = tpUuid !== undefined ? ctx.idl.get("CT_Timeout_Policy", tpUuid as string) : undefined;
+    if (tp) ctx.idl.write(tp, "timeouts", timeouts);
+    return;
+  }
+  const tp = ctx.idl.insert("CT_Timeout_Policy");
+  ctx.idl.write(tp, "timeouts", timeouts);
+  const z = ctx.idl.insert("CT_Zone");
+  ctx.idl.write(z, "timeout_policy", { keys: [tp.uuid], values: null });
+  const zones = ctx.idl.read(dp, "ct_zones");
+  const pairs = zones.keys.map((k, i) => [k as number, zones.values![i] as string] as const).concat([[zone, z.uuid]]);
+  pairs.sort((a, b) => a[0] - b[0]);
+  ctx.idl.write(dp, "ct_zones", { keys: pairs.map((p) => p[0]), values: pairs.map((p) => p[1]) });
+}
+
+function cmdDelZoneTp(ctx: CommandContext): void {
+  const dp = findDatapath(ctx, ctx.argv[1]!);
+  if (!dp) throw new CtlError(`datapath ${ctx.argv[1]} does not exist`);
+  const zone = parseZone(ctx.argv[2]!);
+  if (!findZone(ctx, dp, zone)) {
+    if (ctx.has("--if-exists")) return;
+    throw new CtlError(`zone id ${zone} does not exist`);
+  }
+  const zones = ctx.idl.read(dp, "ct_zones");
+  const keep = zones.keys.map((_, i) => i).filter((i) => zones.keys[i] !== zone);
+  ctx.idl.write(dp, "ct_zones", { keys: keep.map((i) => zones.keys[i]!), values: keep.map((i) => zones.values![i]!) });
+}
+
+function cmdListZoneTp(ctx: CommandContext): void {
+  const dp = findDatapath(ctx, ctx.argv[1]!);
+  if (!dp) throw new CtlError(`datapath: ${ctx.argv[1]} record not found`);
+  const zones = ctx.idl.read(dp, "ct_zones");
+  zones.keys.forEach((k, i) => {
+    const z = ctx.idl.get("CT_Zone", zones.values![i] as string);
+    const tpUuid = z ? ctx.idl.read(z, "timeout_policy").keys[0] : undefined;
+    const tp = tpUuid !== undefined ? ctx.idl.get("CT_Timeout_Policy", tpUuid as string) : undefined;
+    let line = `Zone:${k}, Timeout Policies: `;
+    if (tp) {
+      const t = ctx.idl.read(tp, "timeouts");
+      line += t.keys.map((key, j) => `${key}=${t.values![j]}`).join(" ");
+    }
+    ctx.output += line + "\n";
+  });
+}
+
+function cmdListDpCap(ctx: CommandContext): void {
+  const dp = findDatapath(ctx, ctx.argv[1]!);
+  if (!dp) throw new CtlError(`datapath "${ctx.argv[1]}" record not found`);
+  const caps = ctx.idl.read(dp, "capabilities");
+  ctx.output += caps.keys.map((k, i) => `${k}=${caps.values![i]}`).join(" ") + "\n";
 }
 
 const RW = "RW" as const;
@@ -837,18 +926,22 @@ export const VSCTL_COMMANDS: CommandSyntax[] = [
   { name: "iface-to-br", minArgs: 1, maxArgs: 1, arguments: "IFACE", run: cmdIfaceToBr, options: "", mode: RO },
   { name: "get-controller", minArgs: 1, maxArgs: 1, arguments: "BRIDGE", run: cmdGetController, options: "", mode: RO },
   { name: "del-controller", minArgs: 1, maxArgs: 1, arguments: "BRIDGE", run: cmdDelController, options: "", mode: RW },
-  { name: "set-controller", minArgs: 1, maxArgs: Infinity, arguments: "BRIDGE TARGET...", run: cmdSetController, options: "", mode: RW },
+  { name: "set-controller", minArgs: 1, maxArgs: Infinity, arguments: "BRIDGE TARGET...", run: cmdSetController, options: "--inactivity-probe=", mode: RW },
   { name: "get-fail-mode", minArgs: 1, maxArgs: 1, arguments: "BRIDGE", run: cmdGetFailMode, options: "", mode: RO },
   { name: "del-fail-mode", minArgs: 1, maxArgs: 1, arguments: "BRIDGE", run: cmdDelFailMode, options: "", mode: RW },
   { name: "set-fail-mode", minArgs: 2, maxArgs: 2, arguments: "BRIDGE MODE", run: cmdSetFailMode, options: "", mode: RW },
   { name: "get-manager", minArgs: 0, maxArgs: 0, arguments: "", run: cmdGetManager, options: "", mode: RO },
   { name: "del-manager", minArgs: 0, maxArgs: 0, arguments: "", run: cmdDelManager, options: "", mode: RW },
-  { name: "set-manager", minArgs: 1, maxArgs: Infinity, arguments: "TARGET...", run: cmdSetManager, options: "", mode: RW },
+  { name: "set-manager", minArgs: 1, maxArgs: Infinity, arguments: "TARGET...", run: cmdSetManager, options: "--inactivity-probe=", mode: RW },
   { name: "get-ssl", minArgs: 0, maxArgs: 0, arguments: "", run: cmdGetSsl, options: "", mode: RO },
   { name: "del-ssl", minArgs: 0, maxArgs: 0, arguments: "", run: cmdDelSsl, options: "", mode: RW },
   { name: "set-ssl", minArgs: 3, maxArgs: 3, arguments: "PRIVATE-KEY CERTIFICATE CA-CERT", run: cmdSetSsl, options: "--bootstrap", mode: RW },
   { name: "add-aa-mapping", minArgs: 3, maxArgs: 3, arguments: "BRIDGE ARG ARG", run: cmdAddAaMapping, options: "", mode: RW },
   { name: "del-aa-mapping", minArgs: 3, maxArgs: 3, arguments: "BRIDGE ARG ARG", run: cmdDelAaMapping, options: "", mode: RW },
   { name: "get-aa-mapping", minArgs: 1, maxArgs: 1, arguments: "BRIDGE", run: cmdGetAaMapping, options: "", mode: RO },
+  { name: "add-zone-tp", minArgs: 3, maxArgs: Infinity, arguments: "", run: cmdAddZoneTp, options: "--may-exist", mode: RW },
+  { name: "del-zone-tp", minArgs: 2, maxArgs: 2, arguments: "", run: cmdDelZoneTp, options: "--if-exists", mode: RW },
+  { name: "list-zone-tp", minArgs: 1, maxArgs: 1, arguments: "", run: cmdListZoneTp, options: "", mode: RO },
+  { name: "list-dp-cap", minArgs: 1, maxArgs: 1, arguments: "", run: cmdListDpCap, options: "", mode: RO },
   { name: "emer-reset", minArgs: 0, maxArgs: 0, arguments: "", run: cmdEmerReset, options: "", mode: RW },
 ];

@@ -26,7 +26,20 @@ const VERSION = "3.1.0";
 
 export const ALL_COMMANDS = new Map<string, CommandSyntax>([...DB_COMMANDS, ...VSCTL_COMMANDS].map((c) => [c.name, c]));
 
-/** Process-wide log sequence number, as OVS's vlog numbers its messages. */
+/** Where output goes: the process's stdout/stderr, or a test's buffers. */
+export interface VsctlIo {
+  out(s: string): void;
+  err(s: string): void;
+}
+
+const PROCESS_IO: VsctlIo = {
+  out: (s) => void process.stdout.write(s),
+  err: (s) => void process.stderr.write(s),
+};
+
+let io: VsctlIo = PROCESS_IO;
+
+/** Log sequence number of this run, as OVS's vlog numbers its messages. */
 let logSeq = 0;
 
 function logLine(module: string, level: string, msg: string): string {
@@ -36,7 +49,7 @@ function logLine(module: string, level: string, msg: string): string {
 }
 
 function warn(module: string, msg: string): void {
-  process.stderr.write(logLine(module, "WARN", msg));
+  io.err(logLine(module, "WARN", msg));
 }
 
 const GLOBAL_OPTIONS: LongOption[] = [
@@ -235,6 +248,7 @@ async function doVsctl(s: Settings, commands: ParsedCommand[], idl: Idl, schema:
     let cache: unknown = null;
     for (const c of commands) {
       const ctx = new CommandContext(idl, schema, symtab, ovs, warn);
+      ctx.isLast = c === commands[commands.length - 1];
       ctx.argv = c.argv;
       ctx.options = c.options;
       ctx.cache = cache;
@@ -289,7 +303,7 @@ async function doVsctl(s: Settings, commands: ParsedCommand[], idl: Idl, schema:
         out += o.replace(/[\n\\]/g, (m) => (m === "\n" ? "\\n" : "\\\\")) + "\n";
       } else out += ctx.output;
     }
-    process.stdout.write(out);
+    io.out(out);
     if (s.waitForReload && result.status !== "unchanged" && result.nextCfg !== undefined) {
       await waitForCurCfg(idl, result.nextCfg);
       reloadChecks(idl, expectIfaces, result.inserted);
@@ -318,9 +332,15 @@ function reloadChecks(idl: Idl, ifaces: IdlRow[], inserted: Map<string, string>)
     const row = idl.get("Interface", real);
     if (!row) continue;
     const ofport = idl.read(row, "ofport").keys[0];
-    if (ofport === undefined || ofport === -1) dead.push(`'${idl.readString(row, "name")}'`);
+    if (ofport === undefined || ofport === -1) {
+      const error = idl.read(row, "error");
+      dead.push(`'${idl.readString(row, "name")}'` + (error.keys.length ? `: ${String(error.keys[0])}` : ""));
+    }
   }
-  if (dead.length) process.stderr.write(`${PROG}: Error detected while setting up ${dead.join(", ")}.  See ovs-vswitchd log for details.\n`);
+  if (dead.length) {
+    io.err(`${PROG}: Error detected while setting up ${dead.join(", ")}.  See ovs-vswitchd log for details.\n`);
+    io.err(`${PROG}: The default log directory is "${logdir()}".\n`);
+  }
 }
 
 function parseOptions(args: string[]): { settings: Settings; rest: string[]; local: Map<string, string | null> } {
@@ -360,16 +380,16 @@ function parseOptions(args: string[]): { settings: Settings; rest: string[]; loc
         settings.retry = true;
         break;
       case "help":
-        process.stdout.write(helpText(settings.db, path.join(logdir(), "ovs-vsctl.log")));
+        io.out(helpText(settings.db, path.join(logdir(), "ovs-vsctl.log")));
         throw new Done(0);
       case "commands":
-        process.stdout.write(COMMANDS_TEXT);
+        io.out(COMMANDS_TEXT);
         throw new Done(0);
       case "options":
-        process.stdout.write(OPTIONS_TEXT);
+        io.out(OPTIONS_TEXT);
         throw new Done(0);
       case "version":
-        process.stdout.write(`${PROG} (Open vSwitch) ${VERSION}\nDB Schema 8.3.1\n`);
+        io.out(`${PROG} (Open vSwitch) ${VERSION}\nDB Schema 8.3.1\n`);
         throw new Done(0);
       case "format": {
         const f = parseTableFormat(o.arg!);
@@ -393,8 +413,8 @@ function parseOptions(args: string[]): { settings: Settings; rest: string[]; loc
         settings.style = { ...settings.style, format: "list", cellFormat: "bare", headings: false };
         break;
       case "local":
-        if (local.has(`--${o.name}`)) throw new CtlError(`'${o.name}' option specified multiple times`);
-        local.set(`--${o.name}`, o.arg);
+        // OVS looks the option up without its "--", so repeating one is not an error.
+        if (!local.has(`--${o.name}`)) local.set(`--${o.name}`, o.arg);
         break;
       default:
         /* logging, SSL, clustering options: accepted, no effect here. */
@@ -406,7 +426,9 @@ function parseOptions(args: string[]): { settings: Settings; rest: string[]; loc
 }
 
 /** Runs ovs-vsctl with `args` (no program name); resolves with the exit status. */
-export async function vsctlMain(args: string[]): Promise<number> {
+export async function vsctlMain(args: string[], output: VsctlIo = PROCESS_IO): Promise<number> {
+  io = output;
+  logSeq = 0;
   let conn: JsonRpcConnection | null = null;
   let alarm: NodeJS.Timeout | null = null;
   try {
@@ -434,11 +456,11 @@ export async function vsctlMain(args: string[]): Promise<number> {
     if (e instanceof Done) return e.status;
     if (e instanceof ExitRequest) return e.status;
     if (e instanceof GetoptError) {
-      process.stderr.write(e.message + "\n");
+      io.err(e.message + "\n");
       return 1;
     }
     if (e instanceof CtlError) {
-      process.stderr.write(`${PROG}: ${e.message}\n`);
+      io.err(`${PROG}: ${e.message}\n`);
       return 1;
     }
     throw e;

@@ -262,3 +262,36 @@ test("handler re-entrancy: flowDel and execute from inside an upcall", () => {
   assert.equal(dummy(dp, 3).takeTx().length, 2);
   assert.equal(dp.getStats().flows, 0);
 });
+
+test("the minimal fallback executor can stand in for execute.ts", async () => {
+  const { setActionExecutor } = await import("../../src/datapath/dpif-netdev.js");
+  const { executeActionsFallback } = await import("../../src/datapath/exec-fallback.js");
+  const { executeActions } = await import("../../src/datapath/execute.js");
+  setActionExecutor(executeActionsFallback);
+  try {
+    const dp = threePorts();
+    dp.flowPut({ key: keyOf(udpFrame(), 1), mask: maskOf(), actions: concat(actOutput(2), actOutput(3)), create: true, modify: false });
+    dummy(dp, 1).receive(udpFrame());
+    dp.run();
+    assert.equal(dummy(dp, 2).takeTx().length, 1);
+    assert.equal(dummy(dp, 3).takeTx().length, 1);
+  } finally {
+    setActionExecutor(executeActions);
+  }
+});
+
+test("run() from inside an upcall handler is refused, not re-entered", () => {
+  const dp = threePorts();
+  let inner = -1;
+  dp.registerUpcallHandler({
+    upcall() {
+      inner = dp.run();
+      return { error: 0, actions: actOutput(2), mask: null };
+    },
+  });
+  dummy(dp, 1).receive(udpFrame());
+  dummy(dp, 1).receive(udpFrame({ src: 9 }));
+  dp.run();
+  assert.equal(inner, 0);
+  assert.equal(dummy(dp, 2).takeTx().length, 2);
+});

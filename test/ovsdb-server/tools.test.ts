@@ -138,3 +138,30 @@ test("the real ovs-appctl controls tsovs ovsdb-server", { skip: ovsSkip("ovs-app
     assert.ok(lc.stdout.includes(`  ${cmd} `), `${cmd} listed`);
   }
 });
+
+test("the real ovs-vswitchd runs on tsovs ovsdb-server; ovs-vsctl waits for it", { skip: ovsSkip("ovs-vswitchd", "ovs-vsctl") }, async () => {
+  const d = await startTsovsOvsdb();
+  const env = { ...process.env, OVS_RUNDIR: d.dir, OVS_DBDIR: d.dir, OVS_LOGDIR: d.dir };
+  try {
+    assert.equal((await runAsync("ovs-vsctl", ["--no-wait", "init"], d.dir)).status, 0);
+    const vs = await runAsync("ovs-vswitchd", ["--enable-dummy=override", "--disable-system", "--detach", "--no-chdir", "--pidfile", "--log-file", `unix:${path.join(d.dir, "db.sock")}`], d.dir);
+    assert.equal(vs.status, 0, vs.stderr);
+    try {
+      // Without --no-wait, ovs-vsctl waits until ovs-vswitchd has applied the change (cur_cfg).
+      const r = await runAsync("ovs-vsctl", ["--timeout=20", "add-br", "br0", "--", "add-port", "br0", "p1", "--", "set", "Interface", "p1", "type=dummy"], d.dir);
+      assert.equal(r.status, 0, r.stderr);
+      const ofport = await runAsync("ovs-vsctl", ["--timeout=20", "get", "Interface", "p1", "ofport"], d.dir);
+      assert.equal(ofport.stdout, "1\n");
+      const log = fs.readFileSync(path.join(d.dir, "ovs-vswitchd.log"), "utf8");
+      assert.doesNotMatch(log, /\|(ERR|EMER)\|/);
+    } finally {
+      const pid = Number(fs.readFileSync(path.join(d.dir, "ovs-vswitchd.pid"), "utf8").trim());
+      process.kill(pid, "SIGTERM");
+      await waitFor(() => !fs.existsSync(path.join(d.dir, "ovs-vswitchd.pid")), 10_000, "ovs-vswitchd to exit");
+    }
+  } finally {
+    void env;
+    await d.stop();
+    fs.rmSync(d.dir, { recursive: true, force: true });
+  }
+});

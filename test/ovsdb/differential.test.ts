@@ -10,9 +10,10 @@ import * as path from "node:path";
 import { openJsonRpc } from "../../src/jsonrpc/index.js";
 import { Database, DatabaseSchema } from "../../src/ovsdb/index.js";
 import { ovsSkip, REPO_ROOT, startRealOvsdb, tempDir } from "../util/ovs.js";
-import { CASES } from "./transact-cases.js";
+import { CASES, VSWITCH_CASES } from "./transact-cases.js";
 
 const SCHEMA = path.join(REPO_ROOT, "test", "ovsdb", "testdb.ovsschema");
+const VSWITCH = path.join(REPO_ROOT, "schemas", "vswitch.ovsschema");
 const UUID_RE = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 
 /** Names UUIDs in order of first appearance in insert results; others become "<uuid>". */
@@ -53,18 +54,18 @@ function insertUuids(results: unknown): string[] {
   return out;
 }
 
-test("transact results match the real ovsdb-server", { skip: ovsSkip("ovsdb-server", "ovsdb-tool"), timeout: 60_000 }, async () => {
+async function differential(schemaFile: string, dbName: string, cases: unknown[][]): Promise<void> {
   const dir = tempDir("tsovs-ovsdb-diff-");
-  const real = await startRealOvsdb(dir, SCHEMA);
+  const real = await startRealOvsdb(dir, schemaFile);
   const conn = await openJsonRpc(real.remote);
   try {
-    const db = new Database(DatabaseSchema.fromJSON(JSON.parse(fs.readFileSync(SCHEMA, "utf8"))));
+    const db = new Database(DatabaseSchema.fromJSON(JSON.parse(fs.readFileSync(schemaFile, "utf8"))));
     const realNames = new Namer();
     const ourNames = new Namer();
     let n = 0;
     const mismatches: string[] = [];
-    for (const ops of CASES) {
-      const theirs = await conn.request("transact", ["TestDB", ...ops]);
+    for (const ops of cases) {
+      const theirs = await conn.request("transact", [dbName, ...ops]);
       const ours = db.transact(ops).results;
       const tu = insertUuids(theirs);
       const ou = insertUuids(ours);
@@ -83,10 +84,18 @@ test("transact results match the real ovsdb-server", { skip: ovsSkip("ovsdb-serv
         mismatches.push(`ops: ${JSON.stringify(ops)}\n  ovs:  ${JSON.stringify(a)}\n  ours: ${JSON.stringify(b)}`);
       }
     }
-    assert.equal(mismatches.length, 0, `${mismatches.length} of ${CASES.length} transactions differ:\n${mismatches.join("\n")}`);
+    assert.equal(mismatches.length, 0, `${mismatches.length} of ${cases.length} transactions differ:\n${mismatches.join("\n")}`);
   } finally {
     conn.close();
     await real.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+test("transact results match the real ovsdb-server (test schema)", { skip: ovsSkip("ovsdb-server", "ovsdb-tool"), timeout: 60_000 }, async () => {
+  await differential(SCHEMA, "TestDB", CASES);
+});
+
+test("transact results match the real ovsdb-server (Open_vSwitch schema)", { skip: ovsSkip("ovsdb-server", "ovsdb-tool"), timeout: 60_000 }, async () => {
+  await differential(VSWITCH, "Open_vSwitch", VSWITCH_CASES);
 });

@@ -117,7 +117,7 @@ test("assert checks held locks; read-only mode and _Server refuse writes", () =>
   const ro = db.transact([{ op: "select", table: "Other", where: [] }, { op: "insert", table: "Other", row: {} }], { readOnly: true });
   assert.deepEqual(ro.results, [{ rows: [] }, { error: "not allowed", details: "insert operation not allowed when database server is in read only mode" }]);
   const server = new Database(load("schemas/_server.ovsschema"));
-  assert.deepEqual(server.transact([{ op: "insert", table: "Database", row: {} }]).results, [
+  assert.deepEqual(server.transact([{ op: "insert", table: "Database", row: { name: "x", model: "standalone" } }]).results, [
     { error: "not allowed", details: "insert operation not allowed on table in reserved database _Server" },
   ]);
   assert.deepEqual(db.transact("nope").results, [{ error: "syntax error", details: "array expected", syntax: '"nope"' }]);

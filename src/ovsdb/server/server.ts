@@ -64,12 +64,18 @@ export class OvsdbServer {
   private closed = false;
   private readonly probeMs: number;
   private retryScheduled = new Set<string>();
+  /** `db:` remote targets → the row they came from (for status write-back). */
+  private readonly remoteRows = new Map<string, { db: string; table: string; uuid: string }>();
+  private statusTimer: NodeJS.Timeout;
 
   constructor(opts: OvsdbServerOptions = {}) {
     this.probeMs = opts.probeIntervalMs ?? DEFAULT_PROBE_MS;
     const sd = new ServedDb("_Server", this.serverDb.db, null, true, (s, ev) => this.committed(s, ev));
     this.dbs.set("_Server", sd);
     this.serverDb.setDatabase("_Server", schemaToJson(this.serverDb.schema));
+    // OVS refreshes remote status every 2.5 s.
+    this.statusTimer = setInterval(() => this.updateRemoteStatus(), 2500);
+    this.statusTimer.unref();
   }
 
   // ---- databases ---------------------------------------------------------
@@ -182,6 +188,7 @@ export class OvsdbServer {
   /** Expands `db:` remotes into targets with their probe intervals. */
   private resolveRemotes(): Map<string, number | null> {
     const out = new Map<string, number | null>();
+    this.remoteRows.clear();
     for (const r of this.configured) {
       if (!r.startsWith("db:")) {
         out.set(r, null);
@@ -204,7 +211,10 @@ export class OvsdbServer {
             if (!target || !ts || ts.type.key.type !== "string") continue;
             const probeCol = target.table.columns.get("inactivity_probe");
             const probe = probeCol ? target.get("inactivity_probe").keys[0] : undefined;
-            for (const t of target.get("target").keys) out.set(t as string, typeof probe === "number" ? probe : null);
+            for (const t of target.get("target").keys) {
+              out.set(t as string, typeof probe === "number" ? probe : null);
+              this.remoteRows.set(t as string, { db: served.name, table: refTable, uuid: target.uuid });
+            }
           }
         }
       }
@@ -282,6 +292,44 @@ export class OvsdbServer {
 
   private warnedActive = new Set<string>();
 
+  /**
+   * Writes each `db:` remote's connection state back into its row, as OVS
+   * does for Manager: `is_connected` (some client is connected) and
+   * `status:bound_port` for a TCP listener. Only changes are written.
+   */
+  private updateRemoteStatus(): void {
+    for (const [target, ref] of [...this.remoteRows]) {
+      const served = this.dbs.get(ref.db);
+      const row = served?.db.tables.get(ref.table)?.rows.get(ref.uuid);
+      if (!served || !row) continue;
+      const ts = row.table;
+      const l = this.listeners.get(target);
+      const set: Record<string, unknown> = {};
+      const isConn = ts.columns.get("is_connected");
+      if (isConn && isConn.type.key.type === "boolean" && isConn.type.isScalar()) {
+        const want = l !== undefined && l.sessions.size > 0;
+        if (row.get("is_connected").keys[0] !== want) set["is_connected"] = want;
+      }
+      const status = ts.columns.get("status");
+      const addr = l?.server.address();
+      if (status && status.type.value?.type === "string" && addr && typeof addr === "object") {
+        const port = String(addr.port);
+        const cur = row.get("status");
+        const i = cur.keys.indexOf("bound_port");
+        if (i < 0 || cur.values![i] !== port) {
+          const pairs: [string, string][] = [];
+          for (let k = 0; k < cur.keys.length; k++) if (cur.keys[k] !== "bound_port") pairs.push([cur.keys[k] as string, cur.values![k] as string]);
+          pairs.push(["bound_port", port]);
+          set["status"] = ["map", pairs];
+        }
+      }
+      if (Object.keys(set).length === 0) continue;
+      const r = served.db.transact([{ op: "update", table: ref.table, where: [["_uuid", "==", ["uuid", ref.uuid]]], row: set }]);
+      const err = r.results.find((x) => x !== null && typeof x === "object" && "error" in x);
+      if (err) log.warn(`${target}: could not update status (${JSON.stringify(err)})`);
+    }
+  }
+
   private closeListener(name: string, l: Listener): void {
     this.listeners.delete(name);
     l.server.close();
@@ -318,6 +366,7 @@ export class OvsdbServer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.statusTimer);
     for (const [name, l] of this.listeners) this.closeListener(name, l);
     for (const s of [...this.sessions]) s.conn.close();
     for (const t of [...this.triggers]) this.removeTrigger(t);

@@ -25,8 +25,13 @@ import {
 import type { OvsdbServer } from "./server.js";
 import type { ServedDb } from "./served-db.js";
 import { schemaToJson } from "./server-db.js";
+import { toShashOrder } from "../storage/index.js";
 
 const log = vlogModule("ovsdb_jsonrpc_server");
+const jsonrpcLog = vlogModule("jsonrpc");
+
+/** Bytes of unsent output after which a session is dropped. */
+export const MAX_BACKLOG = 256 * 1024 * 1024;
 
 /** A transaction waiting for a "wait" operation's condition. */
 export interface Trigger {
@@ -45,7 +50,8 @@ export class OvsdbSession implements LockHolder {
   readonly triggers = new Set<Trigger>();
   dbChangeAware = false;
   private probeTimer: NodeJS.Timeout | null = null;
-  private probeOutstanding = false;
+  /** When the outstanding inactivity probe was sent (0: none). */
+  private probeSentAt = 0;
 
   constructor(
     readonly server: OvsdbServer,
@@ -66,6 +72,7 @@ export class OvsdbSession implements LockHolder {
 
   reply(id: unknown, result: unknown): void {
     this.conn.send({ id, result, error: null });
+    if (jsonrpcLog.enabled("dbg")) jsonrpcLog.dbg(`${this.name}: send reply, id=${JSON.stringify(id)}`);
   }
 
   replyError(id: unknown, error: unknown): void {
@@ -74,7 +81,22 @@ export class OvsdbSession implements LockHolder {
 
   /** Writes pre-rendered JSON text. */
   sendRaw(text: string): void {
-    if (!this.conn.isClosed) this.conn.socket.write(text);
+    if (this.conn.isClosed) return;
+    this.conn.socket.write(text);
+    this.checkBacklog();
+  }
+
+  /**
+   * A client that stops reading while its monitors keep producing updates
+   * would make us buffer without bound; past MAX_BACKLOG bytes it is
+   * disconnected (it can reconnect and resume with monitor_cond_since).
+   */
+  private checkBacklog(): void {
+    const backlog = this.conn.socket.writableLength;
+    if (backlog > MAX_BACKLOG) {
+      log.warn(`${this.name}: ${backlog} bytes of replies and updates not read by the client, disconnecting`);
+      this.conn.close();
+    }
   }
 
   notify(method: string, params: unknown[]): void {
@@ -89,20 +111,29 @@ export class OvsdbSession implements LockHolder {
   private startProbes(interval: number): void {
     const tick = (): void => {
       if (this.conn.isClosed) return;
-      const idle = Date.now() - this.conn.lastReceived;
-      if (idle >= interval) {
-        if (this.probeOutstanding) {
-          log.warn(`${this.name}: no response to inactivity probe after ${(idle / 1000).toFixed(0)} seconds, disconnecting`);
+      const now = Date.now();
+      const last = this.conn.lastReceived;
+      if (this.probeSentAt !== 0) {
+        if (last >= this.probeSentAt) {
+          this.probeSentAt = 0; // Traffic since the probe: alive.
+        } else if (now - this.probeSentAt >= interval) {
+          log.warn(`${this.name}: no response to inactivity probe after ${Math.round((now - last) / 1000)} seconds, disconnecting`);
           this.conn.close();
           return;
         }
-        this.probeOutstanding = true;
-        this.conn.request("echo", []).catch(() => undefined);
-        this.probeTimer = setTimeout(tick, interval);
-      } else {
-        this.probeOutstanding = false;
-        this.probeTimer = setTimeout(tick, interval - idle);
       }
+      let next: number;
+      if (this.probeSentAt === 0 && now - last >= interval) {
+        this.probeSentAt = now;
+        this.conn.request("echo", []).catch(() => undefined);
+        next = interval;
+      } else if (this.probeSentAt !== 0) {
+        next = interval - (now - this.probeSentAt);
+      } else {
+        next = interval - (now - last);
+      }
+      this.probeTimer = setTimeout(tick, Math.max(1, next));
+      this.probeTimer.unref();
     };
     this.probeTimer = setTimeout(tick, interval);
     this.probeTimer.unref();
@@ -136,6 +167,9 @@ export class OvsdbSession implements LockHolder {
 
   private onRequest(req: JsonRpcRequest): void {
     const params = req.params as unknown[];
+    if (jsonrpcLog.enabled("dbg")) {
+      jsonrpcLog.dbg(`${this.name}: received request, method="${req.method}", params=${JSON.stringify(params).slice(0, 200)}, id=${JSON.stringify(req.id)}`);
+    }
     try {
       switch (req.method) {
         case "transact":
@@ -158,7 +192,7 @@ export class OvsdbSession implements LockHolder {
           return;
         case "get_schema": {
           const served = this.dbParam(params, "get_schema");
-          this.reply(req.id, schemaToJson(served.db.schema));
+          this.reply(req.id, toShashOrder(schemaToJson(served.db.schema)));
           return;
         }
         case "list_dbs":

@@ -1,0 +1,215 @@
+/**
+ * OVSDB server benchmark: tsovs ovsdb-server side by side with the real
+ * OVS 3.1 ovsdb-server (skipped, with a note, when it is not installed).
+ *
+ *   (a) one `ovs-vsctl --no-wait` transaction adding 1,000 ports with
+ *       interfaces (the real ovs-vsctl binary against each server);
+ *   (b) 10,000 small transactions one after another on one connection;
+ *   (c) 100 clients monitoring while transactions run: latency from
+ *       sending a transaction to each monitor receiving its update
+ *       (p50/p99);
+ *   (d) memory per row at 100,000 rows: RSS growth / rows.
+ *
+ * Options: --quick (smaller sizes), --only=a,b,c,d.
+ * The last line of output is one JSON object with every figure and the
+ * tsovs/OVS ratios (time ratios < 1 and memory ratios < 1 favour tsovs).
+ */
+import * as fs from "node:fs";
+import { spawn } from "node:child_process";
+import { openJsonRpc, type JsonRpcConnection } from "../src/jsonrpc/index.js";
+import { ovsSkip, startRealOvsdb, startTsovsOvsdb, which, type Daemon } from "../test/util/ovs.js";
+
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const only = args.find((a) => a.startsWith("--only="))?.slice(7).split(",") ?? ["a", "b", "c", "d"];
+const N_PORTS = quick ? 200 : 1000;
+const N_TXNS = quick ? 2000 : 10_000;
+const N_MONITORS = quick ? 20 : 100;
+const N_MON_TXNS = quick ? 50 : 200;
+const N_ROWS = quick ? 20_000 : 100_000;
+const DB = "Open_vSwitch";
+
+function runCmd(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(cmd, argv, { env, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    c.stderr.on("data", (d) => (stderr += d));
+    c.on("exit", (status) => resolve({ status, stderr }));
+  });
+}
+
+function rssKb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) : NaN;
+}
+
+async function transactOk(c: JsonRpcConnection, ops: unknown[]): Promise<unknown[]> {
+  const r = (await c.request("transact", [DB, ...ops])) as unknown[];
+  for (const x of r) if (x !== null && typeof x === "object" && "error" in x) throw new Error(`transaction failed: ${JSON.stringify(x)}`);
+  return r;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
+
+interface Figures {
+  a_vsctl_1000_ports_ms?: number;
+  b_txns_per_sec?: number;
+  b_total_ms?: number;
+  c_p50_ms?: number;
+  c_p99_ms?: number;
+  d_bytes_per_row?: number;
+}
+
+/** (a) one ovs-vsctl transaction adding many ports. */
+async function benchVsctl(d: Daemon): Promise<number> {
+  const env = { ...process.env, OVS_RUNDIR: d.dir, OVS_DBDIR: d.dir, OVS_LOGDIR: d.dir };
+  const base = [`--db=${d.remote}`, "--no-wait", "--timeout=600"];
+  let r = await runCmd("ovs-vsctl", [...base, "init", "--", "add-br", "br0"], env);
+  if (r.status !== 0) throw new Error(`ovs-vsctl add-br: ${r.stderr}`);
+  const cmd = [...base];
+  for (let i = 0; i < N_PORTS; i++) cmd.push(...(i > 0 ? ["--"] : []), "add-port", "br0", `p${i}`);
+  const t0 = process.hrtime.bigint();
+  r = await runCmd("ovs-vsctl", cmd, env);
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`ovs-vsctl add-port x${N_PORTS}: ${r.stderr}`);
+  return ms;
+}
+
+/** (b) many small transactions, each answered before the next is sent. */
+async function benchSmallTxns(d: Daemon): Promise<number> {
+  const c = await openJsonRpc(d.remote);
+  await transactOk(c, [{ op: "insert", table: "Open_vSwitch", row: {} }]).catch(() => undefined);
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < N_TXNS; i++) {
+    await transactOk(c, [{ op: "mutate", table: "Open_vSwitch", where: [], mutations: [["next_cfg", "+=", 1]] }]);
+  }
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  c.close();
+  return ms;
+}
+
+/** (c) monitor update latency with many monitoring clients. */
+async function benchMonitors(d: Daemon): Promise<{ p50: number; p99: number }> {
+  const writer = await openJsonRpc(d.remote);
+  const rows = (await transactOk(writer, [{ op: "select", table: "Open_vSwitch", where: [], columns: ["_uuid"] }])) as { rows: unknown[] }[];
+  if (rows[0]!.rows.length === 0) await transactOk(writer, [{ op: "insert", table: "Open_vSwitch", row: {} }]);
+  const latencies: number[] = [];
+  let sentAt = 0n;
+  let pending = 0;
+  let onAll: (() => void) | null = null;
+  const monitors: JsonRpcConnection[] = [];
+  for (let i = 0; i < N_MONITORS; i++) {
+    const m = await openJsonRpc(d.remote);
+    m.on("notify", (method) => {
+      if (method !== "update2") return;
+      latencies.push(Number(process.hrtime.bigint() - sentAt) / 1e6);
+      if (--pending === 0 && onAll) onAll();
+    });
+    await m.request("monitor_cond", [DB, "m", { Open_vSwitch: [{ columns: ["next_cfg", "external_ids"] }] }]);
+    monitors.push(m);
+  }
+  for (let i = 0; i < N_MON_TXNS; i++) {
+    pending = N_MONITORS;
+    const all = new Promise<void>((r) => (onAll = r));
+    sentAt = process.hrtime.bigint();
+    await transactOk(writer, [
+      { op: "mutate", table: "Open_vSwitch", where: [], mutations: [["next_cfg", "+=", 1], ["external_ids", "insert", ["map", [[`k${i}`, `v${i}`]]]]] },
+    ]);
+    await all;
+  }
+  for (const m of monitors) m.close();
+  writer.close();
+  latencies.sort((x, y) => x - y);
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+/** (d) RSS growth per row after inserting many rows (Queue rows with a small map). */
+async function benchMemory(d: Daemon): Promise<number> {
+  const c = await openJsonRpc(d.remote);
+  await new Promise((r) => setTimeout(r, 300));
+  const before = rssKb(d.pid);
+  const BATCH = 1000;
+  for (let i = 0; i < N_ROWS; i += BATCH) {
+    const ops: unknown[] = [];
+    for (let j = i; j < i + BATCH && j < N_ROWS; j++) {
+      ops.push({ op: "insert", table: "Queue", row: { dscp: j % 64, external_ids: ["map", [["id", `q${j}`]]] } });
+    }
+    await transactOk(c, ops);
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  const after = rssKb(d.pid);
+  c.close();
+  return ((after - before) * 1024) / N_ROWS;
+}
+
+async function measure(kind: "ovs" | "tsovs"): Promise<Figures> {
+  const f: Figures = {};
+  const start = async (): Promise<Daemon> => (kind === "ovs" ? startRealOvsdb() : startTsovsOvsdb());
+  const withDaemon = async <T>(fn: (d: Daemon) => Promise<T>): Promise<T> => {
+    const d = await start();
+    try {
+      return await fn(d);
+    } finally {
+      await d.stop();
+      fs.rmSync(d.dir, { recursive: true, force: true });
+    }
+  };
+  if (only.includes("a") && which("ovs-vsctl")) {
+    f.a_vsctl_1000_ports_ms = round(await withDaemon(benchVsctl), 1);
+    console.log(`${kind}: (a) ovs-vsctl add-port x${N_PORTS} in one transaction: ${f.a_vsctl_1000_ports_ms} ms`);
+  }
+  if (only.includes("b")) {
+    const ms = await withDaemon(benchSmallTxns);
+    f.b_total_ms = round(ms, 1);
+    f.b_txns_per_sec = Math.round((N_TXNS * 1000) / ms);
+    console.log(`${kind}: (b) ${N_TXNS} sequential transactions: ${f.b_total_ms} ms (${f.b_txns_per_sec}/s)`);
+  }
+  if (only.includes("c")) {
+    const r = await withDaemon(benchMonitors);
+    f.c_p50_ms = round(r.p50, 3);
+    f.c_p99_ms = round(r.p99, 3);
+    console.log(`${kind}: (c) ${N_MONITORS} monitors, ${N_MON_TXNS} txns: update latency p50 ${f.c_p50_ms} ms, p99 ${f.c_p99_ms} ms`);
+  }
+  if (only.includes("d")) {
+    f.d_bytes_per_row = Math.round(await withDaemon(benchMemory));
+    console.log(`${kind}: (d) memory at ${N_ROWS} rows: ${f.d_bytes_per_row} bytes/row (RSS growth)`);
+  }
+  return f;
+}
+
+async function main(): Promise<void> {
+  const skip = ovsSkip("ovsdb-server", "ovsdb-tool");
+  const ts = await measure("tsovs");
+  let ovs: Figures | null = null;
+  if (skip) console.log(`OVS side skipped: ${skip}`);
+  else ovs = await measure("ovs");
+  const ratio = (a?: number, b?: number): number | null => (a === undefined || b === undefined || b === 0 ? null : round(a / b, 3));
+  const out = {
+    bench: "ovsdb",
+    quick,
+    sizes: { ports: N_PORTS, txns: N_TXNS, monitors: N_MONITORS, monitor_txns: N_MON_TXNS, rows: N_ROWS },
+    tsovs: ts,
+    ovs,
+    ratios: ovs && {
+      a_time: ratio(ts.a_vsctl_1000_ports_ms, ovs.a_vsctl_1000_ports_ms),
+      b_time: ratio(ts.b_total_ms, ovs.b_total_ms),
+      c_p50: ratio(ts.c_p50_ms, ovs.c_p50_ms),
+      c_p99: ratio(ts.c_p99_ms, ovs.c_p99_ms),
+      d_memory: ratio(ts.d_bytes_per_row, ovs.d_bytes_per_row),
+    },
+  };
+  console.log(JSON.stringify(out));
+}
+
+main().then(
+  () => process.exit(0),
+  (e: Error) => {
+    console.error(e.stack ?? String(e));
+    process.exit(1);
+  },
+);

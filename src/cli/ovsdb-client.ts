@@ -1,0 +1,796 @@
+/**
+ * `tsovs ovsdb-client`: queries and monitors an OVSDB server, as
+ * ovsdb-client(1) of Open vSwitch 3.1 does — the same commands, argument
+ * rules (optional SERVER and DATABASE, defaults), output formats
+ * (`--format=table|list|html|csv|json`, `--data`, `--no-headings`,
+ * `--pretty`, `--timestamp`) and messages.
+ *
+ * Where OVS prints in the order of its hash tables (list-tables,
+ * list-columns, monitor rows), we print in the same order (see
+ * ovsdb/storage/shash-order.ts); dump sorts as OVS sorts.
+ */
+import { openJsonRpc, JsonRpcError, type JsonRpcConnection } from "../jsonrpc/index.js";
+import { BaseType, DatabaseSchema, OvsdbError, OvsdbType, compareDatums, datumFromJSON, type Datum, type TableSchema } from "../ovsdb/index.js";
+import { datumCell, datumFromJson } from "../ovsdb/datum-text.js";
+import { encodeRecord, shashOrder } from "../ovsdb/storage/index.js";
+import { defaultDbRemote } from "../util/dirs.js";
+import {
+  DEFAULT_TABLE_STYLE,
+  TablePrinter,
+  jsonCell,
+  jsonToString,
+  parseCellFormat,
+  parseTableFormat,
+  textCell,
+  type Cell,
+  type Json,
+  type Table,
+  type TableStyle,
+} from "./table-format.js";
+import { OVS_VERSION, ovsdbErrorText, readSchemaFile } from "./ovsdb-tool.js";
+
+const PROGRAM = "ovsdb-client";
+
+class Fatal extends Error {
+  constructor(
+    message: string,
+    readonly status = 1,
+  ) {
+    super(message);
+  }
+}
+
+type Need = "none" | "rpc" | "database";
+
+interface Ctx {
+  style: TableStyle;
+  timestamp: boolean;
+  printer: TablePrinter;
+  rpc: JsonRpcConnection | null;
+  server: string;
+  database: string | null;
+  args: string[];
+}
+
+interface Command {
+  need: Need;
+  min: number;
+  max: number;
+  handler: (ctx: Ctx) => Promise<void>;
+}
+
+function out(s: string): void {
+  process.stdout.write(s);
+}
+
+/** A remote has the form of an OVS stream name: starts with a letter and has a colon. */
+function looksLikeRemote(s: string): boolean {
+  return /^[A-Za-z]/.test(s) && s.includes(":");
+}
+
+async function connect(server: string): Promise<JsonRpcConnection> {
+  try {
+    return await openJsonRpc(server);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === "ENOENT" ? "No such file or directory" : err.code === "ECONNREFUSED" ? "Connection refused" : err.message;
+    throw new Fatal(`failed to connect to "${server}" (${why})`);
+  }
+}
+
+async function request(ctx: Ctx, method: string, params: unknown[]): Promise<unknown> {
+  try {
+    return await ctx.rpc!.request(method, params);
+  } catch (e) {
+    if (e instanceof JsonRpcError) {
+      throw new Fatal(`transaction returned error: ${jsonToString(e.error as Json, { sort: true, pretty: ctx.style.pretty })}`);
+    }
+    throw new Fatal(`transaction failed (${(e as Error).message})`);
+  }
+}
+
+async function fetchDbs(ctx: Ctx): Promise<string[]> {
+  const r = await request(ctx, "list_dbs", []);
+  if (!Array.isArray(r)) throw new Fatal("list_dbs response is not array");
+  r.forEach((n, i) => {
+    if (typeof n !== "string") throw new Fatal(`list_dbs response ${i} is not string`);
+  });
+  return (r as string[]).slice().sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+interface FetchedSchema {
+  schema: DatabaseSchema;
+  json: Record<string, unknown>;
+}
+
+async function fetchSchema(ctx: Ctx, db: string): Promise<FetchedSchema> {
+  const json = await request(ctx, "get_schema", [db]);
+  try {
+    return { schema: DatabaseSchema.fromJSON(json), json: json as Record<string, unknown> };
+  } catch (e) {
+    throw new Fatal(ovsdbErrorText(e));
+  }
+}
+
+/** Tables in the order OVS's parsed schema iterates them. */
+function tableOrder(f: FetchedSchema): string[] {
+  const tables = (f.json["tables"] ?? {}) as Record<string, unknown>;
+  return shashOrder(shashOrder(Object.keys(tables)));
+}
+
+/** Columns (with _uuid and _version) in the order OVS's table schema iterates them. */
+function columnOrder(f: FetchedSchema, table: string): string[] {
+  const tj = ((f.json["tables"] ?? {}) as Record<string, { columns?: Record<string, unknown> }>)[table];
+  return shashOrder(["_uuid", "_version", ...shashOrder(Object.keys(tj?.columns ?? {}))]);
+}
+
+function columnType(ts: TableSchema, name: string): OvsdbType {
+  if (name === "_uuid" || name === "_version") return new OvsdbType(new BaseType("uuid"));
+  return ts.columns.get(name)!.type;
+}
+
+/** A table cell for a datum of `type` given as JSON, printed as OVS's lib/table.c prints it. */
+function datumCellOf(json: unknown, type: OvsdbType | null): Cell {
+  if (json === undefined) return textCell("");
+  if (type === null) return jsonCell(json as Json);
+  try {
+    // Parse with the type's constraints, as ovsdb_datum_from_json does.
+    datumFromJSON(type, json);
+    return datumCell(datumFromJson(json, type), type);
+  } catch {
+    return jsonCell(json as Json);
+  }
+}
+
+function formatTimestamp(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number, w = 2): string => String(n).padStart(w, "0");
+  return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${p(d.getUTCMilliseconds(), 3)}`;
+}
+
+function printTable(ctx: Ctx, t: Table, withTimestamp = false): void {
+  // OVS prints the --timestamp line before the caption (table, list, csv)
+  // or before the whole table (html). (Its json format crashes with it.)
+  if (withTimestamp && ctx.timestamp && ctx.style.format !== "json") {
+    const ts = formatTimestamp(Date.now());
+    if (ctx.style.format === "html") out(ts + "\n");
+    else t = { ...t, caption: t.caption !== undefined ? `${ts}\n${t.caption}` : ts };
+  }
+  out(ctx.printer.format(t, ctx.style));
+}
+
+function printJson(ctx: Ctx, json: unknown): void {
+  out(jsonToString(json as Json, { sort: true, pretty: ctx.style.pretty }) + "\n");
+}
+
+function parseJsonArg(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch (e) {
+    throw new Fatal(`"${s}": ${(e as Error).message}`);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Commands.
+
+async function doListDbs(ctx: Ctx): Promise<void> {
+  for (const db of await fetchDbs(ctx)) out(db + "\n");
+}
+
+async function doGetSchema(ctx: Ctx): Promise<void> {
+  const f = await fetchSchema(ctx, ctx.database!);
+  printJson(ctx, f.schema.toJSON());
+}
+
+async function doGetSchemaVersion(ctx: Ctx): Promise<void> {
+  out((await fetchSchema(ctx, ctx.database!)).schema.version + "\n");
+}
+
+async function doGetSchemaCksum(ctx: Ctx): Promise<void> {
+  out(((await fetchSchema(ctx, ctx.database!)).schema.cksum ?? "") + "\n");
+}
+
+async function doListTables(ctx: Ctx): Promise<void> {
+  const f = await fetchSchema(ctx, ctx.database!);
+  printTable(ctx, { headings: ["Table"], rows: tableOrder(f).map((t) => [textCell(t)]) });
+}
+
+async function doListColumns(ctx: Ctx): Promise<void> {
+  const f = await fetchSchema(ctx, ctx.database!);
+  const only = ctx.args[0];
+  const headings = only === undefined ? ["Table", "Column", "Type"] : ["Column", "Type"];
+  const rows: Cell[][] = [];
+  for (const tname of tableOrder(f)) {
+    if (only !== undefined && only !== tname) continue;
+    const ts = f.schema.tables.get(tname)!;
+    for (const c of columnOrder(f, tname)) {
+      const row: Cell[] = [];
+      if (only === undefined) row.push(textCell(tname));
+      row.push(textCell(c), jsonCell(columnType(ts, c).toJSON() as Json));
+      rows.push(row);
+    }
+  }
+  printTable(ctx, { headings, rows });
+}
+
+/** Connects for transact/query, whose database comes from the transaction. */
+async function transactRaw(ctx: Ctx, txn: unknown): Promise<unknown> {
+  if (!Array.isArray(txn) || txn.length === 0 || typeof txn[0] !== "string") throw new Fatal("not a valid OVSDB query");
+  const server = ctx.args.length > 1 ? ctx.args[0]! : defaultDbRemote();
+  ctx.rpc = await connect(server);
+  ctx.server = server;
+  return request(ctx, "transact", txn);
+}
+
+async function doTransact(ctx: Ctx): Promise<void> {
+  const txn = parseJsonArg(ctx.args[ctx.args.length - 1]!);
+  printJson(ctx, await transactRaw(ctx, txn));
+}
+
+async function doQuery(ctx: Ctx): Promise<void> {
+  const txn = parseJsonArg(ctx.args[ctx.args.length - 1]!);
+  if (!Array.isArray(txn)) throw new Fatal("not a valid OVSDB query");
+  txn.push({ op: "abort" });
+  const abortIdx = txn.length - 2;
+  const result = await transactRaw(ctx, txn);
+  if (Array.isArray(result) && result.length === abortIdx + 1) {
+    const last = result[abortIdx] as Record<string, unknown> | null;
+    if (last !== null && typeof last === "object" && last["error"] === "aborted") result.pop();
+  }
+  printJson(ctx, result);
+}
+
+async function doDump(ctx: Ctx): Promise<void> {
+  const db = ctx.database!;
+  const f = await fetchSchema(ctx, db);
+  let tables: string[];
+  let custom: string[] | null = null;
+  if (ctx.args.length > 0) {
+    const tname = ctx.args[0]!;
+    const ts = f.schema.tables.get(tname);
+    if (!ts) throw new Fatal(`No table "${tname}" found.`);
+    tables = [tname];
+    for (let i = 1; i < ctx.args.length; i++) {
+      const c = ctx.args[i]!;
+      // (OVS names the first column in this message, whichever is missing.)
+      if (c !== "_uuid" && c !== "_version" && !ts.columns.has(c)) throw new Fatal(`Table "${tname}" has no column ${c}.`);
+    }
+    if (ctx.args.length > 1) custom = ctx.args.slice(1);
+  } else {
+    tables = [...f.schema.tables.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+  const colsOf = (t: string): string[] => (custom ?? columnOrder(f, t)).filter((c) => c !== "_version");
+  const txn: unknown[] = [db];
+  for (const t of tables) txn.push({ op: "select", table: t, where: [], columns: colsOf(t) });
+  const reply = await request(ctx, "transact", txn);
+  if (!Array.isArray(reply) || reply.length !== tables.length) {
+    throw new Fatal(`reply is not array of ${tables.length} elements: ${jsonToString(reply as Json)}`);
+  }
+  tables.forEach((t, i) => {
+    const ts = f.schema.tables.get(t)!;
+    const opResult = reply[i] as Record<string, unknown> | null;
+    const rows = opResult !== null && typeof opResult === "object" ? opResult["rows"] : undefined;
+    if (!Array.isArray(rows)) {
+      throw new Fatal(`${t} table reply is not an object with a "rows" member array: ${jsonToString(opResult as Json)}`);
+    }
+    const columns = [...new Set(colsOf(t))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const types = columns.map((c) => columnType(ts, c));
+    const loose = types.map((ty) => new OvsdbType(withoutConstraints(ty.key), ty.value ? withoutConstraints(ty.value) : null, 0, Infinity));
+    const data: { json: unknown[]; datums: Datum[] }[] = rows.map((row, y) => {
+      if (row === null || typeof row !== "object" || Array.isArray(row)) {
+        throw new Fatal(`row ${y} in table ${t} response is not a JSON object: ${jsonToString(row as Json)}`);
+      }
+      const r = row as Record<string, unknown>;
+      const json = columns.map((c) => {
+        if (!(c in r)) throw new Fatal(`row ${y} in table ${t} response lacks ${c} column`);
+        return r[c];
+      });
+      let datums: Datum[];
+      try {
+        datums = json.map((j, x) => datumFromJSON(loose[x]!, j));
+      } catch (e) {
+        throw new Fatal(ovsdbErrorText(e));
+      }
+      return { json, datums };
+    });
+    // Rows sorted by their non-uuid columns, then by uuid columns, as OVS does.
+    const order = [...columns.keys()].filter((x) => types[x]!.key.type !== "uuid");
+    const uuidOrder = [...columns.keys()].filter((x) => types[x]!.key.type === "uuid");
+    data.sort((a, b) => {
+      for (const x of [...order, ...uuidOrder]) {
+        const c = compareDatums(a.datums[x]!, b.datums[x]!);
+        if (c !== 0) return c;
+      }
+      return 0;
+    });
+    printTable(ctx, {
+      caption: `${t} table`,
+      headings: columns,
+      rows: data.map((d) => d.json.map((j, x) => datumCellOf(j, types[x]!))),
+    });
+  });
+}
+
+function withoutConstraints(b: BaseType): BaseType {
+  return new BaseType(b.type);
+}
+
+// ---- monitor ------------------------------------------------------------------
+
+interface MonitoredTable {
+  name: string;
+  ts: TableSchema;
+  columns: string[];
+}
+
+function parseMonitorColumns(arg: string, server: string, db: string, ts: TableSchema, columns: string[], f: FetchedSchema): Record<string, unknown> {
+  const mr: Record<string, unknown> = {};
+  const cols: string[] = [];
+  mr["columns"] = cols;
+  const sel = { initial: true, insert: true, delete: true, modify: true };
+  const add = (c: string): void => {
+    if (columns.includes(c)) throw new Fatal(`${server}: column "${c}" mentioned multiple times`);
+    columns.push(c);
+    cols.push(c);
+  };
+  for (const token of arg.split(",").filter((s) => s.length > 0)) {
+    if (token === "!initial") sel.initial = false;
+    else if (token === "!insert") sel.insert = false;
+    else if (token === "!delete") sel.delete = false;
+    else if (token === "!modify") sel.modify = false;
+    else {
+      if (token !== "_uuid" && token !== "_version" && !ts.columns.has(token)) {
+        throw new Fatal(`${server}: table "${ts.name}" in ${db} does not have a column named "${token}"`);
+      }
+      add(token);
+    }
+  }
+  if (cols.length === 0) {
+    const names = columnOrder(f, ts.name)
+      .filter((c) => c !== "_uuid" && c !== "_version")
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const c of names) add(c);
+    add("_version");
+  }
+  if (!sel.initial || !sel.insert || !sel.delete || !sel.modify) mr["select"] = sel;
+  return mr;
+}
+
+function monitorRow(ctx: Ctx, t: Table, mt: MonitoredTable, row: unknown, type: string, uuid: string): void {
+  if (row === undefined || row === null) {
+    process.stderr.write(`${PROGRAM}: missing ${type} row\n`);
+    return;
+  }
+  if (typeof row !== "object" || Array.isArray(row)) {
+    process.stderr.write(`${PROGRAM}: <row> is not object\n`);
+    return;
+  }
+  const r = row as Record<string, unknown>;
+  t.rows.push([textCell(uuid), textCell(type), ...mt.columns.map((c) => datumCellOf(r[c], columnType(mt.ts, c)))]);
+}
+
+function monitorPrint(ctx: Ctx, updates: unknown, mts: MonitoredTable[], initial: boolean, v2: boolean): void {
+  if (updates === null || typeof updates !== "object" || Array.isArray(updates)) {
+    process.stderr.write(`${PROGRAM}: <table-updates${v2 ? "2" : ""}> is not object\n`);
+    return;
+  }
+  const u = updates as Record<string, unknown>;
+  for (const mt of mts) {
+    const tu = u[mt.name];
+    if (tu === undefined) continue;
+    if (tu === null || typeof tu !== "object" || Array.isArray(tu)) {
+      process.stderr.write(`${PROGRAM}: <table-update> for table ${mt.name} is not object\n`);
+      continue;
+    }
+    const t: Table = { headings: ["row", "action", ...mt.columns], rows: [] };
+    if (mts.length > 1) t.caption = mt.name;
+    const rows = tu as Record<string, unknown>;
+    for (const uuid of shashOrder(Object.keys(rows))) {
+      const ru = rows[uuid];
+      if (ru === null || typeof ru !== "object" || Array.isArray(ru)) {
+        process.stderr.write(`${PROGRAM}: <row-update${v2 ? "2" : ""}> is not object\n`);
+        continue;
+      }
+      const r = ru as Record<string, unknown>;
+      if (v2) {
+        for (const op of ["delete", "initial", "modify", "insert"]) {
+          if (!(op in r)) continue;
+          if (op === "delete") {
+            if (r[op] !== null) process.stderr.write(`${PROGRAM}: delete method does not expect <row>\n`);
+            else t.rows.push([textCell(uuid), textCell("delete"), ...mt.columns.map(() => textCell(""))]);
+          } else {
+            monitorRow(ctx, t, mt, r[op], op, uuid);
+          }
+          break;
+        }
+      } else if (initial) {
+        monitorRow(ctx, t, mt, r["new"], "initial", uuid);
+      } else if (!("old" in r)) {
+        monitorRow(ctx, t, mt, r["new"], "insert", uuid);
+      } else if (!("new" in r)) {
+        monitorRow(ctx, t, mt, r["old"], "delete", uuid);
+      } else {
+        monitorRow(ctx, t, mt, r["old"], "old", uuid);
+        monitorRow(ctx, t, mt, r["new"], "new", "");
+      }
+    }
+    printTable(ctx, t, true);
+  }
+}
+
+async function monitor(ctx: Ctx, v2: boolean, args: string[], condition: unknown): Promise<void> {
+  const db = ctx.database!;
+  const server = ctx.server;
+  const f = await fetchSchema(ctx, db);
+  const tableName = args[0]!;
+  const mts: MonitoredTable[] = [];
+  const requests: Record<string, unknown> = {};
+  const addTable = (ts: TableSchema, cond: unknown): void => {
+    const mt: MonitoredTable = { name: ts.name, ts, columns: [] };
+    const arr: unknown[] = [];
+    const specs = args.length > 1 ? args.slice(1) : [""];
+    specs.forEach((spec, i) => {
+      const mr = parseMonitorColumns(spec, server, db, ts, mt.columns, f);
+      if (i === 0 && cond !== undefined) mr["where"] = cond;
+      arr.push(mr);
+    });
+    requests[ts.name] = arr;
+    mts.push(mt);
+  };
+  if (tableName !== "ALL") {
+    const ts = f.schema.tables.get(tableName);
+    if (!ts) throw new Fatal(`${server}: ${db} does not have a table named "${tableName}"`);
+    addTable(ts, condition);
+  } else {
+    if (condition !== undefined) throw new Fatal("ALL tables are not allowed with condition");
+    for (const name of [...f.schema.tables.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) addTable(f.schema.tables.get(name)!, undefined);
+  }
+  // Ask to be told when the database goes away (ignored by old servers).
+  await ctx.rpc!.request("set_db_change_aware", [true]).catch(() => undefined);
+  const rpc = ctx.rpc!;
+  // Like OVS, say why we stop when killed, then die of the same signal.
+  for (const [sig, num, text] of [["SIGTERM", 15, "Terminated"], ["SIGINT", 2, "Interrupt"], ["SIGHUP", 1, "Hangup"]] as const) {
+    process.once(sig, () => {
+      const now = new Date().toISOString().slice(0, 19);
+      process.stderr.write(`${now}Z|00001|fatal_signal|WARN|terminating with signal ${num} (${text})\n`, () => process.kill(process.pid, sig));
+    });
+  }
+  const done = new Promise<void>((resolve, reject) => {
+    rpc.on("notify", (method, params) => {
+      const p = params as unknown[];
+      if (method === "update" && Array.isArray(p) && p.length === 2 && p[0] === null) monitorPrint(ctx, p[1], mts, false, false);
+      else if (v2 && method === "update2" && Array.isArray(p) && p.length === 2 && p[0] === null) monitorPrint(ctx, p[1], mts, false, true);
+      else if (method === "monitor_canceled") reject(new Fatal(`${server}: ${db} database was removed`));
+    });
+    rpc.on("close", () => reject(new Fatal(`${server}: receive failed (End of file)`)));
+  });
+  const reply = await request(ctx, v2 ? "monitor_cond" : "monitor", [db, null, requests]);
+  monitorPrint(ctx, reply, mts, true, v2);
+  await done;
+}
+
+async function doMonitor(ctx: Ctx): Promise<void> {
+  await monitor(ctx, false, ctx.args, undefined);
+}
+
+async function doMonitorCond(ctx: Ctx): Promise<void> {
+  const db = ctx.database!;
+  const f = await fetchSchema(ctx, db);
+  const tableName = ctx.args[1]!;
+  if (!f.schema.tables.has(tableName)) throw new Fatal(`${db} does not have a table named "${tableName}"`);
+  const condition = parseJsonArg(ctx.args[0]!);
+  if (!Array.isArray(condition)) throw new Fatal(`syntax "${jsonToString(condition as Json)}": syntax error: Parsing condition failed: array expected`);
+  await monitor(ctx, true, ctx.args.slice(1), condition);
+}
+
+async function doNeedsConversion(ctx: Ctx): Promise<void> {
+  const { schema } = readSchemaFile(ctx.args[ctx.args.length - 1]!);
+  await openForDatabase(ctx, schema.name);
+  const f = await fetchSchema(ctx, schema.name);
+  const a = jsonToString(schema.toJSON() as Json, { sort: true });
+  const b = jsonToString(f.schema.toJSON() as Json, { sort: true });
+  out(a === b ? "no\n" : "yes\n");
+}
+
+async function doConvert(ctx: Ctx): Promise<void> {
+  const { schema } = readSchemaFile(ctx.args[ctx.args.length - 1]!);
+  await openForDatabase(ctx, schema.name);
+  await ctx.rpc!.request("set_db_change_aware", [true]).catch(() => undefined);
+  await request(ctx, "convert", [schema.name, schema.toJSON()]);
+}
+
+async function doBackup(ctx: Ctx): Promise<void> {
+  if (process.stdout.isTTY) throw new Fatal("not writing backup to a terminal; please redirect stdout to a file");
+  const db = ctx.database!;
+  const f = await fetchSchema(ctx, db);
+  const tables = tableOrder(f);
+  const txn: unknown[] = [db];
+  for (const t of tables) {
+    const ts = f.schema.tables.get(t)!;
+    const cols = columnOrder(f, t).filter((c) => c === "_uuid" || (c !== "_version" && !ts.columns.get(c)!.ephemeral));
+    txn.push({ op: "select", table: t, where: [], columns: cols });
+  }
+  const reply = await request(ctx, "transact", txn);
+  if (!Array.isArray(reply) || reply.length !== tables.length) {
+    throw new Fatal(`reply is not array of ${tables.length} elements: ${jsonToString(reply as Json)}`);
+  }
+  const record: Record<string, unknown> = {};
+  tables.forEach((t, i) => {
+    const rows = (reply[i] as { rows?: unknown }).rows;
+    if (!Array.isArray(rows)) throw new Fatal(`${t} table reply is not an object with a "rows" member array: ${jsonToString(reply[i] as Json)}`);
+    if (rows.length === 0) return;
+    const outRows: Record<string, unknown> = {};
+    for (const row of rows as Record<string, unknown>[]) {
+      const { _uuid, ...rest } = row;
+      if (!Array.isArray(_uuid)) throw new Fatal(`${t} table reply row lacks _uuid member: ${jsonToString(row as Json)}`);
+      outRows[String(_uuid[1])] = rest;
+    }
+    record[t] = outRows;
+  });
+  out(encodeRecord(f.schema.toJSON()).toString());
+  out(encodeRecord(record).toString());
+}
+
+/** For commands whose database comes from an argument (convert, needs-conversion). */
+async function openForDatabase(ctx: Ctx, db: string): Promise<void> {
+  const server = ctx.args.length > 1 ? ctx.args[0]! : defaultDbRemote();
+  ctx.rpc = await connect(server);
+  ctx.server = server;
+  ctx.database = db;
+}
+
+const COMMANDS: Record<string, Command> = {
+  "list-dbs": { need: "rpc", min: 0, max: 0, handler: doListDbs },
+  "get-schema": { need: "database", min: 0, max: 0, handler: doGetSchema },
+  "get-schema-version": { need: "database", min: 0, max: 0, handler: doGetSchemaVersion },
+  "get-schema-cksum": { need: "database", min: 0, max: 0, handler: doGetSchemaCksum },
+  "list-tables": { need: "database", min: 0, max: 0, handler: doListTables },
+  "list-columns": { need: "database", min: 0, max: 1, handler: doListColumns },
+  transact: { need: "none", min: 1, max: 2, handler: doTransact },
+  query: { need: "none", min: 1, max: 2, handler: doQuery },
+  monitor: { need: "database", min: 1, max: Infinity, handler: doMonitor },
+  "monitor-cond": { need: "database", min: 2, max: 3, handler: doMonitorCond },
+  convert: { need: "none", min: 1, max: 2, handler: doConvert },
+  "needs-conversion": { need: "none", min: 1, max: 2, handler: doNeedsConversion },
+  dump: { need: "database", min: 0, max: Infinity, handler: doDump },
+  backup: { need: "database", min: 0, max: 0, handler: doBackup },
+};
+
+/** OVS's open_rpc(): optional SERVER, then (when needed) an optional DATABASE. */
+async function openRpc(ctx: Ctx, cmd: Command, args: string[]): Promise<string[]> {
+  let i = 0;
+  let server = defaultDbRemote();
+  if (args.length > cmd.min && looksLikeRemote(args[0]!)) {
+    server = args[0]!;
+    i++;
+  }
+  if (server.includes(",")) throw new Fatal(`${server}: multiple remotes are not supported by tsovs ovsdb-client`);
+  ctx.server = server;
+  ctx.rpc = await connect(server);
+  if (cmd.need === "database") {
+    const dbs = await fetchDbs(ctx);
+    if (args.length - i > cmd.min && dbs.includes(args[i]!)) ctx.database = args[i++]!;
+    else if (dbs.includes("Open_vSwitch")) ctx.database = "Open_vSwitch";
+    else {
+      const candidates = dbs.filter((d) => !d.startsWith("_"));
+      if (candidates.length !== 1) throw new Fatal("could not find a default database, please specify a database name");
+      ctx.database = candidates[0]!;
+    }
+  }
+  return args.slice(i);
+}
+
+function usage(): string {
+  return `${PROGRAM}: Open vSwitch database JSON-RPC client
+usage: ${PROGRAM} [OPTIONS] COMMAND [ARG...]
+
+Valid commands are:
+
+  list-dbs [SERVER]
+    list databases available on SERVER
+
+  get-schema [SERVER] [DATABASE]
+    retrieve schema for DATABASE from SERVER
+
+  get-schema-version [SERVER] [DATABASE]
+    retrieve schema for DATABASE from SERVER and report only its
+    version number on stdout
+
+  get-schema-cksum [SERVER] [DATABASE]
+    retrieve schema for DATABASE from SERVER and report only its
+    checksum on stdout
+
+  list-tables [SERVER] [DATABASE]
+    list tables for DATABASE on SERVER
+
+  list-columns [SERVER] [DATABASE] [TABLE]
+    list columns in TABLE (or all tables) in DATABASE on SERVER
+
+  transact [SERVER] TRANSACTION
+    run TRANSACTION (params for "transact" request) on SERVER
+    and print the results as JSON on stdout
+
+  query [SERVER] TRANSACTION
+    run TRANSACTION (params for "transact" request) on SERVER,
+    as read-only, and print the results as JSON on stdout
+
+  monitor [SERVER] [DATABASE] TABLE [COLUMN,...]...
+    monitor contents of COLUMNs in TABLE in DATABASE on SERVER.
+    COLUMNs may include !initial, !insert, !delete, !modify
+    to avoid seeing the specified kinds of changes.
+
+  monitor-cond [SERVER] [DATABASE] CONDITION TABLE [COLUMN,...]...
+    monitor contents that match CONDITION of COLUMNs in TABLE in
+    DATABASE on SERVER.
+    COLUMNs may include !initial, !insert, !delete, !modify
+    to avoid seeing the specified kinds of changes.
+
+  convert [SERVER] SCHEMA
+    convert database on SERVER named in SCHEMA to SCHEMA.
+
+  needs-conversion [SERVER] SCHEMA
+    tests whether SCHEMA's db on SERVER needs conversion.
+
+  monitor [SERVER] [DATABASE] ALL
+    monitor all changes to all columns in all tables
+
+  dump [SERVER] [DATABASE]
+    dump contents of DATABASE on SERVER to stdout
+
+  backup [SERVER] [DATABASE] > SNAPSHOT
+    dump database contents in the form of a database file
+
+The default SERVER is ${defaultDbRemote()}.
+The default DATABASE is Open_vSwitch.
+
+Output formatting options:
+  -f, --format=FORMAT         set output formatting to FORMAT
+                              ("table", "html", "csv", or "json")
+  -d, --data=FORMAT           set table cell output formatting to
+                              FORMAT ("string", "bare", or "json")
+  --no-headings               omit table heading row
+  --pretty                    pretty-print JSON in output
+  --bare                      equivalent to "--format=list --data=bare --no-headings"
+  --timestamp                 timestamp "monitor" output
+
+Other options:
+  -h, --help                  display this help message
+  -V, --version               display version information
+`;
+}
+
+const LONG_WITH_ARG = new Set(["format", "data", "timeout", "log-file", "pidfile", "verbose", "private-key", "certificate", "ca-cert", "bootstrap-ca-cert", "ssl-protocols", "ssl-ciphers", "unixctl"]);
+
+export async function run(argv: string[]): Promise<number> {
+  const style: TableStyle = { ...DEFAULT_TABLE_STYLE };
+  const ctx: Ctx = { style, timestamp: false, printer: new TablePrinter(), rpc: null, server: "", database: null, args: [] };
+  const positional: string[] = [];
+  try {
+    for (let i = 0; i < argv.length; i++) {
+      const a = argv[i]!;
+      if (a === "--") {
+        positional.push(...argv.slice(i + 1));
+        break;
+      }
+      if (a.startsWith("--") && a.length > 2) {
+        const eq = a.indexOf("=");
+        const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
+        let value: string | undefined = eq < 0 ? undefined : a.slice(eq + 1);
+        if (value === undefined && (name === "format" || name === "data" || name === "timeout")) {
+          value = argv[++i];
+          if (value === undefined) throw new Fatal(`option '--${name}' requires an argument`);
+        }
+        switch (name) {
+          case "help":
+            out(usage());
+            return 0;
+          case "version":
+            out(`${PROGRAM} (Open vSwitch) ${OVS_VERSION}\n`);
+            return 0;
+          case "format": {
+            const f = parseTableFormat(value!);
+            if (!f) throw new Fatal(`unknown output format "${value}"`);
+            style.format = f;
+            break;
+          }
+          case "data": {
+            const d = parseCellFormat(value!);
+            if (!d) throw new Fatal(`unknown data format "${value}"`);
+            style.cellFormat = d;
+            break;
+          }
+          case "no-headings":
+            style.headings = false;
+            break;
+          case "pretty":
+            style.pretty = true;
+            break;
+          case "bare":
+            style.format = "list";
+            style.cellFormat = "bare";
+            style.headings = false;
+            break;
+          case "timestamp":
+            ctx.timestamp = true;
+            break;
+          case "timeout": {
+            const t = Number.parseInt(value!, 10);
+            if (!(t >= 1)) throw new Fatal(`value ${value} on -t or --timeout is not at least 1`);
+            setTimeout(() => {
+              process.stderr.write(`${PROGRAM}: time limit exceeded\n`);
+              process.exit(1);
+            }, t * 1000).unref();
+            break;
+          }
+          case "force":
+          case "db-change-aware":
+          case "no-db-change-aware":
+          case "leader-only":
+          case "no-leader-only":
+          case "detach":
+          case "no-chdir":
+          case "pidfile":
+          case "log-file":
+          case "verbose":
+          case "monitor":
+          case "overwrite-pidfile":
+            break;
+          default:
+            if (LONG_WITH_ARG.has(name) && value === undefined) i++;
+            else if (!LONG_WITH_ARG.has(name)) throw new Fatal(`unrecognized option '${a}'`);
+        }
+        continue;
+      }
+      if (a.startsWith("-") && a.length > 1) {
+        const c = a[1]!;
+        if (c === "h") {
+          out(usage());
+          return 0;
+        } else if (c === "V") {
+          out(`${PROGRAM} (Open vSwitch) ${OVS_VERSION}\n`);
+          return 0;
+        } else if (c === "f" || c === "d" || c === "t") {
+          const value = a.length > 2 ? a.slice(2) : argv[++i];
+          if (value === undefined) throw new Fatal(`option requires an argument -- '${c}'`);
+          if (c === "f") {
+            const f = parseTableFormat(value);
+            if (!f) throw new Fatal(`unknown output format "${value}"`);
+            style.format = f;
+          } else if (c === "d") {
+            const d = parseCellFormat(value);
+            if (!d) throw new Fatal(`unknown data format "${value}"`);
+            style.cellFormat = d;
+          } else {
+            const t = Number.parseInt(value, 10);
+            if (!(t >= 1)) throw new Fatal(`value ${value} on -t or --timeout is not at least 1`);
+            setTimeout(() => {
+              process.stderr.write(`${PROGRAM}: time limit exceeded\n`);
+              process.exit(1);
+            }, t * 1000).unref();
+          }
+        } else if (c === "v") {
+          /* -v[SPEC]: logging, ignored */
+        } else {
+          throw new Fatal(`invalid option -- '${c}'`);
+        }
+        continue;
+      }
+      positional.push(a);
+    }
+    const [name, ...rest] = positional;
+    if (name === undefined) throw new Fatal("missing command name; use --help for help");
+    const cmd = COMMANDS[name];
+    if (!cmd) throw new Fatal(`unknown command '${name}'; use --help for help`);
+    ctx.args = cmd.need === "none" ? rest : await openRpc(ctx, cmd, rest);
+    if (ctx.args.length < cmd.min || ctx.args.length > cmd.max) throw new Fatal(`invalid syntax for '${name}' (use --help for help)`);
+    await cmd.handler(ctx);
+    return 0;
+  } catch (e) {
+    if (!(e instanceof Fatal || e instanceof OvsdbError)) throw e;
+    process.stderr.write(`${PROGRAM}: ${ovsdbErrorText(e)}\n`);
+    return e instanceof Fatal ? e.status : 1;
+  } finally {
+    ctx.rpc?.close();
+  }
+}

@@ -1,0 +1,848 @@
+/**
+ * The dpctl commands (OVS's lib/dpctl.c) over the dpif interface: what
+ * `ovs-dpctl CMD` and `ovs-appctl dpctl/CMD` do — add-dp, del-dp, add-if,
+ * set-if, del-if, dump-dps, show, dump-flows, add-flow, mod-flow, del-flow,
+ * get-flow, del-flows, parse-actions, list-commands — with OVS 3.1's output
+ * and error texts.
+ *
+ * The commands run against datapaths reached through a `DpctlEnv` (by
+ * default the in-process dpif registry of dpif.ts), so the same code
+ * serves `tsovs dpctl` and the `dpctl/...` unixctl commands a vswitchd
+ * registers with `registerDpctlCommands`. Output and errors are collected
+ * as text (`DpctlResult`); errors read "<program>: <what> (<strerror>)",
+ * followed, where tsovs knows more than OVS says, by a line with the
+ * precise reason (the bad token of a flow or action).
+ */
+import { dpifDelete, dpifEnumerate, dpifOpen, dpifTypes, parseDpName } from "./dpif.js";
+import { Errno, type DpifFlow, type DpifProvider, type DpifFlowStats } from "./dpif-provider.js";
+import { formatDpFlowStats, formatOdpActions, formatOdpFlow, formatUfid } from "../flow/odp-format.js";
+import { OdpParseError, parseOdpActions, parseOdpFlow, parseUfidPrefix } from "../flow/odp-parse.js";
+import { OdpKeyError, odpFlowToNetlink, odpKeyToFlow, odpMaskToFlow } from "../flow/odp-key.js";
+import * as L from "../flow/key-layout.js";
+import { parseIpv4, parseIpv6, parseMac } from "../flow/odp-text.js";
+import { UnixctlError, type UnixctlRegistry } from "../unixctl/server.js";
+
+/** Where datapaths live; the default is this process's dpif registry. */
+export interface DpctlEnv {
+  open(type: string, name: string, create: boolean): DpifProvider | number;
+  remove(type: string, name: string): number;
+  types(): string[];
+  names(type: string): string[];
+  /** Milliseconds on the datapaths' clock (for "used:"). */
+  now(): number;
+}
+
+export const defaultDpctlEnv: DpctlEnv = {
+  open: (type, name, create) => dpifOpen(type, name, { create }),
+  remove: (type, name) => dpifDelete(type, name),
+  types: () => dpifTypes(),
+  names: (type) => dpifEnumerate(type),
+  now: () => Date.now(),
+};
+
+/** dpctl_params. */
+export interface DpctlOptions {
+  /** `-s`: print statistics. */
+  statistics?: boolean;
+  /** `-m` count (verbosity). */
+  verbosity?: number;
+  /** `--names` / `--no-names`; default: names when verbose. */
+  names?: boolean;
+  /** `--may-create` for mod-flow. */
+  mayCreate?: boolean;
+  /** `--clear` for mod-flow: zero the statistics. */
+  zeroStatistics?: boolean;
+  /** Program name used in error messages ("ovs-dpctl", "ovs-vswitchd"). */
+  program?: string;
+  /** True when run as `ovs-appctl dpctl/...` (affects list-commands). */
+  isAppctl?: boolean;
+}
+
+export interface DpctlResult {
+  /** 0 on success, else a positive errno. */
+  status: number;
+  /** Everything printed, output and errors interleaved as OVS prints them. */
+  text: string;
+  /** Only the error lines. */
+  errors: string;
+}
+
+const STRERROR: Record<number, string> = {
+  1: "Operation not permitted",
+  2: "No such file or directory",
+  7: "Argument list too long",
+  11: "Resource temporarily unavailable",
+  16: "Device or resource busy",
+  17: "File exists",
+  19: "No such device",
+  22: "Invalid argument",
+  27: "File too large",
+  28: "No space left on device",
+  95: "Operation not supported",
+};
+
+export function strerror(errno: number): string {
+  return STRERROR[errno] ?? `Unknown error ${errno}`;
+}
+
+class Out {
+  text = "";
+  errors = "";
+  constructor(readonly program: string) {}
+  print(s: string): void {
+    this.text += s;
+  }
+  error(errno: number, msg: string, detail?: string): void {
+    let line = `${this.program}: ${msg}${errno ? ` (${strerror(errno)})` : ""}\n`;
+    if (detail !== undefined) line += `${this.program}: ${detail}\n`;
+    this.text += line;
+    this.errors += line;
+  }
+}
+
+interface Ctx {
+  env: DpctlEnv;
+  opts: Required<Omit<DpctlOptions, "names">> & { names: boolean };
+  out: Out;
+}
+
+type Handler = (args: string[], c: Ctx) => number;
+
+interface CommandSpec {
+  name: string;
+  usage: string;
+  min: number;
+  max: number;
+  handler: Handler;
+}
+
+function dpifName(dp: DpifProvider): string {
+  return `${dp.type}@${dp.name}`;
+}
+
+function openByName(c: Ctx, spec: string, create = false): DpifProvider | number {
+  const { type, name } = parseDpName(spec);
+  const r = c.env.open(type, name, create);
+  if (typeof r === "number") return r === Errno.ENODEV ? Errno.ENODEV : r;
+  return r;
+}
+
+function dpExists(c: Ctx, spec: string): boolean {
+  const { type, name } = parseDpName(spec);
+  return c.env.types().includes(type) && c.env.names(type).includes(name);
+}
+
+/** get_one_dp + opt_dpif_open: the named datapath, or the only one. */
+function optDpifOpen(args: string[], c: Ctx, maxArgs: number): DpifProvider | number {
+  let dpname: string | null = null;
+  if (args.length > 1 && dpExists(c, args[1]!)) dpname = args[1]!;
+  else if (args.length !== maxArgs) {
+    const all: string[] = [];
+    for (const t of c.env.types()) for (const n of c.env.names(t)) all.push(`${t}@${n}`);
+    if (all.length === 0) c.out.error(0, "no datapaths exist");
+    else if (all.length > 1) c.out.error(0, "multiple datapaths, specify one");
+    else dpname = all[0]!;
+  }
+  if (dpname === null) {
+    c.out.error(Errno.EINVAL, "datapath not found");
+    return Errno.EINVAL;
+  }
+  const dp = openByName(c, dpname);
+  if (typeof dp === "number") {
+    c.out.error(dp, "opening datapath");
+    return dp;
+  }
+  return dp;
+}
+
+/* ---------------- datapaths and ports ---------------- */
+
+function addIfs(dp: DpifProvider, dpArg: string, ifaces: string[], c: Ctx): number {
+  let last = 0;
+  for (const arg of ifaces) {
+    const parts = arg.split(",");
+    const name = parts[0] ?? "";
+    if (name === "") {
+      c.out.error(0, `${arg} is not a valid network device name`);
+      last = Errno.EINVAL;
+      continue;
+    }
+    let type = "system";
+    let portNo: number | undefined;
+    const options: Record<string, string> = {};
+    for (const opt of parts.slice(1)) {
+      const eq = opt.indexOf("=");
+      const key = eq < 0 ? opt : opt.slice(0, eq);
+      const value = eq < 0 ? "" : opt.slice(eq + 1);
+      if (key === "type") type = value;
+      else if (key === "port_no") portNo = Number.parseInt(value, 10) || 0;
+      else if (key in options) c.out.error(0, `duplicate "${key}" option`);
+      else options[key] = value;
+    }
+    const req = portNo === undefined ? { name, type, options } : { name, type, options, portNo };
+    const r = dp.portAdd(req);
+    if (r.error) {
+      c.out.error(r.error, `adding ${name} to ${dpArg} failed`);
+      last = r.error;
+    }
+  }
+  return last;
+}
+
+const addDp: Handler = (args, c) => {
+  const dp = openByName(c, args[1]!, true);
+  if (typeof dp === "number") {
+    c.out.error(dp, "add_dp");
+    return dp;
+  }
+  return args.length > 2 ? addIfs(dp, args[1]!, args.slice(2), c) : 0;
+};
+
+const delDp: Handler = (args, c) => {
+  const dp = openByName(c, args[1]!);
+  if (typeof dp === "number") {
+    c.out.error(dp, "opening datapath");
+    return dp;
+  }
+  const err = c.env.remove(dp.type, dp.name);
+  if (err) c.out.error(err, "del_dp");
+  return err;
+};
+
+const addIf: Handler = (args, c) => {
+  const dp = openByName(c, args[1]!);
+  if (typeof dp === "number") {
+    c.out.error(dp, "opening datapath");
+    return dp;
+  }
+  return addIfs(dp, args[1]!, args.slice(2), c);
+};
+
+const setIf: Handler = (args, c) => {
+  const dp = openByName(c, args[1]!);
+  if (typeof dp === "number") {
+    c.out.error(dp, "opening datapath");
+    return dp;
+  }
+  let last = 0;
+  for (const arg of args.slice(2)) {
+    const parts = arg.split(",");
+    const name = parts[0] ?? "";
+    if (name === "") {
+      c.out.error(0, `${arg} is not a valid network device name`);
+      continue;
+    }
+    const q = dp.portQueryByName(name);
+    if (q.error || q.port === undefined) {
+      c.out.error(q.error || Errno.ENOENT, `${name}: failed to query port in ${args[1]}`);
+      last = q.error || Errno.ENOENT;
+      continue;
+    }
+    for (const opt of parts.slice(1)) {
+      const eq = opt.indexOf("=");
+      const key = eq < 0 ? opt : opt.slice(0, eq);
+      const value = eq < 0 ? "" : opt.slice(eq + 1);
+      if (key === "type" && value !== q.port.type) {
+        c.out.error(0, `${name}: can't change type from ${q.port.type} to ${value}`);
+        last = Errno.EINVAL;
+        break;
+      }
+      if (key === "port_no" && (Number.parseInt(value, 10) || 0) !== q.port.portNo) {
+        c.out.error(0, `${name}: can't change port number from ${q.port.portNo} to ${Number.parseInt(value, 10) || 0}`);
+        last = Errno.EINVAL;
+        break;
+      }
+    }
+  }
+  return last;
+};
+
+const delIf: Handler = (args, c) => {
+  const dp = openByName(c, args[1]!);
+  if (typeof dp === "number") {
+    c.out.error(dp, "opening datapath");
+    return dp;
+  }
+  let last = 0;
+  for (const name of args.slice(2)) {
+    let port: number;
+    if (/^\d*$/.test(name)) port = Number.parseInt(name || "0", 10);
+    else {
+      const q = dp.portQueryByName(name);
+      if (q.error || q.port === undefined) {
+        c.out.error(0, `no port named ${name}`);
+        last = Errno.ENOENT;
+        continue;
+      }
+      port = q.port.portNo;
+    }
+    const r = dp.portDel(port);
+    if (r.error) {
+      c.out.error(r.error, `deleting port ${name} from ${args[1]} failed`);
+      last = r.error;
+    }
+  }
+  return last;
+};
+
+function stat(v: number | undefined, known: boolean): string {
+  return known && v !== undefined ? String(v) : "?";
+}
+
+function humanSize(v: number): string {
+  if (v >= 1024 ** 4) return ` (${(v / 1024 ** 4).toFixed(1)} TiB)`;
+  if (v >= 1024 ** 3) return ` (${(v / 1024 ** 3).toFixed(1)} GiB)`;
+  if (v >= 1024 ** 2) return ` (${(v / 1024 ** 2).toFixed(1)} MiB)`;
+  if (v >= 1024) return ` (${(v / 1024).toFixed(1)} KiB)`;
+  return "";
+}
+
+/** Netdev type as dpctl shows it: internal ports open as "dummy-internal" (dummy class) or "tap" (dpif_netdev_port_open_type). */
+function shownType(dp: DpifProvider, type: string): string {
+  if (type === "internal") return dp.type === "dummy" ? "dummy-internal" : "tap";
+  return type;
+}
+
+function showDpif(dp: DpifProvider, c: Ctx): void {
+  const st = dp.getStats();
+  c.out.print(`${dpifName(dp)}:\n  lookups: hit:${st.hits} missed:${st.missed} lost:${st.lost}\n  flows: ${st.flows}\n`);
+  const ports = dp.portDump().slice().sort((a, b) => a.portNo - b.portNo);
+  for (const p of ports) {
+    const type = shownType(dp, p.type);
+    c.out.print(`  port ${p.portNo}: ${p.name}${type !== "system" ? ` (${type})` : ""}\n`);
+    if (c.opts.statistics) {
+      const r = dp.portStats(p.portNo);
+      if (r.error || r.stats === undefined) {
+        c.out.print(`, could not retrieve stats (${strerror(r.error || Errno.EOPNOTSUPP)})`);
+        continue;
+      }
+      const s = r.stats;
+      // Dummy netdevs count packets and bytes only; OVS prints "?" for the rest.
+      const full = !type.startsWith("dummy");
+      c.out.print(`    RX packets:${s.rxPackets} errors:${stat(s.rxErrors, full)} dropped:${stat(s.rxDropped, full)} overruns:? frame:?\n`);
+      c.out.print(`    TX packets:${s.txPackets} errors:${stat(s.txErrors, full)} dropped:${stat(s.txDropped, full)} aborted:? carrier:?\n`);
+      c.out.print(`    collisions:?\n`);
+      c.out.print(`    RX bytes:${s.rxBytes}${humanSize(s.rxBytes)}  TX bytes:${s.txBytes}${humanSize(s.txBytes)}\n`);
+    }
+  }
+}
+
+function forEachDp(c: Ctx, f: (dp: DpifProvider) => void): number {
+  let err = 0;
+  for (const t of c.env.types()) {
+    for (const n of c.env.names(t)) {
+      const dp = c.env.open(t, n, false);
+      if (typeof dp === "number") {
+        c.out.error(dp, `opening datapath ${n} failed`);
+        err = dp;
+      } else f(dp);
+    }
+  }
+  return err;
+}
+
+const show: Handler = (args, c) => {
+  if (args.length > 1) {
+    let last = 0;
+    for (const name of args.slice(1)) {
+      const dp = openByName(c, name);
+      if (typeof dp === "number") {
+        c.out.error(dp, `opening datapath ${name} failed`);
+        last = dp;
+      } else showDpif(dp, c);
+    }
+    return last;
+  }
+  return forEachDp(c, (dp) => showDpif(dp, c));
+};
+
+const dumpDps: Handler = (_args, c) => forEachDp(c, (dp) => c.out.print(`${dpifName(dp)}\n`));
+
+/* ---------------- flows ---------------- */
+
+function portNames(dp: DpifProvider): Map<number, string> {
+  const m = new Map<number, string>();
+  for (const p of dp.portDump()) m.set(p.portNo, p.name);
+  return m;
+}
+
+function portNumbers(dp: DpifProvider): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const p of dp.portDump()) m.set(p.name, p.portNo);
+  return m;
+}
+
+function ufidWords(bytes: Uint8Array): Uint32Array {
+  const w = new Uint32Array(4);
+  for (let i = 0; i < 4; i++) w[i] = (bytes[4 * i]! | (bytes[4 * i + 1]! << 8) | (bytes[4 * i + 2]! << 16) | (bytes[4 * i + 3]! << 24)) >>> 0;
+  return w;
+}
+
+function ufidBytes(w: Uint32Array): Uint8Array {
+  const b = new Uint8Array(16);
+  for (let i = 0; i < 4; i++) {
+    const v = w[i]!;
+    b[4 * i] = v & 0xff;
+    b[4 * i + 1] = (v >>> 8) & 0xff;
+    b[4 * i + 2] = (v >>> 16) & 0xff;
+    b[4 * i + 3] = (v >>> 24) & 0xff;
+  }
+  return b;
+}
+
+function statsText(s: DpifFlowStats, now: number): string {
+  return formatDpFlowStats({ nPackets: s.packets, nBytes: s.bytes, used: s.used, tcpFlags: s.tcpFlags }, now);
+}
+
+/** format_dpif_flow for a flow in the flow-key layout. */
+export function formatDpifFlowLine(f: DpifFlow, now: number, verbose: boolean, names: ReadonlyMap<number, string> | null): string {
+  const nl = odpFlowToNetlink(f.key, f.mask);
+  let s = verbose ? formatUfid(ufidBytes(f.ufid)) + ", " : "";
+  s += formatOdpFlow(nl.key, nl.mask, names, verbose) + ", " + statsText(f.stats, now);
+  if (verbose) s += ", dp:ovs";
+  return s + ", actions:" + formatOdpActions(f.actions, names);
+}
+
+/** A dump-flows filter (OpenFlow match syntax, the common fields of ovs-fields(7)). */
+interface FlowFilter {
+  key: Uint32Array;
+  mask: Uint32Array;
+}
+
+function setBits(k: Uint32Array, m: Uint32Array, w: number, shift: number, bits: number, v: number): void {
+  const fm = bits === 32 ? 0xffffffff : ((1 << bits) - 1) << shift;
+  k[w] = ((k[w]! & ~fm) | ((v << shift) & fm)) >>> 0;
+  m[w] = (m[w]! | fm) >>> 0;
+}
+
+function setBytes(k: Uint32Array, m: Uint32Array, off: number, bytes: Uint8Array): void {
+  for (let i = 0; i < bytes.length; i++) {
+    const o = off + i, sh = 24 - 8 * (o & 3);
+    k[o >> 2] = ((k[o >> 2]! & ~(0xff << sh)) | (bytes[i]! << sh)) >>> 0;
+    m[o >> 2] = (m[o >> 2]! | (0xff << sh)) >>> 0;
+  }
+}
+
+/** Parses a filter like "tcp,nw_src=10.0.0.1,tp_dst=80" (ports by name or number). */
+function parseFilter(text: string, ports: Map<string, number>): FlowFilter | string {
+  const k = new Uint32Array(L.FLOW_U32S), m = new Uint32Array(L.FLOW_U32S);
+  const dl = (t: number): void => setBits(k, m, L.W_DL_TYPE, L.S_DL_TYPE, 16, t);
+  const proto = (p: number): void => setBits(k, m, L.W_NW_PROTO, L.S_NW_PROTO, 8, p);
+  const num = (v: string): number | null => (/^(0x[0-9a-f]+|\d+)$/i.test(v) ? Number(v) : null);
+  for (const raw of text.split(/[,\s]+/).filter((s) => s !== "")) {
+    const eq = raw.indexOf("=");
+    const name = eq < 0 ? raw : raw.slice(0, eq);
+    const value = eq < 0 ? "" : raw.slice(eq + 1);
+    const shorthand: Record<string, [number, number]> = {
+      ip: [0x0800, -1], ipv6: [0x86dd, -1], arp: [0x0806, -1], rarp: [0x8035, -1], mpls: [0x8847, -1],
+      icmp: [0x0800, 1], icmp6: [0x86dd, 58], tcp: [0x0800, 6], tcp6: [0x86dd, 6], udp: [0x0800, 17], udp6: [0x86dd, 17],
+      sctp: [0x0800, 132], sctp6: [0x86dd, 132],
+    };
+    if (eq < 0) {
+      const sh = shorthand[name];
+      if (sh === undefined) return `${name}: unknown field name`;
+      dl(sh[0]);
+      if (sh[1] >= 0) proto(sh[1]);
+      continue;
+    }
+    const n = num(value);
+    switch (name) {
+      case "in_port": {
+        const p = n ?? ports.get(value);
+        if (p === undefined) return `${value}: in_port requires a port number or name`;
+        setBits(k, m, L.W_IN_PORT, 0, 32, p);
+        break;
+      }
+      case "dl_type": case "eth_type":
+        if (n === null) return `${value}: invalid dl_type`;
+        dl(n);
+        break;
+      case "dl_src": case "eth_src": case "dl_dst": case "eth_dst": {
+        const mac = parseMac(value);
+        if (mac === null) return `${value}: invalid Ethernet address`;
+        setBytes(k, m, name.endsWith("src") ? L.O_ETH_SRC : L.O_ETH_DST, mac);
+        break;
+      }
+      case "nw_src": case "ip_src": case "nw_dst": case "ip_dst": case "arp_spa": case "arp_tpa": {
+        const [a, pl] = value.split("/");
+        const ip = parseIpv4(a ?? "");
+        if (ip === null) return `${value}: invalid IP address`;
+        const w = name === "nw_src" || name === "ip_src" || name === "arp_spa" ? L.W_NW_SRC : L.W_NW_DST;
+        const bits = pl === undefined ? 32 : Number(pl);
+        const mk = bits >= 32 ? 0xffffffff : bits <= 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+        k[w] = (ip & mk) >>> 0;
+        m[w] = mk;
+        break;
+      }
+      case "ipv6_src": case "ipv6_dst": {
+        const a = parseIpv6(value);
+        if (a === null) return `${value}: invalid IPv6 address`;
+        setBytes(k, m, name === "ipv6_src" ? L.O_IPV6_SRC : L.O_IPV6_DST, a);
+        break;
+      }
+      case "nw_proto": case "ip_proto":
+        if (n === null) return `${value}: invalid nw_proto`;
+        proto(n);
+        break;
+      case "nw_ttl":
+        if (n === null) return `${value}: invalid nw_ttl`;
+        setBits(k, m, L.W_NW_TTL, L.S_NW_TTL, 8, n);
+        break;
+      case "tp_src": case "tcp_src": case "udp_src": case "sctp_src": case "icmp_type": case "icmpv6_type":
+        if (n === null) return `${value}: invalid ${name}`;
+        setBits(k, m, L.W_TP_SRC, L.S_TP_SRC, 16, n);
+        break;
+      case "tp_dst": case "tcp_dst": case "udp_dst": case "sctp_dst": case "icmp_code": case "icmpv6_code":
+        if (n === null) return `${value}: invalid ${name}`;
+        setBits(k, m, L.W_TP_DST, L.S_TP_DST, 16, n);
+        break;
+      case "dl_vlan": case "vlan_vid":
+        if (n === null) return `${value}: invalid ${name}`;
+        setBits(k, m, L.W_VLAN0, 0, 13, (n & 0xfff) | 0x1000);
+        break;
+      case "recirc_id":
+        if (n === null) return `${value}: invalid recirc_id`;
+        setBits(k, m, L.W_RECIRC_ID, 0, 32, n);
+        break;
+      case "pkt_mark":
+        if (n === null) return `${value}: invalid pkt_mark`;
+        setBits(k, m, L.W_PKT_MARK, 0, 32, n);
+        break;
+      default:
+        return `${name}: unknown field name`;
+    }
+  }
+  return { key: k, mask: m };
+}
+
+function filterMatches(f: FlowFilter, flow: DpifFlow): boolean {
+  // minimatch over the flow's own wildcards: fields the flow does not match are not compared.
+  for (let w = 0; w < L.FLOW_U32S; w++) {
+    const m = f.mask[w]! & flow.mask[w]!;
+    if (((flow.key[w]! ^ f.key[w]!) & m) !== 0) return false;
+  }
+  return true;
+}
+
+const dumpFlows: Handler = (argsIn, c) => {
+  const args = argsIn.slice();
+  let filter: string | null = null;
+  let types: string | null = null;
+  let last = -1;
+  while (args.length > 1 && last !== args.length) {
+    last = args.length;
+    const a = args[args.length - 1]!;
+    if (a.startsWith("filter=") && filter === null) {
+      filter = a.slice(7);
+      args.pop();
+    } else if (a.startsWith("type=") && types === null) {
+      types = a.slice(5);
+      args.pop();
+    }
+  }
+  const dp = optDpifOpen(args, c, 2);
+  if (typeof dp === "number") return dp;
+  const names = c.opts.names ? portNames(dp) : null;
+  let flt: FlowFilter | null = null;
+  if (filter !== null) {
+    const r = parseFilter(filter, portNumbers(dp));
+    if (typeof r === "string") {
+      c.out.error(0, `Failed to parse filter (${r})`);
+      return Errno.EINVAL;
+    }
+    flt = r;
+  }
+  if (types !== null) {
+    for (const t of types.split(",")) {
+      if (!["ovs", "tc", "offloaded", "non-offloaded", "all"].includes(t)) {
+        c.out.error(Errno.EINVAL, `Failed to parse type (${t})`);
+        return Errno.EINVAL;
+      }
+    }
+  }
+  const showOvs = types === null || types.split(",").some((t) => t === "ovs" || t === "non-offloaded" || t === "all");
+  const now = c.env.now();
+  let first = true;
+  for (const f of dp.flowDump()) {
+    if (flt !== null && !filterMatches(flt, f)) continue;
+    if (first) {
+      c.out.print("flow-dump from the main thread:\n");
+      first = false;
+    }
+    if (showOvs) c.out.print(formatDpifFlowLine(f, now, c.opts.verbosity > 0, names) + "\n");
+  }
+  return 0;
+};
+
+type ParsedKey =
+  | { kind: "ok"; ufid: Uint32Array | null; key: Uint32Array; mask: Uint32Array }
+  /** The text did not parse: the error was printed. */
+  | { kind: "syntax"; errno: number }
+  /** The text parsed but the datapath cannot accept the key (dpif_flow_put's EINVAL). */
+  | { kind: "invalid"; reason: string };
+
+/** Parses "[ufid:UUID] KEY" into the flow layout, printing OVS's error on a syntax error. */
+function parseKeyArg(keyText: string, dp: DpifProvider, c: Ctx): ParsedKey {
+  let ufid: Uint32Array | null = null;
+  let text = keyText;
+  try {
+    const u = parseUfidPrefix(text);
+    if (u !== null) {
+      ufid = ufidWords(u.ufid);
+      text = u.rest;
+    }
+  } catch (e) {
+    c.out.error(Errno.EINVAL, "parsing flow ufid", (e as Error).message);
+    return { kind: "syntax", errno: Errno.EINVAL };
+  }
+  let parsed;
+  try {
+    parsed = parseOdpFlow(text, portNumbers(dp));
+  } catch (e) {
+    if (!(e instanceof OdpParseError)) throw e;
+    c.out.error(Errno.EINVAL, "parsing flow key", e.message);
+    return { kind: "syntax", errno: Errno.EINVAL };
+  }
+  try {
+    const key = odpKeyToFlow(parsed.key);
+    const mask = odpMaskToFlow(parsed.mask, key);
+    return { kind: "ok", ufid, key, mask };
+  } catch (e) {
+    if (!(e instanceof OdpKeyError)) throw e;
+    return { kind: "invalid", reason: e.message };
+  }
+}
+
+function putFlow(args: string[], c: Ctx, create: boolean, modify: boolean): number {
+  const dp = optDpifOpen(args, c, 4);
+  if (typeof dp === "number") return dp;
+  const k = parseKeyArg(args[args.length - 2]!, dp, c);
+  if (k.kind === "syntax") return k.errno;
+  let actions: Uint8Array;
+  try {
+    actions = parseOdpActions(args[args.length - 1]!);
+  } catch (e) {
+    if (!(e instanceof OdpParseError)) throw e;
+    c.out.error(Errno.EINVAL, "parsing actions", e.message);
+    return Errno.EINVAL;
+  }
+  if (k.kind === "invalid") {
+    c.out.error(Errno.EINVAL, "updating flow table", k.reason);
+    return Errno.EINVAL;
+  }
+  const req = {
+    key: k.key,
+    mask: k.mask,
+    actions,
+    create,
+    modify,
+    zeroStats: c.opts.zeroStatistics,
+    ...(k.ufid !== null ? { ufid: k.ufid } : {}),
+  };
+  const r = dp.flowPut(req);
+  if (r.error) {
+    c.out.error(r.error, "updating flow table");
+    return r.error;
+  }
+  if (c.opts.statistics) {
+    c.out.print(statsText(r.stats ?? { packets: 0, bytes: 0, used: 0, tcpFlags: 0 }, c.env.now()) + "\n");
+  }
+  return 0;
+}
+
+const addFlow: Handler = (args, c) => putFlow(args, c, true, false);
+const modFlow: Handler = (args, c) => putFlow(args, c, c.opts.mayCreate, true);
+
+const getFlow: Handler = (args, c) => {
+  const dp = optDpifOpen(args, c, 3);
+  if (typeof dp === "number") return dp;
+  let u;
+  try {
+    u = parseUfidPrefix(args[args.length - 1]!);
+  } catch {
+    u = null;
+  }
+  if (u === null) {
+    c.out.error(Errno.EINVAL, "parsing flow ufid");
+    return Errno.EINVAL;
+  }
+  const r = dp.flowGet({ ufid: ufidWords(u.ufid) });
+  if (r.error || r.flow === undefined) {
+    c.out.error(r.error || Errno.ENOENT, "getting flow");
+    return r.error || Errno.ENOENT;
+  }
+  c.out.print(formatDpifFlowLine(r.flow, c.env.now(), c.opts.verbosity > 0, c.opts.names ? portNames(dp) : null) + "\n");
+  return 0;
+};
+
+const delFlow: Handler = (args, c) => {
+  const dp = optDpifOpen(args, c, 3);
+  if (typeof dp === "number") return dp;
+  const k = parseKeyArg(args[args.length - 1]!, dp, c);
+  if (k.kind === "syntax") return k.errno;
+  let r: { error: number; stats?: DpifFlowStats } = { error: Errno.ENOENT };
+  const ufidGiven = k.kind === "ok" && k.ufid !== null;
+  if (k.kind === "ok") {
+    r = k.ufid !== null ? dp.flowDel({ ufid: k.ufid }) : dp.flowDel({ key: k.key });
+    if (r.error === Errno.ENOENT && k.ufid === null) {
+      // Flows are indexed by UFID; without one, find the flow with this exact match.
+      const f = dp.flowDump().find((x) => sameMatch(x, k.key, k.mask));
+      if (f !== undefined) r = dp.flowDel({ ufid: f.ufid });
+    }
+  }
+  if (r.error) {
+    c.out.error(r.error, "deleting flow");
+    if (r.error === Errno.ENOENT && !ufidGiven) c.out.print("Perhaps you need to specify a UFID?\n");
+    return r.error;
+  }
+  if (c.opts.statistics && r.stats !== undefined) c.out.print(statsText(r.stats, c.env.now()) + "\n");
+  return 0;
+};
+
+function sameMatch(f: DpifFlow, key: Uint32Array, mask: Uint32Array): boolean {
+  for (let w = 0; w < L.FLOW_DP_U32S; w++) {
+    const m = mask[w]!;
+    if (m !== f.mask[w]) return false;
+    if (((key[w]! ^ f.key[w]!) & m) !== 0) return false;
+  }
+  return true;
+}
+
+const delFlows: Handler = (args, c) => {
+  const dp = optDpifOpen(args, c, 2);
+  if (typeof dp === "number") return dp;
+  const r = dp.flowFlush();
+  if (r.error) c.out.error(r.error, "deleting all flows");
+  return r.error;
+};
+
+const parseActions: Handler = (args, c) => {
+  for (const a of args.slice(1)) {
+    try {
+      c.out.print(formatOdpActions(parseOdpActions(a)) + "\n");
+    } catch (e) {
+      if (!(e instanceof OdpParseError)) throw e;
+      c.out.error(Errno.EINVAL, "odp_actions_from_string", e.message);
+      return Errno.EINVAL;
+    }
+  }
+  return 0;
+};
+
+const listCommands: Handler = (_args, c) => {
+  let s = "The available commands are:\n";
+  for (const cmd of COMMANDS) s += `  ${c.opts.isAppctl ? "dpctl/" : ""}${cmd.name.padEnd(23)} ${cmd.usage}\n`;
+  c.out.print(s);
+  return 0;
+};
+
+/** The command table (lib/dpctl.c all_commands, the datapath-generic subset). */
+export const COMMANDS: readonly CommandSpec[] = [
+  { name: "add-dp", usage: "dp [iface...]", min: 1, max: Infinity, handler: addDp },
+  { name: "del-dp", usage: "dp", min: 1, max: 1, handler: delDp },
+  { name: "add-if", usage: "dp iface...", min: 2, max: Infinity, handler: addIf },
+  { name: "del-if", usage: "dp iface...", min: 2, max: Infinity, handler: delIf },
+  { name: "set-if", usage: "dp iface...", min: 2, max: Infinity, handler: setIf },
+  { name: "dump-dps", usage: "", min: 0, max: 0, handler: dumpDps },
+  { name: "show", usage: "[dp...]", min: 0, max: Infinity, handler: show },
+  { name: "dump-flows", usage: "[-m] [--names] [dp] [filter=..] [type=..] [pmd=..]", min: 0, max: 6, handler: dumpFlows },
+  { name: "add-flow", usage: "[dp] flow actions", min: 2, max: 3, handler: addFlow },
+  { name: "mod-flow", usage: "[dp] flow actions", min: 2, max: 3, handler: modFlow },
+  { name: "get-flow", usage: "[dp] ufid", min: 1, max: 2, handler: getFlow },
+  { name: "del-flow", usage: "[dp] flow", min: 1, max: 2, handler: delFlow },
+  { name: "del-flows", usage: "[dp]", min: 0, max: 1, handler: delFlows },
+  { name: "list-commands", usage: "", min: 0, max: Infinity, handler: listCommands },
+  { name: "parse-actions", usage: "actions", min: 1, max: Infinity, handler: parseActions },
+];
+
+function resolveOptions(opts: DpctlOptions): Ctx["opts"] {
+  const verbosity = opts.verbosity ?? 0;
+  return {
+    statistics: opts.statistics ?? false,
+    verbosity,
+    names: opts.names ?? verbosity > 0,
+    mayCreate: opts.mayCreate ?? false,
+    zeroStatistics: opts.zeroStatistics ?? false,
+    program: opts.program ?? "ovs-dpctl",
+    isAppctl: opts.isAppctl ?? false,
+  };
+}
+
+/**
+ * Runs one dpctl command: `argv` is the command name then its arguments
+ * (options already parsed into `opts`).
+ */
+export function runDpctl(argv: string[], opts: DpctlOptions = {}, env: DpctlEnv = defaultDpctlEnv): DpctlResult {
+  const o = resolveOptions(opts);
+  const out = new Out(o.program);
+  const c: Ctx = { env, opts: o, out };
+  const name = argv[0];
+  if (name === undefined) {
+    out.error(0, "missing command name; use --help for help");
+    return { status: Errno.EINVAL, text: out.text, errors: out.errors };
+  }
+  const cmd = COMMANDS.find((x) => x.name === name);
+  if (cmd === undefined) {
+    out.error(0, `unknown command '${name}'; use --help for help`);
+    return { status: Errno.EINVAL, text: out.text, errors: out.errors };
+  }
+  const n = argv.length - 1;
+  if (n < cmd.min) {
+    out.error(0, `'${name}' command requires at least ${cmd.min} arguments`);
+    return { status: Errno.EINVAL, text: out.text, errors: out.errors };
+  }
+  if (n > cmd.max) {
+    out.error(0, `'${name}' command takes at most ${cmd.max} arguments`);
+    return { status: Errno.EINVAL, text: out.text, errors: out.errors };
+  }
+  const status = cmd.handler(argv, c);
+  return { status, text: out.text, errors: out.errors };
+}
+
+/**
+ * Parses dpctl's options at the front of `args` (as dpctl_unixctl_handler
+ * does: `-m`, `-s`, `--statistics`, `--clear`, `--may-create`, `--more`,
+ * `--names`, `--no-names`). Returns the options and the rest, or an error text.
+ */
+export function parseDpctlOptions(args: string[]): { opts: DpctlOptions; rest: string[] } | { error: string } {
+  const opts: DpctlOptions = {};
+  let i = 0;
+  let verbosity = 0;
+  for (; i < args.length; i++) {
+    const a = args[i]!;
+    if (a.startsWith("--")) {
+      if (a === "--statistics") opts.statistics = true;
+      else if (a === "--clear") opts.zeroStatistics = true;
+      else if (a === "--may-create") opts.mayCreate = true;
+      else if (a === "--more") verbosity++;
+      else if (a === "--names") opts.names = true;
+      else if (a === "--no-names") opts.names = false;
+      else return { error: `Unrecognized option ${a}` };
+    } else if (a.startsWith("-") && a.length > 1) {
+      for (const ch of a.slice(1)) {
+        if (ch === "m") verbosity++;
+        else if (ch === "s") opts.statistics = true;
+        else return { error: `Unrecognized option -${ch}` };
+      }
+    } else break;
+  }
+  opts.verbosity = verbosity;
+  return { opts, rest: args.slice(i) };
+}
+
+/**
+ * Registers `dpctl/<command>` unixctl commands (for a vswitchd), as
+ * dpctl_unixctl_register does: options first, then the command's arguments;
+ * the reply is everything printed, an error reply when the command failed.
+ */
+export function registerDpctlCommands(registry: UnixctlRegistry, env: DpctlEnv = defaultDpctlEnv, program = "ovs-vswitchd"): void {
+  for (const cmd of COMMANDS) {
+    registry.register(`dpctl/${cmd.name}`, cmd.usage, 0, Infinity, (args) => {
+      const p = parseDpctlOptions(args);
+      if ("error" in p) throw new UnixctlError(p.error);
+      const r = runDpctl([cmd.name, ...p.rest], { ...p.opts, program, isAppctl: true }, env);
+      if (r.status !== 0) throw new UnixctlError(r.text);
+      return r.text;
+    });
+  }
+}

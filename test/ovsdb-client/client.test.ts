@@ -1,0 +1,173 @@
+/**
+ * `tsovs ovsdb-client` against the real ovsdb-client 3.1: both talk to the
+ * same real ovsdb-server, and must print the same output (every format)
+ * and the same errors.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { OVS_SCHEMA, TSOVS_BIN, ovsSkip, run, startRealOvsdb, tempDir, tsovs, waitFor, type Daemon } from "../util/ovs.js";
+
+const skip = ovsSkip("ovsdb-server", "ovsdb-tool", "ovs-vsctl", "ovsdb-client");
+
+function same(d: Daemon, args: string[], normalize: (s: string) => string = (s) => s): void {
+  const a = run("ovsdb-client", args, d.dir);
+  const b = tsovs(["ovsdb-client", ...args], d.dir);
+  const what = `ovsdb-client ${args.join(" ")}`;
+  assert.equal(b.status, a.status, `exit status of ${what}\nreal: ${a.stderr}\nours: ${b.stderr}`);
+  assert.equal(normalize(b.stdout), normalize(a.stdout), `stdout of ${what}`);
+  assert.equal(normalize(b.stderr), normalize(a.stderr), `stderr of ${what}`);
+}
+
+async function populated(): Promise<Daemon> {
+  const d = await startRealOvsdb();
+  const vsctl = (...args: string[]): void => {
+    const r = run("ovs-vsctl", [`--db=${d.remote}`, "--no-wait", ...args], d.dir);
+    assert.equal(r.status, 0, r.stderr);
+  };
+  vsctl("init");
+  vsctl("add-br", "br0", "--", "set", "bridge", "br0", "external_ids:a=b", "other_config:hwaddr=\"00:11:22:33:44:55\"");
+  vsctl("add-port", "br0", "p1", "--", "set", "port", "p1", "tag=5", "trunks=1,2,3", "--", "set", "interface", "p1", "type=internal");
+  vsctl("add-br", "br1", "--", "set-controller", "br1", "tcp:127.0.0.1:6653");
+  vsctl("set", "open_vswitch", ".", "external_ids:hostname=\"a b,c\"", "other_config:x=<&>");
+  return d;
+}
+
+test("schema commands, dump and transact print what ovsdb-client prints", { skip, timeout: 120_000 }, async () => {
+  const d = await populated();
+  try {
+    const r = d.remote;
+    same(d, ["list-dbs", r]);
+    same(d, ["list-dbs"]); // default server from OVS_RUNDIR
+    for (const cmd of ["get-schema-version", "get-schema-cksum", "list-tables", "get-schema"]) {
+      same(d, [cmd, r]);
+      same(d, [cmd, r, "Open_vSwitch"]);
+    }
+    same(d, ["list-tables", r, "_Server"]);
+    same(d, ["list-columns", r]);
+    same(d, ["list-columns", r, "Open_vSwitch", "Bridge"]);
+    same(d, ["list-columns", r, "_Server"]);
+    same(d, ["dump", r]);
+    same(d, ["dump", r, "Open_vSwitch", "Port"]);
+    same(d, ["dump", r, "Open_vSwitch", "Bridge", "name", "ports", "external_ids"]);
+    for (const fmt of ["table", "list", "html", "csv", "json"]) {
+      same(d, [`--format=${fmt}`, "dump", r]);
+      same(d, [`--format=${fmt}`, "list-columns", r, "Open_vSwitch", "Port"]);
+    }
+    same(d, ["-f", "csv", "--no-headings", "dump", r, "Open_vSwitch", "Interface"]);
+    same(d, ["--format=json", "--pretty", "dump", r, "Open_vSwitch", "Bridge"]);
+    same(d, ["--data=json", "dump", r, "Open_vSwitch", "Bridge"]);
+    same(d, ["--data=bare", "dump", r, "Open_vSwitch", "Bridge"]);
+    same(d, ["--bare", "dump", r, "Open_vSwitch", "Bridge"]);
+    same(d, ["--pretty", "get-schema", r, "_Server"]);
+    const sel = '["Open_vSwitch",{"op":"select","table":"Bridge","where":[],"columns":["name","ports","external_ids"]}]';
+    same(d, ["transact", r, sel], (s) => s);
+    same(d, ["--pretty", "query", r, sel]);
+    same(d, ["query", r, '["Open_vSwitch",{"op":"select","table":"Nope","where":[]}]']);
+    same(d, ["transact", r, '["Open_vSwitch",{"op":"insert","table":"Bridge","row":{"name":"br0"}}]'], (s) =>
+      s.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "<uuid>"),
+    );
+    // Errors.
+    same(d, ["list-tables", r, "Nope"]);
+    same(d, ["dump", r, "Open_vSwitch", "Nope"]);
+    same(d, ["dump", r, "Open_vSwitch", "Bridge", "name", "nope"]);
+    same(d, ["transact", r, "{}"]);
+    same(d, ["transact", r, '["Nope"]']);
+    same(d, ["frobnicate"]);
+    same(d, []);
+    same(d, ["list-columns", r, "Open_vSwitch", "Bridge", "extra"]);
+    same(d, ["list-dbs", `unix:${path.join(d.dir, "nonexistent.sock")}`]);
+    same(d, ["--format=xml", "list-dbs", r]);
+  } finally {
+    await d.stop();
+    fs.rmSync(d.dir, { recursive: true, force: true });
+  }
+});
+
+function startMonitor(cmd: string[], dir: string, outFile: string): ChildProcess {
+  const fd = fs.openSync(outFile, "w");
+  const child = spawn(cmd[0]!, cmd.slice(1), {
+    stdio: ["ignore", fd, "ignore"],
+    env: { ...process.env, OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir },
+  });
+  fs.closeSync(fd);
+  return child;
+}
+
+test("monitor and monitor-cond print the same updates as ovsdb-client", { skip, timeout: 120_000 }, async () => {
+  const d = await populated();
+  const children: ChildProcess[] = [];
+  try {
+    const r = d.remote;
+    const variants: string[][] = [
+      ["monitor", r, "Open_vSwitch", "Bridge"],
+      ["monitor", r, "Open_vSwitch", "ALL"],
+      ["--format=list", "monitor", r, "Open_vSwitch", "Port", "name,tag,trunks,!initial"],
+      ["--format=csv", "monitor", r, "Open_vSwitch", "Bridge", "name,external_ids,!delete"],
+      ["monitor-cond", r, "Open_vSwitch", '[["name","==","br9"]]', "Bridge", "name,external_ids"],
+      ["--format=json", "monitor", r, "Open_vSwitch", "Interface", "name,type"],
+    ];
+    const files: [string, string][] = [];
+    variants.forEach((v, i) => {
+      const a = path.join(d.dir, `mon${i}-real.txt`);
+      const b = path.join(d.dir, `mon${i}-ours.txt`);
+      children.push(startMonitor(["ovsdb-client", ...v], d.dir, a));
+      children.push(startMonitor([process.execPath, TSOVS_BIN, "ovsdb-client", ...v], d.dir, b));
+      files.push([a, b]);
+    });
+    // Wait until every monitor has printed its initial contents (or, for
+    // !initial / empty condition, at least connected: give them time).
+    const size = (f: string): number => (fs.existsSync(f) ? fs.statSync(f).size : 0);
+    await waitFor(() => files.every(([a, b], i) => (i === 2 || i === 4 ? true : size(a) > 0 && size(b) > 0)), 30_000, "initial monitor output");
+    await new Promise((res) => setTimeout(res, 1500));
+    const vsctl = (...args: string[]): void => {
+      const x = run("ovs-vsctl", [`--db=${r}`, "--no-wait", ...args], d.dir);
+      assert.equal(x.status, 0, x.stderr);
+    };
+    const settle = (): Promise<void> => new Promise((res) => setTimeout(res, 400));
+    vsctl("add-br", "br9", "--", "set", "bridge", "br9", "external_ids:k=v");
+    await settle();
+    vsctl("set", "port", "p1", "tag=7", "trunks=2,4");
+    await settle();
+    vsctl("set", "bridge", "br9", "external_ids:k=w");
+    await settle();
+    vsctl("del-br", "br9");
+    await settle();
+    for (const c of children) c.kill("SIGTERM");
+    await Promise.all(children.map((c) => new Promise((res) => (c.exitCode !== null ? res(null) : c.once("exit", res)))));
+    children.length = 0;
+    files.forEach(([a, b], i) => {
+      const ra = fs.readFileSync(a, "utf8");
+      assert.ok(ra.length > 0 || i === 4, `real monitor ${i} printed nothing`);
+      assert.equal(fs.readFileSync(b, "utf8"), ra, `output of ovsdb-client ${variants[i]!.join(" ")}`);
+    });
+  } finally {
+    for (const c of children) c.kill("SIGKILL");
+    await d.stop();
+    fs.rmSync(d.dir, { recursive: true, force: true });
+  }
+});
+
+test("backup writes a database file that ovsdb-tool reads back", { skip, timeout: 60_000 }, async () => {
+  const d = await populated();
+  const dir = tempDir("tsovs-backup-");
+  try {
+    const file = path.join(dir, "backup.db");
+    const r = tsovs(["ovsdb-client", "backup", d.remote], d.dir);
+    assert.equal(r.status, 0, r.stderr);
+    fs.writeFileSync(file, r.stdout);
+    const q = '["Open_vSwitch",{"op":"select","table":"Bridge","where":[],"columns":["_uuid","name","external_ids"]}]';
+    const fromFile = run("ovsdb-tool", ["query", file, q]);
+    assert.equal(fromFile.status, 0, fromFile.stderr);
+    const live = run("ovsdb-client", ["query", d.remote, q], d.dir);
+    const rows = (s: string): unknown => (JSON.parse(s) as { rows: { _uuid: string[] }[] }[])[0]!.rows.sort((x, y) => (x._uuid[1]! < y._uuid[1]! ? -1 : 1));
+    assert.deepEqual(rows(fromFile.stdout), rows(live.stdout));
+    assert.equal(run("ovsdb-tool", ["db-version", file]).stdout, run("ovsdb-tool", ["schema-version", OVS_SCHEMA]).stdout);
+  } finally {
+    await d.stop();
+    fs.rmSync(d.dir, { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
