@@ -23,7 +23,9 @@ import { emcHash } from "../src/datapath/emc.js";
 import { extractFlowKey } from "../src/flow/extract.js";
 import { FLOW_U32S, W_DL_TYPE, W_IN_PORT, W_NW_DST, W_NW_PROTO, W_NW_SRC, W_RECIRC_ID, W_TP_SRC } from "../src/flow/key-layout.js";
 import type { DummyNetdev } from "../src/netdev/netdev-dummy.js";
-import { DpPacket } from "../src/packet/dp-packet.js";
+import { DpPacket, DpPacketBatch } from "../src/packet/dp-packet.js";
+import { ExecContext } from "../src/datapath/exec-context.js";
+import { executeActions } from "../src/datapath/execute.js";
 
 function arg(name: string, def: number): number {
   const a = process.argv.find((s) => s.startsWith(`--${name}=`));
@@ -187,6 +189,23 @@ const EMC_FLOWS = arg("emc-flows", 64);
   results["emc_split_lookup_ns"] = +emcLookupNs.toFixed(1);
   results["emc_split_execute_ns"] = +(r.nsPerPacket - extractNs - emcLookupNs).toFixed(1);
   console.log(`  split: extract ${extractNs.toFixed(1)} ns, EMC lookup ${emcLookupNs.toFixed(1)} ns (${found === iters * 32 ? "all hit" : "MISSES"}), rest (rx incl. ${resetNs.toFixed(1)} ns buffer reset, group, execute, tx) ${(r.nsPerPacket - extractNs - emcLookupNs).toFixed(1)} ns`);
+
+  /* Execution alone: output:2 on a batch of 32 (executor + recording the
+   * output; the packets are then handed back without a netdev). */
+  const ctx = new ExecContext(dp.pool);
+  const eb = new DpPacketBatch();
+  const act = output(2);
+  t0 = process.cpuUsage();
+  for (let it = 0; it < iters; it++) {
+    for (let i = 0; i < 32; i++) eb.packets[i] = pkts[i]!;
+    eb.count = 32;
+    executeActions(ctx, eb, act, 0, act.length);
+    ctx.outCount = 0;
+  }
+  const execNs = cpuNs(process.cpuUsage(t0)) / (iters * 32);
+  ctx.reset();
+  results["split_execute_output_ns"] = +execNs.toFixed(1);
+  console.log(`  executor alone (output): ${execNs.toFixed(1)} ns/packet`);
 
   /* dpcls lookup alone (1 mask), for the megaflow split. */
   const todoAll = -1;

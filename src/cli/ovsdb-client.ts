@@ -13,6 +13,7 @@ import { openJsonRpc, JsonRpcError, type JsonRpcConnection } from "../jsonrpc/in
 import { BaseType, DatabaseSchema, OvsdbError, OvsdbType, compareDatums, datumFromJSON, type Datum, type TableSchema } from "../ovsdb/index.js";
 import { datumCell, datumFromJson } from "../ovsdb/datum-text.js";
 import { encodeRecord, shashOrder } from "../ovsdb/storage/index.js";
+import { parseOvsJson } from "../ovsdb/storage/ovs-json.js";
 import { defaultDbRemote } from "../util/dirs.js";
 import {
   DEFAULT_TABLE_STYLE,
@@ -164,11 +165,9 @@ function printJson(ctx: Ctx, json: unknown): void {
 }
 
 function parseJsonArg(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch (e) {
-    throw new Fatal(`"${s}": ${(e as Error).message}`);
-  }
+  const parsed = parseOvsJson(s);
+  if (!parsed.ok) throw new Fatal(`"${s}": ${parsed.error}`);
+  return parsed.value;
 }
 
 // ---------------------------------------------------------------------------

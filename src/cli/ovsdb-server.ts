@@ -15,7 +15,15 @@ import * as path from "node:path";
 import { spawn } from "node:child_process";
 import { OvsdbServer, DEFAULT_PROBE_MS } from "../ovsdb/server/index.js";
 import { openDbFile, createDbFile, type DbFile } from "../ovsdb/storage/index.js";
-import { UnixctlRegistry, UnixctlServer, UnixctlError, registerBuiltins, versionText } from "../unixctl/index.js";
+import {
+  UnixctlRegistry,
+  UnixctlServer,
+  UnixctlError,
+  registerBuiltins,
+  versionText,
+  createPidfile,
+  type Pidfile,
+} from "../unixctl/index.js";
 import { dbdir, ensureDir, logdir, packageRoot, pkgdatadir, rundir } from "../util/dirs.js";
 import { setLevels, setLogFile, vlogModule } from "../util/vlog.js";
 
@@ -181,34 +189,6 @@ export interface RunningOvsdbServer {
   done: Promise<void>;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-function writePidfile(file: string, overwrite: boolean): void {
-  if (!overwrite) {
-    try {
-      const old = Number(fs.readFileSync(file, "utf8").trim());
-      if (Number.isInteger(old) && old > 0 && old !== process.pid && pidAlive(old)) {
-        throw new Error(`${file}: already running as pid ${old}, aborting`);
-      }
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT" && !(e as Error).message.includes("ENOENT")) {
-        if ((e as Error).message.includes("already running")) throw e;
-      }
-    }
-  }
-  ensureDir(path.dirname(file));
-  const tmp = `${file}.tmp${process.pid}`;
-  fs.writeFileSync(tmp, `${process.pid}\n`);
-  fs.renameSync(tmp, file);
-}
-
 /** Opens (creating if needed) a database file. */
 async function openDatabase(file: string): Promise<DbFile> {
   if (!fs.existsSync(file)) {
@@ -235,19 +215,27 @@ export async function startOvsdbServer(cfg: OvsdbServerConfig): Promise<RunningO
     setLogFile(cfg.logFile);
   }
   log.info(versionText(PROGRAM).trim());
+  // The pid file comes first, so that a second server on the same files stops before touching them.
+  const pidfile: Pidfile | null = cfg.pidfile !== null ? await createPidfile(cfg.pidfile, cfg.overwritePidfile) : null;
   const server = new OvsdbServer({ probeIntervalMs: cfg.probeIntervalMs });
   const files = new Map<string, DbFile>();
-  for (const dbPath of cfg.databases) {
-    const file = await openDatabase(dbPath);
-    if (server.database(file.schema.name)) {
-      await file.close();
-      throw new Error(`${dbPath}: duplicate database name`);
+  try {
+    for (const dbPath of cfg.databases) {
+      const file = await openDatabase(dbPath);
+      if (server.database(file.schema.name)) {
+        await file.close();
+        throw new Error(`${dbPath}: duplicate database name`);
+      }
+      server.addDatabase(file.db, file);
+      files.set(file.schema.name, file);
     }
-    server.addDatabase(file.db, file);
-    files.set(file.schema.name, file);
+  } catch (e) {
+    await server.close();
+    pidfile?.remove();
+    throw e;
   }
   ensureDir(rundir());
-  if (cfg.pidfile !== null) writePidfile(cfg.pidfile, cfg.overwritePidfile);
+
   for (const r of cfg.remotes) {
     const err = server.addRemote(r);
     if (err !== null) log.err(err);
@@ -260,6 +248,7 @@ export async function startOvsdbServer(cfg: OvsdbServerConfig): Promise<RunningO
   if (cfg.unixctl !== "none") {
     const sockPath = cfg.unixctl === null ? path.join(rundir(), `${PROGRAM}.${process.pid}.ctl`) : resolveIn(rundir(), cfg.unixctl);
     unixctl = await UnixctlServer.listen(sockPath, registry);
+    pidfile?.aliasControlSocket(sockPath, PROGRAM);
   }
 
   let resolveDone!: () => void;
@@ -269,18 +258,16 @@ export async function startOvsdbServer(cfg: OvsdbServerConfig): Promise<RunningO
     shuttingDown ??= (async () => {
       unixctl?.close();
       await server.close();
-      if (cfg.pidfile !== null) {
-        try {
-          if (Number(fs.readFileSync(cfg.pidfile, "utf8").trim()) === process.pid) fs.unlinkSync(cfg.pidfile);
-        } catch {
-          /* already gone */
-        }
-      }
+      pidfile?.remove();
       resolveDone();
     })();
     return shuttingDown;
   };
 
+  pidfile?.onLost(() => {
+    log.info(`${cfg.pidfile}: pid file holder exited (killed?), exiting`);
+    void shutdown();
+  });
   registry.register("exit", "", 0, 0, () => {
     setImmediate(() => void shutdown());
     return "";

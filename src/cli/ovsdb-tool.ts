@@ -27,6 +27,7 @@ import {
   RAFT_MAGIC,
 } from "../ovsdb/storage/index.js";
 import { syncDir } from "../ovsdb/storage/log-writer.js";
+import { parseOvsJson } from "../ovsdb/storage/ovs-json.js";
 import { dbdir, packageRoot, pkgdatadir } from "../util/dirs.js";
 import { jsonToString, type Json } from "./table-format.js";
 
@@ -91,12 +92,9 @@ export function readSchemaFile(file: string): { schema: DatabaseSchema; json: un
       `failed to read schema: "${file}" could not be read as JSON (error opening "${file}": ${strerror(e as NodeJS.ErrnoException)})`,
     );
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new Fatal(`failed to read schema: "${file}" could not be read as JSON (${(e as Error).message})`);
-  }
+  const parsed = parseOvsJson(text);
+  if (!parsed.ok) throw new Fatal(`failed to read schema: "${file}" could not be read as JSON (${parsed.error})`);
+  const json = parsed.value;
   try {
     return { schema: DatabaseSchema.fromJSON(json), json };
   } catch (e) {
@@ -252,11 +250,9 @@ function doCompareVersions(args: string[]): void {
 
 /** Parses a JSON argument, failing as OVS's parse_json() does. */
 function parseJsonArg(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch (e) {
-    throw new Fatal(`"${s}": ${(e as Error).message}`);
-  }
+  const parsed = parseOvsJson(s);
+  if (!parsed.ok) throw new Fatal(`"${s}": ${parsed.error}`);
+  return parsed.value;
 }
 
 async function transact(args: string[], rw: boolean): Promise<void> {

@@ -32,19 +32,22 @@ export class ActionStore {
   private garbage = 0;
   private freeIds: number[] = [];
   private nextId = 0;
-  /** hash → ids with that hash (only touched on flow install/remove). */
-  private byHash = new Map<number, number[]>();
+  /**
+   * Hash index: bucket → first id + 1 (0 = empty), chained through
+   * `chain` (id → next id + 1). Typed arrays, so 200,000 distinct lists
+   * cost ~12 bytes each of index rather than a Map entry and an array.
+   */
+  private buckets: Int32Array = new Int32Array(128);
+  private chain: Int32Array = new Int32Array(64);
 
   /** Returns the id of an action list equal to `actions`, adding a reference. */
   intern(actions: Uint8Array): number {
     const h = hashBytes(actions);
-    const same = this.byHash.get(h);
-    if (same !== undefined) {
-      for (const id of same) {
-        if (this.equals(id, actions)) {
-          this.refs[id]!++;
-          return id;
-        }
+    for (let v = this.buckets[h & (this.buckets.length - 1)]!; v !== 0; v = this.chain[v - 1]!) {
+      const id = v - 1;
+      if (this.hashes[id] === h && this.equals(id, actions)) {
+        this.refs[id]!++;
+        return id;
       }
     }
     const id = this.freeIds.length > 0 ? this.freeIds.pop()! : this.nextId++;
@@ -56,8 +59,8 @@ export class ActionStore {
     this.refs[id] = 1;
     this.hashes[id] = h;
     this.used += actions.length;
-    if (same !== undefined) same.push(id);
-    else this.byHash.set(h, [id]);
+    if (this.count * 2 > this.buckets.length) this.rehash(this.buckets.length * 2);
+    this.link(id);
     return id;
   }
 
@@ -66,13 +69,7 @@ export class ActionStore {
     if (id < 0 || this.refs[id]! <= 0) return;
     if (--this.refs[id]! > 0) return;
     this.garbage += this.lengths[id]!;
-    const h = this.hashes[id]!;
-    const list = this.byHash.get(h);
-    if (list !== undefined) {
-      const i = list.indexOf(id);
-      if (i >= 0) list.splice(i, 1);
-      if (list.length === 0) this.byHash.delete(h);
-    }
+    this.unlink(id);
     this.lengths[id] = 0;
     this.freeIds.push(id);
   }
@@ -90,7 +87,7 @@ export class ActionStore {
   }
 
   bytes(): number {
-    return this.arena.byteLength + this.offsets.byteLength * 4;
+    return this.arena.byteLength + this.offsets.byteLength * 5 + this.buckets.byteLength;
   }
 
   clear(): void {
@@ -98,8 +95,36 @@ export class ActionStore {
     this.garbage = 0;
     this.freeIds = [];
     this.nextId = 0;
-    this.byHash.clear();
+    this.buckets.fill(0);
     this.refs.fill(0);
+  }
+
+  private link(id: number): void {
+    const b = this.hashes[id]! & (this.buckets.length - 1);
+    this.chain[id] = this.buckets[b]!;
+    this.buckets[b] = id + 1;
+  }
+
+  private unlink(id: number): void {
+    const b = this.hashes[id]! & (this.buckets.length - 1);
+    let v = this.buckets[b]!;
+    if (v === id + 1) {
+      this.buckets[b] = this.chain[id]!;
+      return;
+    }
+    while (v !== 0) {
+      const next = this.chain[v - 1]!;
+      if (next === id + 1) {
+        this.chain[v - 1] = this.chain[id]!;
+        return;
+      }
+      v = next;
+    }
+  }
+
+  private rehash(size: number): void {
+    this.buckets = new Int32Array(size);
+    for (let id = 0; id < this.nextId; id++) if (this.refs[id]! > 0) this.link(id);
   }
 
   private equals(id: number, actions: Uint8Array): boolean {
@@ -123,6 +148,7 @@ export class ActionStore {
     this.lengths = grow(this.lengths, (c) => new Int32Array(c));
     this.refs = grow(this.refs, (c) => new Int32Array(c));
     this.hashes = grow(this.hashes, (c) => new Uint32Array(c));
+    this.chain = grow(this.chain, (c) => new Int32Array(c));
   }
 
   private compactOrGrow(need: number): void {

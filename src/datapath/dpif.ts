@@ -4,14 +4,16 @@
  * `DpifProvider` and talk to it with the message-shaped requests of
  * dpif-provider.ts.
  *
- * Types: "netdev" (the userspace datapath) and "dummy" (the same datapath
- * with OVS's test-friendly port numbering, as `--enable-dummy` gives).
+ * Types: "netdev" (the userspace datapath), and "dummy" and "system" (the
+ * same datapath with OVS's test-friendly port numbering: what OVS's
+ * `--enable-dummy` and `--enable-dummy=override` register them as; tsovs
+ * has no kernel datapath, so "system" is always this one).
  * Datapaths live for the process; `dpifDelete` destroys one.
  */
 import { Errno, type DpifProvider } from "./dpif-provider.js";
 import { DpifNetdev, type DpifNetdevOptions } from "./dpif-netdev.js";
 
-const DPIF_TYPES = ["netdev", "dummy"] as const;
+const DPIF_TYPES = ["netdev", "dummy", "system"] as const;
 
 const datapaths = new Map<string, DpifNetdev>();
 

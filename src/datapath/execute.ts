@@ -475,10 +475,14 @@ function mb(b: Uint8Array, k: number, m: number, i: number, masked: boolean, old
   return (b[k + i]! & mm) | (old & ~mm & 0xff);
 }
 function m16(b: Uint8Array, k: number, m: number, i: number, masked: boolean, old: number): number {
-  return (mb(b, k, m, i, masked, old >>> 8) << 8) | mb(b, k, m, i + 1, masked, old & 0xff);
+  if (!masked) return be16(b, k + i);
+  const mm = be16(b, m + i);
+  return (be16(b, k + i) & mm) | (old & ~mm & 0xffff);
 }
 function m32(b: Uint8Array, k: number, m: number, i: number, masked: boolean, old: number): number {
-  return ((m16(b, k, m, i, masked, old >>> 16) << 16) | m16(b, k, m, i + 2, masked, old & 0xffff)) >>> 0;
+  if (!masked) return be32(b, k + i);
+  const mm = be32(b, m + i);
+  return ((be32(b, k + i) & mm) | (old & ~mm)) >>> 0;
 }
 function m32le(b: Uint8Array, k: number, m: number, masked: boolean, old: number): number {
   if (!masked) return u32le(b, k);

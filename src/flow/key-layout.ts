@@ -25,14 +25,17 @@
  * | 11 ..  19   | L2     | eth_dst+eth_src (12 bytes as on the wire), dl_type, 2 VLAN tags (tpid<<16 \| tci), 3 MPLS LSEs |
  * | 20 ..  31   | L3     | nw_src, nw_dst, nw_proto/tos/ttl/frag, ipv6_label, ipv6_src, ipv6_dst |
  * | 32 ..  43   | L4     | tp_src/tp_dst, tcp_flags, igmp_group_ip4, nd_target, arp_sha+arp_tha, nd_reserved, nd_options_type |
- * | 44 ..  60   | TUN    | tunnel metadata (tun_id .. gtpu, geneve option length) |
- * | 61 ..  72   | CTX    | ct_label, ct_ipv6_src, ct_ipv6_dst |
- * | 73 .. 135   | GENEVE | Geneve options, raw TLV bytes (252 bytes) |
- * | 136 .. 155  | OF     | OpenFlow only: reg0..reg15, metadata, conj_id, actset_output (never in a datapath key) |
+ * | 44 ..  49   | NSH    | nsh_flags/ttl/mdtype/np, nsh_spi/si, nsh_c1..c4 (only NSH packets) |
+ * | 50 ..  66   | TUN    | tunnel metadata (tun_id .. gtpu, geneve option length) |
+ * | 67 ..  78   | CTX    | ct_label, ct_ipv6_src, ct_ipv6_dst |
+ * | 79 .. 141   | GENEVE | Geneve options, raw TLV bytes (252 bytes) |
+ * | 142 .. 161  | OF     | OpenFlow only: reg0..reg15, metadata, conj_id, actset_output (never in a datapath key) |
  *
- * `FLOW_HOT_U32S` (44) words cover everything an untunnelled packet's bytes
- * can set plus the common metadata; a datapath can compare/hash those and
- * check the cold regions only when their "present" test says so (see
+ * `FLOW_HOT_U32S` (44) words cover everything the bytes of an untunnelled,
+ * non-NSH packet can set plus the common metadata; a datapath can
+ * compare/hash those and check the cold regions only when their "present"
+ * test says so (NSH: dl_type 0x894f; TUN: tun_dst or tun_ipv6_dst nonzero;
+ * CTX: ct_state or ct_label nonzero; GENEVE: tun_geneve_len nonzero; see
  * `regionIsZero`).
  *
  * ## Overlays, as in OVS
@@ -277,6 +280,24 @@ export const M_TUN_GTPU_FLAGS = 0xff;
 export const W_TUN_GTPU_MSGTYPE = 66;
 export const S_TUN_GTPU_MSGTYPE = 16;
 export const M_TUN_GTPU_MSGTYPE = 0xff;
+
+/**
+ * Indexes into `DpPacket.tun` (the TUN region relative to its start), so
+ * code that fills tunnel metadata needs no magic numbers:
+ * `pkt.tun[TUN_IDX_DST] = addr`.
+ */
+export const TUN_IDX_ID = W_TUN_ID - 50;
+export const TUN_IDX_SRC = W_TUN_SRC - 50;
+export const TUN_IDX_DST = W_TUN_DST - 50;
+export const TUN_IDX_IPV6_SRC = W_TUN_IPV6_SRC - 50;
+export const TUN_IDX_IPV6_DST = W_TUN_IPV6_DST - 50;
+/** tos | ttl | flags word. */
+export const TUN_IDX_TOS_TTL_FLAGS = W_TUN_TOS - 50;
+export const TUN_IDX_TP = W_TUN_TP_SRC - 50;
+export const TUN_IDX_GBP = W_TUN_GBP_ID - 50;
+export const TUN_IDX_ERSPAN = W_TUN_ERSPAN_IDX - 50;
+/** geneve length | gtpu flags | gtpu msgtype word. */
+export const TUN_IDX_GENEVE_LEN = W_TUN_GENEVE_LEN - 50;
 
 /* ---------------- CTX region ---------------- */
 

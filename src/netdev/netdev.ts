@@ -37,6 +37,9 @@ export function netdevOpen(name: string, type: string, options: Record<string, s
 }
 
 netdevRegisterClass(dummyNetdevClass);
-// "internal" ports of a userspace datapath without a tap device behave as
-// dummy ports (OVS's dummy datapath class maps "internal" to "dummy").
-netdevRegisterClass({ type: "internal", open: (name, options) => dummyNetdevClass.open(name, options) });
+// Internal ports: the dummy datapath classes open them as "dummy-internal";
+// the netdev class as "tap", which has no kernel device yet and so behaves
+// as a dummy port too.
+for (const type of ["internal", "dummy-internal", "tap"]) {
+  netdevRegisterClass({ type, open: (name, options) => dummyNetdevClass.open(name, options) });
+}

@@ -13,3 +13,4 @@ export type * from "./ofp-port.js";
 export type * from "./ofp-switch.js";
 export type * from "./ofp-control.js";
 export type * from "./ofp-stats.js";
+export type * from "./ofp-table.js";

@@ -20,6 +20,8 @@ export interface CodecContext {
   readonly version: number;
   /** Message type id of the raw being coded (e.g. "NXT_SET_ASYNC_CONFIG"). */
   readonly type: string;
+  /** The message's transaction id. */
+  readonly xid: number;
   /** ofp-print verbosity (ovs-ofctl's default is 2). */
   readonly verbosity: number;
 }
@@ -168,4 +170,19 @@ export function putProperty(w: OfpWriter, type: number, body: (w: OfpWriter) => 
 /** ds_put_printable as ofp-print uses it for text fields. */
 export function quoteIfNeeded(s: string): string {
   return s;
+}
+
+/* ---------------- nested messages ---------------- */
+
+/**
+ * Prints a message nested in another (the request echoed in an error, the
+ * message in a bundle-add). Bound by ofp-print at load time, since
+ * printing recurses through the message table.
+ */
+let nestedPrinter: (b: Uint8Array, verbosity: number) => string = () => "";
+export function setNestedPrinter(fn: (b: Uint8Array, verbosity: number) => string): void {
+  nestedPrinter = fn;
+}
+export function printNested(b: Uint8Array, verbosity: number): string {
+  return nestedPrinter(b, verbosity);
 }

@@ -442,3 +442,28 @@ export const TLV_TABLE_REPLY_CODEC: BodyCodec<TlvTableReplyBody> = {
       formatTlvTable(b.mappings);
   },
 };
+
+/* ---------------- flow monitor cancel, conntrack flush ---------------- */
+
+export interface FlowMonitorCancelBody {
+  id: number;
+}
+
+export const FLOW_MONITOR_CANCEL_CODEC: BodyCodec<FlowMonitorCancelBody> = {
+  decode: (r) => ({ id: r.u32() }),
+  encode: (w, b) => void w.u32(b.id),
+  print: (b) => ` id=${b.id}`,
+};
+
+export interface CtFlushZoneBody {
+  zoneId: number;
+}
+
+export const CT_FLUSH_ZONE_CODEC: BodyCodec<CtFlushZoneBody> = {
+  decode(r) {
+    r.skip(6);
+    return { zoneId: r.u16() };
+  },
+  encode: (w, b) => void w.zeros(6).u16(b.zoneId),
+  print: (b) => ` zone_id=${b.zoneId}`,
+};

@@ -49,6 +49,8 @@ import {
 } from "./ofp-switch.js";
 import * as S from "./ofp-stats.js";
 import * as C from "./ofp-control.js";
+import * as T from "./ofp-table.js";
+import { bitNames, printNested } from "./ofp-codec.js";
 
 export const OFP_HEADER_LEN = 8;
 /** OFPT_VENDOR (1.0) / OFPT_EXPERIMENTER (1.1+). */
@@ -85,6 +87,52 @@ export interface OfpRaw<T extends string = string, B = unknown> {
 }
 
 const V_MAX = 6;
+
+/* ---------------- bundle-add (a message inside a message) ---------------- */
+
+/** Message types OVS accepts inside a bundle. */
+const BUNDLE_ADD_ALLOWED = new Set(["OFPT_PORT_MOD", "OFPT_FLOW_MOD", "NXT_FLOW_MOD", "OFPT_GROUP_MOD", "OFPT_PACKET_OUT"]);
+
+export interface BundleAddBody {
+  bundleId: number;
+  flags: number;
+  /** The bundled message, complete with its header (same version and xid). */
+  message: Uint8Array;
+}
+
+/**
+ * OFPT_BUNDLE_ADD_MESSAGE / ONFT_BUNDLE_ADD_MESSAGE. The inner message is
+ * kept as bytes (so any message tsovs can decode later round-trips) and
+ * checked as OVS checks it: same version and xid, an allowed type, and
+ * decodable.
+ */
+const BUNDLE_ADD_CODEC: BodyCodec<BundleAddBody> = {
+  decode(r, ctx) {
+    const bundleId = r.u32();
+    r.skip(2);
+    const flags = r.u16();
+    const message = r.rest();
+    if (message.length < 8) return fail("OFPBFC_MSG_BAD_LEN");
+    const ir = new OfpReader(message);
+    const version = ir.u8();
+    ir.skip(1);
+    const len = ir.u16();
+    const xid = ir.u32();
+    if (len !== message.length) return fail("OFPBFC_MSG_BAD_LEN");
+    if (version !== ctx.version) return fail("OFPBFC_BAD_VERSION");
+    if (xid !== ctx.xid) return fail("OFPBFC_MSG_BAD_XID");
+    const inner = decodeMessage(message);
+    if (!inner.ok || !BUNDLE_ADD_ALLOWED.has(inner.msg.type)) return fail("OFPBFC_MSG_UNSUP");
+    return { bundleId, flags, message };
+  },
+  encode(w, b) {
+    w.u32(b.bundleId).zeros(2).u16(b.flags).bytes(b.message);
+  },
+  print(b, ctx) {
+    return `\n bundle_id=0x${b.bundleId.toString(16)} flags=${bitNames(b.flags, { 1: "atomic", 2: "ordered" })}\n` +
+      printNested(b.message, ctx.verbosity);
+  },
+};
 const t = (type: number): WireId => ({ kind: "ofpt", type });
 const st = (stat: number, reply: boolean): WireId => ({ kind: "stats", stat, reply });
 const nxt = (subtype: number): WireId => ({ kind: "vendor", vendor: NX_VENDOR_ID, subtype });
@@ -101,6 +149,14 @@ function mp<T extends string, B>(
 ): OfpRaw<T, B> {
   const base = type.replace(/_(REQUEST|REPLY)$/, "");
   return raw(type, `${base} ${reply ? "reply" : "request"}`, lo, hi, st(stat, reply), len, extra, codec);
+}
+
+/** A Nicira multipart (NXST) request/reply, in every version. */
+function vmp<T extends string, B>(
+  type: T, subtype: number, reply: boolean, len: number, extra: number, codec: BodyCodec<B>,
+): OfpRaw<T, B> {
+  const base = type.replace(/_(REQUEST|REPLY)$/, "");
+  return raw(type, `${base} ${reply ? "reply" : "request"}`, 1, V_MAX, { kind: "vstats", vendor: NX_VENDOR_ID, subtype, reply }, len, extra, codec);
 }
 
 /** Every wire format tsovs speaks. Order matters only for readability. */
@@ -153,7 +209,10 @@ export const OFP_RAWS = [
   // Bundles and request forwarding.
   raw("OFPT_BUNDLE_CONTROL", "OFPT_BUNDLE_CONTROL", 5, V_MAX, t(33), 8, 8, C.BUNDLE_CONTROL_CODEC),
   raw("ONFT_BUNDLE_CONTROL", "ONFT_BUNDLE_CONTROL", 4, 4, onft(2300), 8, 8, C.BUNDLE_CONTROL_CODEC),
+  raw("OFPT_BUNDLE_ADD_MESSAGE", "OFPT_BUNDLE_ADD_MESSAGE", 5, V_MAX, t(34), 8, 1, BUNDLE_ADD_CODEC),
+  raw("ONFT_BUNDLE_ADD_MESSAGE", "ONFT_BUNDLE_ADD_MESSAGE", 4, 4, onft(2301), 8, 1, BUNDLE_ADD_CODEC),
   raw("OFPT_REQUESTFORWARD", "OFPT_REQUESTFORWARD", 5, V_MAX, t(32), 8, 1, S.REQUESTFORWARD_CODEC),
+  raw("OFPT_TABLE_STATUS", "OFPT_TABLE_STATUS", 5, V_MAX, t(31), 16, 8, T.TABLE_STATUS_CODEC),
   // Nicira extensions without matches or actions.
   raw("NXT_SET_FLOW_FORMAT", "NXT_SET_FLOW_FORMAT", 1, 1, nxt(12), 4, 0, C.SET_FLOW_FORMAT_CODEC),
   raw("NXT_FLOW_MOD_TABLE_ID", "NXT_FLOW_MOD_TABLE_ID", 1, V_MAX, nxt(15), 8, 0, C.FLOW_MOD_TABLE_ID_CODEC),
@@ -162,6 +221,15 @@ export const OFP_RAWS = [
   raw("NXT_TLV_TABLE_MOD", "NXT_TLV_TABLE_MOD", 1, V_MAX, nxt(24), 8, 8, C.TLV_TABLE_MOD_CODEC),
   raw("NXT_TLV_TABLE_REQUEST", "NXT_TLV_TABLE_REQUEST", 1, V_MAX, nxt(25), 0, 0, EMPTY_CODEC),
   raw("NXT_TLV_TABLE_REPLY", "NXT_TLV_TABLE_REPLY", 1, V_MAX, nxt(26), 16, 8, C.TLV_TABLE_REPLY_CODEC),
+  raw("NXT_FLOW_AGE", "NXT_FLOW_AGE", 1, V_MAX, nxt(18), 0, 0, EMPTY_CODEC),
+  raw("NXT_FLOW_MONITOR_CANCEL", "NXT_FLOW_MONITOR_CANCEL", 1, 3, nxt(21), 4, 0, C.FLOW_MONITOR_CANCEL_CODEC),
+  raw("NXT_FLOW_MONITOR_PAUSED", "NXT_FLOW_MONITOR_PAUSED", 1, 3, nxt(22), 0, 0, EMPTY_CODEC),
+  raw("NXT_FLOW_MONITOR_RESUMED", "NXT_FLOW_MONITOR_RESUMED", 1, 3, nxt(23), 0, 0, EMPTY_CODEC),
+  raw("NXT_CT_FLUSH_ZONE", "NXT_CT_FLUSH_ZONE", 1, V_MAX, nxt(29), 8, 0, C.CT_FLUSH_ZONE_CODEC),
+  vmp("NXST_IPFIX_BRIDGE_REQUEST", 3, false, 0, 0, EMPTY_CODEC),
+  vmp("NXST_IPFIX_BRIDGE_REPLY", 3, true, 88, 0, S.IPFIX_BRIDGE_REPLY_CODEC),
+  vmp("NXST_IPFIX_FLOW_REQUEST", 4, false, 0, 0, EMPTY_CODEC),
+  vmp("NXST_IPFIX_FLOW_REPLY", 4, true, 0, 88, S.IPFIX_FLOW_REPLY_CODEC),
   // Multipart: description, ports, queues, tables.
   mp("OFPST_DESC_REQUEST", 1, V_MAX, 0, false, 0, 0, EMPTY_CODEC),
   mp("OFPST_DESC_REPLY", 1, V_MAX, 0, true, 1056, 0, S.DESC_REPLY_CODEC),
@@ -185,6 +253,12 @@ export const OFP_RAWS = [
   mp("OFPST_QUEUE_DESC_REQUEST", 5, V_MAX, 15, false, 8, 0, S.QUEUE_STATS_REQUEST_CODEC),
   mp("OFPST_QUEUE_DESC_REPLY", 5, V_MAX, 15, true, 0, 8, S.QUEUE_DESC_REPLY_CODEC),
   // Multipart: groups and meters (group stats/desc need actions: next session).
+  mp("OFPST_GROUP_REQUEST", 2, V_MAX, 6, false, 8, 0, S.GROUP_REQUEST_CODEC),
+  mp("OFPST_GROUP_REPLY", 2, V_MAX, 6, true, 0, 8, S.GROUP_STATS_REPLY_CODEC),
+  mp("OFPST_GROUP_DESC_REQUEST", 2, 5, 7, false, 0, 0, S.GROUP_REQUEST_CODEC),
+  mp("OFPST_GROUP_DESC_REQUEST", 6, V_MAX, 7, false, 8, 0, S.GROUP_REQUEST_CODEC),
+  mp("OFPST_TABLE_DESC_REQUEST", 5, V_MAX, 14, false, 0, 0, EMPTY_CODEC),
+  mp("OFPST_TABLE_DESC_REPLY", 5, V_MAX, 14, true, 0, 8, T.TABLE_DESC_REPLY_CODEC),
   mp("OFPST_GROUP_FEATURES_REQUEST", 3, V_MAX, 8, false, 0, 0, EMPTY_CODEC),
   mp("OFPST_GROUP_FEATURES_REPLY", 3, V_MAX, 8, true, 40, 0, S.GROUP_FEATURES_CODEC),
   mp("OFPST_METER_REQUEST", 4, V_MAX, 9, false, 8, 0, S.METER_REQUEST_CODEC),
@@ -311,12 +385,13 @@ export function lookupRaw(b: Uint8Array, length: number): RawLookup | DecodeErro
   return { raw, bodyOffset: 8, statsFlags: 0 };
 }
 
-/** Expected-length text as OVS's warning words it. */
-export function expectedLength(raw: OfpRaw, bodyOffset: number): string {
+/** The warning OVS logs for a message of length `length` that breaks the raw's rule. */
+export function lengthWarningText(raw: OfpRaw, bodyOffset: number, length: number): string {
   const min = bodyOffset + raw.len;
-  if (raw.extra === 0) return `${min}`;
-  if (raw.extra === 1) return `at least ${min} bytes`;
-  return `${min} + a multiple of ${raw.extra} bytes`;
+  const head = `received ${raw.name} with incorrect length ${length}`;
+  if (raw.extra === 0) return `${head} (expected length ${min})`;
+  if (raw.extra === 1) return `${head} (expected length at least ${min} bytes)`;
+  return `${head} (must be exactly ${min} bytes or longer by an integer multiple of ${raw.extra} bytes)`;
 }
 
 /** Checks the raw's length rule for a message of `length` bytes. */
@@ -356,7 +431,7 @@ export function decodeMessage(b: Uint8Array, verbosity = 2): DecodeResult {
   if (isDecodeError(look)) return { ok: false, error: look.decodeError, version: hv, xid };
   const { raw, bodyOffset, statsFlags } = look;
   if (!lengthOk(raw, bodyOffset, length)) return { ok: false, error: "OFPBRC_BAD_LEN", version: hv, xid };
-  const ctx: CodecContext = { version: hv, verbosity, type: raw.type };
+  const ctx: CodecContext = { version: hv, verbosity, type: raw.type, xid };
   const r = new OfpReader(b, bodyOffset, length);
   let body: unknown;
   try {
@@ -423,7 +498,7 @@ export function encodeMessage(m: OfpMessage): Uint8Array {
   if (!raw) throw new OfpEncodeError(`${m.type} does not exist in OpenFlow version 0x${m.version.toString(16)}`);
   const w = new OfpWriter(64);
   putHeaders(w, raw, m.version, m.xid, m.statsFlags ?? 0);
-  (raw.codec as BodyCodec<unknown>).encode(w, m.body, { version: m.version, verbosity: 2, type: raw.type });
+  (raw.codec as BodyCodec<unknown>).encode(w, m.body, { version: m.version, verbosity: 2, type: raw.type, xid: m.xid });
   if (w.length > 0xffff) throw new OfpEncodeError(`${m.type} message too long (${w.length} bytes)`);
   w.setU16(2, w.length);
   return w.finish();

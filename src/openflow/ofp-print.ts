@@ -5,9 +5,8 @@
  * over-long and undecodable input (hex dumps and "***decode error***").
  */
 import { hexDump } from "./ofp-buffer.js";
-import { isDecodeError } from "./ofp-codec.js";
-import { decodeMessage, expectedLength, lengthOk, lookupRaw, OFPSF_REPLY_MORE, type OfpMessage, rawFor } from "./ofp-msgs.js";
-import { setNestedPrinter } from "./ofp-switch.js";
+import { isDecodeError, setNestedPrinter } from "./ofp-codec.js";
+import { decodeMessage, lengthOk, lengthWarningText, lookupRaw, OFPSF_REPLY_MORE, type OfpMessage, rawFor } from "./ofp-msgs.js";
 import { versionTag } from "./ofp-version.js";
 import type { BodyCodec } from "./ofp-codec.js";
 
@@ -30,7 +29,7 @@ function statsFlagsText(flags: number, isRequest: boolean, version: number): str
 /** Body text of an already decoded message (after the header line). */
 export function formatMessageBody(m: OfpMessage, verbosity = 2): string {
   const raw = rawFor(m.type, m.version)!;
-  const ctx = { version: m.version, verbosity, type: raw.type };
+  const ctx = { version: m.version, verbosity, type: raw.type, xid: m.xid };
   let s = "";
   if (raw.wire.kind === "stats" || raw.wire.kind === "vstats") {
     s += statsFlagsText(m.statsFlags ?? 0, !raw.wire.reply, m.version);
@@ -81,7 +80,7 @@ export function lengthWarning(b: Uint8Array): string | null {
   const look = lookupRaw(b, b.length);
   if (isDecodeError(look)) return null;
   if (lengthOk(look.raw, look.bodyOffset, b.length)) return null;
-  return `received ${look.raw.name} with incorrect length ${b.length} (expected length ${expectedLength(look.raw, look.bodyOffset)})`;
+  return lengthWarningText(look.raw, look.bodyOffset, b.length);
 }
 
 setNestedPrinter((b, verbosity) => ofpToString(b, verbosity));

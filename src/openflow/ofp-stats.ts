@@ -29,11 +29,15 @@ function stat(v: bigint): string {
   return v === U64_MAX ? "?" : v.toString();
 }
 
-/** OVS's ofp_print_duration: seconds, then nanoseconds without trailing zeros. */
+/** OVS's ofp_print_duration: seconds, then nanoseconds less trailing "000" groups. */
 function duration(sec: number, nsec: number): string {
   if (sec === U32_MAX) return "?";
   let s = String(sec);
-  if (nsec > 0) s += "." + String(nsec).padStart(9, "0").replace(/0+$/, "");
+  if (nsec > 0) {
+    let frac = String(nsec).padStart(9, "0");
+    while (frac.endsWith("000")) frac = frac.slice(0, -3);
+    s += "." + frac;
+  }
   return s + "s";
 }
 
@@ -908,3 +912,165 @@ export const REQUESTFORWARD_CODEC: BodyCodec<RequestForwardBody> = {
 };
 
 void putProperty;
+
+/* ---------------- group stats (no buckets' actions needed) ---------------- */
+
+export const OFPG_ALL = 0xfffffffc;
+export const OFPG_ANY = 0xffffffff;
+
+function formatGroupId(g: number): string {
+  return g === OFPG_ALL ? "ALL" : g === OFPG_ANY ? "ANY" : String(g);
+}
+
+export interface GroupRequestBody {
+  /** Group to report; OFPG_ALL for all (the only choice in OF1.1-1.4 group-desc). */
+  groupId: number;
+}
+
+/** OFPST_GROUP and OFPST_GROUP_DESC requests (OF1.5 adds the group id to the latter). */
+export const GROUP_REQUEST_CODEC: BodyCodec<GroupRequestBody> = {
+  decode(r) {
+    if (r.remaining === 0) return { groupId: OFPG_ALL };
+    const groupId = r.u32();
+    r.skip(4);
+    return { groupId };
+  },
+  encode(w, b, ctx) {
+    if (ctx.type === "OFPST_GROUP_DESC_REQUEST" && ctx.version < 6) return;
+    w.u32(b.groupId).zeros(4);
+  },
+  print: (b) => ` group_id=${formatGroupId(b.groupId)}`,
+};
+
+export interface GroupStats {
+  groupId: number;
+  refCount: number;
+  packetCount: bigint;
+  byteCount: bigint;
+  /** OF1.3+; 0xffffffff when unknown. */
+  durationSec: number;
+  durationNsec: number;
+  buckets: { packetCount: bigint; byteCount: bigint }[];
+}
+
+export interface GroupStatsReplyBody {
+  stats: GroupStats[];
+}
+
+export const GROUP_STATS_REPLY_CODEC: BodyCodec<GroupStatsReplyBody> = {
+  decode(r, ctx) {
+    const hdr = ctx.version >= 4 ? 40 : 32;
+    const stats: GroupStats[] = [];
+    while (r.remaining > 0) {
+      if (r.remaining < hdr) return fail("OFPBRC_BAD_LEN");
+      const len = r.u16();
+      r.skip(2);
+      const groupId = r.u32();
+      const refCount = r.u32();
+      r.skip(4);
+      const packetCount = r.u64();
+      const byteCount = r.u64();
+      let durationSec = U32_MAX;
+      let durationNsec = U32_MAX;
+      if (ctx.version >= 4) {
+        durationSec = r.u32();
+        durationNsec = r.u32();
+      }
+      if (len < hdr || (len - hdr) % 16 !== 0 || len - hdr > r.remaining) return fail("OFPBRC_BAD_LEN");
+      const buckets: GroupStats["buckets"] = [];
+      for (let i = 0; i < (len - hdr) / 16; i++) buckets.push({ packetCount: r.u64(), byteCount: r.u64() });
+      stats.push({ groupId, refCount, packetCount, byteCount, durationSec, durationNsec, buckets });
+    }
+    return { stats };
+  },
+  encode(w, b, ctx) {
+    const hdr = ctx.version >= 4 ? 40 : 32;
+    for (const g of b.stats) {
+      w.u16(hdr + 16 * g.buckets.length).zeros(2).u32(g.groupId).u32(g.refCount).zeros(4);
+      w.u64(g.packetCount).u64(g.byteCount);
+      if (ctx.version >= 4) w.u32(g.durationSec).u32(g.durationNsec);
+      for (const x of g.buckets) w.u64(x.packetCount).u64(x.byteCount);
+    }
+  },
+  print(b) {
+    let s = "";
+    for (const g of b.stats) {
+      s += `\n group_id=${g.groupId}`;
+      if (g.durationSec !== U32_MAX) s += `,duration=${duration(g.durationSec, g.durationNsec)}`;
+      s += `,ref_count=${g.refCount},packet_count=${g.packetCount},byte_count=${g.byteCount}`;
+      g.buckets.forEach((x, i) => {
+        s += `,bucket${i}:packet_count=${x.packetCount},byte_count=${x.byteCount}`;
+      });
+    }
+    return s;
+  },
+};
+
+/* ---------------- Nicira IPFIX statistics ---------------- */
+
+export interface IpfixStats {
+  collectorSetId: number;
+  totalFlows: bigint;
+  currentFlows: bigint;
+  pkts: bigint;
+  ipv4Pkts: bigint;
+  ipv6Pkts: bigint;
+  errorPkts: bigint;
+  ipv4ErrorPkts: bigint;
+  ipv6ErrorPkts: bigint;
+  txPkts: bigint;
+  txErrors: bigint;
+}
+
+function decodeIpfix(r: OfpReader): IpfixStats {
+  const c = Array.from({ length: 10 }, () => r.u64());
+  const collectorSetId = r.u32();
+  r.skip(4);
+  return {
+    collectorSetId, totalFlows: c[0]!, currentFlows: c[1]!, pkts: c[2]!, ipv4Pkts: c[3]!, ipv6Pkts: c[4]!,
+    errorPkts: c[5]!, ipv4ErrorPkts: c[6]!, ipv6ErrorPkts: c[7]!, txPkts: c[8]!, txErrors: c[9]!,
+  };
+}
+
+function encodeIpfix(w: OfpWriter, s: IpfixStats): void {
+  for (const x of [s.totalFlows, s.currentFlows, s.pkts, s.ipv4Pkts, s.ipv6Pkts, s.errorPkts, s.ipv4ErrorPkts, s.ipv6ErrorPkts, s.txPkts, s.txErrors]) {
+    w.u64(x);
+  }
+  w.u32(s.collectorSetId).zeros(4);
+}
+
+function formatIpfix(s: IpfixStats, indent: string): string {
+  return `flows=${stat(s.totalFlows)}, current flows=${stat(s.currentFlows)}, sampled pkts=${stat(s.pkts)}, ` +
+    `ipv4 ok=${stat(s.ipv4Pkts)}, ipv6 ok=${stat(s.ipv6Pkts)}, tx pkts=${stat(s.txPkts)}\n` +
+    `${indent}pkts errs=${stat(s.errorPkts)}, ipv4 errs=${stat(s.ipv4ErrorPkts)}, ipv6 errs=${stat(s.ipv6ErrorPkts)}, tx errs=${stat(s.txErrors)}\n`;
+}
+
+export interface IpfixBridgeReplyBody {
+  stats: IpfixStats;
+}
+
+export const IPFIX_BRIDGE_REPLY_CODEC: BodyCodec<IpfixBridgeReplyBody> = {
+  decode: (r) => ({ stats: decodeIpfix(r) }),
+  encode: (w, b) => encodeIpfix(w, b.stats),
+  print: (b) => "\n  bridge ipfix: " + formatIpfix(b.stats, "                "),
+};
+
+export interface IpfixFlowReplyBody {
+  stats: IpfixStats[];
+}
+
+export const IPFIX_FLOW_REPLY_CODEC: BodyCodec<IpfixFlowReplyBody> = {
+  decode(r) {
+    const stats: IpfixStats[] = [];
+    while (r.remaining > 0) stats.push(decodeIpfix(r));
+    return { stats };
+  },
+  encode(w, b) {
+    for (const s of b.stats) encodeIpfix(w, s);
+  },
+  print(b) {
+    let s = ` ${b.stats.length} ids\n`;
+    for (const x of b.stats) s += `  id ${String(x.collectorSetId).padStart(3)}: ` + formatIpfix(x, "          ");
+    return s;
+  },
+};

@@ -10,6 +10,7 @@ import {
   fail,
   hex64,
   isDecodeError,
+  printNested,
 } from "./ofp-codec.js";
 import { decodeErrorBody, encodeErrorBody, type ErrorMsgBody, printableText } from "./ofp-errors.js";
 import { decodePorts, encodePort, formatPhyPorts, type PhyPort } from "./ofp-port.js";
@@ -113,15 +114,6 @@ export const ECHO_CODEC: BodyCodec<EchoBody> = {
 
 /* ---------------- OFPT_ERROR ---------------- */
 
-/**
- * Prints a nested message (the request echoed in an error). Bound by
- * ofp-print at load time, since printing recurses through the table.
- */
-let nestedPrinter: (b: Uint8Array, verbosity: number) => string = () => "";
-export function setNestedPrinter(fn: (b: Uint8Array, verbosity: number) => string): void {
-  nestedPrinter = fn;
-}
-
 export const ERROR_CODEC: BodyCodec<ErrorMsgBody> = {
   decode(r, ctx) {
     const b = decodeErrorBody(r, ctx.version);
@@ -133,7 +125,7 @@ export const ERROR_CODEC: BodyCodec<ErrorMsgBody> = {
   print(b, ctx) {
     let s = ` ${b.error}\n`;
     if (b.error === "OFPHFC_INCOMPATIBLE" || b.error === "OFPHFC_EPERM") s += printableText(b.data);
-    else s += nestedPrinter(b.data, 1);
+    else s += printNested(b.data, 1);
     void ctx;
     return s;
   },

@@ -5,7 +5,7 @@
  * datums are shared.
  */
 import { randomUUID } from "node:crypto";
-import type { Datum } from "./datum.js";
+import type { Atom, Datum } from "./datum.js";
 import { datumEquals, datumToJSON } from "./datum.js";
 import type { ColumnSchema, TableSchema } from "./schema.js";
 
@@ -87,12 +87,12 @@ export class Row {
 export class Table {
   readonly schema: TableSchema;
   readonly rows: Map<string, Row> = new Map();
-  /** @internal One hash index per schema index: key text -> row uuid. */
-  readonly indexMaps: Map<string, string>[];
+  /** @internal One hash index per schema index: index key (see indexKey) -> row uuid. */
+  readonly indexMaps: Map<Atom | string, string>[];
 
   constructor(schema: TableSchema) {
     this.schema = schema;
-    this.indexMaps = schema.indexes.map(() => new Map<string, string>());
+    this.indexMaps = schema.indexes.map(() => new Map<Atom | string, string>());
   }
 }
 

@@ -1,5 +1,5 @@
 /** GRE headers (RFC 2784/2890): checksum, key and sequence options. */
-import { get16, get32, set16, set32 } from "./bytes.js";
+import { get16, get32, HeaderView, set16, set32 } from "./bytes.js";
 import { internetChecksum } from "./checksum.js";
 
 export const GRE_FLAGS = 0;
@@ -9,6 +9,29 @@ export const GRE_CSUM_BIT = 0x8000;
 export const GRE_KEY_BIT = 0x2000;
 export const GRE_SEQ_BIT = 0x1000;
 export const GRE_VERSION_MASK = 0x0007;
+
+/** A GRE header in place; `check` accepts version 0 with all its optional words present. */
+export class GreView extends HeaderView {
+  static check(buf: Uint8Array, off: number, len: number): GreView | null {
+    if (len < GRE_BASE_LEN || off + len > buf.length) return null;
+    const f = get16(buf, off);
+    if ((f & GRE_VERSION_MASK) !== 0) return null;
+    const hl = GRE_BASE_LEN + ((f & GRE_CSUM_BIT) ? 4 : 0) + ((f & GRE_KEY_BIT) ? 4 : 0) + ((f & GRE_SEQ_BIT) ? 4 : 0);
+    return hl <= len ? new GreView(buf, off, len) : null;
+  }
+  flags(): number { return this.u16(GRE_FLAGS); }
+  protocol(): number { return this.u16(GRE_PROTO); }
+  setProtocol(p: number): void { this.setU16(GRE_PROTO, p); }
+  headerLen(): number {
+    const f = this.flags();
+    return GRE_BASE_LEN + ((f & GRE_CSUM_BIT) ? 4 : 0) + ((f & GRE_KEY_BIT) ? 4 : 0) + ((f & GRE_SEQ_BIT) ? 4 : 0);
+  }
+  /** The key, or -1 when absent. */
+  key(): number {
+    const f = this.flags();
+    return (f & GRE_KEY_BIT) ? this.u32(GRE_BASE_LEN + ((f & GRE_CSUM_BIT) ? 4 : 0)) : -1;
+  }
+}
 
 export interface GreRepr {
   protocol: number;

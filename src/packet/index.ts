@@ -18,6 +18,7 @@ export * from "./sctp.js";
 export * from "./vxlan.js";
 export * from "./geneve.js";
 export * from "./gre.js";
+export * from "./nsh.js";
 export * from "./pcap.js";
 export * from "./dp-packet.js";
 export * from "./rewrite.js";

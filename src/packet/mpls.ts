@@ -1,7 +1,24 @@
 /** MPLS label stack entries (RFC 3032): label(20) | tc(3) | bos(1) | ttl(8). */
-import { get32, set32 } from "./bytes.js";
+import { get32, HeaderView, set32 } from "./bytes.js";
 
 export const MPLS_HLEN = 4;
+
+/** One label stack entry in place. */
+export class MplsView extends HeaderView {
+  static check(buf: Uint8Array, off: number, len: number): MplsView | null {
+    return len >= MPLS_HLEN && off + len <= buf.length ? new MplsView(buf, off, len) : null;
+  }
+  lse(): number { return this.u32(0); }
+  setLse(v: number): void { this.setU32(0, v >>> 0); }
+  label(): number { return this.u32(0) >>> 12; }
+  setLabel(l: number): void { this.setU32(0, (((l & 0xfffff) << 12) | (this.u32(0) & 0xfff)) >>> 0); }
+  tc(): number { return (this.u8(2) >>> 1) & 7; }
+  setTc(tc: number): void { this.setU8(2, (this.u8(2) & 0xf1) | ((tc & 7) << 1)); }
+  bos(): boolean { return (this.u8(2) & 1) !== 0; }
+  setBos(b: boolean): void { this.setU8(2, (this.u8(2) & 0xfe) | (b ? 1 : 0)); }
+  ttl(): number { return this.u8(3); }
+  setTtl(t: number): void { this.setU8(3, t); }
+}
 
 export interface MplsLse {
   label: number;

@@ -9,3 +9,4 @@ export {
   UnixctlTargetError,
   type UnixctlReply,
 } from "./client.js";
+export { createPidfile, PidfileError, type Pidfile } from "./pidfile.js";

@@ -16,7 +16,7 @@
  * by the low bits of the first uuid word), so `list` without arguments prints
  * rows in the order real ovs-vsctl does for the same uuids.
  */
-import type { JsonRpcConnection } from "../jsonrpc/index.js";
+import { JsonRpcError, type JsonRpcConnection } from "../jsonrpc/index.js";
 import { OvsdbType } from "../ovsdb/types.js";
 import {
   datumFromJson,
@@ -24,9 +24,12 @@ import {
   dataEqual,
   defaultDatum,
   randomUuid,
+  compareAtoms,
+  sortDatum,
   type TextDatum,
 } from "../ovsdb/datum-text.js";
 import type { Json } from "../cli/table-format.js";
+import { HmapSim, shashOrder, uuidHash } from "./hmap-order.js";
 
 export interface ColumnSchema {
   name: string;
@@ -87,6 +90,8 @@ export class IdlRow {
 
 class TableReplica {
   rows = new Map<string, IdlRow>();
+  /** OVS hmap order of this table's rows (and of placeholder rows the IDL would create). */
+  order = new HmapSim<string>(uuidHash);
   /** Hash-map mask as OVS's hmap would have it after the same insertions. */
   mask = 0;
   n = 0;
@@ -105,6 +110,29 @@ class TableReplica {
       if (m > this.mask) this.mask = m;
     }
   }
+}
+
+const ZERO_UUID = "00000000-0000-0000-0000-000000000000";
+
+/** Applies an update2 "modify" diff to a set or map: toggles elements, replaces changed map values. */
+function applyDiff(old: TextDatum, diff: TextDatum): TextDatum {
+  const keys = [...old.keys];
+  const values = old.values ? [...old.values] : null;
+  diff.keys.forEach((k, i) => {
+    const j = keys.findIndex((x) => compareAtoms(x, k) === 0);
+    if (j < 0) {
+      keys.push(k);
+      if (values) values.push(diff.values![i]!);
+    } else if (values && compareAtoms(values[j]!, diff.values![i]!) !== 0) {
+      values[j] = diff.values![i]!;
+    } else {
+      keys.splice(j, 1);
+      if (values) values.splice(j, 1);
+    }
+  });
+  const d: TextDatum = { keys, values };
+  sortDatum(d);
+  return d;
 }
 
 export type TxnStatus = "unchanged" | "success" | "error" | "try-again";
@@ -132,8 +160,8 @@ export class Idl {
   ) {
     for (const t of schema.tables) this.tables.set(t.name, new TableReplica(t));
     conn.on("notify", (method, params) => {
-      if (method === "update" && Array.isArray(params)) {
-        this.applyUpdates(params[1]);
+      if ((method === "update" || method === "update2" || method === "update3") && Array.isArray(params)) {
+        this.applyUpdates(params[method === "update3" ? 2 : 1]);
         this.changeSeqno++;
         const w = this.waiters;
         this.waiters = [];
@@ -142,13 +170,69 @@ export class Idl {
     });
   }
 
-  /** Starts monitoring every table and column; resolves with the initial contents loaded. */
-  async monitorAll(): Promise<void> {
+  /**
+   * Starts monitoring every table and column; resolves with the initial
+   * contents loaded. `realMonitor` is what the real ovs-vsctl would monitor
+   * for the same command line, used to reproduce its row order.
+   */
+  async monitorAll(realMonitor?: Map<string, Set<string>>): Promise<void> {
     const req: Record<string, { columns: string[] }> = {};
     for (const t of this.schema.tables) req[t.name] = { columns: t.columns.map((c) => c.name) };
-    const initial = await this.conn.request("monitor", [this.schema.name, "tsovs-vsctl", req]);
+    let initial: unknown;
+    try {
+      // OVS's IDL uses monitor_cond_since; its reply lists rows in the order the IDL sees them.
+      const condReq = Object.fromEntries(Object.entries(req).map(([k, v]) => [k, [v]]));
+      const r = (await this.conn.request("monitor_cond_since", [this.schema.name, "tsovs-vsctl", condReq, ZERO_UUID])) as unknown[];
+      initial = r[2];
+    } catch (e) {
+      if (!(e instanceof JsonRpcError)) throw e;
+      initial = await this.conn.request("monitor", [this.schema.name, "tsovs-vsctl", req]);
+    }
+    if (realMonitor) this.simulateInitialOrder(initial as Record<string, Record<string, Record<string, Record<string, unknown>>>>, realMonitor);
     this.applyUpdates(initial);
     this.changeSeqno++;
+  }
+
+  /**
+   * Replays how OVS's IDL would have inserted the initial rows into its
+   * per-table hash maps: tables and rows in the iteration order of the
+   * reply's JSON objects, each row's reference columns (only the monitored
+   * ones carry data; others hold their defaults) creating placeholder rows
+   * for referenced uuids not yet seen.
+   */
+  private simulateInitialOrder(initial: Record<string, Record<string, Record<string, Record<string, unknown>>>>, mon: Map<string, Set<string>>): void {
+    // The table-name objects pass through five OVS string hash maps between
+    // the IDL's request (schema order) and the IDL's processing of the reply.
+    const requested = this.schema.tables.map((t) => t.name).filter((n) => mon.has(n));
+    let order = shashOrder(shashOrder(shashOrder(requested)));
+    order = order.filter((n) => initial[n] && Object.keys(initial[n]!).length > 0);
+    order = shashOrder(shashOrder(order));
+    for (const tname of order) {
+      const t = this.tables.get(tname);
+      if (!t) continue;
+      const cols = mon.get(tname)!;
+      for (const uuid of shashOrder(Object.keys(initial[tname]!))) {
+        if (!t.order.has(uuid)) t.order.insert(uuid);
+        const change = initial[tname]![uuid]!;
+        const rowJson = change["new"] ?? change["initial"] ?? {};
+        for (const c of t.schema.columns) {
+          const type = c.type;
+          const keyRef = type.key.type === "uuid" ? type.key.refTable : undefined;
+          const valueRef = type.value?.type === "uuid" ? type.value.refTable : undefined;
+          if (keyRef === undefined && valueRef === undefined) continue;
+          const d = cols.has(c.name) && c.name in rowJson ? datumFromJson(rowJson[c.name], type) : defaultDatum(type);
+          d.keys.forEach((k, i) => {
+            if (keyRef !== undefined) this.placeholder(keyRef, k as string);
+            if (valueRef !== undefined && d.values) this.placeholder(valueRef, d.values[i] as string);
+          });
+        }
+      }
+    }
+  }
+
+  private placeholder(table: string, uuid: string): void {
+    const t = this.tables.get(table);
+    if (t && !t.order.has(uuid)) t.order.insert(uuid);
   }
 
   /** Resolves when the next update arrives (or the connection closes). */
@@ -159,25 +243,40 @@ export class Idl {
     });
   }
 
+  /**
+   * Applies table updates: `monitor`'s {old,new} format, or `update2`'s
+   * {initial|insert|modify|delete} format where "modify" carries, for set
+   * and map columns, the elements that changed (added or removed).
+   */
   private applyUpdates(updates: unknown): void {
     if (!updates || typeof updates !== "object") return;
-    for (const [tname, rows] of Object.entries(updates as Record<string, Record<string, { new?: Record<string, unknown> }>>)) {
+    type Change = { new?: Record<string, unknown>; old?: unknown; initial?: Record<string, unknown>; insert?: Record<string, unknown>; modify?: Record<string, unknown>; delete?: unknown };
+    for (const [tname, rows] of Object.entries(updates as Record<string, Record<string, Change>>)) {
       const t = this.tables.get(tname);
       if (!t) continue;
       for (const [uuid, change] of Object.entries(rows)) {
-        if (!change.new) {
+        const full = change.new ?? change.initial ?? change.insert;
+        if (!full && !change.modify) {
           t.rows.delete(uuid);
+          t.order.remove(uuid);
           continue;
         }
         let row = t.rows.get(uuid);
         const data = new Map<string, TextDatum>(row?.old ?? []);
         for (const c of t.schema.columns) {
-          if (c.name in change.new) data.set(c.name, datumFromJson(change.new[c.name], c.type));
+          if (full) {
+            if (c.name in full) data.set(c.name, datumFromJson(full[c.name], c.type));
+            else if (change.new === undefined) data.delete(c.name);
+          } else if (change.modify && c.name in change.modify) {
+            const diff = datumFromJson(change.modify[c.name], c.type);
+            data.set(c.name, c.type.max > 1 || c.type.value ? applyDiff(data.get(c.name) ?? defaultDatum(c.type), diff) : diff);
+          }
         }
         if (!row) {
           row = new IdlRow(uuid, t.schema, data, this.seq++);
           t.rows.set(uuid, row);
           t.noteInsert();
+          if (!t.order.has(uuid)) t.order.insert(uuid);
         } else {
           row.old = data;
           row.cur = data;
@@ -185,6 +284,7 @@ export class Idl {
       }
     }
   }
+
 
   // -------------------------------------------------------------------------
   // Reading (sees the current transaction).
@@ -198,9 +298,12 @@ export class Idl {
   /** Live rows of `table` in OVS hash-map iteration order. */
   rows(table: string): IdlRow[] {
     const t = this.table(table);
-    const live = [...t.rows.values()].filter((r) => r.cur !== null);
-    const bucket = (r: IdlRow): number => (parseInt(r.uuid.slice(0, 8), 16) & t.mask) >>> 0;
-    return live.sort((a, b) => bucket(a) - bucket(b) || b.seq - a.seq);
+    const out: IdlRow[] = [];
+    for (const uuid of t.order) {
+      const r = t.rows.get(uuid);
+      if (r && r.cur !== null) out.push(r);
+    }
+    return out;
   }
 
   first(table: string): IdlRow | undefined {
@@ -236,6 +339,7 @@ export class Idl {
     row.cur = new Map();
     t.rows.set(row.uuid, row);
     t.noteInsert();
+    t.order.insert(row.uuid);
     return row;
   }
 
@@ -257,7 +361,9 @@ export class Idl {
 
   delete(row: IdlRow): void {
     if (row.inserted) {
-      this.table(row.table.name).rows.delete(row.uuid);
+      const t = this.table(row.table.name);
+      t.rows.delete(row.uuid);
+      t.order.remove(row.uuid);
       return;
     }
     row.cur = null;
@@ -267,8 +373,10 @@ export class Idl {
   abort(): void {
     for (const t of this.tables.values()) {
       for (const [uuid, r] of t.rows) {
-        if (r.inserted) t.rows.delete(uuid);
-        else {
+        if (r.inserted) {
+          t.rows.delete(uuid);
+          t.order.remove(uuid);
+        } else {
           r.cur = r.old;
           r.written.clear();
           r.mutations = [];

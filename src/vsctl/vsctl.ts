@@ -20,6 +20,7 @@ import { VSCTL_COMMANDS, ExitRequest, newIfaces } from "./vsctl-commands.js";
 import { Idl, schemaFromJson, type DbSchema, type IdlRow } from "./idl.js";
 import { getoptLong, GetoptError, type LongOption } from "./options.js";
 import { helpText, COMMANDS_TEXT, OPTIONS_TEXT } from "./help-text.js";
+import { computeMonitorSet } from "./monitor-set.js";
 
 const PROG = "ovs-vsctl";
 const VERSION = "3.1.0";
@@ -449,7 +450,7 @@ export async function vsctlMain(args: string[], output: VsctlIo = PROCESS_IO): P
     const schema = schemaFromJson(schemaJson);
     if (!pre) runPrerequisites(commands, schema);
     const idl = new Idl(schema, conn);
-    await idl.monitorAll();
+    await idl.monitorAll(computeMonitorSet(commands, schema, settings.waitForReload));
     const comment = `${PROG}: ${escapeArgs([PROG, ...args])}`;
     return await doVsctl(settings, commands, idl, schema, comment);
   } catch (e) {

@@ -4,6 +4,10 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ovsSkip, run, startRealOvsdb, tempDir } from "../util/ovs.js";
+import { netdevSetDummyOverride } from "../../src/netdev/netdev.js";
 import { DpifNetdev } from "../../src/datapath/dpif-netdev.js";
 import { dpifDelete, dpifEnumerate, dpifOpen } from "../../src/datapath/dpif.js";
 import { DPIF_UC_ACTION, DPIF_UC_MISS, Errno, type DpifUpcall, type DpifUpcallReply } from "../../src/datapath/dpif-provider.js";
@@ -23,7 +27,7 @@ function threePorts(type = "netdev"): DpifNetdev {
 
 test("ports: local port 0 named after the datapath, then lowest free numbers", () => {
   const dp = new DpifNetdev("br0", "netdev");
-  assert.deepEqual(dp.portDump(), [{ name: "br0", type: "internal", portNo: 0 }]);
+  assert.deepEqual(dp.portDump(), [{ name: "br0", type: "tap", portNo: 0 }]);
   assert.deepEqual(dp.portAdd({ name: "eth7", type: "dummy" }), { error: 0, portNo: 1 });
   assert.deepEqual(dp.portAdd({ name: "x", type: "dummy", portNo: 5 }), { error: 0, portNo: 5 });
   assert.deepEqual(dp.portAdd({ name: "y", type: "dummy" }), { error: 0, portNo: 2 });
@@ -294,4 +298,41 @@ test("run() from inside an upcall handler is refused, not re-entered", () => {
   dp.run();
   assert.equal(inner, 0);
   assert.equal(dummy(dp, 2).takeTx().length, 2);
+});
+
+test("differential: port numbers and types match real OVS's dummy datapath", { skip: ovsSkip("ovsdb-server", "ovsdb-tool", "ovs-vsctl", "ovs-vswitchd", "ovs-appctl") }, async () => {
+  const dir = tempDir("ovs-dp-");
+  const db = await startRealOvsdb(dir);
+  let vswitchdPid = 0;
+  try {
+    assert.equal(run("ovs-vsctl", ["--no-wait", "init"], dir).status, 0);
+    const r = run("ovs-vswitchd", ["--enable-dummy=override", "--disable-system", "--detach", "--no-chdir", "--pidfile", "--log-file"], dir);
+    assert.equal(r.status, 0, r.stderr);
+    vswitchdPid = Number(fs.readFileSync(path.join(dir, "ovs-vswitchd.pid"), "utf8").trim());
+    const names = ["p1", "p7", "eth", "br3", "q12"];
+    const add = ["add-br", "br0"];
+    for (const n of names) add.push("--", "add-port", "br0", n);
+    assert.equal(run("ovs-vsctl", add, dir).status, 0);
+    const show = run("ovs-appctl", ["dpctl/show"], dir);
+    assert.equal(show.status, 0, show.stderr);
+    const real = show.stdout.split("\n").filter((l) => /^\s+port \d+:/.test(l)).map((l) => l.trim());
+
+    // The bridge adds the local port, then the ports in name order.
+    netdevSetDummyOverride(true);
+    const dp = new DpifNetdev("ovs-system", "system");
+    for (const n of ["br0", ...names].sort()) assert.equal(dp.portAdd({ name: n, type: n === "br0" ? "internal" : "system" }).error, 0);
+    netdevSetDummyOverride(false);
+    const ours = dp.portDump().map((p) => `port ${p.portNo}: ${p.name}${p.type === "system" ? "" : ` (${p.type})`}`);
+    assert.deepEqual(ours, real);
+  } finally {
+    if (vswitchdPid > 0) {
+      try {
+        process.kill(vswitchdPid, "SIGTERM");
+      } catch {
+        /* gone */
+      }
+    }
+    await db.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

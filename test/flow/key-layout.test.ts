@@ -127,3 +127,27 @@ test("byte fields round-trip big-endian", () => {
   assert.equal(getField(key, flowField("tp_dst")!), 0x1234);
   assert.throws(() => getField(key, src), RangeError);
 });
+
+test("DpPacket.tun indexes are the TUN region's words", async () => {
+  const L = await import("../../src/flow/index.js");
+  assert.equal(L.TUN_IDX_ID, L.W_TUN_ID - L.REGION_TUN_START);
+  assert.equal(L.TUN_IDX_DST, L.W_TUN_DST - L.REGION_TUN_START);
+  assert.equal(L.TUN_IDX_IPV6_DST, L.W_TUN_IPV6_DST - L.REGION_TUN_START);
+  assert.equal(L.TUN_IDX_GENEVE_LEN, L.W_TUN_GENEVE_LEN - L.REGION_TUN_START);
+  assert.equal(L.TUN_IDX_GENEVE_LEN, L.TUN_U32S - 1);
+});
+
+test("DpPacket.hasTunnel looks at the key layout's tun_dst words", async () => {
+  const L = await import("../../src/flow/index.js");
+  const { DpPacket } = await import("../../src/packet/index.js");
+  const p = new DpPacket(64);
+  assert.equal(p.hasTunnel(), false);
+  p.tun[L.TUN_IDX_DST] = 1;
+  assert.equal(p.hasTunnel(), true);
+  p.tun.fill(0);
+  p.tun[L.TUN_IDX_IPV6_DST + 3] = 1;
+  assert.equal(p.hasTunnel(), true);
+  p.tun.fill(0);
+  p.tun[L.TUN_IDX_SRC] = 1;
+  assert.equal(p.hasTunnel(), false);
+});

@@ -254,3 +254,44 @@ test("property: format∘parse is the identity on generated action lists", () =>
     assert.equal(formatOdpActions(parseOdpActions(text)), text);
   }), { numRuns: 300 });
 });
+
+/* ---------------- bad input never crashes ---------------- */
+
+/** Mutations of valid texts: deletions, duplications and random characters. */
+const corpusTexts = [...ACTION_CORPUS.map(([a]) => a), ...FLOW_CORPUS.map(([f]) => f)];
+const mutated = fc.tuple(fc.constantFrom(...corpusTexts), fc.nat(), fc.nat(), fc.string({ maxLength: 4 })).map(([s, a, b, ins]) => {
+  const i = a % (s.length + 1), j = Math.min(s.length, i + (b % 6));
+  return s.slice(0, i) + ins + s.slice(j);
+});
+
+test("fuzz: parsers only ever throw OdpParseError / OdpKeyError", () => {
+  fc.assert(fc.property(fc.oneof(mutated, fc.string({ maxLength: 40 })), (text) => {
+    try {
+      const p = parseOdpFlow(text);
+      formatOdpFlow(p.key, p.mask, null, true);
+      const k = odpKeyToFlow(p.key);
+      odpMaskToFlow(p.mask, k);
+    } catch (e) {
+      if (!(e instanceof OdpParseError) && !(e instanceof OdpKeyError)) throw e;
+    }
+    try {
+      formatOdpActions(parseOdpActions(text));
+    } catch (e) {
+      if (!(e instanceof OdpParseError)) throw e;
+    }
+  }), { numRuns: 2000 });
+});
+
+test("fuzz: formatting arbitrary bytes as keys and actions never throws", () => {
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 96 }), fc.uint8Array({ maxLength: 96 }), (a, b) => {
+    formatOdpActions(a);
+    formatOdpFlow(a, b, null, false);
+    formatOdpFlow(a, b, null, true);
+    try {
+      const k = odpKeyToFlow(a);
+      odpMaskToFlow(b, k);
+    } catch (e) {
+      if (!(e instanceof OdpKeyError)) throw e;
+    }
+  }), { numRuns: 2000 });
+});

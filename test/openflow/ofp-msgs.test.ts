@@ -7,7 +7,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fc from "fast-check";
 import { ovsSkip } from "../util/ovs.js";
 import {
@@ -15,6 +15,7 @@ import {
   decodeMessage,
   encodeMessage,
   hexToBytes,
+  lengthWarning,
   OFP_RAWS,
   OfpFramer,
   ofpToString,
@@ -141,6 +142,14 @@ test("malformed messages: ovs-ofctl and tsovs print the same errors", { skip, ti
   assert.deepEqual(failures, [], failures.join("\n"));
 });
 
+test("length warnings are worded as OVS logs them", { skip }, () => {
+  for (const h of ["0112001400000001000400000000ffff00000000", "0101000a000000010001", "020f0028000000010000000300000000", "0510001c000000010000000300000000505400000001000000000001"]) {
+    const r = spawnSync("ovs-ofctl", ["ofp-print", h], { encoding: "utf8" });
+    const want = /ofp_msgs\|WARN\|(.*)/.exec(r.stderr)?.[1];
+    assert.equal(lengthWarning(hexToBytes(h)), want ?? null, h);
+  }
+});
+
 test("decoder errors carry the OpenFlow error OVS would send", () => {
   const err = (hex: string) => {
     const d = decodeMessage(hexToBytes(hex.replace(/\s/g, "")));
@@ -187,7 +196,10 @@ test("property: decode(encode(m)) = m for generated messages", () => {
   const seeds = allSamples();
   fc.assert(
     fc.property(fc.integer({ min: 0, max: seeds.length - 1 }), fc.integer({ min: 0, max: 0xffffffff }), (i, xid) => {
-      const m = { ...seeds[i]!, xid } as OfpMessage;
+      // A bundled message must carry its bundle's xid, so keep those as made.
+      const keep = seeds[i]!.type.endsWith("BUNDLE_ADD_MESSAGE");
+      const m = { ...seeds[i]!, xid: keep ? seeds[i]!.xid : xid } as OfpMessage;
+      if (keep) xid = m.xid;
       const d = decodeMessage(encodeMessage(m));
       assert.ok(d.ok);
       // Normalised once (e.g. OF1.0 speeds derive from features), then stable.

@@ -3,7 +3,7 @@
  * differential and round-trip tests. `samplesFor(type, version)` returns a
  * few bodies that exercise the type's fields in that version.
  */
-import type { OfpBodies, OfpMessage, OfpMsgType } from "../../src/openflow/index.js";
+import { encodeMessage, type OfpBodies, type OfpMessage, type OfpMsgType } from "../../src/openflow/index.js";
 
 const mac = (last: number): Uint8Array => new Uint8Array([0x50, 0x54, 0x00, 0x00, 0x00, last]);
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -22,6 +22,13 @@ function port(no: number, name: string, v: number) {
     peer: 0,
     currSpeed: ofp11 ? 1_000_000 : 1_000_000,
     maxSpeed: ofp11 ? 10_000_000 : 10_000_000,
+  };
+}
+
+function ipfix(id: number) {
+  return {
+    collectorSetId: id, totalFlows: 1n, currentFlows: 2n, pkts: 3n, ipv4Pkts: 4n, ipv6Pkts: 5n,
+    errorPkts: 6n, ipv4ErrorPkts: 7n, ipv6ErrorPkts: 8n, txPkts: 9n, txErrors: 0xffffffffffffffffn,
   };
 }
 
@@ -216,6 +223,63 @@ const SAMPLES: Samples = {
     },
   ],
   OFPST_METER_FEATURES_REQUEST: () => [{}],
+  OFPST_GROUP_REQUEST: () => [{ groupId: 0xfffffffc }, { groupId: 7 }, { groupId: 0xffffffff }],
+  OFPST_GROUP_REPLY: (v) => [
+    {
+      stats: [
+        {
+          groupId: 1, refCount: 2, packetCount: 10n, byteCount: 20n,
+          durationSec: v >= 4 ? 3 : 0xffffffff, durationNsec: v >= 4 ? 500000000 : 0xffffffff,
+          buckets: [{ packetCount: 5n, byteCount: 6n }, { packetCount: 0n, byteCount: 0n }],
+        },
+        { groupId: 0xfffffff0, refCount: 0, packetCount: 0n, byteCount: 0n, durationSec: v >= 4 ? 0 : 0xffffffff, durationNsec: v >= 4 ? 0 : 0xffffffff, buckets: [] },
+      ],
+    },
+  ],
+  OFPST_GROUP_DESC_REQUEST: (v) => (v >= 6 ? [{ groupId: 5 }, { groupId: 0xfffffffc }] : [{ groupId: 0xfffffffc }]),
+  OFPST_TABLE_DESC_REQUEST: () => [{}],
+  OFPST_TABLE_DESC_REPLY: () => [
+    {
+      tables: [
+        { tableId: 3, eviction: true, vacancy: true, evictionFlags: 3, vacancyProp: { down: 10, up: 50, vacancy: 0 } },
+        { tableId: 4, eviction: false, vacancy: false, evictionFlags: null, vacancyProp: null },
+        { tableId: 5, eviction: false, vacancy: true, evictionFlags: 7, vacancyProp: null },
+      ],
+    },
+  ],
+  OFPT_TABLE_STATUS: () => [
+    { reason: 4, desc: { tableId: 3, eviction: false, vacancy: true, evictionFlags: null, vacancyProp: { down: 10, up: 50, vacancy: 30 } } },
+    { reason: 3, desc: { tableId: 0, eviction: true, vacancy: false, evictionFlags: 1, vacancyProp: null } },
+  ],
+  OFPT_BUNDLE_ADD_MESSAGE: (v) => [
+    {
+      bundleId: 7,
+      flags: 1,
+      message: encodeMessage({
+        type: "OFPT_PORT_MOD", version: v, xid: 0x10,
+        body: { portNo: 3, hwAddr: mac(1), config: 1, mask: 1, advertise: 0 },
+      }),
+    },
+  ],
+  ONFT_BUNDLE_ADD_MESSAGE: (v) => [
+    {
+      bundleId: 0x100,
+      flags: 3,
+      message: encodeMessage({
+        type: "OFPT_PORT_MOD", version: v, xid: 0x10,
+        body: { portNo: 9, hwAddr: mac(9), config: 0x40, mask: 0x44, advertise: 0x20 },
+      }),
+    },
+  ],
+  NXT_FLOW_AGE: () => [{}],
+  NXT_FLOW_MONITOR_CANCEL: () => [{ id: 7 }, { id: 0xffffffff }],
+  NXT_FLOW_MONITOR_PAUSED: () => [{}],
+  NXT_FLOW_MONITOR_RESUMED: () => [{}],
+  NXT_CT_FLUSH_ZONE: () => [{ zoneId: 0 }, { zoneId: 65535 }],
+  NXST_IPFIX_BRIDGE_REQUEST: () => [{}],
+  NXST_IPFIX_BRIDGE_REPLY: () => [{ stats: ipfix(0) }],
+  NXST_IPFIX_FLOW_REQUEST: () => [{}],
+  NXST_IPFIX_FLOW_REPLY: () => [{ stats: [ipfix(7), ipfix(123)] }, { stats: [] }],
   OFPST_METER_FEATURES_REPLY: () => [{ maxMeter: 65536, bandTypes: 6, capabilities: 0xf, maxBands: 16, maxColor: 8 }],
 };
 

@@ -226,6 +226,12 @@ test("db: remotes follow Manager rows; add-remote/remove-remote/list-remotes", a
     }
     assert.ok(tcp, "Manager target is listening");
     assert.deepEqual((await tcp.request("list_dbs", []))["result"], ["Open_vSwitch", "_Server"]);
+    // The Manager row gets its connection state written back (OVS does so every 2.5 s).
+    const status = async (): Promise<{ is_connected: boolean; status: unknown }> =>
+      ((await c.request("transact", [DB, { op: "select", table: "Manager", where: [], columns: ["is_connected", "status"] }]))["result"] as { rows: { is_connected: boolean; status: unknown }[] }[])[0]!.rows[0]!;
+    const deadline = Date.now() + 8000;
+    while (!(await status()).is_connected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(await status(), { is_connected: true, status: ["map", [["bound_port", String(port)]]] });
     // Removing the Manager closes the listener and its sessions.
     await c.request("transact", [DB, { op: "update", table: "Open_vSwitch", where: [], row: { manager_options: ["set", []] } }]);
     await waitFor(() => tcp!.closed, 5000, "manager session to close");
@@ -235,17 +241,27 @@ test("db: remotes follow Manager rows; add-remote/remove-remote/list-remotes", a
   });
 });
 
-test("SIGTERM and `exit` remove the pid file and the control socket", async () => {
-  for (const how of ["SIGTERM", "exit"]) {
+test("SIGTERM, `exit` and kill $(cat pidfile) stop the server and remove its files", async () => {
+  for (const how of ["SIGTERM", "exit", "kill-pidfile"]) {
     const d = await startTsovsOvsdb();
     try {
       const pidfile = path.join(d.dir, "ovsdb-server.pid");
       const ctl = path.join(d.dir, `ovsdb-server.${d.pid}.ctl`);
       await waitFor(() => fs.existsSync(pidfile) && fs.existsSync(ctl), 5000, "pid file and control socket");
-      assert.equal(fs.readFileSync(pidfile, "utf8"), `${d.pid}\n`);
+      // The pid in the file names a control socket (ovs-appctl -t ovsdb-server relies on that).
+      const filePid = Number(fs.readFileSync(pidfile, "utf8").trim());
+      const named = path.join(d.dir, `ovsdb-server.${filePid}.ctl`);
+      assert.ok(fs.existsSync(named), `${named} exists`);
+      const a = tsovs(["appctl", "-t", "ovsdb-server", "version"], d.dir);
+      assert.equal(a.stdout, "ovsdb-server (Open vSwitch) 3.1.0\n");
       if (how === "SIGTERM") process.kill(d.pid, "SIGTERM");
-      else assert.equal(tsovs(["appctl", "-t", ctl, "exit"], d.dir).status, 0);
-      await waitFor(() => !fs.existsSync(pidfile) && !fs.existsSync(ctl) && !fs.existsSync(path.join(d.dir, "db.sock")), 5000, `cleanup after ${how}`);
+      else if (how === "exit") assert.equal(tsovs(["appctl", "-t", ctl, "exit"], d.dir).status, 0);
+      else process.kill(filePid, "SIGTERM");
+      await waitFor(
+        () => !fs.existsSync(pidfile) && !fs.existsSync(ctl) && !fs.existsSync(named) && !fs.existsSync(path.join(d.dir, "db.sock")),
+        5000,
+        `cleanup after ${how}`,
+      );
     } finally {
       await d.stop();
       fs.rmSync(d.dir, { recursive: true, force: true });

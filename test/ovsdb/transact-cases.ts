@@ -224,6 +224,17 @@ export const CASES: unknown[][] = [
   [{ op: "select", table: "Other", where: [["u", ">", 1]], columns: ["x"] }],
   [{ op: "select", table: "Root", where: [["m", "includes", ["map", [["k", "v"], ["k", "w"]]]]], columns: ["name"] }],
   [{ op: "delete", table: "Other", where: [] }],
+  // Type names in "Type mismatch" messages.
+  [{ op: "mutate", table: "Root", where: [], mutations: [["m", "+=", 1]] }],
+  [{ op: "mutate", table: "Other", where: [], mutations: [["wm", "*=", 1]] }],
+  [{ op: "mutate", table: "Root", where: [], mutations: [["weak1", "-=", 1]] }],
+  [{ op: "mutate", table: "Root", where: [], mutations: [["ints", "%=", 1]] }],
+  [sel("Root", ["name"], [["ints", "<", 1]])],
+  [sel("Root", ["name"], [["s", ">", 1]])],
+  [sel("Root", ["name"], [["b", "<=", true]])],
+  [sel("Root", ["name"], [["name", ">=", "a"]])],
+  [sel("Root", ["name"], [["kids", "<", 1]])],
+  [sel("Other", ["x"], [["u", "<", 1]])],
   // Padding: results after a failed operation are null.
   [sel("Other"), { op: "insert", table: "Nope", row: {} }, sel("Other"), { op: "comment", comment: "c" }],
 ];

@@ -10,6 +10,8 @@ import {
   ArpView,
   EthernetView,
   GeneveView,
+  GreView,
+  MplsView,
   Ipv4View,
   Ipv6View,
   TcpView,
@@ -199,7 +201,41 @@ test("TCP, ND, MPLS, VLAN, VXLAN, Geneve and GRE round-trip", () => {
   const gre = { protocol: 0x6558, csum: true, key: 0x01020304, seq: 9 };
   const grl = emitGre(gre, b, 0);
   assert.deepEqual(parseGre(b, 0, grl), { ...gre, headerLen: 16 });
+  const gv = GreView.check(b, 0, grl)!;
+  assert.equal(gv.key(), 0x01020304);
+  assert.equal(gv.headerLen(), 16);
+  assert.equal(GreView.check(b, 0, 15), null);
+  const mv = MplsView.check(m, 0, m.length)!;
+  assert.equal(mv.label(), 100);
+  mv.setTtl(9);
+  mv.setTc(6);
+  mv.setBos(true);
+  mv.setLabel(0xabcde);
+  assert.deepEqual(mplsLseToRepr(mv.lse()), { label: 0xabcde, tc: 6, bos: true, ttl: 9 });
   assert.equal(parseGre(b, 0, 10), null);
+});
+
+test("NSH round-trips and its bytes extract to the key's nsh fields", async () => {
+  const { emitNsh, parseNsh, NshView } = await import("../../src/packet/index.js");
+  const { extractFlowKey, newFlowKey, W_NSH_FLAGS, W_NSH_SPI, W_NSH_C1 } = await import("../../src/flow/index.js");
+  const { DpPacket } = await import("../../src/packet/index.js");
+  const r = { flags: 2, ttl: 63, mdType: 1, nextProto: 3, spi: 0xabcdef, si: 254, context: [1, 2, 3, 0xffffffff] as [number, number, number, number], md2: new Uint8Array(0) };
+  const b = new Uint8Array(64);
+  const n = emitNsh(r, b, 0);
+  assert.equal(n, 24);
+  assert.deepEqual(parseNsh(b, 0, n), { ...r, headerLen: 24 });
+  assert.equal(NshView.check(b, 0, 23), null);
+  const r2 = { ...r, mdType: 2, md2: payloadBytes(8) };
+  const n2 = emitNsh(r2, b, 0);
+  assert.deepEqual(parseNsh(b, 0, n2), { ...r2, context: [0, 0, 0, 0], headerLen: 16 });
+  const p = new DpPacket(256);
+  emitNsh(r, b, 0);
+  p.setData(eth({}, 0x894f, b.slice(0, 24)));
+  const key = newFlowKey();
+  extractFlowKey(p, key);
+  assert.equal(key[W_NSH_FLAGS], ((2 << 24) | (63 << 16) | (1 << 8) | 3) >>> 0);
+  assert.equal(key[W_NSH_SPI], ((0xabcdef << 8) | 254) >>> 0);
+  assert.equal(key[W_NSH_C1 + 3], 0xffffffff);
 });
 
 test("IPv6 text matches inet_ntop, including its dotted-IPv4 cases", () => {

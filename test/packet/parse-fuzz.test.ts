@@ -16,6 +16,8 @@ import {
   TcpView,
   UdpView,
   VxlanView,
+  MplsView,
+  GreView,
   parseArp,
   parseEthernet,
   parseGeneve,
@@ -37,7 +39,7 @@ import { mutateInto, Rng } from "../flow/mutate.js";
 
 const PARSERS: ((b: Uint8Array, off: number, len: number) => unknown)[] = [
   parseEthernet, parseArp, parseIpv4, parseIpv6, parseIcmp, parseNd, parseTcp, parseUdp, parseSctp, parseMplsStack, parseVxlan, parseGeneve, parseGeneveOptions, parseGre,
-  EthernetView.check, ArpView.check, Ipv4View.check, Ipv6View.check, IcmpView.check, TcpView.check, UdpView.check, SctpView.check, VxlanView.check, GeneveView.check,
+  EthernetView.check, ArpView.check, Ipv4View.check, Ipv6View.check, IcmpView.check, TcpView.check, UdpView.check, SctpView.check, VxlanView.check, GeneveView.check, MplsView.check, GreView.check,
 ];
 
 test("parsers never throw on 20000 mutated frames at every offset", () => {

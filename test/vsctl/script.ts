@@ -301,6 +301,11 @@ export const SCRIPT: string[][] = [
   ["--no-wait", "--", "comment", "hello", "--", "list-br"],
   ["--no-wait", "del-br", "br0"],
   ["--no-wait", "show"],
+  ["--help"],
+  ["--commands"],
+  ["--options"],
+  ["--version"],
+  ["-V"],
   ["--timeout=1", "add-br", "timeoutbr"],
   ["list-br"],
 ];

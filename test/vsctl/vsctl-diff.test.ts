@@ -33,14 +33,14 @@ test("tsovs vsctl matches ovs-vsctl command by command", { skip: ovsSkip(), time
       const r = realVsctl(a.remote, a.dir, args);
       // A few steps run the real `tsovs vsctl` binary (and --timeout must: it
       // ends the process with SIGALRM); the rest run in-process for speed.
-      const spawned = step < 3 || args.some((x) => x.startsWith("--timeout"));
+      const spawned = step < 3 || args.some((x) => x.startsWith("--timeout") || x === "--help");
       const t = spawned ? tsovsVsctl(b.remote, b.dir, args) : await tsovsVsctlInProcess(b.remote, args);
       const hasUuid = (x: { stdout: string; stderr: string }): boolean => UUID.test(x.stdout + x.stderr);
       const la = hasUuid(r) || hasUuid(t) ? uuidLabels(dumpDb(a.remote, a.dir)) : new Map<string, string>();
       const lb = hasUuid(r) || hasUuid(t) ? uuidLabels(dumpDb(b.remote, b.dir)) : new Map<string, string>();
       const unordered = args.some((x) => ORDER_BY_UUID.has(x));
       const fix = (s: string, l: Map<string, string>): string => {
-        const n = normalize(s, l);
+        const n = normalize(s.split(a.dir).join("<dir>").split(b.dir).join("<dir>"), l);
         return unordered ? orderInsensitive(n) : n;
       };
       const want = { status: r.status, signal: r.signal, stdout: fix(r.stdout, la), stderr: fix(r.stderr, la) };

@@ -19,6 +19,9 @@ const SETUP: string[][] = [
   ["--no-wait", "set", "bridge", "br0", "external_ids:owner=me", 'other_config:"a b"="c,d"'],
   ["--no-wait", "--", "--id=@q", "create", "qos", "type=linux-htb", "queues:1=@q1", "queues:0=@q0", "--", "--id=@q0", "create", "queue", "dscp=1", "--", "--id=@q1", "create", "queue", "dscp=2", "--", "set", "port", "p1", "qos=@q"],
   ["--no-wait", "add-port", "br2", "x1", "--", "add-port", "br2", "x2", "--", "add-port", "br2", "x3", "--", "add-port", "br2", "x4", "--", "add-port", "br2", "x5"],
+  ["--no-wait", "add-port", "br2", "y1", "--", "add-port", "br2", "y2", "--", "add-port", "br2", "y3", "--", "add-port", "br2", "y4", "--", "add-port", "br2", "y5"],
+  ["--no-wait", "set-controller", "br1", "tcp:1.1.1.1", "tcp:2.2.2.2", "--", "set-controller", "br2", "ptcp:6653"],
+  ["--no-wait", "set-manager", "ptcp:6640", "tcp:1.2.3.4:6640", "punix:/tmp/x"],
 ];
 
 const READS: string[][] = [
@@ -43,6 +46,16 @@ const READS: string[][] = [
   ["get", "qos", "p1", "queues"],
   ["list-br", "--", "list-ports", "br2", "--", "list-ifaces", "br1"],
   ["--columns=name", "list", "bridge", "--", "--columns=name", "list", "port", "--", "--columns=name", "list", "interface"],
+  ["--columns=_uuid,name", "list", "bridge", "--", "--columns=_uuid,name", "list", "port"],
+  ["list", "bridge", "--", "list", "port", "--", "list", "interface"],
+  ["list", "port", "--", "list", "interface"],
+  ["list", "controller"],
+  ["list", "manager"],
+  ["--columns=_uuid,name,ports", "list", "bridge", "--", "list-br"],
+  ["--columns=name", "list", "interface", "--", "list-ports", "br0"],
+  ["--columns=name", "find", "interface", "--", "show"],
+  ["--no-wait", "--columns=name,ofport", "list", "interface"],
+  ["--columns=target", "list", "controller", "--", "--columns=name", "list", "bridge"],
 ];
 
 test("read-only commands print byte-identical output on the same database", { skip: ovsSkip(), timeout: 60_000 }, async () => {

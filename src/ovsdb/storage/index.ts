@@ -36,6 +36,7 @@ export { LogError, scanLog, encodeRecord, detectMagic, sha1Hex, OVSDB_MAGIC, RAF
 export { changesToRecord, snapshotRecord, schemaRecord, recordToFull, replayRecord, type FullRecord } from "./file-txn.js";
 export { datumDiff, applyDatumDiff, isDiffColumn } from "./datum-diff.js";
 export { shashOrder, toShashOrder, ovsJsonString, ovsHashString } from "./shash-order.js";
+export { ovsJsonError, parseOvsJson } from "./ovs-json.js";
 
 import { DbFile, type OpenOptions } from "./db-file.js";
 

@@ -15,6 +15,7 @@
  * good; what follows it is the "torn tail" a crash can leave behind.
  */
 import { createHash } from "node:crypto";
+import { ovsJsonError } from "./ovs-json.js";
 
 /** The magic of a standalone database file (clustered files use "CLUSTER"). */
 export const OVSDB_MAGIC = "OVSDB JSON";
@@ -150,9 +151,9 @@ export function scanLog(buf: Buffer, name: string, magic = OVSDB_MAGIC): LogScan
     let why: string | null = null;
     try {
       json = JSON.parse(body.toString("utf8"));
-      if (json === null || typeof json !== "object") why = "record is not a JSON object or array";
+      if (json === null || typeof json !== "object") why = ovsJsonError(body) ?? "syntax error at beginning of input";
     } catch (e) {
-      why = (e as Error).message;
+      why = ovsJsonError(body) ?? (e as Error).message;
     }
     if (why !== null) {
       return {
