@@ -41,6 +41,7 @@ function gc(): void {
 
 gc();
 const heap0 = process.memoryUsage().heapUsed;
+const rss0 = process.memoryUsage().rss;
 const db = new Database(DatabaseSchema.fromJSON(schemaJson));
 const t0 = performance.now();
 for (let s = 0; s < N; s += BATCH) {
@@ -51,6 +52,7 @@ for (let s = 0; s < N; s += BATCH) {
 const insertMs = performance.now() - t0;
 gc();
 const heap1 = process.memoryUsage().heapUsed;
+const rss1 = process.memoryUsage().rss;
 const rows = db.tables.get("Port")!.rows.size + db.tables.get("Interface")!.rows.size;
 
 // Small transactions against the big database.
@@ -71,6 +73,7 @@ const result: Record<string, unknown> = {
   rows,
   insert_rows_per_s: Math.round(rows / (insertMs / 1000)),
   heap_bytes_per_row: Math.round((heap1 - heap0) / rows),
+  rss_bytes_per_row: Math.round((rss1 - rss0) / rows),
   small_update_txn_us: Math.round(smallTxnUs),
   uuid_select_txn_us: Math.round(uuidSelectUs),
 };
@@ -96,7 +99,15 @@ async function realOvs(): Promise<number | null> {
     return Math.round((after - before) / rows);
   } finally {
     process.kill(pid, "SIGTERM");
-    setTimeout(() => fs.rmSync(dir, { recursive: true, force: true }), 500).unref();
+    for (let i = 0; i < 100; i++) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 

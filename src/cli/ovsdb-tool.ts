@@ -15,6 +15,7 @@ import {
   LogError,
   createDbFile,
   detectMagic,
+  lockDb,
   encodeRecord,
   readLogFile,
   readSchemaFromBuffer,
@@ -155,6 +156,24 @@ async function writeSnapshot(file: DbFile, target: string, comment: string): Pro
 }
 
 async function compactOrConvert(src: string, dst: string | undefined, schema: DatabaseSchema | undefined, comment: string): Promise<void> {
+  // Rewriting in place needs the database's lock, as in OVS.
+  let lock: { release(): void } | null = null;
+  if (dst === undefined) {
+    readLogFile(src);
+    try {
+      lock = lockDb(src);
+    } catch (e) {
+      throw new Fatal((e as LogError).message);
+    }
+  }
+  try {
+    await compactOrConvert2(src, dst, schema, comment);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function compactOrConvert2(src: string, dst: string | undefined, schema: DatabaseSchema | undefined, comment: string): Promise<void> {
   const opts = schema ? { readOnly: true, schema, onError: "throw" as const, compaction: false as const } : { readOnly: true, onError: "throw" as const, compaction: false as const };
   const file = await DbFile.open(src, opts);
   await writeSnapshot(file, dst ?? src, comment);
@@ -268,13 +287,40 @@ async function transact(args: string[], rw: boolean): Promise<void> {
       result = new OvsdbError("syntax error", "database name expected as first parameter", canonical(params)).toJSON();
     } else {
       const outcome = file.db.transact(params.slice(1));
-      if (rw && outcome.changes) await file.commit(outcome.changes, outcome);
-      result = outcome.results;
+      if (outcome.blocked !== null) {
+        result = await blockedResults(dbFile, params.slice(1));
+      } else {
+        if (rw && outcome.changes) await file.commit(outcome.changes, outcome);
+        result = outcome.results;
+      }
     }
     out(canonical(result) + "\n");
   } finally {
     await file.close();
   }
+}
+
+/**
+ * The results OVS prints when a "wait" would block: a tool cannot wait, so
+ * that operation fails with "not supported", the operations before it have
+ * their results, and those after it null (nothing is committed).
+ */
+async function blockedResults(dbFile: string, ops: unknown[]): Promise<unknown[]> {
+  const fresh = (): Promise<DbFile> => DbFile.open(dbFile, { readOnly: true, onError: "throw", compaction: false });
+  for (let w = 0; w < ops.length; w++) {
+    const op = ops[w] as { op?: unknown } | null;
+    if (op === null || typeof op !== "object" || op.op !== "wait") continue;
+    const probe = await fresh();
+    const blocked = probe.db.transact(ops.slice(0, w + 1)).blocked !== null;
+    await probe.close();
+    if (!blocked) continue;
+    const before = await fresh();
+    const prefix = before.db.transact(ops.slice(0, w)).results;
+    await before.close();
+    const notSupported = { details: "triggers not supported", error: "not supported" };
+    return [...prefix, notSupported, ...ops.slice(w + 1).map(() => null)];
+  }
+  return [];
 }
 
 // ---- show-log ---------------------------------------------------------------
@@ -381,6 +427,25 @@ function doShowLog(args: string[], opts: Options): void {
   if (scan.error) throw scan.error;
 }
 
+/** Commands about clustered (Raft) databases, which tsovs does not implement. */
+function clusterOnly(fileArg: number): (args: string[]) => void {
+  return (args) => {
+    const file = args[fileArg]!;
+    if (fileMagic(file) !== RAFT_MAGIC) throw new Fatal(`${file}: not a clustered database`);
+    throw new Fatal(`${file}: clustered databases are not supported by tsovs`);
+  };
+}
+
+function doClusterToStandalone(args: string[]): void {
+  const src = args[1]!;
+  if (fileMagic(src) !== RAFT_MAGIC) throw new Fatal("Database is not clustered db.\n");
+  throw new Fatal(`${src}: clustered databases are not supported by tsovs`);
+}
+
+function noClusters(): void {
+  throw new Fatal("clustered databases are not supported by tsovs");
+}
+
 // ---------------------------------------------------------------------------
 
 const COMMANDS: Record<string, Command> = {
@@ -400,6 +465,12 @@ const COMMANDS: Record<string, Command> = {
   query: { min: 1, max: 2, handler: (a) => transact(a, false) },
   transact: { min: 1, max: 2, handler: (a) => transact(a, true) },
   "show-log": { min: 0, max: 1, handler: doShowLog },
+  "db-cid": { min: 1, max: 1, handler: clusterOnly(0) },
+  "db-sid": { min: 1, max: 1, handler: clusterOnly(0) },
+  "db-local-address": { min: 1, max: 1, handler: clusterOnly(0) },
+  "cluster-to-standalone": { min: 2, max: 2, handler: doClusterToStandalone },
+  "create-cluster": { min: 3, max: 3, handler: noClusters },
+  "join-cluster": { min: 4, max: Infinity, handler: noClusters },
 };
 
 function usage(): string {

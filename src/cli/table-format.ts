@@ -28,6 +28,8 @@ export interface TableStyle {
   headings: boolean;
   /** `--pretty`: indent JSON output. */
   pretty: boolean;
+  /** `--max-column-width`: cap (and truncate) `table` format columns; 0 or absent: no cap. */
+  maxColumnWidth?: number;
 }
 
 export const DEFAULT_TABLE_STYLE: Readonly<TableStyle> = Object.freeze({
@@ -283,14 +285,21 @@ export class TablePrinter {
 
 function formatAsTable(table: Table, style: TableStyle): string {
   const texts = table.rows.map((row) => row.map((c) => cellText(c, style)));
+  const max = style.maxColumnWidth ?? 0;
   const widths = table.headings.map((h, x) => {
-    let w = style.headings ? byteLength(h) : 0;
+    let w = 0;
     for (const row of texts) w = Math.max(w, byteLength(row[x] ?? ""));
+    if (max > 0 && w > max) w = max;
+    if (style.headings) w = Math.max(w, byteLength(h));
     return w;
   });
+  const truncate = (s: string, w: number): string => {
+    const b = Buffer.from(s, "utf8");
+    return b.length > w ? b.subarray(0, w).toString("utf8") : s;
+  };
   const line = (cells: string[]): string =>
     cells
-      .map((s, x) => padRight(s, widths[x] ?? 0))
+      .map((s, x) => padRight(truncate(s, widths[x] ?? 0), widths[x] ?? 0))
       .join(" ")
       .replace(/ +$/, "") + "\n";
   let out = table.caption !== undefined ? table.caption + "\n" : "";

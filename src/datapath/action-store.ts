@@ -59,8 +59,9 @@ export class ActionStore {
     this.refs[id] = 1;
     this.hashes[id] = h;
     this.used += actions.length;
+    // rehash() links every live id, this one included.
     if (this.count * 2 > this.buckets.length) this.rehash(this.buckets.length * 2);
-    this.link(id);
+    else this.link(id);
     return id;
   }
 

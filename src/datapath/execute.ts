@@ -25,8 +25,12 @@
  * - Header offsets come from extraction (`pkt.l3Ofs` etc.); when absent
  *   (a packet injected with `execute`) they are computed on first need.
  *
+ * Tunnels: tnl_push / tnl_pop (VXLAN, Geneve, GRE over IPv4/IPv6) are in
+ * execute-tnl.ts; tnl_pop re-classifies the inner packet with in_port set
+ * to the tunnel port (through `ctx.pushRecirc`, recirc_id unchanged).
+ *
  * Not yet supported (the packet copy is dropped and counted): lb_output,
- * tnl_push, tnl_pop, push_nsh/pop_nsh, add_mpls, dec_ttl. `ct` marks the
+ * push_nsh/pop_nsh, add_mpls, dec_ttl. `ct` marks the
  * packet tracked+invalid (there is no connection tracker yet); `meter`
  * passes packets (no meters yet).
  */
@@ -36,6 +40,7 @@ import { extractFlowKey } from "../flow/extract.js";
 import { FLOW_U32S } from "../flow/key-layout.js";
 import type { ExecContext } from "./exec-context.js";
 import * as A from "../flow/odp-attrs.js";
+import { tnlPop, tnlPush } from "./execute-tnl.js";
 
 const HDR = 4;
 
@@ -168,7 +173,8 @@ export function executeActionsOne(ctx: ExecContext, pkt: DpPacket, actions: Uint
 
 function isConsumer(t: number): boolean {
   return t === A.OVS_ACTION_ATTR_OUTPUT || t === A.OVS_ACTION_ATTR_USERSPACE || t === A.OVS_ACTION_ATTR_RECIRC ||
-    t === A.OVS_ACTION_ATTR_CLONE || t === A.OVS_ACTION_ATTR_SAMPLE || t === A.OVS_ACTION_ATTR_CHECK_PKT_LEN;
+    t === A.OVS_ACTION_ATTR_CLONE || t === A.OVS_ACTION_ATTR_SAMPLE || t === A.OVS_ACTION_ATTR_CHECK_PKT_LEN ||
+    t === A.OVS_ACTION_ATTR_TUNNEL_PUSH || t === A.OVS_ACTION_ATTR_TUNNEL_POP;
 }
 
 /** Offset of the last consuming action in [off, end), or -1. */
@@ -236,6 +242,42 @@ function execList(ctx: ExecContext, pkt: DpPacket, b: Uint8Array, off: number, e
           }
         }
         cutlen = 0;
+        if (steal) return false;
+        break;
+      }
+      case A.OVS_ACTION_ATTR_TUNNEL_PUSH: {
+        const out = steal ? pkt : clonePacket(ctx, pkt);
+        if (out !== null) {
+          if (cutlen > 0 && out.len > cutlen) out.truncate(cutlen);
+          const h = out.dpHash !== 0 ? out.dpHash : l4Hash(out, 0, false);
+          const port = tnlPush(out, b, p, plen, h);
+          if (port >= 0) {
+            out.tun.fill(0);
+            handed++;
+            ctx.pushOutput(port, out);
+          } else {
+            executeStats.malformed++;
+            if (!steal) out.release();
+            else return true;
+          }
+        }
+        cutlen = 0;
+        if (steal) return false;
+        break;
+      }
+      case A.OVS_ACTION_ATTR_TUNNEL_POP: {
+        const out = steal ? pkt : clonePacket(ctx, pkt);
+        if (out !== null) {
+          if (plen >= 4 && tnlPop(out)) {
+            out.inPort = u32le(b, p);
+            handed++;
+            ctx.pushRecirc(out);
+          } else if (!steal) {
+            out.release();
+          } else {
+            return true;
+          }
+        }
         if (steal) return false;
         break;
       }

@@ -22,7 +22,7 @@ import {
   OVS_ACTION_ATTR_OUTPUT, OVS_ACTION_ATTR_POP_ETH, OVS_ACTION_ATTR_POP_MPLS, OVS_ACTION_ATTR_POP_NSH,
   OVS_ACTION_ATTR_POP_VLAN, OVS_ACTION_ATTR_PUSH_ETH, OVS_ACTION_ATTR_PUSH_MPLS, OVS_ACTION_ATTR_PUSH_VLAN,
   OVS_ACTION_ATTR_RECIRC, OVS_ACTION_ATTR_SAMPLE, OVS_ACTION_ATTR_SET, OVS_ACTION_ATTR_SET_MASKED,
-  OVS_ACTION_ATTR_TRUNC, OVS_ACTION_ATTR_TUNNEL_POP, OVS_ACTION_ATTR_USERSPACE,
+  OVS_ACTION_ATTR_TRUNC, OVS_ACTION_ATTR_TUNNEL_POP, OVS_ACTION_ATTR_TUNNEL_PUSH, OVS_ACTION_ATTR_USERSPACE,
   OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_GREATER, OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_LESS_EQUAL,
   OVS_CHECK_PKT_LEN_ATTR_PKT_LEN, OVS_CT_ATTR_COMMIT, OVS_CT_ATTR_FORCE_COMMIT, OVS_CT_ATTR_HELPER,
   OVS_CT_ATTR_LABELS, OVS_CT_ATTR_MARK, OVS_CT_ATTR_TIMEOUT, OVS_CT_ATTR_ZONE, OVS_HASH_ALG_L4,
@@ -49,6 +49,7 @@ import {
   formatFlags, formatFlagsMasked, formatIpv4, formatIpv6, formatMac, formatTcpFlagsLetters, hex2, hexAlt,
   odpCtStateName, tcpFlagName, TNL_F_CSUM, TNL_F_DONT_FRAGMENT, TNL_F_KEY, TNL_F_OAM, tunFlagName,
 } from "./odp-text.js";
+import { formatTnlPush } from "./odp-tnl.js";
 
 /** odp port number → port name, for `in_port(p1)` and `actions:p2` (dpctl --names / -m). */
 export type PortNames = ReadonlyMap<number, string>;
@@ -728,6 +729,7 @@ export function formatOdpAction(buf: Uint8Array, a: number, ports: PortNames | n
     case OVS_ACTION_ATTR_LB_OUTPUT: return `lb_output(${getU32(buf, q)})`;
     case OVS_ACTION_ATTR_TRUNC: return `trunc(${getU32(buf, q)})`;
     case OVS_ACTION_ATTR_TUNNEL_POP: return `tnl_pop(${portName(getU32(buf, q), ports)})`;
+    case OVS_ACTION_ATTR_TUNNEL_PUSH: return formatTnlPush(buf, q, len, (port) => portName(port, ports));
     case OVS_ACTION_ATTR_USERSPACE: return formatUserspace(buf, a, ports);
     case OVS_ACTION_ATTR_RECIRC: return `recirc(${hexAlt(getU32(buf, q))})`;
     case OVS_ACTION_ATTR_HASH: {

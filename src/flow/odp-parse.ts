@@ -21,7 +21,7 @@ import {
   OVS_ACTION_ATTR_OUTPUT, OVS_ACTION_ATTR_POP_ETH, OVS_ACTION_ATTR_POP_MPLS, OVS_ACTION_ATTR_POP_NSH,
   OVS_ACTION_ATTR_POP_VLAN, OVS_ACTION_ATTR_PUSH_ETH, OVS_ACTION_ATTR_PUSH_MPLS, OVS_ACTION_ATTR_PUSH_VLAN,
   OVS_ACTION_ATTR_RECIRC, OVS_ACTION_ATTR_SAMPLE, OVS_ACTION_ATTR_SET, OVS_ACTION_ATTR_SET_MASKED,
-  OVS_ACTION_ATTR_TRUNC, OVS_ACTION_ATTR_TUNNEL_POP, OVS_ACTION_ATTR_USERSPACE,
+  OVS_ACTION_ATTR_TRUNC, OVS_ACTION_ATTR_TUNNEL_POP, OVS_ACTION_ATTR_TUNNEL_PUSH, OVS_ACTION_ATTR_USERSPACE,
   OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_GREATER, OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_LESS_EQUAL,
   OVS_CHECK_PKT_LEN_ATTR_PKT_LEN, OVS_CT_ATTR_COMMIT, OVS_CT_ATTR_FORCE_COMMIT, OVS_CT_ATTR_HELPER,
   OVS_CT_ATTR_LABELS, OVS_CT_ATTR_MARK, OVS_CT_ATTR_TIMEOUT, OVS_CT_ATTR_ZONE, OVS_HASH_ALG_L4,
@@ -44,6 +44,7 @@ import { NLA_HDRLEN, NlWriter, nlaLen, putBe16, putBe32, putU16, putU32 } from "
 import {
   odpCtStateName, parseIpv4, parseIpv6, parseMac, tcpFlagName, TNL_F_CSUM, TNL_F_DONT_FRAGMENT, TNL_F_OAM, tunFlagName,
 } from "./odp-text.js";
+import { parseTnlPush, TnlParseError } from "./odp-tnl.js";
 
 /** A parse failure; `at` is the offset in the input where parsing stopped. */
 export class OdpParseError extends Error {
@@ -858,6 +859,16 @@ function scanAction(sc: Scanner, w: NlWriter, ports: PortNumbers | null): void {
   } else if (sc.eat("tnl_pop(")) {
     w.putU32(OVS_ACTION_ATTR_TUNNEL_POP, sc.uint(32, "tunnel port"));
     sc.expect(")");
+  } else if (sc.startsWith("tnl_push(")) {
+    let r;
+    try {
+      r = parseTnlPush(sc.s, sc.i);
+    } catch (e) {
+      if (!(e instanceof TnlParseError)) throw e;
+      sc.fail(e.detail, e.at);
+    }
+    w.putBytes(OVS_ACTION_ATTR_TUNNEL_PUSH, r.payload);
+    sc.i = r.end;
   } else if (sc.eat("ct_clear")) {
     w.putFlag(OVS_ACTION_ATTR_CT_CLEAR);
   } else if (sc.eat("check_pkt_len(size=")) {

@@ -19,9 +19,10 @@
  *
  * ## Extension point: flow-key positions
  * `flowKey` names the `FLOW_FIELDS` entry of `src/flow/key-layout.ts` that
- * holds the field; it is filled for the fields whose names match that
- * table and left null for the rest, to be completed when matches are wired
- * to the flow key (next session).
+ * holds the field (by name, so this table stays data; a test checks every
+ * name exists). Sub-fields (vlan_vid in vlan_tci, ip_dscp in nw_tos, ...)
+ * name their containing entry; their bit positions, and the placement of
+ * tun_metadata in the Geneve bytes, are the match layer's (next session).
  */
 import { formatPort, OFPP_ALL, OFPP_CONTROLLER, OFPP_FLOOD, OFPP_IN_PORT, OFPP_LOCAL, OFPP_NONE, OFPP_NORMAL, OFPP_TABLE } from "./ofp-codec.js";
 
@@ -72,8 +73,12 @@ export interface MfField {
    */
   readonly oxm15: MfCode | null;
   readonly nxm: MfCode | null;
-  /** Name of the FLOW_FIELDS entry in src/flow/key-layout.ts, when known. */
-  readonly flowKey: string | null;
+  /**
+   * Name of the FLOW_FIELDS entry in src/flow/key-layout.ts that holds the
+   * field (for sub-fields and overlays: the entry it is part of; the bit
+   * position inside it is for the match layer to add).
+   */
+  readonly flowKey: string;
 }
 
 export const OXM_CLASS_NXM0 = 0x0000;
@@ -112,7 +117,15 @@ const FLOW_KEY_NAMES: Readonly<Record<string, string>> = {
   in_port_oxm: "in_port", tcp_src: "tp_src", tcp_dst: "tp_dst", udp_src: "tp_src", udp_dst: "tp_dst",
   sctp_src: "tp_src", sctp_dst: "tp_dst", icmp_type: "tp_src", icmp_code: "tp_dst",
   icmpv6_type: "tp_src", icmpv6_code: "tp_dst", arp_spa: "nw_src", arp_tpa: "nw_dst", arp_op: "nw_proto",
-  skb_priority: "skb_priority",
+  // Sub-fields: they live in part of the named flow field.
+  vlan_vid: "vlan_tci", vlan_pcp: "vlan_tci", mpls_label: "mpls_lse0", mpls_tc: "mpls_lse0",
+  mpls_bos: "mpls_lse0", mpls_ttl: "mpls_lse0", ip_frag: "nw_frag", ip_dscp: "nw_tos", nw_ecn: "nw_tos",
+  nd_sll: "arp_sha", nd_tll: "arp_tha",
+  // Wide registers overlay the 32-bit ones (xregN = reg2N:reg2N+1, xxregN = reg4N..reg4N+3).
+  ...Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`xreg${i}`, `reg${2 * i}`])),
+  ...Object.fromEntries(Array.from({ length: 4 }, (_, i) => [`xxreg${i}`, `reg${4 * i}`])),
+  // Tunnel metadata lives in the Geneve option bytes, placed by the TLV table.
+  ...Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`tun_metadata${i}`, "tun_geneve"])),
 };
 
 /** Standard OF1.5 codes of fields first defined as ONF experimenter OXMs. */
@@ -128,7 +141,7 @@ function f(
   return {
     name, aliases, bits, bytes: Math.ceil(bits / 8), format, maskable, prereqs, writable, of10, of11, oxm,
     oxm15: OF15_STANDARD[name] ?? null, nxm,
-    flowKey: FLOW_KEY_NAMES[name] ?? null,
+    flowKey: FLOW_KEY_NAMES[name] ?? name,
   };
 }
 
@@ -335,7 +348,7 @@ export function mfFromName(name: string): MfField | null {
  */
 export function unboundFlowKeys(flowFieldNames: readonly string[]): string[] {
   const known = new Set(flowFieldNames);
-  return MF_FIELDS.filter((x) => !known.has(x.flowKey ?? x.name)).map((x) => x.name);
+  return MF_FIELDS.filter((x) => !known.has(x.flowKey)).map((x) => x.name);
 }
 
 /* ---------------- NXM / OXM headers ---------------- */

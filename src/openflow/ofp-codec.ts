@@ -35,6 +35,16 @@ export interface BodyCodec<B> {
 /** A decode failure: the OpenFlow error OVS would reply with. */
 export interface DecodeError {
   readonly decodeError: OfpErrorName;
+  /**
+   * The part of the body decoded before the failure (a list body with its
+   * good entries), which ofp-print shows ahead of the error as OVS does.
+   */
+  readonly partial?: unknown;
+}
+
+/** A failure that keeps what was decoded so far. */
+export function withPartial(e: DecodeError, partial: unknown): DecodeError {
+  return { decodeError: e.decodeError, partial };
 }
 
 export function fail(e: OfpErrorName): DecodeError {
@@ -76,6 +86,11 @@ export function formatMac(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(":");
 }
 
+/** C's "%#x": "0" for zero, else "0x" and lowercase hex digits. */
+export function hexAlt(v: number): string {
+  return v === 0 ? "0" : `0x${(v >>> 0).toString(16)}`;
+}
+
 export function hex64(v: bigint, width = 16): string {
   return v.toString(16).padStart(width, "0");
 }
@@ -95,7 +110,10 @@ export const OFPP_NONE = 0xffff;
 /** OF1.1+ ports 0xffffff00.. map to 0xff00.. in OVS's 16-bit space. */
 export const OFPP11_OFFSET = 0xffff0000;
 
+export const OFPP_UNSET = 0xfff7;
+
 const RESERVED_PORT_NAMES: Readonly<Record<number, string>> = {
+  [OFPP_UNSET]: "UNSET",
   [OFPP_IN_PORT]: "IN_PORT",
   [OFPP_TABLE]: "TABLE",
   [OFPP_NORMAL]: "NORMAL",

@@ -6,7 +6,7 @@
  * controller id, flow-mod table-id, TLV table mod/reply).
  */
 import { OfpReader, type OfpWriter } from "./ofp-buffer.js";
-import { type BodyCodec, fail, isDecodeError, pullProperty, putProperty, bitNames } from "./ofp-codec.js";
+import { type BodyCodec, fail, hexAlt, isDecodeError, pullProperty, putProperty, bitNames } from "./ofp-codec.js";
 
 /* ---------------- roles ---------------- */
 
@@ -80,7 +80,7 @@ export const ROLE_STATUS_CODEC: BodyCodec<RoleStatusBody> = {
   print(b) {
     let s = ` role=${b.role}`;
     if (b.generationId !== null) s += ` generation_id=${b.generationId}`;
-    s += ` reason=${ROLE_STATUS_REASONS[b.reason] ?? "<unknown>"}`;
+    s += ` reason=${ROLE_STATUS_REASONS[b.reason] ?? "(unknown)"}`;
     return s;
   },
 };
@@ -96,6 +96,11 @@ const ASYNC_TYPES: readonly { name: string; reasons: readonly string[] }[] = [
   { name: "TABLE_STATUS", reasons: ["", "", "", "vacancy_down", "vacancy_up"] },
   { name: "REQUESTFORWARD", reasons: ["group_mod_request", "meter_mod_request"] },
 ];
+
+/** Reason bits each async message kind may carry, by version (<=1.3, 1.4+). */
+function asyncMasks(version: number): readonly number[] {
+  return version <= 4 ? [0x7, 0x7, 0x3f, 0, 0, 0] : [0x3f, 0x7, 0x3f, 0x7, 0x18, 0x3];
+}
 
 export interface AsyncConfigBody {
   /** Per async message kind (ASYNC_TYPES order), reason bitmaps. */
@@ -113,10 +118,12 @@ export const ASYNC_CODEC: BodyCodec<AsyncConfigBody> = {
     const primary = [0, 0, 0, 0, 0, 0];
     const secondary = [0, 0, 0, 0, 0, 0];
     // The 24-byte struct (OF1.3, NXT_SET_ASYNC_CONFIG) or properties.
+    const masks = asyncMasks(ctx.version);
     if (asyncIsStruct(ctx.type, ctx.version)) {
+      // Bits a version does not define are dropped, as OVS does.
       for (let k = 0; k < 3; k++) {
-        primary[k] = r.u32();
-        secondary[k] = r.u32();
+        primary[k] = r.u32() & masks[k]!;
+        secondary[k] = r.u32() & masks[k]!;
       }
       return { primary, secondary };
     }
@@ -125,9 +132,19 @@ export const ASYNC_CODEC: BodyCodec<AsyncConfigBody> = {
       if (isDecodeError(p)) return p;
       if (p.type >= 0xfffe) continue;
       const kind = p.type >> 1;
-      if (kind >= ASYNC_TYPES.length) return fail("OFPBPC_BAD_TYPE");
+      // A reply is read loosely (unknown kinds skipped, unknown bits
+      // dropped); a request strictly, as OVS does.
+      const loose = ctx.type === "OFPT_GET_ASYNC_REPLY";
+      if (kind >= ASYNC_TYPES.length) {
+        if (loose) continue;
+        return fail("OFPACFC_UNSUPPORTED");
+      }
       if (p.data.length !== 4) return fail("OFPBPC_BAD_LEN");
-      const v = new OfpReader(p.data).u32();
+      let v = new OfpReader(p.data).u32();
+      if (v & ~masks[kind]!) {
+        if (!loose) return fail("OFPACFC_INVALID");
+        v &= masks[kind]!;
+      }
       if (p.type & 1) primary[kind] = v;
       else secondary[kind] = v;
     }
@@ -197,7 +214,8 @@ export const TABLE_MOD_CODEC: BodyCodec<TableModBody> = {
     const body: TableModBody = {
       tableId, miss: "default", eviction: false, evictionFlags: null, vacancy: false, vacancyProp: null,
     };
-    if (v <= 3) body.miss = MISS[config & 3] ?? "default";
+    // OVS takes the invalid value 3 as the default, "controller".
+    if (v <= 3) body.miss = MISS[config & 3] ?? "controller";
     if (v >= 5) {
       body.eviction = (config & OFPTC14_EVICTION) !== 0;
       body.vacancy = (config & OFPTC14_VACANCY_EVENTS) !== 0;
@@ -213,10 +231,11 @@ export const TABLE_MOD_CODEC: BodyCodec<TableModBody> = {
           const down = pr.u8();
           const up = pr.u8();
           const vacancy = pr.u8();
-          if (down > up || up > 100) return fail("OFPBPC_BAD_VALUE");
+          // A table-mod sets thresholds; the current vacancy must be zero.
+          if (down > up || up > 100 || vacancy !== 0) return fail("OFPBPC_BAD_VALUE");
           body.vacancyProp = { down, up, vacancy };
         } else {
-          return fail("OFPBPC_BAD_TYPE");
+          return fail("OFPBRC_BAD_TYPE");
         }
       }
     }
@@ -272,7 +291,7 @@ export const BUNDLE_CONTROL_CODEC: BodyCodec<BundleControlBody> = {
     while (r.remaining > 0) {
       const p = pullProperty(r);
       if (isDecodeError(p)) return p;
-      return fail("OFPBPC_BAD_TYPE");
+      // Unknown properties are ignored, as OVS does.
     }
     return { bundleId, ctrlType, flags };
   },
@@ -280,7 +299,7 @@ export const BUNDLE_CONTROL_CODEC: BodyCodec<BundleControlBody> = {
     w.u32(b.bundleId).u16(b.ctrlType).u16(b.flags);
   },
   print(b) {
-    return `\n bundle_id=0x${b.bundleId.toString(16)} type=${BUNDLE_TYPES[b.ctrlType] ?? ""} flags=${bitNames(b.flags, BUNDLE_FLAGS)}`;
+    return `\n bundle_id=${hexAlt(b.bundleId)} type=${BUNDLE_TYPES[b.ctrlType] ?? ""} flags=${bitNames(b.flags, BUNDLE_FLAGS)}`;
   },
 };
 
@@ -293,14 +312,14 @@ export interface SetFlowFormatBody {
   format: number;
 }
 
+/**
+ * Any format value decodes (ofp-print shows "(unknown)"); the switch
+ * answers an unknown one with OFPBRC_EPERM when it acts on the message.
+ */
 export const SET_FLOW_FORMAT_CODEC: BodyCodec<SetFlowFormatBody> = {
-  decode(r) {
-    const format = r.u32();
-    if (!(format in FLOW_FORMATS)) return fail("OFPBRC_EPERM");
-    return { format };
-  },
+  decode: (r) => ({ format: r.u32() }),
   encode: (w, b) => void w.u32(b.format),
-  print: (b) => ` format=${FLOW_FORMATS[b.format]}`,
+  print: (b) => ` format=${FLOW_FORMATS[b.format] ?? "(unknown)"}`,
 };
 
 const PACKET_IN_FORMATS: Readonly<Record<number, string>> = { 0: "standard", 1: "nxt_packet_in", 2: "nxt_packet_in2" };
@@ -428,7 +447,7 @@ export const TLV_TABLE_REPLY_CODEC: BodyCodec<TlvTableReplyBody> = {
     const maxOptionSpace = r.u32();
     const maxFields = r.u16();
     r.skip(10);
-    const maps = decodeTlvMaps(r, false);
+    const maps = decodeTlvMaps(r, true);
     if (!Array.isArray(maps)) return maps;
     return { maxOptionSpace, maxFields, mappings: maps };
   },

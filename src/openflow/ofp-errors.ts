@@ -328,7 +328,7 @@ export function decodeErrorBody(r: OfpReader, version: number): ErrorMsgBody | n
   const code = r.u16();
   if (r.overrun) return null;
   let name: OfpErrorName | null;
-  if (version <= 2 && type === NXET_VENDOR) {
+  if (version <= 2 && type === NXET_VENDOR && code === 0) {
     const vendor = r.u32();
     const vtype = r.u16();
     const vcode = r.u16();

@@ -50,7 +50,7 @@ import {
 import * as S from "./ofp-stats.js";
 import * as C from "./ofp-control.js";
 import * as T from "./ofp-table.js";
-import { bitNames, printNested } from "./ofp-codec.js";
+import { bitNames, hexAlt, printNested } from "./ofp-codec.js";
 
 export const OFP_HEADER_LEN = 8;
 /** OFPT_VENDOR (1.0) / OFPT_EXPERIMENTER (1.1+). */
@@ -121,15 +121,18 @@ const BUNDLE_ADD_CODEC: BodyCodec<BundleAddBody> = {
     if (len !== message.length) return fail("OFPBFC_MSG_BAD_LEN");
     if (version !== ctx.version) return fail("OFPBFC_BAD_VERSION");
     if (xid !== ctx.xid) return fail("OFPBFC_MSG_BAD_XID");
-    const inner = decodeMessage(message);
-    if (!inner.ok || !BUNDLE_ADD_ALLOWED.has(inner.msg.type)) return fail("OFPBFC_MSG_UNSUP");
+    // The inner message must be a known, allowed type of a valid length;
+    // its body is checked only when it is executed (and printed).
+    const look = lookupRaw(message, message.length);
+    if (isDecodeError(look) || !lengthOk(look.raw, look.bodyOffset, message.length)) return fail("OFPBFC_MSG_UNSUP");
+    if (!BUNDLE_ADD_ALLOWED.has(look.raw.type)) return fail("OFPBFC_MSG_UNSUP");
     return { bundleId, flags, message };
   },
   encode(w, b) {
     w.u32(b.bundleId).zeros(2).u16(b.flags).bytes(b.message);
   },
   print(b, ctx) {
-    return `\n bundle_id=0x${b.bundleId.toString(16)} flags=${bitNames(b.flags, { 1: "atomic", 2: "ordered" })}\n` +
+    return `\n bundle_id=${hexAlt(b.bundleId)} flags=${bitNames(b.flags, { 1: "atomic", 2: "ordered" })}\n` +
       printNested(b.message, ctx.verbosity);
   },
 };
@@ -349,7 +352,9 @@ export function lookupRaw(b: Uint8Array, length: number): RawLookup | DecodeErro
   if (r.overrun) return fail("OFPBRC_BAD_LEN");
   // A hello is understood in any version: that is how versions are negotiated.
   if (type === 0 && version > 0) return { raw: HELLO_RAW, bodyOffset: 8, statsFlags: 0 };
-  if (version < 1 || version > V_MAX) return fail("OFPBRC_BAD_VERSION");
+  // Like OVS's ofpraw decoding, a version it does not speak is an unknown
+  // type here; the connection layer answers OFPBRC_BAD_VERSION itself.
+  if (version < 1 || version > V_MAX) return fail("OFPBRC_BAD_TYPE");
   const stt = statsTypes(version);
   if (type === OFPT_VENDOR) {
     if (r.remaining < 8) return fail("OFPBRC_BAD_LEN");
@@ -412,6 +417,9 @@ export type DecodeResult =
       error: OfpErrorName;
       /** The raw, when the header was understood (then the error is the body's). */
       raw?: OfpRaw;
+      /** Body decoded before the error, for printing (list bodies). */
+      partial?: unknown;
+      statsFlags?: number;
       /** The header's version, type and xid, for building an error reply. */
       version: number;
       xid: number;
@@ -441,7 +449,11 @@ export function decodeMessage(b: Uint8Array, verbosity = 2): DecodeResult {
     // reports a body it cannot parse.
     return { ok: false, error: "OFPBRC_BAD_LEN", raw, version: hv, xid };
   }
-  if (isDecodeError(body)) return { ok: false, error: body.decodeError, raw, version: hv, xid };
+  if (isDecodeError(body)) {
+    const res: DecodeResult = { ok: false, error: body.decodeError, raw, version: hv, xid, statsFlags };
+    if (body.partial !== undefined) res.partial = body.partial;
+    return res;
+  }
   if (r.overrun) return { ok: false, error: "OFPBRC_BAD_LEN", raw, version: hv, xid };
   const msg = { type: raw.type, version: hv, xid, body } as OfpMessage;
   if (isStatsWire(raw.wire)) msg.statsFlags = statsFlags;

@@ -21,6 +21,7 @@ import {
   pullProperty,
   putProperty,
   readPort,
+  withPartial,
   writePort,
 } from "./ofp-codec.js";
 
@@ -253,7 +254,10 @@ export function encodePort(w: OfpWriter, p: PhyPort, version: number): void {
 
 /** ofp-print's multi-line description of one port (starts with a space). */
 export function formatPhyPort(p: PhyPort): string {
-  let s = ` ${formatPort(p.portNo)}(${p.name}): addr:${formatMac(p.hwAddr)}\n`;
+  // ofp-print shows the name up to its first unprintable character.
+  const bad = p.name.search(/[^\x20-\x7e]/);
+  const name = bad < 0 ? p.name : p.name.slice(0, bad);
+  let s = ` ${formatPort(p.portNo)}(${name}): addr:${formatMac(p.hwAddr)}\n`;
   s += `     config:     ${formatPortConfig(p.config)}\n`;
   s += `     state:      ${formatPortState(p.state)}\n`;
   if (p.curr) s += `     current:    ${formatPortFeatures(p.curr)}\n`;
@@ -329,8 +333,10 @@ export const PORT_MOD_CODEC: BodyCodec<PortModBody> = {
     if (v === 1) {
       const portNo = r.u16();
       const hwAddr = r.bytes(6);
-      const config = r.u32() & OFPPC10_ALL;
+      const rawConfig = r.u32();
       const mask = r.u32() & OFPPC10_ALL;
+      // Only the bits being changed matter; OVS keeps just those.
+      const config = rawConfig & mask;
       const advertise = features10To11(r.u32() & 0xfff);
       return { portNo, hwAddr, config, mask, advertise };
     }
@@ -338,8 +344,9 @@ export const PORT_MOD_CODEC: BodyCodec<PortModBody> = {
     r.skip(4);
     const hwAddr = r.bytes(6);
     r.skip(2);
-    const config = r.u32() & OFPPC11_ALL;
+    const rawConfig = r.u32();
     const mask = r.u32() & OFPPC11_ALL;
+    const config = rawConfig & mask;
     if (isDecodeError(portNo)) return portNo;
     let advertise = 0;
     if (v <= 4) {
@@ -351,9 +358,8 @@ export const PORT_MOD_CODEC: BodyCodec<PortModBody> = {
         if (p.type === OFPPMPT14_ETHERNET) {
           if (p.data.length !== 4) return fail("OFPBPC_BAD_LEN");
           advertise = new OfpReader(p.data).u32() & 0xffff;
-        } else {
-          return fail("OFPBPC_BAD_TYPE");
         }
+        // Other properties are ignored, as OVS does.
       }
     }
     return { portNo, hwAddr, config, mask, advertise };
@@ -410,8 +416,13 @@ export interface PortListBody {
 
 export const PORT_DESC_REPLY_CODEC: BodyCodec<PortListBody> = {
   decode(r, ctx) {
-    const ports = decodePorts(r, ctx.version);
-    return isDecodeError(ports) ? ports : { ports };
+    const ports: PhyPort[] = [];
+    while (r.remaining > 0) {
+      const p = decodePort(r, ctx.version);
+      if (isDecodeError(p)) return withPartial(p, { ports });
+      ports.push(p);
+    }
+    return { ports };
   },
   encode(w, b, ctx) {
     for (const p of b.ports) encodePort(w, p, ctx.version);

@@ -69,7 +69,17 @@ export function ofpToString(b: Uint8Array, verbosity = 2): string {
   const res = decodeMessage(b, verbosity);
   if (res.ok) return ensureNewline(formatMessage(res.msg, verbosity));
   if (res.raw) {
-    return header(res.raw.name, version, xid) + ` ***decode error: ${res.error}***\n` + hexDump(b);
+    // What OVS prints before giving up: multipart flags, entries decoded so far.
+    let body = "";
+    const raw = res.raw;
+    if (raw.wire.kind === "stats" || raw.wire.kind === "vstats") {
+      body += statsFlagsText(res.statsFlags ?? 0, !raw.wire.reply, version);
+    }
+    if (res.partial !== undefined) {
+      body += (raw.codec as BodyCodec<unknown>).print(res.partial, { version, verbosity, type: raw.type, xid });
+    }
+    const sep = body === "" ? " " : body.endsWith("\n") ? "" : "\n";
+    return header(raw.name, version, xid) + body + sep + `***decode error: ${res.error}***\n` + hexDump(b);
   }
   return `***decode error: ${res.error}***\n` + hexDump(b);
 }

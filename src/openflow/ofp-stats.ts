@@ -12,6 +12,7 @@ import {
   type DecodeError,
   fail,
   formatPort,
+  hexAlt,
   isDecodeError,
   OFPP_ALL,
   OFPP_MAX,
@@ -19,6 +20,7 @@ import {
   pullProperty,
   putProperty,
   readPort,
+  withPartial,
   writePort,
 } from "./ofp-codec.js";
 
@@ -29,14 +31,16 @@ function stat(v: bigint): string {
   return v === U64_MAX ? "?" : v.toString();
 }
 
-/** OVS's ofp_print_duration: seconds, then nanoseconds less trailing "000" groups. */
+/**
+ * OVS's duration text: seconds, then milliseconds, then any finer digits
+ * without trailing zeros ("3.500s", "3.48656512s", "5.000000006s").
+ */
 function duration(sec: number, nsec: number): string {
   if (sec === U32_MAX) return "?";
   let s = String(sec);
   if (nsec > 0) {
-    let frac = String(nsec).padStart(9, "0");
-    while (frac.endsWith("000")) frac = frac.slice(0, -3);
-    s += "." + frac;
+    const frac = String(nsec).padStart(9, "0");
+    s += "." + (frac.endsWith("000000") ? frac.slice(0, 3) : frac.replace(/0+$/, ""));
   }
   return s + "s";
 }
@@ -315,7 +319,7 @@ export const PORT_STATS_REPLY_CODEC: BodyCodec<PortStatsReplyBody> = {
     const stats: PortStats[] = [];
     while (r.remaining > 0) {
       const s = decodePortStats(r, ctx.version);
-      if (isDecodeError(s)) return s;
+      if (isDecodeError(s)) return withPartial(s, { stats });
       stats.push(s);
     }
     return { stats };
@@ -393,10 +397,10 @@ export const QUEUE_STATS_REPLY_CODEC: BodyCodec<QueueStatsReplyBody> = {
     while (r.remaining > 0) {
       let end = -1;
       if (v >= 5) {
-        if (r.remaining < 48) return fail("OFPBRC_BAD_LEN");
+        if (r.remaining < 48) return withPartial(fail("OFPBRC_BAD_LEN"), { stats });
         const len = r.u16();
         r.skip(6);
-        if (len < 48 || len - 8 > r.remaining) return fail("OFPBRC_BAD_LEN");
+        if (len < 48 || len - 8 > r.remaining) return withPartial(fail("OFPBRC_BAD_LEN"), { stats });
         end = r.pos + len - 8;
       }
       const portNo = readPort(r, v);
@@ -412,7 +416,7 @@ export const QUEUE_STATS_REPLY_CODEC: BodyCodec<QueueStatsReplyBody> = {
         durationNsec = r.u32();
       }
       if (end >= 0) r.pos = end;
-      if (isDecodeError(portNo)) return portNo;
+      if (isDecodeError(portNo)) return withPartial(portNo, { stats });
       stats.push({ portNo, queueId, txBytes, txPackets, txErrors, durationSec, durationNsec });
     }
     return { stats };
@@ -472,10 +476,12 @@ const NO_RATE = 0xffff;
 
 function formatRate(label: string, rate: number): string {
   if (rate === NO_RATE) return "";
-  return rate > 1000 ? ` ${label}:disabled` : ` ${label}:${Math.floor(rate / 10)}.${rate % 10}%`;
+  return rate > 1000 ? ` ${label}:(disabled)` : ` ${label}:${Math.floor(rate / 10)}.${rate % 10}%`;
 }
 
-function formatQueues(portNo: number | null, queues: readonly QueueConfig[]): string {
+function formatQueues(portNo: number | null, unsorted: readonly QueueConfig[]): string {
+  // ofp-print lists queues sorted by port, then queue id.
+  const queues = [...unsorted].sort((a, b) => a.portNo - b.portNo || a.queueId - b.queueId);
   let s = "";
   let lastPort = portNo;
   if (portNo !== null) s += ` port=${formatPort(portNo)}\n`;
@@ -493,7 +499,7 @@ function formatQueues(portNo: number | null, queues: readonly QueueConfig[]): st
 function decodeQueueProps(r: OfpReader, q: QueueConfig, oldFormat: boolean): DecodeError | null {
   while (r.remaining > 0) {
     const p = pullProperty(r, 8);
-    if (isDecodeError(p)) return fail("OFPBRC_BAD_LEN");
+    if (isDecodeError(p)) return oldFormat ? fail("OFPBRC_BAD_LEN") : p;
     if (p.type === OFPQT_MIN_RATE || p.type === OFPQT_MAX_RATE) {
       const pr = new OfpReader(p.data);
       if (oldFormat) pr.skip(4);
@@ -543,9 +549,9 @@ export const QUEUE_GET_CONFIG_REPLY_CODEC: BodyCodec<QueueGetConfigReplyBody> = 
         r.skip(6);
         hdr = 16;
       }
-      if (len < hdr || len - hdr > r.remaining) return fail("OFPBRC_BAD_LEN");
+      if (len < hdr || len - hdr > r.remaining) return withPartial(fail("OFPBRC_BAD_LEN"), { portNo, queues });
       const e = decodeQueueProps(r.sub(len - hdr), q, true);
-      if (e) return e;
+      if (e) return withPartial(e, { portNo, queues });
       queues.push(q);
     }
     return { portNo, queues };
@@ -572,7 +578,7 @@ export const QUEUE_GET_CONFIG_REPLY_CODEC: BodyCodec<QueueGetConfigReplyBody> = 
       }
     }
   },
-  print: (b) => formatQueues(b.portNo, b.queues),
+  print: (b) => formatQueues(null, b.queues),
 };
 
 export interface QueueDescReplyBody {
@@ -587,11 +593,11 @@ export const QUEUE_DESC_REPLY_CODEC: BodyCodec<QueueDescReplyBody> = {
       const queueId = r.u32();
       const len = r.u16();
       r.skip(6);
-      if (r.overrun || len < 16 || len - 16 > r.remaining) return fail("OFPBRC_BAD_LEN");
-      if (isDecodeError(portNo)) return portNo;
+      if (r.overrun || len < 16 || len - 16 > r.remaining) return withPartial(fail("OFPBRC_BAD_LEN"), { queues });
+      if (isDecodeError(portNo)) return withPartial(portNo, { queues });
       const q: QueueConfig = { portNo, queueId, minRate: NO_RATE, maxRate: NO_RATE };
       const e = decodeQueueProps(r.sub(len - 16), q, false);
-      if (e) return e;
+      if (e) return withPartial(e, { queues });
       queues.push(q);
     }
     return { queues };
@@ -646,8 +652,9 @@ export const GROUP_FEATURES_CODEC: BodyCodec<GroupFeaturesBody> = {
     for (let i = 0; i < 4; i++) {
       if (!(b.types & (1 << i))) continue;
       const acts = b.actions[i] ?? 0;
-      s += `    ${GROUP_TYPE_NAMES[i]} group:\n       max_groups=0x${(b.maxGroups[i] ?? 0).toString(16)}\n`;
-      s += "       actions: " + OF12_ACTION_ORDER.filter(([bit]) => acts & (1 << bit)).map(([, n]) => n).join(" ") + "\n";
+      s += `    ${GROUP_TYPE_NAMES[i]} group:\n       max_groups=${hexAlt(b.maxGroups[i] ?? 0)}\n`;
+      const names = OF12_ACTION_ORDER.filter(([bit]) => acts & (1 << bit)).map(([, n]) => n);
+      s += "       actions: " + (names.length ? names.join(" ") : "<none>") + "\n";
     }
     return s;
   },
@@ -655,6 +662,7 @@ export const GROUP_FEATURES_CODEC: BodyCodec<GroupFeaturesBody> = {
 
 /* ---------------- meters ---------------- */
 
+export const OFPM13_MAX = 0xffff0000;
 export const OFPM13_SLOWPATH = 0xfffffffd;
 export const OFPM13_CONTROLLER = 0xfffffffe;
 export const OFPM13_ALL = 0xffffffff;
@@ -663,7 +671,7 @@ function formatMeterId(id: number): string {
   if (id === OFPM13_ALL) return "all";
   if (id === OFPM13_CONTROLLER) return "controller";
   if (id === OFPM13_SLOWPATH) return "slowpath";
-  return String(id);
+  return id > OFPM13_MAX ? "unknown" : String(id);
 }
 
 export interface MeterRequestBody {
@@ -731,6 +739,7 @@ function encodeBands(w: OfpWriter, bands: readonly MeterBand[]): void {
 function formatMeterConfig(m: MeterConfig): string {
   let s = `meter=${formatMeterId(m.meterId)}`;
   for (const bit of [1, 2, 4, 8]) if (m.flags & bit) s += ` ${METER_FLAGS[bit]}`;
+  if (m.flags & ~0xf) s += ` flags:0x${(m.flags & ~0xf).toString(16)}`;
   s += " bands=";
   for (const b of m.bands) {
     s += `\ntype=${b.type === OFPMBT13_DROP ? "drop" : "dscp_remark"} rate=${b.rate}`;
@@ -751,9 +760,14 @@ export const METER_MOD_CODEC: BodyCodec<MeterModBody> = {
     const command = r.u16();
     const flags = r.u16();
     const meterId = r.u32();
+    if (command > 2) return fail("OFPMMFC_BAD_COMMAND");
+    // A delete carries no flags or bands that matter; OVS ignores them.
+    if (command === 2) {
+      r.rest();
+      return { command, meter: { meterId, flags: 0, bands: [] } };
+    }
     const bands = decodeBands(r);
     if (isDecodeError(bands)) return bands;
-    if (command > 2) return fail("OFPMMFC_BAD_COMMAND");
     return { command, meter: { meterId, flags, bands } };
   },
   encode(w, b) {
@@ -777,9 +791,9 @@ export const METER_CONFIG_REPLY_CODEC: BodyCodec<MeterConfigReplyBody> = {
       const len = r.u16();
       const flags = r.u16();
       const meterId = r.u32();
-      if (r.overrun || len < 8 || len - 8 > r.remaining) return fail("OFPBRC_BAD_LEN");
+      if (r.overrun || len < 8 || len - 8 > r.remaining) return withPartial(fail("OFPBRC_BAD_LEN"), { meters });
       const bands = decodeBands(r.sub(len - 8));
-      if (isDecodeError(bands)) return bands;
+      if (isDecodeError(bands)) return withPartial(bands, { meters });
       meters.push({ meterId, flags, bands });
     }
     return { meters };
@@ -821,7 +835,7 @@ export const METER_STATS_REPLY_CODEC: BodyCodec<MeterStatsReplyBody> = {
       const byteInCount = r.u64();
       const durationSec = r.u32();
       const durationNsec = r.u32();
-      if (r.overrun || len < 40 || (len - 40) % 16 !== 0 || len - 40 > r.remaining) return fail("OFPBRC_BAD_LEN");
+      if (r.overrun || len < 40 || (len - 40) % 16 !== 0 || len - 40 > r.remaining) return withPartial(fail("OFPBRC_BAD_LEN"), { stats });
       const bands: MeterStats["bands"] = [];
       for (let i = 0; i < (len - 40) / 16; i++) bands.push({ packetCount: r.u64(), byteCount: r.u64() });
       stats.push({ meterId, flowCount, packetInCount, byteInCount, durationSec, durationNsec, bands });
@@ -892,12 +906,14 @@ export const REQUESTFORWARD_CODEC: BodyCodec<RequestForwardBody> = {
     const type = r.u8();
     const len = r.u16();
     const xid = r.u32();
-    if (r.overrun || len < 8 || len - 8 !== r.remaining) return fail("OFPBRC_BAD_LEN");
+    if (r.overrun || len < 8 || len - 8 !== r.remaining) return fail("OFPBFC_MSG_BAD_LEN");
     if (version !== ctx.version) return fail("OFPBRC_BAD_VERSION");
     if (type !== 29) return fail("OFPBRC_BAD_TYPE");
     if (r.remaining < 8) return fail("OFPBRC_BAD_LEN");
     const mm = METER_MOD_CODEC.decode(r, ctx);
     if (isDecodeError(mm)) return mm;
+    // A forwarded meter-mod is checked as one about to be executed.
+    if (mm.meter.flags & ~0xf) return fail("OFPMMFC_BAD_FLAGS");
     return { meterMod: mm, xid };
   },
   encode(w, b, ctx) {
@@ -962,7 +978,7 @@ export const GROUP_STATS_REPLY_CODEC: BodyCodec<GroupStatsReplyBody> = {
     const hdr = ctx.version >= 4 ? 40 : 32;
     const stats: GroupStats[] = [];
     while (r.remaining > 0) {
-      if (r.remaining < hdr) return fail("OFPBRC_BAD_LEN");
+      if (r.remaining < hdr) return withPartial(fail("OFPBRC_BAD_LEN"), { stats });
       const len = r.u16();
       r.skip(2);
       const groupId = r.u32();
@@ -976,7 +992,7 @@ export const GROUP_STATS_REPLY_CODEC: BodyCodec<GroupStatsReplyBody> = {
         durationSec = r.u32();
         durationNsec = r.u32();
       }
-      if (len < hdr || (len - hdr) % 16 !== 0 || len - hdr > r.remaining) return fail("OFPBRC_BAD_LEN");
+      if (len < hdr || (len - hdr) % 16 !== 0 || len - hdr > r.remaining) return withPartial(fail("OFPBRC_BAD_LEN"), { stats });
       const buckets: GroupStats["buckets"] = [];
       for (let i = 0; i < (len - hdr) / 16; i++) buckets.push({ packetCount: r.u64(), byteCount: r.u64() });
       stats.push({ groupId, refCount, packetCount, byteCount, durationSec, durationNsec, buckets });

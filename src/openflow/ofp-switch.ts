@@ -11,9 +11,10 @@ import {
   hex64,
   isDecodeError,
   printNested,
+  withPartial,
 } from "./ofp-codec.js";
 import { decodeErrorBody, encodeErrorBody, type ErrorMsgBody, printableText } from "./ofp-errors.js";
-import { decodePorts, encodePort, formatPhyPorts, type PhyPort } from "./ofp-port.js";
+import { decodePort, encodePort, formatPhyPorts, type PhyPort } from "./ofp-port.js";
 import { highestVersion, versionsOf } from "./ofp-version.js";
 
 /* ---------------- OFPT_HELLO ---------------- */
@@ -183,13 +184,16 @@ export const FEATURES_REPLY_CODEC: BodyCodec<FeaturesReplyBody> = {
     r.skip(2);
     const capabilities = r.u32() & capMask(v);
     const actions = v === 1 ? r.u32() & 0xfff : (r.skip(4), 0);
-    let ports: PhyPort[] = [];
+    const ports: PhyPort[] = [];
+    const body = { datapathId, nBuffers, nTables, auxiliaryId, capabilities, actions, ports };
     if (v <= 3) {
-      const p = decodePorts(r, v);
-      if (isDecodeError(p)) return p;
-      ports = p;
+      while (r.remaining > 0) {
+        const p = decodePort(r, v);
+        if (isDecodeError(p)) return withPartial(p, body);
+        ports.push(p);
+      }
     }
-    return { datapathId, nBuffers, nTables, auxiliaryId, capabilities, actions, ports };
+    return body;
   },
   encode(w, b, ctx) {
     const v = ctx.version;
@@ -225,7 +229,7 @@ const FRAG_NAMES = ["normal", "drop", "reassemble", "nx-match"];
 export interface SwitchConfigBody {
   /** One of OFPC_FRAG_*. */
   frag: number;
-  /** OF1.1/1.2 only: send packets with invalid TTL to the controller. */
+  /** OF1.0-1.2 only: send packets with invalid TTL to the controller. */
   invalidTtlToController: boolean;
   missSendLen: number;
 }
@@ -235,7 +239,7 @@ function configCodec(strict: boolean): BodyCodec<SwitchConfigBody> {
     decode(r, ctx) {
       const flags = r.u16();
       const missSendLen = r.u16();
-      const ttlOk = ctx.version === 2 || ctx.version === 3;
+      const ttlOk = ctx.version <= 3;
       const allowed = OFPC_FRAG_MASK | (ttlOk ? OFPC_INVALID_TTL_TO_CONTROLLER : 0);
       if (strict && flags & ~allowed) return fail("OFPSCFC_BAD_FLAGS");
       return {
@@ -245,7 +249,7 @@ function configCodec(strict: boolean): BodyCodec<SwitchConfigBody> {
       };
     },
     encode(w, b, ctx) {
-      const ttlOk = ctx.version === 2 || ctx.version === 3;
+      const ttlOk = ctx.version <= 3;
       w.u16((b.frag & OFPC_FRAG_MASK) | (ttlOk && b.invalidTtlToController ? OFPC_INVALID_TTL_TO_CONTROLLER : 0));
       w.u16(b.missSendLen);
     },

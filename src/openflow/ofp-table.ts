@@ -4,13 +4,12 @@
  * vacancy configuration as properties).
  */
 import { OfpReader, type OfpWriter } from "./ofp-buffer.js";
-import { type BodyCodec, type DecodeError, fail, isDecodeError, pullProperty, putProperty } from "./ofp-codec.js";
+import { bitNames, type BodyCodec, type DecodeError, fail, isDecodeError, pullProperty, putProperty, withPartial } from "./ofp-codec.js";
 
 const OFPTC14_EVICTION = 4;
 const OFPTC14_VACANCY_EVENTS = 8;
 const OFPTMPT14_EVICTION = 2;
 const OFPTMPT14_VACANCY = 3;
-const EVICTION_FLAG_NAMES = ["OTHER", "IMPORTANCE", "LIFETIME"];
 
 export interface TableDesc {
   tableId: number;
@@ -49,11 +48,9 @@ function decodeTableDesc(r: OfpReader): TableDesc | DecodeError {
       const down = pr.u8();
       const up = pr.u8();
       const vacancy = pr.u8();
-      if (down > up || up > 100) return fail("OFPBPC_BAD_VALUE");
       d.vacancyProp = { down, up, vacancy };
-    } else {
-      return fail("OFPBPC_BAD_TYPE");
     }
+    // Other properties are ignored, as OVS does.
   }
   return d;
 }
@@ -74,13 +71,7 @@ function formatTableDesc(d: TableDesc): string {
   let s = `\n  table ${d.tableId}:\n`;
   s += `   eviction=${d.eviction ? "on" : "off"} eviction_flags=`;
   if (d.evictionFlags === null) s += "(default)";
-  else {
-    const names: string[] = [];
-    for (let i = 0; i < 32; i++) {
-      if (d.evictionFlags & (1 << i)) names.push(EVICTION_FLAG_NAMES[i] ?? `0x${(1 << i).toString(16)}`);
-    }
-    s += names.join("|");
-  }
+  else s += bitNames(d.evictionFlags, { 1: "OTHER", 2: "IMPORTANCE", 4: "LIFETIME" }, "|");
   s += `\n   vacancy=${d.vacancy ? "on" : "off"}`;
   if (d.vacancy) {
     const v = d.vacancyProp ?? { down: 0, up: 0, vacancy: 0 };
@@ -98,7 +89,7 @@ export const TABLE_DESC_REPLY_CODEC: BodyCodec<TableDescReplyBody> = {
     const tables: TableDesc[] = [];
     while (r.remaining > 0) {
       const d = decodeTableDesc(r);
-      if (isDecodeError(d)) return d;
+      if (isDecodeError(d)) return withPartial(d, { tables });
       tables.push(d);
     }
     return { tables };
@@ -121,9 +112,9 @@ export const TABLE_STATUS_CODEC: BodyCodec<TableStatusBody> = {
   decode(r) {
     const reason = r.u8();
     r.skip(7);
+    if (reason !== OFPTR_VACANCY_DOWN && reason !== OFPTR_VACANCY_UP) return fail("OFPBPC_BAD_VALUE");
     const desc = decodeTableDesc(r);
     if (isDecodeError(desc)) return desc;
-    if (reason !== OFPTR_VACANCY_DOWN && reason !== OFPTR_VACANCY_UP) return fail("OFPBPC_BAD_VALUE");
     return { reason, desc };
   },
   encode(w, b) {

@@ -3,6 +3,7 @@
  * "transact" engine (transaction.ts), replay of stored records, and
  * commit listeners for monitors and storage.
  */
+import { vlogModule } from "../util/vlog.js";
 import type { DatabaseSchema, TableSchema } from "./schema.js";
 import { nextVersion, Row, Table } from "./row.js";
 import type { Atom, Datum } from "./datum.js";
@@ -16,6 +17,8 @@ function refersTo(c: ColumnSchema, d: Datum, target: string): boolean {
   if (c.type.key.isWeakRef() && datumFind(d, target) >= 0) return true;
   return c.type.value !== null && c.type.value.isWeakRef() && d.values !== null && d.values.includes(target);
 }
+
+const log = vlogModule("ovsdb_transaction");
 
 export type RowChange = { old: Row | null; new: Row | null };
 export type ChangeSet = Map<string, Map<string, RowChange>>;
@@ -68,6 +71,19 @@ export class Database {
   }
 
   transact(ops: unknown, opts: TransactOptions = {}): TransactOutcome {
+    try {
+      return this.transactUnchecked(ops, opts);
+    } catch (e) {
+      // A bug must not take the server down: report it like OVS reports its own bugs.
+      log.err(`transaction failed with internal error: ${(e as Error).stack ?? String(e)}`);
+      const n = Array.isArray(ops) ? ops.length : 0;
+      const results: unknown[] = new Array<unknown>(n).fill(null);
+      results.push({ error: "internal error", details: String((e as Error).message ?? e) });
+      return { results, changes: null, durable: false, comment: undefined, blocked: null };
+    }
+  }
+
+  private transactUnchecked(ops: unknown, opts: TransactOptions): TransactOutcome {
     const c = compose(this, ops, opts);
     const outcome: TransactOutcome = {
       results: c.results,

@@ -286,7 +286,8 @@ function isPair(json: unknown, name: string): json is [string, string] {
 export function atomFromJSONUnchecked(base: BaseType, json: unknown, symtab?: Symtab): Atom {
   switch (base.type) {
     case "integer":
-      if (typeof json === "number" && Number.isInteger(json) && json >= -INT64_LIMIT && json < INT64_LIMIT) return json;
+      // 2^63 is what JSON.parse makes of INT64_MAX (9223372036854775807), so it is allowed.
+      if (typeof json === "number" && Number.isInteger(json) && json >= -INT64_LIMIT && json <= INT64_LIMIT) return json;
       break;
     case "real":
       if (typeof json === "number" && Number.isFinite(json)) return json;

@@ -6,7 +6,18 @@
  * Notes for users of this API:
  * - `TableSchema.columns` includes "_uuid" (index -1) and "_version"
  *   (index -2); `columnList` holds only the user columns.
- * - Committed `Row`s never change; do not mutate their datums.
+ * - Committed `Row`s never change; do not mutate their datums (common
+ *   datums such as empty sets, booleans and small integers are shared).
+ * - `Database.transact` never throws: bad input and even internal bugs
+ *   come back as RFC 7047 error objects in `results`. When `blocked` is
+ *   set, `results` is empty: run the same operations again after a later
+ *   commit with `elapsedWaitMs`, until the wait succeeds or times out.
+ * - Writes to a database whose name starts with "_" (the `_Server`
+ *   database) are refused by `transact`, as OVS does; the server fills
+ *   such databases with `applyRecord`, which checks nothing.
+ * - `applyRecord(record, { isDiff: true })` replays OVS "_is_diff" file
+ *   records; `datumDiff`/`applyDatumDiff` make and apply such diffs
+ *   (also the update2 "modify" format).
  */
 export { OvsdbError, syntaxError, jsonText } from "./error.js";
 export { type AtomicType, BaseType, OvsdbType, ATOMIC_TYPES, isAtomicType, UINT_MAX } from "./types.js";

@@ -539,14 +539,19 @@ function parseMutation(txn: Txn, ts: TableSchema, json: unknown): Mutation {
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
+function clampInt64(v: bigint): bigint {
+  return v > INT64_MAX ? INT64_MAX : v;
+}
+
 function mutateScalar(type: OvsdbType, d: Datum, mutator: string, y: number): { d: Datum } | OvsdbError {
   const keys = d.keys.slice();
   const range = () => new OvsdbError("range error", `Result of "${mutator}" operation is out of range.`);
   for (let i = 0; i < keys.length; i++) {
     const x = keys[i] as number;
     if (type.key.type === "integer") {
-      const bx = BigInt(x);
-      const by = BigInt(y);
+      // Doubles cannot hold INT64_MAX: 2^63 stands for it.
+      const bx = clampInt64(BigInt(x));
+      const by = clampInt64(BigInt(y));
       let z: bigint;
       switch (mutator) {
         case "+=":
@@ -560,6 +565,8 @@ function mutateScalar(type: OvsdbType, d: Datum, mutator: string, y: number): { 
           break;
         default:
           if (by === 0n) return new OvsdbError("domain error", "Division by zero.");
+          // INT64_MIN / -1 overflows, and OVS refuses INT64_MIN % -1 the same way.
+          if (bx === INT64_MIN && by === -1n) return range();
           z = mutator === "/=" ? bx / by : bx % by;
       }
       if (z < INT64_MIN || z > INT64_MAX) return range();
@@ -1001,6 +1008,7 @@ export function precommit(txn: Txn): Prepared | OvsdbError {
   // 5. Weak references: drop references to rows that are gone.
   const deletedTargets: string[] = [];
   for (const m of txn.rows.values()) for (const tr of m.values()) if (tr.cur === null && tr.old !== null) deletedTargets.push(tr.uuid);
+  const deletedSet = new Set(deletedTargets);
   const removedWeak = new Map<TxnRow, Map<ColumnSchema, number>>();
   const exists = (tname: string, u: string): boolean => {
     const t = db.tables.get(tname);
@@ -1028,7 +1036,8 @@ export function precommit(txn: Txn): Prepared | OvsdbError {
       const tr = txn.txnRow(srcTable, srcUuid)!;
       for (const c of refColumns(srcTable.schema).weak) {
         const before = draft.data[c.index]!;
-        const after = filterWeak(c, before, (tn, u) => exists(tn, u));
+        // Only references to rows this transaction deletes go (OVS leaves older dangling ones).
+        const after = filterWeak(c, before, (_tn, u) => !deletedSet.has(u));
         if (after !== before) {
           noteRemoved(tr, c, before.keys.length - after.keys.length);
           draft.data[c.index] = after;
@@ -1061,17 +1070,17 @@ export function precommit(txn: Txn): Prepared | OvsdbError {
       for (const c of refColumns(tr.table.schema).weak) {
         const d = tr.cur.data[c.index]!;
         if (d.keys.length < c.type.min) {
-          const how = tr.old === null ? "inserted within this transaction" : "updated within this transaction";
+          const how = tr.old === null ? " (inserted within this transaction)" : "";
           const n = removedWeak.get(tr)?.get(c);
           if (n === undefined || zeroRemoved.has(tr)) {
             return new OvsdbError(
               "constraint violation",
-              `Weak reference column "${c.name}" in "${tr.table.schema.name}" row ${tr.uuid} (${how}) contained all-zeros UUID (probably as the default value for this column) but deleting this value caused a constraint volation because this column is not allowed to be empty.`,
+              `Weak reference column "${c.name}" in "${tr.table.schema.name}" row ${tr.uuid}${how} contained all-zeros UUID (probably as the default value for this column) but deleting this value caused a constraint volation because this column is not allowed to be empty.`,
             );
           }
           return new OvsdbError(
             "constraint violation",
-            `Deletion of ${n} weak reference(s) to deleted (or never-existing) rows from column "${c.name}" in "${tr.table.schema.name}" row ${tr.uuid} (${how}) caused this column to become empty, but constraints on this column disallow an empty column.`,
+            `Deletion of ${n} weak reference(s) to deleted (or never-existing) rows from column "${c.name}" in "${tr.table.schema.name}" row ${tr.uuid}${how} caused this column to become empty, but constraints on this column disallow an empty column.`,
           );
         }
       }

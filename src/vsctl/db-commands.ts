@@ -487,6 +487,10 @@ export const DB_COMMANDS: CommandSyntax[] = [
     maxArgs: Infinity,
     arguments: "TABLE RECORD [COLUMN[:KEY]]...",
     pre: (ctx) => {
+      // Like OVS: warn a person at a terminal that "get" without columns prints nothing.
+      if (ctx.option("--id") === undefined && ctx.argv.length <= 3 && process.stdout.isTTY) {
+        ctx.warn("db_ctl_base", '"get" command without row arguments or "--id" is possibly erroneous');
+      }
       const table = preGetTable(ctx, ctx.argv[1]!);
       for (const arg of ctx.argv.slice(3)) {
         if (arg.toLowerCase() === "_uuid" || arg.toLowerCase() === "-uuid") continue;

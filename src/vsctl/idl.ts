@@ -12,9 +12,8 @@
  *   - with nothing to change the transaction is "unchanged" and not sent;
  *   - an optional `next_cfg` increment, a dry-run `abort` and a `comment`.
  *
- * Row iteration order imitates the bucket order of OVS's hash map (rows sorted
- * by the low bits of the first uuid word), so `list` without arguments prints
- * rows in the order real ovs-vsctl does for the same uuids.
+ * Row iteration order replays OVS's hash maps (hmap-order.ts), so `list`
+ * without arguments prints rows in the order the real ovs-vsctl does.
  */
 import { JsonRpcError, type JsonRpcConnection } from "../jsonrpc/index.js";
 import { OvsdbType } from "../ovsdb/types.js";
@@ -71,14 +70,14 @@ export class IdlRow {
   /** Contents as the transaction sees them; null once deleted. */
   cur: Map<string, TextDatum> | null;
   readonly written = new Set<string>();
+  /** Columns the transaction read before writing: checked by `wait` ops at commit (OVS's verify). */
+  readonly verified = new Set<string>();
   /** Partial set/map updates sent as `mutate` operations (OVS's partial map/set writes). */
   mutations: { column: string; op: "insert" | "delete"; datum: TextDatum; type: OvsdbType }[] = [];
   constructor(
     readonly uuid: string,
     readonly table: TableSchema,
     old: Map<string, TextDatum> | null,
-    /** Insertion sequence, for iteration order within a hash bucket. */
-    public seq: number,
   ) {
     this.old = old;
     this.cur = old;
@@ -92,24 +91,7 @@ class TableReplica {
   rows = new Map<string, IdlRow>();
   /** OVS hmap order of this table's rows (and of placeholder rows the IDL would create). */
   order = new HmapSim<string>(uuidHash);
-  /** Hash-map mask as OVS's hmap would have it after the same insertions. */
-  mask = 0;
-  n = 0;
   constructor(readonly schema: TableSchema) {}
-
-  noteInsert(): void {
-    this.n++;
-    if (Math.floor(this.n / 2) > this.mask) {
-      let m = Math.floor(this.n / 2);
-      m |= m >> 1;
-      m |= m >> 2;
-      m |= m >> 4;
-      m |= m >> 8;
-      m |= m >> 16;
-      m |= (m & 1) << 1;
-      if (m > this.mask) this.mask = m;
-    }
-  }
 }
 
 const ZERO_UUID = "00000000-0000-0000-0000-000000000000";
@@ -149,7 +131,12 @@ export interface CommitResult {
 
 export class Idl {
   readonly tables = new Map<string, TableReplica>();
-  private seq = 0;
+  /**
+   * While true, reading a committed column marks it for verification, so a
+   * concurrent change makes the commit fail with "try-again" instead of
+   * overwriting it (ovs-vsctl then re-runs its commands on fresh data).
+   */
+  verifyReads = false;
   /** Bumped on every change received from the server. */
   changeSeqno = 0;
   private waiters: (() => void)[] = [];
@@ -273,9 +260,8 @@ export class Idl {
           }
         }
         if (!row) {
-          row = new IdlRow(uuid, t.schema, data, this.seq++);
+          row = new IdlRow(uuid, t.schema, data);
           t.rows.set(uuid, row);
-          t.noteInsert();
           if (!t.order.has(uuid)) t.order.insert(uuid);
         } else {
           row.old = data;
@@ -317,6 +303,7 @@ export class Idl {
 
   read(row: IdlRow, column: string): TextDatum {
     const c = row.table.byName.get(column)!;
+    if (this.verifyReads && row.old !== null && row.cur !== null && !row.written.has(column)) row.verified.add(column);
     return row.cur?.get(column) ?? row.old?.get(column) ?? defaultDatum(c.type);
   }
 
@@ -335,10 +322,9 @@ export class Idl {
 
   insert(table: string, uuid?: string): IdlRow {
     const t = this.table(table);
-    const row = new IdlRow(uuid ?? randomUuid(), t.schema, null, this.seq++);
+    const row = new IdlRow(uuid ?? randomUuid(), t.schema, null);
     row.cur = new Map();
     t.rows.set(row.uuid, row);
-    t.noteInsert();
     t.order.insert(row.uuid);
     return row;
   }
@@ -379,6 +365,7 @@ export class Idl {
         } else {
           r.cur = r.old;
           r.written.clear();
+          r.verified.clear();
           r.mutations = [];
         }
       }
@@ -447,6 +434,32 @@ export class Idl {
       }
     }
     if (!anyUpdates) return { status: "unchanged", inserted };
+    // Verifications go first; they only matter when something is written.
+    const waits: Json[] = [];
+    for (const t of this.tables.values()) {
+      for (const r of t.rows.values()) {
+        if (r.old === null || r.verified.size === 0) continue;
+        const cols = r.table.columns.filter((c) => r.verified.has(c.name));
+        const row: Record<string, Json> = {};
+        for (const c of cols) row[c.name] = datumToJson(r.old.get(c.name) ?? defaultDatum(c.type), c.type);
+        waits.push({
+          op: "wait",
+          table: r.table.name,
+          where: [["_uuid", "==", ["uuid", r.uuid]]],
+          timeout: 0,
+          until: "==",
+          columns: cols.map((c) => c.name),
+          rows: [row],
+        });
+      }
+    }
+    if (waits.length > 0) {
+      ops.unshift(...waits);
+      const shifted = new Map<number, string>();
+      for (const [i, u] of insertIndex) shifted.set(i + waits.length, u);
+      insertIndex.clear();
+      for (const [i, u] of shifted) insertIndex.set(i, u);
+    }
     let incIndex = -1;
     if (opts.increment) {
       const where: Json = [["_uuid", "==", newRows.has(opts.increment.uuid) ? ["named-uuid", rowName(opts.increment.uuid)] : ["uuid", opts.increment.uuid]]];
@@ -458,13 +471,19 @@ export class Idl {
     ops.push({ op: "comment", comment: opts.comment });
     const reply = (await this.conn.request("transact", [this.schema.name, ...ops])) as unknown[];
     let error: Json | undefined;
+    let tryAgain = false;
     for (const res of reply) {
       if (res && typeof res === "object" && "error" in (res as object)) {
         const e = (res as { error: unknown }).error;
         if (e === "aborted" && opts.dryRun) continue;
+        if (e === "timed out") {
+          tryAgain = true;
+          continue;
+        }
         error ??= res as Json;
       }
     }
+    if (tryAgain && error === undefined) return { status: "try-again", inserted };
     for (const [i, tmp] of insertIndex) {
       const res = reply[i] as { uuid?: [string, string] } | null;
       if (res && Array.isArray(res.uuid)) inserted.set(tmp, res.uuid[1]);

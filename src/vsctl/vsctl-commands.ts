@@ -13,6 +13,7 @@ import { CommandContext, CtlError, type CommandSyntax } from "./context.js";
 import { setColumn } from "./db-commands.js";
 import type { IdlRow } from "./idl.js";
 import type { TextDatum } from "../ovsdb/datum-text.js";
+import { shashOrder } from "./hmap-order.js";
 
 interface VBridge {
   brCfg: IdlRow | null;
@@ -890,7 +891,9 @@ function cmdListDpCap(ctx: CommandContext): void {
   const dp = findDatapath(ctx, ctx.argv[1]!);
   if (!dp) throw new CtlError(`datapath "${ctx.argv[1]}" record not found`);
   const caps = ctx.idl.read(dp, "capabilities");
-  ctx.output += caps.keys.map((k, i) => `${k}=${caps.values![i]}`).join(" ") + "\n";
+  // OVS prints the capabilities smap in its hash-map order.
+  const value = new Map(caps.keys.map((k, i) => [k as string, caps.values![i] as string]));
+  ctx.output += shashOrder(caps.keys as string[]).map((k) => `${k}=${value.get(k)}`).join(" ") + "\n";
 }
 
 const RW = "RW" as const;

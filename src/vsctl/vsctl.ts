@@ -246,7 +246,9 @@ async function doVsctl(s: Settings, commands: ParsedCommand[], idl: Idl, schema:
     let ovs: IdlRow | undefined = idl.first("Open_vSwitch");
     if (!ovs) ovs = idl.insert("Open_vSwitch");
     const attempt: Attempt = { contexts: [], tryAgain: false };
+    const seqnoAtStart = idl.changeSeqno;
     let cache: unknown = null;
+    idl.verifyReads = true;
     for (const c of commands) {
       const ctx = new CommandContext(idl, schema, symtab, ovs, warn);
       ctx.isLast = c === commands[commands.length - 1];
@@ -261,6 +263,7 @@ async function doVsctl(s: Settings, commands: ParsedCommand[], idl: Idl, schema:
         break;
       }
     }
+    idl.verifyReads = false;
     if (attempt.tryAgain) {
       idl.abort();
       await idl.nextChange();
@@ -289,6 +292,12 @@ async function doVsctl(s: Settings, commands: ParsedCommand[], idl: Idl, schema:
       commands.forEach((c, i) => {
         if (c.syntax.name === "create") postCreate(attempt.contexts[i]!, result.inserted);
       });
+    }
+    if (result.status === "try-again") {
+      // Someone changed what we read: re-run every command on the new contents.
+      idl.abort();
+      if (idl.changeSeqno === seqnoAtStart) await idl.nextChange();
+      continue;
     }
     if (result.status === "error") {
       const text = jsonToString(result.error as Json, { sort: true });
@@ -413,6 +422,11 @@ function parseOptions(args: string[]): { settings: Settings; rest: string[]; loc
       case "bare":
         settings.style = { ...settings.style, format: "list", cellFormat: "bare", headings: false };
         break;
+      case "max-column-width": {
+        const m = /^\s*[+-]?\d+/.exec(o.arg!);
+        settings.style.maxColumnWidth = m ? Math.max(0, Number(m[0])) : 0;
+        break;
+      }
       case "local":
         // OVS looks the option up without its "--", so repeating one is not an error.
         if (!local.has(`--${o.name}`)) local.set(`--${o.name}`, o.arg);

@@ -251,3 +251,73 @@ test("batches: every packet of the batch runs the list", () => {
   assert.equal(batch.count, 0);
   for (let i = 0; i < 32; i++) assert.equal(toHex(ctx.outPkt[i]!.data()), toHex(tcp4(`10.0.0.${i + 1}`, undefined, 1234, 443)));
 });
+
+test("fuzz: malformed or random action bytes never throw and never leak packets", async () => {
+  const fc = (await import("fast-check")).default;
+  const valid = [
+    "set(ipv4(src=1.1.1.1)),1", "clone(set(tcp(src=9)),2),3", "sample(sample=50.0%,actions(push_vlan(vid=1,pcp=0),4))",
+    "check_pkt_len(size=60,gt(pop_vlan,1),le(trunc(20),2))", "userspace(pid=1,userdata(0102)),recirc(5)", "push_mpls(label=1,tc=0,ttl=2,bos=1,eth_type=0x8847),1",
+  ].map((t) => parseOdpActions(t));
+  const arb = fc.oneof(
+    fc.uint8Array({ maxLength: 64 }),
+    fc.tuple(fc.constantFrom(...valid), fc.nat(), fc.integer({ min: 0, max: 255 })).map(([a, i, v]) => {
+      const c = a.slice();
+      if (c.length > 0) c[i % c.length] = v;
+      return c;
+    }),
+  );
+  fc.assert(fc.property(arb, fc.constantFrom(tcp4(), udp4(), eth(E, ETH_TYPE_ARP, arp({}))), (acts, frame) => {
+    const pool = new DpPacketPool(32, 2048);
+    const r = run(frame, acts, { pool });
+    const held = r.ctx.outCount + r.ctx.upCount + r.ctx.recircCount;
+    assert.equal(pool.available() + held, 32, "every packet is either handed over or back in the pool");
+  }), { numRuns: 1500 });
+});
+
+test("tnl_push (VXLAN over IPv4) builds the outer headers; tnl_pop restores the inner frame and metadata", () => {
+  const inner = tcp4();
+  const push = "tnl_push(tnl_port(4),header(size=50,type=4,eth(dst=f8:bc:12:44:34:b6,src=f8:bc:12:46:58:e0,dl_type=0x0800)," +
+    "ipv4(src=1.1.2.88,dst=1.1.2.92,proto=17,tos=0,ttl=64,frag=0x4000),udp(src=0,dst=4789,csum=0x0),vxlan(flags=0x8000000,vni=0x1c7)),out_port(1))";
+  const r = run(inner, push);
+  assert.equal(r.outs.length, 1);
+  assert.equal(r.outs[0]!.port, 1);
+  const got = r.outs[0]!.pkt.data();
+  const sport = (got[34]! << 8) | got[35]!;
+  assert.ok(sport >= 32768 && sport < 61000, `source port ${sport}`);
+  // VXLAN header: flags with the I bit, then VNI 0x1c7 in bytes 4..6.
+  const vx = concat(new Uint8Array([0x08, 0, 0, 0, 0x00, 0x01, 0xc7, 0x00]), inner);
+  const want = eth({ dst: "f8:bc:12:44:34:b6", src: "f8:bc:12:46:58:e0" }, ETH_TYPE_IP,
+    ipv4({ src: ip4("1.1.2.88"), dst: ip4("1.1.2.92"), proto: 17, ttl: 64, dontFrag: true }, udp(sport, 4789, vx), false));
+  assert.equal(toHex(got), toHex(want));
+
+  const back = run(got, "tnl_pop(4)");
+  assert.equal(back.ctx.recircCount, 1);
+  const p = back.ctx.recircPkt[0]!;
+  assert.equal(toHex(p.data()), toHex(inner));
+  assert.equal(p.inPort, 4);
+  assert.equal(p.tun[1], 0x1c7, "tun_id");
+  assert.equal(p.tun[2], ip4("1.1.2.88"));
+  assert.equal(p.tun[3], ip4("1.1.2.92"));
+  assert.equal(p.tun[12]! & 0xffff, 1 | 4, "flags df|key");
+  assert.equal((p.tun[12]! >>> 16) & 0xff, 64, "ttl");
+  assert.equal(p.tun[13], ((sport << 16) | 4789) >>> 0);
+});
+
+test("tnl_push (Geneve over IPv6) computes the UDP checksum", () => {
+  const push = "tnl_push(tnl_port(6),header(size=70,type=4,eth(dst=f8:bc:12:44:34:b6,src=f8:bc:12:46:58:e0,dl_type=0x86dd)," +
+    "ipv6(src=2001:cafe::88,dst=2001:cafe::92,label=0,proto=17,tclass=0x0,hlimit=64),udp(src=0,dst=4789,csum=0xffff),vxlan(flags=0x8000000,vni=0x1c7)),out_port(1))";
+  const got = run(tcp4(), push).outs[0]!.pkt.data();
+  const udpOff = 14 + 40;
+  const udpLen = (got[udpOff + 4]! << 8) | got[udpOff + 5]!;
+  assert.equal(udpLen, got.length - udpOff);
+  // Verify: the one's-complement sum over pseudo-header and UDP datagram is 0xffff.
+  let s = 0;
+  for (let i = 0; i < 32; i += 2) s += (got[14 + 8 + i]! << 8) | got[14 + 8 + i + 1]!;
+  s += 17 + udpLen;
+  for (let i = 0; i < udpLen; i += 2) s += (got[udpOff + i]! << 8) | (i + 1 < udpLen ? got[udpOff + i + 1]! : 0);
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  assert.equal(s, 0xffff);
+  const back = run(got, "tnl_pop(6)").ctx.recircPkt[0]!;
+  assert.equal(toHex(back.data()), toHex(tcp4()));
+  assert.equal(back.tun[12]! & 0xffff, 2 | 4, "flags csum|key");
+});

@@ -156,7 +156,7 @@ test("decoder errors carry the OpenFlow error OVS would send", () => {
     return d.ok ? "ok" : d.error;
   };
   assert.equal(err("04ff000800000001"), "OFPBRC_BAD_TYPE");
-  assert.equal(err("07050008000000ff"), "OFPBRC_BAD_VERSION");
+  assert.equal(err("07050008000000ff"), "OFPBRC_BAD_TYPE");
   assert.equal(err("0412001000000001 00ee 0000 00000000"), "OFPBRC_BAD_STAT");
   assert.equal(err("0404001000000001 00001234 00000001"), "OFPBRC_BAD_VENDOR");
   assert.equal(err("0404001000000001 00002320 000000fe"), "OFPBRC_BAD_SUBTYPE");

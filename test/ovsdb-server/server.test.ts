@@ -268,3 +268,35 @@ test("SIGTERM, `exit` and kill $(cat pidfile) stop the server and remove its fil
     }
   }
 });
+
+test("tsovs start serves the default database in the run directory and stops on SIGINT", async () => {
+  const dir = tempDir("tsovs-start-");
+  const { spawn } = await import("node:child_process");
+  const { TSOVS_BIN } = await import("../util/ovs.js");
+  const child = spawn(process.execPath, [TSOVS_BIN, "start"], {
+    env: { ...process.env, OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  let exitCode: number | null = null;
+  const exited = new Promise<void>((r) => child.on("exit", (code) => ((exitCode = code), r())));
+  try {
+    await waitFor(() => fs.existsSync(path.join(dir, "db.sock")), 15_000, "db.sock");
+    const c = await RawClient.connect(`unix:${path.join(dir, "db.sock")}`);
+    assert.deepEqual((await c.request("list_dbs", []))["result"], ["Open_vSwitch", "_Server"]);
+    await initDb(c);
+    c.close();
+    assert.ok(fs.existsSync(path.join(dir, "conf.db")), "default database created");
+    assert.ok(fs.existsSync(path.join(dir, "ovsdb-server.pid")), "pid file");
+    child.kill("SIGINT");
+    await exited;
+    assert.equal(exitCode, 0);
+    assert.match(stderr, /\|ovsdb_server\|INFO\|/, "logs to the console at INFO");
+    assert.match(fs.readFileSync(path.join(dir, "ovsdb-server.log"), "utf8"), /SIGINT received, exiting/);
+    assert.equal(fs.existsSync(path.join(dir, "db.sock")), false);
+  } finally {
+    if (exitCode === null) child.kill("SIGKILL");
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -6,7 +6,8 @@
  * moment and checks that every printed id survived.
  *
  * Each transaction k inserts a row T{n: k} and adds k to the set column of
- * the single L row, so records hold both inserts and set diffs.
+ * the single L row, so records hold both inserts and set diffs. Every 40
+ * transactions it also compacts the file (while commits keep flowing).
  */
 import { openDbFile } from "../../src/ovsdb/storage/index.js";
 
@@ -35,6 +36,8 @@ async function main(): Promise<void> {
       ]);
       if (!o.changes) throw new Error(`transaction ${id} failed: ${JSON.stringify(o.results)}`);
       batch.push(file.commit(o.changes, o).then(() => void process.stdout.write(`${id}\n`)));
+      // Compact now and then, so kills also land during compactions.
+      if (id % 40 === 39) batch.push(file.compact().then(() => void process.stdout.write("compacted\n")));
     }
     await Promise.all(batch);
   }

@@ -43,7 +43,7 @@ async function commitN(file: DbFile, from: number, n: number): Promise<void> {
 }
 
 /** Runs the child until killed after `delayMs`; returns the acknowledged ids. */
-function runAndKill(dbPath: string, delayMs: number): Promise<{ acked: number[]; stderr: string }> {
+function runAndKill(dbPath: string, delayMs: number): Promise<{ acked: number[]; compactions: number; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CHILD, dbPath], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
@@ -63,7 +63,7 @@ function runAndKill(dbPath: string, delayMs: number): Promise<{ acked: number[];
         .split("\n")
         .filter((l) => /^\d+$/.test(l))
         .map(Number);
-      resolve({ acked, stderr: err });
+      resolve({ acked, compactions: out.split("\n").filter((l) => l === "compacted").length, stderr: err });
     });
   });
 }
@@ -75,10 +75,12 @@ test("SIGKILL at random moments never loses an acknowledged transaction", { time
   const iterations = Number(process.env["TSOVS_CRASH_ITERATIONS"] ?? 24);
   const everAcked = new Set<number>();
   let torn = 0;
+  let compactions = 0;
   try {
     for (let it = 0; it < iterations; it++) {
-      const delay = 10 + Math.floor(Math.random() * 200);
-      const { acked, stderr } = await runAndKill(db, delay);
+      const delay = 30 + Math.floor(Math.random() * 270);
+      const { acked, compactions: c, stderr } = await runAndKill(db, delay);
+      compactions += c;
       assert.equal(stderr, "", `child failed: ${stderr}`);
       for (const a of acked) everAcked.add(a);
       const file = await openDbFile(db, { compaction: false });
@@ -91,8 +93,8 @@ test("SIGKILL at random moments never loses an acknowledged transaction", { time
       assert.deepEqual(lSet(file), present, "set diffs replayed to the same contents");
       await file.close();
     }
-    assert.ok(everAcked.size > iterations, `too few transactions acknowledged (${everAcked.size})`);
-    process.stdout.write(`# ${iterations} kills, ${everAcked.size} acknowledged transactions, ${torn} torn tails truncated\n`);
+    assert.ok(everAcked.size > 0, "no transaction was acknowledged at all");
+    process.stdout.write(`# ${iterations} kills, ${everAcked.size} acknowledged transactions, ${compactions} compactions, ${torn} torn tails truncated\n`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { encodeRecord, scanLog, sha1Hex, shashOrder, datumDiff, applyDatumDiff } from "../../src/ovsdb/storage/index.js";
+import { encodeRecord, scanLog, sha1Hex, shashOrder, datumDiff, applyDatumDiff, ovsJsonError, parseOvsJson } from "../../src/ovsdb/storage/index.js";
 import { OvsdbType, BaseType } from "../../src/ovsdb/index.js";
 
 const schema = { name: "T", version: "1.0.0", tables: { A: { columns: { x: { type: "integer" } } } } };
@@ -111,4 +111,19 @@ test("set and map diffs apply back to the new value", () => {
   assert.deepEqual(applyDatumDiff(mapT, oldM, md), newM);
   assert.deepEqual(datumDiff(setT, ["set", [5]], 5), ["set", []]);
   assert.equal(datumDiff(setT, ["set", []], 7), 7);
+});
+
+test("JSON errors are worded and located as OVS's parser does", () => {
+  // Expected texts printed by OVS 3.1's ovsdb-tool for these inputs.
+  const cases: [string, string][] = [
+    ["bad", "line 0, column 3, byte 3: invalid keyword 'bad'"],
+    ["", "line 0, column 0, byte 0: empty input stream"],
+    ['{"name":\n', "line 1, column 0, byte 9: unexpected end of input"],
+    ["{abc\n", "line 0, column 4, byte 4: invalid keyword 'abc'"],
+    ['{"a":1', "line 0, column 7, byte 7: unexpected end of input"],
+    ["5", "line 0, column 1, byte 1: syntax error at beginning of input"],
+  ];
+  for (const [text, want] of cases) assert.equal(ovsJsonError(text), want, JSON.stringify(text));
+  assert.equal(ovsJsonError('{"a":[1,2.5e3,true,null,"\\u00e9"]}'), null);
+  assert.deepEqual(parseOvsJson('["x",{"y":1}]'), { ok: true, value: ["x", { y: 1 }] });
 });

@@ -140,6 +140,10 @@ test("schema and database information commands match", { skip }, () => {
     same(["create", "a", "b", "c"]);
     same(["query"]);
     same(["--bogus"]);
+    // Bad JSON arguments get OVS's JSON parser diagnostics.
+    for (const j of ["bad", "", "{}x", "5", "[1,]", '{"a" 1}', '{"a":1', "[01]", "[1e999]", '["a\\q"]', '["\\u0000"]', "[1 2]", "[True]", "[\n1,\n x]"]) {
+      same(["query", db, j]);
+    }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -164,6 +168,8 @@ test("transact/query: same results, and each reads the files the other wrote", {
     // Each tool reads both files identically (same file => same uuids).
     for (const db of [dbReal, dbOurs]) {
       same(["query", db, QUERY], sortRows);
+      // A "wait" that would block cannot wait in a tool.
+      same(["query", db, '["T",{"op":"select","table":"B","where":[],"columns":["x"]},{"op":"wait","table":"A","where":[],"columns":["name"],"until":"==","rows":[{"name":"zzz"}]},{"op":"select","table":"B","where":[]}]']);
       same(["show-log", db], (s) => s.replace(DATE_RE, "<date>"));
       same(["show-log", "-m", db], (s) => s.replace(DATE_RE, "<date>"));
       same(["-mm", "show-log", db], (s) => s.replace(DATE_RE, "<date>"));
@@ -307,6 +313,39 @@ test("a database written by tsovs is served by the real ovsdb-server", { skip, t
     // The record the real server appended reads back in tsovs.
     const q = '["Open_vSwitch",{"op":"select","table":"Port","where":[],"columns":["name","tag","trunks"]}]';
     assert.equal(ours(["query", db, q]).stdout, '[{"rows":[{"name":"br0","tag":4,"trunks":["set",[2,3]]}]}]\n');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a database locked by a running server is not written (real and tsovs servers)", { skip, timeout: 60_000 }, async () => {
+  const d = await startRealOvsdb();
+  try {
+    const db = path.join(d.dir, "conf.db");
+    const ts = (s: string): string => s.replace(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\|/gm, "<ts>|");
+    same(["transact", db, '["Open_vSwitch",{"op":"insert","table":"Open_vSwitch","row":{}}]'], ts);
+    same(["compact", db], ts);
+    same(["query", db, '["Open_vSwitch",{"op":"select","table":"Open_vSwitch","where":[]}]']);
+  } finally {
+    await d.stop();
+    fs.rmSync(d.dir, { recursive: true, force: true });
+  }
+  // A tsovs process holding the database keeps tsovs tools out the same way.
+  const { dir, schema } = setup();
+  try {
+    const db = path.join(dir, "held.db");
+    assert.equal(ours(["create", db, schema]).status, 0);
+    const { openDbFile } = await import("../../src/ovsdb/storage/index.js");
+    const held = await openDbFile(db);
+    try {
+      const r = ours(["transact", db, '["T",{"op":"insert","table":"B","row":{}}]']);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, new RegExp(`cannot lock file because it is already locked by pid ${process.pid}`));
+      assert.match(r.stderr, /I\/O error: .*held\.db: failed to lock lockfile \(Resource temporarily unavailable\)/);
+    } finally {
+      await held.close();
+    }
+    assert.equal(ours(["transact", db, '["T",{"op":"insert","table":"A","row":{"name":"ok"}}]']).status, 0);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

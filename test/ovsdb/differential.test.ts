@@ -11,6 +11,7 @@ import { openJsonRpc } from "../../src/jsonrpc/index.js";
 import { Database, DatabaseSchema } from "../../src/ovsdb/index.js";
 import { ovsSkip, REPO_ROOT, startRealOvsdb, tempDir } from "../util/ovs.js";
 import { CASES, VSWITCH_CASES } from "./transact-cases.js";
+import { checkBookkeeping } from "./bookkeeping.js";
 
 const SCHEMA = path.join(REPO_ROOT, "test", "ovsdb", "testdb.ovsschema");
 const VSWITCH = path.join(REPO_ROOT, "schemas", "vswitch.ovsschema");
@@ -67,6 +68,8 @@ async function differential(schemaFile: string, dbName: string, cases: unknown[]
     for (const ops of cases) {
       const theirs = await conn.request("transact", [dbName, ...ops]);
       const ours = db.transact(ops).results;
+      const problem = checkBookkeeping(db);
+      if (problem !== null) mismatches.push(`ops: ${JSON.stringify(ops)}\n  bookkeeping: ${problem}`);
       const tu = insertUuids(theirs);
       const ou = insertUuids(ours);
       for (let i = 0; i < Math.min(tu.length, ou.length); i++) {

@@ -12,9 +12,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Database, DatabaseSchema, type Row } from "../../src/ovsdb/index.js";
 import { REPO_ROOT } from "../util/ovs.js";
-import { CASES } from "./transact-cases.js";
+import { CASES, VSWITCH_CASES } from "./transact-cases.js";
+import { checkBookkeeping } from "./bookkeeping.js";
 
 const SCHEMA = DatabaseSchema.fromJSON(JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "test", "ovsdb", "testdb.ovsschema"), "utf8")));
+const VSWITCH = DatabaseSchema.fromJSON(JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "schemas", "vswitch.ovsschema"), "utf8")));
 
 /** A small seeded PRNG (mulberry32) so failures can be replayed. */
 function prng(seed: number): () => number {
@@ -113,20 +115,19 @@ function isErrorObject(x: unknown): boolean {
   return x !== null && typeof x === "object" && typeof (x as { error?: unknown }).error === "string";
 }
 
-test("mutated transactions never throw and failures change nothing", { timeout: 120_000 }, () => {
-  const n = Number(process.env["FUZZ_TXNS"] ?? 100_000);
-  const rnd = prng(Number(process.env["FUZZ_SEED"] ?? 12345));
-  let db = new Database(SCHEMA);
+function fuzz(schema: DatabaseSchema, cases: unknown[][], n: number, seed: number): void {
+  const rnd = prng(seed);
+  let db = new Database(schema);
   let failures = 0;
   let commits = 0;
   let blocked = 0;
   for (let i = 0; i < n; i++) {
     if (i % 500 === 0) {
-      db = new Database(SCHEMA);
+      db = new Database(schema);
       // Seed some state so updates, deletes and references have targets.
-      for (const ops of CASES.slice(0, 60)) db.transact(ops);
+      for (const ops of cases.slice(0, 60)) db.transact(ops);
     }
-    const base = CASES[Math.floor(rnd() * CASES.length)]!;
+    const base = cases[Math.floor(rnd() * cases.length)]!;
     const ops = mutate(base, rnd);
     const before = snapshot(db);
     let out;
@@ -144,17 +145,34 @@ test("mutated transactions never throw and failures change nothing", { timeout: 
     const nOps = Array.isArray(ops) ? ops.length : 1;
     assert.ok(out.results.length === nOps || out.results.length === nOps + 1, `result length ${out.results.length} for ${nOps} ops`);
     for (const r of out.results) if (!(r === null || (typeof r === "object" && !Array.isArray(r)))) assert.fail(`bad result element ${show(r)}`);
+    if (out.results.some((r) => (r as { error?: string } | null)?.error === "internal error")) {
+      assert.fail(`transaction ${i} hit an internal error: ${show(out.results)}\nops: ${show(ops)}`);
+    }
     const failed = out.results.some(isErrorObject);
     if (failed) {
       failures++;
       assert.equal(out.changes, null);
       if (!sameSnapshot(before, snapshot(db))) assert.fail(`failed transaction ${i} changed the database: ${show(ops)}`);
     } else {
-      if (out.changes !== null) commits++;
+      if (out.changes !== null) {
+        commits++;
+        if (commits % 20 === 0) {
+          const problem = checkBookkeeping(db);
+          if (problem !== null) assert.fail(`after transaction ${i}: ${problem}\nops: ${show(ops)}`);
+        }
+      }
       assert.ok(!out.results.includes(null), "successful transaction has null results");
     }
   }
   assert.ok(failures > n / 10, `too few failures (${failures}): the fuzzer is not reaching error paths`);
   assert.ok(commits > n / 100, `too few commits (${commits}): the fuzzer is not reaching commit paths`);
   void blocked;
+}
+
+test("mutated transactions never throw and failures change nothing", { timeout: 120_000 }, () => {
+  fuzz(SCHEMA, CASES, Number(process.env["FUZZ_TXNS"] ?? 100_000), Number(process.env["FUZZ_SEED"] ?? 12345));
+});
+
+test("the same holds for mutated ovs-vsctl-like transactions on Open_vSwitch", { timeout: 120_000 }, () => {
+  fuzz(VSWITCH, VSWITCH_CASES, Number(process.env["FUZZ_TXNS"] ?? 100_000) / 5, Number(process.env["FUZZ_SEED"] ?? 12345) + 1);
 });

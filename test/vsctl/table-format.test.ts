@@ -118,3 +118,17 @@ test("jsonToString escapes like OVS and formatG matches printf %.15g", () => {
   assert.equal(formatG(-2), "-2");
   assert.equal(formatG(1 / 3), "0.333333333333333");
 });
+
+test("--max-column-width caps and truncates table columns", () => {
+  // ovs-vsctl --format=table --max-column-width=5 --columns=name,_uuid list port
+  const u1 = "ae277c1e-0000-4000-8000-000000000000";
+  const u2 = "1c601aaa-0000-4000-8000-000000000000";
+  const t: Table = {
+    headings: ["name", "_uuid"],
+    rows: [
+      [cell("averylongportname", "", null), cell(u1, "", null)],
+      [cell("br0", "", null), cell(u2, "", null)],
+    ],
+  };
+  assert.equal(new TablePrinter().format(t, style({ maxColumnWidth: 5 })), "name  _uuid\n----- -----\navery ae277\nbr0   1c601\n");
+});

@@ -8,7 +8,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { ovsSkip, startRealOvsdb, tempDir } from "../util/ovs.js";
+import { ovsSkip, startRealOvsdb, startTsovsOvsdb, tempDir } from "../util/ovs.js";
 import {
   dumpDb,
   dumpText,
@@ -26,7 +26,10 @@ const ORDER_BY_UUID = new Set(["show", "list", "find"]);
 
 test("tsovs vsctl matches ovs-vsctl command by command", { skip: ovsSkip(), timeout: 120_000 }, async () => {
   const a = await startRealOvsdb(tempDir("vsctl-real-"));
-  const b = await startRealOvsdb(tempDir("vsctl-ts-"));
+  // VSCTL_DIFF_TSOVS_SERVER=1 drives `tsovs ovsdb-server` instead of a second real server.
+  const b = process.env["VSCTL_DIFF_TSOVS_SERVER"]
+    ? await startTsovsOvsdb(tempDir("vsctl-ts-"))
+    : await startRealOvsdb(tempDir("vsctl-ts-"));
   const mismatches: string[] = [];
   try {
     for (const [step, args] of SCRIPT.entries()) {

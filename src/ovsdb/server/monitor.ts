@@ -87,8 +87,8 @@ export class TableMonitor {
 
 /** A monitor created by one `monitor*` request of one session. */
 export class Monitor {
-  /** The monitor id as JSON text (ids may be any JSON value). */
-  readonly idText: string;
+  /** The monitor id as JSON text (ids may be any JSON value); changes with monitor_cond_change. */
+  idText: string;
 
   constructor(
     public id: unknown,

@@ -21,6 +21,7 @@ import {
   setCondition,
   UpdateRenderer,
   type MonitorVersion,
+  type RowLike,
 } from "./monitor.js";
 import type { OvsdbServer } from "./server.js";
 import type { ServedDb } from "./served-db.js";
@@ -308,7 +309,7 @@ export class OvsdbSession implements LockHolder {
     if (this.monitors.has(idText)) throw syntaxError(monitorId ?? null, null, "duplicate monitor ID");
     const tables = parseMonitorRequests(served.db.schema, params[2], version, this.server.conditions);
     const mon = new Monitor(monitorId ?? null, served.name, version, tables);
-    const rowsOf = (t: string): Iterable<[string, import("./monitor.js").RowLike]> => served.db.tables.get(t)!.rows;
+    const rowsOf = (t: string): Iterable<[string, RowLike]> => served.db.tables.get(t)!.rows;
     if (version === 3) {
       const since = lastId === null ? null : served.changesSince(lastId);
       this.monitors.set(idText, mon);
@@ -357,7 +358,7 @@ export class OvsdbSession implements LockHolder {
     if (newText !== oldText) {
       this.monitors.delete(oldText);
       mon.id = params[1];
-      (mon as { idText: string }).idText = newText;
+      mon.idText = newText;
       this.monitors.set(newText, mon);
     }
     const update: Record<string, unknown> = {};

@@ -26,6 +26,7 @@ import { vlogModule } from "../../util/vlog.js";
 import { changesToRecord, replayRecord, schemaFromRecord, schemaRecord, snapshotRecord } from "./file-txn.js";
 import { LogError, detectMagic, encodeRecord, scanLog, OVSDB_MAGIC, RAFT_MAGIC } from "./log.js";
 import { LogWriter, syncDir } from "./log-writer.js";
+import { lockDb, type DbLock } from "./lockfile.js";
 
 const vlog = vlogModule("ovsdb_file");
 
@@ -126,6 +127,8 @@ export class DbFile {
   private nextSnapshotMax = 0;
   private compacting: Promise<void> | null = null;
   private closed = false;
+  /** The database lock held while open for writing. */
+  private lock: DbLock | null = null;
 
   private constructor(
     path: string,
@@ -153,6 +156,19 @@ export class DbFile {
   static async open(path: string, opts: OpenOptions = {}): Promise<DbFile> {
     const readOnly = opts.readOnly ?? false;
     const onError = opts.onError ?? (readOnly ? "throw" : "truncate");
+    if (!fs.existsSync(path)) readLogFile(path); // OVS's "open failed" error
+    const lock = readOnly ? null : lockDb(path);
+    try {
+      const file = await DbFile.openLocked(path, opts, readOnly, onError);
+      file.lock = lock;
+      return file;
+    } catch (e) {
+      lock?.release();
+      throw e;
+    }
+  }
+
+  private static async openLocked(path: string, opts: OpenOptions, readOnly: boolean, onError: "truncate" | "throw"): Promise<DbFile> {
     const buf = readLogFile(path);
     const { schema: fileSchema } = readSchemaFromBuffer(buf, path);
     const schema = opts.schema ?? fileSchema;
@@ -280,6 +296,7 @@ export class DbFile {
     this.closed = true;
     if (this.compacting) await this.compacting.catch(() => undefined);
     await this.writer?.close();
+    this.lock?.release();
   }
 }
 
@@ -294,7 +311,7 @@ function errorText(e: LogError | OvsdbError): string {
  */
 function saveDiscarded(path: string, data: Buffer): void {
   try {
-    fs.writeFileSync(`${path}.discarded`, data, { mode: 0o600 });
+    fs.appendFileSync(`${path}.discarded`, data, { mode: 0o600 });
   } catch {
     /* best effort: the truncation itself has been logged */
   }

@@ -37,6 +37,7 @@ export { changesToRecord, snapshotRecord, schemaRecord, recordToFull, replayReco
 export { datumDiff, applyDatumDiff, isDiffColumn } from "./datum-diff.js";
 export { shashOrder, toShashOrder, ovsJsonString, ovsHashString } from "./shash-order.js";
 export { ovsJsonError, parseOvsJson } from "./ovs-json.js";
+export { lockDb, lockFilePath, type DbLock } from "./lockfile.js";
 
 import { DbFile, type OpenOptions } from "./db-file.js";
 

@@ -1,0 +1,253 @@
+/**
+ * An OpenFlow match: a flow key and a mask (two `Uint32Array`s of
+ * FLOW_U32S words, the layout of src/flow/key-layout.ts), with set/get per
+ * meta-flow field, OVS's prerequisite test (`mf_are_prereqs_ok`) and the
+ * normalization OVS applies to a flow it is given (`ofputil_normalize_match`:
+ * fields the match's dl_type/nw_proto make meaningless are wildcarded,
+ * with OVS's "normalization changed ofp_match" log lines).
+ *
+ * The key is always kept masked (`key & mask == key`), so two matches are
+ * equal exactly when their words are.
+ */
+import { FLOW_NW_FRAG_LATER, FLOW_U32S, W_CT_STATE, W_DL_TYPE, W_NW_PROTO, W_PACKET_TYPE, W_TP_SRC, W_VLAN0 } from "../flow/key-layout.js";
+import { mfFromName, type MfField, type MfPrereq } from "./meta-flow.js";
+import { mfGet, mfIsWildcarded, mfSet, mfClear } from "./mf-key.js";
+
+export const ETH_TYPE_IP = 0x0800;
+export const ETH_TYPE_IPV6 = 0x86dd;
+export const ETH_TYPE_ARP = 0x0806;
+export const ETH_TYPE_RARP = 0x8035;
+export const ETH_TYPE_MPLS = 0x8847;
+export const ETH_TYPE_MPLS_MCAST = 0x8848;
+export const ETH_TYPE_NSH = 0x894f;
+export const IPPROTO_ICMP = 1;
+export const IPPROTO_IGMP = 2;
+export const IPPROTO_TCP = 6;
+export const IPPROTO_UDP = 17;
+export const IPPROTO_ICMPV6 = 58;
+export const IPPROTO_SCTP = 132;
+export const ND_NEIGHBOR_SOLICIT = 135;
+export const ND_NEIGHBOR_ADVERT = 136;
+export const VLAN_CFI = 0x1000;
+export const CS_TRACKED = 0x20;
+export const CS_INVALID = 0x10;
+
+/** Looks a field up by name and throws when it does not exist (for code, not user input). */
+export function mf(name: string): MfField {
+  const f = mfFromName(name);
+  if (!f) throw new RangeError(`unknown field ${name}`);
+  return f;
+}
+
+export class Match {
+  readonly key: Uint32Array;
+  readonly mask: Uint32Array;
+
+  constructor(key?: Uint32Array, mask?: Uint32Array) {
+    this.key = key ?? new Uint32Array(FLOW_U32S);
+    this.mask = mask ?? new Uint32Array(FLOW_U32S);
+  }
+
+  clone(): Match {
+    return new Match(this.key.slice(), this.mask.slice());
+  }
+
+  equals(o: Match): boolean {
+    for (let i = 0; i < FLOW_U32S; i++) if (this.key[i] !== o.key[i] || this.mask[i] !== o.mask[i]) return false;
+    return true;
+  }
+
+  /** True when nothing is matched (the catch-all match). */
+  isCatchall(): boolean {
+    for (let i = 0; i < FLOW_U32S; i++) if (this.mask[i] !== 0) return false;
+    return true;
+  }
+
+  /** Sets `fld` (value and mask as big-endian bytes; mask null = exact). */
+  set(fld: MfField | string, value: Uint8Array, mask: Uint8Array | null = null): this {
+    const f = typeof fld === "string" ? mf(fld) : fld;
+    const matched = mask === null || mask.some((x) => x !== 0);
+    // Matching a field that needs a packet header implies the default packet type (Ethernet), as OVS's mf_set.
+    if (matched && f.prereqs !== "none" && f.name !== "packet_type" && this.mask[W_PACKET_TYPE] === 0) {
+      this.key[W_PACKET_TYPE] = 0;
+      this.mask[W_PACKET_TYPE] = 0xffffffff;
+    }
+    mfSet(this.key, this.mask, f, value, mask);
+    // vlan_pcp alone still means "a VLAN header is present", as OVS's match_set_dl_vlan_pcp.
+    if (f.name === "vlan_pcp" && (mask === null || mask.some((x) => x !== 0))) {
+      this.key[W_VLAN0] = (this.key[W_VLAN0]! | VLAN_CFI) >>> 0;
+      this.mask[W_VLAN0] = (this.mask[W_VLAN0]! | VLAN_CFI) >>> 0;
+    }
+    return this;
+  }
+
+  /** Sets an integer field of up to 32 bits. */
+  setNum(fld: MfField | string, value: number, mask: number | null = null): this {
+    const f = typeof fld === "string" ? mf(fld) : fld;
+    const n = f.bytes;
+    const be = (v: number): Uint8Array => {
+      const b = new Uint8Array(n);
+      for (let i = n - 1, x = v >>> 0; i >= 0 && i >= n - 4; i--, x >>>= 8) b[i] = x & 0xff;
+      return b;
+    };
+    return this.set(f, be(value), mask === null ? null : be(mask));
+  }
+
+  get(fld: MfField | string): { value: Uint8Array; mask: Uint8Array } {
+    return mfGet(this.key, this.mask, typeof fld === "string" ? mf(fld) : fld);
+  }
+
+  isWildcarded(fld: MfField | string): boolean {
+    return mfIsWildcarded(this.mask, typeof fld === "string" ? mf(fld) : fld);
+  }
+
+  clear(fld: MfField | string): this {
+    mfClear(this.key, this.mask, typeof fld === "string" ? mf(fld) : fld);
+    return this;
+  }
+
+  get dlType(): number {
+    return this.key[W_DL_TYPE]! >>> 16;
+  }
+  get nwProto(): number {
+    return this.key[W_NW_PROTO]! >>> 24;
+  }
+  get tpSrc(): number {
+    return this.key[W_TP_SRC]! >>> 16;
+  }
+  get tpDst(): number {
+    return this.key[W_TP_SRC]! & 0xffff;
+  }
+}
+
+function isIpAny(m: Match): boolean {
+  return m.dlType === ETH_TYPE_IP || m.dlType === ETH_TYPE_IPV6;
+}
+
+function isNd(m: Match): boolean {
+  return m.dlType === ETH_TYPE_IPV6 && m.nwProto === IPPROTO_ICMPV6 && (m.tpSrc === ND_NEIGHBOR_SOLICIT || m.tpSrc === ND_NEIGHBOR_ADVERT) && m.tpDst === 0;
+}
+
+/** OVS's mf_are_prereqs_ok for a prerequisite class, on the match's (masked) values. */
+export function prereqOk(p: MfPrereq, m: Match): boolean {
+  const dl = m.dlType;
+  // L4 fields exist only in first fragments (OVS checks !(nw_frag & LATER)).
+  const l4 = (m.key[W_NW_PROTO]! & FLOW_NW_FRAG_LATER) === 0;
+  switch (p) {
+    case "none":
+      return true;
+    case "ethernet":
+      return m.key[W_PACKET_TYPE] === 0;
+    case "arp":
+      return dl === ETH_TYPE_ARP || dl === ETH_TYPE_RARP;
+    case "ipv4":
+      return dl === ETH_TYPE_IP;
+    case "ipv6":
+      return dl === ETH_TYPE_IPV6;
+    case "ip_any":
+      return isIpAny(m);
+    case "tcp":
+      return isIpAny(m) && m.nwProto === IPPROTO_TCP && l4;
+    case "udp":
+      return isIpAny(m) && m.nwProto === IPPROTO_UDP && l4;
+    case "sctp":
+      return isIpAny(m) && m.nwProto === IPPROTO_SCTP && l4;
+    case "icmpv4":
+      return dl === ETH_TYPE_IP && m.nwProto === IPPROTO_ICMP;
+    case "icmpv6":
+      return dl === ETH_TYPE_IPV6 && m.nwProto === IPPROTO_ICMPV6;
+    case "nd":
+      return isNd(m);
+    case "nd_solicit":
+      return isNd(m) && m.tpSrc === ND_NEIGHBOR_SOLICIT;
+    case "nd_advert":
+      return isNd(m) && m.tpSrc === ND_NEIGHBOR_ADVERT;
+    case "mpls":
+      return dl === ETH_TYPE_MPLS || dl === ETH_TYPE_MPLS_MCAST;
+    case "vlan_vid":
+      return (m.key[W_VLAN0]! & VLAN_CFI) !== 0;
+    case "ct": {
+      const st = m.key[W_CT_STATE]! & 0xff;
+      const msk = m.mask[W_CT_STATE]! & 0xff;
+      return (st & CS_TRACKED) !== 0 && (msk & CS_INVALID) !== 0 && (st & CS_INVALID) === 0;
+    }
+    case "nsh":
+      return dl === ETH_TYPE_NSH;
+  }
+}
+
+/** OVS's mf_are_prereqs_ok: may `fld` be matched given the rest of `m`? */
+export function mfArePrereqsOk(fld: MfField, m: Match): boolean {
+  return prereqOk(fld.prereqs, m);
+}
+
+/* ---------------- normalization ---------------- */
+
+const MAY_NW_ADDR = 1;
+const MAY_TP_ADDR = 2;
+const MAY_NW_PROTO = 4;
+const MAY_IPVX = 8;
+const MAY_ARP_SHA = 16;
+const MAY_ARP_THA = 32;
+const MAY_IPV6 = 64;
+const MAY_ND_TARGET = 128;
+const MAY_MPLS = 256;
+const MAY_ETHER = 512;
+
+/**
+ * Wildcards the fields `m`'s dl_type and nw_proto leave meaningless, as
+ * OVS's ofputil_normalize_match does for every flow it is handed (ARP has
+ * no tos, IPv4 no IPv6 addresses, an unknown L4 protocol no ports...).
+ * Returns true when `m` changed.
+ */
+export function normalizeMatch(m: Match): boolean {
+  let may = 0;
+  let dl: number;
+  const ptMask = m.mask[W_PACKET_TYPE]!;
+  const pt = m.key[W_PACKET_TYPE]!;
+  if (ptMask === 0 || (pt === 0 && ptMask === 0xffffffff)) {
+    may = MAY_ETHER;
+    dl = m.dlType;
+  } else if (ptMask === 0xffffffff && pt >>> 16 === 1) {
+    dl = pt & 0xffff;
+  } else {
+    dl = 0;
+  }
+  const proto = m.nwProto;
+  if (dl === ETH_TYPE_IP) {
+    may |= MAY_NW_PROTO | MAY_IPVX | MAY_NW_ADDR;
+    if (proto === IPPROTO_TCP || proto === IPPROTO_UDP || proto === IPPROTO_SCTP || proto === IPPROTO_ICMP) may |= MAY_TP_ADDR;
+  } else if (dl === ETH_TYPE_IPV6) {
+    may |= MAY_NW_PROTO | MAY_IPVX | MAY_IPV6;
+    if (proto === IPPROTO_TCP || proto === IPPROTO_UDP || proto === IPPROTO_SCTP) may |= MAY_TP_ADDR;
+    else if (proto === IPPROTO_ICMPV6) {
+      may |= MAY_TP_ADDR;
+      if (m.tpSrc === ND_NEIGHBOR_SOLICIT) may |= MAY_ND_TARGET | MAY_ARP_SHA;
+      else if (m.tpSrc === ND_NEIGHBOR_ADVERT) may |= MAY_ND_TARGET | MAY_ARP_THA;
+    }
+  } else if (dl === ETH_TYPE_ARP || dl === ETH_TYPE_RARP) {
+    may |= MAY_NW_PROTO | MAY_NW_ADDR | MAY_ARP_SHA | MAY_ARP_THA;
+  } else if (dl === ETH_TYPE_MPLS || dl === ETH_TYPE_MPLS_MCAST) {
+    may |= MAY_MPLS;
+  }
+  const before = m.clone();
+  const clear = (...names: string[]): void => {
+    for (const n of names) m.clear(n);
+  };
+  if (!(may & MAY_ETHER)) clear("eth_src", "eth_dst");
+  if (!(may & MAY_NW_ADDR)) clear("ip_src", "ip_dst");
+  if (!(may & MAY_TP_ADDR)) clear("tcp_src", "tcp_dst");
+  if (!(may & MAY_NW_PROTO)) clear("nw_proto");
+  if (!(may & MAY_IPVX)) clear("nw_tos", "nw_ecn", "nw_ttl");
+  if (!(may & MAY_ARP_SHA)) clear("arp_sha");
+  if (!(may & MAY_ARP_THA)) clear("arp_tha");
+  if (!(may & MAY_IPV6)) clear("ipv6_src", "ipv6_dst", "ipv6_label");
+  if (!(may & MAY_ND_TARGET)) clear("nd_target");
+  if (!(may & MAY_MPLS)) {
+    for (let w = 17; w < 20; w++) {
+      m.key[w] = 0;
+      m.mask[w] = 0;
+    }
+  }
+  return !m.equals(before);
+}

@@ -1,0 +1,372 @@
+/**
+ * A Match as NXM (`nx_match`, Nicira) and OXM (`oxm_match`, OpenFlow 1.2+)
+ * TLVs, both ways, as OVS 3.1 does it: fields are emitted in OVS's order
+ * (packet_type, metadata, in_port, Ethernet, VLAN, MPLS, L3/L4, tunnel,
+ * NSH, registers, pkt_mark, conntrack, OpenFlow metadata), only where the
+ * match's own values satisfy their prerequisites; decoding rejects what
+ * OVS rejects with the same OFPBMC_* error (bad length, unknown field,
+ * mask on an unmaskable field, a value bit outside its mask, bad value,
+ * unmet prerequisite, duplicate field).
+ *
+ * `version` is 0 for NXM, else the OpenFlow wire version of the OXM
+ * (3 = 1.2 ... 6 = 1.5), which picks each field's code (tcp_flags is an
+ * ONF experimenter field in 1.3/1.4 and standard in 1.5; 1.5 carries
+ * registers as 64-bit xregs).
+ */
+import { fail, type DecodeError } from "./ofp-codec.js";
+import {
+  decodeNxmHeader, encodeNxmHeader, formatNxmHeader, headerForCode, mfFromHeader, MF_FIELDS, parseNxmHeader,
+  type MfCode, type MfField, type NxmHeader,
+} from "./meta-flow.js";
+import { mfIsValueValid, mfValueLen, portToOfp11 } from "./mf-key.js";
+import {
+  ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_MPLS, ETH_TYPE_MPLS_MCAST, ETH_TYPE_RARP, IPPROTO_ICMP,
+  IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, Match, mf, mfArePrereqsOk, ND_NEIGHBOR_ADVERT,
+  ND_NEIGHBOR_SOLICIT,
+} from "./match.js";
+import { W_PACKET_TYPE } from "../flow/key-layout.js";
+
+/** One TLV: a field, its value and (when masked) mask, as big-endian bytes of the field's width. */
+export interface NxEntry {
+  fld: MfField;
+  value: Uint8Array;
+  mask: Uint8Array | null;
+}
+
+/** The code OVS uses for `fld` in `version` (0 = NXM). */
+export function codeFor(fld: MfField, version: number): MfCode | null {
+  if (version === 0) return fld.nxm ?? fld.oxm;
+  if (version >= 6 && fld.oxm15) return fld.oxm15;
+  if (fld.oxm && fld.oxm.ofVersion !== null && fld.oxm.ofVersion <= version) return fld.oxm;
+  return fld.nxm ?? fld.oxm;
+}
+
+const isZero = (b: Uint8Array): boolean => b.every((x) => x === 0);
+const isOnes = (b: Uint8Array): boolean => b.every((x) => x === 0xff);
+
+function be(v: number, n: number): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = n - 1, x = v >>> 0; i >= 0 && i >= n - 4; i--, x >>>= 8) b[i] = x & 0xff;
+  return b;
+}
+
+function num(b: Uint8Array): number {
+  let v = 0;
+  for (const x of b) v = (v * 256 + x) % 0x100000000;
+  return v;
+}
+
+/** The TLVs OVS emits for `m`, in its order. */
+export function nxEntries(m: Match, version: number): NxEntry[] {
+  const out: NxEntry[] = [];
+  let impliedEthernet = false;
+  const add = (fld: MfField, value: Uint8Array, mask: Uint8Array | null): void => {
+    if (mask && isZero(mask)) return;
+    if (mask && isOnes(mask)) mask = null;
+    if (mask) value = value.map((x, i) => x & mask![i]!);
+    if (fld.prereqs !== "none") impliedEthernet = true;
+    out.push({ fld, value, mask });
+  };
+  const putM = (name: string): void => {
+    const f = mf(name);
+    const g = m.get(f);
+    add(f, g.value, g.mask);
+  };
+  const putExact = (name: string, v: number): void => {
+    const f = mf(name);
+    add(f, be(v, f.bytes), null);
+  };
+  const g = (name: string): { v: number; m: number } => {
+    const r = m.get(name);
+    return { v: num(r.value), m: num(r.mask) };
+  };
+  const ptMask = m.mask[W_PACKET_TYPE]!;
+  const ptDefault = ptMask === 0xffffffff && m.key[W_PACKET_TYPE] === 0;
+  if (ptMask && !ptDefault) putM("packet_type");
+  putM("dp_hash");
+  let x = g("recirc_id");
+  if (x.m) putExact("recirc_id", x.v);
+  x = g("conj_id");
+  if (x.m) putExact("conj_id", x.v);
+  x = g("in_port");
+  if (x.m) {
+    if (version) putExact("in_port_oxm", portToOfp11(x.v));
+    else putExact("in_port", x.v);
+  }
+  if (!m.isWildcarded("actset_output")) add(mf("actset_output"), m.get("actset_output").value, null);
+  putM("eth_src");
+  putM("eth_dst");
+  putM("eth_type");
+  const tci = g("vlan_tci");
+  if (version) {
+    const vid = tci.v & 0x1fff;
+    const vm = tci.m & 0x1fff;
+    if (vm === 0x1fff) putExact("vlan_vid", vid);
+    else if (vm) add(mf("vlan_vid"), be(vid, 2), be(vm, 2));
+    if (vid && tci.m & 0xe000) putExact("vlan_pcp", tci.v >>> 13);
+  } else putM("vlan_tci");
+  const dl = m.dlType;
+  if (dl === ETH_TYPE_MPLS || dl === ETH_TYPE_MPLS_MCAST) {
+    for (const n of ["mpls_tc", "mpls_bos", "mpls_ttl", "mpls_label"]) {
+      x = g(n);
+      if (x.m) putExact(n, x.v);
+    }
+  }
+  const proto = m.nwProto;
+  if (dl === ETH_TYPE_IP || dl === ETH_TYPE_IPV6) {
+    if (dl === ETH_TYPE_IP) {
+      putM("ip_src");
+      putM("ip_dst");
+    } else {
+      putM("ipv6_src");
+      putM("ipv6_dst");
+    }
+    x = g("ip_frag");
+    if (x.m) add(mf("ip_frag"), be(x.v, 1), x.m === 3 ? null : be(x.m, 1));
+    x = g("nw_tos");
+    if (x.m) {
+      if (version) putExact("ip_dscp", x.v >>> 2);
+      else putExact("nw_tos", x.v);
+    }
+    x = g("nw_ecn");
+    if (x.m) putExact("nw_ecn", x.v);
+    x = g("nw_ttl");
+    if (x.m) putExact("nw_ttl", x.v);
+    putM("ipv6_label");
+    if (!m.isWildcarded("nw_proto")) {
+      putExact("nw_proto", proto);
+      if (proto === IPPROTO_TCP) {
+        putM("tcp_src");
+        putM("tcp_dst");
+        putM("tcp_flags");
+      } else if (proto === IPPROTO_UDP) {
+        putM("udp_src");
+        putM("udp_dst");
+      } else if (proto === IPPROTO_SCTP) {
+        putM("sctp_src");
+        putM("sctp_dst");
+      } else if (dl === ETH_TYPE_IP && proto === IPPROTO_ICMP) {
+        if (g("tcp_src").m) putExact("icmp_type", m.tpSrc);
+        if (g("tcp_dst").m) putExact("icmp_code", m.tpDst);
+      } else if (dl === ETH_TYPE_IPV6 && proto === IPPROTO_ICMPV6) {
+        if (g("tcp_src").m) putExact("icmpv6_type", m.tpSrc);
+        if (g("tcp_dst").m) putExact("icmpv6_code", m.tpDst);
+        if ((m.tpSrc === ND_NEIGHBOR_SOLICIT || m.tpSrc === ND_NEIGHBOR_ADVERT) && m.tpDst === 0) {
+          x = g("nd_reserved");
+          if (x.m) putExact("nd_reserved", x.v);
+          putM("nd_target");
+          x = g("nd_options_type");
+          // OVS keeps the ND options type in tcp_flags: a tcp_flags match on ND is emitted as it.
+          if (!x.m) x = g("tcp_flags");
+          if (x.m) putExact("nd_options_type", x.v & 0xff);
+          if (m.tpSrc === ND_NEIGHBOR_SOLICIT) putM("nd_sll");
+          if (m.tpSrc === ND_NEIGHBOR_ADVERT) putM("nd_tll");
+        }
+      }
+    }
+  } else if (dl === ETH_TYPE_ARP || dl === ETH_TYPE_RARP) {
+    if (!m.isWildcarded("nw_proto")) putExact("arp_op", proto);
+    putM("arp_spa");
+    putM("arp_tpa");
+    putM("arp_sha");
+    putM("arp_tha");
+  }
+  putM("tun_id");
+  putM("tun_flags");
+  putM("tun_src");
+  putM("tun_dst");
+  putM("tun_ipv6_src");
+  putM("tun_ipv6_dst");
+  putM("tun_gbp_id");
+  putM("tun_gbp_flags");
+  for (let i = 0; i < 64; i++) putM(`tun_metadata${i}`);
+  for (const n of ["tun_erspan_idx", "tun_erspan_ver", "tun_erspan_dir", "tun_erspan_hwid", "tun_gtpu_flags", "tun_gtpu_msgtype",
+    "nsh_flags", "nsh_ttl", "nsh_mdtype", "nsh_np"]) putM(n);
+  x = g("nsh_spi");
+  if (x.m) add(mf("nsh_spi"), be(x.v, 4), x.m === 0xffffff ? null : be(x.m, 4));
+  for (const n of ["nsh_si", "nsh_c1", "nsh_c2", "nsh_c3", "nsh_c4"]) putM(n);
+  if (version < 6) for (let i = 0; i < 16; i++) putM(`reg${i}`);
+  else for (let i = 0; i < 8; i++) putM(`xreg${i}`);
+  for (const n of ["pkt_mark", "ct_state", "ct_zone", "ct_mark", "ct_label", "ct_nw_src", "ct_ipv6_src", "ct_nw_dst", "ct_ipv6_dst"]) putM(n);
+  if (g("ct_nw_proto").v) {
+    putM("ct_nw_proto");
+    putM("ct_tp_src");
+    putM("ct_tp_dst");
+  }
+  putM("metadata");
+  if (ptDefault && !impliedEthernet) out.unshift({ fld: mf("packet_type"), value: new Uint8Array(4), mask: null });
+  return out;
+}
+
+function entryBytes(e: NxEntry, version: number): Uint8Array {
+  const code = codeFor(e.fld, version)!;
+  const h = headerForCode(e.fld, code, e.mask !== null);
+  const n = e.value.length;
+  h.length = e.mask ? 2 * n : n;
+  const hb = encodeNxmHeader(h);
+  const out = new Uint8Array(hb.length + h.length);
+  out.set(hb, 0);
+  out.set(e.value, hb.length);
+  if (e.mask) out.set(e.mask, hb.length + n);
+  return out;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** The TLVs of `m` without header or padding (OVS nx_put_raw). */
+export function encodeNxRaw(m: Match, version: number): Uint8Array {
+  return concat(nxEntries(m, version).map((e) => entryBytes(e, version)));
+}
+
+/** An NXM nx_match padded to 8 bytes; `length` is the unpadded match_len. */
+export function encodeNxMatch(m: Match): { bytes: Uint8Array; length: number } {
+  const raw = encodeNxRaw(m, 0);
+  const bytes = new Uint8Array((raw.length + 7) & ~7);
+  bytes.set(raw);
+  return { bytes, length: raw.length };
+}
+
+/** An OXM ofp_match (type OFPMT_OXM, length, TLVs, padding to 8) for OpenFlow `version` >= 3. */
+export function encodeOxmMatch(m: Match, version: number): Uint8Array {
+  const raw = encodeNxRaw(m, version);
+  const len = 4 + raw.length;
+  const out = new Uint8Array((len + 7) & ~7);
+  out[0] = 0;
+  out[1] = 1;
+  out[2] = len >> 8;
+  out[3] = len & 0xff;
+  out.set(raw, 4);
+  return out;
+}
+
+/** Splits TLV bytes into headers and payloads, or the OFPBMC error for a bad length. */
+export function pullEntries(b: Uint8Array): { header: NxmHeader; payload: Uint8Array }[] | DecodeError {
+  const out: { header: NxmHeader; payload: Uint8Array }[] = [];
+  let o = 0;
+  while (o < b.length) {
+    const h = decodeNxmHeader(b.subarray(o));
+    if (!h) return fail("OFPBMC_BAD_LEN");
+    const hl = h.class === 0xffff ? 8 : 4;
+    if (h.length <= 0 || o + hl + h.length > b.length) return fail("OFPBMC_BAD_LEN");
+    out.push({ header: h, payload: b.subarray(o + hl, o + hl + h.length) });
+    o += hl + h.length;
+  }
+  return out;
+}
+
+/**
+ * Decodes NXM/OXM TLVs (no header, no padding) into a Match. `strict`
+ * (what a switch does with a flow_mod) rejects unknown fields and unmet
+ * prerequisites; loose decoding (ovs-ofctl parse-nxm) skips unknown fields
+ * and does not check prerequisites.
+ */
+export function decodeNxRaw(b: Uint8Array, strict = true): Match | DecodeError {
+  const entries = pullEntries(b);
+  if ("decodeError" in entries) return entries;
+  const m = new Match();
+  for (const { header, payload } of entries) {
+    const fld = mfFromHeader(header);
+    // OVS knows a field by its header including the length: a known class
+    // and field with another length is an unknown field.
+    if (!fld || !mfValueLen(fld) || fld.name.startsWith("tun_metadata") || payload.length !== (header.hasmask ? 2 * fld.bytes : fld.bytes)) {
+      if (strict) return fail("OFPBMC_BAD_FIELD");
+      continue;
+    }
+    const n = fld.bytes;
+    if (header.hasmask && !fld.maskable) return fail("OFPBMC_BAD_MASK");
+    const value = payload.subarray(0, n);
+    const mask = header.hasmask ? payload.subarray(n) : null;
+    if (mask && value.some((x, i) => (x & ~mask[i]!) !== 0)) return fail("OFPBMC_BAD_WILDCARDS");
+    if (!mfIsValueValid(fld, value)) return fail("OFPBMC_BAD_VALUE");
+    if (strict && !mfArePrereqsOk(fld, m)) return fail("OFPBMC_BAD_PREREQ");
+    if (!m.isWildcarded(fld)) return fail("OFPBMC_DUP_FIELD");
+    m.set(fld, value, mask);
+  }
+  return m;
+}
+
+/** Decodes an OXM ofp_match (with its 4-byte header; padding allowed after `length`). */
+export function decodeOxmMatch(b: Uint8Array, strict = true): { match: Match; consumed: number } | DecodeError {
+  if (b.length < 4) return fail("OFPBMC_BAD_LEN");
+  const type = (b[0]! << 8) | b[1]!;
+  const len = (b[2]! << 8) | b[3]!;
+  if (type !== 1) return fail("OFPBMC_BAD_TYPE");
+  if (len < 4 || ((len + 7) & ~7) > b.length) return fail("OFPBMC_BAD_LEN");
+  const m = decodeNxRaw(b.subarray(4, len), strict);
+  if ("decodeError" in m) return m;
+  return { match: m, consumed: (len + 7) & ~7 };
+}
+
+function hexOf(b: Uint8Array): string {
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+/** OVS's nx_match_to_string: "NAME(value)" / "NAME_W(value/mask)" joined by ", ", or "<any>". */
+export function nxMatchToString(b: Uint8Array): string {
+  if (b.length === 0) return "<any>";
+  const parts: string[] = [];
+  let o = 0;
+  while (o < b.length) {
+    const h = decodeNxmHeader(b.subarray(o));
+    const hl = h && h.class === 0xffff ? 8 : 4;
+    if (!h || h.length <= 0 || o + hl + h.length > b.length) break;
+    const p = b.subarray(o + hl, o + hl + h.length);
+    const n = h.hasmask ? h.length / 2 : h.length;
+    parts.push(`${formatNxmHeader(h)}(${hexOf(p.subarray(0, n))}${h.hasmask ? "/" + hexOf(p.subarray(n)) : ""})`);
+    o += hl + h.length;
+  }
+  if (o < b.length) parts.push(`<${b.length - o} invalid bytes>`);
+  return parts.join(", ");
+}
+
+/** The TLVs as text with raw 8-hex-digit headers (which ovs-ofctl parse-nxm also accepts), for any bytes. */
+export function nxMatchToHexText(b: Uint8Array): string {
+  const parts: string[] = [];
+  let o = 0;
+  while (o + 4 <= b.length) {
+    const h = decodeNxmHeader(b.subarray(o));
+    const hl = h && h.class === 0xffff ? 8 : 4;
+    if (!h || h.length <= 0 || o + hl + h.length > b.length) break;
+    const p = b.subarray(o + hl, o + hl + h.length);
+    const n = h.hasmask ? h.length / 2 : h.length;
+    parts.push(`${hexOf(b.subarray(o, o + hl))}(${hexOf(p.subarray(0, n))}${h.hasmask ? "/" + hexOf(p.subarray(n)) : ""})`);
+    o += hl + h.length;
+  }
+  return parts.length ? parts.join(", ") : "<any>";
+}
+
+/** OVS's nx_match_from_string: the text form back into TLV bytes, or an error text. */
+export function nxMatchFromString(s: string): Uint8Array | { error: string } {
+  if (s.trim() === "<any>") return new Uint8Array(0);
+  const parts: Uint8Array[] = [];
+  const re = /[\s,]*([^(\s,]+)\(([^)]*)\)/gy;
+  let m: RegExpExecArray | null;
+  let pos = 0;
+  while ((m = re.exec(s))) {
+    pos = re.lastIndex;
+    const h = parseNxmHeader(m[1]!);
+    if (!h) return { error: `${s}: unknown field \`${m[1]}'` };
+    const [vs, ms] = m[2]!.split("/").map((x) => x.trim());
+    const hexBytes = (t: string): Uint8Array => new Uint8Array((t.match(/../g) ?? []).map((x) => parseInt(x, 16)));
+    const v = hexBytes(vs ?? "");
+    const fld = mfFromHeader(h);
+    const want = h.hasmask ? h.length / 2 : h.length;
+    if (v.length !== want && !(fld && fld.name.startsWith("tun_metadata"))) return { error: `expected to read ${want} bytes but got ${v.length}` };
+    h.length = h.hasmask ? 2 * v.length : v.length;
+    const mk = h.hasmask ? hexBytes(ms ?? "") : new Uint8Array(0);
+    if (h.hasmask && mk.length !== v.length) return { error: `${s}: missing / in masked field ${m[1]}` };
+    parts.push(encodeNxmHeader(h), v, mk);
+  }
+  if (s.slice(pos).replace(/[\s,]/g, "") !== "") return { error: `${s}: missing ( at end of nx_match` };
+  return concat(parts);
+}
+
+void MF_FIELDS;
