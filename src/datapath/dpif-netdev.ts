@@ -39,7 +39,9 @@
  */
 import { BATCH_SIZE, DpPacket, DpPacketBatch, DpPacketPool, DP_PACKET_DEFAULT_SIZE } from "../packet/dp-packet.js";
 import { extractFlowKey } from "../flow/extract.js";
-import { FLOW_DP_U32S, FLOW_U32S, REGION_TUN_START, M_TCP_FLAGS, W_IN_PORT, W_TCP_FLAGS } from "../flow/key-layout.js";
+import {
+  FLOW_DP_U32S, FLOW_U32S, M_TCP_FLAGS, REGION_TUN_START, W_CT_LABEL, W_CT_STATE, W_IN_PORT, W_TCP_FLAGS, W_TUN_DST, W_TUN_IPV6_DST,
+} from "../flow/key-layout.js";
 import { netdevOpen } from "../netdev/netdev.js";
 import { vlogModule } from "../util/vlog.js";
 import { zeroNetdevStats, type Netdev, type NetdevStats } from "../netdev/netdev-provider.js";
@@ -632,7 +634,7 @@ export class DpifNetdev implements DpifProvider {
       if (inPort >= 0) pkt.inPort = inPort;
       extractFlowKey(pkt, this.keyViews[i]!);
       flowOf[i] = -1;
-      if (emcOn && !hasColdMetadata(pkt)) {
+      if (emcOn && !hasColdWords(keys, i * W)) {
         const h = emcHash(keys, i * W);
         hashes[i] = h;
         emcable |= 1 << i;
@@ -933,12 +935,18 @@ function popcount(x: number): number {
   return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
 }
 
-/** True when the packet's key has tunnel or conntrack words (beyond the EMC's hot words). */
-function hasColdMetadata(pkt: DpPacket): boolean {
-  if (pkt.ctState !== 0) return true;
-  const l = pkt.ctLabel;
-  if ((l[0]! | l[1]! | l[2]! | l[3]!) !== 0) return true;
-  return pkt.hasTunnel();
+/**
+ * True when the key has conntrack state, a ct label or a tunnel (words the
+ * EMC does not hold). Read from the just-extracted key, which is in cache,
+ * rather than from the packet's metadata arrays (−2 cache lines/packet).
+ * Extraction copies tunnel metadata only when a tunnel destination is set
+ * and ct tuple words only with ct_state, so these words decide it.
+ */
+// HOT PATH: every packet with the EMC on (bench datapath "EMC hits ≥5 Mpps").
+function hasColdWords(key: Uint32Array, b: number): boolean {
+  return ((key[b + W_CT_STATE]! & 0xff) | key[b + W_CT_LABEL]! | key[b + W_CT_LABEL + 1]! | key[b + W_CT_LABEL + 2]! |
+    key[b + W_CT_LABEL + 3]! | key[b + W_TUN_DST]! | key[b + W_TUN_IPV6_DST]! | key[b + W_TUN_IPV6_DST + 1]! |
+    key[b + W_TUN_IPV6_DST + 2]! | key[b + W_TUN_IPV6_DST + 3]!) !== 0;
 }
 
 export { DEFAULT_EMC_INSERT_INV_PROB };

@@ -336,3 +336,23 @@ test("differential: port numbers and types match real OVS's dummy datapath", { s
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("EMC: packets with tunnel metadata bypass it and still hit their megaflow", async () => {
+  const { DpPacketBatch } = await import("../../src/packet/dp-packet.js");
+  const { TUN_IDX_DST } = await import("../../src/flow/key-layout.js");
+  const dp = threePorts();
+  dp.setConfig({ emcInsertInvProb: 1 });
+  dp.flowPut({ key: keyOf(udpFrame(), 1), mask: maskOf(), actions: actOutput(2), create: true, modify: false });
+  const b = new DpPacketBatch();
+  for (let round = 0; round < 3; round++) {
+    const p = dp.pool.alloc()!;
+    p.setData(udpFrame());
+    p.tun[TUN_IDX_DST] = 0xc0a80001;
+    b.add(p);
+    dp.processRx(b, 1, 1);
+  }
+  const s = dp.getStats();
+  assert.equal(s.emcHits, 0);
+  assert.equal(s.megaflowHits, 3);
+  assert.equal(dummy(dp, 2).takeTx().length, 3);
+});

@@ -74,3 +74,29 @@ test("wait-until blocks until another client makes the condition true", { skip: 
     fs.rmSync(db.dir, { recursive: true, force: true });
   }
 });
+
+test("a transaction whose reads changed underneath it reports try-again", { skip: ovsSkip(), timeout: 30_000 }, async () => {
+  const db = await startRealOvsdb(tempDir("vsctl-verify-"));
+  const { openJsonRpc } = await import("../../src/jsonrpc/index.js");
+  const { Idl, schemaFromJson } = await import("../../src/vsctl/index.js");
+  const conn = await openJsonRpc(db.remote);
+  try {
+    assert.equal(realVsctl(db.remote, db.dir, ["--no-wait", "add-br", "br0"]).status, 0);
+    const idl = new Idl(schemaFromJson(await conn.request("get_schema", ["Open_vSwitch"])), conn);
+    await idl.monitorAll();
+    const br = idl.rows("Bridge")[0]!;
+    idl.verifyReads = true;
+    assert.deepEqual(idl.read(br, "fail_mode").keys, []);
+    idl.verifyReads = false;
+    // Another client changes the column we read before we commit.
+    assert.equal(realVsctl(db.remote, db.dir, ["--no-wait", "set-fail-mode", "br0", "secure"]).status, 0);
+    idl.write(br, "external_ids", { keys: ["k"], values: ["v"] });
+    const r = await idl.commit({ dryRun: false, comment: "test" });
+    assert.equal(r.status, "try-again");
+    assert.equal(realVsctl(db.remote, db.dir, ["get", "bridge", "br0", "external_ids"]).stdout, "{}\n");
+  } finally {
+    conn.close();
+    await db.stop();
+    fs.rmSync(db.dir, { recursive: true, force: true });
+  }
+});
