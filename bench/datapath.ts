@@ -4,9 +4,10 @@
  * 64-byte UDP frames in batches of 32 from a preallocated ring (a dummy
  * port in ring mode), no I/O, one core, output to a dummy port that counts
  * and releases. Scenarios:
- *   - emc:        EMC hits (1024 flows, all cached)
+ *   - emc:        EMC hits (64 flows round-robin, all cached; --emc-flows=N)
  *   - megaflow1:  EMC off, 1024 megaflows under 1 mask
  *   - megaflow16: EMC off, 1024 megaflows spread over 16 masks
+ *   - smc16:      the same with the signature match cache on
  *   - upcall:     every packet a new flow: miss → upcall → install → execute
  *   - memory:     bytes per installed megaflow at 200,000 flows
  *   - steady:     10 s of EMC forwarding: GC count, heap before/after
@@ -250,6 +251,21 @@ const EMC_FLOWS = arg("emc-flows", 64);
   results["megaflow16_masks"] = s.masks;
   results["megaflow16_probes_per_packet"] = +(s.maskHit / Math.max(1, s.megaflowHits)).toFixed(2);
   console.log(`megaflow, 16 masks:  ${r.mpps.toFixed(2)} Mpps (${r.nsPerPacket.toFixed(1)} ns/packet, ${s.masks} masks, ${results["megaflow16_probes_per_packet"]} subtables probed/packet)`);
+}
+
+/* ---------------- 16 masks, EMC off, SMC on ---------------- */
+{
+  const { dp, rx } = setup();
+  const srcOf = (i: number): number => (((i % 16) << 24) | ((i >> 4) << 17)) >>> 0;
+  const fs = frames(N_FLOWS, srcOf);
+  installExact(dp, fs, (i) => mask5(17 + (i % 16)));
+  dp.setConfig({ emcInsertInvProb: 0, smcEnable: true });
+  rx.setRxRing(fs);
+  const r = forward(dp, SECONDS);
+  const s = dp.getStats();
+  results["smc16_mpps"] = +r.mpps.toFixed(3);
+  results["smc16_hit_ratio"] = +(s.smcHits / (s.hits + s.missed)).toFixed(4);
+  console.log(`SMC, 16 masks:       ${r.mpps.toFixed(2)} Mpps (${r.nsPerPacket.toFixed(1)} ns/packet, SMC hit ratio ${results["smc16_hit_ratio"]})`);
 }
 
 /* ---------------- miss → upcall → install → execute ---------------- */

@@ -10,7 +10,7 @@
  * ovsdb/storage/shash-order.ts); dump sorts as OVS sorts.
  */
 import { openJsonRpc, JsonRpcError, type JsonRpcConnection } from "../jsonrpc/index.js";
-import { BaseType, DatabaseSchema, OvsdbError, OvsdbType, compareDatums, datumFromJSON, type Datum, type TableSchema } from "../ovsdb/index.js";
+import { BaseType, DatabaseSchema, OvsdbError, OvsdbType, compareDatums, datumFromJSON, parseConditions, type Datum, type TableSchema } from "../ovsdb/index.js";
 import { datumCell, datumFromJson } from "../ovsdb/datum-text.js";
 import { encodeRecord, shashOrder } from "../ovsdb/storage/index.js";
 import { parseOvsJson } from "../ovsdb/storage/ovs-json.js";
@@ -464,6 +464,8 @@ async function monitor(ctx: Ctx, v2: boolean, args: string[], condition: unknown
     });
     rpc.on("close", () => reject(new Fatal(`${server}: receive failed (End of file)`)));
   });
+  // Closing the connection after a failed request must not count as unhandled.
+  done.catch(() => undefined);
   const reply = await request(ctx, v2 ? "monitor_cond" : "monitor", [db, null, requests]);
   monitorPrint(ctx, reply, mts, true, v2);
   await done;
@@ -480,6 +482,8 @@ async function doMonitorCond(ctx: Ctx): Promise<void> {
   if (!f.schema.tables.has(tableName)) throw new Fatal(`${db} does not have a table named "${tableName}"`);
   const condition = parseJsonArg(ctx.args[0]!);
   if (!Array.isArray(condition)) throw new Fatal(`syntax "${jsonToString(condition as Json)}": syntax error: Parsing condition failed: array expected`);
+  // Checked locally first, as OVS does (ovsdb_condition_from_json).
+  parseConditions(f.schema.tables.get(tableName)!, condition);
   await monitor(ctx, true, ctx.args.slice(1), condition);
 }
 
@@ -531,6 +535,67 @@ async function doBackup(ctx: Ctx): Promise<void> {
   out(encodeRecord(record).toString());
 }
 
+/**
+ * `wait [SERVER] DATABASE STATE`: blocks until DATABASE is "added",
+ * "connected" or "removed" on the server (a "wait" operation on _Server),
+ * reconnecting while the server is not up yet.
+ */
+async function doWait(ctx: Ctx): Promise<void> {
+  const [db, state] = ctx.args.slice(-2) as [string, string];
+  if (state !== "connected" && state !== "added" && state !== "removed") throw new Fatal(`${state}: unknown state`);
+  const server = ctx.args.length > 2 ? ctx.args[0]! : defaultDbRemote();
+  const op: Record<string, unknown> = { op: "wait", table: "Database", where: [["name", "==", db]], until: "==" };
+  if (state === "connected") {
+    op["columns"] = ["connected"];
+    op["rows"] = [{ connected: true }];
+  } else {
+    op["columns"] = [];
+    op["rows"] = state === "added" ? [{}] : [];
+  }
+  // Like OVS's reconnecting session, which logs its progress on the console.
+  let seq = 0;
+  const info = (msg: string): void => {
+    seq++;
+    process.stderr.write(`${new Date().toISOString().slice(0, 19)}Z|${String(seq).padStart(5, "0")}|reconnect|INFO|${server}: ${msg}\n`);
+  };
+  let announced = false;
+  for (;;) {
+    let rpc: JsonRpcConnection;
+    if (!announced) info("connecting...");
+    try {
+      rpc = await openJsonRpc(server);
+    } catch (e) {
+      if (!announced) {
+        const code = (e as NodeJS.ErrnoException).code;
+        info(`connection attempt failed (${code === "ENOENT" ? "No such file or directory" : code === "ECONNREFUSED" ? "Connection refused" : (e as Error).message})`);
+        announced = true;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      continue;
+    }
+    info("connected");
+    announced = false;
+    ctx.rpc = rpc;
+    try {
+      await rpc.request("set_db_change_aware", [true]).catch((e: unknown) => {
+        if (e instanceof JsonRpcError) throw new Fatal(`${server}: set_db_change_aware failed (${jsonToString(e.error as Json)})`);
+        throw e;
+      });
+      const result = await rpc.request("transact", ["_Server", op]);
+      const first = Array.isArray(result) ? (result[0] as Record<string, unknown> | undefined) : undefined;
+      if (first && typeof first === "object" && "error" in first) {
+        throw new Fatal(`transaction returned error: ${jsonToString(first as Json, { sort: true })}`);
+      }
+      return;
+    } catch (e) {
+      if (e instanceof Fatal) throw e;
+      if (e instanceof JsonRpcError) throw new Fatal(`transaction returned error: ${jsonToString(e.error as Json, { sort: true })}`);
+      rpc.close();
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 /** For commands whose database comes from an argument (convert, needs-conversion). */
 async function openForDatabase(ctx: Ctx, db: string): Promise<void> {
   const server = ctx.args.length > 1 ? ctx.args[0]! : defaultDbRemote();
@@ -554,6 +619,7 @@ const COMMANDS: Record<string, Command> = {
   "needs-conversion": { need: "none", min: 1, max: 2, handler: doNeedsConversion },
   dump: { need: "database", min: 0, max: Infinity, handler: doDump },
   backup: { need: "database", min: 0, max: 0, handler: doBackup },
+  wait: { need: "none", min: 2, max: 3, handler: doWait },
 };
 
 /** OVS's open_rpc(): optional SERVER, then (when needed) an optional DATABASE. */

@@ -59,7 +59,8 @@ $OVS_DBDIR/conf.db (created from the bundled schema if missing).
 
 JSON-RPC options (may be specified any number of times):
   --remote=REMOTE         connect or listen to REMOTE
-                          (punix:PATH, ptcp:PORT[:IP], db:DB,TABLE,COLUMN)
+                          (punix:PATH, ptcp:PORT[:IP], db:DB,TABLE,COLUMN;
+                          default: punix:$OVS_RUNDIR/db.sock)
 
 Daemon options:
   --detach                run in background as daemon
@@ -174,6 +175,8 @@ export function parseArgs(args: string[]): OvsdbServerConfig | number {
     }
   }
   if (cfg.databases.length === 0) cfg.databases.push(path.join(dbdir(), "conf.db"));
+  // Unlike OVS (whose init scripts pass --remote), listen on the usual socket when given none.
+  if (cfg.remotes.length === 0) cfg.remotes.push(`punix:${path.join(rundir(), "db.sock")}`);
   return cfg;
 }
 

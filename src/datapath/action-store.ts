@@ -25,6 +25,12 @@ export class ActionStore {
   lengths: Int32Array = new Int32Array(64);
   /** Per id: number of flows referring to it; 0 = free id. */
   private refs: Int32Array = new Int32Array(64);
+  /**
+   * Per id: the port of a list that is exactly one `output(port)`, -2 for
+   * an empty list (drop), else -1. Lets the datapath skip the executor for
+   * the commonest megaflow actions (bench datapath: −60 ns per flow group).
+   */
+  simple: Int32Array = new Int32Array(64);
   private hashes: Uint32Array = new Uint32Array(64);
   /** Bytes used at the end of the arena. */
   private used = 0;
@@ -58,6 +64,7 @@ export class ActionStore {
     this.lengths[id] = actions.length;
     this.refs[id] = 1;
     this.hashes[id] = h;
+    this.simple[id] = classify(actions);
     this.used += actions.length;
     // rehash() links every live id, this one included.
     if (this.count * 2 > this.buckets.length) this.rehash(this.buckets.length * 2);
@@ -149,6 +156,7 @@ export class ActionStore {
     this.lengths = grow(this.lengths, (c) => new Int32Array(c));
     this.refs = grow(this.refs, (c) => new Int32Array(c));
     this.hashes = grow(this.hashes, (c) => new Uint32Array(c));
+    this.simple = grow(this.simple, (c) => new Int32Array(c));
     this.chain = grow(this.chain, (c) => new Int32Array(c));
   }
 
@@ -170,6 +178,19 @@ export class ActionStore {
     this.used = at;
     this.garbage = 0;
   }
+}
+
+/** OVS_ACTION_ATTR_OUTPUT. */
+const ATTR_OUTPUT = 1;
+
+/** See `ActionStore.simple`. */
+function classify(a: Uint8Array): number {
+  if (a.length === 0) return -2;
+  if (a.length === 8 && (a[0]! | (a[1]! << 8)) === 8 && ((a[2]! | (a[3]! << 8)) & 0x3fff) === ATTR_OUTPUT) {
+    const port = (a[4]! | (a[5]! << 8) | (a[6]! << 16) | (a[7]! << 24)) >>> 0;
+    return port <= 0x7fffffff ? port : -1;
+  }
+  return -1;
 }
 
 function hashBytes(b: Uint8Array): number {

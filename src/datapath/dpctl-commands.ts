@@ -238,19 +238,38 @@ const setIf: Handler = (args, c) => {
       last = q.error || Errno.ENOENT;
       continue;
     }
+    const changes: Record<string, string> = {};
+    let bad = false;
     for (const opt of parts.slice(1)) {
       const eq = opt.indexOf("=");
       const key = eq < 0 ? opt : opt.slice(0, eq);
       const value = eq < 0 ? "" : opt.slice(eq + 1);
-      if (key === "type" && value !== q.port.type) {
-        c.out.error(0, `${name}: can't change type from ${q.port.type} to ${value}`);
-        last = Errno.EINVAL;
-        break;
+      if (key === "type") {
+        if (value !== q.port.type) {
+          c.out.error(0, `${name}: can't change type from ${q.port.type} to ${value}`);
+          bad = true;
+          break;
+        }
+      } else if (key === "port_no") {
+        if ((Number.parseInt(value, 10) || 0) !== q.port.portNo) {
+          c.out.error(0, `${name}: can't change port number from ${q.port.portNo} to ${Number.parseInt(value, 10) || 0}`);
+          bad = true;
+          break;
+        }
+      } else {
+        // An empty value removes the option, as in OVS.
+        changes[key] = value;
       }
-      if (key === "port_no" && (Number.parseInt(value, 10) || 0) !== q.port.portNo) {
-        c.out.error(0, `${name}: can't change port number from ${q.port.portNo} to ${Number.parseInt(value, 10) || 0}`);
-        last = Errno.EINVAL;
-        break;
+    }
+    if (bad) {
+      last = Errno.EINVAL;
+      continue;
+    }
+    if (Object.keys(changes).length > 0) {
+      const r = dp.portSetConfig(q.port.portNo, changes);
+      if (r.error) {
+        c.out.error(r.error, r.message ?? "Error updating configuration");
+        last = r.error;
       }
     }
   }

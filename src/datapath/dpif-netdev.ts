@@ -5,7 +5,8 @@
  * Packet processing, per rx batch of ≤32 packets (`processRx`):
  *   1. extract every packet's flow key (src/flow extractFlowKey) into a
  *      preallocated key buffer (one `FLOW_U32S` slot per packet);
- *   2. EMC lookup (emc.ts) for packets without tunnel/conntrack metadata;
+ *   2. EMC lookup (emc.ts) for packets without tunnel/conntrack metadata,
+ *      then the SMC (smc.ts) when `smc-enable` is set;
  *   3. dpcls batch lookup (dpcls.ts) for the EMC misses; hits may be
  *      inserted into the EMC (1/emc-insert-inv-prob);
  *   4. misses: look up again (an earlier upcall in this batch may have
@@ -16,7 +17,8 @@
  *   5. group hit packets by flow (≤32 groups; a 128-slot flow → group
  *      table, with a shortcut for consecutive packets of one flow), update
  *      each flow's stats once per group, run the flow's actions on the
- *      group (execute.ts);
+ *      group (execute.ts; a list that is exactly `output(port)` or empty
+ *      is applied directly, see ActionStore.simple);
  *   6. drain the execution context: outputs into per-port tx batches,
  *      `userspace` upcalls to the handler, recirculated packets through
  *      steps 1-6 again (depth ≤ MAX_RECIRC_DEPTH);
@@ -37,6 +39,7 @@
  * "br"), else the lowest free number. "internal" ports are reported as
  * "tap" ("dummy-internal" in the dummy classes), as OVS reports them.
  */
+import * as diagnostics from "node:diagnostics_channel";
 import { BATCH_SIZE, DpPacket, DpPacketBatch, DpPacketPool, DP_PACKET_DEFAULT_SIZE } from "../packet/dp-packet.js";
 import { extractFlowKey } from "../flow/extract.js";
 import {
@@ -49,6 +52,7 @@ import { Emc, emcHash, DEFAULT_EMC_INSERT_INV_PROB } from "./emc.js";
 import { ExecContext, type ExecuteActionsFn } from "./exec-context.js";
 import { executeActions } from "./execute.js";
 import { FlowTable } from "./flow-table.js";
+import { Smc } from "./smc.js";
 import {
   DPIF_UC_ACTION,
   DPIF_UC_MISS,
@@ -74,6 +78,15 @@ import {
 } from "./dpif-provider.js";
 
 const log = vlogModule("dpif_netdev");
+
+/**
+ * Observability at no cost when unused (node:diagnostics_channel): a
+ * message per miss upcall ({dp, upcall, reply}) and per flow installed or
+ * deleted ({dp, event: "add" | "del", ufid}), published only when someone
+ * subscribes.
+ */
+export const upcallChannel = diagnostics.channel("tsovs:dpif-netdev:upcall");
+export const flowChannel = diagnostics.channel("tsovs:dpif-netdev:flow");
 
 /** OVS's default `other_config:flow-limit`. */
 export const DEFAULT_FLOW_LIMIT = 200000;
@@ -153,7 +166,7 @@ function fmix(h: number): number {
 }
 
 export interface DpifNetdevOptions {
-  /** Packets in the buffer pool (default 2048). */
+  /** Packets in the buffer pool (default 1024; ~9.5 MB of 9 KB buffers). */
   poolSize?: number;
   /** Buffer size per packet (default DP_PACKET_DEFAULT_SIZE). */
   packetSize?: number;
@@ -167,6 +180,7 @@ export class DpifNetdev implements DpifProvider {
   readonly pool: DpPacketPool;
   readonly flows: FlowTable;
   readonly emc: Emc;
+  readonly smc = new Smc();
   private flowLimit = DEFAULT_FLOW_LIMIT;
   private readonly clock: () => number;
   private destroyed = false;
@@ -182,6 +196,7 @@ export class DpifNetdev implements DpifProvider {
 
   /* counters */
   private nEmcHits = 0;
+  private nSmcHits = 0;
   private nMegaflowHits = 0;
   private nMissed = 0;
   private nLost = 0;
@@ -231,7 +246,7 @@ export class DpifNetdev implements DpifProvider {
     this.name = name;
     this.type = type;
     this.clock = opts.clock ?? Date.now;
-    this.pool = new DpPacketPool(opts.poolSize ?? 2048, opts.packetSize ?? DP_PACKET_DEFAULT_SIZE);
+    this.pool = new DpPacketPool(opts.poolSize ?? 1024, opts.packetSize ?? DP_PACKET_DEFAULT_SIZE);
     this.flows = new FlowTable(DPW);
     // The EMC holds the words below the tunnel region (metadata, L2-L4,
     // NSH); packets with tunnel or conntrack words bypass it.
@@ -253,14 +268,14 @@ export class DpifNetdev implements DpifProvider {
 
   getStats(): DpifDpStats {
     return {
-      hits: this.nEmcHits + this.nMegaflowHits,
+      hits: this.nEmcHits + this.nSmcHits + this.nMegaflowHits,
       missed: this.nMissed,
       lost: this.nLost,
       flows: this.flows.count,
       maskHit: this.nMaskHit,
       masks: this.flows.dpcls.subtableCount,
       emcHits: this.nEmcHits,
-      smcHits: 0,
+      smcHits: this.nSmcHits,
       megaflowHits: this.nMegaflowHits,
       dropped: this.nDropped + this.ctx.dropped,
     };
@@ -269,10 +284,14 @@ export class DpifNetdev implements DpifProvider {
   setConfig(config: DpifConfig): void {
     if (config.flowLimit !== undefined && config.flowLimit >= 0) this.flowLimit = Math.floor(config.flowLimit);
     if (config.emcInsertInvProb !== undefined) this.emc.setInsertInvProb(config.emcInsertInvProb);
+    if (config.smcEnable !== undefined) {
+      this.smc.enabled = config.smcEnable;
+      if (!config.smcEnable) this.smc.clear();
+    }
   }
 
   get config(): Required<DpifConfig> {
-    return { flowLimit: this.flowLimit, emcInsertInvProb: this.emc.insertInverseProbability, smcEnable: false };
+    return { flowLimit: this.flowLimit, emcInsertInvProb: this.emc.insertInverseProbability, smcEnable: this.smc.enabled };
   }
 
   destroy(): void {
@@ -340,6 +359,17 @@ export class DpifNetdev implements DpifProvider {
     const s: NetdevStats = zeroNetdevStats();
     p.netdev.getStats(s);
     return { error: 0, stats: { ...s } };
+  }
+
+  portSetConfig(portNo: number, options: Record<string, string>): { error: number; message?: string } {
+    const p = this.ports[portNo];
+    if (p == null) return { error: Errno.ENOENT };
+    const err = p.netdev.setConfig(options);
+    if (err !== null) {
+      log.warn(err);
+      return { error: Errno.EINVAL, message: err };
+    }
+    return { error: 0 };
   }
 
   /** The netdev behind a port (for tests, `netdev-dummy/receive`, bridge status). */
@@ -416,6 +446,7 @@ export class DpifNetdev implements DpifProvider {
     const ufid = req.ufid ?? ufidFromKey(key, 0, this.scratchUfid);
     if (this.flows.count >= this.flowLimit) return { error: Errno.EFBIG };
     this.flows.add(key, 0, mask, req.actions, ufid, this.now);
+    if (flowChannel.hasSubscribers) flowChannel.publish({ dp: this.name, event: "add", ufid: ufid.slice() });
     return { error: 0 };
   }
 
@@ -437,9 +468,22 @@ export class DpifNetdev implements DpifProvider {
     return this.flows.liveIds().map((f) => this.describeFlow(f));
   }
 
+  flowDumpPage(cursor: number, max: number): { flows: DpifFlow[]; next: number } {
+    const flows: DpifFlow[] = [];
+    const t = this.flows;
+    let id = Math.max(0, Math.floor(cursor));
+    const limit = Math.max(1, Math.floor(max));
+    const end = t.idLimit();
+    for (; id < end && flows.length < limit; id++) {
+      if (t.actionId[id]! >= 0 && t.dpcls.subtableOf[id]! >= 0) flows.push(this.describeFlow(id));
+    }
+    return { flows, next: id < end ? id : -1 };
+  }
+
   flowFlush(): { error: number } {
     for (const f of this.flows.liveIds()) this.deleteFlow(f);
     this.emc.clear();
+    this.smc.clear();
     return { error: 0 };
   }
 
@@ -465,6 +509,7 @@ export class DpifNetdev implements DpifProvider {
   }
 
   private deleteFlow(f: number): void {
+    if (flowChannel.hasSubscribers) flowChannel.publish({ dp: this.name, event: "del", ufid: this.flows.ufid.slice(f * 4, f * 4 + 4) });
     this.flows.unlink(f);
     if (this.busy > 0) this.deferredRelease.push(f);
     else this.flows.release(f);
@@ -625,32 +670,47 @@ export class DpifNetdev implements DpifProvider {
     const flows = this.flows;
     const gen = flows.gen;
     const emcOn = emc.enabled;
+    const smc = this.smc;
+    const smcOn = smc.enabled;
+    const dpcls = flows.dpcls;
     let todo = 0;
     /** Packets whose key fits the EMC (no tunnel/conntrack words). */
     let emcable = 0;
     let emcHits = 0;
+    let smcHits = 0;
     for (let i = 0; i < n; i++) {
       const pkt = batch.packets[i]!;
       if (inPort >= 0) pkt.inPort = inPort;
       extractFlowKey(pkt, this.keyViews[i]!);
       flowOf[i] = -1;
-      if (emcOn && !hasColdWords(keys, i * W)) {
+      if (emcOn || smcOn) {
         const h = emcHash(keys, i * W);
         hashes[i] = h;
-        emcable |= 1 << i;
-        const f = emc.lookup(keys, i * W, h, gen);
-        if (f >= 0) {
-          flowOf[i] = f;
-          emcHits++;
-          continue;
+        if (emcOn && !hasColdWords(keys, i * W)) {
+          emcable |= 1 << i;
+          const f = emc.lookup(keys, i * W, h, gen);
+          if (f >= 0) {
+            flowOf[i] = f;
+            emcHits++;
+            continue;
+          }
+        }
+        if (smcOn) {
+          const f = smc.lookup(keys, i * W, h, dpcls);
+          if (f >= 0) {
+            flowOf[i] = f;
+            smcHits++;
+            if ((emcable & (1 << i)) !== 0) emc.maybeInsert(keys, i * W, h, f, gen[f]!, gen);
+            continue;
+          }
         }
       }
       todo |= 1 << i;
     }
     this.nEmcHits += emcHits;
+    this.nSmcHits += smcHits;
 
     if (todo !== 0) {
-      const dpcls = flows.dpcls;
       const probesBefore = dpcls.probes;
       const missed = dpcls.lookupBatch(keys, W, todo, flowOf);
       this.nMaskHit += dpcls.probes - probesBefore;
@@ -662,6 +722,14 @@ export class DpifNetdev implements DpifProvider {
         ins &= ins - 1;
         const f = flowOf[i]!;
         emc.maybeInsert(keys, i * W, hashes[i]!, f, gen[f]!, gen);
+      }
+      if (smcOn) {
+        let sins = hit;
+        while (sins !== 0) {
+          const i = 31 - Math.clz32(sins & -sins);
+          sins &= sins - 1;
+          smc.insert(hashes[i]!, flowOf[i]!);
+        }
       }
       if (missed !== 0) this.handleMisses(batch, missed);
     }
@@ -723,7 +791,25 @@ export class DpifNetdev implements DpifProvider {
       flows.used[f] = now;
       flows.tcpFlags[f] = flows.tcpFlags[f]! | (groupTcp[g]! & M_TCP_FLAGS);
       const a = flows.actionId[f]!;
-      executor(ctx, gb, arena.arena, arena.offsets[a]!, arena.lengths[a]!);
+      const simple = arena.simple[a]!;
+      if (simple >= 0) {
+        // Exactly output(port): record the outputs without the executor.
+        for (let j = 0; j < gb.count; j++) {
+          ctx.pushOutput(simple, gb.packets[j]!);
+          gb.packets[j] = null;
+        }
+        gb.count = 0;
+      } else if (simple === -2) {
+        // No actions: drop.
+        for (let j = 0; j < gb.count; j++) {
+          gb.packets[j]!.release();
+          gb.packets[j] = null;
+        }
+        ctx.dropped += gb.count;
+        gb.count = 0;
+      } else {
+        executor(ctx, gb, arena.arena, arena.offsets[a]!, arena.lengths[a]!);
+      }
     }
   }
 
@@ -781,6 +867,7 @@ export class DpifNetdev implements DpifProvider {
     up.inPort = pkt.inPort;
     up.userdata = null;
     const reply = handler.upcall(up);
+    if (upcallChannel.hasSubscribers) upcallChannel.publish({ dp: this.name, upcall: up, reply });
     if (reply.error !== 0 || !(reply.actions instanceof Uint8Array)) {
       this.nLost++;
       this.nDropped++;
@@ -796,6 +883,7 @@ export class DpifNetdev implements DpifProvider {
         mask = this.scratchMask;
       }
       const f = this.flows.add(keys, base, mask, reply.actions, ufid, this.now);
+      if (flowChannel.hasSubscribers) flowChannel.publish({ dp: this.name, event: "add", ufid: ufid.slice() });
       this.flows.packets[f] = 1;
       this.flows.bytes[f] = pkt.len;
       this.flows.used[f] = this.now;

@@ -237,13 +237,25 @@ export interface DpifProvider {
   portQueryByName(name: string): { error: number; port?: DpifPort };
   portDump(): DpifPort[];
   portStats(portNo: number): { error: number; stats?: DpifPortStats };
+  /**
+   * Applies new Interface options to a port's netdev (e.g. `tx_pcap`);
+   * on failure `error` is EINVAL and `message` says why, in OVS's words.
+   */
+  portSetConfig(portNo: number, options: Record<string, string>): { error: number; message?: string };
 
   /* flow family */
   flowPut(req: DpifFlowPutRequest): DpifFlowPutReply;
   flowGet(req: DpifFlowIdRequest): DpifFlowGetReply;
   flowDel(req: DpifFlowIdRequest): DpifFlowDelReply;
-  /** Every installed flow (a snapshot). */
+  /** Every installed flow (a snapshot; see flowDumpPage for big tables). */
   flowDump(): DpifFlow[];
+  /**
+   * Up to `max` flows starting at `cursor` (0 to begin); `next` is the
+   * cursor for the following page, -1 after the last. Flows added or
+   * deleted between pages may be missed or seen once more, as in OVS's
+   * flow dumps.
+   */
+  flowDumpPage(cursor: number, max: number): { flows: DpifFlow[]; next: number };
   flowFlush(): { error: number };
 
   /* packet family */

@@ -138,6 +138,18 @@ function lastEthertypeOfs(pkt: DpPacket): number {
   return o;
 }
 
+/**
+ * Ethertype of the L3 header at l3Ofs: the ethertype field right before
+ * it, or the packet type for L3 packets; -1 behind an MPLS stack (the
+ * payload type of MPLS is unknown) or when offsets are unknown.
+ */
+function l3Type(pkt: DpPacket): number {
+  if (pkt.packetType !== 0) return pkt.packetType & 0xffff;
+  const l3 = pkt.l3Ofs;
+  if (l3 < 14 || pkt.l2_5Ofs >= 0) return -1;
+  return be16(pkt.buf, pkt.start + l3 - 2);
+}
+
 /* ---------------- the executor ---------------- */
 
 /** Bumped whenever a packet (or clone) is handed to the context. */
@@ -655,9 +667,7 @@ function l4CsumOffset(pkt: DpPacket, proto: number): number {
 function setIpv4(pkt: DpPacket, b: Uint8Array, k: number, m: number, masked: boolean): void {
   ensureOffsets(pkt);
   const l3 = pkt.l3Ofs;
-  const eo = lastEthertypeOfs(pkt);
-  const et = eo >= 0 ? be16(pkt.buf, pkt.start + eo) : pkt.packetType & 0xffff;
-  if (l3 < 0 || et !== 0x0800 || l3 + 20 > pkt.len) {
+  if (l3Type(pkt) !== 0x0800 || l3 + 20 > pkt.len) {
     executeStats.setMissingHeader++;
     return;
   }
@@ -701,9 +711,7 @@ function setIpv4(pkt: DpPacket, b: Uint8Array, k: number, m: number, masked: boo
 function setIpv6(pkt: DpPacket, b: Uint8Array, k: number, m: number, masked: boolean): void {
   ensureOffsets(pkt);
   const l3 = pkt.l3Ofs;
-  const eo = lastEthertypeOfs(pkt);
-  const et = eo >= 0 ? be16(pkt.buf, pkt.start + eo) : pkt.packetType & 0xffff;
-  if (l3 < 0 || et !== 0x86dd || l3 + 40 > pkt.len) {
+  if (l3Type(pkt) !== 0x86dd || l3 + 40 > pkt.len) {
     executeStats.setMissingHeader++;
     return;
   }
@@ -756,9 +764,8 @@ function l4ProtoV6(pkt: DpPacket): number {
 }
 
 function transportProto(pkt: DpPacket): number {
-  const eo = lastEthertypeOfs(pkt);
-  const et = eo >= 0 ? be16(pkt.buf, pkt.start + eo) : pkt.packetType & 0xffff;
   if (pkt.l3Ofs < 0 || pkt.l4Ofs < 0) return -1;
+  const et = l3Type(pkt);
   if (et === 0x0800) {
     const h = pkt.start + pkt.l3Ofs;
     if ((be16(pkt.buf, h + 6) & 0x1fff) !== 0) return -1; // later fragment: no L4 header

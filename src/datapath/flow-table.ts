@@ -119,6 +119,11 @@ export class FlowTable {
     this.freeIds[this.nFree++] = id;
   }
 
+  /** One past the highest flow id ever used (ids below may be free). */
+  idLimit(): number {
+    return this.highWater;
+  }
+
   /** Live flow ids (snapshot). */
   liveIds(): number[] {
     const out: number[] = [];

@@ -25,7 +25,7 @@ import {
   OVS_ACTION_ATTR_TRUNC, OVS_ACTION_ATTR_TUNNEL_POP, OVS_ACTION_ATTR_TUNNEL_PUSH, OVS_ACTION_ATTR_USERSPACE,
   OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_GREATER, OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_LESS_EQUAL,
   OVS_CHECK_PKT_LEN_ATTR_PKT_LEN, OVS_CT_ATTR_COMMIT, OVS_CT_ATTR_FORCE_COMMIT, OVS_CT_ATTR_HELPER,
-  OVS_CT_ATTR_LABELS, OVS_CT_ATTR_MARK, OVS_CT_ATTR_TIMEOUT, OVS_CT_ATTR_ZONE, OVS_HASH_ALG_L4,
+  OVS_CT_ATTR_LABELS, OVS_CT_ATTR_MARK, OVS_CT_ATTR_NAT, OVS_CT_ATTR_TIMEOUT, OVS_CT_ATTR_ZONE, OVS_HASH_ALG_L4,
   OVS_HASH_ALG_SYM_L4, OVS_KEY_ATTR_ARP, OVS_KEY_ATTR_CT_LABELS, OVS_KEY_ATTR_CT_MARK,
   OVS_KEY_ATTR_CT_ORIG_TUPLE_IPV4, OVS_KEY_ATTR_CT_ORIG_TUPLE_IPV6, OVS_KEY_ATTR_CT_STATE,
   OVS_KEY_ATTR_CT_ZONE, OVS_KEY_ATTR_DP_HASH, OVS_KEY_ATTR_ENCAP, OVS_KEY_ATTR_ETHERNET,
@@ -547,7 +547,8 @@ export function formatOdpFlowRange(
     const expect = type < KEY_ATTR_LENS.length ? KEY_ATTR_LENS[type]! : -1;
     const kl = nlaLen(kbuf, a) - NLA_HDRLEN;
     if (expect >= 0 && (kl !== expect || (ma >= 0 && nlaLen(mbuf!, ma) - NLA_HDRLEN !== expect))) {
-      s += formatKeyAttr(kbuf, a, hasMask ? mbuf : null, ma, ports, verbose).replace(/^[a-z_0-9]+\(/, `key${type}(`) ;
+      // check_attr_len prints the bad attribute's bytes with no name and no separator, as OVS does.
+      s += formatKeyAttr(kbuf, a, hasMask ? mbuf : null, ma, ports, verbose);
       a = nlaNext(kbuf, a);
       continue;
     }
@@ -694,7 +695,7 @@ function formatCt(buf: Uint8Array, a: number): string {
   const parts: string[] = [];
   let o = p.off;
   const end = p.off + p.len;
-  let commit = "", zone = "", mark = "", labels = "", helper = "", timeout = "";
+  let commit = "", zone = "", mark = "", labels = "", helper = "", timeout = "", nat = "";
   while (nlaOk(buf, o, end)) {
     const t = nlaType(buf, o);
     const q = o + NLA_HDRLEN;
@@ -708,10 +709,69 @@ function formatCt(buf: Uint8Array, a: number): string {
       labels = `label=${k}`;
     } else if (t === OVS_CT_ATTR_HELPER) helper = `helper=${new TextDecoder().decode(buf.subarray(q, q + l)).replace(/\0+$/, "")}`;
     else if (t === OVS_CT_ATTR_TIMEOUT) timeout = `timeout=${new TextDecoder().decode(buf.subarray(q, q + l)).replace(/\0+$/, "")}`;
+    else if (t === OVS_CT_ATTR_NAT) nat = formatCtNat(buf, q, l);
     o = nlaNext(buf, o);
   }
-  for (const x of [commit, zone, mark, labels, helper, timeout]) if (x) parts.push(x);
+  for (const x of [commit, zone, mark, labels, helper, timeout, nat]) if (x) parts.push(x);
   return parts.length ? `ct(${parts.join(",")})` : "ct";
+}
+
+/** OVS_NAT_ATTR_* (nested in OVS_CT_ATTR_NAT). */
+export const OVS_NAT_ATTR_SRC = 1;
+export const OVS_NAT_ATTR_DST = 2;
+export const OVS_NAT_ATTR_IP_MIN = 3;
+export const OVS_NAT_ATTR_IP_MAX = 4;
+export const OVS_NAT_ATTR_PROTO_MIN = 5;
+export const OVS_NAT_ATTR_PROTO_MAX = 6;
+export const OVS_NAT_ATTR_PERSISTENT = 7;
+export const OVS_NAT_ATTR_PROTO_HASH = 8;
+export const OVS_NAT_ATTR_PROTO_RANDOM = 9;
+
+/** format_odp_ct_nat: "nat", "nat(src)", "nat(dst=10.0.0.1-10.0.0.9:80-90,persistent,random)". */
+function formatCtNat(buf: Uint8Array, off: number, len: number): string {
+  const find = (t: number): number => nlFind(buf, off, off + len, t);
+  const src = find(OVS_NAT_ATTR_SRC) >= 0, dst = find(OVS_NAT_ATTR_DST) >= 0;
+  if (!src && !dst) return "nat";
+  if (src && dst) return "nat(error: Only one of \"src\" or \"dst\" may be present.)";
+  let s = `nat(${src ? "src" : "dst"}`;
+  const min = find(OVS_NAT_ATTR_IP_MIN), max = find(OVS_NAT_ATTR_IP_MAX);
+  if (min >= 0) {
+    const alen = nlaLen(buf, min) - NLA_HDRLEN;
+    s += "=";
+    if (alen === 4) {
+      const a = getBe32(buf, min + NLA_HDRLEN);
+      s += formatIpv4(a);
+      if (max >= 0) {
+        const b = getBe32(buf, max + NLA_HDRLEN);
+        if (b && b !== a) s += "-" + formatIpv4(b);
+      }
+    } else if (alen === 16) {
+      // OVS brackets IPv6 addresses only when a port range follows.
+      const pmin0 = find(OVS_NAT_ATTR_PROTO_MIN);
+      const br = pmin0 >= 0 && getU16(buf, pmin0 + NLA_HDRLEN) !== 0;
+      const a = formatIpv6(buf, min + NLA_HDRLEN);
+      s += br ? `[${a}]` : a;
+      if (max >= 0) {
+        const b = formatIpv6(buf, max + NLA_HDRLEN);
+        if (b !== "::" && b !== a) s += "-" + (br ? `[${b}]` : b);
+      }
+    }
+    const pmin = find(OVS_NAT_ATTR_PROTO_MIN), pmax = find(OVS_NAT_ATTR_PROTO_MAX);
+    if (pmin >= 0) {
+      const a = getU16(buf, pmin + NLA_HDRLEN);
+      if (a) {
+        s += `:${a}`;
+        if (pmax >= 0) {
+          const b = getU16(buf, pmax + NLA_HDRLEN);
+          if (b && b !== a) s += `-${b}`;
+        }
+      }
+    }
+  }
+  if (find(OVS_NAT_ATTR_PERSISTENT) >= 0) s += ",persistent";
+  if (find(OVS_NAT_ATTR_PROTO_HASH) >= 0) s += ",hash";
+  if (find(OVS_NAT_ATTR_PROTO_RANDOM) >= 0) s += ",random";
+  return s + ")";
 }
 
 /** format_odp_action: one action attribute at `a`. */

@@ -24,7 +24,7 @@ import {
   OVS_ACTION_ATTR_TRUNC, OVS_ACTION_ATTR_TUNNEL_POP, OVS_ACTION_ATTR_TUNNEL_PUSH, OVS_ACTION_ATTR_USERSPACE,
   OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_GREATER, OVS_CHECK_PKT_LEN_ATTR_ACTIONS_IF_LESS_EQUAL,
   OVS_CHECK_PKT_LEN_ATTR_PKT_LEN, OVS_CT_ATTR_COMMIT, OVS_CT_ATTR_FORCE_COMMIT, OVS_CT_ATTR_HELPER,
-  OVS_CT_ATTR_LABELS, OVS_CT_ATTR_MARK, OVS_CT_ATTR_TIMEOUT, OVS_CT_ATTR_ZONE, OVS_HASH_ALG_L4,
+  OVS_CT_ATTR_LABELS, OVS_CT_ATTR_MARK, OVS_CT_ATTR_NAT, OVS_CT_ATTR_TIMEOUT, OVS_CT_ATTR_ZONE, OVS_HASH_ALG_L4,
   OVS_HASH_ALG_SYM_L4, OVS_KEY_ATTR_ARP, OVS_KEY_ATTR_CT_LABELS, OVS_KEY_ATTR_CT_MARK,
   OVS_KEY_ATTR_CT_ORIG_TUPLE_IPV4, OVS_KEY_ATTR_CT_ORIG_TUPLE_IPV6, OVS_KEY_ATTR_CT_STATE,
   OVS_KEY_ATTR_CT_ZONE, OVS_KEY_ATTR_DP_HASH, OVS_KEY_ATTR_ENCAP, OVS_KEY_ATTR_ETHERNET,
@@ -980,12 +980,63 @@ function scanCt(sc: Scanner, w: NlWriter): void {
         const t = sc.token(/^[^,)\s]{1,31}/);
         if (!t) sc.fail("expected timeout policy name");
         body.putBytes(OVS_CT_ATTR_TIMEOUT, new TextEncoder().encode(t + "\0"));
+      } else if (sc.eat("nat")) {
+        scanCtNat(sc, body);
       } else sc.fail("unknown ct option");
     }
     if (commit && force) sc.fail("ct: commit and force_commit are exclusive");
     if (commit) w.putFlag(OVS_CT_ATTR_COMMIT);
     else if (force) w.putFlag(OVS_CT_ATTR_FORCE_COMMIT);
     w.putRaw(body.finish());
+  }
+  w.endNested(n);
+}
+
+/** "nat" or "nat(src|dst[=ADDR[-ADDR][:PORT[-PORT]]][,persistent][,hash][,random])" after "nat". */
+function scanCtNat(sc: Scanner, w: NlWriter): void {
+  const n = w.startNested(OVS_CT_ATTR_NAT);
+  if (sc.eat("(")) {
+    let kind = 0;
+    if (sc.eat("src")) kind = 1;
+    else if (sc.eat("dst")) kind = 2;
+    else sc.fail('expected "src" or "dst"');
+    w.putFlag(kind);
+    if (sc.eat("=")) {
+      const addr = (): Uint8Array => {
+        const at = sc.i;
+        const bracket = sc.eat("[");
+        const t = !bracket && /^\d+\.\d+\.\d+\.\d+/.test(sc.s.slice(sc.i)) ? sc.token(/^\d+\.\d+\.\d+\.\d+/) : sc.token(/^[0-9a-fA-F:.]+/);
+        if (bracket) sc.expect("]");
+        if (t.includes(":")) {
+          const a = parseIpv6(t);
+          if (a === null) sc.fail("expected an IPv6 address", at);
+          return a;
+        }
+        const v = parseIpv4(t);
+        if (v === null) sc.fail("expected an IP address", at);
+        const b = new Uint8Array(4);
+        putBe32(b, 0, v);
+        return b;
+      };
+      const min = addr();
+      let max: Uint8Array | null = null;
+      if (sc.eat("-")) max = addr();
+      if (max !== null && max.length !== min.length) sc.fail("NAT address range mixes IPv4 and IPv6");
+      w.putBytes(3, min);
+      if (max !== null) w.putBytes(4, max);
+      if (sc.eat(":")) {
+        const pmin = sc.uint(16, "port");
+        w.putU16(5, pmin);
+        if (sc.eat("-")) w.putU16(6, sc.uint(16, "port"));
+      }
+    }
+    for (;;) {
+      if (sc.eat(",persistent")) w.putFlag(7);
+      else if (sc.eat(",hash")) w.putFlag(8);
+      else if (sc.eat(",random")) w.putFlag(9);
+      else break;
+    }
+    sc.expect(")");
   }
   w.endNested(n);
 }

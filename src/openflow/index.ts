@@ -1,6 +1,19 @@
 /**
  * The OpenFlow wire codec: framing, the message table, errors, version
  * negotiation, the field registry and ofp-print compatible text.
+ *
+ * Map of the folder:
+ * - `ofp-buffer`  byte writer (fork/join lengths) and checked reader, hex dumps
+ * - `ofp-msgs`    the message table (`OFP_RAWS`), decode/encode, `OfpFramer`
+ * - `ofp-print`   `ofpToString`: text exactly as `ovs-ofctl ofp-print`
+ * - `ofp-errors`  every OpenFlow error per version, error message bodies
+ * - `ofp-version`, `ofp-hello`  version bitmaps, negotiation, the handshake
+ * - `ofp-codec`   the body-codec contract, ports, properties, shared printing
+ * - body codecs: `ofp-switch` (hello, echo, error, features, config),
+ *   `ofp-port` (ports, port-status/mod/desc), `ofp-control` (roles, async,
+ *   table-mod, bundles, Nicira settings, TLV table), `ofp-stats` (multipart
+ *   statistics, queues, groups, meters), `ofp-table` (table desc/status)
+ * - `meta-flow`   the field registry, NXM/OXM headers, field value text
  */
 export * from "./ofp-buffer.js";
 export * from "./ofp-codec.js";
@@ -8,9 +21,10 @@ export * from "./ofp-errors.js";
 export * from "./ofp-version.js";
 export * from "./ofp-msgs.js";
 export * from "./ofp-print.js";
+export * from "./ofp-hello.js";
 export * from "./meta-flow.js";
-export type * from "./ofp-port.js";
-export type * from "./ofp-switch.js";
-export type * from "./ofp-control.js";
-export type * from "./ofp-stats.js";
-export type * from "./ofp-table.js";
+export * from "./ofp-port.js";
+export * from "./ofp-switch.js";
+export * from "./ofp-control.js";
+export * from "./ofp-stats.js";
+export * from "./ofp-table.js";

@@ -10,8 +10,9 @@ import { formatPort } from "./ofp-codec.js";
 import { formatMfValue, type MfField } from "./meta-flow.js";
 import {
   ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_MPLS, ETH_TYPE_MPLS_MCAST, ETH_TYPE_NSH, ETH_TYPE_RARP,
-  IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, mf, type Match,
+  IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, mf, normalizeMatch, type Match,
 } from "./match.js";
+import { vlogModule } from "../util/vlog.js";
 
 function num(b: Uint8Array): number {
   let v = 0;
@@ -134,12 +135,9 @@ export function formatMatch(m: Match): string {
     x = g("ct_tp_dst");
     u16m(o, "ct_tp_dst", x.v, x.m, 0xffff);
   }
-  let dl = m.dlType;
+  const dl = m.dlType;
   const pt = g("packet_type");
-  if (pt.m && (!(pt.v === 0 && pt.m === 0xffffffff) || megaflow)) {
-    o.put(packetTypeText(pt.v, pt.m));
-    if (pt.v >>> 16 === 1) dl = pt.v & 0xffff;
-  }
+  if (pt.m && (!(pt.v === 0 && pt.m === 0xffffffff) || megaflow)) o.put(packetTypeText(pt.v, pt.m));
   const dlMasked = !m.isWildcarded("eth_type");
   const protoMasked = !m.isWildcarded("nw_proto");
   const proto = m.nwProto;
@@ -186,6 +184,10 @@ export function formatMatch(m: Match): string {
   if (x.m && ver.v === 2) o.put(`tun_erspan_dir=${x.v}`);
   x = g("tun_erspan_hwid");
   if (x.m && ver.v === 2) o.put(`tun_erspan_hwid=${hex(x.v)}`);
+  x = g("tun_gtpu_flags");
+  if (x.m) o.put(`gtpu_flags=${hex(x.v)}`);
+  x = g("tun_gtpu_msgtype");
+  if (x.m) o.put(`gtpu_msgtype=${x.v}`);
   x = g("tun_flags");
   if (x.m) o.put(`tun_flags=${flagsMasked(["oam"], x.v, x.m)}`);
   for (let i = 0; i < 64; i++) {
@@ -294,4 +296,20 @@ export function formatMatch(m: Match): string {
     o.put(`tcp_flags=${flagsMasked(TCP_FLAG_NAMES, x.v, x.m & 0xfff)}`);
   }
   return o.s.endsWith(",") ? o.s.slice(0, -1) : o.s;
+}
+
+const ofpMatchLog = vlogModule("ofp_match");
+
+/**
+ * OVS's ofputil_normalize_match with its log: normalizes `m` (see
+ * normalizeMatch) and, when that changed it, returns (and logs at INFO on
+ * module ofp_match) OVS's three lines: "normalization changed ofp_match,
+ * details:", " pre: <match>", "post: <match>". Returns [] when unchanged.
+ */
+export function normalizeMatchLogged(m: Match, log = true): string[] {
+  const pre = m.clone();
+  if (!normalizeMatch(m)) return [];
+  const lines = ["normalization changed ofp_match, details:", ` pre: ${formatMatch(pre)}`, `post: ${formatMatch(m)}`];
+  if (log) for (const l of lines) ofpMatchLog.info(l);
+  return lines;
 }

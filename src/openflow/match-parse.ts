@@ -12,7 +12,7 @@
  */
 import { mfFromName, parseMfValue, type MfField } from "./meta-flow.js";
 import { OFPP_ALL, OFPP_CONTROLLER, OFPP_FLOOD, OFPP_IN_PORT, OFPP_LOCAL, OFPP_NONE, OFPP_NORMAL, OFPP_TABLE } from "./ofp-codec.js";
-import { mfValueLen } from "./mf-key.js";
+import { mfKey, mfValueLen } from "./mf-key.js";
 import { ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_MPLS, ETH_TYPE_MPLS_MCAST, ETH_TYPE_RARP, Match, VLAN_CFI } from "./match.js";
 import { W_VLAN0 } from "../flow/key-layout.js";
 
@@ -342,6 +342,7 @@ export function parseMatch(text: string, known?: ReadonlySet<string>): MatchPars
       continue;
     }
     const fld = mfFromName(key);
+    if (fld && !mfKey(fld)) return { ok: false, error: `${key}: field has no space in the tunnel metadata map` };
     if (fld) {
       const r = parseFieldValue(fld, value === null || value === "" ? "0/0" : value);
       if (!r.ok) return r;

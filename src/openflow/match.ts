@@ -10,8 +10,11 @@
  * equal exactly when their words are.
  */
 import { FLOW_NW_FRAG_LATER, FLOW_U32S, W_CT_STATE, W_DL_TYPE, W_NW_PROTO, W_PACKET_TYPE, W_TP_SRC, W_VLAN0 } from "../flow/key-layout.js";
-import { mfFromName, type MfField, type MfPrereq } from "./meta-flow.js";
-import { mfGet, mfIsWildcarded, mfSet, mfClear } from "./mf-key.js";
+import { MF_FIELDS, mfFromName, type MfField, type MfPrereq } from "./meta-flow.js";
+import { mfGet, mfIsWildcarded, mfKey, mfSet, mfClear } from "./mf-key.js";
+
+/** The fields that have a place in the flow key (every field but unmapped tun_metadata). */
+export const MF_MATCHABLE_FIELDS: readonly MfField[] = MF_FIELDS.filter((f) => mfKey(f) !== null);
 
 export const ETH_TYPE_IP = 0x0800;
 export const ETH_TYPE_IPV6 = 0x86dd;
@@ -106,8 +109,16 @@ export class Match {
     return this;
   }
 
+  /**
+   * The Ethernet type the match is about, as OVS's get_dl_type: dl_type
+   * for Ethernet packets, the type of a packet_type (1,type) match, else
+   * 0x05ff (no Ethernet type).
+   */
   get dlType(): number {
-    return this.key[W_DL_TYPE]! >>> 16;
+    const pt = this.key[W_PACKET_TYPE]!;
+    if (pt === 0) return this.key[W_DL_TYPE]! >>> 16;
+    if (pt >>> 16 === 1) return pt & 0xffff;
+    return 0x05ff;
   }
   get nwProto(): number {
     return this.key[W_NW_PROTO]! >>> 24;
@@ -167,9 +178,10 @@ export function prereqOk(p: MfPrereq, m: Match): boolean {
     case "vlan_vid":
       return (m.key[W_VLAN0]! & VLAN_CFI) !== 0;
     case "ct": {
+      // A valid connection: new/est/rel/rpl matched set, or tracked with "invalid" matched clear (OVS is_ct_valid).
       const st = m.key[W_CT_STATE]! & 0xff;
       const msk = m.mask[W_CT_STATE]! & 0xff;
-      return (st & CS_TRACKED) !== 0 && (msk & CS_INVALID) !== 0 && (st & CS_INVALID) === 0;
+      return (st & 0x0f) !== 0 || ((st & CS_TRACKED) !== 0 && (msk & CS_INVALID) !== 0 && (st & CS_INVALID) === 0);
     }
     case "nsh":
       return dl === ETH_TYPE_NSH;
@@ -250,4 +262,40 @@ export function normalizeMatch(m: Match): boolean {
     }
   }
   return !m.equals(before);
+}
+
+/**
+ * Wildcards every field of `m` whose prerequisites `m` itself does not
+ * meet (nw_src without an IP dl_type, tp_dst without tcp/udp/sctp ...),
+ * repeating until nothing changes, since clearing one field can break
+ * another's prerequisite. This is the form a flow takes when OVS accepts
+ * it from a protocol that cannot carry the unmet fields. Returns the names
+ * of the fields cleared.
+ */
+export function clearUnmetPrereqs(m: Match): string[] {
+  const cleared: string[] = [];
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const f of MF_MATCHABLE_FIELDS) {
+      if (f.prereqs === "none" || m.isWildcarded(f) || mfArePrereqsOk(f, m)) continue;
+      m.clear(f);
+      cleared.push(f.name);
+      changed = true;
+    }
+  }
+  return cleared;
+}
+
+/**
+ * The error OVS gives a flow_mod whose match is inconsistent beyond field
+ * prerequisites: conntrack original-direction addresses of the other IP
+ * version than the match's dl_type (OFPBAC_MATCH_INCONSISTENT). Null when
+ * consistent. (For the flow_mod decoder to call after the match.)
+ */
+export function flowModMatchError(m: Match): "OFPBAC_MATCH_INCONSISTENT" | null {
+  const dl = m.key[W_DL_TYPE]! >>> 16;
+  const v4 = !m.isWildcarded("ct_nw_src") || !m.isWildcarded("ct_nw_dst");
+  const v6 = !m.isWildcarded("ct_ipv6_src") || !m.isWildcarded("ct_ipv6_dst");
+  if ((v4 && dl !== ETH_TYPE_IP) || (v6 && dl !== ETH_TYPE_IPV6)) return "OFPBAC_MATCH_INCONSISTENT";
+  return null;
 }

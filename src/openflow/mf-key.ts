@@ -277,7 +277,9 @@ export function mfSet(key: Uint32Array, maskKey: Uint32Array, fld: MfField, valu
   switch (b.kind) {
     case "bits": {
       const m = mask === null ? 0xffffffff : toNum(mask);
-      const v = toNum(value) & m;
+      // The 20-bit label and the 12 TCP flags keep wider masks (as OVS) but not wider values.
+      const vmask = fld.name === "ipv6_label" ? 0xfffff : fld.name === "tcp_flags" ? 0xfff : 0xffffffff;
+      const v = toNum(value) & m & vmask;
       putBits(key, b, v);
       putBits(maskKey, b, m);
       return;

@@ -276,11 +276,14 @@ export function decodeNxRaw(b: Uint8Array, strict = true): Match | DecodeError {
     const fld = mfFromHeader(header);
     // OVS knows a field by its header including the length: a known class
     // and field with another length is an unknown field.
-    if (!fld || !mfValueLen(fld) || fld.name.startsWith("tun_metadata") || payload.length !== (header.hasmask ? 2 * fld.bytes : fld.bytes)) {
+    // tun_metadata is variable-length (1 to 124 bytes, as the TLV map allocates it).
+    const tunMd = fld !== null && fld.name.startsWith("tun_metadata");
+    const n = !fld ? 0 : tunMd ? (header.hasmask ? payload.length / 2 : payload.length) : fld.bytes;
+    const lenOk = tunMd ? Number.isInteger(n) && n >= 1 && n <= 124 : payload.length === (header.hasmask ? 2 * n : n);
+    if (!fld || !mfValueLen(fld) || !lenOk) {
       if (strict) return fail("OFPBMC_BAD_FIELD");
       continue;
     }
-    const n = fld.bytes;
     if (header.hasmask && !fld.maskable) return fail("OFPBMC_BAD_MASK");
     const value = payload.subarray(0, n);
     const mask = header.hasmask ? payload.subarray(n) : null;

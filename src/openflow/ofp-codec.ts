@@ -185,11 +185,6 @@ export function putProperty(w: OfpWriter, type: number, body: (w: OfpWriter) => 
   w.padTo(align, start);
 }
 
-/** ds_put_printable as ofp-print uses it for text fields. */
-export function quoteIfNeeded(s: string): string {
-  return s;
-}
-
 /* ---------------- nested messages ---------------- */
 
 /**

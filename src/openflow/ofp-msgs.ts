@@ -21,14 +21,18 @@
  *
  * ## Extension points (next session)
  * Matches, actions and instructions plug in as body codecs: rows for
- * OFPT_FLOW_MOD / NXT_FLOW_MOD, OFPT_PACKET_IN / NXT_PACKET_IN2,
- * OFPT_PACKET_OUT, OFPT_FLOW_REMOVED, OFPST_FLOW / NXST_FLOW, aggregate,
- * group-mod, group stats/desc, bundle-add, requestforward(group_mod),
- * table-features and flow-monitor are added to `OFP_RAWS` below with the
- * codecs from `ofp-match.ts`, `ofp-actions.ts`, `ofp-flow.ts`; the framing,
- * lookup, printing and error paths need no change. Until then such
- * messages decode to `OFPBRC_BAD_TYPE` / `OFPBRC_BAD_STAT` like any
- * message tsovs does not know.
+ * OFPT_FLOW_MOD / NXT_FLOW_MOD, OFPT_PACKET_IN / NXT_PACKET_IN(2) /
+ * NXT_RESUME, OFPT_PACKET_OUT, OFPT_FLOW_REMOVED / NXT_FLOW_REMOVED,
+ * OFPST_FLOW / NXST_FLOW, OFPST_AGGREGATE / NXST_AGGREGATE, OFPT_GROUP_MOD,
+ * OFPST_GROUP_DESC reply, OFPST_TABLE_FEATURES, flow monitor (OF1.4 and
+ * NXST), requestforward's group-mod form and NXT_CT_FLUSH are added to
+ * `OFP_RAWS` below with their codecs; framing, lookup, length checks,
+ * printing (including nested messages in errors and bundles), the
+ * differential tests (which require a sample for every type, enforced by
+ * the type of `samples.ts`) and error paths need no change. Until then such
+ * messages decode to `OFPBRC_BAD_TYPE` / `OFPBRC_BAD_STAT` /
+ * `OFPBRC_BAD_SUBTYPE` like any message tsovs does not know, and a bundle
+ * refuses them with OFPBFC_MSG_UNSUP.
  */
 import { OfpReader, OfpWriter } from "./ofp-buffer.js";
 import { type BodyCodec, type CodecContext, EMPTY_CODEC, fail, isDecodeError, type DecodeError } from "./ofp-codec.js";
@@ -238,6 +242,8 @@ export const OFP_RAWS = [
   mp("OFPST_DESC_REPLY", 1, V_MAX, 0, true, 1056, 0, S.DESC_REPLY_CODEC),
   mp("OFPST_TABLE_REQUEST", 1, V_MAX, 3, false, 0, 0, EMPTY_CODEC),
   mp("OFPST_TABLE_REPLY", 1, 1, 3, true, 0, 64, S.TABLE_STATS_REPLY_CODEC),
+  mp("OFPST_TABLE_REPLY", 2, 2, 3, true, 0, 88, S.TABLE_STATS_REPLY_CODEC),
+  mp("OFPST_TABLE_REPLY", 3, 3, 3, true, 0, 128, S.TABLE_STATS_REPLY_CODEC),
   mp("OFPST_TABLE_REPLY", 4, V_MAX, 3, true, 0, 24, S.TABLE_STATS_REPLY_CODEC),
   mp("OFPST_PORT_REQUEST", 1, V_MAX, 4, false, 8, 0, S.PORT_STATS_REQUEST_CODEC),
   mp("OFPST_PORT_REPLY", 1, 2, 4, true, 0, 104, S.PORT_STATS_REPLY_CODEC),

@@ -12,7 +12,6 @@ import { OfpReader, OfpWriter } from "./ofp-buffer.js";
 import {
   bitNames,
   type BodyCodec,
-  type CodecContext,
   type DecodeError,
   fail,
   formatMac,
@@ -432,4 +431,3 @@ export const PORT_DESC_REPLY_CODEC: BodyCodec<PortListBody> = {
   },
 };
 
-export type { CodecContext };

@@ -74,13 +74,30 @@ export const DESC_REPLY_CODEC: BodyCodec<DescReplyBody> = {
   },
 };
 
-/* ---------------- table stats (OF1.0 and OF1.3+) ---------------- */
+/* ---------------- table stats (OF1.0, OF1.1, OF1.3+) ---------------- */
 
 export interface TableStats {
   tableId: number;
-  /** OF1.0 only. */
+  /** OF1.0/1.1 only. */
   name: string;
+  /** OF1.0/1.1: wildcardable fields (each version's bit layout). */
   wildcards: number;
+  /** OF1.1: matchable fields. */
+  match: number;
+  /** OF1.1: instruction bitmap (bit = instruction type). */
+  instructions: number;
+  /** OF1.1: action bitmaps (bit = OF1.1 action type). */
+  writeActions: number;
+  applyActions: number;
+  /** OF1.1/1.2: table-miss config (OFPTC11_TABLE_MISS_*). */
+  config: number;
+  /** OF1.2: OXM field bitmaps (bit n = OXM_OF_* field n). */
+  oxmMatch: bigint;
+  oxmWildcards: bigint;
+  writeSetfields: bigint;
+  applySetfields: bigint;
+  metadataMatch: bigint;
+  metadataWrite: bigint;
   maxEntries: number;
   activeCount: number;
   lookupCount: bigint;
@@ -91,41 +108,71 @@ export interface TableStatsReplyBody {
   tables: TableStats[];
 }
 
-/** OF1.0 wildcard bits named as ofp-print groups them. */
+function decodeTableStats(r: OfpReader, v: number): TableStats {
+  const t: TableStats = {
+    tableId: r.u8(), name: "", wildcards: 0, match: 0, instructions: 0, writeActions: 0, applyActions: 0,
+    config: 0, oxmMatch: 0n, oxmWildcards: 0n, writeSetfields: 0n, applySetfields: 0n, metadataMatch: 0n,
+    metadataWrite: 0n, maxEntries: 0, activeCount: 0, lookupCount: 0n, matchedCount: 0n,
+  };
+  if (v === 1) {
+    r.skip(3);
+    t.name = r.fixedString(32);
+    t.wildcards = r.u32();
+  } else if (v === 2) {
+    r.skip(7);
+    t.name = r.fixedString(32);
+    t.wildcards = r.u32();
+    t.match = r.u32();
+    t.instructions = r.u32();
+    t.writeActions = r.u32();
+    t.applyActions = r.u32();
+    t.config = r.u32();
+  } else if (v === 3) {
+    r.skip(7);
+    t.name = r.fixedString(32);
+    t.oxmMatch = r.u64();
+    t.oxmWildcards = r.u64();
+    t.writeActions = r.u32();
+    t.applyActions = r.u32();
+    t.writeSetfields = r.u64();
+    t.applySetfields = r.u64();
+    t.metadataMatch = r.u64();
+    t.metadataWrite = r.u64();
+    t.instructions = r.u32();
+    t.config = r.u32();
+  } else {
+    r.skip(3);
+  }
+  if (v <= 3) t.maxEntries = r.u32();
+  t.activeCount = r.u32();
+  t.lookupCount = r.u64();
+  t.matchedCount = r.u64();
+  return t;
+}
+
+function encodeTableStats(w: OfpWriter, t: TableStats, v: number): void {
+  w.u8(t.tableId);
+  if (v === 1) w.zeros(3).fixedString(t.name, 32).u32(t.wildcards);
+  else if (v === 2) {
+    w.zeros(7).fixedString(t.name, 32).u32(t.wildcards).u32(t.match).u32(t.instructions);
+    w.u32(t.writeActions).u32(t.applyActions).u32(t.config);
+  } else if (v === 3) {
+    w.zeros(7).fixedString(t.name, 32).u64(t.oxmMatch).u64(t.oxmWildcards).u32(t.writeActions).u32(t.applyActions);
+    w.u64(t.writeSetfields).u64(t.applySetfields).u64(t.metadataMatch).u64(t.metadataWrite);
+    w.u32(t.instructions).u32(t.config);
+  } else w.zeros(3);
+  if (v <= 3) w.u32(t.maxEntries);
+  w.u32(t.activeCount).u64(t.lookupCount).u64(t.matchedCount);
+}
+
 export const TABLE_STATS_REPLY_CODEC: BodyCodec<TableStatsReplyBody> = {
   decode(r, ctx) {
     const tables: TableStats[] = [];
-    while (r.remaining > 0) {
-      if (ctx.version === 1) {
-        const tableId = r.u8();
-        r.skip(3);
-        const name = r.fixedString(32);
-        const wildcards = r.u32();
-        const maxEntries = r.u32();
-        const activeCount = r.u32();
-        const lookupCount = r.u64();
-        const matchedCount = r.u64();
-        tables.push({ tableId, name, wildcards, maxEntries, activeCount, lookupCount, matchedCount });
-      } else {
-        const tableId = r.u8();
-        r.skip(3);
-        const activeCount = r.u32();
-        const lookupCount = r.u64();
-        const matchedCount = r.u64();
-        tables.push({ tableId, name: "", wildcards: 0, maxEntries: 0, activeCount, lookupCount, matchedCount });
-      }
-    }
+    while (r.remaining > 0) tables.push(decodeTableStats(r, ctx.version));
     return { tables };
   },
   encode(w, b, ctx) {
-    for (const t of b.tables) {
-      if (ctx.version === 1) {
-        w.u8(t.tableId).zeros(3).fixedString(t.name, 32).u32(t.wildcards).u32(t.maxEntries);
-        w.u32(t.activeCount).u64(t.lookupCount).u64(t.matchedCount);
-      } else {
-        w.u8(t.tableId).zeros(3).u32(t.activeCount).u64(t.lookupCount).u64(t.matchedCount);
-      }
-    }
+    for (const t of b.tables) encodeTableStats(w, t, ctx.version);
   },
   print(b, ctx) {
     let s = "";
@@ -138,11 +185,11 @@ export const TABLE_STATS_REPLY_CODEC: BodyCodec<TableStatsReplyBody> = {
     };
     b.tables.forEach((t, i) => {
       const prev = i > 0 ? b.tables[i - 1]! : null;
-      const fields = ctx.version === 1 ? of10MatchFields(t.wildcards) : [];
+      const f = tableFeatures(t, ctx.version);
+      const pf = prev ? tableFeatures(prev, ctx.version) : null;
       const sameStats = prev !== null && prev.activeCount === t.activeCount && prev.lookupCount === t.lookupCount &&
         prev.matchedCount === t.matchedCount;
-      const prevFields = prev && ctx.version === 1 ? of10MatchFields(prev.wildcards) : [];
-      const sameFeatures = prev !== null && prev.maxEntries === t.maxEntries && prevFields.join() === fields.join();
+      const sameFeatures = pf !== null && pf.key === f.key;
       if (sameStats && sameFeatures && !t.name) {
         if (firstDitto < 0) firstDitto = t.tableId;
         lastDitto = t.tableId;
@@ -156,21 +203,109 @@ export const TABLE_STATS_REPLY_CODEC: BodyCodec<TableStatsReplyBody> = {
       }
       s += "\n";
       s += `    active=${t.activeCount}, lookup=${t.lookupCount}, matched=${t.matchedCount}\n`;
-      const empty = t.maxEntries === 0 && fields.length === 0;
       if (sameFeatures) {
-        if (!empty) s += "    (same features)\n";
+        if (!f.empty) s += "    (same features)\n";
         return;
       }
+      if (t.metadataMatch || t.metadataWrite) {
+        s += `    metadata: match=${hexAlt64(t.metadataMatch)} write=${hexAlt64(t.metadataWrite)}\n`;
+      }
+      if (f.miss) s += `    config=${f.miss}\n`;
       if (t.maxEntries) s += `    max_entries=${t.maxEntries}\n`;
-      if (fields.length) {
-        if (prev && prevFields.join() === fields.join()) s += "    (same matching)\n";
-        else s += `    matching:\n      exact match or wildcard: ${compressNames(fields)}\n`;
+      const insnEmpty = f.insnKey === "||||";
+      if (pf && pf.insnKey === f.insnKey) {
+        if (!insnEmpty) s += "    (same instructions)\n";
+      } else if (!insnEmpty) {
+        s += "    instructions (table miss and others):\n";
+        if (f.instructions.length) {
+          if (pf && pf.instructions.join() === f.instructions.join()) s += "      (same instructions)\n";
+          else s += `      instructions: ${f.instructions.join(" ")}\n`;
+        }
+        const acts = (names: string[], fields: string[]): string =>
+          (names.length ? `        actions: ${names.join(" ")}\n` : "") +
+          (fields.length ? `        supported on Set-Field: ${compressNames(fields)}\n` : "");
+        const writeKey = f.actions.join() + "|" + f.setFields.join();
+        const applyKey = f.applyActions.join() + "|" + f.applySetFields.join();
+        const sameActions = pf !== null && pf.actions.join() + "|" + pf.setFields.join() === writeKey &&
+          pf.applyActions.join() + "|" + pf.applySetFields.join() === applyKey && f.setFields.length > 0;
+        if (sameActions) s += "      (same actions)\n";
+        else if (writeKey !== applyKey) {
+          s += "      Write-Actions features:\n" + acts(f.actions, f.setFields);
+          s += "      Apply-Actions features:\n" + acts(f.applyActions, f.applySetFields);
+        } else if (f.actions.length || f.setFields.length) {
+          s += "      Write-Actions and Apply-Actions features:\n" + acts(f.actions, f.setFields);
+        }
+      }
+      if (f.wild.length || f.exact.length) {
+        if (pf && pf.matchKey === f.matchKey) s += "    (same matching)\n";
+        else {
+          s += "    matching:\n";
+          if (f.wild.length) s += `      exact match or wildcard: ${compressNames(f.wild)}\n`;
+          if (f.exact.length) s += `      must exact match: ${compressNames(f.exact)}\n`;
+        }
       }
     });
     finish();
     return s;
   },
 };
+
+/** A table's features as ofp-print compares and shows them. */
+interface TableFeaturesView {
+  miss: string | null;
+  instructions: string[];
+  /** Write-actions (and their set-field fields), apply-actions likewise. */
+  actions: string[];
+  setFields: string[];
+  applyActions: string[];
+  applySetFields: string[];
+  wild: string[];
+  exact: string[];
+  empty: boolean;
+  key: string;
+  insnKey: string;
+  matchKey: string;
+}
+
+function tableFeatures(t: TableStats, v: number): TableFeaturesView {
+  let wild: string[] = [];
+  let exact: string[] = [];
+  let instructions: string[] = [];
+  let actions: string[] = [];
+  let applyActions: string[] = [];
+  let setFields: string[] = [];
+  let applySetFields: string[] = [];
+  let miss: string | null = null;
+  if (v === 1) {
+    wild = OF10_WILDCARD_FIELDS.filter(([bits]) => t.wildcards & bits).map(([, n]) => n);
+  } else if (v === 2) {
+    for (const [bit, name] of OF11_MATCH_FIELDS) {
+      if (!(t.match & bit)) continue;
+      (t.wildcards & bit ? wild : exact).push(name);
+    }
+    instructions = OF11_INSTRUCTIONS.filter(([type]) => t.instructions & (1 << type)).map(([, n]) => n);
+    // OVS reads both action sets from the write-actions bitmap.
+    actions = OF11_ACTION_ORDER.filter(([type]) => t.writeActions & (1 << type)).map(([, n]) => n);
+    applyActions = actions;
+    miss = ["controller", "continue", "drop", "controller"][t.config & 3]!;
+  } else if (v === 3) {
+    for (const [bit, name] of OF12_FIELDS) {
+      if (!(t.oxmMatch & bit)) continue;
+      (t.oxmWildcards & bit ? wild : exact).push(name);
+    }
+    instructions = OF11_INSTRUCTIONS.filter(([type]) => t.instructions & (1 << type)).map(([, n]) => n);
+    actions = OF12_ACTION_ORDER.filter(([type]) => t.writeActions & (1 << type)).map(([, n]) => n);
+    applyActions = OF12_ACTION_ORDER.filter(([type]) => t.applyActions & (1 << type)).map(([, n]) => n);
+    setFields = OF12_FIELDS.filter(([bit]) => t.writeSetfields & bit).map(([, n]) => n);
+    applySetFields = OF12_FIELDS.filter(([bit]) => t.applySetfields & bit).map(([, n]) => n);
+    miss = ["controller", "continue", "drop", "controller"][t.config & 3]!;
+  }
+  const insnKey = [instructions, actions, setFields, applyActions, applySetFields].map((x) => x.join()).join("|");
+  const matchKey = wild.join() + "|" + exact.join();
+  const key = `${miss}|${t.maxEntries}|${t.metadataMatch}|${t.metadataWrite}|${insnKey}|${matchKey}`;
+  const empty = !miss && !t.maxEntries && !t.metadataMatch && !t.metadataWrite && insnKey === "||||" && matchKey === "|";
+  return { miss, instructions, actions, setFields, applyActions, applySetFields, wild, exact, empty, key, insnKey, matchKey };
+}
 
 /** OF1.0 wildcard bits and the fields they stand for, in OVS's field order. */
 const OF10_WILDCARD_FIELDS: readonly [number, string][] = [
@@ -179,9 +314,42 @@ const OF10_WILDCARD_FIELDS: readonly [number, string][] = [
   [1 << 6, "tcp_src"], [1 << 7, "tcp_dst"],
 ];
 
-function of10MatchFields(wildcards: number): string[] {
-  return OF10_WILDCARD_FIELDS.filter(([bits]) => wildcards & bits).map(([, n]) => n);
+/** OF1.1 match/wildcard bits and their fields, in OVS's field order. */
+const OF11_MATCH_FIELDS: readonly [number, string][] = [
+  [1 << 15, "metadata"], [1 << 0, "in_port"], [1 << 11, "eth_src"], [1 << 12, "eth_dst"], [1 << 3, "eth_type"],
+  [1 << 1, "vlan_vid"], [1 << 2, "vlan_pcp"], [1 << 8, "mpls_label"], [1 << 9, "mpls_tc"], [1 << 13, "ip_src"],
+  [1 << 14, "ip_dst"], [1 << 5, "nw_proto"], [1 << 4, "nw_tos"], [1 << 6, "tcp_src"], [1 << 7, "tcp_dst"],
+];
+
+/** OF1.2 OXM fields (by OXM_OF_* number) in the order ofp-print lists them. */
+const OF12_FIELDS: readonly [bigint, string][] = (
+  [
+    [2, "metadata"], [0, "in_port_oxm"], [4, "eth_src"], [3, "eth_dst"], [5, "eth_type"], [6, "vlan_vid"],
+    [7, "vlan_pcp"], [34, "mpls_label"], [35, "mpls_tc"], [11, "ip_src"], [12, "ip_dst"], [26, "ipv6_src"],
+    [27, "ipv6_dst"], [28, "ipv6_label"], [10, "nw_proto"], [8, "ip_dscp"], [9, "nw_ecn"], [21, "arp_op"],
+    [22, "arp_spa"], [23, "arp_tpa"], [24, "arp_sha"], [25, "arp_tha"], [13, "tcp_src"], [14, "tcp_dst"],
+    [15, "udp_src"], [16, "udp_dst"], [17, "sctp_src"], [18, "sctp_dst"], [19, "icmp_type"], [20, "icmp_code"],
+    [29, "icmpv6_type"], [30, "icmpv6_code"], [31, "nd_target"], [32, "nd_sll"], [33, "nd_tll"],
+  ] as const
+).map(([n, name]) => [1n << BigInt(n), name] as [bigint, string]);
+
+function hexAlt64(v: bigint): string {
+  return v === 0n ? "0" : `0x${v.toString(16)}`;
 }
+
+/** OF1.1 instruction types in the order ofp-print lists them. */
+const OF11_INSTRUCTIONS: readonly [number, string][] = [
+  [4, "apply_actions"], [5, "clear_actions"], [3, "write_actions"], [2, "write_metadata"], [1, "goto_table"],
+];
+
+/** OF1.1 action types OVS supports, in the order ofp-print lists them. */
+const OF11_ACTION_ORDER: readonly [number, string][] = [
+  [0, "output"], [22, "group"], [1, "set_vlan_vid"], [2, "set_vlan_pcp"], [18, "strip_vlan"], [17, "push_vlan"],
+  [3, "mod_dl_src"], [4, "mod_dl_dst"], [5, "mod_nw_src"], [6, "mod_nw_dst"], [7, "mod_nw_tos"], [8, "mod_nw_ecn"],
+  [23, "mod_nw_ttl"], [9, "mod_tp_src"], [10, "mod_tp_dst"], [24, "dec_ttl"], [13, "set_mpls_label"],
+  [14, "set_mpls_tc"], [15, "set_mpls_ttl"], [16, "dec_mpls_ttl"], [19, "push_mpls"], [20, "pop_mpls"],
+  [21, "set_queue"],
+];
 
 /** "eth_src eth_dst vlan_vid" -> "eth_{src,dst} vlan_vid", as ofp-print groups field names. */
 function compressNames(names: readonly string[]): string {
@@ -927,7 +1095,6 @@ export const REQUESTFORWARD_CODEC: BodyCodec<RequestForwardBody> = {
   },
 };
 
-void putProperty;
 
 /* ---------------- group stats (no buckets' actions needed) ---------------- */
 

@@ -2,11 +2,10 @@
  * Bodies of the connection-level messages: hello (with its version bitmap
  * element), echo, error, features request/reply, get/set config.
  */
-import { hexDump, OfpReader, type OfpWriter } from "./ofp-buffer.js";
+import { hexDump, type OfpReader } from "./ofp-buffer.js";
 import {
   bitNames,
   type BodyCodec,
-  type CodecContext,
   fail,
   hex64,
   isDecodeError,
@@ -264,5 +263,3 @@ function configCodec(strict: boolean): BodyCodec<SwitchConfigBody> {
 export const GET_CONFIG_REPLY_CODEC = configCodec(false);
 export const SET_CONFIG_CODEC = configCodec(true);
 
-export type { CodecContext, OfpWriter };
-void OfpReader;

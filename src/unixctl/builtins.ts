@@ -16,6 +16,8 @@ export function versionText(program: string): string {
 /** Registers the built-in commands on `registry` for daemon `program`. */
 export function registerBuiltins(registry: UnixctlRegistry, program: string): void {
   registry.register("list-commands", "", 0, 0, () => registry.listText());
+  // `help` is not an OVS command; kept as an unlisted alias for people who try it.
+  registry.register("help", "", 0, 0, () => registry.listText(), true);
   registry.register("version", "", 0, 0, () => versionText(program));
   registry.register("vlog/list", "", 0, 0, () => listLevels());
   registry.register("vlog/set", "{spec | PATTERN:destination:pattern}", 0, Infinity, (args) => {

@@ -35,6 +35,8 @@ export interface UnixctlCommand {
   minArgs: number;
   maxArgs: number;
   handler: UnixctlHandler;
+  /** Left out of `list-commands` (aliases OVS does not have). */
+  hidden?: boolean;
 }
 
 /** Ensures a reply text ends in a newline, as OVS's error replies do. */
@@ -47,8 +49,8 @@ export class UnixctlRegistry {
   private readonly commands = new Map<string, UnixctlCommand>();
 
   /** Registers (or replaces) a command. `maxArgs` may be `Infinity`. */
-  register(name: string, usage: string, minArgs: number, maxArgs: number, handler: UnixctlHandler): void {
-    this.commands.set(name, { name, usage, minArgs, maxArgs, handler });
+  register(name: string, usage: string, minArgs: number, maxArgs: number, handler: UnixctlHandler, hidden = false): void {
+    this.commands.set(name, { name, usage, minArgs, maxArgs, handler, hidden });
   }
 
   get(name: string): UnixctlCommand | undefined {
@@ -64,7 +66,7 @@ export class UnixctlRegistry {
     let out = "The available commands are:\n";
     for (const name of this.names()) {
       const c = this.commands.get(name)!;
-      out += `  ${name.padEnd(24)}${c.usage}\n`;
+      if (c.hidden !== true) out += `  ${name.padEnd(24)}${c.usage}\n`;
     }
     return out;
   }

@@ -356,3 +356,86 @@ test("EMC: packets with tunnel metadata bypass it and still hit their megaflow",
   assert.equal(s.megaflowHits, 3);
   assert.equal(dummy(dp, 2).takeTx().length, 3);
 });
+
+test("SMC: off by default; when enabled serves megaflow hits, verified against the flow", () => {
+  const dp = threePorts();
+  assert.equal(dp.config.smcEnable, false);
+  dp.setConfig({ emcInsertInvProb: 0, smcEnable: true });
+  const key = keyOf(udpFrame(), 1);
+  dp.flowPut({ key, mask: maskOf("ip"), actions: actOutput(2), create: true, modify: false });
+  dp.flowPut({ key: keyOf(udpFrame({ sport: 99 }), 1), mask: maskOf("ports"), actions: actOutput(3), create: true, modify: false });
+  for (let r = 0; r < 3; r++) {
+    dummy(dp, 1).receive(udpFrame());
+    dp.run();
+  }
+  let s = dp.getStats();
+  assert.equal(s.megaflowHits, 1);
+  assert.equal(s.smcHits, 2);
+  assert.equal(s.emcHits, 0);
+  // After the flow dies its SMC entry must not answer.
+  assert.equal(dp.flowDel({ key }).error, 0);
+  dummy(dp, 1).receive(udpFrame());
+  dp.run();
+  s = dp.getStats();
+  assert.equal(s.smcHits, 2);
+  assert.equal(s.missed, 1);
+  assert.equal(dummy(dp, 2).takeTx().length, 3);
+});
+
+test("portSetConfig: tx_pcap on a live port captures what it sends", () => {
+  const dir = tempDir("dp-pcap-");
+  try {
+    const dp = threePorts();
+    const file = path.join(dir, "p2.pcap");
+    assert.equal(dp.portSetConfig(2, { tx_pcap: file }).error, 0);
+    assert.equal(dp.portSetConfig(9, {}).error, Errno.ENOENT);
+    const bad = dp.portSetConfig(3, { source_pcap: path.join(dir, "nope.pcap") });
+    assert.equal(bad.error, Errno.EINVAL);
+    assert.match(bad.message!, /nope\.pcap/);
+    dp.execute({ packet: udpFrame(), actions: actOutput(2) });
+    dp.portSetConfig(2, {}); // closes the capture
+    const bytes = fs.readFileSync(file);
+    assert.equal(bytes.length, 24 + 16 + udpFrame().length);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("diagnostics channels report upcalls and flow installs", async () => {
+  const diagnostics = await import("node:diagnostics_channel");
+  const events: string[] = [];
+  const onUp = (m: unknown) => events.push(`upcall:${(m as { upcall: DpifUpcall }).upcall.inPort}`);
+  const onFlow = (m: unknown) => events.push(`flow:${(m as { event: string }).event}`);
+  diagnostics.subscribe("tsovs:dpif-netdev:upcall", onUp);
+  diagnostics.subscribe("tsovs:dpif-netdev:flow", onFlow);
+  try {
+    const dp = threePorts();
+    dp.registerUpcallHandler({ upcall: () => ({ error: 0, actions: actOutput(2), mask: maskOf() }) });
+    dummy(dp, 1).receive(udpFrame());
+    dp.run();
+    dp.flowFlush();
+    assert.deepEqual(events, ["upcall:1", "flow:add", "flow:del"]);
+  } finally {
+    diagnostics.unsubscribe("tsovs:dpif-netdev:upcall", onUp);
+    diagnostics.unsubscribe("tsovs:dpif-netdev:flow", onFlow);
+  }
+});
+
+test("flowDumpPage walks a big table in pages", () => {
+  const dp = threePorts();
+  for (let i = 0; i < 250; i++) {
+    assert.equal(dp.flowPut({ key: keyOf(udpFrame({ src: i }), 1), mask: maskOf("ip"), actions: actOutput(2), create: true, modify: false }).error, 0);
+  }
+  for (let i = 0; i < 250; i += 5) dp.flowDel({ key: keyOf(udpFrame({ src: i }), 1) });
+  const seen = new Set<number>();
+  let cursor = 0;
+  let pages = 0;
+  while (cursor >= 0) {
+    const page = dp.flowDumpPage(cursor, 64);
+    for (const f of page.flows) seen.add(f.key[20]!);
+    cursor = page.next;
+    pages++;
+  }
+  assert.equal(seen.size, 200);
+  assert.ok(pages >= 4);
+});

@@ -62,7 +62,7 @@ test(`fuzz: ${FRAMES} random and mutated frames are forwarded, upcalled or count
   const tx3 = dp.portNetdev(3) as DummyNetdev;
   tx2.captureTx = false;
   tx3.captureTx = false;
-  dp.setConfig({ emcInsertInvProb: 10, flowLimit: 5000 });
+  dp.setConfig({ emcInsertInvProb: 10, flowLimit: 5000, smcEnable: true });
 
   const wide = new Uint32Array(FLOW_U32S);
   wide[W_IN_PORT] = 0xffffffff;
@@ -137,6 +137,7 @@ test(`fuzz: ${FRAMES} random and mutated frames are forwarded, upcalled or count
   assert.ok(st.missed > 100 && upcalls >= st.missed, `upcalls happened (${st.missed})`);
   assert.ok(st.hits > FRAMES / 2, `most frames hit installed flows (${st.hits})`);
   assert.ok(st.emcHits > 0, "the EMC served some");
+  assert.ok(st.smcHits > 0, "the SMC served some");
   assert.ok(st.lost > 0, "handler failures counted as lost");
   assert.ok(st.flows <= 5000, "flow limit respected");
   assert.equal(dp.pool.available(), dp.pool.capacity, "no packet buffer leaked");

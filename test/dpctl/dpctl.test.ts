@@ -12,6 +12,7 @@ import { runDpctl, registerDpctlCommands, type DpctlOptions } from "../../src/da
 import { dpifDelete } from "../../src/datapath/dpif.js";
 import { UnixctlRegistry } from "../../src/unixctl/server.js";
 import { ovsSkip, run, tempDir, tsovs } from "../util/ovs.js";
+import { startRealVswitchd } from "../util/dpctl.js";
 import { FLOW_CORPUS } from "./odp-corpus.js";
 import { parseOdpFlow } from "../../src/flow/odp-parse.js";
 
@@ -172,27 +173,6 @@ function bitsOutsideMask(text: string): boolean {
     k += (len + 3) & ~3;
   }
   return false;
-}
-
-function startRealVswitchd(dir: string): () => void {
-  const env = (args: string[]) => run(args[0]!, args.slice(1), dir);
-  env(["ovsdb-tool", "create", path.join(dir, "conf.db"), "/usr/share/openvswitch/vswitch.ovsschema"]);
-  env(["ovsdb-server", "--detach", "--pidfile", "--log-file", `--remote=punix:${path.join(dir, "db.sock")}`, path.join(dir, "conf.db")]);
-  env(["ovs-vsctl", "--no-wait", "init"]);
-  env(["ovs-vswitchd", "--enable-dummy=override", "--disable-system", "--detach", "--pidfile", "--log-file"]);
-  env(["ovs-vsctl", "add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=dummy",
-    "--", "add-port", "br0", "p1", "--", "set", "interface", "p1", "type=dummy", "ofport_request=1",
-    "--", "add-port", "br0", "p2", "--", "set", "interface", "p2", "type=dummy", "ofport_request=2"]);
-  return () => {
-    for (const p of ["ovs-vswitchd", "ovsdb-server"]) {
-      try {
-        const pid = Number(fs.readFileSync(path.join(dir, `${p}.pid`), "utf8").trim());
-        if (pid > 0) process.kill(pid, "SIGTERM");
-      } catch {
-        /* not running */
-      }
-    }
-  };
 }
 
 test("differential: show and dump-flows against ovs-vswitchd with a dummy datapath",

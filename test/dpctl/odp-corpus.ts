@@ -76,6 +76,23 @@ export const ACTION_CORPUS: ReadonlyArray<readonly [string, string]> = [
   ["tnl_push(tnl_port(6),header(size=70,type=4,eth(dst=f8:bc:12:44:34:b6,src=f8:bc:12:46:58:e0,dl_type=0x86dd),ipv6(src=2001:cafe::88,dst=2001:cafe::92,label=0,proto=17,tclass=0x0,hlimit=64),udp(src=0,dst=4789,csum=0xffff),vxlan(flags=0x8000000,vni=0x1c7)),out_port(1))", "tnl_push(tnl_port(6),header(size=70,type=4,eth(dst=f8:bc:12:44:34:b6,src=f8:bc:12:46:58:e0,dl_type=0x86dd),ipv6(src=2001:cafe::88,dst=2001:cafe::92,label=0,proto=17,tclass=0x0,hlimit=64),udp(src=0,dst=4789,csum=0xffff),vxlan(flags=0x8000000,vni=0x1c7)),out_port(1))"],
   ["tnl_push(tnl_port(4),header(size=42,type=3,eth(dst=f8:bc:12:44:34:b6,src=f8:bc:12:46:58:e0,dl_type=0x0800),ipv4(src=1.1.2.88,dst=1.1.2.92,proto=47,tos=0,ttl=64,frag=0x4000),gre((flags=0x2000,proto=0x6558),key=0x1e241)),out_port(1))", "tnl_push(tnl_port(4),header(size=42,type=3,eth(dst=f8:bc:12:44:34:b6,src=f8:bc:12:46:58:e0,dl_type=0x0800),ipv4(src=1.1.2.88,dst=1.1.2.92,proto=47,tos=0,ttl=64,frag=0x4000),gre((flags=0x2000,proto=0x6558),key=0x1e241)),out_port(1))"],
   ["tnl_push(tnl_port(6),header(size=58,type=5,eth(dst=f8:bc:12:44:34:b6,src=f8:bc:12:46:58:e0,dl_type=0x0800),ipv4(src=1.1.2.88,dst=1.1.2.92,proto=17,tos=0,ttl=64,frag=0x4000),udp(src=0,dst=6081,csum=0x0),geneve(crit,vni=0x1c7,options({class=0xffff,type=0x80,len=4,0xa}))),out_port(1))", "tnl_push(tnl_port(6),header(size=58,type=5,eth(dst=f8:bc:12:44:34:b6,src=f8:bc:12:46:58:e0,dl_type=0x0800),ipv4(src=1.1.2.88,dst=1.1.2.92,proto=17,tos=0,ttl=64,frag=0x4000),udp(src=0,dst=6081,csum=0x0),geneve(crit,vni=0x1c7,options({class=0xffff,type=0x80,len=4,0xa}))),out_port(1))"],
+  ["ct(commit,zone=5,mark=0x1/0xff,label=0x1/0xffff,helper=ftp)", "ct(commit,zone=5,mark=0x1/0xff,label=0x1/0xffff,helper=ftp)"],
+  ["ct(force_commit,zone=1)", "ct(force_commit,zone=1)"],
+  ["ct(zone=65535)", "ct(zone=65535)"],
+  ["ct(commit,label=0x10000000000000000000000000000001)", "ct(commit,label=0x10000000000000000000000000000001)"],
+  ["ct(commit,timeout=tp1)", "ct(commit,timeout=tp1)"],
+  ["ct(commit,nat(src=10.0.0.1))", "ct(commit,nat(src=10.0.0.1))"],
+  ["ct(nat)", "ct(nat)"],
+  ["ct(commit,mark=5)", "ct(commit,mark=0x5/0xffffffff)"],
+  ["ct(commit,nat(src=10.0.0.1-10.0.0.9:100-200,persistent,random))", "ct(commit,nat(src=10.0.0.1-10.0.0.9:100-200,persistent,random))"],
+  ["ct(nat(dst=[fe80::1]:80))", "ct(nat(dst=[fe80::1]:80))"],
+  ["ct(commit,nat(src))", "ct(commit,nat(src))"],
+  ["ct(nat(src=1.1.1.1,hash))", "ct(nat(src=1.1.1.1,hash))"],
+  ["ct(commit,zone=3,nat(dst=1.2.3.4:8080))", "ct(commit,zone=3,nat(dst=1.2.3.4:8080))"],
+  ["ct(nat(dst=[fe80::1]-[fe80::5]))", "ct(nat(dst=fe80::1-fe80::5))"],
+  ["ct(nat(dst=[fe80::1]-[fe80::5]:10-20))", "ct(nat(dst=[fe80::1]-[fe80::5]:10-20))"],
+  ["ct(nat(src=[2001:db8::1]))", "ct(nat(src=2001:db8::1))"],
+  ["ct(nat(src=[2001:db8::1]:5))", "ct(nat(src=[2001:db8::1]:5))"],
 ];
 
 /**

@@ -295,3 +295,30 @@ test("fuzz: formatting arbitrary bytes as keys and actions never throws", () => 
     }
   }), { numRuns: 2000 });
 });
+
+test("a key extracted from a packet prints as OVS prints an upcall-installed megaflow (-m)", async () => {
+  const { extractFlowKey } = await import("../../src/flow/extract.js");
+  const { DpPacket } = await import("../../src/packet/dp-packet.js");
+  // TCP SYN|ACK 10.0.0.1:1234 -> 10.0.0.2:80, as sent with netdev-dummy/receive to OVS 3.1.
+  const hex = "66778899aabb00112233445508004500002e0000400040063c8a0a0000010a00000204d2005000000001000000005012200000000000000102030405";
+  const pkt = new DpPacket(2048);
+  pkt.setData(Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16))));
+  pkt.inPort = 1;
+  const key = new Uint32Array(L.FLOW_U32S);
+  extractFlowKey(pkt, key);
+  // The megaflow OVS installed for "in_port=1,actions=output:2": in_port, recirc_id,
+  // packet_type, dl_type and nw_frag matched.
+  const mask = new Uint32Array(L.FLOW_U32S);
+  mask[L.W_IN_PORT] = 0xffffffff;
+  mask[L.W_RECIRC_ID] = 0xffffffff;
+  mask[L.W_PACKET_TYPE] = 0xffffffff;
+  mask[L.W_DL_TYPE] = 0xffff << L.S_DL_TYPE;
+  mask[L.W_NW_PROTO] = L.FLOW_NW_FRAG_MASK << L.S_NW_FRAG;
+  const nl = odpFlowToNetlink(key, mask);
+  assert.equal(formatOdpFlow(nl.key, nl.mask, PORTS, true),
+    "skb_priority(0/0),skb_mark(0/0),ct_state(0/0),ct_zone(0/0),ct_mark(0/0),ct_label(0/0),recirc_id(0),dp_hash(0/0),in_port(p1)," +
+    "packet_type(ns=0,id=0),eth(src=00:11:22:33:44:55/00:00:00:00:00:00,dst=66:77:88:99:aa:bb/00:00:00:00:00:00),eth_type(0x0800)," +
+    "ipv4(src=10.0.0.1/0.0.0.0,dst=10.0.0.2/0.0.0.0,proto=6/0,tos=0/0,ttl=64/0,frag=no),tcp(src=1234/0,dst=80/0),tcp_flags(0/0)");
+  assert.equal(formatOdpFlow(nl.key, nl.mask, null, false),
+    "recirc_id(0),in_port(1),packet_type(ns=0,id=0),eth_type(0x0800),ipv4(frag=no)");
+});

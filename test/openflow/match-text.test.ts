@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { ovsSkip, run, tempDir } from "../util/ovs.js";
 import { parseMatch } from "../../src/openflow/match-parse.js";
 import { formatMatch } from "../../src/openflow/match-format.js";
-import { Match } from "../../src/openflow/match.js";
+import { flowModMatchError, Match } from "../../src/openflow/match.js";
 import { decodeNxRaw, encodeNxRaw } from "../../src/openflow/nx-match.js";
 import { corpus } from "./match-corpus.js";
 
@@ -25,7 +25,9 @@ function tsovsText(s: string): string {
   const r = parseMatch(s);
   if (!r.ok) return `ERROR ${r.error}`;
   const d = decodeNxRaw(encodeNxRaw(r.match, 0), true);
-  return d instanceof Match ? formatMatch(d) : `***decode error: ${d.decodeError}***`;
+  if (!(d instanceof Match)) return `***decode error: ${d.decodeError}***`;
+  const e = flowModMatchError(d);
+  return e ? `***decode error: ${e}***` : formatMatch(d);
 }
 
 test("parse-flows corpus: tsovs prints what ovs-ofctl prints", { skip }, () => {

@@ -3,7 +3,7 @@
  * differential and round-trip tests. `samplesFor(type, version)` returns a
  * few bodies that exercise the type's fields in that version.
  */
-import { encodeMessage, type OfpBodies, type OfpMessage, type OfpMsgType } from "../../src/openflow/index.js";
+import { encodeMessage, type OfpBodies, type OfpMessage, type OfpMsgType, type TableStats } from "../../src/openflow/index.js";
 
 const mac = (last: number): Uint8Array => new Uint8Array([0x50, 0x54, 0x00, 0x00, 0x00, last]);
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -148,26 +148,70 @@ const SAMPLES: Samples = {
     { mfrDesc: "Nicira, Inc.", hwDesc: "Open vSwitch", swDesc: "3.1.0", serialNum: "None", dpDesc: "br0" },
   ],
   OFPST_TABLE_REQUEST: () => [{}],
-  OFPST_TABLE_REPLY: (v) => [
-    {
-      tables: v === 1
-        ? [
-            { tableId: 0, name: "classifier", wildcards: 0x3fffff, maxEntries: 1000000, activeCount: 4, lookupCount: 100n, matchedCount: 90n },
-            { tableId: 1, name: "table1", wildcards: 0x3fffff, maxEntries: 1000000, activeCount: 4, lookupCount: 100n, matchedCount: 90n },
-            { tableId: 2, name: "table2", wildcards: 0x3fffff, maxEntries: 1000000, activeCount: 0, lookupCount: 0n, matchedCount: 0n },
-            { tableId: 3, name: "t3", wildcards: 0x14, maxEntries: 10, activeCount: 0, lookupCount: 0n, matchedCount: 0n },
-            { tableId: 4, name: "t4", wildcards: 0x102f, maxEntries: 0, activeCount: 0, lookupCount: 0n, matchedCount: 0n },
-          ]
-        : [
-            { tableId: 0, name: "", wildcards: 0, maxEntries: 0, activeCount: 4, lookupCount: 100n, matchedCount: 90n },
-            { tableId: 1, name: "", wildcards: 0, maxEntries: 0, activeCount: 0, lookupCount: 10n, matchedCount: 0n },
-            { tableId: 2, name: "", wildcards: 0, maxEntries: 0, activeCount: 0, lookupCount: 10n, matchedCount: 0n },
-            { tableId: 3, name: "", wildcards: 0, maxEntries: 0, activeCount: 0, lookupCount: 10n, matchedCount: 0n },
-            { tableId: 4, name: "", wildcards: 0, maxEntries: 0, activeCount: 1, lookupCount: 10n, matchedCount: 0n },
-            { tableId: 5, name: "", wildcards: 0, maxEntries: 0, activeCount: 1, lookupCount: 10n, matchedCount: 0n },
-          ],
-    },
-  ],
+  OFPST_TABLE_REPLY: (v) => {
+    const t = (tableId: number, name: string, o: Partial<TableStats>): TableStats => ({
+      tableId, name, wildcards: 0, match: 0, instructions: 0, writeActions: 0, applyActions: 0, config: 0,
+      oxmMatch: 0n, oxmWildcards: 0n, writeSetfields: 0n, applySetfields: 0n, metadataMatch: 0n, metadataWrite: 0n,
+      maxEntries: 0, activeCount: 0, lookupCount: 0n, matchedCount: 0n, ...o,
+    });
+    const busy = { activeCount: 4, lookupCount: 100n, matchedCount: 90n };
+    if (v === 1) {
+      return [{
+        tables: [
+          t(0, "classifier", { wildcards: 0x3fffff, maxEntries: 1000000, ...busy }),
+          t(1, "table1", { wildcards: 0x3fffff, maxEntries: 1000000, ...busy }),
+          t(2, "table2", { wildcards: 0x3fffff, maxEntries: 1000000 }),
+          t(3, "t3", { wildcards: 0x14, maxEntries: 10 }),
+          t(4, "t4", { wildcards: 0x102f }),
+        ],
+      }];
+    }
+    if (v === 2) {
+      const full = { wildcards: 0x3ff, match: 0xffff, instructions: 0x3e, writeActions: 0x1ffffff, applyActions: 0xfff, maxEntries: 1000000 };
+      return [{
+        tables: [
+          t(0, "classifier", { ...full, ...busy }),
+          t(1, "table1", { ...full, ...busy }),
+          t(2, "table2", { ...full, config: 1 }),
+          t(3, "t3", { wildcards: 0xf00, match: 0xfff, instructions: 0x2, writeActions: 1, config: 2 }),
+          t(4, "t4", { wildcards: 0xf00, match: 0xfff, instructions: 0x2, writeActions: 1, config: 3, ...busy }),
+          t(5, "t5", {}),
+        ],
+      }];
+    }
+    if (v === 3) {
+      const all = 0xffffffffffn;
+      const full = {
+        oxmMatch: all, oxmWildcards: 0xffn, writeActions: 0x3ffffff, applyActions: 0x3ffffff, writeSetfields: all,
+        applySetfields: all, metadataMatch: 0xffffffffffffffffn, metadataWrite: 0xffn, instructions: 0x3e, maxEntries: 1000000,
+      };
+      return [{
+        tables: [
+          t(0, "classifier", { ...full, ...busy }),
+          t(1, "table1", { ...full, ...busy }),
+          t(2, "table2", { ...full, applyActions: 1, applySetfields: 1n, config: 2 }),
+          t(3, "t3", { oxmMatch: 0x3000n, oxmWildcards: 0x1000n, instructions: 0x10, writeActions: 1, applyActions: 1, config: 1 }),
+          t(4, "t4", { metadataWrite: 0xf0n }),
+          t(5, "t5", {}),
+          t(6, "t6", { ...full }),
+          t(7, "t7", { ...full, instructions: 0x6 }),
+          t(8, "", { ...full, instructions: 0x6 }),
+          t(9, "", { ...full, instructions: 0x6 }),
+          t(10, "", { ...full, instructions: 0x6 }),
+        ],
+      }];
+    }
+    return [{
+      tables: [
+        t(0, "", busy),
+        t(1, "", { lookupCount: 10n }),
+        t(2, "", { lookupCount: 10n }),
+        t(3, "", { lookupCount: 10n }),
+        t(4, "", { activeCount: 1, lookupCount: 10n }),
+        t(5, "", { activeCount: 1, lookupCount: 10n }),
+      ],
+    }];
+  },
   OFPST_PORT_REQUEST: () => [{ portNo: 1 }, { portNo: 0xfffc }, { portNo: 0xfffe }],
   OFPST_PORT_REPLY: (v) => {
     const unknown = 0xffffffffffffffffn;

@@ -80,6 +80,15 @@ test("schema commands, dump and transact print what ovsdb-client prints", { skip
     same(d, ["list-columns", r, "Open_vSwitch", "Bridge", "extra"]);
     same(d, ["list-dbs", `unix:${path.join(d.dir, "nonexistent.sock")}`]);
     same(d, ["--format=xml", "list-dbs", r]);
+    same(d, ["monitor-cond", r, "Open_vSwitch", '[["nope","==",1]]', "Bridge"]);
+    same(d, ["monitor-cond", r, "Open_vSwitch", '[["name","==",1]]', "Bridge"]);
+    same(d, ["monitor", r, "Open_vSwitch", "Nope"]);
+    same(d, ["monitor", r, "Open_vSwitch", "Bridge", "name,nope"]);
+    same(d, ["monitor", r, "Open_vSwitch", "Bridge", "name,name"]);
+    const noTime = (x: string): string => x.replace(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\|/gm, "<ts>|");
+    same(d, ["wait", r, "Open_vSwitch", "connected"], noTime);
+    same(d, ["wait", r, "Open_vSwitch", "added"], noTime);
+    same(d, ["wait", r, "Open_vSwitch", "bogus"]);
   } finally {
     await d.stop();
     fs.rmSync(d.dir, { recursive: true, force: true });

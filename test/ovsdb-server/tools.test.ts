@@ -153,6 +153,15 @@ test("the real ovs-vswitchd runs on tsovs ovsdb-server; ovs-vsctl waits for it",
       assert.equal(r.status, 0, r.stderr);
       const ofport = await runAsync("ovs-vsctl", ["--timeout=20", "get", "Interface", "p1", "ofport"], d.dir);
       assert.equal(ofport.stdout, "1\n");
+      // Drop every client; ovs-vswitchd's IDL reconnects with monitor_cond_since and
+      // its last transaction id, and must get the change it missed meanwhile.
+      const ctl = path.join(d.dir, `ovsdb-server.${d.pid}.ctl`);
+      assert.equal(run("ovs-appctl", ["-t", ctl, "ovsdb-server/reconnect"], d.dir).status, 0);
+      assert.equal((await runAsync("ovs-vsctl", ["--no-wait", "add-br", "br1"], d.dir)).status, 0);
+      const r2 = await runAsync("ovs-vsctl", ["--timeout=20", "add-br", "br2"], d.dir);
+      assert.equal(r2.status, 0, r2.stderr);
+      const show = run("ovs-appctl", ["-t", "ovs-vswitchd", "dpif/show"], d.dir);
+      for (const br of ["br0", "br1", "br2"]) assert.match(show.stdout, new RegExp(`\\n  ${br}:\\n`), show.stdout);
       const log = fs.readFileSync(path.join(d.dir, "ovs-vswitchd.log"), "utf8");
       assert.doesNotMatch(log, /\|(ERR|EMER)\|/);
     } finally {

@@ -141,3 +141,29 @@ test("the real ovsdb-tool reads the same contents from files tsovs wrote", { ski
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("records without _is_diff (OVS before 2.15) hold full values; with it, set/map diffs", async () => {
+  const dir = tempDir("tsovs-olddiff-");
+  try {
+    const { encodeRecord } = await import("../../src/ovsdb/storage/index.js");
+    const u = "5deb3a70-0b24-4ed8-88fe-ec9a6bdb0a88";
+    const write = (recs: unknown[]): string => {
+      const f = path.join(dir, `f${Math.random()}.db`);
+      fs.writeFileSync(f, Buffer.concat([encodeRecord(SCHEMA), ...recs.map((r) => encodeRecord(r))]));
+      return f;
+    };
+    const insert = { A: { [u]: { k: 1, s: ["set", [1, 2]], m: ["map", [["a", 1]]], m1: ["map", [["a", "x"]]] } }, _date: 1 };
+    const change = { A: { [u]: { s: ["set", [2, 3]], m: ["map", [["a", 2], ["b", 3]]], m1: ["map", [["b", "y"]]] } }, _date: 2 };
+    const old = await openDbFile(write([insert, change]), { readOnly: true });
+    const row = old.db.tables.get("A")!.rows.get(u)!;
+    assert.deepEqual(row.toJSON(["s", "m", "m1"]), { s: ["set", [2, 3]], m: ["map", [["a", 2], ["b", 3]]], m1: ["map", [["b", "y"]]] });
+    await old.close();
+    const diff = await openDbFile(write([insert, { ...change, _is_diff: true }]), { readOnly: true });
+    const row2 = diff.db.tables.get("A")!.rows.get(u)!;
+    // s toggles {2,3} against {1,2}; m replaces a and adds b; m1 (max 1) is a full value.
+    assert.deepEqual(row2.toJSON(["s", "m", "m1"]), { s: ["set", [1, 3]], m: ["map", [["a", 2], ["b", 3]]], m1: ["map", [["b", "y"]]] });
+    await diff.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

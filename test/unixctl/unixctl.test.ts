@@ -85,6 +85,9 @@ test("argument bounds, handler errors and async handlers", async () => {
     assert.ok(list.ok && list.result.startsWith("The available commands are:\n"));
     assert.ok(list.ok && list.result.includes("  test/echo               ARG...\n"));
     assert.ok(list.ok && list.result.includes("  vlog/set                {spec | PATTERN:destination:pattern}\n"));
+    // "help" answers like list-commands but, not being an OVS command, is not listed.
+    assert.ok(list.ok && !list.result.includes("  help "));
+    assert.deepEqual(await unixctlTransact(sock, "help", []), list);
     assert.deepEqual(await unixctlTransact(sock, "vlog/set", ["nosuchmodule"]), {
       ok: false,
       error: 'no destination, level, or module "nosuchmodule"\n',

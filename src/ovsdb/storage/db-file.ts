@@ -101,7 +101,7 @@ export function readSchemaFromBuffer(buf: Buffer, path: string): { schema: Datab
   if (detectMagic(buf, path, [OVSDB_MAGIC, RAFT_MAGIC]) === RAFT_MAGIC) {
     throw new LogError("ovsdb error", `${path}: cannot read clustered database as standalone`);
   }
-  const scan = scanLog(buf, path);
+  const scan = scanLog(buf, path, OVSDB_MAGIC, 1);
   const first = scan.records[0];
   if (!first) {
     if (scan.error) throw scan.error;

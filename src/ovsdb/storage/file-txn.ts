@@ -18,7 +18,10 @@
  * `Database.applyRecord`, which installs it without transaction checks.
  */
 import {
+  type Atom,
   type ChangeSet,
+  type Datum,
+  compareAtoms,
   type ColumnSchema,
   type Database,
   type DatabaseSchema,
@@ -33,7 +36,7 @@ import {
   OvsdbType,
   syntaxError,
 } from "../index.js";
-import { applyDatumDiff, datumDiff, isDiffColumn } from "./datum-diff.js";
+import { datumDiff, isDiffColumn } from "./datum-diff.js";
 import { shashOrder } from "./shash-order.js";
 
 type RowJson = Record<string, unknown>;
@@ -213,9 +216,11 @@ export function recordToFull(db: Database, json: unknown, converting = false): F
         if (existing && isDiff && isDiffColumn(col.type)) {
           // A diff may hold more or fewer elements than the column allows.
           const loose = new OvsdbType(col.type.key, col.type.value, 0, Infinity);
-          const diff = datumToJSON(loose, datumFromJSON(loose, value));
-          const merged = applyDatumDiff(col.type, datumToJSON(col.type, existing.data[col.index]!), diff);
-          full[colName] = datumToJSON(col.type, datumFromJSON(col.type, merged));
+          const merged = mergeDiff(existing.data[col.index]!, datumFromJSON(loose, value));
+          if (merged.keys.length < col.type.min || merged.keys.length > col.type.max) {
+            throw syntaxError(value, null, `diff leaves column ${colName} with ${merged.keys.length} elements`);
+          }
+          full[colName] = datumToJSON(col.type, merged);
         } else {
           // Parse (and so type-check) the value as written.
           full[colName] = datumToJSON(col.type, datumFromJSON(col.type, value));
@@ -226,6 +231,38 @@ export function recordToFull(db: Database, json: unknown, converting = false): F
     out[tableName] = outTable;
   }
   return out;
+}
+
+/**
+ * Applies a diff datum to a datum (both sorted): a key only in one of them
+ * is kept; a key in both is removed, unless (for a map) the values differ,
+ * when the diff's value replaces the old one.
+ */
+function mergeDiff(old: Datum, diff: Datum): Datum {
+  const keys: Atom[] = [];
+  const values: Atom[] | null = old.values !== null || diff.values !== null ? [] : null;
+  let i = 0;
+  let j = 0;
+  while (i < old.keys.length || j < diff.keys.length) {
+    const c = i >= old.keys.length ? 1 : j >= diff.keys.length ? -1 : compareAtoms(old.keys[i]!, diff.keys[j]!);
+    if (c < 0) {
+      keys.push(old.keys[i]!);
+      values?.push(old.values![i]!);
+      i++;
+    } else if (c > 0) {
+      keys.push(diff.keys[j]!);
+      values?.push(diff.values![j]!);
+      j++;
+    } else {
+      if (values !== null && compareAtoms(old.values![i]!, diff.values![j]!) !== 0) {
+        keys.push(diff.keys[j]!);
+        values.push(diff.values![j]!);
+      }
+      i++;
+      j++;
+    }
+  }
+  return { keys, values };
 }
 
 /** Replays one record into `db` (see recordToFull for the checks). */

@@ -113,10 +113,10 @@ function parseHeader(
  * Reads every record of `buf` (the whole file), stopping at the first one
  * that is malformed. `name` is the file name used in error messages.
  */
-export function scanLog(buf: Buffer, name: string, magic = OVSDB_MAGIC): LogScan {
+export function scanLog(buf: Buffer, name: string, magic = OVSDB_MAGIC, maxRecords = Infinity): LogScan {
   const records: LogRecord[] = [];
   let offset = 0;
-  while (offset < buf.length) {
+  while (offset < buf.length && records.length < maxRecords) {
     const h = parseHeader(buf, offset, magic);
     if ("bad" in h) {
       return {

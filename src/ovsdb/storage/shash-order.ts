@@ -53,9 +53,17 @@ export function ovsHashBytes(bytes: Uint8Array, basis = 0): number {
   return mhashFinish((hash ^ n) >>> 0);
 }
 
+/** Hashes of recurring keys (table and column names); bounded. */
+const hashCache = new Map<string, number>();
+
 /** OVS's hash_string(s, 0), the hash of shash keys. */
 export function ovsHashString(s: string): number {
-  return ovsHashBytes(Buffer.from(s, "utf8"));
+  let h = hashCache.get(s);
+  if (h === undefined) {
+    h = ovsHashBytes(Buffer.from(s, "utf8"));
+    if (hashCache.size < 50_000) hashCache.set(s, h);
+  }
+  return h;
 }
 
 function calcMask(capacity: number): number {

@@ -1,0 +1,762 @@
+/**
+ * The OpenFlow classifier: a set of rules, each a masked flow key with a
+ * priority, and a lookup that finds the highest-priority rule matching a
+ * packet's flow key.
+ *
+ * ## What
+ * A rule is (mask, key & mask, priority, payload). A flow matches a rule
+ * when `flow & mask == key` word by word (key-layout.ts layout). Rules with
+ * the same mask live in one *subtable*, a hash table over the masked key,
+ * so a lookup costs one hash probe per distinct mask ("tuple space
+ * search"), not one comparison per rule. Subtables are kept sorted by the
+ * highest priority they hold; once a match of priority P is found, every
+ * subtable whose maximum is <= P is skipped, so lookups in tables with a
+ * few high-priority masks stop early. Identical match + priority is one
+ * rule (`replace` swaps it); rules of equal priority that overlap match
+ * "one of them", as OpenFlow leaves it undefined.
+ *
+ * ## Un-wildcarding
+ * `lookup` also ORs into a caller-supplied mask `wc` the bits of the flow
+ * it had to look at to reach its answer. ofproto-dpif turns that into the
+ * megaflow mask installed in the datapath, so it must be *sound* (every
+ * flow that agrees with this one on the bits of `wc` gets the same answer)
+ * and should be *small* (every extra bit splits megaflows and costs
+ * upcalls). Probing a subtable looks at the bits of its mask; a subtable
+ * skipped because of priority looks at nothing.
+ *
+ * ## Staged lookup
+ * A subtable's mask is split into stages, in the order OVS uses:
+ * metadata (in_port, registers, metadata, tunnel, conntrack), L2, L3 (and
+ * NSH), L4. Each stage but the last has an index: the set of hashes of the
+ * masked key up to the end of that stage over the subtable's rules. The
+ * hash is computed incrementally; when a stage's hash is not in its index,
+ * no rule of the subtable can match, and only the bits of the stages seen
+ * so far are un-wildcarded. A rule `in_port=1,tcp,tp_dst=80` thus costs a
+ * packet from port 2 only its in_port bits, not its L3/L4 bits. Hash
+ * collisions only make a stage pass that could have failed: correct, a
+ * little less minimal.
+ *
+ * ## Prefix tracking
+ * For the configured address fields (default nw_src and nw_dst, as OVS;
+ * `setPrefixFields` for ipv6_src/ipv6_dst/tun_src/...) a binary trie holds
+ * the prefix of every rule whose mask on that field is a CIDR prefix.
+ * Walking the packet's address down the trie (once per lookup, lazily)
+ * yields the prefix lengths at which some rule agrees with the packet, and
+ * how many leading address bits that walk depended on. A subtable whose
+ * prefix length on the field is not among them cannot match: it is
+ * skipped and only those leading bits are un-wildcarded. With rules
+ * `nw_dst=10.0.0.0/8` and a packet to 192.168.1.1, the megaflow holds
+ * nw_dst=128.0.0.0/1 (the first bit already differs) instead of all 32.
+ *
+ * ## Versioning
+ * Every rule is visible in versions [addVersion, removeVersion). A lookup
+ * passes the version it reads; a bundle (or any multi-rule change) inserts
+ * its new rules at version V+1 and makes the rules it deletes invisible
+ * from V+1 (`makeInvisibleIn`), then publishes V+1 as the version readers
+ * use: until then lookups at V see none of the change, afterwards all of
+ * it. A rolled-back change is undone with `restoreVisibility` + `remove`.
+ * Rules invisible to every reader are finally `remove`d. Invisible rules
+ * still count towards subtable priorities and tries: that only costs
+ * precision, never correctness.
+ *
+ * ## Conjunctions
+ * A rule inserted with `conjunction(id, k/n)` clauses (OVS's "soft"
+ * rules) never matches on its own. Lookup collects the soft rules that
+ * match and have a higher priority than the best ordinary ("hard") match;
+ * from the highest priority down, when for some id every dimension 1..n is
+ * matched by a soft rule of that priority, it looks the flow up again with
+ * conj_id=id (ignoring soft rules) and, if that finds a rule, returns it;
+ * if not, the conjunctive flow counts as not matched and the search goes
+ * on (ovs-fields(7)). The conj_id bits the second search looks at are not
+ * reported in `wc` (its conj_id is ours, not the packet's); those the
+ * first pass looks at are, as for any field.
+ *
+ * ## Numbers
+ * - Stages: 4; prefix fields: at most 3 (OVS's limit), 32 or 128 bits.
+ * - Conjunctions: n from 2 to 64 dimensions.
+ * - Versions: integers 0 .. CLS_MAX_VERSION.
+ * - Memory per rule: the rule object plus the masked key words of its mask
+ *   only (not the 162-word key); the mask is shared by its subtable.
+ * - Lookup allocates nothing; sorting subtables after a priority change
+ *   happens on the next lookup.
+ */
+import {
+  FLOW_U32S,
+  REGION_L2_START,
+  REGION_L3_START,
+  REGION_L4_START,
+  REGION_NSH_START,
+  REGION_TUN_START,
+  W_CONJ_ID,
+  flowField,
+  hashAdd,
+  hashFinish,
+  flowKeyHash,
+} from "../flow/index.js";
+import { HashIndex } from "./hash-index.js";
+import { PrefixTrie, prefixLength, unwildcardPrefix } from "./prefix-trie.js";
+
+/** The highest version; a rule is visible until it by default. */
+export const CLS_MAX_VERSION = Number.MAX_SAFE_INTEGER;
+/** The lowest version. */
+export const CLS_MIN_VERSION = 0;
+/** OVS's CLS_MAX_TRIES. */
+export const CLS_MAX_PREFIX_FIELDS = 3;
+/** Largest n of conjunction(id, k/n). */
+export const CONJ_MAX_CLAUSES = 64;
+
+const N_STAGES = 4;
+const HASH_BASIS = 0;
+
+/** One `conjunction(id, clause/nClauses)` action of a soft rule; clause is 1-based. */
+export interface Conjunction {
+  readonly id: number;
+  readonly clause: number;
+  readonly nClauses: number;
+}
+
+/** Lookup stage of a key word (metadata 0, L2 1, L3 2, L4 3). */
+export function wordStage(w: number): number {
+  if (w < REGION_L2_START) return 0;
+  if (w < REGION_L3_START) return 1;
+  if (w < REGION_L4_START) return 2;
+  if (w < REGION_NSH_START) return 3;
+  if (w < REGION_TUN_START) return 2; // NSH: the L3 header of an NSH packet
+  return 0; // tunnel, conntrack context, Geneve, OpenFlow registers/metadata
+}
+
+/** Nonzero words of `mask` ordered by stage, then by word. */
+function stageOrderedWords(mask: Uint32Array): Int32Array {
+  let n = 0;
+  for (let i = 0; i < FLOW_U32S; i++) if (mask[i] !== 0) n++;
+  const out = new Int32Array(n);
+  let j = 0;
+  for (let s = 0; s < N_STAGES; s++) {
+    for (let i = 0; i < FLOW_U32S; i++) if (mask[i] !== 0 && wordStage(i) === s) out[j++] = i;
+  }
+  return out;
+}
+
+/**
+ * A rule. Create it, then insert it into one classifier; the payload is
+ * the caller's (an ofproto rule, a test label). `mask` and `key` are
+ * copied at construction; the key is kept masked and compact.
+ */
+export class ClsRule<T> {
+  readonly priority: number;
+  readonly payload: T;
+  /** The conjunction clauses of a soft rule; null for an ordinary rule. */
+  readonly conjunctions: readonly Conjunction[] | null;
+  /** The mask (shared with the subtable once inserted). */
+  mask: Uint32Array;
+  /** Masked key values, one per word of `words`. */
+  readonly vals: Uint32Array;
+  /** Words of the mask in stage order (shared with the subtable once inserted). */
+  words: Int32Array;
+  /** First version the rule is visible in. */
+  addVersion = CLS_MIN_VERSION;
+  /** First version the rule is no longer visible in. */
+  removeVersion = CLS_MAX_VERSION;
+  /** @internal Next rule in the same hash bucket (priority descending). */
+  next: ClsRule<T> | null = null;
+  /** @internal The subtable holding the rule, null when not inserted. */
+  subtable: Subtable<T> | null = null;
+  /** @internal Final-stage hash. */
+  hash = 0;
+
+  constructor(mask: Uint32Array, key: Uint32Array, priority: number, payload: T, conjunctions: readonly Conjunction[] | null = null) {
+    if (mask.length !== FLOW_U32S || key.length !== FLOW_U32S) throw new RangeError(`flow key and mask must be ${FLOW_U32S} words`);
+    if (!Number.isInteger(priority)) throw new RangeError(`bad priority ${priority}`);
+    if (conjunctions !== null) {
+      if (conjunctions.length === 0) conjunctions = null;
+      else
+        for (const c of conjunctions) {
+          if (!(c.nClauses >= 2 && c.nClauses <= CONJ_MAX_CLAUSES)) throw new RangeError(`conjunction: n must be between 2 and ${CONJ_MAX_CLAUSES}`);
+          if (!(c.clause >= 1 && c.clause <= c.nClauses)) throw new RangeError(`conjunction: k must be between 1 and n`);
+        }
+    }
+    this.priority = priority;
+    this.payload = payload;
+    this.conjunctions = conjunctions;
+    this.mask = Uint32Array.from(mask);
+    this.words = stageOrderedWords(mask);
+    const vals = new Uint32Array(this.words.length);
+    for (let i = 0; i < vals.length; i++) {
+      const w = this.words[i]!;
+      vals[i] = key[w]! & mask[w]!;
+    }
+    this.vals = vals;
+  }
+
+  /** True when the rule is visible to lookups at `version`. */
+  visibleIn(version: number): boolean {
+    return this.addVersion <= version && version < this.removeVersion;
+  }
+
+  /** The masked key as a full flow key (a fresh array; not for the hot path). */
+  key(out: Uint32Array = new Uint32Array(FLOW_U32S)): Uint32Array {
+    out.fill(0);
+    for (let i = 0; i < this.words.length; i++) out[this.words[i]!] = this.vals[i]!;
+    return out;
+  }
+
+  /** True when `flow` matches the rule's masked key (visibility aside). */
+  matches(flow: Uint32Array): boolean {
+    const words = this.words;
+    const mask = this.mask;
+    const vals = this.vals;
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i]!;
+      if (((flow[w]! & mask[w]!) ^ vals[i]!) !== 0) return false;
+    }
+    return true;
+  }
+
+  /** Same mask, masked key and priority. */
+  sameMatch(other: ClsRule<T>): boolean {
+    if (other.priority !== this.priority || other.words.length !== this.words.length) return false;
+    for (let i = 0; i < this.words.length; i++) {
+      const w = this.words[i]!;
+      if (other.words[i] !== w || other.mask[w] !== this.mask[w] || other.vals[i] !== this.vals[i]) return false;
+    }
+    return true;
+  }
+}
+
+/** Counts of hashes for a stage index (a multiset of u32 values). */
+type HashCounts = HashIndex<true>;
+
+/** @internal All rules with one mask. */
+export class Subtable<T> {
+  readonly mask: Uint32Array;
+  readonly words: Int32Array;
+  /** End (exclusive) in `words` of each nonempty stage, ascending; the last is words.length. */
+  readonly stageEnds: Int32Array;
+  /** Index per stage but the last: hashes of the masked key up to that stage's end. */
+  readonly indices: HashCounts[];
+  /** Final hash -> first rule of its chain (priority descending). */
+  readonly buckets = new HashIndex<ClsRule<T>>();
+  /** Rule count per priority, for maxPriority upkeep. */
+  readonly priorities = new Map<number, number>();
+  maxPriority = -Infinity;
+  nRules = 0;
+  /** Per configured prefix field: this subtable's prefix length on it (0 = unused, not a prefix). */
+  plens: Int32Array;
+  /** Mask hash, for finding the subtable of a mask. */
+  readonly maskHash: number;
+
+  constructor(mask: Uint32Array, words: Int32Array, maskHash: number, nTries: number) {
+    this.mask = mask;
+    this.words = words;
+    this.maskHash = maskHash;
+    const ends: number[] = [];
+    for (let i = 0; i < words.length; i++) {
+      const last = i === words.length - 1 || wordStage(words[i + 1]!) !== wordStage(words[i]!);
+      if (last) ends.push(i + 1);
+    }
+    if (ends.length === 0) ends.push(0);
+    this.stageEnds = Int32Array.from(ends);
+    this.indices = [];
+    for (let i = 0; i < ends.length - 1; i++) this.indices.push(new HashIndex<true>());
+    this.plens = new Int32Array(nTries);
+  }
+
+  sameMask(mask: Uint32Array): boolean {
+    for (let i = 0; i < FLOW_U32S; i++) if (this.mask[i] !== mask[i]) return false;
+    return true;
+  }
+}
+
+function byMaxPriorityDesc(a: Subtable<unknown>, b: Subtable<unknown>): number {
+  return b.maxPriority - a.maxPriority;
+}
+
+/** A prefix field the classifier can track: 32-bit or 128-bit address fields. */
+const PREFIX_FIELD_NAMES = new Set(["nw_src", "nw_dst", "ipv6_src", "ipv6_dst", "tun_src", "tun_dst", "tun_ipv6_src", "tun_ipv6_dst", "ct_nw_src", "ct_nw_dst", "ct_ipv6_src", "ct_ipv6_dst", "arp_spa", "arp_tpa", "nd_target"]);
+
+/** Default prefix fields (OVS default when a Flow_Table sets none). */
+export const DEFAULT_PREFIX_FIELDS: readonly string[] = ["nw_dst", "nw_src"];
+
+export class Classifier<T> {
+  private subtables: Subtable<T>[] = [];
+  /** Mask hash -> subtables with that hash (almost always one). */
+  private readonly byMask = new Map<number, Subtable<T>[]>();
+  private sortNeeded = false;
+  private nRules = 0;
+  private tries: PrefixTrie[] = [];
+  /** Per trie: lookup stamp when its walk was done, and its checked bits. */
+  private trieStamp = new Int32Array(CLS_MAX_PREFIX_FIELDS);
+  private trieBits = new Int32Array(CLS_MAX_PREFIX_FIELDS);
+  /** Per trie: plen -> stamp of the last lookup that matched a prefix of that length. */
+  private triePlens: Int32Array[] = [];
+  private stamp = 0;
+  /** Soft rules collected by the current lookup. */
+  private softs: (ClsRule<T> | null)[] = [];
+  private nSofts = 0;
+  /** Scratch for conjunction evaluation: id, clause bits 1-32, 33-64, n. */
+  private conjIds: Int32Array = new Int32Array(16);
+  private conjLo: Int32Array = new Int32Array(16);
+  private conjHi: Int32Array = new Int32Array(16);
+  private conjN: Int32Array = new Int32Array(16);
+
+  constructor(prefixFields: readonly string[] = DEFAULT_PREFIX_FIELDS) {
+    this.setPrefixFields(prefixFields);
+  }
+
+  /** Rules in the classifier (any version). */
+  get count(): number {
+    return this.nRules;
+  }
+
+  get isEmpty(): boolean {
+    return this.nRules === 0;
+  }
+
+  /** Distinct masks. */
+  get subtableCount(): number {
+    return this.subtables.length;
+  }
+
+  /** Names of the tracked prefix fields. */
+  get prefixFields(): string[] {
+    return this.tries.map((t) => t.name);
+  }
+
+  /**
+   * Sets the fields tracked with prefix tries (OVS Flow_Table `prefixes`),
+   * rebuilding them from the current rules. Throws on an unknown or
+   * unsupported field or more than CLS_MAX_PREFIX_FIELDS.
+   */
+  setPrefixFields(names: readonly string[]): void {
+    if (names.length > CLS_MAX_PREFIX_FIELDS) throw new RangeError(`too many prefix fields (maximum ${CLS_MAX_PREFIX_FIELDS})`);
+    const tries: PrefixTrie[] = [];
+    for (const name of names) {
+      const f = flowField(name);
+      if (f === undefined || !PREFIX_FIELD_NAMES.has(name) || (f.bits !== 32 && f.bits !== 128) || f.shift !== 0) {
+        throw new RangeError(`${name}: not a prefix field`);
+      }
+      if (tries.some((t) => t.word === f.word)) throw new RangeError(`${name}: duplicate prefix field`);
+      tries.push(new PrefixTrie(name, f.word, f.bits));
+    }
+    this.tries = tries;
+    this.triePlens = tries.map((t) => new Int32Array(t.bits + 1).fill(-1));
+    this.trieStamp.fill(-1);
+    for (const st of this.subtables) {
+      st.plens = new Int32Array(tries.length);
+      for (let t = 0; t < tries.length; t++) {
+        const p = prefixLength(st.mask, tries[t]!.word, tries[t]!.bits);
+        st.plens[t] = p > 0 ? p : 0;
+      }
+      if (st.plens.some((p) => p > 0)) {
+        for (const head of st.buckets.values()) {
+          for (let r: ClsRule<T> | null = head; r !== null; r = r.next) this.triesInsert(st, r);
+        }
+      }
+    }
+  }
+
+  private triesInsert(st: Subtable<T>, r: ClsRule<T>): void {
+    let key: Uint32Array | null = null;
+    for (let t = 0; t < this.tries.length; t++) {
+      const plen = st.plens[t]!;
+      if (plen > 0) {
+        key ??= r.key();
+        this.tries[t]!.insert(key, plen);
+      }
+    }
+  }
+
+  private triesRemove(st: Subtable<T>, r: ClsRule<T>): void {
+    let key: Uint32Array | null = null;
+    for (let t = 0; t < this.tries.length; t++) {
+      const plen = st.plens[t]!;
+      if (plen > 0) {
+        key ??= r.key();
+        this.tries[t]!.remove(key, plen);
+      }
+    }
+  }
+
+  private findSubtable(mask: Uint32Array, maskHash: number): Subtable<T> | null {
+    const list = this.byMask.get(maskHash);
+    if (list !== undefined) for (const st of list) if (st.sameMask(mask)) return st;
+    return null;
+  }
+
+  private createSubtable(rule: ClsRule<T>, maskHash: number): Subtable<T> {
+    const st = new Subtable<T>(rule.mask, rule.words, maskHash, this.tries.length);
+    for (let t = 0; t < this.tries.length; t++) {
+      const p = prefixLength(st.mask, this.tries[t]!.word, this.tries[t]!.bits);
+      st.plens[t] = p > 0 ? p : 0;
+    }
+    let list = this.byMask.get(maskHash);
+    if (list === undefined) this.byMask.set(maskHash, (list = []));
+    list.push(st);
+    this.subtables.push(st);
+    return st;
+  }
+
+  /** Stage hashes of a rule's key (allocates: control path). */
+  private ruleHashes(st: Subtable<T>, r: ClsRule<T>): number[] {
+    const out: number[] = [];
+    let h = HASH_BASIS;
+    let i = 0;
+    for (let s = 0; s < st.stageEnds.length; s++) {
+      const end = st.stageEnds[s]!;
+      for (; i < end; i++) h = hashAdd(h, r.vals[i]!);
+      out.push(hashFinish(h, end * 4));
+    }
+    return out;
+  }
+
+  /**
+   * Inserts `rule`, visible from `version` on. Duplicates of an existing
+   * match + priority are allowed only when the caller keeps at most one of
+   * them visible in any version (a bundle's replace); use `replace` otherwise.
+   */
+  insert(rule: ClsRule<T>, version: number = CLS_MIN_VERSION): void {
+    if (rule.subtable !== null) throw new Error("rule is already in a classifier");
+    const maskHash = flowKeyHash(rule.mask, 0);
+    let st = this.findSubtable(rule.mask, maskHash);
+    if (st === null) st = this.createSubtable(rule, maskHash);
+    rule.mask = st.mask;
+    rule.words = st.words;
+    rule.addVersion = version;
+    rule.removeVersion = CLS_MAX_VERSION;
+    const hashes = this.ruleHashes(st, rule);
+    for (let s = 0; s < st.indices.length; s++) {
+      st.indices[s]!.increment(hashes[s]!);
+    }
+    const h = hashes[hashes.length - 1]!;
+    rule.hash = h;
+    // Chain sorted by priority descending; a new rule goes after equals.
+    const head = st.buckets.get(h);
+    if (head === null || head.priority < rule.priority) {
+      rule.next = head;
+      st.buckets.set(h, rule);
+    } else {
+      let p = head;
+      while (p.next !== null && p.next.priority >= rule.priority) p = p.next;
+      rule.next = p.next;
+      p.next = rule;
+    }
+    rule.subtable = st;
+    st.nRules++;
+    st.priorities.set(rule.priority, (st.priorities.get(rule.priority) ?? 0) + 1);
+    if (rule.priority > st.maxPriority) {
+      st.maxPriority = rule.priority;
+      this.sortNeeded = true;
+    }
+    this.triesInsert(st, rule);
+    this.nRules++;
+  }
+
+  /**
+   * Inserts `rule`, first removing (and returning) a rule with the same
+   * match and priority, if any — OVS's classifier_replace.
+   */
+  replace(rule: ClsRule<T>, version: number = CLS_MIN_VERSION): ClsRule<T> | null {
+    const old = this.findIdentical(rule);
+    if (old !== null) this.remove(old);
+    this.insert(rule, version);
+    return old;
+  }
+
+  /** A rule in the classifier with the same match and priority as `rule` (any version). */
+  findIdentical(rule: ClsRule<T>): ClsRule<T> | null {
+    const st = this.findSubtable(rule.mask, flowKeyHash(rule.mask, 0));
+    if (st === null) return null;
+    let h = HASH_BASIS;
+    for (let i = 0; i < rule.vals.length; i++) h = hashAdd(h, rule.vals[i]!);
+    h = hashFinish(h, rule.vals.length * 4);
+    for (let r = st.buckets.get(h); r !== null; r = r.next) {
+      if (r !== rule && r.sameMatch(rule)) return r;
+    }
+    return null;
+  }
+
+  /** Removes `rule` for good (every version). Returns false if it was not in this classifier. */
+  remove(rule: ClsRule<T>): boolean {
+    const st = rule.subtable;
+    if (st === null || !this.subtables.includes(st)) return false;
+    const head = st.buckets.get(rule.hash);
+    if (head === null) return false;
+    if (head === rule) {
+      st.buckets.set(rule.hash, rule.next);
+    } else {
+      let p = head;
+      while (p.next !== null && p.next !== rule) p = p.next;
+      if (p.next !== rule) return false;
+      p.next = rule.next;
+    }
+    const hashes = this.ruleHashes(st, rule);
+    for (let s = 0; s < st.indices.length; s++) {
+      st.indices[s]!.decrement(hashes[s]!);
+    }
+    this.triesRemove(st, rule);
+    rule.next = null;
+    rule.subtable = null;
+    this.nRules--;
+    st.nRules--;
+    const pc = (st.priorities.get(rule.priority) ?? 1) - 1;
+    if (pc === 0) {
+      st.priorities.delete(rule.priority);
+      if (rule.priority === st.maxPriority) {
+        let m = -Infinity;
+        for (const p of st.priorities.keys()) if (p > m) m = p;
+        st.maxPriority = m;
+        this.sortNeeded = true;
+      }
+    } else {
+      st.priorities.set(rule.priority, pc);
+    }
+    if (st.nRules === 0) {
+      this.subtables.splice(this.subtables.indexOf(st), 1);
+      const list = this.byMask.get(st.maskHash)!;
+      list.splice(list.indexOf(st), 1);
+      if (list.length === 0) this.byMask.delete(st.maskHash);
+    }
+    return true;
+  }
+
+  /** Makes `rule` invisible to lookups at `version` and later (it must be visible before). */
+  makeInvisibleIn(rule: ClsRule<T>, version: number): void {
+    if (version <= rule.addVersion) throw new RangeError(`rule added in version ${rule.addVersion} cannot be removed in version ${version}`);
+    rule.removeVersion = version;
+  }
+
+  /** Undoes `makeInvisibleIn` (a rolled-back bundle). */
+  restoreVisibility(rule: ClsRule<T>): void {
+    rule.removeVersion = CLS_MAX_VERSION;
+  }
+
+  /**
+   * The rule with exactly this match (mask, key & mask) and priority that
+   * is visible in `version` — a strict flow_mod/delete's target.
+   */
+  findExact(mask: Uint32Array, key: Uint32Array, priority: number, version: number = CLS_MAX_VERSION - 1): ClsRule<T> | null {
+    const probe = new ClsRule<null>(mask, key, priority, null);
+    const st = this.findSubtable(probe.mask, flowKeyHash(probe.mask, 0));
+    if (st === null) return null;
+    let h = HASH_BASIS;
+    for (let i = 0; i < probe.vals.length; i++) h = hashAdd(h, probe.vals[i]!);
+    h = hashFinish(h, probe.vals.length * 4);
+    for (let r = st.buckets.get(h); r !== null; r = r.next) {
+      if (r.priority === priority && r.visibleIn(version) && (r as ClsRule<unknown>).sameMatch(probe as ClsRule<unknown>)) return r;
+    }
+    return null;
+  }
+
+  /** Every rule (any version), in no particular order. */
+  *rules(): IterableIterator<ClsRule<T>> {
+    for (const st of this.subtables.slice()) {
+      for (const head of [...st.buckets.values()]) {
+        for (let r: ClsRule<T> | null = head; r !== null; ) {
+          const next: ClsRule<T> | null = r.next;
+          yield r;
+          r = next;
+        }
+      }
+    }
+  }
+
+  /**
+   * Rules visible in `version` that are at least as specific as the match
+   * (mask, key): their mask includes every bit of `mask` and they agree
+   * with `key` on those bits — a non-strict flow_mod/delete/dump filter.
+   * An all-zero mask yields every visible rule. Collected before yielding,
+   * so the caller may remove rules while iterating.
+   */
+  *loose(mask: Uint32Array, key: Uint32Array, version: number = CLS_MAX_VERSION - 1): IterableIterator<ClsRule<T>> {
+    const out: ClsRule<T>[] = [];
+    const words: number[] = [];
+    for (let i = 0; i < FLOW_U32S; i++) if (mask[i] !== 0) words.push(i);
+    for (const st of this.subtables) {
+      let covers = true;
+      for (const w of words) if ((st.mask[w]! & mask[w]!) >>> 0 !== mask[w]) covers = false;
+      if (!covers) continue;
+      for (const head of st.buckets.values()) {
+        for (let r: ClsRule<T> | null = head; r !== null; r = r.next) {
+          if (!r.visibleIn(version)) continue;
+          let ok = true;
+          for (let i = 0; i < r.words.length && ok; i++) {
+            const w = r.words[i]!;
+            if (mask[w] !== 0 && ((r.vals[i]! ^ key[w]!) & mask[w]!) !== 0) ok = false;
+          }
+          if (ok) out.push(r);
+        }
+      }
+    }
+    yield* out;
+  }
+
+  // HOT PATH
+  /**
+   * The highest-priority rule visible in `version` that `flow` matches
+   * (conjunctions resolved), or null. ORs into `wc` (when given) the bits
+   * of `flow` the answer depends on. `flow` is left unchanged.
+   */
+  lookup(flow: Uint32Array, version: number, wc: Uint32Array | null): ClsRule<T> | null {
+    if (this.sortNeeded) {
+      this.subtables.sort(byMaxPriorityDesc);
+      this.sortNeeded = false;
+    }
+    this.nSofts = 0;
+    const hard = this.lookupHard(flow, version, wc, true);
+    if (this.nSofts === 0) return hard;
+    return this.resolveConjunctions(flow, version, wc, hard);
+  }
+
+  // HOT PATH
+  /** One pass over the subtables; collects soft rules into `softs` when `allowSoft`. */
+  private lookupHard(flow: Uint32Array, version: number, wc: Uint32Array | null, allowSoft: boolean): ClsRule<T> | null {
+    const stamp = (this.stamp = (this.stamp + 1) | 0);
+    const subtables = this.subtables;
+    const nTries = this.tries.length;
+    let best: ClsRule<T> | null = null;
+    let bestPri = -Infinity;
+    for (let si = 0; si < subtables.length; si++) {
+      const st = subtables[si]!;
+      if (st.maxPriority <= bestPri) break;
+      // Prefix tries: can a rule of this subtable's prefix length match at all?
+      let skip = false;
+      for (let t = 0; t < nTries; t++) {
+        const plen = st.plens[t]!;
+        if (plen === 0) continue;
+        const plens = this.triePlens[t]!;
+        if (this.trieStamp[t] !== stamp) {
+          this.trieBits[t] = this.tries[t]!.lookup(flow, plens, stamp);
+          this.trieStamp[t] = stamp;
+        }
+        if (plens[plen] !== stamp) {
+          if (wc !== null) {
+            const cb = this.trieBits[t]!;
+            unwildcardPrefix(wc, this.tries[t]!.word, cb < plen ? cb : plen);
+          }
+          skip = true;
+          break;
+        }
+      }
+      if (skip) continue;
+      // Staged hash probes.
+      const words = st.words;
+      const mask = st.mask;
+      const ends = st.stageEnds;
+      const nIdx = st.indices.length;
+      let h = HASH_BASIS;
+      let i = 0;
+      let missEnd = -1;
+      for (let s = 0; s < nIdx; s++) {
+        const end = ends[s]!;
+        for (; i < end; i++) {
+          const w = words[i]!;
+          h = hashAdd(h, flow[w]! & mask[w]!);
+        }
+        if (!st.indices[s]!.has(hashFinish(h, end * 4))) {
+          missEnd = end;
+          break;
+        }
+      }
+      if (missEnd < 0) {
+        const n = words.length;
+        for (; i < n; i++) {
+          const w = words[i]!;
+          h = hashAdd(h, flow[w]! & mask[w]!);
+        }
+        missEnd = n;
+        let r = st.buckets.get(hashFinish(h, n * 4));
+        for (; r !== null; r = r.next) {
+          if (r.priority <= bestPri) break;
+          if (r.addVersion > version || version >= r.removeVersion) continue;
+          const vals = r.vals;
+          let j = 0;
+          for (; j < n; j++) {
+            const w = words[j]!;
+            if (((flow[w]! & mask[w]!) ^ vals[j]!) !== 0) break;
+          }
+          if (j !== n) continue;
+          if (r.conjunctions !== null) {
+            if (allowSoft) this.softs[this.nSofts++] = r;
+            continue;
+          }
+          best = r;
+          bestPri = r.priority;
+          break;
+        }
+      }
+      if (wc !== null) {
+        for (let k = 0; k < missEnd; k++) {
+          const w = words[k]!;
+          wc[w] = wc[w]! | mask[w]!;
+        }
+      }
+    }
+    return best;
+  }
+
+  /** Conjunction resolution after a lookup that collected soft rules. */
+  private resolveConjunctions(flow: Uint32Array, version: number, wc: Uint32Array | null, hard: ClsRule<T> | null): ClsRule<T> | null {
+    const hardPri = hard === null ? -Infinity : hard.priority;
+    const softs = this.softs;
+    const nSofts = this.nSofts;
+    let ceiling = Infinity;
+    for (;;) {
+      // Next priority level below `ceiling` that beats the hard match.
+      let pri = -Infinity;
+      for (let i = 0; i < nSofts; i++) {
+        const p = softs[i]!.priority;
+        if (p < ceiling && p > pri) pri = p;
+      }
+      if (pri <= hardPri) return hard;
+      ceiling = pri;
+      let nIds = 0;
+      for (let i = 0; i < nSofts; i++) {
+        const r = softs[i]!;
+        if (r.priority !== pri) continue;
+        const conj = r.conjunctions!;
+        for (let c = 0; c < conj.length; c++) {
+          const { id, clause, nClauses } = conj[c]!;
+          let k = 0;
+          while (k < nIds && (this.conjIds[k] !== (id | 0) || this.conjN[k] !== nClauses)) k++;
+          if (k === nIds) {
+            if (nIds === this.conjIds.length) this.growConj();
+            this.conjIds[k] = id | 0;
+            this.conjN[k] = nClauses;
+            this.conjLo[k] = 0;
+            this.conjHi[k] = 0;
+            nIds++;
+          }
+          if (clause <= 32) this.conjLo[k] = this.conjLo[k]! | (1 << (clause - 1));
+          else this.conjHi[k] = this.conjHi[k]! | (1 << (clause - 33));
+        }
+      }
+      for (let k = 0; k < nIds; k++) {
+        const n = this.conjN[k]!;
+        const full =
+          n <= 32
+            ? this.conjLo[k] === (n === 32 ? -1 : (1 << n) - 1) && this.conjHi[k] === 0
+            : this.conjLo[k] === -1 && this.conjHi[k] === (n === 64 ? -1 : (1 << (n - 32)) - 1);
+        if (!full) continue;
+        const savedId = flow[W_CONJ_ID]!;
+        const savedWc = wc === null ? 0 : wc[W_CONJ_ID]!;
+        flow[W_CONJ_ID] = this.conjIds[k]! >>> 0;
+        const r = this.lookupHard(flow, version, wc, false);
+        flow[W_CONJ_ID] = savedId;
+        if (wc !== null) wc[W_CONJ_ID] = savedWc;
+        if (r !== null) return r;
+      }
+    }
+  }
+
+  private growConj(): void {
+    const g = (a: Int32Array): Int32Array => {
+      const b = new Int32Array(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.conjIds = g(this.conjIds);
+    this.conjLo = g(this.conjLo);
+    this.conjHi = g(this.conjHi);
+    this.conjN = g(this.conjN);
+  }
+}

@@ -1,0 +1,288 @@
+/**
+ * Action lists both ways: text (`parseActions` / `formatActions`, the
+ * `actions=` part of ovs-ofctl's flow syntax) and wire (`encodeActions` /
+ * `decodeActions` for action lists, `encodeInstructions` /
+ * `decodeInstructions` for OpenFlow 1.1+ instructions, which in OpenFlow
+ * 1.0 are plain action lists with Nicira extensions). All per-action work
+ * is in the table (ofp-actions-table.ts).
+ */
+import { OfpReader, OfpWriter } from "./ofp-buffer.js";
+import { fail, type DecodeError } from "./ofp-codec.js";
+import { NX_VENDOR_ID } from "./ofp-errors.js";
+import { INSTRUCTION_ORDER, instructionOf, type InstructionName, type OfpAction } from "./ofp-actions.js";
+import {
+  ACTION_KEYWORDS, encodeAction, formatAction, WIRE_ACTIONS, type EncodeOptions, type ListCodecs, type WireAction,
+} from "./ofp-actions-table.js";
+import { err, isTextError, splitItems, type ActionTextError } from "./ofp-actions-util.js";
+import { parsePortText } from "./match-parse.js";
+
+export type { ActionTextError } from "./ofp-actions-util.js";
+export type { EncodeOptions } from "./ofp-actions-table.js";
+
+const OF10 = 1;
+const OF15 = 6;
+
+function isDecErr(x: unknown): x is DecodeError {
+  return typeof x === "object" && x !== null && "decodeError" in x;
+}
+
+/* ---------------- text ---------------- */
+
+function parseList(text: string, nested: boolean): OfpAction[] | ActionTextError {
+  const out: OfpAction[] = [];
+  let sawDrop = false;
+  const items = splitItems(text);
+  for (const { key, value } of items) {
+    const k = key.toLowerCase();
+    if (k === "drop") {
+      sawDrop = true;
+      continue;
+    }
+    const entry = ACTION_KEYWORDS.get(k);
+    if (entry) {
+      const r = entry.parse(k, value, CODECS);
+      if (isTextError(r)) return r;
+      if (Array.isArray(r)) out.push(...r);
+      else out.push(r);
+      continue;
+    }
+    if (k === "apply_actions") {
+      const r = parseList(value, true);
+      if (isTextError(r)) return r;
+      out.push(...r);
+      continue;
+    }
+    const port = parsePortText(key);
+    if (port !== null && value === "") {
+      out.push({ type: "output", port, maxLen: 0 });
+      continue;
+    }
+    return err(`unknown action ${key}`);
+  }
+  if (sawDrop && items.length > 1) return err(`"drop" must not be accompanied by any other action or instruction`);
+  if (nested) {
+    for (const a of out) {
+      if (instructionOf(a) !== "apply_actions") return err(`instruction ${instructionOf(a)} not allowed inside action list`);
+    }
+  }
+  return out;
+}
+
+/** Checks OpenFlow 1.1+ instruction order and uniqueness; OVS's message, or null. */
+export function verifyInstructionOrder(list: readonly OfpAction[]): string | null {
+  let prev: InstructionName = "meter";
+  let prevIdx = -1;
+  const seen = new Set<InstructionName>();
+  for (const a of list) {
+    const inst = instructionOf(a);
+    const idx = INSTRUCTION_ORDER.indexOf(inst);
+    if (idx < prevIdx) {
+      return `invalid instruction ordering: ${inst} must appear before ${prev}, for OpenFlow 1.1+ compatibility`;
+    }
+    if (inst !== "apply_actions" && seen.has(inst)) return `duplicate ${inst} instruction`;
+    seen.add(inst);
+    prev = inst;
+    prevIdx = idx;
+  }
+  return null;
+}
+
+/**
+ * Parses the text after `actions=` (actions and instructions) as
+ * ovs-ofctl 3.1 does; OVS's error message on bad syntax.
+ */
+export function parseActions(text: string): OfpAction[] | ActionTextError {
+  const list = parseList(text, false);
+  if (isTextError(list)) return list;
+  const bad = verifyInstructionOrder(list);
+  return bad ? err(bad) : list;
+}
+
+/** The text ovs-ofctl prints for an action list ("drop" when empty). */
+export function formatActions(list: readonly OfpAction[]): string {
+  if (list.length === 0) return "drop";
+  return list.map((a) => formatAction(a, CODECS)).join(",");
+}
+
+/* ---------------- wire: actions ---------------- */
+
+const BY_OF = new Map<number, WireAction[]>();
+const BY_NX = new Map<number, WireAction[]>();
+for (const wa of WIRE_ACTIONS) {
+  const m = wa.vendor === 0 ? BY_OF : BY_NX;
+  const l = m.get(wa.code) ?? [];
+  l.push(wa);
+  m.set(wa.code, l);
+}
+
+function encodeList(w: OfpWriter, list: readonly OfpAction[], version: number, opts: EncodeOptions = {}): ActionTextError | null {
+  for (const a of list) {
+    const e = encodeAction(w, a, version, CODECS, opts);
+    if (e) return e;
+  }
+  return null;
+}
+
+/**
+ * Encodes a plain action list (no instructions) for `version`; an error
+ * when that version cannot express one of them.
+ */
+export function encodeActions(list: readonly OfpAction[], version: number, opts: EncodeOptions = {}): Uint8Array | ActionTextError {
+  const w = new OfpWriter(64);
+  for (const a of list) {
+    if (instructionOf(a) !== "apply_actions" && version !== OF10) {
+      return err(`${a.type} is an instruction, not an action`);
+    }
+  }
+  const e = encodeList(w, list, version, opts);
+  return e ?? w.finish();
+}
+
+/** Decodes one action at `r.pos`: the actions it stands for, or OVS's error. */
+function decodeOne(r: OfpReader, version: number): OfpAction | OfpAction[] | DecodeError {
+  if (r.remaining < 4) return fail("OFPBAC_BAD_LEN");
+  const start = r.pos;
+  const type = r.u16();
+  const len = r.u16();
+  if (len < 8 || len % 8 !== 0 || len > r.end - start) return fail("OFPBAC_BAD_LEN");
+  const body = new OfpReader(r.data, start + 4, start + len);
+  r.pos = start + len;
+  let wa: WireAction | undefined;
+  if (type === 0xffff) {
+    if (len < 16) return fail("OFPBAC_BAD_LEN");
+    const vendor = body.u32();
+    if (vendor !== NX_VENDOR_ID) return fail("OFPBAC_BAD_VENDOR");
+    const subtype = body.u16();
+    wa = BY_NX.get(subtype)?.find((x) => version >= x.minVersion && version <= x.maxVersion);
+    if (!wa) return fail("OFPBAC_BAD_VENDOR_TYPE");
+  } else {
+    wa = BY_OF.get(type)?.find((x) => version >= x.minVersion && version <= x.maxVersion);
+    if (!wa) return fail("OFPBAC_BAD_TYPE");
+  }
+  if (wa.variable ? len < wa.len : len !== wa.len) return fail("OFPBAC_BAD_LEN");
+  const a = wa.decode(body, version, len, CODECS);
+  if (!isDecErr(a) && body.overrun) return fail("OFPBAC_BAD_LEN");
+  return a;
+}
+
+/** Decodes an action list as OVS does for `version`, or the OpenFlow error OVS would send. */
+export function decodeActions(b: Uint8Array, version: number): OfpAction[] | DecodeError {
+  const r = new OfpReader(b);
+  const out: OfpAction[] = [];
+  while (r.remaining > 0) {
+    const a = decodeOne(r, version);
+    if (isDecErr(a)) return a;
+    if (Array.isArray(a)) out.push(...a);
+    else out.push(a);
+  }
+  return out;
+}
+
+/* ---------------- wire: instructions ---------------- */
+
+const OFPIT_GOTO_TABLE = 1;
+const OFPIT_WRITE_METADATA = 2;
+const OFPIT_WRITE_ACTIONS = 3;
+const OFPIT_APPLY_ACTIONS = 4;
+const OFPIT_CLEAR_ACTIONS = 5;
+const OFPIT_METER = 6;
+
+/**
+ * Encodes actions and instructions for a flow_mod of `version`: OpenFlow
+ * 1.1+ instructions in canonical order, or (OpenFlow 1.0) one action list
+ * in which write_metadata and goto_table become Nicira actions and
+ * clear_actions / write_actions vanish, as in OVS.
+ */
+export function encodeInstructions(list: readonly OfpAction[], version: number, opts: EncodeOptions = {}): Uint8Array | ActionTextError {
+  const w = new OfpWriter(64);
+  if (version === OF10) {
+    const e = encodeList(w, list, version, opts);
+    return e ?? w.finish();
+  }
+  const bad = verifyInstructionOrder(list);
+  if (bad) return err(bad);
+  const apply = list.filter((a) => instructionOf(a) === "apply_actions");
+  const meter = list.find((a) => a.type === "meter");
+  if (meter && version < OF15) {
+    const e = encodeAction(w, meter, version, CODECS, opts);
+    if (e) return e;
+  }
+  if (apply.length || (meter && version >= OF15)) {
+    const start = w.length;
+    w.u16(OFPIT_APPLY_ACTIONS).u16(0).u32(0);
+    const e = encodeList(w, meter && version >= OF15 ? [meter, ...apply] : apply, version, opts);
+    if (e) return e;
+    w.setU16(start + 2, w.length - start);
+  }
+  for (const a of list) {
+    const inst = instructionOf(a);
+    if (inst === "apply_actions" || inst === "meter") continue;
+    const e = encodeAction(w, a, version, CODECS, opts);
+    if (e) return e;
+  }
+  return w.finish();
+}
+
+/** Decodes instructions (OpenFlow 1.1+) or, in OpenFlow 1.0, an action list. */
+export function decodeInstructions(b: Uint8Array, version: number): OfpAction[] | DecodeError {
+  if (version === OF10) return decodeActions(b, version);
+  const r = new OfpReader(b);
+  const byType = new Map<number, OfpAction[]>();
+  while (r.remaining > 0) {
+    if (r.remaining < 4) return fail("OFPBIC_BAD_LEN");
+    const start = r.pos;
+    const type = r.u16();
+    const len = r.u16();
+    if (len < 8 || len % 8 !== 0 || len > r.end - start) return fail("OFPBIC_BAD_LEN");
+    const body = new OfpReader(b, start + 4, start + len);
+    r.pos = start + len;
+    if (byType.has(type)) return fail("OFPBIC_DUP_INST");
+    let got: OfpAction[] | DecodeError;
+    switch (type) {
+      case OFPIT_GOTO_TABLE:
+        if (len !== 8) return fail("OFPBIC_BAD_LEN");
+        got = [{ type: "goto_table", tableId: body.u8() }];
+        break;
+      case OFPIT_WRITE_METADATA:
+        if (len !== 24) return fail("OFPBIC_BAD_LEN");
+        body.skip(4);
+        got = [{ type: "write_metadata", metadata: body.u64(), mask: body.u64() }];
+        break;
+      case OFPIT_WRITE_ACTIONS:
+      case OFPIT_APPLY_ACTIONS: {
+        body.skip(4);
+        const acts = decodeActions(body.rest(), version);
+        if (isDecErr(acts)) return acts;
+        if (type === OFPIT_WRITE_ACTIONS) got = [{ type: "write_actions", actions: acts }];
+        else got = acts;
+        break;
+      }
+      case OFPIT_CLEAR_ACTIONS:
+        if (len !== 8) return fail("OFPBIC_BAD_LEN");
+        got = [{ type: "clear_actions" }];
+        break;
+      case OFPIT_METER:
+        if (version < 4 || version >= OF15) return fail("OFPBIC_UNKNOWN_INST");
+        if (len !== 8) return fail("OFPBIC_BAD_LEN");
+        got = [{ type: "meter", meterId: body.u32() }];
+        break;
+      case 0xffff:
+        return fail("OFPBIC_BAD_EXPERIMENTER");
+      default:
+        return fail("OFPBIC_UNKNOWN_INST");
+    }
+    byType.set(type, got);
+  }
+  const out: OfpAction[] = [];
+  for (const t of [OFPIT_METER, OFPIT_APPLY_ACTIONS, OFPIT_CLEAR_ACTIONS, OFPIT_WRITE_ACTIONS, OFPIT_WRITE_METADATA, OFPIT_GOTO_TABLE]) {
+    out.push(...(byType.get(t) ?? []));
+  }
+  return out;
+}
+
+const CODECS: ListCodecs = {
+  parseList: (text) => parseList(text, true),
+  formatList: (list) => list.map((a) => formatAction(a, CODECS)).join(","),
+  encodeList: (w, list, version) => encodeList(w, list, version),
+  decodeList: (b, version) => decodeActions(b, version),
+};
