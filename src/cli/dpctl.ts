@@ -84,7 +84,20 @@ export async function run(args: string[]): Promise<number | undefined> {
     if (a.startsWith("--timeout=")) continue;
     rest.push(a);
   }
-  const parsed = parseDpctlOptions(rest);
+  // Options may come anywhere (getopt permutes ovs-dpctl's arguments); "--" ends them.
+  const optArgs: string[] = [];
+  const plain: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
+    if (a === "--") {
+      plain.push(...rest.slice(i + 1));
+      break;
+    }
+    if (a.startsWith("-") && a.length > 1) optArgs.push(a);
+    else plain.push(a);
+  }
+  const parsed0 = parseDpctlOptions(optArgs);
+  const parsed = "error" in parsed0 ? parsed0 : { opts: parsed0.opts, rest: plain };
   if ("error" in parsed) {
     process.stderr.write(`ovs-dpctl: ${parsed.error} (use --help for help)\n`);
     return 1;

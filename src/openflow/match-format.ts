@@ -67,7 +67,20 @@ function ipv4m(o: Out, m: Match, name: string, fldName: string): void {
 const CT_STATE_NAMES = ["new", "est", "rel", "rpl", "inv", "trk", "snat", "dnat"];
 const TCP_FLAG_NAMES = ["fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr", "ns"];
 
-function flagsMasked(names: readonly string[], v: number, mask: number): string {
+/** OVS's format_flags: names joined by "|", "0" when none, 0x-hex for unnamed bits. */
+function flagsExact(names: readonly string[], v: number): string {
+  if (!v) return "0";
+  const parts: string[] = [];
+  for (let i = 0; i < 32; i++) {
+    const bit = 2 ** i;
+    if (v & bit) parts.push(names[i] ?? `0x${bit.toString(16)}`);
+  }
+  return parts.join("|");
+}
+
+/** OVS's format_flags_masked: exact flags when the whole mask is set, else "+a-b". */
+function flagsMasked(names: readonly string[], v: number, mask: number, max = -1): string {
+  if (mask === max) return flagsExact(names, v);
   let s = "";
   for (let i = 0; i < 32; i++) {
     const bit = 2 ** i;
@@ -292,8 +305,10 @@ export function formatMatch(m: Match): string {
     u16m(o, "tp_dst", tpd.v, tpd.m, 0xffff);
   }
   x = g("tcp_flags");
+  // OVS keeps the ND options type in tcp_flags, so it shows as tcp_flags on TCP.
+  if (!x.m && !m.isWildcarded("nd_options_type")) x = { v: g("nd_options_type").v, m: 0xffff };
   if ((dl === ETH_TYPE_IP || dl === ETH_TYPE_IPV6) && proto === IPPROTO_TCP && x.m) {
-    o.put(`tcp_flags=${flagsMasked(TCP_FLAG_NAMES, x.v, x.m & 0xfff)}`);
+    o.put(`tcp_flags=${flagsMasked(TCP_FLAG_NAMES, x.v & 0xfff, x.m & 0xfff, 0xfff)}`);
   }
   return o.s.endsWith(",") ? o.s.slice(0, -1) : o.s;
 }

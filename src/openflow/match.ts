@@ -42,6 +42,8 @@ export function mf(name: string): MfField {
   return f;
 }
 
+const MASK_IS_VALUE = new Set(["tun_erspan_ver", "tun_erspan_dir", "tun_erspan_hwid", "tun_gtpu_flags", "tun_gtpu_msgtype"]);
+
 export class Match {
   readonly key: Uint32Array;
   readonly mask: Uint32Array;
@@ -75,6 +77,8 @@ export class Match {
       this.key[W_PACKET_TYPE] = 0;
       this.mask[W_PACKET_TYPE] = 0xffffffff;
     }
+    // OVS sets these tunnel fields' masks to value & mask (match_set_tun_*_masked), so a 0 matches nothing.
+    if (MASK_IS_VALUE.has(f.name)) mask = (mask ?? value.map(() => 0xff)).map((x, i) => x & value[i]!);
     mfSet(this.key, this.mask, f, value, mask);
     // vlan_pcp alone still means "a VLAN header is present", as OVS's match_set_dl_vlan_pcp.
     if (f.name === "vlan_pcp" && (mask === null || mask.some((x) => x !== 0))) {

@@ -138,7 +138,9 @@ export function nxEntries(m: Match, version: number): NxEntry[] {
       if (proto === IPPROTO_TCP) {
         putM("tcp_src");
         putM("tcp_dst");
-        putM("tcp_flags");
+        // OVS keeps the ND options type in tcp_flags: on TCP it is emitted as tcp_flags.
+        if (m.isWildcarded("tcp_flags") && !m.isWildcarded("nd_options_type")) putExact("tcp_flags", g("nd_options_type").v);
+        else putM("tcp_flags");
       } else if (proto === IPPROTO_UDP) {
         putM("udp_src");
         putM("udp_dst");

@@ -18,6 +18,7 @@ import {
   type Subfield,
 } from "./ofp-actions-subfield.js";
 import { PACKET_IN_REASONS, type ActionOf, type OfpAction, type OfpActionType } from "./ofp-actions.js";
+import { CT_ENTRY, CT_WIRE, NAT_ENTRY } from "./ofp-actions-ct.js";
 import {
   err, formatDottedHex, formatIpv4Num, formatMacBytes, hexNum, isTextError, parseDottedHex, parseIpv4Text, parseMac,
   parseU64, parseUint, parseUintBits, putNxAction, putOfAction, splitItems, type ActionTextError,
@@ -1016,6 +1017,8 @@ export const ACTION_TABLE: Entries = {
       return e;
     },
   },
+  ct: CT_ENTRY,
+  nat: NAT_ENTRY,
   meter: numeric("meter", "meter", 32, "meter", (n) => ({ type: "meter", meterId: n }), (a) => a.meterId, (w, a, version) => {
     if (version < 4) return err("meter requires OpenFlow 1.3 or later");
     if (version >= OF15) putOfAction(w, 29, (w) => w.u32(a.meterId));
@@ -1408,4 +1411,5 @@ export const WIRE_ACTIONS: readonly WireAction[] = [
     const hit = fieldOfHeaderBytes(r.data.subarray(r.pos, r.end));
     return hit ? { type: "delete_field", field: hit.fld.name } : fail("OFPBAC_BAD_ARGUMENT");
   }),
+  ...CT_WIRE,
 ];

@@ -82,6 +82,16 @@ export type OfpAction =
   | { type: "check_pkt_larger"; pktLen: number; dst: Subfield }
   | { type: "delete_field"; field: string }
   | { type: "clone"; actions: OfpAction[] }
+  /** `actions`: nested nat and exec(...) actions, in text order. `table` 255: none. */
+  | {
+      type: "ct"; flags: number; zoneImm: number; zoneSrc: Subfield | null; table: number; alg: number;
+      actions: OfpAction[];
+    }
+  /** Address bytes are 4 (IPv4) or 16 (IPv6) long; ports 0 when absent. */
+  | {
+      type: "nat"; flags: number; addrMin: Uint8Array | null; addrMax: Uint8Array | null; portMin: number;
+      portMax: number;
+    }
   | { type: "meter"; meterId: number }
   | { type: "clear_actions" }
   | { type: "write_actions"; actions: OfpAction[] }

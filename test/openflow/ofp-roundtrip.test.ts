@@ -152,8 +152,11 @@ test("generated controller-session messages round-trip", () => {
       fc.array(fc.record({ optionClass: u16, optionType: u8, optionLen: fc.integer({ min: 0, max: 31 }).map((x) => x * 4), index: fc.integer({ min: 0, max: 63 }) }), { maxLength: 5 }),
       ([v, p, s], role, gen, mappings) => {
         const async = { primary: [...p], secondary: [...s] };
-        roundTrip({ type: "NXT_SET_ASYNC_CONFIG", version: v, xid: 1, body: async });
-        if (v >= 4) roundTrip({ type: "OFPT_SET_ASYNC", version: v, xid: 2, body: async });
+        // The 24-byte struct (Nicira, OF1.3) carries only the first three kinds.
+        const three = (x: number[]) => x.map((y, i) => (i < 3 ? y : 0));
+        const struct = { primary: three(async.primary), secondary: three(async.secondary) };
+        roundTrip({ type: "NXT_SET_ASYNC_CONFIG", version: v, xid: 1, body: struct });
+        if (v >= 4) roundTrip({ type: "OFPT_SET_ASYNC", version: v, xid: 2, body: v === 4 ? struct : async });
         if (v >= 3) roundTrip({ type: "OFPT_ROLE_REQUEST", version: v, xid: 3, body: { role, generationId: gen } });
         roundTrip({ type: "NXT_ROLE_REPLY", version: v, xid: 4, body: { role } });
         roundTrip({ type: "NXT_TLV_TABLE_MOD", version: v, xid: 5, body: { command: 0, mappings } });
