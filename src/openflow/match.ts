@@ -182,10 +182,10 @@ export function prereqOk(p: MfPrereq, m: Match): boolean {
     case "vlan_vid":
       return (m.key[W_VLAN0]! & VLAN_CFI) !== 0;
     case "ct": {
-      // A valid connection: new/est/rel/rpl matched set, or tracked with "invalid" matched clear (OVS is_ct_valid).
+      // A valid connection: new/est/rel/rpl/snat/dnat matched set, or tracked with "invalid" matched clear (OVS is_ct_valid).
       const st = m.key[W_CT_STATE]! & 0xff;
       const msk = m.mask[W_CT_STATE]! & 0xff;
-      return (st & 0x0f) !== 0 || ((st & CS_TRACKED) !== 0 && (msk & CS_INVALID) !== 0 && (st & CS_INVALID) === 0);
+      return (st & 0xcf) !== 0 || ((st & CS_TRACKED) !== 0 && (msk & CS_INVALID) !== 0 && (st & CS_INVALID) === 0);
     }
     case "nsh":
       return dl === ETH_TYPE_NSH;

@@ -28,7 +28,7 @@ import {
   type TextDatum,
 } from "../ovsdb/datum-text.js";
 import type { Json } from "../cli/table-format.js";
-import { HmapSim, shashOrder, uuidHash } from "./hmap-order.js";
+import { HmapSim, shashOrder, uuidHash } from "../ovsdb/hash-order.js";
 
 export interface ColumnSchema {
   name: string;

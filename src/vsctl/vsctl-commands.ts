@@ -13,7 +13,7 @@ import { CommandContext, CtlError, type CommandSyntax } from "./context.js";
 import { setColumn } from "./db-commands.js";
 import type { IdlRow } from "./idl.js";
 import type { TextDatum } from "../ovsdb/datum-text.js";
-import { shashOrder } from "./hmap-order.js";
+import { shashOrder } from "../ovsdb/hash-order.js";
 
 interface VBridge {
   brCfg: IdlRow | null;

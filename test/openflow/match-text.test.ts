@@ -10,7 +10,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ovsSkip, run, tempDir } from "../util/ovs.js";
+import { spawnSync } from "node:child_process";
+import { ovsSkip, tempDir } from "../util/ovs.js";
 import { parseMatch } from "../../src/openflow/match-parse.js";
 import { formatMatch } from "../../src/openflow/match-format.js";
 import { flowModMatchError, Match } from "../../src/openflow/match.js";
@@ -18,6 +19,12 @@ import { decodeNxRaw, encodeNxRaw } from "../../src/openflow/nx-match.js";
 import { corpus } from "./match-corpus.js";
 
 const skip = ovsSkip("ovs-ofctl");
+
+/** Runs ovs-ofctl with room for large outputs (a big corpus prints megabytes). */
+function run(cmd: string, args: string[], _dir?: string, input?: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(cmd, args, { encoding: "utf8", input: input ?? "", timeout: 60_000, maxBuffer: 256 << 20 });
+  return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+}
 const N = Number(process.env["TSOVS_MATCH_CORPUS"] ?? 1500);
 
 /** What tsovs prints for flow text the way `ovs-ofctl -F nxm parse-flow` shows it. */

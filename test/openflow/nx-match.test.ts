@@ -9,7 +9,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ovsSkip, run } from "../util/ovs.js";
+import { spawnSync } from "node:child_process";
+import { ovsSkip } from "../util/ovs.js";
 import { parseMatch } from "../../src/openflow/match-parse.js";
 import { Match } from "../../src/openflow/match.js";
 import {
@@ -18,6 +19,12 @@ import {
 import { corpus, rng } from "./match-corpus.js";
 
 const skip = ovsSkip("ovs-ofctl");
+
+/** Runs ovs-ofctl with room for large outputs (a big corpus prints megabytes). */
+function run(cmd: string, args: string[], _dir?: string, input?: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(cmd, args, { encoding: "utf8", input: input ?? "", timeout: 60_000, maxBuffer: 256 << 20 });
+  return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+}
 const N = Number(process.env["TSOVS_NX_CORPUS"] ?? 600);
 
 function parsed(s: string): Match {

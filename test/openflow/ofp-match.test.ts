@@ -10,7 +10,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ovsSkip, run, tempDir } from "../util/ovs.js";
+import { spawnSync } from "node:child_process";
+import { ovsSkip, tempDir } from "../util/ovs.js";
 import { parseMatch } from "../../src/openflow/match-parse.js";
 import { formatMatch, normalizeMatchLogged } from "../../src/openflow/match-format.js";
 import { Match, normalizeMatch } from "../../src/openflow/match.js";
@@ -20,6 +21,12 @@ import {
 import { rng } from "./match-corpus.js";
 
 const skip = ovsSkip("ovs-ofctl");
+
+/** Runs ovs-ofctl with room for large outputs (a big corpus prints megabytes). */
+function run(cmd: string, args: string[], _dir?: string, input?: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(cmd, args, { encoding: "utf8", input: input ?? "", timeout: 60_000, maxBuffer: 256 << 20 });
+  return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+}
 
 function ofCorpus(n: number, seed: number, of11: boolean): string[] {
   const r = rng(seed);

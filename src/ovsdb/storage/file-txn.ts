@@ -37,7 +37,7 @@ import {
   syntaxError,
 } from "../index.js";
 import { datumDiff, isDiffColumn } from "./datum-diff.js";
-import { shashOrder } from "./shash-order.js";
+import { shashOrder } from "../hash-order.js";
 
 type RowJson = Record<string, unknown>;
 type TableJson = Record<string, RowJson | null>;

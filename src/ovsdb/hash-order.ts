@@ -1,15 +1,15 @@
 /**
- * The order in which OVS iterates a string-keyed hash map (its `shash`).
+ * The iteration order of OVS's hash maps, emulated so that our tools and
+ * ovs-vsctl print keys and rows in exactly the order OVS's do.
  *
- * OVS's JSON objects, schemas and many tool outputs are `shash`es, so the
- * order of keys in what `ovsdb-tool show-log`, `ovsdb-tool query` or
- * `ovsdb-client transact` print is the iteration order of OVS's hmap: the
- * keys' 32-bit hashes (lib/hash.c's murmur-style `hash_string(name, 0)`)
- * masked to the bucket count, buckets in ascending order, and within a
- * bucket the most recently inserted first. The bucket count doubles as the
- * map grows (when n / 2 > mask), and growing re-inserts the old chains in
- * order, which reverses them. Emulating that lets our tools print byte for
- * byte what OVS's tools print.
+ * OVS keeps JSON objects, schemas and many tool outputs in string-keyed
+ * hash maps (`shash`) and IDL rows in uuid-keyed ones. Both are lib/hmap.c
+ * chained maps: iteration walks buckets 0..mask, each chain most recently
+ * inserted first; the map doubles (when n / 2 > mask) by re-inserting the
+ * old chains bucket by bucket, which reverses them. Keys hash with OVS's
+ * murmur-style hash_bytes (strings) or the first 32 bits of the uuid.
+ * `HmapSim` replays exactly those mechanics; `shashOrder` is the common
+ * case of a shash built by inserting keys in a given order.
  */
 
 function rotl(x: number, k: number): number {
@@ -66,6 +66,11 @@ export function ovsHashString(s: string): number {
   return h;
 }
 
+/** OVS's uuid_hash(): the first 32 bits of the uuid. */
+export function uuidHash(uuid: string): number {
+  return parseInt(uuid.slice(0, 8), 16) >>> 0;
+}
+
 function calcMask(capacity: number): number {
   let mask = Math.floor(capacity / 2);
   mask |= mask >>> 1;
@@ -77,39 +82,72 @@ function calcMask(capacity: number): number {
   return mask >>> 0;
 }
 
+/** A replica of OVS's hmap bucket structure (not of its contents' lookup). */
+export class HmapSim<K> {
+  private buckets: K[][] = [[]];
+  private mask = 0;
+  private n = 0;
+  private readonly hashes = new Map<K, number>();
+
+  constructor(private readonly hashOf: (k: K) => number) {}
+
+  has(k: K): boolean {
+    return this.hashes.has(k);
+  }
+
+  insert(k: K): void {
+    const h = this.hashOf(k);
+    this.hashes.set(k, h);
+    this.buckets[h & this.mask]!.unshift(k);
+    this.n++;
+    if (Math.floor(this.n / 2) > this.mask) {
+      const newMask = calcMask(this.n);
+      if (newMask > this.mask) this.resize(newMask);
+    }
+  }
+
+  remove(k: K): void {
+    const h = this.hashes.get(k);
+    if (h === undefined) return;
+    const b = this.buckets[h & this.mask]!;
+    b.splice(b.indexOf(k), 1);
+    this.hashes.delete(k);
+    this.n--;
+  }
+
+  private resize(newMask: number): void {
+    const nb: K[][] = Array.from({ length: newMask + 1 }, () => []);
+    for (const bucket of this.buckets) for (const k of bucket) nb[this.hashes.get(k)! & newMask]!.unshift(k);
+    this.buckets = nb;
+    this.mask = newMask;
+  }
+
+  *[Symbol.iterator](): IterableIterator<K> {
+    for (const b of this.buckets) yield* b;
+  }
+}
+
 /**
  * The order in which an OVS shash built by inserting `keys` in this order
  * (duplicates keep their first position, as shash_replace does) iterates.
  */
 export function shashOrder(keys: Iterable<string>): string[] {
-  let mask = 0;
-  let buckets: { key: string; hash: number }[][] = [[]];
-  let n = 0;
-  const seen = new Set<string>();
-  for (const key of keys) {
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const hash = ovsHashString(key);
-    buckets[hash & mask]!.unshift({ key, hash });
-    n++;
-    if (Math.floor(n / 2) > mask) {
-      const newMask = calcMask(n);
-      if (newMask > mask) {
-        const next: { key: string; hash: number }[][] = Array.from({ length: newMask + 1 }, () => []);
-        for (const chain of buckets) for (const node of chain) next[node.hash & newMask]!.unshift(node);
-        buckets = next;
-        mask = newMask;
-      }
-    }
-  }
-  const out: string[] = [];
-  for (const chain of buckets) for (const node of chain) out.push(node.key);
-  return out;
+  const h = new HmapSim<string>(ovsHashString);
+  for (const k of keys) if (!h.has(k)) h.insert(k);
+  return [...h];
 }
 
 /**
- * Re-creates `obj` (recursively, for nested plain objects when `deep`) with
- * its keys in OVS shash order, so JSON.stringify prints what OVS prints.
+ * The order of the members of a row object OVS prints from a table's
+ * columns (`_uuid`, `_version`, then the schema's columns as parsed).
+ */
+export function rowMemberOrder(columnNames: Iterable<string>): string[] {
+  return shashOrder(["_uuid", "_version", ...shashOrder(columnNames)]);
+}
+
+/**
+ * Re-creates `value` (recursively, for nested plain objects when `deep`)
+ * with its keys in OVS shash order, so JSON.stringify prints what OVS prints.
  */
 export function toShashOrder(value: unknown, deep = true): unknown {
   if (Array.isArray(value)) return deep ? value.map((v) => toShashOrder(v, deep)) : value;
