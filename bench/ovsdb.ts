@@ -17,7 +17,7 @@
  */
 import * as fs from "node:fs";
 import { spawn } from "node:child_process";
-import { openJsonRpc, type JsonRpcConnection } from "../src/jsonrpc/index.js";
+import { openJsonRpc as openJsonRpcOnce, type JsonRpcConnection } from "../src/jsonrpc/index.js";
 import { ovsSkip, startRealOvsdb, startTsovsOvsdb, which, type Daemon } from "../test/util/ovs.js";
 
 const args = process.argv.slice(2);
@@ -29,6 +29,18 @@ const N_MONITORS = quick ? 20 : 100;
 const N_MON_TXNS = quick ? 50 : 200;
 const N_ROWS = quick ? 20_000 : 100_000;
 const DB = "Open_vSwitch";
+
+/** Connects, retrying briefly: on a loaded machine a fresh server may not accept at once. */
+async function openJsonRpc(remote: string): Promise<JsonRpcConnection> {
+  for (let i = 0; ; i++) {
+    try {
+      return await openJsonRpcOnce(remote);
+    } catch (e) {
+      if (i >= 40) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
 
 function runCmd(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stderr: string }> {
   return new Promise((resolve) => {

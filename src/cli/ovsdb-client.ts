@@ -20,8 +20,9 @@ import {
   TablePrinter,
   jsonCell,
   jsonToString,
-  parseCellFormat,
-  parseTableFormat,
+  TABLE_OPTIONS,
+  TABLE_OPTIONS_HELP,
+  applyTableOption,
   textCell,
   type Cell,
   type Json,
@@ -29,6 +30,7 @@ import {
   type TableStyle,
 } from "./table-format.js";
 import { OVS_VERSION, ovsdbErrorText, readSchemaFile } from "./ovsdb-tool.js";
+import { getoptLong, GetoptError, type LongOption } from "./getopt.js";
 
 const PROGRAM = "ovsdb-client";
 
@@ -46,6 +48,8 @@ type Need = "none" | "rpc" | "database";
 interface Ctx {
   style: TableStyle;
   timestamp: boolean;
+  /** --force (restore into a database with a different schema). */
+  force?: boolean;
   printer: TablePrinter;
   rpc: JsonRpcConnection | null;
   server: string;
@@ -275,7 +279,7 @@ async function doDump(ctx: Ctx): Promise<void> {
     }
     const columns = [...new Set(colsOf(t))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const types = columns.map((c) => columnType(ts, c));
-    const loose = types.map((ty) => new OvsdbType(withoutConstraints(ty.key), ty.value ? withoutConstraints(ty.value) : null, 0, Infinity));
+    const loose = types.map((ty) => ty.unconstrained());
     const data: { json: unknown[]; datums: Datum[] }[] = rows.map((row, y) => {
       if (row === null || typeof row !== "object" || Array.isArray(row)) {
         throw new Fatal(`row ${y} in table ${t} response is not a JSON object: ${jsonToString(row as Json)}`);
@@ -309,10 +313,6 @@ async function doDump(ctx: Ctx): Promise<void> {
       rows: data.map((d) => d.json.map((j, x) => datumCellOf(j, types[x]!))),
     });
   });
-}
-
-function withoutConstraints(b: BaseType): BaseType {
-  return new BaseType(b.type);
 }
 
 // ---- monitor ------------------------------------------------------------------
@@ -709,15 +709,7 @@ Valid commands are:
 The default SERVER is ${defaultDbRemote()}.
 The default DATABASE is Open_vSwitch.
 
-Output formatting options:
-  -f, --format=FORMAT         set output formatting to FORMAT
-                              ("table", "html", "csv", or "json")
-  -d, --data=FORMAT           set table cell output formatting to
-                              FORMAT ("string", "bare", or "json")
-  --no-headings               omit table heading row
-  --pretty                    pretty-print JSON in output
-  --bare                      equivalent to "--format=list --data=bare --no-headings"
-  --timestamp                 timestamp "monitor" output
+${TABLE_OPTIONS_HELP}  --timestamp                 timestamp "monitor" output
 
 Other options:
   -h, --help                  display this help message
@@ -725,123 +717,69 @@ Other options:
 `;
 }
 
-const LONG_WITH_ARG = new Set(["format", "data", "timeout", "log-file", "pidfile", "verbose", "private-key", "certificate", "ca-cert", "bootstrap-ca-cert", "ssl-protocols", "ssl-ciphers", "unixctl"]);
+const CLIENT_OPTIONS: LongOption[] = [
+  { name: "verbose", hasArg: 2, id: "ignored", short: "v" },
+  ...TABLE_OPTIONS,
+  { name: "timestamp", hasArg: 0, id: "timestamp" },
+  { name: "timeout", hasArg: 1, id: "timeout", short: "t" },
+  { name: "db-change-aware", hasArg: 0, id: "ignored" },
+  { name: "no-db-change-aware", hasArg: 0, id: "ignored" },
+  { name: "leader-only", hasArg: 0, id: "ignored" },
+  { name: "no-leader-only", hasArg: 0, id: "ignored" },
+  { name: "force", hasArg: 0, id: "force" },
+  { name: "help", hasArg: 0, id: "help", short: "h" },
+  { name: "version", hasArg: 0, id: "version", short: "V" },
+  { name: "detach", hasArg: 0, id: "ignored" },
+  { name: "no-chdir", hasArg: 0, id: "ignored" },
+  { name: "pidfile", hasArg: 2, id: "ignored" },
+  { name: "overwrite-pidfile", hasArg: 0, id: "ignored" },
+  { name: "monitor", hasArg: 0, id: "ignored" },
+  { name: "user", hasArg: 1, id: "ignored" },
+  { name: "log-file", hasArg: 2, id: "ignored" },
+  { name: "syslog-method", hasArg: 1, id: "ignored" },
+  { name: "syslog-target", hasArg: 1, id: "ignored" },
+  { name: "private-key", hasArg: 1, id: "ignored", short: "p" },
+  { name: "certificate", hasArg: 1, id: "ignored", short: "c" },
+  { name: "ca-cert", hasArg: 1, id: "ignored", short: "C" },
+  { name: "bootstrap-ca-cert", hasArg: 1, id: "ignored" },
+  { name: "ssl-protocols", hasArg: 1, id: "ignored" },
+  { name: "ssl-ciphers", hasArg: 1, id: "ignored" },
+  { name: "unixctl", hasArg: 1, id: "ignored" },
+];
 
 export async function run(argv: string[]): Promise<number> {
   const style: TableStyle = { ...DEFAULT_TABLE_STYLE };
   const ctx: Ctx = { style, timestamp: false, printer: new TablePrinter(), rpc: null, server: "", database: null, args: [] };
-  const positional: string[] = [];
   try {
-    for (let i = 0; i < argv.length; i++) {
-      const a = argv[i]!;
-      if (a === "--") {
-        positional.push(...argv.slice(i + 1));
-        break;
-      }
-      if (a.startsWith("--") && a.length > 2) {
-        const eq = a.indexOf("=");
-        const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
-        let value: string | undefined = eq < 0 ? undefined : a.slice(eq + 1);
-        if (value === undefined && (name === "format" || name === "data" || name === "timeout")) {
-          value = argv[++i];
-          if (value === undefined) throw new Fatal(`option '--${name}' requires an argument`);
-        }
-        switch (name) {
-          case "help":
-            out(usage());
-            return 0;
-          case "version":
-            out(`${PROGRAM} (Open vSwitch) ${OVS_VERSION}\n`);
-            return 0;
-          case "format": {
-            const f = parseTableFormat(value!);
-            if (!f) throw new Fatal(`unknown output format "${value}"`);
-            style.format = f;
-            break;
-          }
-          case "data": {
-            const d = parseCellFormat(value!);
-            if (!d) throw new Fatal(`unknown data format "${value}"`);
-            style.cellFormat = d;
-            break;
-          }
-          case "no-headings":
-            style.headings = false;
-            break;
-          case "pretty":
-            style.pretty = true;
-            break;
-          case "bare":
-            style.format = "list";
-            style.cellFormat = "bare";
-            style.headings = false;
-            break;
-          case "timestamp":
-            ctx.timestamp = true;
-            break;
-          case "timeout": {
-            const t = Number.parseInt(value!, 10);
-            if (!(t >= 1)) throw new Fatal(`value ${value} on -t or --timeout is not at least 1`);
-            setTimeout(() => {
-              process.stderr.write(`${PROGRAM}: time limit exceeded\n`);
-              process.exit(1);
-            }, t * 1000).unref();
-            break;
-          }
-          case "force":
-          case "db-change-aware":
-          case "no-db-change-aware":
-          case "leader-only":
-          case "no-leader-only":
-          case "detach":
-          case "no-chdir":
-          case "pidfile":
-          case "log-file":
-          case "verbose":
-          case "monitor":
-          case "overwrite-pidfile":
-            break;
-          default:
-            if (LONG_WITH_ARG.has(name) && value === undefined) i++;
-            else if (!LONG_WITH_ARG.has(name)) throw new Fatal(`unrecognized option '${a}'`);
-        }
-        continue;
-      }
-      if (a.startsWith("-") && a.length > 1) {
-        const c = a[1]!;
-        if (c === "h") {
+    const { options, operands: positional } = getoptLong(argv, CLIENT_OPTIONS, PROGRAM, true);
+    for (const o of options) {
+      switch (o.id) {
+        case "help":
           out(usage());
           return 0;
-        } else if (c === "V") {
+        case "version":
           out(`${PROGRAM} (Open vSwitch) ${OVS_VERSION}\n`);
           return 0;
-        } else if (c === "f" || c === "d" || c === "t") {
-          const value = a.length > 2 ? a.slice(2) : argv[++i];
-          if (value === undefined) throw new Fatal(`option requires an argument -- '${c}'`);
-          if (c === "f") {
-            const f = parseTableFormat(value);
-            if (!f) throw new Fatal(`unknown output format "${value}"`);
-            style.format = f;
-          } else if (c === "d") {
-            const d = parseCellFormat(value);
-            if (!d) throw new Fatal(`unknown data format "${value}"`);
-            style.cellFormat = d;
-          } else {
-            const t = Number.parseInt(value, 10);
-            if (!(t >= 1)) throw new Fatal(`value ${value} on -t or --timeout is not at least 1`);
-            setTimeout(() => {
-              process.stderr.write(`${PROGRAM}: time limit exceeded\n`);
-              process.exit(1);
-            }, t * 1000).unref();
-          }
-        } else if (c === "v") {
-          /* -v[SPEC]: logging, ignored */
-        } else {
-          throw new Fatal(`invalid option -- '${c}'`);
+        case "timestamp":
+          ctx.timestamp = true;
+          break;
+        case "force":
+          ctx.force = true;
+          break;
+        case "timeout": {
+          const t = /^[0-9]+$/.test(o.arg!) ? Number(o.arg) : NaN;
+          if (!(t >= 1)) throw new Fatal(`value ${o.arg} on -t or --timeout is invalid`);
+          setTimeout(() => {
+            process.stderr.write(`${PROGRAM}: time limit exceeded\n`);
+            process.exit(1);
+          }, t * 1000).unref();
+          break;
         }
-        continue;
+        default: {
+          const error = applyTableOption(style, o.id, o.arg);
+          if (error !== null) throw new Fatal(error);
+        }
       }
-      positional.push(a);
     }
     const [name, ...rest] = positional;
     if (name === undefined) throw new Fatal("missing command name; use --help for help");
@@ -852,6 +790,10 @@ export async function run(argv: string[]): Promise<number> {
     await cmd.handler(ctx);
     return 0;
   } catch (e) {
+    if (e instanceof GetoptError) {
+      process.stderr.write(e.message + "\n");
+      return 1;
+    }
     if (!(e instanceof Fatal || e instanceof OvsdbError)) throw e;
     process.stderr.write(`${PROGRAM}: ${ovsdbErrorText(e)}\n`);
     return e instanceof Fatal ? e.status : 1;

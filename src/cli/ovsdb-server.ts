@@ -250,8 +250,9 @@ export async function startOvsdbServer(cfg: OvsdbServerConfig): Promise<RunningO
   let unixctl: UnixctlServer | null = null;
   if (cfg.unixctl !== "none") {
     const sockPath = cfg.unixctl === null ? path.join(rundir(), `${PROGRAM}.${process.pid}.ctl`) : resolveIn(rundir(), cfg.unixctl);
-    unixctl = await UnixctlServer.listen(sockPath, registry);
+    // The alias (named after the pid in the pid file) first: it works as soon as the socket exists.
     pidfile?.aliasControlSocket(sockPath, PROGRAM);
+    unixctl = await UnixctlServer.listen(sockPath, registry);
   }
 
   let resolveDone!: () => void;

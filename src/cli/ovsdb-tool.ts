@@ -31,6 +31,7 @@ import { syncDir } from "../ovsdb/storage/log-writer.js";
 import { parseOvsJson } from "../ovsdb/storage/ovs-json.js";
 import { dbdir, packageRoot, pkgdatadir } from "../util/dirs.js";
 import { jsonToString, type Json } from "./table-format.js";
+import { getoptLong, GetoptError, type LongOption } from "./getopt.js";
 
 const PROGRAM = "ovsdb-tool";
 /** The OVS release whose behaviour (and record comments) we reproduce. */
@@ -502,63 +503,38 @@ Other options:
 `;
 }
 
+const TOOL_OPTIONS: LongOption[] = [
+  { name: "more", hasArg: 0, id: "more", short: "m" },
+  { name: "rbac-role", hasArg: 1, id: "rbac-role" },
+  { name: "election-timer", hasArg: 1, id: "ignored" },
+  { name: "cid", hasArg: 1, id: "ignored" },
+  { name: "verbose", hasArg: 2, id: "ignored", short: "v" },
+  { name: "log-file", hasArg: 2, id: "ignored" },
+  { name: "syslog-method", hasArg: 1, id: "ignored" },
+  { name: "syslog-target", hasArg: 1, id: "ignored" },
+  { name: "help", hasArg: 0, id: "help", short: "h" },
+  { name: "version", hasArg: 0, id: "version", short: "V" },
+];
+
 export async function run(argv: string[]): Promise<number> {
   const opts: Options = { more: 0, rbacRole: undefined };
-  const positional: string[] = [];
   try {
-    for (let i = 0; i < argv.length; i++) {
-      const a = argv[i]!;
-      if (a === "--") {
-        positional.push(...argv.slice(i + 1));
-        break;
+    const { options, operands: positional } = getoptLong(argv, TOOL_OPTIONS, PROGRAM, true);
+    for (const o of options) {
+      switch (o.id) {
+        case "more":
+          opts.more++;
+          break;
+        case "rbac-role":
+          opts.rbacRole = o.arg!;
+          break;
+        case "help":
+          out(usage());
+          return 0;
+        case "version":
+          out(`${PROGRAM} (Open vSwitch) ${OVS_VERSION}\n`);
+          return 0;
       }
-      if (a.startsWith("--") && a.length > 2) {
-        const eq = a.indexOf("=");
-        const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
-        const value = eq < 0 ? undefined : a.slice(eq + 1);
-        switch (name) {
-          case "more":
-            opts.more++;
-            break;
-          case "help":
-            out(usage());
-            return 0;
-          case "version":
-            out(`${PROGRAM} (Open vSwitch) ${OVS_VERSION}\n`);
-            return 0;
-          case "rbac-role":
-            opts.rbacRole = value ?? argv[++i];
-            break;
-          case "verbose":
-          case "log-file":
-          case "syslog-method":
-          case "syslog-target":
-          case "election-timer":
-          case "cid":
-            // Accepted for compatibility; take a separate argument when required.
-            if (value === undefined && (name === "syslog-method" || name === "syslog-target" || name === "election-timer" || name === "cid")) i++;
-            break;
-          default:
-            throw new Fatal(`unrecognized option '${a}'`);
-        }
-        continue;
-      }
-      if (a.startsWith("-") && a.length > 1) {
-        for (let j = 1; j < a.length; j++) {
-          const c = a[j]!;
-          if (c === "m") opts.more++;
-          else if (c === "h") {
-            out(usage());
-            return 0;
-          } else if (c === "V") {
-            out(`${PROGRAM} (Open vSwitch) ${OVS_VERSION}\n`);
-            return 0;
-          } else if (c === "v") break; // -v[SPEC]
-          else throw new Fatal(`invalid option -- '${c}'`);
-        }
-        continue;
-      }
-      positional.push(a);
     }
     const [name, ...args] = positional;
     if (name === undefined) throw new Fatal("missing command name; use --help for help");
@@ -569,6 +545,10 @@ export async function run(argv: string[]): Promise<number> {
     await cmd.handler(args, opts);
     return 0;
   } catch (e) {
+    if (e instanceof GetoptError) {
+      process.stderr.write(e.message + "\n");
+      return 1;
+    }
     if (e instanceof Fatal && e.message === "") return e.status;
     if (!(e instanceof Fatal || e instanceof LogError || e instanceof OvsdbError)) throw e;
     process.stderr.write(`${PROGRAM}: ${ovsdbErrorText(e)}\n`);

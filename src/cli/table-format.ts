@@ -15,6 +15,10 @@
  *
  * Widths are measured in bytes of UTF-8, as the C code does with strlen().
  */
+import { formatG } from "../ovsdb/datum.js";
+import type { LongOption } from "./getopt.js";
+
+export { formatG };
 
 /** Output layout, as `--format=`. */
 export type TableFormat = "table" | "list" | "html" | "csv" | "json";
@@ -92,6 +96,65 @@ export function parseCellFormat(s: string): CellFormat | null {
   return s === "string" || s === "bare" || s === "json" ? s : null;
 }
 
+/** The table output options every OVS tool with table output takes. */
+export const TABLE_OPTIONS: readonly LongOption[] = [
+  { name: "format", hasArg: 1, id: "format", short: "f" },
+  { name: "data", hasArg: 1, id: "data", short: "d" },
+  { name: "no-headings", hasArg: 0, id: "no-headings" },
+  { name: "pretty", hasArg: 0, id: "pretty" },
+  { name: "bare", hasArg: 0, id: "bare" },
+  { name: "max-column-width", hasArg: 1, id: "max-column-width" },
+];
+
+/** Their --help text (ovsdb-client adds its --timestamp line after it). */
+export const TABLE_OPTIONS_HELP = `Output formatting options:
+  -f, --format=FORMAT         set output formatting to FORMAT
+                              ("table", "html", "csv", or "json")
+  -d, --data=FORMAT           set table cell output formatting to
+                              FORMAT ("string", "bare", or "json")
+  --no-headings               omit table heading row
+  --pretty                    pretty-print JSON in output
+  --bare                      equivalent to "--format=list --data=bare --no-headings"
+`;
+
+/**
+ * Applies one of TABLE_OPTIONS (by id) to `style`. Returns the error
+ * message OVS prints for a bad argument, or null.
+ */
+export function applyTableOption(style: TableStyle, id: string, arg: string | null): string | null {
+  switch (id) {
+    case "format": {
+      const f = parseTableFormat(arg!);
+      if (!f) return `unknown output format "${arg}"`;
+      style.format = f;
+      break;
+    }
+    case "data": {
+      const d = parseCellFormat(arg!);
+      if (!d) return `unknown data format "${arg}"`;
+      style.cellFormat = d;
+      break;
+    }
+    case "no-headings":
+      style.headings = false;
+      break;
+    case "pretty":
+      style.pretty = true;
+      break;
+    case "bare":
+      style.format = "list";
+      style.cellFormat = "bare";
+      style.headings = false;
+      break;
+    case "max-column-width": {
+      const m = /^\s*[+-]?\d+/.exec(arg!);
+      style.maxColumnWidth = m ? Math.max(0, Number(m[0])) : 0;
+      break;
+    }
+  }
+  return null;
+}
+
 /** The text of a cell under `style` (for every format except `json`). */
 export function cellText(cell: Cell, style: Pick<TableStyle, "cellFormat">): string {
   switch (cell.kind) {
@@ -150,26 +213,6 @@ function jsonStringLiteral(s: string): string {
     }
   }
   return out + s.slice(start) + '"';
-}
-
-/** Formats a double like C's `printf("%.*g", precision, x)`. */
-export function formatG(x: number, precision = 15): string {
-  if (!Number.isFinite(x)) return Number.isNaN(x) ? "nan" : x > 0 ? "inf" : "-inf";
-  if (x === 0) return Object.is(x, -0) ? "-0" : "0";
-  const p = precision === 0 ? 1 : precision;
-  const exp = Number(x.toExponential(p - 1).split("e")[1]);
-  let s: string;
-  if (exp < -4 || exp >= p) {
-    s = x.toExponential(p - 1);
-    let [mant, e] = s.split("e") as [string, string];
-    if (mant.includes(".")) mant = mant.replace(/0+$/, "").replace(/\.$/, "");
-    const sign = e.startsWith("-") ? "-" : "+";
-    const digits = e.replace(/^[-+]/, "").padStart(2, "0");
-    return `${mant}e${sign}${digits}`;
-  }
-  s = x.toFixed(Math.max(0, p - 1 - exp));
-  if (s.includes(".")) s = s.replace(/0+$/, "").replace(/\.$/, "");
-  return s;
 }
 
 function jsonNumber(n: number): string {

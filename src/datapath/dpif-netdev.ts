@@ -75,6 +75,7 @@ import {
   type DpifProvider,
   type DpifUpcall,
   type DpifUpcallHandler,
+  type DpifUpcallReply,
 } from "./dpif-provider.js";
 
 const log = vlogModule("dpif_netdev");
@@ -87,6 +88,8 @@ const log = vlogModule("dpif_netdev");
  */
 export const upcallChannel = diagnostics.channel("tsovs:dpif-netdev:upcall");
 export const flowChannel = diagnostics.channel("tsovs:dpif-netdev:flow");
+
+const HANDLER_FAILED: DpifUpcallReply = { error: Errno.EINVAL, actions: new Uint8Array(0), mask: null };
 
 /** OVS's default `other_config:flow-limit`. */
 export const DEFAULT_FLOW_LIMIT = 200000;
@@ -866,7 +869,7 @@ export class DpifNetdev implements DpifProvider {
     up.packet = pkt.buf.subarray(pkt.start, pkt.start + pkt.len);
     up.inPort = pkt.inPort;
     up.userdata = null;
-    const reply = handler.upcall(up);
+    const reply = this.callHandler(handler, up);
     if (upcallChannel.hasSubscribers) upcallChannel.publish({ dp: this.name, upcall: up, reply });
     if (reply.error !== 0 || !(reply.actions instanceof Uint8Array)) {
       this.nLost++;
@@ -893,6 +896,21 @@ export class DpifNetdev implements DpifProvider {
     b.packets[0] = pkt;
     b.count = 1;
     executor(this.ctx, b, reply.actions, 0, reply.actions.length);
+  }
+
+  /**
+   * Calls the handler; an exception (a bug above us) becomes an error reply
+   * — logged, the packet dropped and counted lost — instead of unwinding
+   * through the batch and leaving the datapath busy forever.
+   */
+  private callHandler(handler: DpifUpcallHandler, up: DpifUpcall): DpifUpcallReply {
+    try {
+      const r = handler.upcall(up);
+      return r !== null && typeof r === "object" ? r : HANDLER_FAILED;
+    } catch (e) {
+      log.err(`upcall handler failed: ${e instanceof Error ? e.message : String(e)}`);
+      return HANDLER_FAILED;
+    }
   }
 
   private queueUpcall(up: DpifUpcall): void {
@@ -971,7 +989,7 @@ export class DpifNetdev implements DpifProvider {
       pkt.release();
       return;
     }
-    const reply = handler.upcall(up);
+    const reply = this.callHandler(handler, up);
     if (reply.error !== 0 || !(reply.actions instanceof Uint8Array) || reply.actions.length === 0) {
       if (reply.error !== 0) this.nLost++;
       pkt.release();

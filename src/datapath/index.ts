@@ -21,3 +21,4 @@ export { executeActionsFallback } from "./exec-fallback.js";
 export { Dpcls, RERANK_INTERVAL } from "./dpcls.js";
 export { Emc, EMC_ENTRIES, DEFAULT_EMC_INSERT_INV_PROB } from "./emc.js";
 export { Smc } from "./smc.js";
+export { PmdLoop, type PmdOptions } from "./pmd.js";

@@ -82,22 +82,24 @@ export class DummyNetdev implements Netdev {
   rxBatch(batch: DpPacketBatch, pool: DpPacketPool): number {
     if (!this.up) return 0;
     let added = 0;
+    let bytes = 0;
     const ring = this.ring;
+    let pos = this.ringPos;
     while (batch.count < 32) {
       let frame: Uint8Array;
       if (ring !== null) {
-        frame = ring[this.ringPos]!;
-        this.ringPos = this.ringPos + 1 === ring.length ? 0 : this.ringPos + 1;
+        frame = ring[pos]!;
       } else {
         if (this.rxHead === this.rxQueue.length) break;
         frame = this.rxQueue[this.rxHead]!;
       }
+      // No buffer: the frame stays queued for a later poll (OVS's dummy
+      // queues hold their own buffers, so nothing is lost here either).
       const p = pool.alloc();
-      if (p === null) {
-        this.stats.rxDropped++;
-        break;
-      }
-      if (ring === null) {
+      if (p === null) break;
+      if (ring !== null) {
+        pos = pos + 1 === ring.length ? 0 : pos + 1;
+      } else {
         this.rxQueue[this.rxHead++] = EMPTY;
         if (this.rxHead === this.rxQueue.length) {
           this.rxQueue.length = 0;
@@ -113,29 +115,41 @@ export class DummyNetdev implements Netdev {
       p.start = DP_PACKET_HEADROOM;
       p.len = frame.length;
       batch.packets[batch.count++] = p;
-      this.stats.rxPackets++;
-      this.stats.rxBytes += frame.length;
+      bytes += frame.length;
       added++;
     }
+    this.ringPos = pos;
+    // Counters once per batch, not per packet.
+    this.stats.rxPackets += added;
+    this.stats.rxBytes += bytes;
     return added;
   }
 
   // HOT PATH: packet sink (bench datapath).
   txBatch(batch: DpPacketBatch): void {
     const n = batch.count;
+    if (!this.up) {
+      for (let i = 0; i < n; i++) {
+        batch.packets[i]!.release();
+        batch.packets[i] = null;
+      }
+      this.stats.txDropped += n;
+      batch.count = 0;
+      return;
+    }
+    let bytes = 0;
+    const capture = this.captureTx;
+    const pcap = this.txPcap;
     for (let i = 0; i < n; i++) {
       const p = batch.packets[i]!;
       batch.packets[i] = null;
-      if (!this.up) {
-        this.stats.txDropped++;
-      } else {
-        this.stats.txPackets++;
-        this.stats.txBytes += p.len;
-        if (this.captureTx) this.capture(p.buf, p.start, p.len);
-        if (this.txPcap !== null) this.txPcap.write(p.buf, p.start, p.len);
-      }
+      bytes += p.len;
+      if (capture) this.capture(p.buf, p.start, p.len);
+      if (pcap !== null) pcap.write(p.buf, p.start, p.len);
       p.release();
     }
+    this.stats.txPackets += n;
+    this.stats.txBytes += bytes;
     batch.count = 0;
   }
 

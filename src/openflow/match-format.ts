@@ -10,7 +10,7 @@ import { formatPort } from "./ofp-codec.js";
 import { formatMfValue, type MfField } from "./meta-flow.js";
 import {
   ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_MPLS, ETH_TYPE_MPLS_MCAST, ETH_TYPE_NSH, ETH_TYPE_RARP,
-  IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, mf, normalizeMatch, type Match,
+  geneveMasked, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, mf, normalizeMatch, type Match,
 } from "./match.js";
 import { vlogModule } from "../util/vlog.js";
 
@@ -55,6 +55,7 @@ function u16m(o: Out, name: string, v: number, m: number, full: number): void {
 }
 
 function viaMf(o: Out, m: Match, name: string, fld: MfField = mf(name)): void {
+  if (m.isWildcarded(fld)) return;
   const g = m.get(fld);
   if (isZero(g.mask)) return;
   o.put(`${name}=${formatMfValue(fld, { value: g.value, mask: isOnes(g.mask) ? null : g.mask })}`);
@@ -96,8 +97,8 @@ function packetTypeText(v: number, mask: number): string {
   const t = v & 0xffff;
   if (mask === 0xffffffff) {
     if (v === 0) return "eth";
-    if (ns === 1) return `packet_type=(1,0x${t.toString(16)})`;
-    return `packet_type=(${ns},0x${t.toString(16)})`;
+    // OVS writes small types in decimal and others in 0x-hex.
+    return `packet_type=(${ns},${t < 10 ? t : "0x" + t.toString(16)})`;
   }
   return `packet_type=(${ns},*)`;
 }
@@ -105,12 +106,17 @@ function packetTypeText(v: number, mask: number): string {
 /** The match as ovs-ofctl prints it (without priority and without a trailing comma). */
 export function formatMatch(m: Match): string {
   const o = new Out();
+  const ZERO = { v: 0, m: 0 };
   const g = (n: string): { v: number; m: number } => {
-    const r = m.get(n);
+    const f = mf(n);
+    if (m.isWildcarded(f)) return ZERO;
+    const r = m.get(f);
     return { v: num(r.value), m: num(r.mask) };
   };
   const gb = (n: string): { v: bigint; m: bigint } => {
-    const r = m.get(n);
+    const f = mf(n);
+    if (m.isWildcarded(f)) return { v: 0n, m: 0n };
+    const r = m.get(f);
     return { v: big(r.value), m: big(r.mask) };
   };
   let x = g("pkt_mark");
@@ -203,8 +209,9 @@ export function formatMatch(m: Match): string {
   if (x.m) o.put(`gtpu_msgtype=${x.v}`);
   x = g("tun_flags");
   if (x.m) o.put(`tun_flags=${flagsMasked(["oam"], x.v, x.m)}`);
-  for (let i = 0; i < 64; i++) {
+  for (let i = 0; i < 64 && geneveMasked(m); i++) {
     const f = mf(`tun_metadata${i}`);
+    if (m.isWildcarded(f)) continue;
     const r = m.get(f);
     if (isZero(r.mask)) continue;
     o.put(`tun_metadata${i}=${hex(big(r.value))}${isOnes(r.mask) ? "" : "/" + hex(big(r.mask))}`);

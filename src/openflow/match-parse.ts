@@ -81,7 +81,7 @@ export type ValueParse = { ok: true; value: Uint8Array; mask: Uint8Array | null 
 /** OVS parse_int_string: 0x-hex of any length, or decimal (strtoull: "-1" wraps). Returns "range"/"syntax" on error. */
 function parseIntBytes(s: string, n: number): Uint8Array | "range" | "syntax" {
   let v: bigint;
-  if (/^0[xX][0-9a-fA-F]+$/.test(s)) {
+  if (/^0[xX][0-9a-fA-F]*$/.test(s)) {
     const digits = s.slice(2).replace(/^0+/, "");
     if (digits.length > 2 * n) return "range";
     v = digits === "" ? 0n : BigInt("0x" + digits);
@@ -199,7 +199,9 @@ export function parsePortText(s: string): number | null {
 
 function parsePort(fld: MfField, s: string, n: number): ValueParse {
   const p = parsePortText(s);
-  if (p === null) return { ok: false, error: `${s}: invalid or unknown port for ${fld.name}` };
+  if (p === null) {
+    return { ok: false, error: n === 4 ? `${s}: port value out of range for ${fld.name}` : `${s}: invalid or unknown port for ${fld.name}` };
+  }
   const v = n === 4 ? (p >= 0xff00 ? (p + 0xffff0000) >>> 0 : p) : p;
   const b = new Uint8Array(n);
   for (let i = n - 1, x = v; i >= 0; i--, x = Math.floor(x / 256)) b[i] = x & 0xff;
@@ -216,7 +218,15 @@ function parseFlags(fld: MfField, s: string, names: readonly string[], what: str
     for (let i = n - 1, x = v; i >= 0; i--, x >>>= 8) b[i] = x & 0xff;
     return b;
   };
-  if (/^(0[xX][0-9a-fA-F]+|\d+)(\/(0[xX][0-9a-fA-F]+|\d+))?$/.test(s)) return parseIntValue(fld, s, n);
+  if (/^(0[xX][0-9a-fA-F]+|\d+)(\/(0[xX][0-9a-fA-F]+|\d+))?$/.test(s)) {
+    // Numbers are flag bits too: any bit without a name is an unknown flag, as OVS says.
+    const [vs, ms] = s.split("/");
+    const big = (t: string): bigint => BigInt(t);
+    if ((big(vs!) & ~BigInt(allBits)) !== 0n || (ms !== undefined && (big(ms) & ~BigInt(allBits)) !== 0n)) {
+      return { ok: false, error: `${s}: unknown ${what} flag(s)` };
+    }
+    return parseIntValue(fld, s, n);
+  }
   let value = 0;
   let mask = 0;
   if (s.startsWith("+") || s.startsWith("-")) {
@@ -242,6 +252,28 @@ function parseFlags(fld: MfField, s: string, names: readonly string[], what: str
 const FRAG_WORDS: Readonly<Record<string, [number, number]>> = {
   no: [0, 3], yes: [1, 1], first: [1, 3], later: [3, 3], not_later: [0, 2],
 };
+
+/** One strtoul-style number at the start of `s` (0x-hex, 0-octal or decimal): [value, rest] or null. */
+function leadingNumber(s: string): [number, string] | null {
+  const m = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)/.exec(s);
+  if (!m) return null;
+  const t = m[1]!;
+  const v = /^0[xX]/.test(t) ? parseInt(t.slice(2), 16) : t.length > 1 && t.startsWith("0") ? parseInt(t, 8) : Number(t);
+  return [v, s.slice(t.length)];
+}
+
+/** OVS's packet_type text "(ns,ns_type)", with its error messages. */
+function parsePacketType(s: string): Uint8Array | string {
+  if (!s.startsWith("(")) return `${s}: bad syntax for packet type missing '('`;
+  const a = s.slice(1);
+  const ns = leadingNumber(a);
+  if (!ns || ns[0] > 0xffff || !ns[1].startsWith(",")) return `${a}: bad syntax for packet type ns`;
+  const b = ns[1].slice(1);
+  const t = leadingNumber(b);
+  if (!t || t[0] > 0xffff) return `${b}: bad syntax for packet type ns_type`;
+  if (!t[1].startsWith(")")) return `${b}: bad syntax for packet type missing ')'`;
+  return Uint8Array.of(ns[0] >>> 8, ns[0] & 0xff, t[0] >>> 8, t[0] & 0xff);
+}
 
 /** Parses the text value of `fld` (after "field="), with OVS's errors. */
 export function parseFieldValue(fld: MfField, s: string): ValueParse {
@@ -281,9 +313,9 @@ export function parseFieldValue(fld: MfField, s: string): ValueParse {
       break;
     }
     case "packet-type": {
-      const p = parseMfValue(fld, s.startsWith("(") ? s : `(${s})`);
-      if (!p.ok) return { ok: false, error: `${s}: invalid packet_type` };
-      r = { ok: true, value: p.value.value, mask: null };
+      const p = parsePacketType(s);
+      if (typeof p === "string") return { ok: false, error: p };
+      r = { ok: true, value: p, mask: null };
       break;
     }
   }
@@ -327,9 +359,16 @@ export function parseMatch(text: string, known?: ReadonlySet<string>): MatchPars
       continue;
     }
     if (key === "dl_vlan" || key === "dl_vlan_pcp") {
-      const v = parseIntBytes(value === null || value === "" ? "0" : value, key === "dl_vlan" ? 2 : 1);
-      if (v === "range") return { ok: false, error: `${value}: value too large for ${key === "dl_vlan" ? 2 : 1}-byte field ${key}` };
-      if (v === "syntax") return { ok: false, error: `${value}: bad syntax for ${key} value` };
+      // OpenFlow 1.0's views of the VLAN TCI (OVS fields without NXM/OXM codes, not maskable).
+      const n = key === "dl_vlan" ? 2 : 1;
+      const text = value === null || value === "" ? "0/0" : value;
+      const pv = parseIntValue({ name: key } as MfField, text, n);
+      if (!pv.ok) return pv;
+      if (pv.mask) {
+        if (pv.mask.every((b) => b === 0)) continue;
+        if (!pv.mask.every((b) => b === 0xff)) return { ok: false, error: `${text}: invalid mask for field ${key}` };
+      }
+      const v = pv.value;
       const x = v.length === 2 ? (v[0]! << 8) | v[1]! : v[0]!;
       const tci = match.key[W_VLAN0]! & 0xffff;
       const msk = match.mask[W_VLAN0]! & 0xffff;

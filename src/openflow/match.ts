@@ -9,7 +9,7 @@
  * The key is always kept masked (`key & mask == key`), so two matches are
  * equal exactly when their words are.
  */
-import { FLOW_NW_FRAG_LATER, FLOW_U32S, W_CT_STATE, W_DL_TYPE, W_NW_PROTO, W_PACKET_TYPE, W_TP_SRC, W_VLAN0 } from "../flow/key-layout.js";
+import { FLOW_NW_FRAG_LATER, FLOW_U32S, REGION_GENEVE_START, REGION_OF_START, W_CT_STATE, W_DL_TYPE, W_NW_PROTO, W_PACKET_TYPE, W_TP_SRC, W_VLAN0 } from "../flow/key-layout.js";
 import { MF_FIELDS, mfFromName, type MfField, type MfPrereq } from "./meta-flow.js";
 import { mfGet, mfIsWildcarded, mfKey, mfSet, mfClear } from "./mf-key.js";
 
@@ -80,6 +80,9 @@ export class Match {
     // OVS sets these tunnel fields' masks to value & mask (match_set_tun_*_masked), so a 0 matches nothing.
     if (MASK_IS_VALUE.has(f.name)) mask = (mask ?? value.map(() => 0xff)).map((x, i) => x & value[i]!);
     mfSet(this.key, this.mask, f, value, mask);
+    // OVS stores the ND options type in tcp_flags: setting one replaces the other.
+    if (f.name === "tcp_flags") mfClear(this.key, this.mask, mf("nd_options_type"));
+    else if (f.name === "nd_options_type") mfClear(this.key, this.mask, mf("tcp_flags"));
     // vlan_pcp alone still means "a VLAN header is present", as OVS's match_set_dl_vlan_pcp.
     if (f.name === "vlan_pcp" && (mask === null || mask.some((x) => x !== 0))) {
       this.key[W_VLAN0] = (this.key[W_VLAN0]! | VLAN_CFI) >>> 0;
@@ -302,4 +305,10 @@ export function flowModMatchError(m: Match): "OFPBAC_MATCH_INCONSISTENT" | null 
   const v6 = !m.isWildcarded("ct_ipv6_src") || !m.isWildcarded("ct_ipv6_dst");
   if ((v4 && dl !== ETH_TYPE_IP) || (v6 && dl !== ETH_TYPE_IPV6)) return "OFPBAC_MATCH_INCONSISTENT";
   return null;
+}
+
+/** True when any Geneve option byte (where tun_metadata lives) is matched: lets code skip the 64 tun_metadata fields. */
+export function geneveMasked(m: Match): boolean {
+  for (let w = REGION_GENEVE_START; w < REGION_OF_START; w++) if (m.mask[w] !== 0) return true;
+  return false;
 }

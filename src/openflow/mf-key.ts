@@ -21,10 +21,10 @@
  * fixed map until the TLV table of ofproto allocates space on demand).
  */
 import {
-  FLOW_U32S, O_ARP_SHA, O_ARP_THA, O_CT_IPV6_DST, O_CT_IPV6_SRC, O_CT_LABEL, O_ETH_DST, O_ETH_SRC,
+  O_ARP_SHA, O_ARP_THA, O_CT_IPV6_DST, O_CT_IPV6_SRC, O_CT_LABEL, O_ETH_DST, O_ETH_SRC,
   O_IPV6_DST, O_IPV6_SRC, O_METADATA, O_ND_TARGET, O_TUN_GENEVE, O_TUN_ID, O_TUN_IPV6_DST, O_TUN_IPV6_SRC,
   W_ACTSET_OUTPUT, W_CONJ_ID, W_CT_MARK, W_CT_NW_DST, W_CT_NW_SRC, W_CT_STATE, W_CT_TP_SRC, W_DL_TYPE,
-  W_DP_HASH, W_IGMP_GROUP, W_IN_PORT, W_IPV6_LABEL, W_MPLS_LSE0, W_ND_OPTIONS_TYPE, W_ND_RESERVED,
+  W_DP_HASH, W_IN_PORT, W_IPV6_LABEL, W_MPLS_LSE0, W_ND_OPTIONS_TYPE, W_ND_RESERVED,
   W_NSH_C1, W_NSH_FLAGS, W_NSH_SPI, W_NW_DST, W_NW_PROTO, W_NW_SRC, W_PACKET_TYPE, W_PKT_MARK,
   W_RECIRC_ID, W_REG0, W_SKB_PRIORITY, W_TCP_FLAGS, W_TP_SRC, W_TUN_DST, W_TUN_ERSPAN_IDX, W_TUN_FLAGS,
   W_TUN_GBP_ID, W_TUN_GENEVE_LEN, W_TUN_SRC, W_VLAN0, GENEVE_OPTS_MAX,
@@ -156,7 +156,6 @@ for (let i = 0; i < 64; i++) {
   const off = i * TUN_METADATA_DEFAULT_LEN;
   if (off + TUN_METADATA_DEFAULT_LEN <= GENEVE_OPTS_MAX) BINDINGS[`tun_metadata${i}`] = bytes(O_TUN_GENEVE + off, TUN_METADATA_DEFAULT_LEN);
 }
-void W_IGMP_GROUP;
 
 /** The flow-key binding of a field, or null when it has none (e.g. a tun_metadata beyond the map). */
 export function mfKey(fld: MfField): MfKey | null {
@@ -262,6 +261,8 @@ export function mfIsValueValid(fld: MfField, value: Uint8Array): boolean {
   const v = toNum(value);
   if (b.kind === "port32") return portFromOfp11(v) !== null;
   if (fld.name === "ipv6_label") return v <= 0xfffff;
+  if (fld.name === "nsh_mdtype") return v === 1 || v === 2;
+  if (fld.name === "nsh_ttl") return v <= 63;
   if (value.length > 4 && value.subarray(0, value.length - 4).some((x) => x !== 0)) return false;
   return ((v & ~b.mask) >>> 0) === 0;
 }
@@ -318,4 +319,3 @@ export function mfGetValue(key: Uint32Array, mask: Uint32Array, fld: MfField): M
   return { value: r.value, mask: r.mask };
 }
 
-export { FLOW_U32S };

@@ -15,12 +15,12 @@
  */
 import { fail, type DecodeError } from "./ofp-codec.js";
 import {
-  decodeNxmHeader, encodeNxmHeader, formatNxmHeader, headerForCode, mfFromHeader, MF_FIELDS, parseNxmHeader,
+  decodeNxmHeader, encodeNxmHeader, formatNxmHeader, headerForCode, mfFromHeader, parseNxmHeader,
   type MfCode, type MfField, type NxmHeader,
 } from "./meta-flow.js";
 import { mfIsValueValid, mfValueLen, portToOfp11 } from "./mf-key.js";
 import {
-  ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_MPLS, ETH_TYPE_MPLS_MCAST, ETH_TYPE_RARP, IPPROTO_ICMP,
+  ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_MPLS, ETH_TYPE_MPLS_MCAST, ETH_TYPE_RARP, geneveMasked, IPPROTO_ICMP,
   IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, Match, mf, mfArePrereqsOk, ND_NEIGHBOR_ADVERT,
   ND_NEIGHBOR_SOLICIT,
 } from "./match.js";
@@ -69,6 +69,7 @@ export function nxEntries(m: Match, version: number): NxEntry[] {
   };
   const putM = (name: string): void => {
     const f = mf(name);
+    if (m.isWildcarded(f)) return;
     const g = m.get(f);
     add(f, g.value, g.mask);
   };
@@ -77,7 +78,9 @@ export function nxEntries(m: Match, version: number): NxEntry[] {
     add(f, be(v, f.bytes), null);
   };
   const g = (name: string): { v: number; m: number } => {
-    const r = m.get(name);
+    const f = mf(name);
+    if (m.isWildcarded(f)) return { v: 0, m: 0 };
+    const r = m.get(f);
     return { v: num(r.value), m: num(r.mask) };
   };
   const ptMask = m.mask[W_PACKET_TYPE]!;
@@ -181,7 +184,7 @@ export function nxEntries(m: Match, version: number): NxEntry[] {
   putM("tun_ipv6_dst");
   putM("tun_gbp_id");
   putM("tun_gbp_flags");
-  for (let i = 0; i < 64; i++) putM(`tun_metadata${i}`);
+  if (geneveMasked(m)) for (let i = 0; i < 64; i++) putM(`tun_metadata${i}`);
   for (const n of ["tun_erspan_idx", "tun_erspan_ver", "tun_erspan_dir", "tun_erspan_hwid", "tun_gtpu_flags", "tun_gtpu_msgtype",
     "nsh_flags", "nsh_ttl", "nsh_mdtype", "nsh_np"]) putM(n);
   x = g("nsh_spi");
@@ -374,4 +377,3 @@ export function nxMatchFromString(s: string): Uint8Array | { error: string } {
   return concat(parts);
 }
 
-void MF_FIELDS;

@@ -68,6 +68,12 @@ function parseList(text: string, nested: boolean): OfpAction[] | ActionTextError
   return out;
 }
 
+/** The first action that may not accompany conjunction actions (only note may), or null. */
+function conjunctionConflict(list: readonly OfpAction[]): OfpAction | null {
+  if (!list.some((a) => a.type === "conjunction")) return null;
+  return list.find((a) => a.type !== "conjunction" && a.type !== "note") ?? null;
+}
+
 /** Checks OpenFlow 1.1+ instruction order and uniqueness; OVS's message, or null. */
 export function verifyInstructionOrder(list: readonly OfpAction[]): string | null {
   let prev: InstructionName = "meter";
@@ -94,6 +100,10 @@ export function verifyInstructionOrder(list: readonly OfpAction[]): string | nul
 export function parseActions(text: string): OfpAction[] | ActionTextError {
   const list = parseList(text, false);
   if (isTextError(list)) return list;
+  const other = conjunctionConflict(list);
+  if (other) {
+    return err(`"conjunction" actions may be used along with "note" but not any other kind of action (such as the "${other.type}" action used here)`);
+  }
   const bad = verifyInstructionOrder(list);
   return bad ? err(bad) : list;
 }
@@ -167,6 +177,13 @@ function decodeOne(r: OfpReader, version: number): OfpAction | OfpAction[] | Dec
 
 /** Decodes an action list as OVS does for `version`, or the OpenFlow error OVS would send. */
 export function decodeActions(b: Uint8Array, version: number): OfpAction[] | DecodeError {
+  if (b.length % 8 !== 0) return fail("OFPBRC_BAD_LEN");
+  const list = decodeActionList(b, version);
+  if (!isDecErr(list) && conjunctionConflict(list)) return fail("NXBAC_BAD_CONJUNCTION");
+  return list;
+}
+
+function decodeActionList(b: Uint8Array, version: number): OfpAction[] | DecodeError {
   const r = new OfpReader(b);
   const out: OfpAction[] = [];
   while (r.remaining > 0) {
@@ -226,6 +243,7 @@ export function encodeInstructions(list: readonly OfpAction[], version: number, 
 /** Decodes instructions (OpenFlow 1.1+) or, in OpenFlow 1.0, an action list. */
 export function decodeInstructions(b: Uint8Array, version: number): OfpAction[] | DecodeError {
   if (version === OF10) return decodeActions(b, version);
+  if (b.length % 8 !== 0) return fail("OFPBRC_BAD_LEN");
   const r = new OfpReader(b);
   const byType = new Map<number, OfpAction[]>();
   while (r.remaining > 0) {
@@ -251,7 +269,7 @@ export function decodeInstructions(b: Uint8Array, version: number): OfpAction[] 
       case OFPIT_WRITE_ACTIONS:
       case OFPIT_APPLY_ACTIONS: {
         body.skip(4);
-        const acts = decodeActions(body.rest(), version);
+        const acts = decodeActionList(body.rest(), version);
         if (isDecErr(acts)) return acts;
         if (type === OFPIT_WRITE_ACTIONS) got = [{ type: "write_actions", actions: acts }];
         else got = acts;
@@ -274,6 +292,7 @@ export function decodeInstructions(b: Uint8Array, version: number): OfpAction[] 
     byType.set(type, got);
   }
   const out: OfpAction[] = [];
+  if (conjunctionConflict([...byType.values()].flat())) return fail("NXBAC_BAD_CONJUNCTION");
   for (const t of [OFPIT_METER, OFPIT_APPLY_ACTIONS, OFPIT_CLEAR_ACTIONS, OFPIT_WRITE_ACTIONS, OFPIT_WRITE_METADATA, OFPIT_GOTO_TABLE]) {
     out.push(...(byType.get(t) ?? []));
   }
@@ -284,5 +303,5 @@ const CODECS: ListCodecs = {
   parseList: (text) => parseList(text, true),
   formatList: (list) => list.map((a) => formatAction(a, CODECS)).join(","),
   encodeList: (w, list, version) => encodeList(w, list, version),
-  decodeList: (b, version) => decodeActions(b, version),
+  decodeList: (b, version) => decodeActionList(b, version),
 };

@@ -7,7 +7,7 @@ import type { OfpReader } from "./ofp-buffer.js";
 import { fail, type DecodeError } from "./ofp-codec.js";
 import { formatMfValue, mfFromName, parseMfValue } from "./meta-flow.js";
 import {
-  fieldOfHeaderBytes, formatSubfield, ofsNbits, parseSubfield, subfieldHeaderBytes, type Subfield,
+  fieldBits, fieldOfHeaderBytes, formatSubfield, ofsNbits, parseSubfield, subfieldHeaderBytes, type Subfield,
 } from "./ofp-actions-subfield.js";
 import type { ActionOf, OfpAction } from "./ofp-actions.js";
 import type { ActionEntry, ListCodecs, WireAction } from "./ofp-actions-table.js";
@@ -100,7 +100,7 @@ function parseNat(arg: string): ActionOf<"nat"> | ActionTextError {
     } else if (key === "persistent") a.flags |= NX_NAT_F_PERSISTENT;
     else if (key === "hash") a.flags |= NX_NAT_F_PROTO_HASH;
     else if (key === "random") a.flags |= NX_NAT_F_PROTO_RANDOM;
-    else return err(`Invalid NAT argument "${key}"`);
+    else return err(`invalid key "${key}" in "nat" argument`);
   }
   if ((a.flags & NX_NAT_F_PROTO_HASH) && (a.flags & NX_NAT_F_PROTO_RANDOM)) return err(`Both "hash" and "random" are specified.`);
   if (!(a.flags & (NX_NAT_F_SRC | NX_NAT_F_DST)) && (a.addrMin || a.flags)) {
@@ -161,7 +161,7 @@ function parseCt(arg: string, codecs: ListCodecs): ActionOf<"ct"> | ActionTextEr
     else if (key === "force") a.flags |= NX_CT_F_FORCE;
     else if (key === "table") {
       const t = parseUintBits(value, 8, "recirc table");
-      if (isTextError(t)) return t;
+      if (isTextError(t)) return err(`unknown table ${value}`);
       if (t === NX_CT_RECIRC_NONE) return err(`invalid table 0x${t.toString(16)}`);
       a.table = t;
     } else if (key === "zone") {
@@ -183,9 +183,20 @@ function parseCt(arg: string, codecs: ListCodecs): ActionOf<"ct"> | ActionTextEr
       if (isTextError(n)) return n;
       a.actions.push(n);
     } else if (key === "exec") {
-      const list = codecs.parseList(value);
-      if (isTextError(list)) return list;
+      const list: OfpAction[] = [];
+      for (const item of splitItems(value)) {
+        if (item.key === "nat") {
+          const n = parseNat(item.value);
+          if (isTextError(n)) return n;
+          list.push(n);
+          continue;
+        }
+        const one = codecs.parseList(item.value === "" ? item.key : `${item.key}(${item.value})`);
+        if (isTextError(one)) return one;
+        list.push(...one);
+      }
       for (const x of list) {
+        if (x.type === "nat") continue;
         if (x.type === "set_field" && (x.field === "ct_mark" || x.field === "ct_label")) continue;
         if (x.type === "set_field") return err(`${x.field} modification is not allowed.`);
         return err(`ct action doesn't support nested action ${x.type}`);
@@ -253,7 +264,7 @@ function decodeCt(r: OfpReader, version: number, codecs: ListCodecs): OfpAction 
     const hit = fieldOfHeaderBytes(zoneHeader);
     if (!hit) return fail("OFPBAC_BAD_SET_TYPE");
     const nBits = (zone & 63) + 1;
-    if (nBits !== 16) return fail("OFPBAC_BAD_SET_LEN");
+    if (nBits !== 16 || (zone >>> 6) + nBits > fieldBits(hit.fld)) return fail("OFPBAC_BAD_SET_LEN");
     zoneSrc = { field: hit.fld.name, ofs: zone >>> 6, nBits };
   }
   const actions = codecs.decodeList(r.rest(), version);
@@ -282,7 +293,14 @@ function decodeNat(r: OfpReader): OfpAction | DecodeError {
   if (present & RANGE_PROTO_MIN) a.portMin = r.u16();
   if (present & RANGE_PROTO_MAX) a.portMax = r.u16();
   if (r.overrun) return fail("OFPBAC_BAD_LEN");
+  if (a.addrMin && a.addrMax && cmpBytes(a.addrMin, a.addrMax) > 0) return fail("OFPBAC_BAD_ARGUMENT");
+  if (a.portMin && a.portMax && a.portMin > a.portMax) return fail("OFPBAC_BAD_ARGUMENT");
   return a;
+}
+
+function cmpBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
 }
 
 export const CT_WIRE: readonly WireAction[] = [

@@ -73,7 +73,7 @@ export function parseSubfield(s: string): { sf: Subfield; rest: string } | { err
     fld = h ? mfFromHeader(h) : null;
     if (h && h.hasmask) fld = null;
   }
-  if (!fld) return { error: `${name}: unknown field \`${name}'` };
+  if (!fld) return { error: `${s}: unknown field \`${name}'` };
   const rest = s.slice(m[0].length);
   if (m[2] === undefined) {
     return { sf: { field: fld.name, ofs: 0, nBits: fieldBits(fld) }, rest };

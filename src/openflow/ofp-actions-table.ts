@@ -19,6 +19,10 @@ import {
 } from "./ofp-actions-subfield.js";
 import { PACKET_IN_REASONS, type ActionOf, type OfpAction, type OfpActionType } from "./ofp-actions.js";
 import { CT_ENTRY, CT_WIRE, NAT_ENTRY } from "./ofp-actions-ct.js";
+import { LEARN_ENTRY, LEARN_WIRE } from "./ofp-actions-learn.js";
+import {
+  BUNDLE_ENTRY, BUNDLE_LOAD_ENTRY, DEC_NSH_TTL_ENTRY, DECAP_ENTRY, ENCAP_ENTRY, MISC_WIRE,
+} from "./ofp-actions-misc.js";
 import {
   err, formatDottedHex, formatIpv4Num, formatMacBytes, hexNum, isTextError, parseDottedHex, parseIpv4Text, parseMac,
   parseU64, parseUint, parseUintBits, putNxAction, putOfAction, splitItems, type ActionTextError,
@@ -271,7 +275,7 @@ function bare<T extends "dec_mpls_ttl" | "pop_queue" | "exit" | "ct_clear" | "cl
 
 /** Entry for "name:number" actions with one integer field. */
 function numeric<T extends OfpActionType>(
-  type: T, keyword: string, bits: number, what: string, build: (n: number) => ActionOf<T>, get: (a: ActionOf<T>) => number,
+  type: T, keyword: string, bits: number, what: string | null, build: (n: number) => ActionOf<T>, get: (a: ActionOf<T>) => number,
   encode: ActionEntry<T>["encode"], fmt: (n: number) => string = (n) => `${keyword}:${n}`, check?: (s: string, n: number) => ActionTextError | null,
 ): ActionEntry<T> {
   return {
@@ -360,7 +364,7 @@ export const ACTION_TABLE: Entries = {
   output: {
     type: "output", keywords: ["output"],
     parse: (_k, arg) => {
-      if (arg.includes("=")) {
+      if (arg.includes("port") && arg.includes("max_len")) {
         let port: number | null = null;
         let maxLen = 0;
         for (const { key, value } of splitItems(arg)) {
@@ -457,7 +461,7 @@ export const ACTION_TABLE: Entries = {
       if (parts.length !== 2) return err(`"enqueue" syntax is "enqueue:PORT:QUEUE" or "enqueue(PORT,QUEUE)"`);
       const p = parsePortText(parts[0]!);
       if (p === null) return err(`${parts[0]}: enqueue to unknown port`);
-      const q = parseUintBits(parts[1]!, 32, "queue id");
+      const q = parseUintBits(parts[1]!, 32, null);
       if (isTextError(q)) return q;
       return { type: "enqueue", port: p, queue: q };
     },
@@ -472,7 +476,7 @@ export const ACTION_TABLE: Entries = {
       return encodeAction(w, { type: "pop_queue" }, version, NO_CODECS, {});
     },
   },
-  group: numeric("group", "group", 32, "group id", (n) => ({ type: "group", groupId: n }), (a) => a.groupId, (w, a, v) => {
+  group: numeric("group", "group", 32, null, (n) => ({ type: "group", groupId: n }), (a) => a.groupId, (w, a, v) => {
     if (v === OF10) putNxAction(w, 40, (w) => w.zeros(2).u32(a.groupId));
     else putOfAction(w, 22, (w) => w.u32(a.groupId));
     return null;
@@ -623,7 +627,7 @@ export const ACTION_TABLE: Entries = {
     type: "set_field", keywords: ["set_field", "load"],
     parse: (k, arg) => {
       const arrow = arg.indexOf("->");
-      if (arrow < 0) return err(k === "load" ? `${arg}: missing \`->'` : `"${arg}": missing \`->'`);
+      if (arrow < 0) return err(`${arg}: missing \`->'`);
       const valueText = arg.slice(0, arrow);
       const dstText = arg.slice(arrow + 2);
       if (k === "load") {
@@ -631,10 +635,10 @@ export const ACTION_TABLE: Entries = {
         if ("error" in p) return err(p.error);
         if (p.rest !== "") return err(`${dstText}: trailing garbage following subfield`);
         const v = parseUint(valueText);
-        if (v === null) return err(`${valueText}: invalid numeric format`);
+        if (v === null) return err(`${arg}: cannot parse integer value`);
         const sf = p.sf;
-        if (sf.nBits < 64 && v >> BigInt(sf.nBits) !== 0n) {
-          return err(`${valueText}: value does not fit into ${sf.nBits} bits`);
+        if (v >> BigInt(sf.nBits) !== 0n) {
+          return err(`${arg}: value ${valueText} does not fit into ${sf.nBits} bits`);
         }
         const fld = subfieldField(sf);
         if (!fld.writable) return err(`destination field ${fld.name} is not writable`);
@@ -667,12 +671,10 @@ export const ACTION_TABLE: Entries = {
   reg_move: {
     type: "reg_move", keywords: ["move"],
     parse: (_k, arg) => {
-      const arrow = arg.indexOf("->");
-      if (arrow < 0) return err(`${arg}: missing \`->' following source`);
-      const src = parseSubfield(arg.slice(0, arrow));
+      const src = parseSubfield(arg);
       if ("error" in src) return err(src.error);
-      if (src.rest !== "") return err(`${arg}: missing \`->' following source`);
-      const dst = parseSubfield(arg.slice(arrow + 2));
+      if (!src.rest.startsWith("->")) return err(`${arg}: missing \`->' following source`);
+      const dst = parseSubfield(src.rest.slice(2));
       if ("error" in dst) return err(dst.error);
       if (dst.rest !== "") return err(`${arg}: trailing garbage following destination`);
       if (src.sf.nBits !== dst.sf.nBits) {
@@ -713,7 +715,7 @@ export const ACTION_TABLE: Entries = {
       let tableId = 255;
       if (tableS !== undefined && tableS !== "") {
         const t = parseUintBits(tableS, 8, "table");
-        if (isTextError(t)) return err(`${tableS}: resubmit to invalid table`);
+        if (isTextError(t)) return err(`${tableS}: resubmit to unknown table`);
         tableId = t;
       }
       let ct = false;
@@ -742,9 +744,9 @@ export const ACTION_TABLE: Entries = {
       if (arg === "") return { type: "dec_ttl", ids: [], cntIds: false };
       const ids: number[] = [];
       for (const s of arg.split(",")) {
-        const n = parseUintBits(s.trim(), 16, "controller id");
-        if (isTextError(n)) return n;
-        ids.push(n);
+        // OVS reads each id with atoi(): garbage reads as 0.
+        const m = /^\s*(\d+)/.exec(s);
+        ids.push(m ? Number(m[1]) & 0xffff : 0);
       }
       return { type: "dec_ttl", ids, cntIds: true };
     },
@@ -760,7 +762,7 @@ export const ACTION_TABLE: Entries = {
       return null;
     },
   },
-  set_mpls_label: numeric("set_mpls_label", "set_mpls_label", 32, "MPLS label", (n) => ({ type: "set_mpls_label", label: n }), (a) => a.label, (w, a, version) => {
+  set_mpls_label: numeric("set_mpls_label", "set_mpls_label", 32, null, (n) => ({ type: "set_mpls_label", label: n }), (a) => a.label, (w, a, version) => {
     if (version === OF10) putNxAction(w, 30, (w) => w.zeros(2).u32(a.label));
     else if (version === OF11) putOfAction(w, 13, (w) => w.u32(a.label));
     else return encodeSetFieldOxm(w, setFieldOf("mpls_label", BigInt(a.label)), version);
@@ -782,17 +784,17 @@ export const ACTION_TABLE: Entries = {
     else putOfAction(w, 16, () => undefined);
     return null;
   }),
-  push_mpls: numeric("push_mpls", "push_mpls", 16, "ethertype", (n) => ({ type: "push_mpls", ethertype: n }), (a) => a.ethertype, (w, a, version) => {
+  push_mpls: numeric("push_mpls", "push_mpls", 16, "push_mpls", (n) => ({ type: "push_mpls", ethertype: n }), (a) => a.ethertype, (w, a, version) => {
     if (version === OF10) putNxAction(w, 23, (w) => w.u16(a.ethertype));
     else putOfAction(w, 19, (w) => w.u16(a.ethertype));
     return null;
   }, (n) => `push_mpls:${formatEthertype(n)}`, (s, n) => (n !== 0x8847 && n !== 0x8848 ? err(`${s}: not a valid MPLS ethertype`) : null)),
-  pop_mpls: numeric("pop_mpls", "pop_mpls", 16, "ethertype", (n) => ({ type: "pop_mpls", ethertype: n }), (a) => a.ethertype, (w, a, version) => {
+  pop_mpls: numeric("pop_mpls", "pop_mpls", 16, "pop_mpls", (n) => ({ type: "pop_mpls", ethertype: n }), (a) => a.ethertype, (w, a, version) => {
     if (version === OF10) putNxAction(w, 24, (w) => w.u16(a.ethertype));
     else putOfAction(w, 20, (w) => w.u16(a.ethertype));
     return null;
   }, (n) => `pop_mpls:${formatEthertype(n)}`),
-  set_queue: numeric("set_queue", "set_queue", 32, "queue id", (n) => ({ type: "set_queue", queue: n }), (a) => a.queue, (w, a, version) => {
+  set_queue: numeric("set_queue", "set_queue", 32, null, (n) => ({ type: "set_queue", queue: n }), (a) => a.queue, (w, a, version) => {
     if (version === OF10) putNxAction(w, 4, (w) => w.zeros(2).u32(a.queue));
     else putOfAction(w, 21, (w) => w.u32(a.queue));
     return null;
@@ -804,7 +806,7 @@ export const ACTION_TABLE: Entries = {
   set_tunnel: {
     type: "set_tunnel", keywords: ["set_tunnel", "set_tunnel64"],
     parse: (k, arg) => {
-      const v = parseU64(arg, "tunnel id");
+      const v = parseU64(arg);
       if (isTextError(v)) return v;
       return { type: "set_tunnel", tunId: v, wide: k === "set_tunnel64" || v > 0xffffffffn };
     },
@@ -869,8 +871,10 @@ export const ACTION_TABLE: Entries = {
       if (isTextError(id)) return err(`"conjunction" syntax is "conjunction(id,i/n)"`);
       const k = Number(m[2]);
       const n = Number(m[3]);
-      if (n < 2 || n > 64) return err(`number of clauses ${n} is out of range (2 to 64)`);
-      if (k < 1 || k > n) return err(`clause index ${k} is out of range (1 to ${n})`);
+      if (n < 2) return err("conjunction must have at least 2 clauses");
+      if (n > 64) return err("conjunction must have at most 64 clauses");
+      if (k < 1) return err("clause index must be positive");
+      if (k > n) return err("clause index must be less than or equal to number of clauses");
       return { type: "conjunction", id, clause: k - 1, nClauses: n };
     },
     format: (a) => `conjunction(${a.id},${a.clause + 1}/${a.nClauses})`,
@@ -885,11 +889,11 @@ export const ACTION_TABLE: Entries = {
       const parts = arg.split(",");
       if (parts.length !== 6) return err(`${arg}: not enough arguments to multipath action`);
       const fields = MULTIPATH_FIELDS.indexOf(parts[0]!);
-      if (fields < 0) return err(`${parts[0]}: unknown fields \`${parts[0]}'`);
+      if (fields < 0) return err(`${arg}: unknown fields \`${parts[0]}'`);
       const basis = parseUintBits(parts[1]!, 16, "basis");
       if (isTextError(basis)) return basis;
       const alg = MULTIPATH_ALGS.indexOf(parts[2]!);
-      if (alg < 0) return err(`${parts[2]}: unknown algorithm \`${parts[2]}'`);
+      if (alg < 0) return err(`${arg}: unknown algorithm \`${parts[2]}'`);
       const nLinks = Number(parts[3]);
       if (!Number.isInteger(nLinks) || nLinks < 1 || nLinks > 65536) {
         return err(`${arg}: n_links ${parts[3]} is not in valid range 1 to 65536`);
@@ -973,9 +977,9 @@ export const ACTION_TABLE: Entries = {
   check_pkt_larger: {
     type: "check_pkt_larger", keywords: ["check_pkt_larger"],
     parse: (_k, arg) => {
-      const m = /^(\d+)\)?->(.*)$/.exec(arg);
+      const m = /^([^)]*)\)?->(.*)$/.exec(arg);
       if (!m) return err(`${arg}: missing \`->'`);
-      const n = parseUintBits(m[1]!, 16, "packet length");
+      const n = parseUintBits(m[1]!, 16, "(null)");
       if (isTextError(n)) return n;
       const dst = parseSubfield(m[2]!);
       if ("error" in dst) return err(dst.error);
@@ -992,7 +996,7 @@ export const ACTION_TABLE: Entries = {
     type: "delete_field", keywords: ["delete_field"],
     parse: (_k, arg) => {
       const fld = mfFromName(arg.trim());
-      if (!fld) return err(`${arg} is not a valid OXM field name`);
+      if (!fld) return err(`unknown field \`${arg}'`);
       return { type: "delete_field", field: fld.name };
     },
     format: (a) => `delete_field:${a.field}`,
@@ -1018,8 +1022,14 @@ export const ACTION_TABLE: Entries = {
     },
   },
   ct: CT_ENTRY,
+  learn: LEARN_ENTRY,
+  bundle: BUNDLE_ENTRY,
+  bundle_load: BUNDLE_LOAD_ENTRY,
+  encap: ENCAP_ENTRY,
+  decap: DECAP_ENTRY,
+  dec_nsh_ttl: DEC_NSH_TTL_ENTRY,
   nat: NAT_ENTRY,
-  meter: numeric("meter", "meter", 32, "meter", (n) => ({ type: "meter", meterId: n }), (a) => a.meterId, (w, a, version) => {
+  meter: numeric("meter", "meter", 32, null, (n) => ({ type: "meter", meterId: n }), (a) => a.meterId, (w, a, version) => {
     if (version < 4) return err("meter requires OpenFlow 1.3 or later");
     if (version >= OF15) putOfAction(w, 29, (w) => w.u32(a.meterId));
     else {
@@ -1051,11 +1061,11 @@ export const ACTION_TABLE: Entries = {
     type: "write_metadata", keywords: ["write_metadata"],
     parse: (_k, arg) => {
       const slash = arg.indexOf("/");
-      const v = parseU64(slash < 0 ? arg : arg.slice(0, slash), "metadata");
+      const v = parseU64(slash < 0 ? arg : arg.slice(0, slash));
       if (isTextError(v)) return v;
       let mask = 0xffffffffffffffffn;
       if (slash >= 0) {
-        const m = parseU64(arg.slice(slash + 1), "metadata mask");
+        const m = parseU64(arg.slice(slash + 1));
         if (isTextError(m)) return m;
         mask = m;
       }
@@ -1068,11 +1078,17 @@ export const ACTION_TABLE: Entries = {
       return null;
     },
   },
-  goto_table: numeric("goto_table", "goto_table", 8, "table", (n) => ({ type: "goto_table", tableId: n }), (a) => a.tableId, (w, a, version) => {
-    if (version === OF10) putNxAction(w, 14, (w) => w.u16(OFPP_IN_PORT).u8(a.tableId).zeros(3));
-    else w.u16(1).u16(8).u8(a.tableId).zeros(3);
-    return null;
-  }),
+  goto_table: {
+    ...numeric("goto_table", "goto_table", 8, "table", (n) => ({ type: "goto_table", tableId: n }), (a) => a.tableId, (w, a, version) => {
+      if (version === OF10) putNxAction(w, 14, (w) => w.u16(OFPP_IN_PORT).u8(a.tableId).zeros(3));
+      else w.u16(1).u16(8).u8(a.tableId).zeros(3);
+      return null;
+    }),
+    parse: (_k, arg) => {
+      const n = parseUintBits(arg, 8, "table");
+      return isTextError(n) ? err(`unknown table "${arg}"`) : { type: "goto_table", tableId: n };
+    },
+  },
 };
 
 /** Writes one action (an instruction variant writes its instruction header itself). */
@@ -1111,13 +1127,28 @@ function decodeOutput(r: OfpReader, version: number): OfpAction | DecodeError {
   return { type: "output", port, maxLen };
 }
 
-function readSubfieldAt(r: OfpReader, ofs: number, nBits: number): Subfield | DecodeError {
+/**
+ * Reads a sub-field's header and checks it as OVS's mf_check_src does:
+ * unknown field → OFPBAC_BAD_SET_TYPE, bits outside it → OFPBAC_BAD_SET_LEN.
+ */
+export function readSubfieldAt(r: OfpReader, ofs: number, nBits: number): Subfield | DecodeError {
   const hb = r.data.subarray(r.pos, r.end);
   const hit = fieldOfHeaderBytes(hb);
   r.skip(hit ? hit.len : 4);
-  if (!hit) return fail("OFPBAC_BAD_ARGUMENT");
-  if (nBits < 1 || ofs + nBits > fieldBits(hit.fld)) return fail("OFPBAC_BAD_ARGUMENT");
-  return { field: hit.fld.name, ofs, nBits };
+  return checkSubfield(hit ? hit.fld : null, ofs, nBits);
+}
+
+/** OVS's mf_check_src for a decoded sub-field. */
+export function checkSubfield(fld: MfField | null, ofs: number, nBits: number): Subfield | DecodeError {
+  if (!fld) return fail("OFPBAC_BAD_SET_TYPE");
+  if (nBits < 1 || ofs + nBits > fieldBits(fld)) return fail("OFPBAC_BAD_SET_LEN");
+  return { field: fld.name, ofs, nBits };
+}
+
+/** OVS's mf_check_dst: a checked source that must also be writable. */
+function checkDst(sf: Subfield | DecodeError): Subfield | DecodeError {
+  if (isDecErr(sf)) return sf;
+  return subfieldField(sf).writable ? sf : fail("OFPBAC_BAD_SET_ARGUMENT");
 }
 
 function isDecErr(x: unknown): x is DecodeError {
@@ -1137,8 +1168,9 @@ function decodeSetFieldOxm(r: OfpReader, version: number, len: number): OfpActio
   if (!fld.writable) return fail("OFPBAC_BAD_SET_TYPE");
   const value = r.bytes(n);
   const mask = hit.header.hasmask ? r.bytes(n) : onesMask(fld);
-  const maxV = (1n << BigInt(Math.max(fieldBits(fld), fld.name === "vlan_vid" ? 13 : 0))) - 1n;
-  if (big(value) > maxV || big(mask) > maxV) return fail("OFPBAC_BAD_SET_ARGUMENT");
+  // vlan_vid carries OFPVID_PRESENT (0x1000) above its 12 bits.
+  const maxV = (1n << BigInt(fld.name === "vlan_vid" ? 13 : fieldBits(fld))) - 1n;
+  if (big(value) > maxV || (hit.header.hasmask && big(mask) > maxV)) return fail("OFPBAC_BAD_SET_ARGUMENT");
   if (fld.name === "vlan_vid" && !hit.header.hasmask && !(big(value) & 0x1000n)) {
     // OVS: set_field vlan_vid without OFPVID_PRESENT is not a VLAN id.
     return fail("OFPBAC_BAD_SET_ARGUMENT");
@@ -1153,12 +1185,11 @@ function decodeRegLoad(r: OfpReader): OfpAction | DecodeError {
   const on = r.u16();
   const ofs = on >>> 6;
   const nBits = (on & 63) + 1;
-  const sf = readSubfieldAt(r, ofs, nBits);
+  const sf = checkDst(readSubfieldAt(r, ofs, nBits));
   if (isDecErr(sf)) return sf;
   const v = r.u64();
   if (nBits < 64 && v >> BigInt(nBits) !== 0n) return fail("OFPBAC_BAD_ARGUMENT");
   const fld = subfieldField(sf);
-  if (!fld.writable) return fail("OFPBAC_BAD_SET_ARGUMENT");
   const mask = ((1n << BigInt(nBits)) - 1n) << BigInt(ofs);
   return { type: "set_field", field: fld.name, value: be(v << BigInt(ofs), fld.bytes), mask: be(mask, fld.bytes), load: true };
 }
@@ -1170,9 +1201,8 @@ function decodeRegMove(r: OfpReader, copyField: boolean): OfpAction | DecodeErro
   if (copyField) r.skip(2);
   const src = readSubfieldAt(r, srcOfs, nBits);
   if (isDecErr(src)) return src;
-  const dst = readSubfieldAt(r, dstOfs, nBits);
+  const dst = checkDst(readSubfieldAt(r, dstOfs, nBits));
   if (isDecErr(dst)) return dst;
-  if (!subfieldField(dst).writable) return fail("OFPBAC_BAD_ARGUMENT");
   return { type: "reg_move", src, dst };
 }
 
@@ -1208,8 +1238,8 @@ function decodeStack(r: OfpReader, type: "stack_push" | "stack_pop"): OfpAction 
   const hit = fieldOfHeaderBytes(hb);
   r.skip(hit ? hit.len : 4);
   const nBits = r.u16();
-  if (!hit || nBits < 1 || ofs + nBits > fieldBits(hit.fld)) return fail("OFPBAC_BAD_ARGUMENT");
-  return { type, sf: { field: hit.fld.name, ofs, nBits } };
+  const sf = type === "stack_pop" ? checkDst(checkSubfield(hit ? hit.fld : null, ofs, nBits)) : checkSubfield(hit ? hit.fld : null, ofs, nBits);
+  return isDecErr(sf) ? sf : { type, sf };
 }
 
 
@@ -1311,7 +1341,7 @@ export const WIRE_ACTIONS: readonly WireAction[] = [
     const arg = r.u32();
     r.skip(2);
     const on = r.u16();
-    const dst = readSubfieldAt(r, on >>> 6, (on & 63) + 1);
+    const dst = checkDst(readSubfieldAt(r, on >>> 6, (on & 63) + 1));
     if (isDecErr(dst)) return dst;
     if (fields >= MULTIPATH_FIELDS.length || algorithm >= MULTIPATH_ALGS.length) return fail("OFPBAC_BAD_ARGUMENT");
     return { type: "multipath", fields, basis, algorithm, maxLink, arg, dst };
@@ -1404,7 +1434,7 @@ export const WIRE_ACTIONS: readonly WireAction[] = [
   nx("NXAST_CHECK_PKT_LARGER", 49, 24, (r) => {
     const pktLen = r.u16();
     const ofs = r.u16();
-    const dst = readSubfieldAt(r, ofs, 1);
+    const dst = checkDst(readSubfieldAt(r, ofs, 1));
     return isDecErr(dst) ? dst : { type: "check_pkt_larger", pktLen, dst };
   }),
   nx("NXAST_DELETE_FIELD", 50, 24, (r) => {
@@ -1412,4 +1442,6 @@ export const WIRE_ACTIONS: readonly WireAction[] = [
     return hit ? { type: "delete_field", field: hit.fld.name } : fail("OFPBAC_BAD_ARGUMENT");
   }),
   ...CT_WIRE,
+  ...LEARN_WIRE,
+  ...MISC_WIRE,
 ];

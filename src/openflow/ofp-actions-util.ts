@@ -27,15 +27,16 @@ export function parseUint(s: string): bigint | null {
 }
 
 /** OVS's str_to_uN: a number that fits in `bits`, else "invalid WHAT "S"". */
-export function parseUintBits(s: string, bits: number, what: string): number | ActionTextError {
+export function parseUintBits(s: string, bits: number, what: string | null): number | ActionTextError {
   const v = parseUint(s);
-  if (v === null || v >= 1n << BigInt(bits)) return err(`invalid ${what} "${s}"`);
+  if (v === null || v >= 1n << BigInt(bits)) return err(what === null ? `invalid numeric format ${s}` : `invalid ${what} "${s}"`);
   return Number(v);
 }
 
-export function parseU64(s: string, what: string): bigint | ActionTextError {
+/** OVS's str_to_u64: "invalid numeric format S" on failure. */
+export function parseU64(s: string): bigint | ActionTextError {
   const v = parseUint(s);
-  if (v === null || v >= 1n << 64n) return err(`invalid ${what} "${s}"`);
+  if (v === null || v >= 1n << 64n) return err(`invalid numeric format ${s}`);
   return v;
 }
 

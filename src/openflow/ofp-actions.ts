@@ -24,6 +24,18 @@ export const PACKET_IN_REASONS: readonly string[] = [
   "no_match", "action", "invalid_ttl", "action_set", "group", "packet_out",
 ];
 
+/**
+ * One flow_mod_spec of learn: `src` null means the immediate `imm`
+ * (big-endian, whole 16-bit units); `dst` null for output specs.
+ */
+export interface LearnSpec {
+  dstType: "match" | "load" | "output";
+  src: Subfield | null;
+  imm: Uint8Array | null;
+  dst: Subfield | null;
+  nBits: number;
+}
+
 /** One action or instruction. */
 export type OfpAction =
   | { type: "output"; port: number; maxLen: number }
@@ -82,6 +94,16 @@ export type OfpAction =
   | { type: "check_pkt_larger"; pktLen: number; dst: Subfield }
   | { type: "delete_field"; field: string }
   | { type: "clone"; actions: OfpAction[] }
+  | { type: "bundle"; fields: number; basis: number; algorithm: number; members: number[] }
+  | { type: "bundle_load"; fields: number; basis: number; algorithm: number; members: number[]; dst: Subfield }
+  /** `packetType`: (namespace << 16) | type; `mdType` 0 when not given (NSH only). */
+  | { type: "encap"; packetType: number; mdType: number; tlvs: { tlvClass: number; tlvType: number; value: Uint8Array }[] }
+  | { type: "decap"; packetType: number }
+  | { type: "dec_nsh_ttl" }
+  | {
+      type: "learn"; table: number; idle: number; hard: number; finIdle: number; finHard: number; priority: number;
+      cookie: bigint; flags: number; limit: number; resultDst: Subfield | null; specs: LearnSpec[];
+    }
   /** `actions`: nested nat and exec(...) actions, in text order. `table` 255: none. */
   | {
       type: "ct"; flags: number; zoneImm: number; zoneSrc: Subfield | null; table: number; alg: number;

@@ -12,7 +12,7 @@
  */
 import { fail, type DecodeError } from "./ofp-codec.js";
 import {
-  ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_MPLS, ETH_TYPE_MPLS_MCAST, ETH_TYPE_RARP, IPPROTO_ICMP,
+  ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_MPLS, ETH_TYPE_MPLS_MCAST, ETH_TYPE_RARP, IPPROTO_ICMP,
   IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, Match, VLAN_CFI,
 } from "./match.js";
 import { portFromOfp11, portToOfp11 } from "./mf-key.js";
@@ -359,6 +359,5 @@ export function decodeOfp11Match(b: Uint8Array): Match | DecodeError {
     if (!(w & OFPFW11_MPLS_TC)) m.setNum("mpls_tc", b[68]! & 7);
   }
   m.set("metadata", b.slice(72, 80), inv(b.slice(80, 88)));
-  void ETH_TYPE_IPV6;
   return m;
 }

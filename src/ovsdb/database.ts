@@ -49,15 +49,6 @@ export type CommitListener = (changes: ChangeSet, outcome: TransactOutcome | nul
 
 /** Column types with all constraints removed, for replaying stored records. */
 const relaxedCache = new WeakMap<ColumnSchema, OvsdbType>();
-function relaxedType(c: ColumnSchema): OvsdbType {
-  let t = relaxedCache.get(c);
-  if (t === undefined) {
-    t = new OvsdbType(new BaseType(c.type.key.type), c.type.value ? new BaseType(c.type.value.type) : null, 0, Infinity);
-    relaxedCache.set(c, t);
-  }
-  return t;
-}
-
 export class Database {
   readonly schema: DatabaseSchema;
   readonly tables: Map<string, Table> = new Map();
@@ -198,7 +189,8 @@ export class Database {
    * Replays a stored change without constraint checks. Per table, per row
    * uuid: column -> datum JSON (only changed columns for modifications), or
    * null to delete. With `isDiff` (OVS "_is_diff" records), set and map
-   * values are diffs applied to the old value.
+   * columns whose type allows more than one element are diffs applied to
+   * the old value (OVS writes an optional value, max 1, whole).
    */
   applyRecord(record: Record<string, Record<string, Record<string, unknown> | null>>, opts: { isDiff?: boolean } = {}): void {
     const changes: ChangeSet = new Map();
@@ -240,9 +232,9 @@ export class Database {
         for (const cname of Object.keys(rj)) {
           const c = t.schema.columns.get(cname);
           if (c === undefined || c.index < 0) continue;
-          const rt = relaxedType(c);
+          const rt = c.type.unconstrained();
           const d = datumFromJSON(rt, rj[cname]);
-          data[c.index] = opts.isDiff && old !== null && c.type.isComposite() ? applyDatumDiff(rt, data[c.index]!, d) : d.keys.length === 0 ? emptyDatum(c.type) : d;
+          data[c.index] = opts.isDiff && old !== null && c.type.max > 1 ? applyDatumDiff(rt, data[c.index]!, d) : d.keys.length === 0 ? emptyDatum(c.type) : d;
         }
         const row = new Row(t.schema, uuid, nextVersion(), data);
         if (old !== null) countRefs(t, old, -1);

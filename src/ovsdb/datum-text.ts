@@ -17,13 +17,14 @@
  * OVSDB order (`compareAtoms`), the same shape as the OVSDB core's Datum.
  */
 import type { BaseType, OvsdbType } from "./types.js";
-import { formatG, jsonToString, type DatumCell, type Json } from "../cli/table-format.js";
+import { compareAtoms, datumFind, datumFromJSON, datumToJSON, defaultAtom, formatG, isUuid, type Atom, type Datum } from "./datum.js";
+import { OvsdbError } from "./error.js";
+import { jsonToString, type DatumCell, type Json } from "../cli/table-format.js";
 
-export type Atom = number | boolean | string;
-export interface TextDatum {
-  keys: Atom[];
-  values: Atom[] | null;
-}
+export { compareAtoms, isUuid, type Atom };
+
+/** A datum being parsed or edited (mutable, unlike a committed Datum). */
+export type TextDatum = Datum;
 
 /** An error message worded as OVS words it (printed after "ovs-vsctl: "). */
 export class DatumTextError extends Error {
@@ -37,12 +38,6 @@ export class DatumTextError extends Error {
 
 const UINT_MAX = 4294967295;
 const MAX_RANGE_SIZE = 4096;
-const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-
-export function isUuid(s: string): boolean {
-  return UUID_RE.test(s);
-}
-
 /** A fresh random (version 4) uuid. */
 export function randomUuid(): string {
   return crypto.randomUUID();
@@ -80,27 +75,6 @@ export class SymbolTable {
 // ---------------------------------------------------------------------------
 // Comparison (OVSDB order) and small datum operations.
 
-function cmpBytes(a: string, b: string): number {
-  if (a === b) return 0;
-  // strcmp() on UTF-8 bytes equals code point order.
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const ca = a.codePointAt(i)!;
-    const cb = b.codePointAt(i)!;
-    if (ca !== cb) return ca < cb ? -1 : 1;
-    if (ca > 0xffff) i++;
-  }
-  return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
-}
-
-export function compareAtoms(a: Atom, b: Atom): number {
-  if (typeof a === "string" && typeof b === "string") return cmpBytes(a, b);
-  if (typeof a === "boolean" && typeof b === "boolean") return a === b ? 0 : a ? 1 : -1;
-  const x = a as number;
-  const y = b as number;
-  return x < y ? -1 : x > y ? 1 : 0;
-}
-
 export function emptyDatum(type: OvsdbType): TextDatum {
   return { keys: [], values: type.value ? [] : null };
 }
@@ -118,18 +92,7 @@ export function sortDatum(d: TextDatum): boolean {
 }
 
 /** Index of `key` in sorted `d`, or -1. */
-export function findKey(d: TextDatum, key: Atom): number {
-  let lo = 0;
-  let hi = d.keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    const c = compareAtoms(key, d.keys[mid]!);
-    if (c === 0) return mid;
-    if (c < 0) hi = mid;
-    else lo = mid + 1;
-  }
-  return -1;
-}
+export const findKey = datumFind;
 
 export function compareData(a: TextDatum, b: TextDatum): number {
   if (a.keys.length !== b.keys.length) return a.keys.length < b.keys.length ? -1 : 1;
@@ -244,55 +207,20 @@ export function datumToBare(d: TextDatum, type: OvsdbType): string {
 // ---------------------------------------------------------------------------
 // JSON (RFC 7047 <value>) conversion.
 
-function atomToJson(atom: Atom, base: BaseType): Json {
-  return base.type === "uuid" ? ["uuid", atom as string] : atom;
-}
-
 export function datumToJson(d: TextDatum, type: OvsdbType): Json {
-  if (type.value) {
-    return ["map", d.keys.map((k, i): Json => [atomToJson(k, type.key), atomToJson(d.values![i]!, type.value!)])];
-  }
-  if (d.keys.length === 1) return atomToJson(d.keys[0]!, type.key);
-  return ["set", d.keys.map((k) => atomToJson(k, type.key))];
-}
-
-function atomFromJson(json: unknown, base: BaseType): Atom {
-  switch (base.type) {
-    case "uuid":
-      if (Array.isArray(json) && (json[0] === "uuid" || json[0] === "named-uuid") && typeof json[1] === "string") return json[1];
-      break;
-    case "integer":
-    case "real":
-      if (typeof json === "number") return json;
-      break;
-    case "boolean":
-      if (typeof json === "boolean") return json;
-      break;
-    case "string":
-      if (typeof json === "string") return json;
-      break;
-  }
-  throw new DatumTextError(`bad ${base.type} JSON ${JSON.stringify(json)}`);
+  return datumToJSON(type, d) as Json;
 }
 
 /** Reads a datum as the server sends it (no constraint checks). */
 export function datumFromJson(json: unknown, type: OvsdbType): TextDatum {
-  const d = emptyDatum(type);
-  if (type.value) {
-    if (Array.isArray(json) && json[0] === "map" && Array.isArray(json[1])) {
-      for (const pair of json[1] as unknown[]) {
-        const p = pair as unknown[];
-        d.keys.push(atomFromJson(p[0], type.key));
-        d.values!.push(atomFromJson(p[1], type.value));
-      }
-    } else throw new DatumTextError(`bad map JSON ${JSON.stringify(json)}`);
-  } else if (Array.isArray(json) && json[0] === "set") {
-    for (const a of json[1] as unknown[]) d.keys.push(atomFromJson(a, type.key));
-  } else {
-    d.keys.push(atomFromJson(json, type.key));
+  try {
+    const d = datumFromJSON(type.unconstrained(), json);
+    // A fresh copy: callers edit parsed datums in place.
+    return { keys: [...d.keys], values: d.values === null ? (type.value !== null ? [] : null) : [...d.values] };
+  } catch (e) {
+    if (e instanceof OvsdbError) throw new DatumTextError(`bad ${type.value !== null ? "map" : type.key.type} JSON ${JSON.stringify(json)}`);
+    throw e;
   }
-  sortDatum(d);
-  return d;
 }
 
 /** The default datum of a type (empty, or the atomic default for min 1). */
@@ -303,20 +231,6 @@ export function defaultDatum(type: OvsdbType): TextDatum {
     if (d.values && type.value) d.values.push(defaultAtom(type.value));
   }
   return d;
-}
-
-function defaultAtom(base: BaseType): Atom {
-  switch (base.type) {
-    case "integer":
-    case "real":
-      return 0;
-    case "boolean":
-      return false;
-    case "string":
-      return "";
-    case "uuid":
-      return "00000000-0000-0000-0000-000000000000";
-  }
 }
 
 /** A table cell holding `d`, in string, bare and JSON forms. */

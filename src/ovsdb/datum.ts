@@ -130,26 +130,20 @@ export function emptyDatum(type: OvsdbType): Datum {
   return type.value !== null ? EMPTY_MAP : EMPTY_SET;
 }
 
-/** Formats a double as C's "%.15g" does. */
+/** Formats a double as C's "%.<precision>g" does ("%.15g" by default). */
 export function formatG(x: number, precision = 15): string {
-  if (!Number.isFinite(x)) return x > 0 ? "inf" : x < 0 ? "-inf" : "nan";
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? "nan" : x > 0 ? "inf" : "-inf";
   if (x === 0) return Object.is(x, -0) ? "-0" : "0";
-  const exp = Math.floor(Math.log10(Math.abs(x)));
-  let s: string;
-  let e = Number(x.toExponential(precision - 1).split("e")[1]);
-  if (Number.isNaN(e)) e = exp;
-  if (e < -4 || e >= precision) {
-    s = x.toExponential(precision - 1);
-    let [mant, ex] = s.split("e") as [string, string];
+  const p = precision === 0 ? 1 : precision;
+  const exp = Number(x.toExponential(p - 1).split("e")[1]);
+  if (exp < -4 || exp >= p) {
+    let [mant, e] = x.toExponential(p - 1).split("e") as [string, string];
     if (mant.includes(".")) mant = mant.replace(/0+$/, "").replace(/\.$/, "");
-    const sign = ex.startsWith("-") ? "-" : "+";
-    let digits = ex.replace(/^[+-]/, "");
-    if (digits.length < 2) digits = "0" + digits;
-    return `${mant}e${sign}${digits}`;
+    const sign = e.startsWith("-") ? "-" : "+";
+    return `${mant}e${sign}${e.replace(/^[-+]/, "").padStart(2, "0")}`;
   }
-  s = x.toFixed(Math.max(0, precision - 1 - e));
-  if (s.includes(".")) s = s.replace(/0+$/, "").replace(/\.$/, "");
-  return s;
+  const s = x.toFixed(Math.max(0, p - 1 - exp));
+  return s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
 }
 
 /** Counts Unicode code points (OVS counts UTF-8 characters). */
@@ -468,56 +462,41 @@ export function checkDatumConstraints(type: OvsdbType, d: Datum): OvsdbError | n
  * are just the new value. applyDatumDiff(old, diff) gives back `d`.
  */
 export function datumDiff(type: OvsdbType, old: Datum, d: Datum): Datum {
-  if (!type.isComposite()) return d;
-  const keys: Atom[] = [];
-  const values: Atom[] | null = type.value !== null ? [] : null;
-  let i = 0;
-  let j = 0;
-  while (i < old.keys.length || j < d.keys.length) {
-    const c = i >= old.keys.length ? 1 : j >= d.keys.length ? -1 : compareAtoms(old.keys[i]!, d.keys[j]!);
-    if (c < 0) {
-      keys.push(old.keys[i]!);
-      values?.push(old.values![i]!);
-      i++;
-    } else if (c > 0) {
-      keys.push(d.keys[j]!);
-      values?.push(d.values![j]!);
-      j++;
-    } else {
-      if (values !== null && old.values![i] !== d.values![j]) {
-        keys.push(d.keys[j]!);
-        values.push(d.values![j]!);
-      }
-      i++;
-      j++;
-    }
-  }
-  if (keys.length === 0) return emptyDatum(type);
-  return { keys, values };
+  return type.isComposite() ? mergeSymmetric(type, old, d) : d;
 }
 
-/** Applies a diff made by datumDiff (or read from an OVS "_is_diff" record). */
+/**
+ * Applies a diff made by datumDiff (or read from an OVS "_is_diff" record).
+ * Making and applying a diff are the same merge, which is its own inverse.
+ */
 export function applyDatumDiff(type: OvsdbType, old: Datum, diff: Datum): Datum {
-  if (!type.isComposite()) return diff;
+  return type.isComposite() ? mergeSymmetric(type, old, diff) : diff;
+}
+
+/**
+ * Merges two sorted datums: a key in only one of them is kept; a key in
+ * both is dropped, unless (for a map) the values differ, when `b`'s value
+ * is kept.
+ */
+function mergeSymmetric(type: OvsdbType, a: Datum, b: Datum): Datum {
   const keys: Atom[] = [];
   const values: Atom[] | null = type.value !== null ? [] : null;
   let i = 0;
   let j = 0;
-  while (i < old.keys.length || j < diff.keys.length) {
-    const c = i >= old.keys.length ? 1 : j >= diff.keys.length ? -1 : compareAtoms(old.keys[i]!, diff.keys[j]!);
+  while (i < a.keys.length || j < b.keys.length) {
+    const c = i >= a.keys.length ? 1 : j >= b.keys.length ? -1 : compareAtoms(a.keys[i]!, b.keys[j]!);
     if (c < 0) {
-      keys.push(old.keys[i]!);
-      values?.push(old.values![i]!);
+      keys.push(a.keys[i]!);
+      values?.push(a.values![i]!);
       i++;
     } else if (c > 0) {
-      keys.push(diff.keys[j]!);
-      values?.push(diff.values![j]!);
+      keys.push(b.keys[j]!);
+      values?.push(b.values![j]!);
       j++;
     } else {
-      // Present in both: a set element or map pair is removed; a map value that differs replaces the old one.
-      if (values !== null && old.values![i] !== diff.values![j]) {
-        keys.push(diff.keys[j]!);
-        values.push(diff.values![j]!);
+      if (values !== null && a.values![i] !== b.values![j]) {
+        keys.push(b.keys[j]!);
+        values.push(b.values![j]!);
       }
       i++;
       j++;

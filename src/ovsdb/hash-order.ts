@@ -71,7 +71,8 @@ export function uuidHash(uuid: string): number {
   return parseInt(uuid.slice(0, 8), 16) >>> 0;
 }
 
-function calcMask(capacity: number): number {
+/** The bucket mask an hmap grows to when it holds `capacity` nodes. */
+export function hmapMask(capacity: number): number {
   let mask = Math.floor(capacity / 2);
   mask |= mask >>> 1;
   mask |= mask >>> 2;
@@ -101,7 +102,7 @@ export class HmapSim<K> {
     this.buckets[h & this.mask]!.unshift(k);
     this.n++;
     if (Math.floor(this.n / 2) > this.mask) {
-      const newMask = calcMask(this.n);
+      const newMask = hmapMask(this.n);
       if (newMask > this.mask) this.resize(newMask);
     }
   }

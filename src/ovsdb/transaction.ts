@@ -62,7 +62,8 @@ import {
 import type { ColumnSchema, TableSchema } from "./schema.js";
 import { parseColumnSet } from "./schema.js";
 import { OvsdbType, UINT_MAX } from "./types.js";
-import { nextVersion, Row, Table } from "./row.js";
+import { changedColumns, nextVersion, Row, Table } from "./row.js";
+import { rowMemberOrder } from "./hash-order.js";
 import type { Condition } from "./condition.js";
 import { conditionMatcher, parseConditions } from "./condition.js";
 import type { ChangeSet, RowChange, TransactOptions, TransactOutcome } from "./database.js";
@@ -1173,21 +1174,59 @@ function datumText(c: ColumnSchema, d: Datum): string {
   return datumToString(c.type, d);
 }
 
+/** The order of a table's columns (with _uuid and _version) in OVS's schema shash. */
+const shashColumnOrder = new WeakMap<TableSchema, string[]>();
+
+/**
+ * Compares two rows column by column in the order OVS's schema shash
+ * iterates them, each datum by its number of elements first, then its
+ * atoms: the order OVS uses to say which row of an index conflict is the
+ * "First row" (the greater one).
+ */
+function compareRowsAllColumns(a: Row, b: Row): number {
+  let order = shashColumnOrder.get(a.table);
+  if (order === undefined) {
+    order = rowMemberOrder(a.table.columnList.map((c) => c.name));
+    shashColumnOrder.set(a.table, order);
+  }
+  for (const name of order) {
+    const x = a.get(name);
+    const y = b.get(name);
+    if (x.keys.length !== y.keys.length) return x.keys.length < y.keys.length ? -1 : 1;
+    for (let i = 0; i < x.keys.length; i++) {
+      const c = compareAtoms(x.keys[i]!, y.keys[i]!);
+      if (c !== 0) return c;
+    }
+    if (x.values !== null && y.values !== null) {
+      for (let i = 0; i < x.values.length; i++) {
+        const c = compareAtoms(x.values[i]!, y.values[i]!);
+        if (c !== 0) return c;
+      }
+    }
+  }
+  return 0;
+}
+
 function indexError(t: Table, cols: ColumnSchema[], newRow: Row, otherTr: TxnRow | null, newTr: TxnRow, committed?: Row): OvsdbError {
   const colWord = cols.length > 1 ? "columns" : "column";
   const colNames = englishList(cols.map((c) => `"${c.name}"`));
   const describe = (tr: TxnRow | null): string => {
-    if (tr === null) return "existed in the database before this transaction and was not modified by the transaction.";
+    if (tr === null || (tr.old !== null && tr.cur !== null && changedColumns(tr.old, tr.cur).length === 0)) {
+      return "existed in the database before this transaction and was not modified by the transaction.";
+    }
     if (tr.old === null) return "was inserted by this transaction.";
+    if (cols.every((c) => datumEquals(tr.old!.get(c.name), tr.cur!.get(c.name)))) {
+      return "existed in the database before this transaction, which modified some of the row's columns but not any columns in this index.";
+    }
     return `had the following index values before the transaction: ${describeIndexValues(tr.old, cols)}.`;
   };
   let a: [Row, TxnRow | null] = [otherTr?.cur ?? committed!, otherTr];
   let b: [Row, TxnRow | null] = [newRow, newTr];
-  // OVS names the row with the smaller UUID first.
-  if (a[0].uuid > b[0].uuid) [a, b] = [b, a];
+  // OVS names the greater row (over all columns, in schema order) first.
+  if (compareRowsAllColumns(a[0], b[0]) < 0) [a, b] = [b, a];
   return new OvsdbError(
     "constraint violation",
-    `Transaction causes multiple rows in "${t.schema.name}" table to have identical values (${describeIndexValues(newRow, cols)}) for index on ${colWord} ${colNames}.  First row, with UUID ${a[0].uuid}, ${describe(a[1])}  Second row, with UUID ${b[0].uuid}, ${describe(b[1])}`,
+    `Transaction causes multiple rows in "${t.schema.name}" table to have identical values (${describeIndexValues(a[0], cols)}) for index on ${colWord} ${colNames}.  First row, with UUID ${a[0].uuid}, ${describe(a[1])}  Second row, with UUID ${b[0].uuid}, ${describe(b[1])}`,
   );
 }
 

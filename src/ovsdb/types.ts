@@ -213,6 +213,18 @@ export class OvsdbType {
     return this.max > 1 || this.value !== null;
   }
 
+  private unconstrainedType: OvsdbType | undefined;
+
+  /**
+   * The same key and value atomic types with no constraint and any number
+   * of elements: for reading data that was checked already (file records,
+   * server replies) and diffs, which may hold more or fewer elements.
+   */
+  unconstrained(): OvsdbType {
+    this.unconstrainedType ??= new OvsdbType(this.key.withoutConstraints(), this.value?.withoutConstraints() ?? null, 0, Infinity);
+    return this.unconstrainedType;
+  }
+
   /** A type-name as OVS prints it in messages ("integer", "set of strings", ...). */
   describe(): string {
     return describeType(this);

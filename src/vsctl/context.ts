@@ -47,6 +47,20 @@ export interface CommandSyntax {
   mode: Mode;
 }
 
+/** A row of a command table, in the order ovs-vsctl's tables list the fields. */
+export function command(
+  name: string,
+  minArgs: number,
+  maxArgs: number,
+  args: string,
+  run: (ctx: CommandContext) => void,
+  options: string,
+  mode: Mode,
+  pre?: (ctx: CommandContext) => void,
+): CommandSyntax {
+  return pre === undefined ? { name, minArgs, maxArgs, arguments: args, run, options, mode } : { name, minArgs, maxArgs, arguments: args, pre, run, options, mode };
+}
+
 export interface ParsedCommand {
   syntax: CommandSyntax;
   /** argv[0] is the command name. */

@@ -13,6 +13,7 @@ import {
   getTable,
   parseColumnKeyValue,
   preParseColumnKeyValue,
+  command,
   type CommandSyntax,
 } from "./context.js";
 import type { ColumnSchema, IdlRow, TableSchema } from "./idl.js";
@@ -479,105 +480,55 @@ function preTableAndColumns(first: number) {
   };
 }
 
+/** TABLE RECORD COLUMN ...: the table and that one column must exist. */
+function preTableColumn(ctx: CommandContext): void {
+  getColumn(preGetTable(ctx, ctx.argv[1]!), ctx.argv[3]!);
+}
+
+function preGet(ctx: CommandContext): void {
+  // Like OVS: warn a person at a terminal that "get" without columns prints nothing.
+  if (ctx.option("--id") === undefined && ctx.argv.length <= 3 && process.stdout.isTTY) {
+    ctx.warn("db_ctl_base", '"get" command without row arguments or "--id" is possibly erroneous');
+  }
+  const table = preGetTable(ctx, ctx.argv[1]!);
+  for (const arg of ctx.argv.slice(3)) {
+    if (arg.toLowerCase() === "_uuid" || arg.toLowerCase() === "-uuid") continue;
+    preParseColumnKeyValue(arg, table);
+  }
+}
+
+function preList(ctx: CommandContext): void {
+  parseColumnNames(ctx.option("--columns"), preGetTable(ctx, ctx.argv[1]!));
+}
+
+function preFind(ctx: CommandContext): void {
+  const table = preGetTable(ctx, ctx.argv[1]!);
+  parseColumnNames(ctx.option("--columns"), table);
+  for (const arg of ctx.argv.slice(2)) preParseColumnKeyValue(arg, table);
+}
+
+function preClear(ctx: CommandContext): void {
+  const table = preGetTable(ctx, ctx.argv[1]!);
+  for (const c of ctx.argv.slice(3)) getColumn(table, c);
+}
+
+function preDestroy(ctx: CommandContext): void {
+  preGetTable(ctx, ctx.argv[1]!);
+}
+
+const INF = Infinity;
+
 export const DB_COMMANDS: CommandSyntax[] = [
-  { name: "comment", minArgs: 0, maxArgs: Infinity, arguments: "[ARG]...", run: () => {}, options: "", mode: "RO" },
-  {
-    name: "get",
-    minArgs: 2,
-    maxArgs: Infinity,
-    arguments: "TABLE RECORD [COLUMN[:KEY]]...",
-    pre: (ctx) => {
-      // Like OVS: warn a person at a terminal that "get" without columns prints nothing.
-      if (ctx.option("--id") === undefined && ctx.argv.length <= 3 && process.stdout.isTTY) {
-        ctx.warn("db_ctl_base", '"get" command without row arguments or "--id" is possibly erroneous');
-      }
-      const table = preGetTable(ctx, ctx.argv[1]!);
-      for (const arg of ctx.argv.slice(3)) {
-        if (arg.toLowerCase() === "_uuid" || arg.toLowerCase() === "-uuid") continue;
-        preParseColumnKeyValue(arg, table);
-      }
-    },
-    run: cmdGet,
-    options: "--if-exists,--id=",
-    mode: "RO",
-  },
-  {
-    name: "list",
-    minArgs: 1,
-    maxArgs: Infinity,
-    arguments: "TABLE [RECORD]...",
-    pre: (ctx) => {
-      parseColumnNames(ctx.option("--columns"), preGetTable(ctx, ctx.argv[1]!));
-    },
-    run: cmdList,
-    options: "--if-exists,--columns=",
-    mode: "RO",
-  },
-  {
-    name: "find",
-    minArgs: 1,
-    maxArgs: Infinity,
-    arguments: "TABLE [COLUMN[:KEY]=VALUE]...",
-    pre: (ctx) => {
-      const table = preGetTable(ctx, ctx.argv[1]!);
-      parseColumnNames(ctx.option("--columns"), table);
-      for (const arg of ctx.argv.slice(2)) preParseColumnKeyValue(arg, table);
-    },
-    run: cmdFind,
-    options: "--columns=",
-    mode: "RO",
-  },
-  { name: "set", minArgs: 3, maxArgs: Infinity, arguments: "TABLE RECORD COLUMN[:KEY]=VALUE...", pre: preTableAndColumns(3), run: cmdSet, options: "--if-exists", mode: "RW" },
-  {
-    name: "add",
-    minArgs: 4,
-    maxArgs: Infinity,
-    arguments: "TABLE RECORD COLUMN [KEY=]VALUE...",
-    pre: (ctx) => {
-      getColumn(preGetTable(ctx, ctx.argv[1]!), ctx.argv[3]!);
-    },
-    run: cmdAdd,
-    options: "--if-exists",
-    mode: "RW",
-  },
-  {
-    name: "remove",
-    minArgs: 4,
-    maxArgs: Infinity,
-    arguments: "TABLE RECORD COLUMN KEY|VALUE|KEY=VALUE...",
-    pre: (ctx) => {
-      getColumn(preGetTable(ctx, ctx.argv[1]!), ctx.argv[3]!);
-    },
-    run: cmdRemove,
-    options: "--if-exists",
-    mode: "RW",
-  },
-  {
-    name: "clear",
-    minArgs: 3,
-    maxArgs: Infinity,
-    arguments: "TABLE RECORD COLUMN...",
-    pre: (ctx) => {
-      const table = preGetTable(ctx, ctx.argv[1]!);
-      for (const c of ctx.argv.slice(3)) getColumn(table, c);
-    },
-    run: cmdClear,
-    options: "--if-exists",
-    mode: "RW",
-  },
-  { name: "create", minArgs: 2, maxArgs: Infinity, arguments: "TABLE COLUMN[:KEY]=VALUE...", pre: preCreate, run: cmdCreate, options: "--id=", mode: "RW" },
-  {
-    name: "destroy",
-    minArgs: 1,
-    maxArgs: Infinity,
-    arguments: "TABLE [RECORD]...",
-    pre: (ctx) => {
-      preGetTable(ctx, ctx.argv[1]!);
-    },
-    run: cmdDestroy,
-    options: "--if-exists,--all",
-    mode: "RW",
-  },
-  { name: "wait-until", minArgs: 2, maxArgs: Infinity, arguments: "TABLE RECORD [COLUMN[:KEY]=VALUE]...", pre: preTableAndColumns(3), run: cmdWaitUntil, options: "", mode: "RO" },
-  { name: "show", minArgs: 0, maxArgs: 0, arguments: "", run: cmdShow, options: "", mode: "RO" },
+  command("comment", 0, INF, "[ARG]...", () => {}, "", "RO"),
+  command("get", 2, INF, "TABLE RECORD [COLUMN[:KEY]]...", cmdGet, "--if-exists,--id=", "RO", preGet),
+  command("list", 1, INF, "TABLE [RECORD]...", cmdList, "--if-exists,--columns=", "RO", preList),
+  command("find", 1, INF, "TABLE [COLUMN[:KEY]=VALUE]...", cmdFind, "--columns=", "RO", preFind),
+  command("set", 3, INF, "TABLE RECORD COLUMN[:KEY]=VALUE...", cmdSet, "--if-exists", "RW", preTableAndColumns(3)),
+  command("add", 4, INF, "TABLE RECORD COLUMN [KEY=]VALUE...", cmdAdd, "--if-exists", "RW", preTableColumn),
+  command("remove", 4, INF, "TABLE RECORD COLUMN KEY|VALUE|KEY=VALUE...", cmdRemove, "--if-exists", "RW", preTableColumn),
+  command("clear", 3, INF, "TABLE RECORD COLUMN...", cmdClear, "--if-exists", "RW", preClear),
+  command("create", 2, INF, "TABLE COLUMN[:KEY]=VALUE...", cmdCreate, "--id=", "RW", preCreate),
+  command("destroy", 1, INF, "TABLE [RECORD]...", cmdDestroy, "--if-exists,--all", "RW", preDestroy),
+  command("wait-until", 2, INF, "TABLE RECORD [COLUMN[:KEY]=VALUE]...", cmdWaitUntil, "", "RO", preTableAndColumns(3)),
+  command("show", 0, 0, "", cmdShow, "", "RO"),
 ];

@@ -3,6 +3,8 @@
  * which drop-in use requires byte for byte. `db` and `logfile` are the
  * defaults computed from the run and log directories.
  */
+import { TABLE_OPTIONS_HELP } from "../cli/table-format.js";
+
 export function helpText(db: string, logfile: string): string {
   return `ovs-vsctl: ovs-vswitchd management utility
 usage: ovs-vsctl [OPTIONS] COMMAND [ARG...]
@@ -140,15 +142,7 @@ Options:
   --dry-run                   do not commit changes to database
   --oneline                   print exactly one line of output per command
 
-Output formatting options:
-  -f, --format=FORMAT         set output formatting to FORMAT
-                              ("table", "html", "csv", or "json")
-  -d, --data=FORMAT           set table cell output formatting to
-                              FORMAT ("string", "bare", or "json")
-  --no-headings               omit table heading row
-  --pretty                    pretty-print JSON in output
-  --bare                      equivalent to "--format=list --data=bare --no-headings"
-
+${TABLE_OPTIONS_HELP}
 Logging options:
   -vSPEC, --verbose=SPEC   set logging levels
   -v, --verbose            set maximum verbosity level

@@ -12,13 +12,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { openJsonRpc, type JsonRpcConnection } from "../jsonrpc/index.js";
 import { rundir, logdir, pkgdatadir, packageRoot } from "../util/dirs.js";
-import { TablePrinter, parseCellFormat, parseTableFormat, jsonToString, type TableStyle, type Json } from "../cli/table-format.js";
+import { TablePrinter, TABLE_OPTIONS, applyTableOption, jsonToString, type TableStyle, type Json } from "../cli/table-format.js";
 import { SymbolTable } from "../ovsdb/datum-text.js";
 import { CommandContext, CtlError, type CommandSyntax, type ParsedCommand } from "./context.js";
 import { DB_COMMANDS, postCreate } from "./db-commands.js";
 import { VSCTL_COMMANDS, ExitRequest, newIfaces } from "./vsctl-commands.js";
 import { Idl, schemaFromJson, type DbSchema, type IdlRow } from "./idl.js";
-import { getoptLong, GetoptError, type LongOption } from "./options.js";
+import { getoptLong, GetoptError, type LongOption } from "../cli/getopt.js";
 import { helpText, COMMANDS_TEXT, OPTIONS_TEXT } from "./help-text.js";
 import { computeMonitorSet } from "./monitor-set.js";
 
@@ -73,12 +73,7 @@ const GLOBAL_OPTIONS: LongOption[] = [
   { name: "log-file", hasArg: 2, id: "log-file" },
   { name: "syslog-method", hasArg: 1, id: "syslog-method" },
   { name: "syslog-target", hasArg: 1, id: "syslog-target" },
-  { name: "format", hasArg: 1, id: "format", short: "f" },
-  { name: "data", hasArg: 1, id: "data", short: "d" },
-  { name: "no-headings", hasArg: 0, id: "no-headings" },
-  { name: "pretty", hasArg: 0, id: "pretty" },
-  { name: "bare", hasArg: 0, id: "bare" },
-  { name: "max-column-width", hasArg: 1, id: "max-column-width" },
+  ...TABLE_OPTIONS,
   { name: "private-key", hasArg: 1, id: "private-key", short: "p" },
   { name: "certificate", hasArg: 1, id: "certificate", short: "c" },
   { name: "ca-cert", hasArg: 1, id: "ca-cert", short: "C" },
@@ -401,30 +396,14 @@ function parseOptions(args: string[]): { settings: Settings; rest: string[]; loc
       case "version":
         io.out(`${PROG} (Open vSwitch) ${VERSION}\nDB Schema 8.3.1\n`);
         throw new Done(0);
-      case "format": {
-        const f = parseTableFormat(o.arg!);
-        if (!f) throw new CtlError(`unknown output format "${o.arg}"`);
-        settings.style.format = f;
-        break;
-      }
-      case "data": {
-        const f = parseCellFormat(o.arg!);
-        if (!f) throw new CtlError(`unknown data format "${o.arg}"`);
-        settings.style.cellFormat = f;
-        break;
-      }
+      case "format":
+      case "data":
       case "no-headings":
-        settings.style.headings = false;
-        break;
       case "pretty":
-        settings.style.pretty = true;
-        break;
       case "bare":
-        settings.style = { ...settings.style, format: "list", cellFormat: "bare", headings: false };
-        break;
       case "max-column-width": {
-        const m = /^\s*[+-]?\d+/.exec(o.arg!);
-        settings.style.maxColumnWidth = m ? Math.max(0, Number(m[0])) : 0;
+        const error = applyTableOption(settings.style, o.id, o.arg);
+        if (error !== null) throw new CtlError(error);
         break;
       }
       case "local":

@@ -212,6 +212,14 @@ test("staged lookup un-wildcards only the stages it reached", () => {
   wc = newKey();
   assert.equal(cls.lookup(packet([W_IN_PORT, 1], [W_DL_TYPE, IP], [W_NW_PROTO, 6 << 24], [W_TP_DST, 80]), 0, wc)?.payload, "web");
   assert.equal(wc[W_TP_DST], 0xffff);
+  // Ports: port 0x8050 differs from 80 in its first bit, so that bit is all it costs.
+  wc = newKey();
+  assert.equal(cls.lookup(packet([W_IN_PORT, 1], [W_DL_TYPE, IP], [W_NW_PROTO, 6 << 24], [W_TP_DST, 0x8050]), 0, wc), null);
+  assert.equal(wc[W_TP_DST], 0x8000);
+  assert.equal(wc[W_IN_PORT], 0, "no rule of the subtable has these ports: nothing else matters");
+  wc = newKey();
+  assert.equal(cls.lookup(packet([W_IN_PORT, 1], [W_DL_TYPE, IP], [W_NW_PROTO, 6 << 24], [W_TP_DST, 81]), 0, wc), null);
+  assert.equal(wc[W_TP_DST], 0xffff, "81 and 80 differ only in the last bit");
 });
 
 test("a high-priority match hides lower-priority subtables from the wildcards", () => {
@@ -247,6 +255,11 @@ test("insert, replace, find exact, loose iteration, remove, counts", () => {
   assert.deepEqual(loose(match(DLT, [W_NW_DST, 0xff000000, 0x0a000000])), ["a2", "b"]);
   assert.deepEqual(loose(match(DLT, [W_NW_DST, 0xffffffff, 0x0a000105])), ["b"]);
   assert.deepEqual(loose(match([W_NW_DST, 0xff000000, 0x0b000000])), []);
+  // check_overlap: same priority and some packet matches both.
+  assert.equal(cls.overlaps(match([W_NW_DST, 0xffff0000, 0x0a000000]).mask, match([W_NW_DST, 0xffff0000, 0x0a000000]).key, 10), true);
+  assert.equal(cls.overlaps(match([W_NW_DST, 0xffff0000, 0x0a000000]).mask, match([W_NW_DST, 0xffff0000, 0x0a000000]).key, 9), false);
+  assert.equal(cls.overlaps(match([W_NW_DST, 0xffff0000, 0x0b000000]).mask, match([W_NW_DST, 0xffff0000, 0x0b000000]).key, 10), false);
+  assert.equal(cls.overlaps(match([W_IN_PORT, 0xffffffff, 3]).mask, match([W_IN_PORT, 0xffffffff, 3]).key, 1), true);
   assert.equal(cls.remove(b), true);
   assert.equal(cls.remove(b), false);
   assert.equal(cls.count, 2);

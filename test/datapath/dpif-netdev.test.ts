@@ -439,3 +439,45 @@ test("flowDumpPage walks a big table in pages", () => {
   assert.equal(seen.size, 200);
   assert.ok(pages >= 4);
 });
+
+test("PmdLoop forwards queued frames from the event loop and idles when quiet", async () => {
+  const { PmdLoop } = await import("../../src/datapath/pmd.js");
+  const dp = threePorts();
+  dp.flowPut({ key: keyOf(udpFrame(), 1), mask: maskOf(), actions: actOutput(2), create: true, modify: false });
+  const pmd = new PmdLoop(dp, { idleRounds: 4, idleMs: 1 });
+  pmd.start();
+  try {
+    for (let i = 0; i < 100; i++) dummy(dp, 1).receive(udpFrame());
+    pmd.kick();
+    const deadline = Date.now() + 5000;
+    while (dp.portStats(2).stats!.txPackets < 100 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(dp.portStats(2).stats!.txPackets, 100);
+    // Later frames are picked up by the idle timer without a kick.
+    await new Promise((r) => setTimeout(r, 20));
+    dummy(dp, 1).receive(udpFrame());
+    while (dp.portStats(2).stats!.txPackets < 101 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(dp.portStats(2).stats!.txPackets, 101);
+  } finally {
+    pmd.stop();
+  }
+});
+
+test("a throwing upcall handler costs the packet, not the datapath", () => {
+  const dp = threePorts();
+  let calls = 0;
+  dp.registerUpcallHandler({
+    upcall(): DpifUpcallReply {
+      calls++;
+      if (calls === 1) throw new Error("bug in the layer above");
+      return { error: 0, actions: actOutput(2), mask: null };
+    },
+  });
+  dummy(dp, 1).receive(udpFrame());
+  dp.run();
+  dummy(dp, 1).receive(udpFrame());
+  dp.run();
+  assert.equal(calls, 2);
+  assert.equal(dp.getStats().lost, 1);
+  assert.equal(dummy(dp, 2).takeTx().length, 1);
+  assert.equal(dp.pool.available(), dp.pool.capacity);
+});

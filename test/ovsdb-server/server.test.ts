@@ -126,6 +126,21 @@ test("wait blocks until another client's commit, times out, and can be cancelled
     assert.equal(to.error, "timed out");
     assert.match(to.details, /^"wait" timed out after \d+ ms$/);
 
+    // The timeout counts from the first attempt, not from the latest retry.
+    const t1 = Date.now();
+    const pendingTimeout = a.request("transact", [DB, wait(99, 600)]);
+    await new Promise((r) => setTimeout(r, 300));
+    await b.request("transact", [DB, { op: "mutate", table: "Open_vSwitch", where: [], mutations: [["external_ids", "insert", ["map", [["x", "y"]]]]] }]);
+    await pendingTimeout;
+    assert.ok(Date.now() - t1 < 850, `timed out after ${Date.now() - t1} ms, not 600 + 300`);
+    // Without a timeout it waits for as long as it takes (and does not spin meanwhile).
+    const { timeout: _omit, ...forever } = wait(4, 0);
+    void _omit;
+    const waitingForever = a.request("transact", [DB, forever, { op: "select", table: "Open_vSwitch", where: [], columns: ["next_cfg"] }]);
+    await new Promise((r) => setTimeout(r, 300));
+    await b.request("transact", [DB, { op: "mutate", table: "Open_vSwitch", where: [], mutations: [["next_cfg", "+=", 1]] }]);
+    assert.deepEqual((await waitingForever)["result"], [{}, { rows: [{ next_cfg: 4 }] }]);
+
     a.send({ method: "transact", params: [DB, wait(99, 60_000)], id: "w1" });
     await new Promise((r) => setTimeout(r, 50));
     a.send({ method: "cancel", params: ["w1"], id: null });
@@ -298,5 +313,46 @@ test("tsovs start serves the default database in the run directory and stops on 
   } finally {
     if (exitCode === null) child.kill("SIGKILL");
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("active remotes: the server connects out, serves the peer and reconnects after a drop", async () => {
+  // A stand-in for a controller that manages OVS through OVSDB (set-manager tcp:IP:PORT).
+  const accepted: net.Socket[] = [];
+  const controller = net.createServer((s) => accepted.push(s));
+  await new Promise<void>((r) => controller.listen(0, "127.0.0.1", r));
+  const port = (controller.address() as net.AddressInfo).port;
+  try {
+    await withServer(
+      async () => {
+        await waitFor(() => accepted.length === 1, 8000, "the server to connect");
+        const ask = (s: net.Socket): Promise<unknown> =>
+          new Promise((resolve) => {
+            let buf = "";
+            const onData = (d: Buffer): void => {
+              buf += d.toString();
+              try {
+                const m = JSON.parse(buf) as { id: unknown };
+                if (m.id === "q") {
+                  s.off("data", onData);
+                  resolve(m);
+                }
+              } catch {
+                /* incomplete */
+              }
+            };
+            s.on("data", onData);
+            s.write(JSON.stringify({ method: "list_dbs", params: [], id: "q" }));
+          });
+        assert.deepEqual(await ask(accepted[0]!), { id: "q", result: ["Open_vSwitch", "_Server"], error: null });
+        accepted[0]!.destroy();
+        await waitFor(() => accepted.length === 2, 8000, "the server to reconnect");
+        assert.deepEqual(await ask(accepted[1]!), { id: "q", result: ["Open_vSwitch", "_Server"], error: null });
+      },
+      [`--remote=tcp:127.0.0.1:${port}`],
+    );
+  } finally {
+    for (const s of accepted) s.destroy();
+    controller.close();
   }
 });

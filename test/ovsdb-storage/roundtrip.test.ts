@@ -82,6 +82,19 @@ function contents(f: DbFile): string[] {
   return [...f.db.tables.get("A")!.rows.values()].map((r) => JSON.stringify(r.toJSON(PERSISTENT))).sort();
 }
 
+/** Creates `db`, commits `steps` one transaction each, and returns its contents. */
+async function writeSteps(db: string, steps: Step[]): Promise<string[]> {
+  await createDbFile(db, SCHEMA);
+  const f = await openDbFile(db, { compaction: false });
+  for (const st of steps) {
+    const o = f.db.transact(ops(st));
+    if (o.changes) await f.commit(o.changes, o);
+  }
+  const expected = contents(f);
+  await f.close();
+  return expected;
+}
+
 test("committed transactions read back identically (property)", async () => {
   const dir = tempDir("tsovs-roundtrip-");
   let n = 0;
@@ -89,14 +102,7 @@ test("committed transactions read back identically (property)", async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), async (steps) => {
         const db = path.join(dir, `r${n++}.db`);
-        await createDbFile(db, SCHEMA);
-        const f = await openDbFile(db, { compaction: false });
-        for (const st of steps) {
-          const o = f.db.transact(ops(st));
-          if (o.changes) await f.commit(o.changes, o);
-        }
-        const expected = contents(f);
-        await f.close();
+        const expected = await writeSteps(db, steps);
         const g = await openDbFile(db, { readOnly: true });
         assert.equal(g.readError, null);
         assert.deepEqual(contents(g), expected);
@@ -117,14 +123,7 @@ test("the real ovsdb-tool reads the same contents from files tsovs wrote", { ski
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), async (steps) => {
         const db = path.join(dir, `r${n++}.db`);
-        await createDbFile(db, SCHEMA);
-        const f = await openDbFile(db, { compaction: false });
-        for (const st of steps) {
-          const o = f.db.transact(ops(st));
-          if (o.changes) await f.commit(o.changes, o);
-        }
-        const expected = contents(f);
-        await f.close();
+        const expected = await writeSteps(db, steps);
         const q = JSON.stringify(["R", { op: "select", table: "A", where: [], columns: PERSISTENT }]);
         const r = run("ovsdb-tool", ["query", db, q]);
         assert.equal(r.stderr, "");

@@ -94,6 +94,21 @@ test("applyRecord replays inserts, modifications (also as diffs) and deletes", (
   assert.equal(n, 3);
 });
 
+test("applyRecord writes an optional (max 1) column whole even in a diff record", () => {
+  const db = new Database(TESTDB);
+  const u = "33333333-3333-3333-3333-333333333333";
+  const c = "44444444-4444-4444-4444-444444444444";
+  db.applyRecord({ Child: { [c]: {} }, Root: { [u]: { name: "a", r: 1.5, weak1: ["uuid", c] } } });
+  // OVS writes r (max 1) as its new value, not as a diff: 2.5 replaces 1.5.
+  db.applyRecord({ Root: { [u]: { r: 2.5 } } }, { isDiff: true });
+  assert.deepEqual(db.tables.get("Root")!.rows.get(u)!.get("r").keys, [2.5]);
+  // Writing the same value again keeps it (a diff would have removed it).
+  db.applyRecord({ Root: { [u]: { r: 2.5 } } }, { isDiff: true });
+  assert.deepEqual(db.tables.get("Root")!.rows.get(u)!.get("r").keys, [2.5]);
+  db.applyRecord({ Root: { [u]: { r: ["set", []] } } }, { isDiff: true });
+  assert.deepEqual(db.tables.get("Root")!.rows.get(u)!.get("r").keys, []);
+});
+
 test("an unsatisfied wait blocks, then times out as OVS words it", () => {
   const db = new Database(TESTDB);
   const wait = (timeout?: number) => ({

@@ -40,7 +40,21 @@ export class RawClient {
     sock.on("error", () => (this.closed = true));
   }
 
-  static connect(remote: string): Promise<RawClient> {
+  /** Connects, retrying for up to `retryMs` while the server is not accepting yet. */
+  static async connect(remote: string, retryMs = 2000): Promise<RawClient> {
+    const deadline = Date.now() + retryMs;
+    for (;;) {
+      try {
+        return await RawClient.connectOnce(remote);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if ((code !== "ECONNREFUSED" && code !== "ENOENT") || Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+
+  private static connectOnce(remote: string): Promise<RawClient> {
     const p = remote.startsWith("unix:") ? { path: remote.slice(5) } : { port: Number(remote.split(":")[2]), host: remote.split(":")[1]! };
     return new Promise((resolve, reject) => {
       const s = net.createConnection(p as net.NetConnectOpts);

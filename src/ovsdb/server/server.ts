@@ -12,7 +12,7 @@
 import * as fs from "node:fs";
 import * as net from "node:net";
 import { randomUUID } from "node:crypto";
-import { JsonRpcConnection, parsePassive } from "../../jsonrpc/index.js";
+import { JsonRpcConnection, connectActive as connectActiveSocket, parseActive, parsePassive } from "../../jsonrpc/index.js";
 import { parseConditions, rowMatches, type Condition, type Database, type Row, type TableSchema } from "../index.js";
 import { vlogModule } from "../../util/vlog.js";
 import { LockTable } from "./locks.js";
@@ -43,6 +43,16 @@ interface Listener {
   ready: Promise<void>;
 }
 
+interface ActiveRemote {
+  name: string;
+  probeMs: number;
+  /** The live session, or null while (re)connecting. */
+  session: OvsdbSession | null;
+  timer: NodeJS.Timeout | null;
+  backoffMs: number;
+  stopped: boolean;
+}
+
 const CONDITIONS: ConditionEvaluator = {
   parse: (table: TableSchema, json: unknown) => parseConditions(table, json),
   matches: (row: RowLike, cond: unknown) => rowMatches(row as Row, cond as Condition[]),
@@ -60,6 +70,7 @@ export class OvsdbServer {
   /** Remotes as configured (`--remote`, add-remote), in insertion order. */
   private readonly configured: string[] = [];
   private readonly listeners = new Map<string, Listener>();
+  private readonly actives = new Map<string, ActiveRemote>();
   private sessionSeq = 0;
   private closed = false;
   private readonly probeMs: number;
@@ -228,14 +239,97 @@ export class OvsdbServer {
     for (const [name, l] of this.listeners) {
       if (!wanted.has(name)) this.closeListener(name, l);
     }
+    for (const [name, a] of this.actives) {
+      if (!wanted.has(name)) this.stopActive(name, a);
+    }
     for (const [name, probe] of wanted) {
       const l = this.listeners.get(name);
       if (l) {
         if (probe !== null) l.probeMs = probe;
         continue;
       }
-      this.openListener(name, probe);
+      const a = this.actives.get(name);
+      if (a) {
+        if (probe !== null) a.probeMs = probe;
+        continue;
+      }
+      if (parseActive(name) !== null && !name.startsWith("ssl:")) this.startActive(name, probe);
+      else this.openListener(name, probe);
     }
+  }
+
+  /**
+   * An active remote (`tcp:IP:PORT`, `unix:PATH`, e.g. a Manager target
+   * pointing at a controller): we connect out and serve the peer as any
+   * client, reconnecting with OVS's backoff (1 s doubling to 8 s) whenever
+   * the connection fails or drops.
+   */
+  private startActive(name: string, probe: number | null): void {
+    const addr = parseActive(name)!;
+    const a: ActiveRemote = {
+      name,
+      probeMs: probe ?? (addr.kind === "unix" ? 0 : this.probeMs),
+      session: null,
+      timer: null,
+      backoffMs: 0,
+      stopped: false,
+    };
+    this.actives.set(name, a);
+    this.connectActive(a);
+  }
+
+  private connectActive(a: ActiveRemote): void {
+    if (a.stopped || this.closed) return;
+    const addr = parseActive(a.name)!;
+    let sock: net.Socket;
+    try {
+      sock = connectActiveSocket(addr);
+    } catch (e) {
+      log.err(`${a.name}: ${(e as Error).message}`);
+      return;
+    }
+    const retry = (): void => {
+      if (a.stopped || this.closed || a.timer !== null) return;
+      a.session = null;
+      a.backoffMs = a.backoffMs === 0 ? 1000 : Math.min(8000, a.backoffMs * 2);
+      a.timer = setTimeout(() => {
+        a.timer = null;
+        this.connectActive(a);
+      }, a.backoffMs);
+      a.timer.unref();
+    };
+    sock.on("error", (e) => {
+      if (a.session === null) {
+        log.info(`${a.name}: connection attempt failed (${e.message})`);
+        retry();
+      }
+    });
+    sock.once("connect", () => {
+      if (a.stopped || this.closed) {
+        sock.destroy();
+        return;
+      }
+      log.info(`${a.name}: connected`);
+      a.backoffMs = 0;
+      sock.setNoDelay?.(true);
+      const conn = new JsonRpcConnection(sock, a.name);
+      const session = new OvsdbSession(this, conn, a.name, a.probeMs);
+      a.session = session;
+      this.sessions.add(session);
+      conn.on("close", () => {
+        if (a.session === session) {
+          log.info(`${a.name}: connection closed, reconnecting`);
+          retry();
+        }
+      });
+    });
+  }
+
+  private stopActive(name: string, a: ActiveRemote): void {
+    a.stopped = true;
+    this.actives.delete(name);
+    if (a.timer) clearTimeout(a.timer);
+    a.session?.conn.close();
   }
 
   private openListener(name: string, probe: number | null): void {
@@ -243,7 +337,7 @@ export class OvsdbServer {
     if (addr === null) {
       if (!this.warnedActive.has(name)) {
         this.warnedActive.add(name);
-        log.warn(`${name}: active and SSL remotes are not supported, ignoring`);
+        log.warn(`${name}: unknown or unsupported remote (SSL is not supported), ignoring`);
       }
       return;
     }
@@ -304,10 +398,11 @@ export class OvsdbServer {
       if (!served || !row) continue;
       const ts = row.table;
       const l = this.listeners.get(target);
+      const active = this.actives.get(target);
       const set: Record<string, unknown> = {};
       const isConn = ts.columns.get("is_connected");
       if (isConn && isConn.type.key.type === "boolean" && isConn.type.isScalar()) {
-        const want = l !== undefined && l.sessions.size > 0;
+        const want = (l !== undefined && l.sessions.size > 0) || (active !== undefined && active.session !== null);
         if (row.get("is_connected").keys[0] !== want) set["is_connected"] = want;
       }
       const status = ts.columns.get("status");
@@ -368,6 +463,7 @@ export class OvsdbServer {
     this.closed = true;
     clearInterval(this.statusTimer);
     for (const [name, l] of this.listeners) this.closeListener(name, l);
+    for (const [name, a] of this.actives) this.stopActive(name, a);
     for (const s of [...this.sessions]) s.conn.close();
     for (const t of [...this.triggers]) this.removeTrigger(t);
     for (const served of this.dbs.values()) await served.close();

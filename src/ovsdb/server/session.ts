@@ -264,10 +264,16 @@ export class OvsdbSession implements LockHolder {
         this.server.addTrigger(t);
       }
       if (t.timer) clearTimeout(t.timer);
-      t.timer = setTimeout(() => {
-        t.timer = null;
-        if (this.triggers.has(t)) this.runTrigger(t);
-      }, Math.max(0, outcome.blocked.timeoutMs));
+      t.timer = null;
+      // `timeoutMs` is the smallest "wait" timeout, counted from the first attempt;
+      // without one the transaction waits for commits only.
+      const remaining = outcome.blocked.timeoutMs - (Date.now() - t.start);
+      if (Number.isFinite(remaining)) {
+        t.timer = setTimeout(() => {
+          t.timer = null;
+          if (this.triggers.has(t)) this.runTrigger(t);
+        }, Math.min(0x7fffffff, Math.max(0, remaining)));
+      }
       return false;
     }
     if (this.triggers.has(t)) this.server.removeTrigger(t);

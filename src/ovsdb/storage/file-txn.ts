@@ -18,10 +18,9 @@
  * `Database.applyRecord`, which installs it without transaction checks.
  */
 import {
-  type Atom,
   type ChangeSet,
-  type Datum,
-  compareAtoms,
+  applyDatumDiff,
+  datumDiff,
   type ColumnSchema,
   type Database,
   type DatabaseSchema,
@@ -33,11 +32,10 @@ import {
   defaultDatum,
   isUuid,
   OvsdbError,
-  OvsdbType,
   syntaxError,
 } from "../index.js";
-import { datumDiff, isDiffColumn } from "./datum-diff.js";
-import { shashOrder } from "../hash-order.js";
+import { isDiffColumn, looseType } from "./datum-diff.js";
+import { hmapMask, rowMemberOrder, shashOrder } from "../hash-order.js";
 
 type RowJson = Record<string, unknown>;
 type TableJson = Record<string, RowJson | null>;
@@ -48,7 +46,7 @@ export type FullRecord = Record<string, TableJson>;
  * Key order. OVS builds each record by walking its own hash maps (the
  * schema's tables and columns, a table's rows) and prints JSON objects in
  * hash-map order, so the bytes of a record depend on those orders. We walk
- * in the same orders (shash-order.ts), so the files we write are byte for
+ * in the same orders (hash-order.ts), so the files we write are byte for
  * byte what OVS would write for the same contents, and `show-log` output of
  * either tool is the same. Order never affects meaning.
  */
@@ -60,7 +58,7 @@ function persistentColumns(ts: TableSchema): ColumnSchema[] {
   if (cols === undefined) {
     // The schema parser walks the JSON "columns" object (itself in shash
     // order) and adds each to a shash that already holds _uuid and _version.
-    const order = shashOrder(["_uuid", "_version", ...shashOrder(ts.columnList.map((c) => c.name))]);
+    const order = rowMemberOrder(ts.columnList.map((c) => c.name));
     cols = order.map((n) => ts.columns.get(n)!).filter((c) => c.index >= 0 && !c.ephemeral);
     columnOrderCache.set(ts, cols);
   }
@@ -75,16 +73,10 @@ function tableOrder(db: Database): string[] {
 /** Row uuids in (approximately) the order of OVS's hmap of rows keyed by uuid_hash. */
 function rowOrder(uuids: string[]): string[] {
   let mask = 0;
-  for (let n = 1; n <= uuids.length; n++) if (Math.floor(n / 2) > mask) mask = calcMask(n);
+  for (let n = 1; n <= uuids.length; n++) if (Math.floor(n / 2) > mask) mask = hmapMask(n);
   const keyed = uuids.map((u, i) => ({ u, b: (parseInt(u.slice(0, 8), 16) & mask) >>> 0, i }));
   keyed.sort((x, y) => x.b - y.b || y.i - x.i);
   return keyed.map((k) => k.u);
-}
-
-function calcMask(capacity: number): number {
-  let mask = Math.floor(capacity / 2);
-  for (const sh of [1, 2, 4, 8, 16]) mask |= mask >>> sh;
-  return (mask | ((mask & 1) << 1)) >>> 0;
 }
 
 /** `obj` rebuilt with its keys in the order OVS prints a JSON object built by inserting them in this order. */
@@ -95,14 +87,14 @@ function asOvsPrints<T>(obj: Record<string, T>): Record<string, T> {
 }
 
 function isDefault(c: ColumnSchema, row: Row): boolean {
-  return datumEquals(row.data[c.index]!, defaultDatum(c.type));
+  return datumEquals(row.getByIndex(c.index), defaultDatum(c.type));
 }
 
 /** The columns OVS writes for an inserted row: every non-default persistent one. */
 function insertJson(row: Row): RowJson {
   const o: RowJson = {};
   for (const c of persistentColumns(row.table)) {
-    if (!isDefault(c, row)) o[c.name] = datumToJSON(c.type, row.data[c.index]!);
+    if (!isDefault(c, row)) o[c.name] = datumToJSON(c.type, row.getByIndex(c.index));
   }
   return asOvsPrints(o);
 }
@@ -111,12 +103,11 @@ function insertJson(row: Row): RowJson {
 function modifyJson(oldRow: Row, newRow: Row): RowJson | null {
   let o: RowJson | null = null;
   for (const c of persistentColumns(newRow.table)) {
-    const a = oldRow.data[c.index]!;
-    const b = newRow.data[c.index]!;
+    const a = oldRow.getByIndex(c.index);
+    const b = newRow.getByIndex(c.index);
     if (a === b || datumEquals(a, b)) continue;
     o ??= {};
-    const newJson = datumToJSON(c.type, b);
-    o[c.name] = isDiffColumn(c.type) ? datumDiff(c.type, datumToJSON(c.type, a), newJson) : newJson;
+    o[c.name] = isDiffColumn(c.type) ? datumToJSON(looseType(c.type), datumDiff(c.type, a, b)) : datumToJSON(c.type, b);
   }
   return o === null ? null : asOvsPrints(o);
 }
@@ -215,8 +206,8 @@ export function recordToFull(db: Database, json: unknown, converting = false): F
         }
         if (existing && isDiff && isDiffColumn(col.type)) {
           // A diff may hold more or fewer elements than the column allows.
-          const loose = new OvsdbType(col.type.key, col.type.value, 0, Infinity);
-          const merged = mergeDiff(existing.data[col.index]!, datumFromJSON(loose, value));
+          const loose = looseType(col.type);
+          const merged = applyDatumDiff(loose, existing.getByIndex(col.index), datumFromJSON(loose, value));
           if (merged.keys.length < col.type.min || merged.keys.length > col.type.max) {
             throw syntaxError(value, null, `diff leaves column ${colName} with ${merged.keys.length} elements`);
           }
@@ -231,38 +222,6 @@ export function recordToFull(db: Database, json: unknown, converting = false): F
     out[tableName] = outTable;
   }
   return out;
-}
-
-/**
- * Applies a diff datum to a datum (both sorted): a key only in one of them
- * is kept; a key in both is removed, unless (for a map) the values differ,
- * when the diff's value replaces the old one.
- */
-function mergeDiff(old: Datum, diff: Datum): Datum {
-  const keys: Atom[] = [];
-  const values: Atom[] | null = old.values !== null || diff.values !== null ? [] : null;
-  let i = 0;
-  let j = 0;
-  while (i < old.keys.length || j < diff.keys.length) {
-    const c = i >= old.keys.length ? 1 : j >= diff.keys.length ? -1 : compareAtoms(old.keys[i]!, diff.keys[j]!);
-    if (c < 0) {
-      keys.push(old.keys[i]!);
-      values?.push(old.values![i]!);
-      i++;
-    } else if (c > 0) {
-      keys.push(diff.keys[j]!);
-      values?.push(diff.values![j]!);
-      j++;
-    } else {
-      if (values !== null && compareAtoms(old.values![i]!, diff.values![j]!) !== 0) {
-        keys.push(diff.keys[j]!);
-        values.push(diff.values![j]!);
-      }
-      i++;
-      j++;
-    }
-  }
-  return { keys, values };
 }
 
 /** Replays one record into `db` (see recordToFull for the checks). */
@@ -297,7 +256,7 @@ export function schemaRecord(schema: DatabaseSchema): unknown {
     const colsJson = (tj["columns"] ?? {}) as Record<string, unknown>;
     const cols: Record<string, unknown> = {};
     const order = ts
-      ? shashOrder(["_uuid", "_version", ...shashOrder(ts.columnList.map((c) => c.name))]).filter((n) => n in colsJson)
+      ? rowMemberOrder(ts.columnList.map((c) => c.name)).filter((n) => n in colsJson)
       : Object.keys(colsJson);
     for (const c of order) cols[c] = deepOvsOrder(colsJson[c]);
     const t: Record<string, unknown> = {};

@@ -1,8 +1,10 @@
 /**
- * Command-line option parsing for `tsovs vsctl` with GNU getopt_long's
- * behaviour and messages: unique-prefix abbreviations, `--opt=arg` or
- * `--opt arg`, bundled short options (`-t5`), stopping at the first
- * non-option (OVS passes "+"), and `--` ending the options.
+ * Command-line option parsing with GNU getopt_long's behaviour and
+ * messages, for the OVS-compatible tools: unique-prefix abbreviations,
+ * `--opt=arg` or `--opt arg`, bundled short options (`-t5`), and `--`
+ * ending the options. ovs-vsctl stops at the first non-option (OVS passes
+ * "+"); ovsdb-tool and ovsdb-client let options follow operands, as GNU
+ * getopt's default permutation does (`permute`).
  */
 
 export type HasArg = 0 | 1 | 2;
@@ -26,10 +28,18 @@ export class GetoptError extends Error {}
 
 /**
  * Parses `argv` (without the program name) and returns the options and
- * the index of the first non-option argument.
+ * the index of the first non-option argument. With `permute`, parsing goes
+ * on past non-options, which are collected (in order) in `operands`, and
+ * `optind` is argv.length.
  */
-export function getoptLong(argv: string[], longs: LongOption[], prog: string): { options: ParsedOption[]; optind: number } {
+export function getoptLong(
+  argv: string[],
+  longs: LongOption[],
+  prog: string,
+  permute = false,
+): { options: ParsedOption[]; optind: number; operands: string[] } {
   const out: ParsedOption[] = [];
+  const operands: string[] = [];
   const shorts = new Map<string, LongOption>();
   for (const o of longs) if (o.short) shorts.set(o.short, o);
   let i = 0;
@@ -37,9 +47,18 @@ export function getoptLong(argv: string[], longs: LongOption[], prog: string): {
     const a = argv[i]!;
     if (a === "--") {
       i++;
+      if (permute) {
+        operands.push(...argv.slice(i));
+        i = argv.length;
+      }
       break;
     }
-    if (!a.startsWith("-") || a === "-") break;
+    if (!a.startsWith("-") || a === "-") {
+      if (!permute) break;
+      operands.push(a);
+      i++;
+      continue;
+    }
     if (a.startsWith("--")) {
       const eq = a.indexOf("=");
       const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
@@ -92,5 +111,6 @@ export function getoptLong(argv: string[], longs: LongOption[], prog: string): {
       break;
     }
   }
-  return { options: out, optind: i };
+  if (!permute) operands.push(...argv.slice(i));
+  return { options: out, optind: i, operands };
 }
