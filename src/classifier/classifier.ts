@@ -11,9 +11,10 @@
  * search"), not one comparison per rule. Subtables are kept sorted by the
  * highest priority they hold; once a match of priority P is found, every
  * subtable whose maximum is <= P is skipped, so lookups in tables with a
- * few high-priority masks stop early. Identical match + priority is one
- * rule (`replace` swaps it); rules of equal priority that overlap match
- * "one of them", as OpenFlow leaves it undefined.
+ * few high-priority masks stop early. `replace` swaps a rule for one of
+ * identical match and priority (`insert` lets both exist, for versioned
+ * changes); rules of equal priority that overlap match "one of them", as
+ * OpenFlow leaves it undefined.
  *
  * ## Un-wildcarding
  * `lookup` also ORs into a caller-supplied mask `wc` the bits of the flow

@@ -10,9 +10,10 @@
  * ovsdb/storage/shash-order.ts); dump sorts as OVS sorts.
  */
 import { openJsonRpc, JsonRpcError, type JsonRpcConnection } from "../jsonrpc/index.js";
-import { BaseType, DatabaseSchema, OvsdbError, OvsdbType, compareDatums, datumFromJSON, parseConditions, type Datum, type TableSchema } from "../ovsdb/index.js";
+import { BaseType, DatabaseSchema, OvsdbError, OvsdbType, compareDatums, datumEquals, datumFromJSON, defaultDatum, isUuid, parseConditions, ZERO_UUID, type Datum, type TableSchema } from "../ovsdb/index.js";
 import { datumCell, datumFromJson } from "../ovsdb/datum-text.js";
-import { encodeRecord, shashOrder } from "../ovsdb/storage/index.js";
+import { encodeRecord, LogError, openDbFile, shashOrder } from "../ovsdb/storage/index.js";
+import { rowMemberOrder } from "../ovsdb/hash-order.js";
 import { parseOvsJson } from "../ovsdb/storage/ovs-json.js";
 import { defaultDbRemote } from "../util/dirs.js";
 import {
@@ -147,20 +148,8 @@ function datumCellOf(json: unknown, type: OvsdbType | null): Cell {
   }
 }
 
-function formatTimestamp(ms: number): string {
-  const d = new Date(ms);
-  const p = (n: number, w = 2): string => String(n).padStart(w, "0");
-  return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${p(d.getUTCMilliseconds(), 3)}`;
-}
-
 function printTable(ctx: Ctx, t: Table, withTimestamp = false): void {
-  // OVS prints the --timestamp line before the caption (table, list, csv)
-  // or before the whole table (html). (Its json format crashes with it.)
-  if (withTimestamp && ctx.timestamp && ctx.style.format !== "json") {
-    const ts = formatTimestamp(Date.now());
-    if (ctx.style.format === "html") out(ts + "\n");
-    else t = { ...t, caption: t.caption !== undefined ? `${ts}\n${t.caption}` : ts };
-  }
+  if (withTimestamp && ctx.timestamp) t = { ...t, timestamp: Date.now() };
   out(ctx.printer.format(t, ctx.style));
 }
 
@@ -418,7 +407,10 @@ function monitorPrint(ctx: Ctx, updates: unknown, mts: MonitoredTable[], initial
   }
 }
 
-async function monitor(ctx: Ctx, v2: boolean, args: string[], condition: unknown): Promise<void> {
+type MonitorMethod = "monitor" | "monitor_cond" | "monitor_cond_since";
+
+async function monitor(ctx: Ctx, method: MonitorMethod, args: string[], condition: unknown, lastId = ZERO_UUID): Promise<void> {
+  const v2 = method !== "monitor";
   const db = ctx.database!;
   const server = ctx.server;
   const f = await fetchSchema(ctx, db);
@@ -448,43 +440,59 @@ async function monitor(ctx: Ctx, v2: boolean, args: string[], condition: unknown
   // Ask to be told when the database goes away (ignored by old servers).
   await ctx.rpc!.request("set_db_change_aware", [true]).catch(() => undefined);
   const rpc = ctx.rpc!;
-  // Like OVS, say why we stop when killed, then die of the same signal.
-  for (const [sig, num, text] of [["SIGTERM", 15, "Terminated"], ["SIGINT", 2, "Interrupt"], ["SIGHUP", 1, "Hangup"]] as const) {
-    process.once(sig, () => {
-      const now = new Date().toISOString().slice(0, 19);
-      process.stderr.write(`${now}Z|00001|fatal_signal|WARN|terminating with signal ${num} (${text})\n`, () => process.kill(process.pid, sig));
-    });
-  }
+  reportFatalSignals();
   const done = new Promise<void>((resolve, reject) => {
-    rpc.on("notify", (method, params) => {
+    rpc.on("notify", (note, params) => {
       const p = params as unknown[];
-      if (method === "update" && Array.isArray(p) && p.length === 2 && p[0] === null) monitorPrint(ctx, p[1], mts, false, false);
-      else if (v2 && method === "update2" && Array.isArray(p) && p.length === 2 && p[0] === null) monitorPrint(ctx, p[1], mts, false, true);
-      else if (method === "monitor_canceled") reject(new Fatal(`${server}: ${db} database was removed`));
+      if (note === "update" && Array.isArray(p) && p.length === 2 && p[0] === null) monitorPrint(ctx, p[1], mts, false, false);
+      else if (v2 && note === "update2" && Array.isArray(p) && p.length === 2 && p[0] === null) monitorPrint(ctx, p[1], mts, false, true);
+      else if (method === "monitor_cond_since" && note === "update3" && Array.isArray(p) && p.length === 3 && p[0] === null) {
+        // OVS prints this without a newline: the table's separator line follows.
+        out(`\nlast_id: ${typeof p[1] === "string" ? p[1] : jsonToString(p[1] as Json)}`);
+        monitorPrint(ctx, p[2], mts, false, true);
+      } else if (note === "monitor_canceled") reject(new Fatal(`${server}: ${db} database was removed`));
     });
     rpc.on("close", () => reject(new Fatal(`${server}: receive failed (End of file)`)));
   });
   // Closing the connection after a failed request must not count as unhandled.
   done.catch(() => undefined);
-  const reply = await request(ctx, v2 ? "monitor_cond" : "monitor", [db, null, requests]);
-  monitorPrint(ctx, reply, mts, true, v2);
+  if (method === "monitor_cond_since") {
+    const reply = await request(ctx, method, [db, null, requests, lastId]);
+    if (!Array.isArray(reply) || reply.length !== 3) throw new Fatal(`${server}: monitor_cond_since reply is not an array of 3 elements`);
+    out(`found: ${jsonToString(reply[0] as Json)}, last_id: ${typeof reply[1] === "string" ? reply[1] : jsonToString(reply[1] as Json)}\n`);
+    monitorPrint(ctx, reply[2], mts, true, true);
+  } else {
+    const reply = await request(ctx, method, [db, null, requests]);
+    monitorPrint(ctx, reply, mts, true, v2);
+  }
   await done;
 }
 
 async function doMonitor(ctx: Ctx): Promise<void> {
-  await monitor(ctx, false, ctx.args, undefined);
+  await monitor(ctx, "monitor", ctx.args, undefined);
 }
 
 async function doMonitorCond(ctx: Ctx): Promise<void> {
+  await monitorConditional(ctx, "monitor_cond", ctx.args);
+}
+
+/** `monitor-cond-since [LASTID] CONDITION TABLE [COLUMN,...]...` */
+async function doMonitorCondSince(ctx: Ctx): Promise<void> {
+  const args = ctx.args;
+  if (args.length > 2 && isUuid(args[0]!)) await monitorConditional(ctx, "monitor_cond_since", args.slice(1), args[0]!.toLowerCase());
+  else await monitorConditional(ctx, "monitor_cond_since", args);
+}
+
+async function monitorConditional(ctx: Ctx, method: MonitorMethod, args: string[], lastId?: string): Promise<void> {
   const db = ctx.database!;
   const f = await fetchSchema(ctx, db);
-  const tableName = ctx.args[1]!;
+  const tableName = args[1]!;
   if (!f.schema.tables.has(tableName)) throw new Fatal(`${db} does not have a table named "${tableName}"`);
-  const condition = parseJsonArg(ctx.args[0]!);
+  const condition = parseJsonArg(args[0]!);
   if (!Array.isArray(condition)) throw new Fatal(`syntax "${jsonToString(condition as Json)}": syntax error: Parsing condition failed: array expected`);
   // Checked locally first, as OVS does (ovsdb_condition_from_json).
   parseConditions(f.schema.tables.get(tableName)!, condition);
-  await monitor(ctx, true, ctx.args.slice(1), condition);
+  await monitor(ctx, method, args.slice(1), condition, lastId);
 }
 
 async function doNeedsConversion(ctx: Ctx): Promise<void> {
@@ -596,6 +604,90 @@ async function doWait(ctx: Ctx): Promise<void> {
   }
 }
 
+/** Like OVS, say why we stop when killed, then die of the same signal. */
+function reportFatalSignals(): void {
+  for (const [sig, num, text] of [["SIGTERM", 15, "Terminated"], ["SIGINT", 2, "Interrupt"], ["SIGHUP", 1, "Hangup"]] as const) {
+    process.once(sig, () => {
+      const now = new Date().toISOString().slice(0, 19);
+      process.stderr.write(`${now}Z|00001|fatal_signal|WARN|terminating with signal ${num} (${text})\n`, () => process.kill(process.pid, sig));
+    });
+  }
+}
+
+/**
+ * `lock`, `steal`, `unlock LOCK`: sends the request, prints its reply, then
+ * keeps running and prints every notification ("locked", "stolen") as its
+ * method name and its params, until the connection ends. An error reply
+ * (such as "unlock" of a lock not held) prints nothing, as in OVS.
+ */
+async function doLock(ctx: Ctx, method: "lock" | "steal" | "unlock"): Promise<void> {
+  const rpc = ctx.rpc!;
+  reportFatalSignals();
+  const done = new Promise<void>((_resolve, reject) => {
+    rpc.on("notify", (note, params) => {
+      out(`${note}\n`);
+      printJson(ctx, params);
+    });
+    rpc.on("close", () => reject(new Fatal(`${ctx.server}: receive failed (End of file)`)));
+  });
+  done.catch(() => undefined);
+  try {
+    printJson(ctx, await rpc.request(method, [ctx.args[0]!]));
+  } catch (e) {
+    if (!(e instanceof JsonRpcError)) throw e;
+  }
+  await done;
+}
+
+/**
+ * `[--force] restore [SERVER] [DATABASE] < SNAPSHOT`: replaces the
+ * database's contents by the backup's, in one transaction (rows get new
+ * uuids; references between them are kept through named uuids).
+ */
+async function doRestore(ctx: Ctx): Promise<void> {
+  if (process.stdin.isTTY) throw new Fatal("not reading backup from a terminal; please redirect stdin from a file");
+  const backup = await openDbFile("/dev/stdin", { readOnly: true });
+  await backup.close();
+  const db = ctx.database!;
+  const online = await fetchSchema(ctx, db);
+  const a = backup.schema;
+  const b = online.schema;
+  if (jsonToString(a.toJSON() as Json, { sort: true }) !== jsonToString(b.toJSON() as Json, { sort: true })) {
+    const why =
+      a.version !== b.version
+        ? `backup schema has version "${a.version}" but database schema has version "${b.version}"`
+        : `backup schema and database schema are both version ${a.version} but still differ`;
+    if (!ctx.force) throw new Fatal(`${why} (use --force to override differences, or "ovsdb-client convert" to change the schema)`);
+  }
+  const rowName = (uuid: string): string => `row${uuid.replace(/-/g, "_")}`;
+  const withRowNames = (base: BaseType, atom: unknown): unknown => (base.type === "uuid" ? ["named-uuid", rowName(atom as string)] : atom);
+  const txn: unknown[] = [a.name];
+  for (const tableName of shashOrder(shashOrder(shashOrder([...a.tables.keys()])))) {
+    const ts = a.tables.get(tableName)!;
+    txn.push({ op: "delete", table: tableName, where: [] });
+    const cols = rowMemberOrder(ts.columnList.map((c) => c.name))
+      .map((n) => ts.columns.get(n)!)
+      .filter((c) => c.index >= 0 && !c.ephemeral);
+    for (const row of backup.db.tables.get(tableName)!.rows.values()) {
+      const rowJson: Record<string, unknown> = {};
+      for (const c of cols) {
+        const d = row.getByIndex(c.index);
+        if (datumEquals(d, defaultDatum(c.type))) continue;
+        const t = c.type;
+        if (t.value !== null) rowJson[c.name] = ["map", d.keys.map((k, i) => [withRowNames(t.key, k), withRowNames(t.value!, d.values![i])])];
+        else rowJson[c.name] = d.keys.length === 1 ? withRowNames(t.key, d.keys[0]) : ["set", d.keys.map((k) => withRowNames(t.key, k))];
+      }
+      txn.push({ op: "insert", table: tableName, "uuid-name": rowName(row.uuid), row: rowJson });
+    }
+  }
+  const reply = await request(ctx, "transact", txn);
+  if (!Array.isArray(reply)) throw new Fatal("result is not array");
+  for (const r of reply) {
+    if (r === null || typeof r !== "object" || Array.isArray(r)) throw new Fatal("result array element is not object");
+    if ("error" in r) throw new Fatal(`server returned error reply: ${jsonToString(r as Json, { sort: true })}`);
+  }
+}
+
 /** For commands whose database comes from an argument (convert, needs-conversion). */
 async function openForDatabase(ctx: Ctx, db: string): Promise<void> {
   const server = ctx.args.length > 1 ? ctx.args[0]! : defaultDbRemote();
@@ -615,11 +707,16 @@ const COMMANDS: Record<string, Command> = {
   query: { need: "none", min: 1, max: 2, handler: doQuery },
   monitor: { need: "database", min: 1, max: Infinity, handler: doMonitor },
   "monitor-cond": { need: "database", min: 2, max: 3, handler: doMonitorCond },
+  "monitor-cond-since": { need: "database", min: 2, max: 4, handler: doMonitorCondSince },
   convert: { need: "none", min: 1, max: 2, handler: doConvert },
   "needs-conversion": { need: "none", min: 1, max: 2, handler: doNeedsConversion },
   dump: { need: "database", min: 0, max: Infinity, handler: doDump },
   backup: { need: "database", min: 0, max: 0, handler: doBackup },
   wait: { need: "none", min: 2, max: 3, handler: doWait },
+  restore: { need: "database", min: 0, max: 0, handler: doRestore },
+  lock: { need: "rpc", min: 1, max: 1, handler: (ctx) => doLock(ctx, "lock") },
+  steal: { need: "rpc", min: 1, max: 1, handler: (ctx) => doLock(ctx, "steal") },
+  unlock: { need: "rpc", min: 1, max: 1, handler: (ctx) => doLock(ctx, "unlock") },
 };
 
 /** OVS's open_rpc(): optional SERVER, then (when needed) an optional DATABASE. */
@@ -794,7 +891,7 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(e.message + "\n");
       return 1;
     }
-    if (!(e instanceof Fatal || e instanceof OvsdbError)) throw e;
+    if (!(e instanceof Fatal || e instanceof OvsdbError || e instanceof LogError)) throw e;
     process.stderr.write(`${PROGRAM}: ${ovsdbErrorText(e)}\n`);
     return e instanceof Fatal ? e.status : 1;
   } finally {

@@ -76,6 +76,17 @@ export interface Table {
   rows: Cell[][];
   /** Printed above the table (ovsdb-client `dump` uses "<name> table"). */
   caption?: string;
+  /**
+   * When set (ovsdb-client --timestamp), this time (ms since the epoch) is
+   * printed as "YYYY-MM-DD HH:MM:SS.mmm" UTC before everything else, or as
+   * the "time" member of the JSON format.
+   */
+  timestamp?: number;
+}
+
+/** A time as OVS's tables print it: "2024-01-31 12:34:56.789" (UTC). */
+export function formatTimestamp(ms: number): string {
+  return new Date(ms).toISOString().replace("T", " ").replace(/Z$/, "");
 }
 
 export function textCell(text: string): TextCell {
@@ -311,15 +322,16 @@ export class TablePrinter {
 
   format(table: Table, style: TableStyle): string {
     const first = this.printed[style.format]++ === 0;
+    const time = table.timestamp !== undefined && style.format !== "json" ? formatTimestamp(table.timestamp) + "\n" : "";
     switch (style.format) {
       case "table":
-        return (first ? "" : "\n") + formatAsTable(table, style);
+        return (first ? "" : "\n") + time + formatAsTable(table, style);
       case "list":
-        return (first ? "" : "\n") + formatAsList(table, style);
+        return (first ? "" : "\n") + time + formatAsList(table, style);
       case "csv":
-        return (first ? "" : "\n") + formatAsCsv(table, style);
+        return (first ? "" : "\n") + time + formatAsCsv(table, style);
       case "html":
-        return formatAsHtml(table, style);
+        return time + formatAsHtml(table, style);
       case "json":
         return formatAsJson(table, style);
     }
@@ -401,6 +413,7 @@ function formatAsJson(table: Table, style: TableStyle): string {
   if (table.caption !== undefined) obj["caption"] = table.caption;
   obj["data"] = table.rows.map((row) => row.map((c): Json => (c.kind === "text" ? c.text : c.json)));
   obj["headings"] = table.headings;
+  if (table.timestamp !== undefined) obj["time"] = formatTimestamp(table.timestamp);
   return jsonToString(obj, { pretty: style.pretty, sort: true }) + "\n";
 }
 

@@ -265,6 +265,7 @@ function execList(ctx: ExecContext, pkt: DpPacket, b: Uint8Array, off: number, e
           const port = tnlPush(out, b, p, plen, h);
           if (port >= 0) {
             out.tun.fill(0);
+            out.tunGeneve.fill(0);
             handed++;
             ctx.pushOutput(port, out);
           } else {

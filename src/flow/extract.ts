@@ -60,6 +60,10 @@ import {
   VLAN_CFI,
 } from "../packet/constants.js";
 import {
+  FLOW_U32S,
+  REGION_CTX_START,
+  REGION_GENEVE_START,
+  REGION_OF_START,
   FLOW_NW_FRAG_ANY,
   FLOW_NW_FRAG_LATER,
   REGION_TUN_START,
@@ -124,19 +128,52 @@ function rd32(b: Uint8Array, o: number): number {
 /** Counters of packets whose headers were cut short or inconsistent (not errors: OVS counts nothing here either). */
 export const extractStats = { truncatedL2: 0, badL3: 0 };
 
-// HOT PATH
+/**
+ * Cold regions of a key (bits for `extractFlowKeyTracked`): words above the
+ * hot region that extraction writes only for tunnelled or tracked packets,
+ * and the OpenFlow-only words it never writes.
+ */
+export const KEY_COLD_TUN = 1;
+export const KEY_COLD_CTX = 2;
+export const KEY_COLD_GENEVE = 4;
+export const KEY_COLD_OF = 8;
+export const KEY_COLD_ALL = 15;
+/** Words 0..KEY_HOT_END-1 (metadata, L2-L4, NSH) are cleared on every extraction. */
+const KEY_HOT_END = REGION_TUN_START;
+
 /**
  * Fills `key` (FLOW_U32S words, all overwritten) from `pkt` and sets the
  * packet's cached l2_5/l3/l4 offsets and l2 padding.
  */
 export function extractFlowKey(pkt: DpPacket, key: Uint32Array): void {
-  // One native fill of all words: measured no slower than clearing only the
-  // regions a previous extraction wrote (bench/extract: ~85 ns/pkt either way).
   key.fill(0);
-  const b = pkt.buf;
-  const frame = pkt.start;
-  let p = frame;
-  let size = pkt.len;
+  extractInto(pkt, key);
+}
+
+// HOT PATH: bench/datapath "EMC hits ≥5 Mpps" (via dpif-netdev).
+/**
+ * `extractFlowKey` for a caller that tracks which cold regions of `key`
+ * may be nonzero: `dirty` (KEY_COLD_* bits) names the regions to clear,
+ * the hot words are always cleared, and the result names the cold regions
+ * this extraction wrote (pass it back as `dirty` next time). Every word
+ * not set from the packet ends up zero, as with extractFlowKey.
+ * Clearing 50 words plus dirty regions instead of fill(0) over all 162:
+ * bench/extract udp 72 → 50 ns/packet.
+ */
+export function extractFlowKeyTracked(pkt: DpPacket, key: Uint32Array, dirty: number): number {
+  key.fill(0, 0, KEY_HOT_END);
+  if (dirty !== 0) {
+    if ((dirty & KEY_COLD_TUN) !== 0) key.fill(0, REGION_TUN_START, REGION_CTX_START);
+    if ((dirty & KEY_COLD_CTX) !== 0) key.fill(0, REGION_CTX_START, REGION_GENEVE_START);
+    if ((dirty & KEY_COLD_GENEVE) !== 0) key.fill(0, REGION_GENEVE_START, REGION_OF_START);
+    if ((dirty & KEY_COLD_OF) !== 0) key.fill(0, REGION_OF_START, FLOW_U32S);
+  }
+  return extractInto(pkt, key);
+}
+
+/** Extraction into an all-zero key; returns the KEY_COLD_* regions written. */
+function extractInto(pkt: DpPacket, key: Uint32Array): number {
+  let cold = 0;
 
   /* Metadata. */
   key[W_IN_PORT] = pkt.inPort;
@@ -149,14 +186,33 @@ export function extractFlowKey(pkt: DpPacket, key: Uint32Array): void {
   const ctState = pkt.ctState;
   key[W_CT_STATE] = ((pkt.ctZone & 0xffff) << S_CT_ZONE) | (ctState & 0xff);
   // The conntrack original-direction tuple goes in only for a tracked packet
-  // whose tuple has a protocol and the packet's IP version (below).
+  // whose tuple has a protocol and the packet's IP version (extractHeaders).
   const ctTuple = ctState !== 0 && pkt.ctNwProto !== 0;
+  if (ctTuple && pkt.ctOrigTupleIpv6) cold |= KEY_COLD_CTX;
   const lbl = pkt.ctLabel;
-  if ((lbl[0]! | lbl[1]! | lbl[2]! | lbl[3]!) !== 0) key.set(lbl, W_CT_LABEL);
+  if ((lbl[0]! | lbl[1]! | lbl[2]! | lbl[3]!) !== 0) {
+    key.set(lbl, W_CT_LABEL);
+    cold |= KEY_COLD_CTX;
+  }
   if (pkt.hasTunnel()) {
     key.set(pkt.tun, REGION_TUN_START);
-    if ((key[W_TUN_GENEVE_LEN]! & M_TUN_GENEVE_LEN) !== 0) key.set(pkt.tunGeneve, W_TUN_GENEVE);
+    cold |= KEY_COLD_TUN;
+    if ((key[W_TUN_GENEVE_LEN]! & M_TUN_GENEVE_LEN) !== 0) {
+      key.set(pkt.tunGeneve, W_TUN_GENEVE);
+      cold |= KEY_COLD_GENEVE;
+    }
   }
+  extractHeaders(pkt, key, ctTuple);
+  return cold;
+}
+
+// HOT PATH
+/** The header part of extraction: L2 through L4 (and NSH), offsets, padding. */
+function extractHeaders(pkt: DpPacket, key: Uint32Array, ctTuple: boolean): void {
+  const b = pkt.buf;
+  const frame = pkt.start;
+  let p = frame;
+  let size = pkt.len;
 
   pkt.l2_5Ofs = -1;
   pkt.l3Ofs = -1;

@@ -14,6 +14,9 @@
  *   table-mod, bundles, Nicira settings, TLV table), `ofp-stats` (multipart
  *   statistics, queues, groups, meters), `ofp-table` (table desc/status)
  * - `meta-flow`   the field registry, NXM/OXM headers, field value text
+ * - matches: `mf-key` (fields onto the flow key), `match` (key + mask,
+ *   prerequisites, normalization), `match-parse` / `match-format` (flow
+ *   syntax), `nx-match` (NXM/OXM), `ofp-match` (OF1.0/1.1 structures)
  */
 export * from "./ofp-buffer.js";
 export * from "./ofp-codec.js";
@@ -28,3 +31,9 @@ export * from "./ofp-switch.js";
 export * from "./ofp-control.js";
 export * from "./ofp-stats.js";
 export * from "./ofp-table.js";
+export * from "./mf-key.js";
+export * from "./match.js";
+export * from "./match-format.js";
+export * from "./match-parse.js";
+export * from "./nx-match.js";
+export * from "./ofp-match.js";

@@ -152,10 +152,39 @@ const BINDINGS: Record<string, MfKey> = {
 for (let i = 0; i < 16; i++) BINDINGS[`reg${i}`] = full(W_REG0 + i);
 for (let i = 0; i < 8; i++) BINDINGS[`xreg${i}`] = bytes((W_REG0 + 2 * i) * 4, 8);
 for (let i = 0; i < 4; i++) BINDINGS[`xxreg${i}`] = bytes((W_REG0 + 4 * i) * 4, 16);
-for (let i = 0; i < 64; i++) {
-  const off = i * TUN_METADATA_DEFAULT_LEN;
-  if (off + TUN_METADATA_DEFAULT_LEN <= GENEVE_OPTS_MAX) BINDINGS[`tun_metadata${i}`] = bytes(O_TUN_GENEVE + off, TUN_METADATA_DEFAULT_LEN);
+/** Where one tun_metadata field lives in the Geneve option bytes (an entry of the TLV map). */
+export interface TunMetadataSlot {
+  /** N of tun_metadataN (0..63). */
+  readonly index: number;
+  /** Byte offset inside the Geneve option space (0..251). */
+  readonly offset: number;
+  /** Length in bytes (1..124). */
+  readonly len: number;
 }
+
+/**
+ * Installs the TLV map: each listed tun_metadataN gets its slot, the
+ * others become unbound (unmatchable). `null` restores the default map
+ * (field N at byte 4*N, 4 bytes, for N = 0..62). Returns an error text
+ * for a bad map (and then changes nothing).
+ */
+export function setTunMetadataMap(slots: readonly TunMetadataSlot[] | null): string | null {
+  const list: TunMetadataSlot[] = slots
+    ? [...slots]
+    : Array.from({ length: 64 }, (_, i) => ({ index: i, offset: i * TUN_METADATA_DEFAULT_LEN, len: TUN_METADATA_DEFAULT_LEN }))
+        .filter((x) => x.offset + x.len <= GENEVE_OPTS_MAX);
+  const seen = new Set<number>();
+  for (const x of list) {
+    if (!Number.isInteger(x.index) || x.index < 0 || x.index > 63 || seen.has(x.index)) return `tun_metadata${x.index}: bad or duplicate index`;
+    if (x.len < 1 || x.len > 124 || x.offset < 0 || x.offset + x.len > GENEVE_OPTS_MAX) return `tun_metadata${x.index}: does not fit the ${GENEVE_OPTS_MAX}-byte option space`;
+    seen.add(x.index);
+  }
+  for (let i = 0; i < 64; i++) delete BINDINGS[`tun_metadata${i}`];
+  for (const x of list) BINDINGS[`tun_metadata${x.index}`] = bytes(O_TUN_GENEVE + x.offset, x.len);
+  return null;
+}
+
+setTunMetadataMap(null);
 
 /** The flow-key binding of a field, or null when it has none (e.g. a tun_metadata beyond the map). */
 export function mfKey(fld: MfField): MfKey | null {
@@ -199,14 +228,14 @@ function putBits(key: Uint32Array, b: MfKeyBits, v: number): void {
 }
 
 /** OpenFlow 1.1+ port (32 bits) to the 16-bit OpenFlow 1.0 form, or null when it has none. */
-export function portFromOfp11(p: number): number | null {
+export function mfPortFromOfp11(p: number): number | null {
   if (p < 0xff00) return p;
   if (p >= 0xffffff00) return (p - 0xffff0000) >>> 0;
   return null;
 }
 
 /** 16-bit OpenFlow 1.0 port to the 32-bit OpenFlow 1.1+ form. */
-export function portToOfp11(p: number): number {
+export function mfPortToOfp11(p: number): number {
   return p >= 0xff00 ? (p + 0xffff0000) >>> 0 : p;
 }
 
@@ -220,7 +249,7 @@ export function mfGet(key: Uint32Array, mask: Uint32Array, fld: MfField): { valu
       return { value: fromNum(getBits(key, b), n), mask: fromNum(getBits(mask, b), n) };
     case "port32": {
       const m = mask[b.word]! & 0xffff;
-      return { value: fromNum(m ? portToOfp11(key[b.word]! & 0xffff) : 0, n), mask: fromNum(m === 0xffff ? 0xffffffff : m, n) };
+      return { value: fromNum(m ? mfPortToOfp11(key[b.word]! & 0xffff) : 0, n), mask: fromNum(m === 0xffff ? 0xffffffff : m, n) };
     }
     case "bytes": {
       const v = new Uint8Array(b.len);
@@ -259,7 +288,7 @@ export function mfIsValueValid(fld: MfField, value: Uint8Array): boolean {
   if (!b) return false;
   if (b.kind === "bytes") return true;
   const v = toNum(value);
-  if (b.kind === "port32") return portFromOfp11(v) !== null;
+  if (b.kind === "port32") return mfPortFromOfp11(v) !== null;
   if (fld.name === "ipv6_label") return v <= 0xfffff;
   if (fld.name === "nsh_mdtype") return v === 1 || v === 2;
   if (fld.name === "nsh_ttl") return v <= 63;
@@ -287,7 +316,7 @@ export function mfSet(key: Uint32Array, maskKey: Uint32Array, fld: MfField, valu
     }
     case "port32": {
       const m = mask === null ? 0xffffffff : toNum(mask);
-      const p = portFromOfp11(toNum(value) & m) ?? 0;
+      const p = mfPortFromOfp11(toNum(value) & m) ?? 0;
       key[b.word] = m ? p & 0xffff : 0;
       maskKey[b.word] = m ? 0xffff : 0;
       return;

@@ -18,7 +18,7 @@ import {
   decodeNxmHeader, encodeNxmHeader, formatNxmHeader, headerForCode, mfFromHeader, parseNxmHeader,
   type MfCode, type MfField, type NxmHeader,
 } from "./meta-flow.js";
-import { mfIsValueValid, mfValueLen, portToOfp11 } from "./mf-key.js";
+import { mfIsValueValid, mfPortToOfp11, mfValueLen } from "./mf-key.js";
 import {
   ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_MPLS, ETH_TYPE_MPLS_MCAST, ETH_TYPE_RARP, geneveMasked, IPPROTO_ICMP,
   IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, Match, mf, mfArePrereqsOk, ND_NEIGHBOR_ADVERT,
@@ -93,7 +93,7 @@ export function nxEntries(m: Match, version: number): NxEntry[] {
   if (x.m) putExact("conj_id", x.v);
   x = g("in_port");
   if (x.m) {
-    if (version) putExact("in_port_oxm", portToOfp11(x.v));
+    if (version) putExact("in_port_oxm", mfPortToOfp11(x.v));
     else putExact("in_port", x.v);
   }
   if (!m.isWildcarded("actset_output")) add(mf("actset_output"), m.get("actset_output").value, null);

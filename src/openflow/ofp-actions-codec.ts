@@ -46,12 +46,7 @@ function parseList(text: string, nested: boolean): OfpAction[] | ActionTextError
       else out.push(r);
       continue;
     }
-    if (k === "apply_actions") {
-      const r = parseList(value, true);
-      if (isTextError(r)) return r;
-      out.push(...r);
-      continue;
-    }
+    if (k === "apply_actions") return err("apply_actions is the default instruction");
     const port = parsePortText(key);
     if (port !== null && value === "") {
       out.push({ type: "output", port, maxLen: 0 });
@@ -62,7 +57,7 @@ function parseList(text: string, nested: boolean): OfpAction[] | ActionTextError
   if (sawDrop && items.length > 1) return err(`"drop" must not be accompanied by any other action or instruction`);
   if (nested) {
     for (const a of out) {
-      if (instructionOf(a) !== "apply_actions") return err(`instruction ${instructionOf(a)} not allowed inside action list`);
+      if (instructionOf(a) !== "apply_actions") return err(`${instructionOf(a)} instruction not allowed here`);
     }
   }
   return out;
@@ -85,7 +80,7 @@ export function verifyInstructionOrder(list: readonly OfpAction[]): string | nul
     if (idx < prevIdx) {
       return `invalid instruction ordering: ${inst} must appear before ${prev}, for OpenFlow 1.1+ compatibility`;
     }
-    if (inst !== "apply_actions" && seen.has(inst)) return `duplicate ${inst} instruction`;
+    if (inst !== "apply_actions" && seen.has(inst)) return `duplicate ${inst} instruction not allowed, for OpenFlow 1.1+ compatibility`;
     seen.add(inst);
     prev = inst;
     prevIdx = idx;
@@ -152,24 +147,28 @@ export function encodeActions(list: readonly OfpAction[], version: number, opts:
 function decodeOne(r: OfpReader, version: number): OfpAction | OfpAction[] | DecodeError {
   if (r.remaining < 4) return fail("OFPBAC_BAD_LEN");
   const start = r.pos;
+  const avail = r.end - start;
   const type = r.u16();
   const len = r.u16();
-  if (len < 8 || len % 8 !== 0 || len > r.end - start) return fail("OFPBAC_BAD_LEN");
-  const body = new OfpReader(r.data, start + 4, start + len);
-  r.pos = start + len;
+  // OVS identifies the action first, then checks its length.
   let wa: WireAction | undefined;
+  let hdrLen = 4;
   if (type === 0xffff) {
-    if (len < 16) return fail("OFPBAC_BAD_LEN");
-    const vendor = body.u32();
+    if (avail < 10) return fail("OFPBAC_BAD_LEN");
+    const vendor = r.u32();
     if (vendor !== NX_VENDOR_ID) return fail("OFPBAC_BAD_VENDOR");
-    const subtype = body.u16();
+    const subtype = r.u16();
     wa = BY_NX.get(subtype)?.find((x) => version >= x.minVersion && version <= x.maxVersion);
     if (!wa) return fail("OFPBAC_BAD_VENDOR_TYPE");
+    hdrLen = 10;
   } else {
     wa = BY_OF.get(type)?.find((x) => version >= x.minVersion && version <= x.maxVersion);
     if (!wa) return fail("OFPBAC_BAD_TYPE");
   }
   if (wa.variable ? len < wa.len : len !== wa.len) return fail("OFPBAC_BAD_LEN");
+  if (len % 8 !== 0 || len > avail) return fail("OFPBAC_BAD_LEN");
+  const body = new OfpReader(r.data, start + hdrLen, start + len);
+  r.pos = start + len;
   const a = wa.decode(body, version, len, CODECS);
   if (!isDecErr(a) && body.overrun) return fail("OFPBAC_BAD_LEN");
   return a;

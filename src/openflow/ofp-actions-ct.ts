@@ -257,7 +257,6 @@ function decodeCt(r: OfpReader, version: number, codecs: ListCodecs): OfpAction 
   const table = r.u8();
   r.skip(3);
   const alg = r.u16();
-  if (flags & ~(NX_CT_F_COMMIT | NX_CT_F_FORCE)) return fail("OFPBAC_BAD_ARGUMENT");
   if ((flags & NX_CT_F_FORCE) && !(flags & NX_CT_F_COMMIT)) return fail("OFPBAC_BAD_ARGUMENT");
   let zoneSrc: Subfield | null = null;
   if (zoneIsField) {
@@ -284,7 +283,6 @@ function decodeNat(r: OfpReader): OfpAction | DecodeError {
   if (flags & ~0x1f) return fail("OFPBAC_BAD_ARGUMENT");
   if ((flags & NX_NAT_F_SRC) && (flags & NX_NAT_F_DST)) return fail("OFPBAC_BAD_ARGUMENT");
   if ((flags & NX_NAT_F_PROTO_HASH) && (flags & NX_NAT_F_PROTO_RANDOM)) return fail("OFPBAC_BAD_ARGUMENT");
-  if (present & ~0x3f) return fail("OFPBAC_BAD_ARGUMENT");
   const a: ActionOf<"nat"> = { type: "nat", flags, addrMin: null, addrMax: null, portMin: 0, portMax: 0 };
   if (present & RANGE_IPV4_MIN) a.addrMin = r.bytes(4);
   if (present & RANGE_IPV4_MAX) a.addrMax = r.bytes(4);

@@ -16,7 +16,7 @@ import {
   type Subfield,
 } from "./ofp-actions-subfield.js";
 import type { ActionOf, LearnSpec } from "./ofp-actions.js";
-import { checkSubfield, type ActionEntry, type WireAction } from "./ofp-actions-table.js";
+import { type ActionEntry, type WireAction } from "./ofp-actions-table.js";
 import {
   err, hexNum, isTextError, parseU64, parseUint, parseUintBits, putNxAction, splitItems, type ActionTextError,
 } from "./ofp-actions-util.js";
@@ -264,7 +264,9 @@ function readSf(r: OfpReader, nBits: number): Subfield | DecodeError {
   const hit = fieldOfHeaderBytes(r.data.subarray(r.pos, r.end));
   r.skip(hit ? hit.len : 4);
   const ofs = r.u16();
-  return checkSubfield(hit ? hit.fld : null, ofs, nBits);
+  // OVS checks learn's bit ranges only against a flow (ofpacts_check), not when decoding.
+  if (!hit) return fail("OFPBAC_BAD_SET_TYPE");
+  return { field: hit.fld.name, ofs, nBits };
 }
 
 function decodeLearn(r: OfpReader, v2: boolean): ActionOf<"learn"> | DecodeError {
@@ -272,7 +274,7 @@ function decodeLearn(r: OfpReader, v2: boolean): ActionOf<"learn"> | DecodeError
     type: "learn", idle: r.u16(), hard: r.u16(), priority: r.u16(), cookie: r.u64(), flags: r.u16(), table: r.u8(),
     finIdle: 0, finHard: 0, limit: 0, resultDst: null, specs: [],
   };
-  r.skip(1);
+  if (r.u8() !== 0) return fail("OFPBAC_BAD_ARGUMENT");
   a.finIdle = r.u16();
   a.finHard = r.u16();
   if (a.flags & ~(v2 ? 7 : 3)) return fail("OFPBAC_BAD_ARGUMENT");
@@ -281,10 +283,12 @@ function decodeLearn(r: OfpReader, v2: boolean): ActionOf<"learn"> | DecodeError
     a.limit = r.u32();
     const ofs = r.u16();
     r.skip(2);
+    if (r.data[r.pos - 1] !== 0 || r.data[r.pos - 2] !== 0) return fail("NXBAC_MUST_BE_ZERO");
     if (a.flags & NX_LEARN_F_WRITE_RESULT) {
       const hit = fieldOfHeaderBytes(r.data.subarray(r.pos, r.end));
       r.skip(hit ? hit.len : 4);
-      if (!hit || ofs >= fieldBits(hit.fld)) return fail("OFPBAC_BAD_ARGUMENT");
+      if (!hit) return fail("OFPBMC_BAD_FIELD");
+      if (ofs >= fieldBits(hit.fld)) return fail("OFPBAC_BAD_ARGUMENT");
       a.resultDst = { field: hit.fld.name, ofs, nBits: 1 };
     }
   }

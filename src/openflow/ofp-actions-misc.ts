@@ -95,6 +95,7 @@ function decodeBundle(r: OfpReader, len: number, load: boolean): OfpAction | Dec
   const on = r.u16();
   const dstHeader = r.data.subarray(r.pos, r.pos + 4);
   r.skip(4);
+  if (!load && r.data.subarray(r.pos, r.pos + 4).some((x) => x !== 0)) return fail("OFPBAC_BAD_ARGUMENT");
   r.skip(4);
   if (32 + 2 * n > len) return fail("OFPBAC_BAD_LEN");
   if (algorithm >= BUNDLE_ALGS.length || fields >= HASH_FIELDS.length || memberType !== NXM_OF_IN_PORT) {
@@ -171,7 +172,8 @@ export const ENCAP_ENTRY: ActionEntry<"encap"> = {
   type: "encap", keywords: ["encap"],
   parse: (_k, arg) => parseEncap(arg),
   format: (a) => formatEncap(a),
-  encode: (w, a) => {
+  encode: (w, a, version) => {
+    if (version < 4) return err("encap requires OpenFlow 1.3 or later");
     putNxAction(w, 46, (w) => {
       w.u16(0).u32(a.packetType);
       if (a.mdType) {
@@ -238,7 +240,8 @@ export const DECAP_ENTRY: ActionEntry<"decap"> = {
   type: "decap", keywords: ["decap"],
   parse: (_k, arg) => parseDecap(arg),
   format: (a) => formatDecap(a),
-  encode: (w, a) => {
+  encode: (w, a, version) => {
+    if (version < 4) return err("decap requires OpenFlow 1.3 or later");
     putNxAction(w, 47, (w) => w.u16(0).u32(a.packetType));
     return null;
   },
@@ -248,7 +251,8 @@ export const DEC_NSH_TTL_ENTRY: ActionEntry<"dec_nsh_ttl"> = {
   type: "dec_nsh_ttl", keywords: ["dec_nsh_ttl"],
   parse: () => ({ type: "dec_nsh_ttl" }),
   format: () => "dec_nsh_ttl",
-  encode: (w) => {
+  encode: (w, _a, version) => {
+    if (version < 4) return err("dec_nsh_ttl requires OpenFlow 1.3 or later");
     putNxAction(w, 48, () => undefined);
     return null;
   },

@@ -6,7 +6,7 @@
  */
 import {
   encodeNxmHeader, formatNxmHeader, headerForCode, mfFromHeader, mfFromName, parseNxmHeader,
-  type MfField, type NxmHeader,
+  type MfCode, type MfField, type NxmHeader,
 } from "./meta-flow.js";
 
 /** Bits `ofs` .. `ofs + nBits - 1` of `field`. */
@@ -43,6 +43,10 @@ export function nxHeaderOf(fld: MfField): NxmHeader {
   const code = fld.nxm ?? fld.oxm ?? fld.oxm15;
   if (!code) throw new Error(`ofp-actions: field ${fld.name} has no NXM/OXM code`);
   return headerForCode(fld, code, false);
+}
+
+function nxHeaderCode(fld: MfField, h: NxmHeader): MfCode {
+  return [fld.nxm, fld.oxm, fld.oxm15].find((c) => c && c.class === h.class && c.field === h.field && c.vendor === h.vendor) ?? (fld.nxm ?? fld.oxm)!;
 }
 
 /** The 4- or 8-byte wire header of a sub-field's field. */
@@ -104,11 +108,14 @@ export function ofsNbits(ofs: number, nBits: number): number {
 }
 
 /** The field a wire header names, when known. */
-export function fieldOfHeaderBytes(b: Uint8Array): { fld: MfField; header: NxmHeader; len: number } | null {
+export function fieldOfHeaderBytes(b: Uint8Array, allowMask = false): { fld: MfField; header: NxmHeader; len: number } | null {
   const h = (b.length >= 4) ? parseHeaderAt(b) : null;
   if (!h) return null;
   const fld = mfFromHeader(h.header);
-  return fld ? { fld, header: h.header, len: h.len } : null;
+  if (!fld || (h.header.hasmask && !allowMask)) return null;
+  // The header must carry the field's exact length, as OVS's lookup requires.
+  if (h.header.length !== headerForCode(fld, nxHeaderCode(fld, h.header), h.header.hasmask).length) return null;
+  return { fld, header: h.header, len: h.len };
 }
 
 function parseHeaderAt(b: Uint8Array): { header: NxmHeader; len: number } | null {

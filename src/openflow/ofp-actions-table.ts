@@ -11,7 +11,7 @@ import {
   OFPP_LOCAL, fail, portToOfp11, type DecodeError,
 } from "./ofp-codec.js";
 import { parsePortText } from "./match-parse.js";
-import { formatMfValue, mfFromName, parseMfValue, encodeNxmHeader, headerForCode, type MfField } from "./meta-flow.js";
+import { encodeNxmHeader, formatMfValue, headerForCode, mfFromName, parseMfValue, type MfField } from "./meta-flow.js";
 import { codeFor } from "./nx-match.js";
 import {
   fieldBits, fieldOfHeaderBytes, formatSubfield, nxHeaderOf, ofsNbits, parseSubfield, subfieldField, subfieldHeaderBytes,
@@ -1157,8 +1157,9 @@ function isDecErr(x: unknown): x is DecodeError {
 
 function decodeSetFieldOxm(r: OfpReader, version: number, len: number): OfpAction | DecodeError {
   const hb = r.data.subarray(r.pos, r.end);
-  const hit = fieldOfHeaderBytes(hb);
-  if (!hit) return fail("OFPBAC_BAD_SET_TYPE");
+  const hit = fieldOfHeaderBytes(hb, true);
+  // OVS reports a header it cannot use (unknown, or the wrong length) as a length error.
+  if (!hit) return fail("OFPBAC_BAD_SET_LEN");
   r.skip(hit.len);
   const fld = hit.fld;
   const n = fld.bytes;
@@ -1178,6 +1179,7 @@ function decodeSetFieldOxm(r: OfpReader, version: number, len: number): OfpActio
   const masked = new Uint8Array(n);
   for (let i = 0; i < n; i++) masked[i] = value[i]! & mask[i]!;
   if (big(masked) !== big(value)) return fail("OFPBAC_BAD_SET_ARGUMENT");
+  if (r.data.subarray(r.pos, r.end).some((x) => x !== 0)) return fail("OFPBAC_BAD_SET_ARGUMENT");
   return { type: "set_field", field: fld.name, value, mask, load: false };
 }
 
@@ -1208,15 +1210,15 @@ function decodeRegMove(r: OfpReader, copyField: boolean): OfpAction | DecodeErro
 
 function decodeController2(r: OfpReader): OfpAction | DecodeError {
   const a: ActionOf<"controller"> = { type: "controller", maxLen: UINT16_MAX, controllerId: 0, reason: 1, userdata: null, pause: false, meterId: null };
-  r.skip(6);
+  if (r.bytes(6).some((x) => x !== 0)) return fail("NXBRC_MUST_BE_ZERO");
   while (r.remaining > 0) {
     if (r.remaining < 4) return fail("OFPBAC_BAD_LEN");
     const type = r.u16();
     const len = r.u16();
-    if (len < 4 || len > r.remaining + 4) return fail("OFPBAC_BAD_LEN");
+    if (len < 4 || len > r.remaining + 4) return fail("OFPBPC_BAD_LEN");
     const body = r.sub(len - 4);
     const padded = ((len + 7) & ~7) - len;
-    if (padded > r.remaining) return fail("OFPBAC_BAD_LEN");
+    if (padded > r.remaining) return fail("OFPBPC_BAD_LEN");
     r.skip(padded);
     switch (type) {
       case 0: a.maxLen = body.u16(); break;
@@ -1225,7 +1227,7 @@ function decodeController2(r: OfpReader): OfpAction | DecodeError {
       case 3: a.userdata = body.rest(); break;
       case 4: a.pause = true; break;
       case 5: a.meterId = body.u32(); break;
-      default: return fail("OFPBAC_BAD_ARGUMENT");
+      default: return fail("OFPBPC_BAD_TYPE");
     }
     if (body.overrun) return fail("OFPBAC_BAD_LEN");
   }
@@ -1238,6 +1240,8 @@ function decodeStack(r: OfpReader, type: "stack_push" | "stack_pop"): OfpAction 
   const hit = fieldOfHeaderBytes(hb);
   r.skip(hit ? hit.len : 4);
   const nBits = r.u16();
+  if (!hit) return fail("OFPBMC_BAD_FIELD");
+  if (r.data.subarray(r.pos, r.end).some((x) => x !== 0)) return fail("NXBRC_MUST_BE_ZERO");
   const sf = type === "stack_pop" ? checkDst(checkSubfield(hit ? hit.fld : null, ofs, nBits)) : checkSubfield(hit ? hit.fld : null, ofs, nBits);
   return isDecErr(sf) ? sf : { type, sf };
 }
@@ -1349,10 +1353,12 @@ export const WIRE_ACTIONS: readonly WireAction[] = [
   nx("NXAST_RESUBMIT_TABLE", 14, 16, (r) => {
     const inPort = r.u16();
     const tableId = r.u8();
+    if (r.bytes(3).some((x) => x !== 0)) return fail("OFPBAC_BAD_ARGUMENT");
     return { type: "resubmit", inPort, tableId, ct: false, legacy: false };
   }),
   nx("NXAST_OUTPUT_REG", 15, 24, (r) => {
     const on = r.u16();
+    if (r.data.subarray(r.pos + 6, r.end).some((x) => x !== 0)) return fail("OFPBAC_BAD_ARGUMENT");
     const src = readSubfieldAt(r, on >>> 6, (on & 63) + 1);
     if (isDecErr(src)) return src;
     return { type: "output_reg", src, maxLen: r.u16() };
@@ -1368,7 +1374,7 @@ export const WIRE_ACTIONS: readonly WireAction[] = [
   }),
   nx("NXAST_DEC_TTL_CNT_IDS", 21, 16, (r, _v, len) => {
     const n = r.u16();
-    r.skip(4);
+    if (r.bytes(4).some((x) => x !== 0)) return fail("NXBRC_MUST_BE_ZERO");
     if (16 + n * 2 > len) return fail("OFPBAC_BAD_LEN");
     const ids: number[] = [];
     for (let i = 0; i < n; i++) ids.push(r.u16());
@@ -1429,17 +1435,20 @@ export const WIRE_ACTIONS: readonly WireAction[] = [
   nx("NXAST_RESUBMIT_TABLE_CT", 44, 16, (r) => {
     const inPort = r.u16();
     const tableId = r.u8();
+    if (r.bytes(3).some((x) => x !== 0)) return fail("OFPBAC_BAD_ARGUMENT");
     return { type: "resubmit", inPort, tableId, ct: true, legacy: false };
   }),
   nx("NXAST_CHECK_PKT_LARGER", 49, 24, (r) => {
     const pktLen = r.u16();
     const ofs = r.u16();
+    if (r.data.subarray(r.pos + 4, r.end).some((x) => x !== 0)) return fail("NXBRC_MUST_BE_ZERO");
+    if (!fieldOfHeaderBytes(r.data.subarray(r.pos, r.end))) return fail("OFPBMC_BAD_FIELD");
     const dst = checkDst(readSubfieldAt(r, ofs, 1));
     return isDecErr(dst) ? dst : { type: "check_pkt_larger", pktLen, dst };
   }),
   nx("NXAST_DELETE_FIELD", 50, 24, (r) => {
     const hit = fieldOfHeaderBytes(r.data.subarray(r.pos, r.end));
-    return hit ? { type: "delete_field", field: hit.fld.name } : fail("OFPBAC_BAD_ARGUMENT");
+    return hit ? { type: "delete_field", field: hit.fld.name } : fail("OFPBMC_BAD_FIELD");
   }),
   ...CT_WIRE,
   ...LEARN_WIRE,

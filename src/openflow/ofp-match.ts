@@ -15,7 +15,7 @@ import {
   ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_MPLS, ETH_TYPE_MPLS_MCAST, ETH_TYPE_RARP, IPPROTO_ICMP,
   IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, Match, VLAN_CFI,
 } from "./match.js";
-import { portFromOfp11, portToOfp11 } from "./mf-key.js";
+import { mfPortFromOfp11, mfPortToOfp11 } from "./mf-key.js";
 import { W_PACKET_TYPE } from "../flow/key-layout.js";
 
 export const OFP10_MATCH_LEN = 40;
@@ -225,7 +225,7 @@ export function encodeOfp11Match(m: Match): Uint8Array {
   v.setUint16(2, OFP11_MATCH_LEN);
   const inPort = g("in_port");
   if (!inPort.m) w |= OFPFW11_IN_PORT;
-  else v.setUint32(4, portToOfp11(inPort.v));
+  else v.setUint32(4, mfPortToOfp11(inPort.v));
   const es = m.get("eth_src");
   const ed = m.get("eth_dst");
   b.set(es.value, 12);
@@ -287,7 +287,7 @@ export function decodeOfp11Match(b: Uint8Array): Match | DecodeError {
   const w = v.getUint32(8) & 0xffff;
   const m = new Match();
   if (!(w & OFPFW11_IN_PORT)) {
-    const p = portFromOfp11(v.getUint32(4));
+    const p = mfPortFromOfp11(v.getUint32(4));
     if (p === null) return fail("OFPBMC_BAD_VALUE");
     m.setNum("in_port", p);
   }

@@ -119,6 +119,9 @@ export class DpPacket {
     this.resetOffsets();
   }
 
+  // HOT PATH: every pooled packet (DpPacketPool.alloc). bench/datapath split
+  // "buffer reset": five typed-array fill() calls per packet cost 118-176
+  // ns; clearing the arrays only when they hold something: 131.7 -> 11 ns.
   resetMetadata(): void {
     this.inPort = 0;
     this.recircId = 0;
@@ -129,17 +132,40 @@ export class DpPacket {
     this.ctState = 0;
     this.ctZone = 0;
     this.ctMark = 0;
-    this.ctLabel.fill(0);
     this.ctOrigTupleIpv6 = false;
     this.ctNwProto = 0;
     this.ctNwSrc = 0;
     this.ctNwDst = 0;
-    this.ctIpv6Src.fill(0);
-    this.ctIpv6Dst.fill(0);
     this.ctTpSrc = 0;
     this.ctTpDst = 0;
-    this.tun.fill(0);
-    this.tunGeneve.fill(0);
+    if (this.hasCtArrays()) {
+      this.ctLabel.fill(0);
+      this.ctIpv6Src.fill(0);
+      this.ctIpv6Dst.fill(0);
+    }
+    // tunGeneve is cleared with tun: its words mean something only while
+    // the TUN region's Geneve length is nonzero (everything that writes
+    // options writes that length too, after clearing both).
+    if (this.hasTunWords()) {
+      this.tun.fill(0);
+      this.tunGeneve.fill(0);
+    }
+  }
+
+  /** True when any ct_label or conntrack IPv6 tuple word is nonzero. */
+  private hasCtArrays(): boolean {
+    const l = this.ctLabel;
+    const s = this.ctIpv6Src;
+    const d = this.ctIpv6Dst;
+    return (l[0]! | l[1]! | l[2]! | l[3]! | s[0]! | s[1]! | s[2]! | s[3]! | d[0]! | d[1]! | d[2]! | d[3]!) !== 0;
+  }
+
+  /** True when any tunnel metadata word is nonzero. */
+  private hasTunWords(): boolean {
+    const t = this.tun;
+    let x = 0;
+    for (let i = 0; i < PKT_TUN_U32S; i++) x |= t[i]!;
+    return x !== 0;
   }
 
   resetOffsets(): void {
@@ -243,10 +269,20 @@ export class DpPacket {
   }
 
   /** Copies bytes and metadata of `src` into this packet (clone into a pooled buffer). */
+  // HOT PATH: clone/sample copies (bench/odp-execute).
   copyFrom(src: DpPacket): boolean {
     const head = Math.min(src.start, this.buf.length - src.len);
     if (head < 0) return false;
-    this.buf.set(src.buf.subarray(src.start, src.start + src.len), head);
+    const n = src.len;
+    const from = src.start;
+    if (n <= 256) {
+      // A byte loop beats subarray() + set() (an object per call) for small frames.
+      const sb = src.buf;
+      const db = this.buf;
+      for (let i = 0; i < n; i++) db[head + i] = sb[from + i]!;
+    } else {
+      this.buf.set(src.buf.subarray(from, from + n), head);
+    }
     this.start = head;
     this.len = src.len;
     this.inPort = src.inPort;
@@ -258,17 +294,26 @@ export class DpPacket {
     this.ctState = src.ctState;
     this.ctZone = src.ctZone;
     this.ctMark = src.ctMark;
-    this.ctLabel.set(src.ctLabel);
     this.ctOrigTupleIpv6 = src.ctOrigTupleIpv6;
     this.ctNwProto = src.ctNwProto;
     this.ctNwSrc = src.ctNwSrc;
     this.ctNwDst = src.ctNwDst;
-    this.ctIpv6Src.set(src.ctIpv6Src);
-    this.ctIpv6Dst.set(src.ctIpv6Dst);
     this.ctTpSrc = src.ctTpSrc;
     this.ctTpDst = src.ctTpDst;
-    this.tun.set(src.tun);
-    this.tunGeneve.set(src.tunGeneve);
+    // The typed arrays are copied (or cleared) only when either side holds
+    // something: a clone is usually a fresh pool packet of a plain frame.
+    if (src.hasCtArrays() || this.hasCtArrays()) {
+      this.ctLabel.set(src.ctLabel);
+      this.ctIpv6Src.set(src.ctIpv6Src);
+      this.ctIpv6Dst.set(src.ctIpv6Dst);
+    }
+    if (src.hasTunWords()) {
+      this.tun.set(src.tun);
+      this.tunGeneve.set(src.tunGeneve);
+    } else if (this.hasTunWords()) {
+      this.tun.fill(0);
+      this.tunGeneve.fill(0);
+    }
     this.l2_5Ofs = src.l2_5Ofs;
     this.l3Ofs = src.l3Ofs;
     this.l4Ofs = src.l4Ofs;

@@ -46,8 +46,8 @@ function rule(m: { mask: Uint32Array; key: Uint32Array }, priority: number, name
 }
 
 /** Inserts model rules into a classifier; returns both views. */
-function load(specs: RuleSpec[], conjOf?: (i: number) => { conj: Conjunction[] | null; conjId: number | null; priority?: number }) {
-  const cls = new Classifier<ModelRule>();
+function load(specs: RuleSpec[], conjOf?: (i: number) => { conj: Conjunction[] | null; conjId: number | null; priority?: number }, prefixes?: string[]) {
+  const cls = new Classifier<ModelRule>(prefixes);
   const model: ModelRule[] = [];
   specs.forEach((s, i) => {
     const { mask, key } = buildMatch(s);
@@ -84,19 +84,21 @@ function checkLookup(cls: Classifier<ModelRule>, model: ModelRule[], p: Uint32Ar
   }
 }
 
-test("lookup agrees with a linear scan and its wildcards are sound (property)", () => {
-  fc.assert(
-    fc.property(fc.array(ruleArb, { maxLength: 40 }), fc.array(packetArb, { minLength: 1, maxLength: 10 }), fc.array(packetArb, { minLength: 1, maxLength: 8 }), (specs, pkts, others) => {
-      const { cls, model } = load(specs);
-      for (const p of pkts) checkLookup(cls, model, p, 0, [...others, ...pkts]);
-    }),
-    { numRuns: RUNS },
-  );
-});
+for (const prefixes of [undefined, [], ["nw_src"]]) {
+  test(`lookup agrees with a linear scan and its wildcards are sound, prefixes ${prefixes?.join(",") ?? "default"} (property)`, () => {
+    fc.assert(
+      fc.property(fc.array(ruleArb, { minLength: 1, maxLength: 40, size: "max" }), fc.array(packetArb, { minLength: 1, maxLength: 10 }), fc.array(packetArb, { minLength: 1, maxLength: 8 }), (specs, pkts, others) => {
+        const { cls, model } = load(specs, undefined, prefixes);
+        for (const p of pkts) checkLookup(cls, model, p, 0, [...others, ...pkts]);
+      }),
+      { numRuns: prefixes === undefined ? RUNS : Math.ceil(RUNS / 3) },
+    );
+  });
+}
 
 test("lookup stays right after removals and replaces (property)", () => {
   fc.assert(
-    fc.property(fc.array(ruleArb, { maxLength: 40 }), fc.array(fc.boolean(), { maxLength: 40 }), fc.array(packetArb, { minLength: 1, maxLength: 10 }), (specs, drop, pkts) => {
+    fc.property(fc.array(ruleArb, { minLength: 1, maxLength: 40, size: "max" }), fc.array(fc.boolean(), { maxLength: 40 }), fc.array(packetArb, { minLength: 1, maxLength: 10 }), (specs, drop, pkts) => {
       const { cls, model } = load(specs);
       const live: ModelRule[] = [];
       const all = [...cls.rules()];
@@ -119,7 +121,7 @@ test("lookup stays right after removals and replaces (property)", () => {
 test("versioned lookup sees exactly the rules visible in its version (property)", () => {
   const verArb = fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 1, max: 6 }));
   fc.assert(
-    fc.property(fc.array(fc.tuple(ruleArb, verArb), { maxLength: 30 }), fc.array(packetArb, { minLength: 1, maxLength: 8 }), fc.integer({ min: 0, max: 6 }), (rs, pkts, version) => {
+    fc.property(fc.array(fc.tuple(ruleArb, verArb), { minLength: 1, maxLength: 30, size: "max" }), fc.array(packetArb, { minLength: 1, maxLength: 8 }), fc.integer({ min: 0, max: 6 }), (rs, pkts, version) => {
       const cls = new Classifier<ModelRule>();
       const model: ModelRule[] = [];
       rs.forEach(([s, [add, len]], i) => {
@@ -142,7 +144,7 @@ test("conjunctive matches agree with the ovs-fields(7) semantics (property)", ()
   // requires); conj_id rules match conj_id exactly plus random fields.
   const roleArb = fc.record({ kind: fc.constantFrom("hard", "soft", "soft", "conj"), id: fc.integer({ min: 1, max: 2 }), k: fc.integer({ min: 1, max: 2 }), both: fc.boolean(), n: fc.constantFrom(2, 2, 3) });
   fc.assert(
-    fc.property(fc.array(fc.tuple(ruleArb, roleArb), { maxLength: 40 }), fc.array(packetArb, { minLength: 1, maxLength: 10 }), (rs, pkts) => {
+    fc.property(fc.array(fc.tuple(ruleArb, roleArb), { minLength: 1, maxLength: 40, size: "max" }), fc.array(packetArb, { minLength: 1, maxLength: 10 }), (rs, pkts) => {
       const { cls, model } = load(
         rs.map(([s]) => s),
         (i) => {
@@ -192,7 +194,18 @@ test("prefix tracking un-wildcards only the address bits that decide", () => {
   assert.equal(wc[W_IPV6_DST + 1], 0);
   wc = newKey();
   assert.equal(v6.lookup(packet([W_IPV6_DST, 0x20010db8], [W_IPV6_DST + 1, 0x00010005]), 0, wc)?.payload, "2001:db8:1::/48");
+  // Reconfiguring rebuilds the tries from the rules already there.
+  plain.setPrefixFields(["nw_dst"]);
+  wc = newKey();
+  assert.equal(plain.lookup(packet([W_DL_TYPE, IP], [W_NW_DST, 0xc0a80101]), 0, wc), null);
+  assert.equal(wc[W_NW_DST], 0x80000000);
+  assert.equal(plain.lookup(packet([W_DL_TYPE, IP], [W_NW_DST, 0x0a0a0a0a]), 0, null)?.payload, "10/8");
+  plain.setPrefixFields([]);
+  wc = newKey();
+  plain.lookup(packet([W_DL_TYPE, IP], [W_NW_DST, 0xc0a80101]), 0, wc);
+  assert.equal(wc[W_NW_DST], 0xff000000 >>> 0);
   assert.throws(() => new Classifier(["tp_dst"]), /tp_dst: not a prefix field/);
+  assert.throws(() => new Classifier(["nw_dst", "nw_dst"]), /duplicate prefix field/);
   assert.throws(() => new Classifier(["nw_src", "nw_dst", "ipv6_src", "ipv6_dst"]), /too many prefix fields/);
 });
 
@@ -348,4 +361,40 @@ test("conjunctive match without a conj_id flow counts as no match", () => {
   assert.equal(cls.lookup(p, 1, null)?.payload, "conj7");
   p[W_IN_PORT] = 4;
   assert.equal(cls.lookup(p, 1, null)?.payload, "conj8");
+});
+
+test("loose iteration, findExact and overlaps agree with a scan (property)", () => {
+  fc.assert(
+    fc.property(fc.array(ruleArb, { minLength: 1, maxLength: 40, size: "max" }), fc.array(ruleArb, { minLength: 1, maxLength: 6 }), (specs, crits) => {
+      const { cls, model } = load(specs);
+      for (const c of crits) {
+        const { mask, key } = buildMatch(c);
+        const want = model
+          .filter((r) => {
+            for (let w = 0; w < FLOW_U32S; w++) {
+              if ((r.mask[w]! & mask[w]!) >>> 0 !== mask[w]) return false;
+              if (((r.key[w]! ^ key[w]!) & mask[w]!) !== 0) return false;
+            }
+            return true;
+          })
+          .map((r) => r.id)
+          .sort((a, b) => a - b);
+        assert.deepEqual([...cls.loose(mask, key)].map((r) => r.payload.id).sort((a, b) => a - b), want);
+        const overlap = model.some((r) => {
+          if (r.priority !== c.priority) return false;
+          for (let w = 0; w < FLOW_U32S; w++) if (((r.key[w]! ^ key[w]!) & r.mask[w]! & mask[w]!) !== 0) return false;
+          return true;
+        });
+        assert.equal(cls.overlaps(mask, key, c.priority), overlap);
+      }
+      for (const r of model) {
+        const got = cls.findExact(r.mask, r.key, r.priority);
+        assert.ok(got !== null);
+        assert.equal(got.priority, r.priority);
+        assert.deepEqual(got.mask, r.mask);
+        assert.deepEqual(got.key(), r.key);
+      }
+    }),
+    { numRuns: RUNS },
+  );
 });

@@ -1,11 +1,11 @@
 /**
  * A linear-scan model of the classifier for property tests, and random
  * rule/packet generators over a handful of fields (in_port, dl_type,
- * nw_src, nw_dst, nw_proto, tp_dst, reg0) with small value pools so that
+ * nw_src, nw_dst, nw_proto, tp_src, tp_dst, reg0) with small value pools so that
  * rules overlap and packets match often.
  */
 import fc from "fast-check";
-import { FLOW_U32S, W_CONJ_ID, W_DL_TYPE, W_IN_PORT, W_NW_DST, W_NW_PROTO, W_NW_SRC, W_REG0, W_TP_DST } from "../../src/flow/index.js";
+import { FLOW_U32S, W_CONJ_ID, W_DL_TYPE, W_IN_PORT, W_NW_DST, W_NW_PROTO, W_NW_SRC, W_REG0, W_TP_DST, W_TP_SRC } from "../../src/flow/index.js";
 import type { Conjunction } from "../../src/classifier/index.js";
 
 export interface ModelRule {
@@ -36,6 +36,7 @@ export const GEN_FIELDS: readonly GenField[] = [
   { word: W_NW_SRC, shift: 0, bits: 32, pool: ADDR_POOL, prefix: true },
   { word: W_NW_DST, shift: 0, bits: 32, pool: ADDR_POOL, prefix: true },
   { word: W_NW_PROTO, shift: 24, bits: 8, pool: [6, 17, 1], prefix: false },
+  { word: W_TP_SRC, shift: 16, bits: 16, pool: [0, 80, 1024], prefix: false },
   { word: W_TP_DST, shift: 0, bits: 16, pool: [80, 443, 22, 0x1f90], prefix: false },
   { word: W_REG0, shift: 0, bits: 32, pool: [0, 1, 5], prefix: false },
 ];
@@ -51,7 +52,7 @@ function setBits(a: Uint32Array, f: GenField, v: number): void {
 
 /** How a rule matches one field: 0 wildcard, 1 exact, 2 partial (prefix length or random mask). */
 const fieldSpec = fc.record({
-  how: fc.constantFrom(0, 0, 1, 2),
+  how: fc.constantFrom(0, 0, 0, 1, 2),
   value: fc.nat(),
   plen: fc.integer({ min: 1, max: 31 }),
   rmask: fc.integer({ min: 0, max: 0xffffffff }),

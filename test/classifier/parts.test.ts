@@ -28,7 +28,7 @@ for (const [name, word, bits] of [["nw_dst", W_NW_DST, 32], ["ipv6_src", W_IPV6_
     );
     const op = fc.tuple(fc.boolean(), addr, fc.integer({ min: 1, max: bits }));
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 40 }), fc.array(addr, { minLength: 1, maxLength: 8 }), (ops, probes) => {
+      fc.property(fc.array(op, { maxLength: 40, size: "max" }), fc.array(addr, { minLength: 1, maxLength: 8 }), (ops, probes) => {
         const trie = new PrefixTrie(name, word, bits);
         const stored: [Uint32Array, number][] = [];
         for (const [add, k, plen] of ops) {

@@ -14,7 +14,7 @@ import { clearUnmetPrereqs, Match } from "../../src/openflow/match.js";
 import { formatMatch } from "../../src/openflow/match-format.js";
 import { parseMatch } from "../../src/openflow/match-parse.js";
 import { decodeNxRaw, decodeOxmMatch, encodeNxRaw, encodeOxmMatch } from "../../src/openflow/nx-match.js";
-import { mfGet, mfIsValueValid, mfKey, mfSet, mfValueLen, unboundMfFields } from "../../src/openflow/mf-key.js";
+import { mfGet, mfIsValueValid, mfKey, mfSet, mfValueLen, setTunMetadataMap, unboundMfFields } from "../../src/openflow/mf-key.js";
 import { FLOW_U32S } from "../../src/flow/key-layout.js";
 
 /** Fields a generated match may use (tun_metadata needs a TLV map; skb_priority has no wire form). */
@@ -139,4 +139,24 @@ test("text: parse(format(m)) = m", () => {
     }),
     { numRuns: 1500 },
   );
+});
+
+test("tun_metadata follows the TLV map", () => {
+  const f = MF_FIELDS.find((x) => x.name === "tun_metadata5")!;
+  try {
+    assert.equal(setTunMetadataMap([{ index: 5, offset: 8, len: 8 }]), null);
+    const m = new Match();
+    m.set(f, Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8));
+    assert.equal(formatMatch(m), "tun_metadata5=0x102030405060708");
+    const back = parseMatch("tun_metadata5=0x102030405060708");
+    assert.ok(back.ok && back.match.equals(m));
+    const d = decodeNxRaw(encodeNxRaw(m, 0));
+    assert.ok(d instanceof Match && d.equals(m));
+    const other = parseMatch("tun_metadata6=1");
+    assert.ok(!other.ok);
+    assert.match(setTunMetadataMap([{ index: 1, offset: 250, len: 4 }]) ?? "", /does not fit/);
+  } finally {
+    setTunMetadataMap(null);
+  }
+  assert.equal(mfKey(f)?.kind, "bytes");
 });

@@ -15,7 +15,7 @@ import { ovsSkip, tempDir } from "../util/ovs.js";
 import { parseMatch } from "../../src/openflow/match-parse.js";
 import { formatMatch } from "../../src/openflow/match-format.js";
 import { flowModMatchError, Match } from "../../src/openflow/match.js";
-import { decodeNxRaw, encodeNxRaw } from "../../src/openflow/nx-match.js";
+import { decodeNxRaw, decodeOxmMatch, encodeNxRaw, encodeOxmMatch } from "../../src/openflow/nx-match.js";
 import { corpus, rng } from "./match-corpus.js";
 
 const skip = ovsSkip("ovs-ofctl");
@@ -123,4 +123,30 @@ test("non-match keywords are handed back in order; packet_type text forms", () =
   assert.equal(formatMatch(r.match), "packet_type=(1,0x800),nw_src=10.0.0.0/8");
   const bad = parseMatch("ip,bogus=1", new Set(["priority"]));
   assert.deepEqual(bad, { ok: false, error: "unknown keyword bogus" });
+});
+
+test("parse-flows corpus in OpenFlow 1.3 (OXM): the same text", { skip }, () => {
+  const flows = corpus(Math.min(N, 1500), 9).filter((f) => !f.includes("tun_metadata"));
+  const dir = tempDir();
+  try {
+    const file = path.join(dir, "flows.txt");
+    fs.writeFileSync(file, flows.map((f) => `${f},actions=drop`).join("\n") + "\n");
+    const res = run("ovs-ofctl", ["-O", "OpenFlow13", "parse-flows", file]);
+    assert.equal(res.status, 0, res.stderr.slice(-500));
+    const lines = res.stdout.split("\n").filter((l) => l.startsWith("OFPT_FLOW_MOD"));
+    assert.equal(lines.length, flows.length);
+    const bad: string[] = [];
+    lines.forEach((l, i) => {
+      const m = /ADD (.*?) ?actions=drop$/.exec(l);
+      const want = m ? m[1]! : l.replace(/^OFPT_FLOW_MOD \(OF1\.3\) \(xid=0x[0-9a-f]+\): /, "");
+      const r = parseMatch(flows[i]!);
+      assert.ok(r.ok);
+      const d = decodeOxmMatch(encodeOxmMatch(r.match, 4));
+      const got = "decodeError" in d ? `***decode error: ${d.decodeError}***` : flowModMatchError(d.match) ? `***decode error: ${flowModMatchError(d.match)}***` : formatMatch(d.match);
+      if (got !== want) bad.push(`${flows[i]}\n  ovs:   ${want}\n  tsovs: ${got}`);
+    });
+    assert.deepEqual(bad.slice(0, 10), [], `${bad.length}/${flows.length} differ`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

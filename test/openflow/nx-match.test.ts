@@ -17,6 +17,7 @@ import {
   decodeNxRaw, decodeOxmMatch, encodeNxRaw, encodeOxmMatch, nxMatchFromString, nxMatchToHexText, nxMatchToString,
 } from "../../src/openflow/nx-match.js";
 import { corpus, rng } from "./match-corpus.js";
+import { decodeOfp10Match, decodeOfp11Match, encodeOfp10Match, encodeOfp11Match } from "../../src/openflow/ofp-match.js";
 
 const skip = ovsSkip("ovs-ofctl");
 
@@ -25,7 +26,7 @@ function run(cmd: string, args: string[], _dir?: string, input?: string): { stat
   const r = spawnSync(cmd, args, { encoding: "utf8", input: input ?? "", timeout: 60_000, maxBuffer: 256 << 20 });
   return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
 }
-const N = Number(process.env["TSOVS_NX_CORPUS"] ?? 600);
+const N = Number(process.env["TSOVS_NX_CORPUS"] ?? 500);
 
 function parsed(s: string): Match {
   const r = parseMatch(s);
@@ -41,13 +42,13 @@ function tsovsRoundTrip(b: Uint8Array, version: number): string {
 }
 
 function ovsLines(version: number, input: string[]): string[] {
-  const args = version === 0 ? ["parse-nxm"] : ["parse-oxm", version === 4 ? "OpenFlow13" : version === 5 ? "OpenFlow14" : "OpenFlow15"];
+  const args = version === 0 ? ["parse-nxm"] : ["parse-oxm", `OpenFlow1${version - 1}`];
   const res = run("ovs-ofctl", args, undefined, input.join("\n") + "\n");
   assert.equal(res.status, 0, res.stderr);
   return res.stdout.split("\n").slice(0, input.length);
 }
 
-for (const version of [0, 4, 6]) {
+for (const version of [0, 3, 4, 5, 6]) {
   test(`corpus through ${version ? `parse-oxm (OF wire version ${version})` : "parse-nxm"}`, { skip }, () => {
     // parse-nxm has no TLV map, so it cannot echo tun_metadata values: leave them out.
     const encoded = corpus(N, 11 + version).filter((s) => !s.includes("tun_metadata")).map((s) => encodeNxRaw(parsed(s), version));
@@ -134,4 +135,30 @@ test("strict decoding: prerequisites, duplicates, lengths, OXM header", () => {
     assert.ok(d.match.equals(m), `OF version ${v}`);
   }
   assert.equal(err(decodeOxmMatch(Uint8Array.of(0, 0, 0, 4, 0, 0, 0, 0))), "OFPBMC_BAD_TYPE");
+});
+
+test("decoders survive random and mutated bytes (no throw; only OFPBMC_* errors)", () => {
+  const r = rng(4242);
+  const runs = Number(process.env["TSOVS_MATCH_FUZZ"] ?? 30000);
+  const seeds = corpus(200, 77).map((s) => parsed(s));
+  const names = new Set<string>();
+  for (let i = 0; i < runs; i++) {
+    const m = seeds[i % seeds.length]!;
+    const kind = i % 4;
+    let b: Uint8Array;
+    if (kind === 0) b = encodeNxRaw(m, 0);
+    else if (kind === 1) b = encodeOxmMatch(m, 3 + (i % 4));
+    else if (kind === 2) b = encodeOfp10Match(m);
+    else b = encodeOfp11Match(m);
+    b = b.slice();
+    const flips = 1 + Math.floor(r() * 4);
+    for (let j = 0; j < flips && b.length; j++) b[Math.floor(r() * b.length)] = Math.floor(r() * 256);
+    if (r() < 0.3) b = b.subarray(0, Math.floor(r() * b.length));
+    const d = kind === 0 ? decodeNxRaw(b, r() < 0.5) : kind === 1 ? decodeOxmMatch(b) : kind === 2 ? decodeOfp10Match(b) : decodeOfp11Match(b);
+    if (d instanceof Match || "match" in d) continue;
+    const name = d.decodeError;
+    assert.match(name, /^OFPBMC_/);
+    names.add(name);
+  }
+  assert.ok(names.size >= 5, [...names].join(","));
 });

@@ -27,7 +27,7 @@ const CASES: unknown[][][] = [
   [[ins(1, 9)], [ins(1, 3)]],
   [[ins(1, 1), ins(2, 2)], [upd(["v", "==", 1], { v: 0 }), upd(["k", "==", 2], { k: 1 })]],
   [[ins(1, 1), ins(2, 2)], [upd(["v", "==", 1], { v: 1 }), upd(["k", "==", 2], { k: 1 })]],
-  [[ins(1, 1), ins(2, 2)], [upd(["k", "==", 2], { k: 1 }), upd(["k", "==", 1], { v: 8 })]],
+  [[ins(1, 1), ins(2, 2)], [upd(["k", "==", 2], { k: 1 }), upd(["v", "==", 1], { v: 8 })]],
 ];
 
 /** The error details of the last transaction, with uuids named by first appearance. */
