@@ -83,9 +83,10 @@
  *
  * ## Numbers
  * - Stages: 4; prefix fields: at most 3 (OVS's limit), 32 or 128 bits.
- * - bench/classifier (2-core shared VM, CPU time): 100,000 rules over 20
- *   masks, ~0.8 M lookups/s with un-wildcarding, ~0.15 M inserts/s;
- *   1,000 rules ~1.2 M lookups/s.
+ * - bench/classifier (2-core shared VM, CPU time): 100,000 rules over 16
+ *   masks ~1.4 M lookups/s; over 20 masks ~0.6-0.8 M/s with
+ *   un-wildcarding (the ports tries cost the difference), ~1.0 M/s
+ *   without; 1,000 rules ~1.0-1.2 M/s; ~0.15 M inserts/s.
  * - Conjunctions: n from 2 to 64 dimensions.
  * - Versions: integers 0 .. CLS_MAX_VERSION.
  * - Memory per rule: the rule object plus the masked key words of its mask

@@ -15,6 +15,7 @@ const SUBCOMMANDS: Record<string, { module: string; summary: string }> = {
   "ovsdb-client": { module: "./ovsdb-client.js", summary: "query and monitor an OVSDB server, as ovsdb-client(1)" },
   "ovsdb-tool": { module: "./ovsdb-tool.js", summary: "manage OVSDB database files, as ovsdb-tool(1)" },
   vsctl: { module: "./vsctl.js", summary: "configure the switch database, as ovs-vsctl(8)" },
+  ofctl: { module: "./ofctl.js", summary: "OpenFlow switch management, as ovs-ofctl(8)" },
   appctl: { module: "./appctl.js", summary: "talk to a running daemon, as ovs-appctl(8)" },
   dpctl: { module: "./dpctl.js", summary: "manage datapaths, as ovs-dpctl(8)" },
 };

@@ -9,10 +9,11 @@
  * list-columns, monitor rows), we print in the same order (see
  * ovsdb/storage/shash-order.ts); dump sorts as OVS sorts.
  */
+import * as fs from "node:fs";
 import { openJsonRpc, JsonRpcError, type JsonRpcConnection } from "../jsonrpc/index.js";
 import { BaseType, DatabaseSchema, OvsdbError, OvsdbType, compareDatums, datumEquals, datumFromJSON, defaultDatum, isUuid, parseConditions, ZERO_UUID, type Datum, type TableSchema } from "../ovsdb/index.js";
 import { datumCell, datumFromJson } from "../ovsdb/datum-text.js";
-import { encodeRecord, LogError, openDbFile, shashOrder } from "../ovsdb/storage/index.js";
+import { encodeRecord, LogError, readDatabaseFromBuffer, shashOrder } from "../ovsdb/storage/index.js";
 import { rowMemberOrder } from "../ovsdb/hash-order.js";
 import { parseOvsJson } from "../ovsdb/storage/ovs-json.js";
 import { defaultDbRemote } from "../util/dirs.js";
@@ -646,8 +647,13 @@ async function doLock(ctx: Ctx, method: "lock" | "steal" | "unlock"): Promise<vo
  */
 async function doRestore(ctx: Ctx): Promise<void> {
   if (process.stdin.isTTY) throw new Fatal("not reading backup from a terminal; please redirect stdin from a file");
-  const backup = await openDbFile("/dev/stdin", { readOnly: true });
-  await backup.close();
+  let input: Buffer;
+  try {
+    input = fs.readFileSync(0);
+  } catch (e) {
+    throw new Fatal(`/dev/stdin: read failed (${(e as Error).message})`);
+  }
+  const backup = readDatabaseFromBuffer(input, "/dev/stdin");
   const db = ctx.database!;
   const online = await fetchSchema(ctx, db);
   const a = backup.schema;

@@ -41,7 +41,7 @@
  */
 import * as diagnostics from "node:diagnostics_channel";
 import { BATCH_SIZE, DpPacket, DpPacketBatch, DpPacketPool, DP_PACKET_DEFAULT_SIZE } from "../packet/dp-packet.js";
-import { extractFlowKey } from "../flow/extract.js";
+import { extractFlowKey, extractFlowKeyTracked, KEY_COLD_ALL } from "../flow/extract.js";
 import {
   FLOW_DP_U32S, FLOW_U32S, M_TCP_FLAGS, REGION_TUN_START, W_CT_LABEL, W_CT_STATE, W_IN_PORT, W_TCP_FLAGS, W_TUN_DST, W_TUN_IPV6_DST,
 } from "../flow/key-layout.js";
@@ -213,6 +213,8 @@ export class DpifNetdev implements DpifProvider {
   /* per-batch scratch, preallocated */
   private readonly keyBuf = new Uint32Array(BATCH_SIZE * W);
   private readonly keyViews: Uint32Array[] = [];
+  /** Per key view: the KEY_COLD_* regions that may be nonzero (extractFlowKeyTracked). */
+  private readonly keyCold = new Int32Array(BATCH_SIZE).fill(KEY_COLD_ALL);
   private readonly hashes = new Int32Array(BATCH_SIZE);
   private readonly flowOf = new Int32Array(BATCH_SIZE);
   private readonly groupFlow = new Int32Array(BATCH_SIZE);
@@ -667,6 +669,7 @@ export class DpifNetdev implements DpifProvider {
   private classifyAndExecute(batch: DpPacketBatch, inPort: number): void {
     const n = batch.count;
     const keys = this.keyBuf;
+    const keyCold = this.keyCold;
     const flowOf = this.flowOf;
     const hashes = this.hashes;
     const emc = this.emc;
@@ -684,7 +687,7 @@ export class DpifNetdev implements DpifProvider {
     for (let i = 0; i < n; i++) {
       const pkt = batch.packets[i]!;
       if (inPort >= 0) pkt.inPort = inPort;
-      extractFlowKey(pkt, this.keyViews[i]!);
+      keyCold[i] = extractFlowKeyTracked(pkt, this.keyViews[i]!, keyCold[i]!);
       flowOf[i] = -1;
       if (emcOn || smcOn) {
         const h = emcHash(keys, i * W);

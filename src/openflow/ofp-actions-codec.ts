@@ -300,7 +300,7 @@ export function decodeInstructions(b: Uint8Array, version: number): OfpAction[] 
 
 const CODECS: ListCodecs = {
   parseList: (text) => parseList(text, true),
-  formatList: (list) => list.map((a) => formatAction(a, CODECS)).join(","),
+  formatList: (list) => formatActions(list),
   encodeList: (w, list, version) => encodeList(w, list, version),
   decodeList: (b, version) => decodeActionList(b, version),
 };

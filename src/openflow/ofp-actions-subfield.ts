@@ -113,8 +113,11 @@ export function fieldOfHeaderBytes(b: Uint8Array, allowMask = false): { fld: MfF
   if (!h) return null;
   const fld = mfFromHeader(h.header);
   if (!fld || (h.header.hasmask && !allowMask)) return null;
-  // The header must carry the field's exact length, as OVS's lookup requires.
-  if (h.header.length !== headerForCode(fld, nxHeaderCode(fld, h.header), h.header.hasmask).length) return null;
+  // The header must carry the field's exact length, as OVS's lookup requires
+  // (tun_metadata fields have a variable length, up to 124 bytes).
+  const want = headerForCode(fld, nxHeaderCode(fld, h.header), h.header.hasmask).length;
+  const variable = fld.name.startsWith("tun_metadata");
+  if (variable ? h.header.length < 1 || h.header.length > want : h.header.length !== want) return null;
   return { fld, header: h.header, len: h.len };
 }
 

@@ -70,7 +70,8 @@ test("encoding matches ovs-ofctl parse-flow and decodes to its text, OpenFlow 1.
     compared++;
     const ours = encodeInstructions(parseOk(c.a), v);
     if ("error" in ours) {
-      failures.push(`v${v} ${c.a}: encode error ${ours.error}`);
+      // We refuse to encode what this version cannot carry; OVS encodes it but cannot decode it back.
+      if (!o.text.startsWith("error:")) failures.push(`v${v} ${c.a}: encode error ${ours.error}`);
       return;
     }
     const hex = bytesToHex(ours).replace(/\s/g, "");

@@ -117,6 +117,11 @@ test("monitor and monitor-cond print the same updates as ovsdb-client", { skip, 
       ["--format=csv", "monitor", r, "Open_vSwitch", "Bridge", "name,external_ids,!delete"],
       ["monitor-cond", r, "Open_vSwitch", '[["name","==","br9"]]', "Bridge", "name,external_ids"],
       ["--format=json", "monitor", r, "Open_vSwitch", "Interface", "name,type"],
+      ["monitor-cond-since", r, "Open_vSwitch", "[true]", "Bridge", "name,external_ids"],
+      ["--format=csv", "monitor-cond-since", r, "Open_vSwitch", "00000000-0000-0000-0000-000000000000", '[["name","!=","br0"]]', "Bridge", "name"],
+      ["--timestamp", "monitor", r, "Open_vSwitch", "Bridge", "name,external_ids"],
+      ["--timestamp", "--format=list", "monitor-cond", r, "Open_vSwitch", "[true]", "Port", "name,tag"],
+      ["--timestamp", "--format=html", "monitor-cond-since", r, "Open_vSwitch", "[true]", "Bridge", "name"],
     ];
     const files: [string, string][] = [];
     variants.forEach((v, i) => {
@@ -150,7 +155,10 @@ test("monitor and monitor-cond print the same updates as ovsdb-client", { skip, 
     files.forEach(([a, b], i) => {
       const ra = fs.readFileSync(a, "utf8");
       assert.ok(ra.length > 0 || i === 4, `real monitor ${i} printed nothing`);
-      assert.equal(fs.readFileSync(b, "utf8"), ra, `output of ovsdb-client ${variants[i]!.join(" ")}`);
+      // --timestamp lines differ in their milliseconds only.
+      const noTime = (x: string): string => x.replace(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$/gm, "<time>");
+      if (variants[i]![0] === "--timestamp") assert.match(ra, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$/m);
+      assert.equal(noTime(fs.readFileSync(b, "utf8")), noTime(ra), `output of ovsdb-client ${variants[i]!.join(" ")}`);
     });
   } finally {
     for (const c of children) c.kill("SIGKILL");
@@ -178,5 +186,77 @@ test("backup writes a database file that ovsdb-tool reads back", { skip, timeout
     await d.stop();
     fs.rmSync(d.dir, { recursive: true, force: true });
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("lock, steal and unlock print replies and notifications as ovsdb-client does", { skip, timeout: 60_000 }, async () => {
+  const d = await startRealOvsdb();
+  const children: ChildProcess[] = [];
+  const pause = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
+  const exited = (c: ChildProcess): Promise<unknown> => new Promise((res) => (c.exitCode !== null || c.signalCode !== null ? res(null) : c.once("exit", res)));
+  /** Runs the scenario with one implementation; returns what each client printed. */
+  const scenario = async (cmd: string[], tag: string): Promise<string[]> => {
+    const start = (args: string[], name: string): [ChildProcess, string] => {
+      const f = path.join(d.dir, `${tag}-${name}.txt`);
+      const c = startMonitor([...cmd, ...args], d.dir, f);
+      children.push(c);
+      return [c, f];
+    };
+    const [holder, f1] = start(["lock", d.remote, "L"], "holder");
+    await waitFor(() => fs.existsSync(f1) && fs.statSync(f1).size > 0, 10_000, "lock reply");
+    const [waiter, f2] = start(["lock", d.remote, "L"], "waiter");
+    await waitFor(() => fs.statSync(f2).size > 0, 10_000, "second lock reply");
+    const [thief, f3] = start(["steal", d.remote, "L"], "thief");
+    await waitFor(() => fs.statSync(f3).size > 0 && fs.readFileSync(f1, "utf8").includes("stolen"), 10_000, "steal");
+    const [unlocker, f4] = start(["--pretty", "unlock", d.remote, "L"], "unlocker");
+    await pause(300);
+    thief.kill("SIGTERM");
+    await exited(thief);
+    await waitFor(() => /locked\n/.test(fs.readFileSync(f1, "utf8").replace('{"locked":true}', "")), 10_000, "lock handed back");
+    await pause(300);
+    for (const c of [holder, waiter, unlocker]) c.kill("SIGTERM");
+    await Promise.all([holder, waiter, unlocker].map(exited));
+    return [f1, f2, f3, f4].map((f) => fs.readFileSync(f, "utf8"));
+  };
+  try {
+    const real = await scenario(["ovsdb-client"], "real");
+    const ours = await scenario([process.execPath, TSOVS_BIN, "ovsdb-client"], "ours");
+    assert.equal(real[0], '{"locked":true}\nstolen\n["L"]\nlocked\n["L"]\n');
+    assert.deepEqual(ours, real);
+  } finally {
+    for (const c of children) c.kill("SIGKILL");
+    await d.stop();
+    fs.rmSync(d.dir, { recursive: true, force: true });
+  }
+});
+
+test("restore puts a backup's contents back as ovsdb-client does", { skip, timeout: 60_000 }, async () => {
+  const d = await populated();
+  try {
+    const r = d.remote;
+    const backup = path.join(d.dir, "backup.db");
+    fs.writeFileSync(backup, run("ovsdb-client", ["backup", r], d.dir).stdout);
+    const input = fs.readFileSync(backup, "latin1");
+    const bridges = (): string => run("ovs-vsctl", [`--db=${r}`, "--no-wait", "--columns=name,external_ids,controller", "list", "bridge"], d.dir).stdout;
+    const ports = (): string => run("ovs-vsctl", [`--db=${r}`, "--no-wait", "list-ports", "br0"], d.dir).stdout;
+    const before = [bridges().replace(/_uuid.*\n/g, ""), ports()];
+    assert.equal(run("ovs-vsctl", [`--db=${r}`, "--no-wait", "add-br", "br7", "--", "del-br", "br1"], d.dir).status, 0);
+    const b = tsovs(["ovsdb-client", "restore", r], d.dir, input);
+    assert.equal(b.status, 0, b.stderr);
+    assert.equal(b.stdout + b.stderr, "");
+    assert.deepEqual([bridges().replace(/_uuid.*\n/g, ""), ports()], before);
+    // A backup of another schema is refused with OVS's words, unless --force.
+    const other = path.join(d.dir, "other.db");
+    assert.equal(run("ovsdb-tool", ["create", other, path.join(import.meta.dirname, "../../../test/ovsdb/testdb.ovsschema")]).status, 0);
+    const otherInput = fs.readFileSync(other, "latin1");
+    const ra = run("ovsdb-client", ["restore", r], d.dir, otherInput);
+    const rb = tsovs(["ovsdb-client", "restore", r], d.dir, otherInput);
+    assert.equal(rb.status, ra.status);
+    assert.equal(rb.stderr, ra.stderr);
+    assert.match(ra.stderr, /use --force to override differences/);
+    same(d, ["restore", r]); // stdin is empty: not a database file
+  } finally {
+    await d.stop();
+    fs.rmSync(d.dir, { recursive: true, force: true });
   }
 });

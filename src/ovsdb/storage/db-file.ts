@@ -96,6 +96,20 @@ export function strerror(e: NodeJS.ErrnoException): string {
   return (e.code && byCode[e.code]) ?? e.message;
 }
 
+/**
+ * The database held by the bytes of a standalone database file (such as a
+ * backup read from standard input): its schema and every record replayed.
+ * Throws the first error (LogError or OvsdbError), as OVS's reader does.
+ */
+export function readDatabaseFromBuffer(buf: Buffer, path: string): { schema: DatabaseSchema; db: Database } {
+  const { schema } = readSchemaFromBuffer(buf, path);
+  const db = new Database(schema);
+  const scan = scanLog(buf, path);
+  for (let i = 1; i < scan.records.length; i++) replayRecord(db, scan.records[i]!.json);
+  if (scan.error !== null) throw scan.error;
+  return { schema, db };
+}
+
 /** Parses the schema record of a file's contents (throws LogError/OvsdbError). */
 export function readSchemaFromBuffer(buf: Buffer, path: string): { schema: DatabaseSchema; schemaJson: unknown } {
   if (detectMagic(buf, path, [OVSDB_MAGIC, RAFT_MAGIC]) === RAFT_MAGIC) {

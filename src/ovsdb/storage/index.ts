@@ -27,6 +27,7 @@ export {
   writeNewFile,
   readLogFile,
   readSchemaFromBuffer,
+  readDatabaseFromBuffer,
   strerror,
   OVS_COMPACTION_POLICY,
   type CompactionPolicy,
