@@ -41,11 +41,13 @@
  * For the configured address fields (default nw_src and nw_dst, as OVS;
  * `setPrefixFields` for ipv6_src/ipv6_dst/tun_src/...) a binary trie holds
  * the prefix of every rule whose mask on that field is a CIDR prefix.
- * Walking the packet's address down the trie (once per lookup, lazily)
- * yields the prefix lengths at which some rule agrees with the packet, and
- * how many leading address bits that walk depended on. A subtable whose
- * prefix length on the field is not among them cannot match: it is
- * skipped and only those leading bits are un-wildcarded. With rules
+ * Walking the packet's address down the trie (at most once per lookup,
+ * when some subtable's staged lookup reaches the stage of the field, so a
+ * miss on metadata never costs address bits) yields the prefix lengths at
+ * which some rule agrees with the packet, and how many leading address
+ * bits that walk depended on. A subtable whose prefix length on the field
+ * is not among them cannot match: it is skipped, and those leading bits
+ * are all it un-wildcards (not even the stages it passed). With rules
  * `nw_dst=10.0.0.0/8` and a packet to 192.168.1.1, the megaflow holds
  * nw_dst=128.0.0.0/1 (the first bit already differs) instead of all 32.
  * The tries are path-compressed (a node per branch point, up to 32 bits
@@ -273,6 +275,8 @@ export class Subtable<T> {
   nRules = 0;
   /** Per configured prefix field: this subtable's prefix length on it (0 = unused, not a prefix). */
   plens: Int32Array;
+  /** Stage (index into stageEnds) before which the prefix tries are checked; -1 when none applies. */
+  trieAt = -1;
   /** Trie over the masked tp_src:tp_dst word of the rules, when the mask has port bits. */
   readonly ports: PrefixTrie | null;
   /** Mask hash, for finding the subtable of a mask. */
@@ -390,32 +394,49 @@ export class Classifier<T> {
     this.triePlens = tries.map((t) => new Int32Array(t.bits + 1).fill(-1));
     this.trieStamp.fill(-1);
     for (const st of this.subtables) {
-      st.plens = new Int32Array(tries.length);
-      for (let t = 0; t < tries.length; t++) {
-        const p = prefixLength(st.mask, tries[t]!.word, tries[t]!.bits);
-        st.plens[t] = p > 0 ? p : 0;
-      }
-      if (st.plens.some((p) => p > 0)) {
+      this.assignPlens(st);
+      if (st.trieAt >= 0) {
         for (const head of st.buckets.values()) {
-          for (let r: ClsRule<T> | null = head; r !== null; r = r.next) this.triesInsert(st, r);
+          for (let r: ClsRule<T> | null = head; r !== null; r = r.next) this.triesUpdate(st, r, true, false);
         }
       }
     }
   }
 
+  /** The subtable's prefix length per trie, and the stage at which its tries are checked. */
+  private assignPlens(st: Subtable<T>): void {
+    st.plens = new Int32Array(this.tries.length);
+    st.trieAt = -1;
+    for (let t = 0; t < this.tries.length; t++) {
+      const trie = this.tries[t]!;
+      const p = prefixLength(st.mask, trie.word, trie.bits);
+      st.plens[t] = p > 0 ? p : 0;
+      if (p <= 0) continue;
+      // The first stage holding a word of the field.
+      for (let k = 0; k < st.words.length; k++) {
+        const w = st.words[k]!;
+        if (w < trie.word || w >= trie.word + trie.bits / 32) continue;
+        let seg = 0;
+        while (k >= st.stageEnds[seg]!) seg++;
+        if (st.trieAt < 0 || seg < st.trieAt) st.trieAt = seg;
+        break;
+      }
+    }
+  }
+
   private triesInsert(st: Subtable<T>, r: ClsRule<T>): void {
-    this.triesUpdate(st, r, true);
+    this.triesUpdate(st, r, true, true);
   }
 
   private triesRemove(st: Subtable<T>, r: ClsRule<T>): void {
-    this.triesUpdate(st, r, false);
+    this.triesUpdate(st, r, false, true);
   }
 
   /** Adds or removes the rule's prefixes (and ports), via a scratch key holding its masked key. */
-  private triesUpdate(st: Subtable<T>, r: ClsRule<T>, add: boolean): void {
+  private triesUpdate(st: Subtable<T>, r: ClsRule<T>, add: boolean, withPorts: boolean): void {
     let filled = false;
     const key = this.scratchKey;
-    if (st.ports !== null) {
+    if (withPorts && st.ports !== null) {
       for (let i = 0; i < r.words.length; i++) key[r.words[i]!] = r.vals[i]!;
       filled = true;
       if (add) st.ports.insert(key, 32);
@@ -448,10 +469,7 @@ export class Classifier<T> {
 
   private createSubtable(rule: ClsRule<T>, maskHash: number): Subtable<T> {
     const st = new Subtable<T>(rule.words, rule.maskVals, maskHash, this.tries.length);
-    for (let t = 0; t < this.tries.length; t++) {
-      const p = prefixLength(st.mask, this.tries[t]!.word, this.tries[t]!.bits);
-      st.plens[t] = p > 0 ? p : 0;
-    }
+    this.assignPlens(st);
     let list = this.byMask.get(maskHash);
     if (list === undefined) this.byMask.set(maskHash, (list = []));
     list.push(st);
@@ -696,45 +714,59 @@ export class Classifier<T> {
   }
 
   // HOT PATH
+  /**
+   * True when a prefix trie proves no rule of `st` can match `flow`; then
+   * ORs into `wc` the leading address bits that proof rests on. Each trie
+   * is walked at most once per lookup (`stamp`).
+   */
+  private triesExclude(st: Subtable<T>, flow: Uint32Array, wc: Uint32Array | null, stamp: number): boolean {
+    const nTries = this.tries.length;
+    for (let t = 0; t < nTries; t++) {
+      const plen = st.plens[t]!;
+      if (plen === 0) continue;
+      const plens = this.triePlens[t]!;
+      if (this.trieStamp[t] !== stamp) {
+        this.trieBits[t] = this.tries[t]!.lookup(flow, plens, stamp);
+        this.trieStamp[t] = stamp;
+      }
+      if (plens[plen] !== stamp) {
+        if (wc !== null) {
+          const cb = this.trieBits[t]!;
+          unwildcardPrefix(wc, this.tries[t]!.word, cb < plen ? cb : plen);
+        }
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // HOT PATH
   /** One pass over the subtables; collects soft rules into `softs` when `allowSoft`. */
   private lookupHard(flow: Uint32Array, version: number, wc: Uint32Array | null, allowSoft: boolean): ClsRule<T> | null {
     const stamp = (this.stamp = (this.stamp + 1) | 0);
     const subtables = this.subtables;
-    const nTries = this.tries.length;
     let best: ClsRule<T> | null = null;
     let bestPri = -Infinity;
     for (let si = 0; si < subtables.length; si++) {
       const st = subtables[si]!;
       if (st.maxPriority <= bestPri) break;
-      // Prefix tries: can a rule of this subtable's prefix length match at all?
-      let skip = false;
-      for (let t = 0; t < nTries; t++) {
-        const plen = st.plens[t]!;
-        if (plen === 0) continue;
-        const plens = this.triePlens[t]!;
-        if (this.trieStamp[t] !== stamp) {
-          this.trieBits[t] = this.tries[t]!.lookup(flow, plens, stamp);
-          this.trieStamp[t] = stamp;
-        }
-        if (plens[plen] !== stamp) {
-          if (wc !== null) {
-            const cb = this.trieBits[t]!;
-            unwildcardPrefix(wc, this.tries[t]!.word, cb < plen ? cb : plen);
-          }
-          skip = true;
-          break;
-        }
-      }
-      if (skip) continue;
-      // Staged hash probes.
+      // Staged hash probes; the prefix tries are consulted when the stage
+      // holding their field is reached (as OVS: metadata misses stay cheap).
       const words = st.words;
       const mask = st.mask;
       const ends = st.stageEnds;
       const nIdx = st.indices.length;
+      const trieAt = st.trieAt;
       let h = HASH_BASIS;
       let i = 0;
       let missEnd = -1;
-      for (let s = 0; s < nIdx; s++) {
+      let skip = false;
+      for (let s = 0; s <= nIdx; s++) {
+        if (s === trieAt && this.triesExclude(st, flow, wc, stamp)) {
+          skip = true;
+          break;
+        }
+        if (s === nIdx) break;
         const end = ends[s]!;
         for (; i < end; i++) {
           const w = words[i]!;
@@ -745,6 +777,8 @@ export class Classifier<T> {
           break;
         }
       }
+      // A trie showed no rule can match: its bits are all this subtable cost.
+      if (skip) continue;
       if (missEnd < 0) {
         const n = words.length;
         for (; i < n; i++) {

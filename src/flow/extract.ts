@@ -210,6 +210,8 @@ function extractInto(pkt: DpPacket, key: Uint32Array): number {
 /** The header part of extraction: L2 through L4 (and NSH), offsets, padding. */
 function extractHeaders(pkt: DpPacket, key: Uint32Array, ctTuple: boolean): void {
   const b = pkt.buf;
+  // DataView reads compile to one load + byte swap (vs four byte loads).
+  const v = pkt.view;
   const frame = pkt.start;
   let p = frame;
   let size = pkt.len;
@@ -226,19 +228,19 @@ function extractHeaders(pkt: DpPacket, key: Uint32Array, ctTuple: boolean): void
       extractStats.truncatedL2++;
       return;
     }
-    key[W_ETH_DST] = rd32(b, p);
-    key[W_ETH_DST + 1] = rd32(b, p + 4);
-    key[W_ETH_DST + 2] = rd32(b, p + 8);
+    key[W_ETH_DST] = v.getUint32(p);
+    key[W_ETH_DST + 1] = v.getUint32(p + 4);
+    key[W_ETH_DST + 2] = v.getUint32(p + 8);
     p += 12;
     size -= 12;
     /* VLAN tags: each needs its 4 bytes plus a following ethertype. */
-    let t = rd16(b, p);
+    let t = v.getUint16(p);
     for (let n = 0; n < MAX_VLANS && (t === ETH_TYPE_VLAN_8021Q || t === ETH_TYPE_VLAN_8021AD); n++) {
       if (size < 6) break;
-      key[W_VLAN0 + n] = (rd32(b, p) | VLAN_CFI) >>> 0;
+      key[W_VLAN0 + n] = (v.getUint32(p) | VLAN_CFI) >>> 0;
       p += 4;
       size -= 4;
-      t = rd16(b, p);
+      t = v.getUint16(p);
     }
     p += 2;
     size -= 2;
@@ -246,7 +248,7 @@ function extractHeaders(pkt: DpPacket, key: Uint32Array, ctTuple: boolean): void
       /* 802.2 LLC: SNAP with OUI 00-00-00 carries a real ethertype. */
       dlType = ETH_TYPE_NONE;
       if (size >= 8 && b[p] === 0xaa && b[p + 1] === 0xaa && b[p + 2] === 0x03 && b[p + 3] === 0 && b[p + 4] === 0 && b[p + 5] === 0) {
-        const snapType = rd16(b, p + 6);
+        const snapType = v.getUint16(p + 6);
         p += 8;
         size -= 8;
         if (snapType >= ETH_TYPE_MIN) dlType = snapType;
@@ -264,7 +266,7 @@ function extractHeaders(pkt: DpPacket, key: Uint32Array, ctTuple: boolean): void
     pkt.l2_5Ofs = p - frame;
     let n = 0;
     while (size >= 4) {
-      const lse = rd32(b, p);
+      const lse = v.getUint32(p);
       if (n < MAX_MPLS) key[W_MPLS_LSE0 + n] = lse;
       n++;
       p += 4;
@@ -288,7 +290,7 @@ function extractHeaders(pkt: DpPacket, key: Uint32Array, ctTuple: boolean): void
       extractStats.badL3++;
       return;
     }
-    const totLen = rd16(b, p + 2);
+    const totLen = v.getUint16(p + 2);
     if (totLen > size || ipLen > totLen) {
       extractStats.badL3++;
       return;
@@ -301,12 +303,12 @@ function extractHeaders(pkt: DpPacket, key: Uint32Array, ctTuple: boolean): void
       key[W_CT_NW_DST] = pkt.ctNwDst;
       key[W_CT_TP_SRC] = ((pkt.ctTpSrc << S_CT_TP_SRC) | (pkt.ctTpDst & 0xffff)) >>> 0;
     }
-    key[W_NW_SRC] = rd32(b, p + 12);
-    key[W_NW_DST] = rd32(b, p + 16);
+    key[W_NW_SRC] = v.getUint32(p + 12);
+    key[W_NW_DST] = v.getUint32(p + 16);
     nwTos = b[p + 1]!;
     nwTtl = b[p + 8]!;
     nwProto = b[p + 9]!;
-    const fragOff = rd16(b, p + 6);
+    const fragOff = v.getUint16(p + 6);
     if ((fragOff & 0x3fff) !== 0) {
       nwFrag = FLOW_NW_FRAG_ANY;
       if ((fragOff & 0x1fff) !== 0) nwFrag |= FLOW_NW_FRAG_LATER;
@@ -318,15 +320,15 @@ function extractHeaders(pkt: DpPacket, key: Uint32Array, ctTuple: boolean): void
       extractStats.badL3++;
       return;
     }
-    const plen = rd16(b, p + 4);
+    const plen = v.getUint16(p + 4);
     if (plen + 40 > size) {
       extractStats.badL3++;
       return;
     }
-    const vtcfl = rd32(b, p);
+    const vtcfl = v.getUint32(p);
     for (let i = 0; i < 4; i++) {
-      key[W_IPV6_SRC + i] = rd32(b, p + 8 + 4 * i);
-      key[W_IPV6_DST + i] = rd32(b, p + 24 + 4 * i);
+      key[W_IPV6_SRC + i] = v.getUint32(p + 8 + 4 * i);
+      key[W_IPV6_DST + i] = v.getUint32(p + 24 + 4 * i);
     }
     nwTos = (vtcfl >>> 20) & 0xff;
     nwTtl = b[p + 7]!;
@@ -362,7 +364,7 @@ function extractHeaders(pkt: DpPacket, key: Uint32Array, ctTuple: boolean): void
           return;
         }
         nwProto = b[p]!;
-        const offlg = rd16(b, p + 2);
+        const offlg = v.getUint16(p + 2);
         p += 8;
         size -= 8;
         if (offlg !== 0) {
@@ -384,15 +386,15 @@ function extractHeaders(pkt: DpPacket, key: Uint32Array, ctTuple: boolean): void
       return;
     }
     if ((dlType === ETH_TYPE_ARP || dlType === ETH_TYPE_RARP) && size >= 28) {
-      if (rd16(b, p) === 1 && rd16(b, p + 2) === ETH_TYPE_IP && b[p + 4] === 6 && b[p + 5] === 4) {
-        key[W_NW_SRC] = rd32(b, p + 14);
-        key[W_NW_DST] = rd32(b, p + 24);
-        const op = rd16(b, p + 6);
+      if (v.getUint16(p) === 1 && v.getUint16(p + 2) === ETH_TYPE_IP && b[p + 4] === 6 && b[p + 5] === 4) {
+        key[W_NW_SRC] = v.getUint32(p + 14);
+        key[W_NW_DST] = v.getUint32(p + 24);
+        const op = v.getUint16(p + 6);
         if (op <= 0xff) key[W_NW_PROTO] = op << S_NW_PROTO;
         /* sha (8..13) and tha (18..23) packed into words 39..41. */
-        key[W_ARP_SHA] = rd32(b, p + 8);
-        key[W_ARP_SHA + 1] = ((rd16(b, p + 12) << 16) | rd16(b, p + 18)) >>> 0;
-        key[W_ARP_SHA + 2] = rd32(b, p + 20);
+        key[W_ARP_SHA] = v.getUint32(p + 8);
+        key[W_ARP_SHA + 1] = ((v.getUint16(p + 12) << 16) | v.getUint16(p + 18)) >>> 0;
+        key[W_ARP_SHA + 2] = v.getUint32(p + 20);
       }
     }
     return;
@@ -404,23 +406,23 @@ function extractHeaders(pkt: DpPacket, key: Uint32Array, ctTuple: boolean): void
 
   if (nwProto === IPPROTO_TCP) {
     if (size >= 20) {
-      const ctl = rd16(b, p + 12);
+      const ctl = v.getUint16(p + 12);
       const hdrLen = (ctl >>> 12) * 4;
       if (hdrLen >= 20 && size >= hdrLen) {
-        key[W_TP_SRC] = rd32(b, p);
+        key[W_TP_SRC] = v.getUint32(p);
         key[W_TCP_FLAGS] = ctl & 0x0fff;
       }
     }
   } else if (nwProto === IPPROTO_UDP) {
-    if (size >= 8) key[W_TP_SRC] = rd32(b, p);
+    if (size >= 8) key[W_TP_SRC] = v.getUint32(p);
   } else if (nwProto === IPPROTO_SCTP) {
-    if (size >= 12) key[W_TP_SRC] = rd32(b, p);
+    if (size >= 12) key[W_TP_SRC] = v.getUint32(p);
   } else if (nwProto === IPPROTO_ICMP) {
     if (size >= 8) key[W_TP_SRC] = ((b[p]! << S_TP_SRC) | b[p + 1]!) >>> 0;
   } else if (nwProto === IPPROTO_IGMP) {
     if (size >= 8) {
       key[W_TP_SRC] = ((b[p]! << S_TP_SRC) | b[p + 1]!) >>> 0;
-      key[W_IGMP_GROUP] = rd32(b, p + 4);
+      key[W_IGMP_GROUP] = v.getUint32(p + 4);
     }
   } else if (nwProto === IPPROTO_ICMPV6) {
     if (size >= 8) {

@@ -11,6 +11,8 @@ export type FrameResult = { ok: true; value: unknown } | { ok: false; error: str
 
 const OPEN_BRACE = 0x7b, CLOSE_BRACE = 0x7d, OPEN_BRACKET = 0x5b, CLOSE_BRACKET = 0x5d;
 const QUOTE = 0x22, BACKSLASH = 0x5c;
+/** A peer that never finishes a value must not grow our memory without bound. */
+export const MAX_VALUE_BYTES = 256 * 1024 * 1024;
 
 export class JsonFramer {
   private chunks: Buffer[] = [];
@@ -40,9 +42,24 @@ export class JsonFramer {
         start = i;
       }
       if (this.inString) {
-        if (this.escaped) this.escaped = false;
-        else if (c === BACKSLASH) this.escaped = true;
-        else if (c === QUOTE) this.inString = false;
+        if (this.escaped) {
+          this.escaped = false;
+          continue;
+        }
+        // Skip to the next quote or backslash with indexOf instead of byte
+        // by byte: most of an OVSDB message is string content (a 300 kB
+        // ovs-vsctl request went from ~50 ms to a few ms).
+        const q = data.indexOf(QUOTE, i);
+        const b = data.indexOf(BACKSLASH, i);
+        if (b !== -1 && (q === -1 || b < q)) {
+          this.escaped = true;
+          i = b;
+        } else if (q !== -1) {
+          this.inString = false;
+          i = q;
+        } else {
+          i = data.length - 1;
+        }
         continue;
       }
       if (c === QUOTE) this.inString = true;
@@ -68,6 +85,10 @@ export class JsonFramer {
     if (this.started && start < data.length) {
       this.chunks.push(Buffer.from(data.subarray(start)));
       this.pending += data.length - start;
+      if (this.pending > MAX_VALUE_BYTES) {
+        out.push({ ok: false, error: `JSON value exceeds ${MAX_VALUE_BYTES} bytes` });
+        this.reset();
+      }
     }
     return out;
   }

@@ -111,16 +111,7 @@ export class DummyNetdev implements Netdev {
         this.stats.rxErrors++;
         continue;
       }
-      // A byte loop for small frames: TypedArray set() is a builtin call
-      // whose fixed cost dominates at 64 bytes (bench datapath EMC: the
-      // hottest line of rxBatch; 2.8 -> see HOT PATH note in dpif-netdev).
-      const flen = frame.length;
-      if (flen <= 128) {
-        const pb = p.buf;
-        for (let j = 0; j < flen; j++) pb[DP_PACKET_HEADROOM + j] = frame[j]!;
-      } else {
-        p.buf.set(frame, DP_PACKET_HEADROOM);
-      }
+      p.buf.set(frame, DP_PACKET_HEADROOM);
       p.start = DP_PACKET_HEADROOM;
       p.len = frame.length;
       batch.packets[batch.count++] = p;

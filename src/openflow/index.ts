@@ -17,6 +17,7 @@
  * - matches: `mf-key` (fields onto the flow key), `match` (key + mask,
  *   prerequisites, normalization), `match-parse` / `match-format` (flow
  *   syntax), `nx-match` (NXM/OXM), `ofp-match` (OF1.0/1.1 structures)
+ * - `ofp-flow`    flow_mod, flow/aggregate statistics requests and replies
  */
 export * from "./ofp-buffer.js";
 export * from "./ofp-codec.js";
@@ -37,3 +38,4 @@ export * from "./match-format.js";
 export * from "./match-parse.js";
 export * from "./nx-match.js";
 export * from "./ofp-match.js";
+export * from "./ofp-flow.js";

@@ -22,7 +22,7 @@ export interface Subfield {
  * registry records byte widths for them.
  */
 const SUB_BYTE_BITS: Readonly<Record<string, number>> = {
-  tun_erspan_idx: 20, tun_erspan_dir: 1, tun_erspan_hwid: 6, tun_flags: 1, vlan_pcp: 3, mpls_label: 20,
+  tun_flags: 1, vlan_pcp: 3, mpls_label: 20,
   mpls_tc: 3, mpls_bos: 1, ipv6_label: 20, ip_frag: 2, ip_dscp: 6, nw_ecn: 2, nsh_spi: 24, tcp_flags: 12,
 };
 

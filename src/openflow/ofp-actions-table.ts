@@ -112,12 +112,18 @@ function big(b: Uint8Array): bigint {
   return v;
 }
 
+/** The mask of an exact set_field: all bytes set (OVS compares whole bytes). */
 function onesMask(fld: MfField): Uint8Array {
-  return be((1n << BigInt(fieldBits(fld))) - 1n, fld.bytes);
+  return new Uint8Array(fld.bytes).fill(0xff);
 }
 
-function isExactMask(fld: MfField, mask: Uint8Array): boolean {
-  return big(mask) === (1n << BigInt(fieldBits(fld))) - 1n;
+function isExactMask(_fld: MfField, mask: Uint8Array): boolean {
+  return mask.every((x) => x === 0xff);
+}
+
+/** A mask limited to the bits the field really has (what a load touches). */
+function fieldMask(fld: MfField, mask: Uint8Array): bigint {
+  return big(mask) & ((1n << BigInt(fieldBits(fld))) - 1n);
 }
 
 /** set_field value for a field, built from a number. */
@@ -149,7 +155,7 @@ function encodeRegLoads(w: OfpWriter, a: ActionOf<"set_field">): ActionTextError
   const hdr = encodeNxmHeader(nxHeaderOf(fld));
   if (hdr.length !== 4) return err(`${fld.name}: cannot be loaded with NXAST_REG_LOAD`);
   const value = big(a.value);
-  for (const [ofs0, n0] of maskRuns(big(a.mask), fieldBits(fld))) {
+  for (const [ofs0, n0] of maskRuns(fieldMask(fld, a.mask), fieldBits(fld))) {
     for (let ofs = ofs0; ofs < ofs0 + n0; ofs += 64) {
       const n = Math.min(64, ofs0 + n0 - ofs);
       const v = (value >> BigInt(ofs)) & ((1n << BigInt(n)) - 1n);
@@ -182,52 +188,58 @@ function encodeSetField(w: OfpWriter, a: ActionOf<"set_field">, version: number)
   }
   if (exact && !a.load) {
     const legacy = legacyOfSetField(a, version);
-    if (legacy) return encodeAction(w, legacy, version, NO_CODECS, {});
+    if (legacy) {
+      for (const x of legacy) {
+        const e = encodeAction(w, x, version, NO_CODECS, {});
+        if (e) return e;
+      }
+      return null;
+    }
   }
   return encodeRegLoads(w, a);
 }
 
-/** The pre-1.2 action that expresses an exact set_field, when one exists in `version`. */
-function legacyOfSetField(a: ActionOf<"set_field">, version: number): OfpAction | null {
+/** The pre-1.2 actions that express an exact set_field in `version`, when they exist. */
+function legacyOfSetField(a: ActionOf<"set_field">, version: number): OfpAction[] | null {
   const v = big(a.value);
   const n = Number(v & 0xffffffffn);
+  const push = version === OF10;
   switch (a.field) {
     case "vlan_vid":
-      return n & 0x1000 ? { type: "set_vlan_vid", vid: n & 0xfff, push: version === OF10 } : null;
+      return n & 0x1000 ? [{ type: "set_vlan_vid", vid: n & 0xfff, push }] : [{ type: "strip_vlan", pop: version !== OF10 }];
+    case "vlan_tci":
+      if (!(n & 0x1000)) return [{ type: "strip_vlan", pop: version !== OF10 }];
+      return [{ type: "set_vlan_vid", vid: n & 0xfff, push: true }, { type: "set_vlan_pcp", pcp: n >>> 13, push }];
     case "vlan_pcp":
-      return { type: "set_vlan_pcp", pcp: n, push: version === OF10 };
+      return [{ type: "set_vlan_pcp", pcp: n, push }];
     case "eth_src":
-      return { type: "set_eth_src", mac: a.value };
+      return [{ type: "set_eth_src", mac: a.value }];
     case "eth_dst":
-      return { type: "set_eth_dst", mac: a.value };
+      return [{ type: "set_eth_dst", mac: a.value }];
     case "ip_src":
-      return { type: "set_ipv4_src", addr: n };
+      return [{ type: "set_ipv4_src", addr: n }];
     case "ip_dst":
-      return { type: "set_ipv4_dst", addr: n };
+      return [{ type: "set_ipv4_dst", addr: n }];
     case "ip_dscp":
-      return { type: "set_ip_dscp", tos: n << 2 };
+      return [{ type: "set_ip_dscp", tos: n << 2 }];
     case "nw_tos":
-      return { type: "set_ip_dscp", tos: n };
+      return [{ type: "set_ip_dscp", tos: n }];
     case "nw_ecn":
-      return version >= OF11 ? { type: "set_ip_ecn", ecn: n } : null;
+      return version >= OF11 ? [{ type: "set_ip_ecn", ecn: n }] : null;
     case "nw_ttl":
-      return version >= OF11 ? { type: "set_ip_ttl", ttl: n } : null;
+      return version >= OF11 ? [{ type: "set_ip_ttl", ttl: n }] : null;
     case "tcp_src":
     case "udp_src":
+      return [{ type: "set_l4_src", port: n }];
     case "sctp_src":
-      return { type: "set_l4_src", port: n };
+      return version === OF10 ? [{ type: "set_l4_src", port: n }] : null;
     case "tcp_dst":
     case "udp_dst":
+      return [{ type: "set_l4_dst", port: n }];
     case "sctp_dst":
-      return { type: "set_l4_dst", port: n };
-    case "mpls_label":
-      return { type: "set_mpls_label", label: n };
-    case "mpls_tc":
-      return { type: "set_mpls_tc", tc: n };
-    case "mpls_ttl":
-      return { type: "set_mpls_ttl", ttl: n };
+      return version === OF10 ? [{ type: "set_l4_dst", port: n }] : null;
     case "tun_id":
-      return { type: "set_tunnel", tunId: v, wide: v > 0xffffffffn };
+      return [{ type: "set_tunnel", tunId: v, wide: v > 0xffffffffn }];
     default:
       return null;
   }
@@ -650,7 +662,11 @@ export const ACTION_TABLE: Entries = {
       if (!fld.writable) return err(`${fld.name} is read-only`);
       const pv = parseMfValue(fld, valueText);
       if (!pv.ok) return err(pv.error);
-      const mask = pv.value.mask ?? onesMask(fld);
+      let mask = pv.value.mask ?? onesMask(fld);
+      if (fld.format === "tun-flags" && /^[+-]/.test(valueText.trim())) {
+        // "+oam" / "-oam" sets only the flags it names.
+        mask = be(/oam/.test(valueText) ? 1n : 0n, fld.bytes);
+      }
       return { type: "set_field", field: fld.name, value: pv.value.value, mask, load: false };
     },
     format: (a) => {
@@ -658,12 +674,15 @@ export const ACTION_TABLE: Entries = {
       const exact = isExactMask(fld, a.mask);
       if (a.load) {
         const value = big(a.value);
-        return maskRuns(big(a.mask), fieldBits(fld)).map(([ofs, n]) => {
+        return maskRuns(fieldMask(fld, a.mask), fieldBits(fld)).map(([ofs, n]) => {
           const v = (value >> BigInt(ofs)) & ((1n << BigInt(n)) - 1n);
           return `load:${hexNum(v)}->${formatSubfield({ field: fld.name, ofs, nBits: n })}`;
         }).join(",");
       }
-      const text = formatMfValue(fld, { value: a.value, mask: exact ? null : a.mask });
+      // An exact tun_flags value prints as its flag names ("0" when none), not +/- pairs.
+      const text = fld.format === "tun-flags" && exact
+        ? (big(a.value) & 1n ? "oam" : "0")
+        : formatMfValue(fld, { value: a.value, mask: exact ? null : a.mask });
       return `set_field:${text}->${fld.name}`;
     },
     encode: (w, a, version) => encodeSetField(w, a, version),
@@ -1155,6 +1174,12 @@ function isDecErr(x: unknown): x is DecodeError {
   return typeof x === "object" && x !== null && "decodeError" in x;
 }
 
+/** Largest valid value of fields whose values OVS checks (vlan_vid includes OFPVID_PRESENT). */
+const VALUE_LIMITS: Readonly<Record<string, bigint>> = {
+  vlan_vid: 0x1fffn, vlan_pcp: 7n, ip_dscp: 0x3fn, nw_ecn: 3n, mpls_label: 0xfffffn, mpls_tc: 7n, mpls_bos: 1n,
+  ipv6_label: 0xfffffn, ip_frag: 3n,
+};
+
 function decodeSetFieldOxm(r: OfpReader, version: number, len: number): OfpAction | DecodeError {
   const hb = r.data.subarray(r.pos, r.end);
   const hit = fieldOfHeaderBytes(hb, true);
@@ -1169,9 +1194,9 @@ function decodeSetFieldOxm(r: OfpReader, version: number, len: number): OfpActio
   if (!fld.writable) return fail("OFPBAC_BAD_SET_TYPE");
   const value = r.bytes(n);
   const mask = hit.header.hasmask ? r.bytes(n) : onesMask(fld);
-  // vlan_vid carries OFPVID_PRESENT (0x1000) above its 12 bits.
-  const maxV = (1n << BigInt(fld.name === "vlan_vid" ? 13 : fieldBits(fld))) - 1n;
-  if (big(value) > maxV || (hit.header.hasmask && big(mask) > maxV)) return fail("OFPBAC_BAD_SET_ARGUMENT");
+  // Like OVS's mf_is_value_valid, only some fields limit their values.
+  const limit = VALUE_LIMITS[fld.name];
+  if (limit !== undefined && big(value) > limit) return fail("OFPBAC_BAD_SET_ARGUMENT");
   if (fld.name === "vlan_vid" && !hit.header.hasmask && !(big(value) & 0x1000n)) {
     // OVS: set_field vlan_vid without OFPVID_PRESENT is not a VLAN id.
     return fail("OFPBAC_BAD_SET_ARGUMENT");

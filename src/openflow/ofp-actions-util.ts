@@ -84,8 +84,9 @@ export function parseDottedHex(s: string): Uint8Array | null {
   return Uint8Array.from(out);
 }
 
+/** C's "%#x": 0x-prefixed hex, except plain "0" for zero. */
 export function hexNum(v: number | bigint): string {
-  return "0x" + v.toString(16);
+  return v === 0 || v === 0n ? "0" : "0x" + v.toString(16);
 }
 
 /**

@@ -54,6 +54,7 @@ import {
 import * as S from "./ofp-stats.js";
 import * as C from "./ofp-control.js";
 import * as T from "./ofp-table.js";
+import * as F from "./ofp-flow.js";
 import { bitNames, hexAlt, printNested } from "./ofp-codec.js";
 
 export const OFP_HEADER_LEN = 8;
@@ -186,6 +187,10 @@ export const OFP_RAWS = [
   raw("OFPT_PORT_STATUS", "OFPT_PORT_STATUS", 2, 4, t(12), 72, 0, PORT_STATUS_CODEC),
   raw("OFPT_PORT_STATUS", "OFPT_PORT_STATUS", 5, V_MAX, t(12), 48, 8, PORT_STATUS_CODEC),
   raw("OFPT_ROLE_STATUS", "OFPT_ROLE_STATUS", 5, V_MAX, t(30), 16, 8, C.ROLE_STATUS_CODEC),
+  // Flow table modification.
+  raw("OFPT_FLOW_MOD", "OFPT_FLOW_MOD", 1, 1, t(14), 64, 8, F.OFP10_FLOW_MOD_CODEC),
+  raw("OFPT_FLOW_MOD", "OFPT_FLOW_MOD", 2, V_MAX, t(14), 40, 8, F.OFP11_FLOW_MOD_CODEC),
+  raw("NXT_FLOW_MOD", "NXT_FLOW_MOD", 1, V_MAX, nxt(13), 32, 8, F.NX_FLOW_MOD_CODEC),
   // Controller commands (flow-mod, packet-out, group-mod: next session).
   raw("OFPT_PORT_MOD", "OFPT_PORT_MOD", 1, 1, t(15), 24, 0, PORT_MOD_CODEC),
   raw("OFPT_PORT_MOD", "OFPT_PORT_MOD", 2, 4, t(16), 32, 0, PORT_MOD_CODEC),
@@ -237,6 +242,15 @@ export const OFP_RAWS = [
   vmp("NXST_IPFIX_BRIDGE_REPLY", 3, true, 88, 0, S.IPFIX_BRIDGE_REPLY_CODEC),
   vmp("NXST_IPFIX_FLOW_REQUEST", 4, false, 0, 0, EMPTY_CODEC),
   vmp("NXST_IPFIX_FLOW_REPLY", 4, true, 0, 88, S.IPFIX_FLOW_REPLY_CODEC),
+  // Multipart: flow and aggregate statistics.
+  mp("OFPST_FLOW_REQUEST", 1, 1, 1, false, 44, 0, F.OFP10_FLOW_STATS_REQUEST_CODEC),
+  mp("OFPST_FLOW_REQUEST", 2, V_MAX, 1, false, 32, 8, F.OFP11_FLOW_STATS_REQUEST_CODEC),
+  vmp("NXST_FLOW_REQUEST", 0, false, 8, 8, F.NX_FLOW_STATS_REQUEST_CODEC),
+  mp("OFPST_AGGREGATE_REQUEST", 1, 1, 2, false, 44, 0, F.OFP10_FLOW_STATS_REQUEST_CODEC),
+  mp("OFPST_AGGREGATE_REQUEST", 2, V_MAX, 2, false, 32, 8, F.OFP11_FLOW_STATS_REQUEST_CODEC),
+  vmp("NXST_AGGREGATE_REQUEST", 1, false, 8, 8, F.NX_FLOW_STATS_REQUEST_CODEC),
+  mp("OFPST_AGGREGATE_REPLY", 1, V_MAX, 2, true, 24, 0, F.AGGREGATE_REPLY_CODEC),
+  vmp("NXST_AGGREGATE_REPLY", 1, true, 24, 0, F.AGGREGATE_REPLY_CODEC),
   // Multipart: description, ports, queues, tables.
   mp("OFPST_DESC_REQUEST", 1, V_MAX, 0, false, 0, 0, EMPTY_CODEC),
   mp("OFPST_DESC_REPLY", 1, V_MAX, 0, true, 1056, 0, S.DESC_REPLY_CODEC),

@@ -24,3 +24,27 @@ test("garbage is reported as a syntax error, not thrown", () => {
   const r2 = f.push(Buffer.from('{"a":tru}'));
   assert.equal(r2[0]!.ok, false);
 });
+
+test("escapes and quotes at chunk boundaries", () => {
+  const text = '["a\\\\","b\\"c",{"k\\\\\\"":"\\u0041"}]';
+  const expected = JSON.parse(text);
+  for (let cut = 1; cut < text.length; cut++) {
+    const f = new JsonFramer();
+    const got = [...f.push(Buffer.from(text.slice(0, cut))), ...f.push(Buffer.from(text.slice(cut)))];
+    assert.equal(got.length, 1, `cut at ${cut}`);
+    assert.ok(got[0]!.ok);
+    assert.deepEqual(got[0]!.value, expected);
+  }
+});
+
+test("a value that never ends is cut off, not buffered forever", () => {
+  const f = new JsonFramer();
+  const chunk = Buffer.alloc(16 * 1024 * 1024, 0x20);
+  chunk[0] = 0x5b; // "[" then spaces
+  let errors = 0;
+  for (let i = 0; i < 20 && errors === 0; i++) {
+    for (const r of f.push(i === 0 ? chunk : chunk.subarray(1))) if (!r.ok) errors++;
+  }
+  assert.equal(errors, 1);
+  assert.equal(f.buffered, 0);
+});

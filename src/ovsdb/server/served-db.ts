@@ -22,9 +22,10 @@ const log = vlogModule("ovsdb_server");
  * `commit` is called synchronously, in commit order, right after the
  * engine applied the transaction; it must queue the record at once (so
  * later commits are written after it) and resolve when the record is on
- * disk and fsync'ed. The server waits for that promise before answering a
- * transaction that asked to be durable; others are answered at once, as
- * OVS does for a standalone database.
+ * disk and fsync'ed. The server waits for that promise before answering
+ * any transaction that changed the database (stricter than OVS, which
+ * waits only for "durable" ones): an acknowledged transaction survives a
+ * crash of the process and of the machine.
  */
 export interface DbStorage {
   commit(changes: ChangeSet, outcome: TransactOutcome | null): Promise<void>;
@@ -71,8 +72,8 @@ export class ServedDb {
     const ev: CommitEvent = { txnId: randomUUID(), changes };
     if (this.storage) {
       // The record is built and queued in a microtask: still in commit
-      // order and before any later request is read, but after the reply to
-      // this transaction is on its way (hoisted: -25 % per small
+      // order and before any later request is read, but after the monitor
+      // updates of this transaction are on their way (hoisted: -25 % per small
       // transaction in bench ovsdb (b)).
       const storage = this.storage;
       const p = new Promise<void>((resolve, reject) => {

@@ -49,6 +49,9 @@ export class OvsdbSession implements LockHolder {
   /** Lock names this session has asked for (owned or waiting). */
   readonly locks = new Set<string>();
   readonly triggers = new Set<Trigger>();
+  /** Transaction replies waiting for their record to reach the disk, in request order. */
+  private replyChain: Promise<void> = Promise.resolve();
+  private pendingReplies = 0;
   dbChangeAware = false;
   private probeTimer: NodeJS.Timeout | null = null;
   /** When the outstanding inactivity probe was sent (0: none). */
@@ -277,14 +280,22 @@ export class OvsdbSession implements LockHolder {
       return false;
     }
     if (this.triggers.has(t)) this.server.removeTrigger(t);
-    if (outcome.changes !== null && outcome.durable) {
-      const durable = t.served.lastDurable;
-      durable.then(
-        () => this.reply(t.id, outcome.results),
-        (e: Error) => this.replyError(t.id, { error: "I/O error", details: e.message }),
-      );
-    } else {
+    // Every transaction that changed something is answered only once its
+    // record is on disk (issue #2: "acknowledged only after fsync"), not
+    // just the "durable" ones as OVS does; group commit keeps this cheap.
+    // Replies go out in request order, so a read never overtakes a write.
+    const onDisk = outcome.changes !== null ? t.served.lastDurable : null;
+    if (onDisk === null && this.pendingReplies === 0) {
       this.reply(t.id, outcome.results);
+    } else {
+      this.pendingReplies++;
+      const ready = onDisk ?? Promise.resolve();
+      this.replyChain = this.replyChain.then(() =>
+        ready.then(
+          () => this.reply(t.id, outcome.results),
+          (e: Error) => this.replyError(t.id, { error: "I/O error", details: e.message }),
+        ).finally(() => this.pendingReplies--),
+      );
     }
     return true;
   }

@@ -1,0 +1,462 @@
+/**
+ * Flow messages: flow_mod (OpenFlow 1.0, Nicira NXT_FLOW_MOD, OpenFlow
+ * 1.1+), flow and aggregate statistics requests (OFPST and NXST forms) and
+ * aggregate replies. Bodies are version free, in OVS's `ofputil_flow_mod`
+ * terms (cookie / cookie_mask / new_cookie, ports in the 16-bit space,
+ * flags as OFPUTIL_FF_* bits), so one body encodes into any protocol; the
+ * codecs apply each version's cookie, table and flag rules both ways and
+ * print as `ovs-ofctl ofp-print`.
+ */
+import { OfpReader, type OfpWriter } from "./ofp-buffer.js";
+import { type BodyCodec, type CodecContext, fail, formatPort, isDecodeError, OFPP_NONE, portFromOfp11, portToOfp11, type DecodeError } from "./ofp-codec.js";
+import { flowModMatchError, Match } from "./match.js";
+import { formatMatch, normalizeMatchLogged } from "./match-format.js";
+import { decodeNxRaw, decodeOxmMatch, encodeNxRaw, encodeOxmMatch } from "./nx-match.js";
+import { decodeOfp10Match, decodeOfp11Match, encodeOfp10Match, encodeOfp11Match, OFP11_MATCH_LEN, OFPFW10_ALL } from "./ofp-match.js";
+import type { OfpAction } from "./ofp-actions.js";
+import { decodeInstructions, encodeInstructions, formatActions } from "./ofp-actions-codec.js";
+import { isTextError } from "./ofp-actions-util.js";
+
+export const OFPFC_ADD = 0;
+export const OFPFC_MODIFY = 1;
+export const OFPFC_MODIFY_STRICT = 2;
+export const OFPFC_DELETE = 3;
+export const OFPFC_DELETE_STRICT = 4;
+export const OFP_DEFAULT_PRIORITY = 0x8000;
+export const OFPG_ANY = 0xffffffff;
+export const OFPTT_ALL = 0xff;
+export const COOKIE_NONE = 0xffffffffffffffffn;
+
+/** Version-free flow_mod flags (OVS's OFPUTIL_FF_*). */
+export const FF_SEND_FLOW_REM = 1 << 0;
+export const FF_CHECK_OVERLAP = 1 << 1;
+export const FF_RESET_COUNTS = 1 << 2;
+export const FF_NO_PKT_COUNTS = 1 << 3;
+export const FF_NO_BYT_COUNTS = 1 << 4;
+export const FF_EMERG = 1 << 5;
+
+/** Wire bit, flag, and versions it exists in. */
+const FLAG_BITS: readonly [number, number, number, number][] = [
+  [1, FF_SEND_FLOW_REM, 1, 99],
+  [2, FF_CHECK_OVERLAP, 1, 99],
+  [4, FF_EMERG, 1, 1],
+  [4, FF_RESET_COUNTS, 3, 99],
+  [8, FF_NO_PKT_COUNTS, 4, 99],
+  [16, FF_NO_BYT_COUNTS, 4, 99],
+];
+
+export function encodeFlowFlags(flags: number, version: number): number {
+  let raw = 0;
+  for (const [bit, f, lo, hi] of FLAG_BITS) if (flags & f && version >= lo && version <= hi) raw |= bit;
+  return raw;
+}
+
+/** Wire flags to OFPUTIL_FF_* bits; command -1 for flow stats (no implied reset_counts). */
+function decodeFlowFlags(raw: number, command: number, version: number): number | DecodeError {
+  let flags = 0;
+  for (const [bit, f, lo, hi] of FLAG_BITS) {
+    if (raw & bit && version >= lo && version <= hi) {
+      raw &= ~bit;
+      flags |= f;
+    }
+  }
+  if ((version === 1 || version === 2) && command === OFPFC_ADD) flags |= FF_RESET_COUNTS;
+  return raw ? fail("OFPFMFC_BAD_FLAGS") : flags;
+}
+
+function flagsText(flags: number): string {
+  let s = "";
+  if (flags & FF_SEND_FLOW_REM) s += "send_flow_rem ";
+  if (flags & FF_CHECK_OVERLAP) s += "check_overlap ";
+  if (flags & FF_RESET_COUNTS) s += "reset_counts ";
+  if (flags & FF_NO_PKT_COUNTS) s += "no_packet_counts ";
+  if (flags & FF_NO_BYT_COUNTS) s += "no_byte_counts ";
+  return s;
+}
+
+/** The match with its priority first, as OVS's match_format. */
+export function formatMatchWithPriority(m: Match, priority: number): string {
+  const parts: string[] = [];
+  if (priority !== OFP_DEFAULT_PRIORITY) parts.push(`priority=${priority}`);
+  const t = formatMatch(m);
+  if (t !== "") parts.push(t);
+  return parts.join(",");
+}
+
+/* ---------------- matches per wire format ---------------- */
+
+const NXM_NX_COOKIE = 0x00013c08;
+const NXM_NX_COOKIE_W = 0x00013d10;
+
+interface NxPulled {
+  match: Match;
+  cookie: bigint;
+  cookieMask: bigint;
+}
+
+/** OVS's nx_pull_match: `len` bytes of NXM (with an optional cookie entry) plus padding to 8. */
+function pullNxMatch(r: OfpReader, len: number, strict: boolean): NxPulled | DecodeError {
+  const padded = (len + 7) & ~7;
+  if (padded > r.remaining) return fail("OFPBMC_BAD_LEN");
+  const b = r.bytes(padded).subarray(0, len);
+  // Take the cookie entries out: they are not fields of the match.
+  const parts: Uint8Array[] = [];
+  let cookie = 0n;
+  let cookieMask = 0n;
+  let o = 0;
+  while (o + 4 <= b.length) {
+    const dv = new DataView(b.buffer, b.byteOffset + o);
+    const h = dv.getUint32(0);
+    const cls = h >>> 16;
+    const hl = cls === 0xffff ? 8 : 4;
+    const plen = h & 0xff;
+    if (plen === 0 || o + hl + plen > b.length) break;
+    if (h === NXM_NX_COOKIE || h === NXM_NX_COOKIE_W) {
+      if (cookieMask !== 0n) return fail("OFPBMC_DUP_FIELD");
+      cookie = dv.getBigUint64(4);
+      cookieMask = h === NXM_NX_COOKIE ? COOKIE_NONE : dv.getBigUint64(12);
+      if ((cookie & ~cookieMask) !== 0n) return fail("OFPBMC_BAD_WILDCARDS");
+    } else {
+      parts.push(b.subarray(o, o + hl + plen));
+    }
+    o += hl + plen;
+  }
+  if (o < b.length) parts.push(b.subarray(o));
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  const m = decodeNxRaw(all, strict);
+  if (isDecodeError(m)) return m;
+  return { match: m, cookie, cookieMask };
+}
+
+/** NXM bytes for `m` with an optional cookie entry (match_len unpadded, bytes padded). */
+function nxMatchBytes(m: Match, cookie: bigint, cookieMask: bigint): { bytes: Uint8Array; length: number } {
+  const raw = encodeNxRaw(m, 0);
+  let extra = 0;
+  if (cookieMask !== 0n) extra = cookieMask === COOKIE_NONE ? 12 : 20;
+  const length = raw.length + extra;
+  const bytes = new Uint8Array((length + 7) & ~7);
+  bytes.set(raw);
+  if (extra) {
+    const dv = new DataView(bytes.buffer, raw.length);
+    const masked = cookieMask !== COOKIE_NONE;
+    dv.setUint32(0, masked ? NXM_NX_COOKIE_W : NXM_NX_COOKIE);
+    dv.setBigUint64(4, cookie & cookieMask);
+    if (masked) dv.setBigUint64(12, cookieMask);
+  }
+  return { bytes, length };
+}
+
+/** OVS's ofputil_pull_ofp11_match: a standard OF1.1 match or an OXM match. */
+function pullOfp11Match(r: OfpReader, strict: boolean): Match | DecodeError {
+  if (r.remaining < 4) return fail("OFPBMC_BAD_LEN");
+  const dv = new DataView(r.data.buffer, r.data.byteOffset + r.pos);
+  const type = dv.getUint16(0);
+  const len = dv.getUint16(2);
+  if (type === 0) {
+    if (len !== OFP11_MATCH_LEN || r.remaining < OFP11_MATCH_LEN) return fail("OFPBMC_BAD_LEN");
+    return decodeOfp11Match(r.bytes(OFP11_MATCH_LEN));
+  }
+  if (type !== 1) return fail("OFPBMC_BAD_TYPE");
+  const res = decodeOxmMatch(r.data.subarray(r.pos, r.end), strict);
+  if (isDecodeError(res)) return res;
+  r.skip(res.consumed);
+  return res.match;
+}
+
+function putOfp11Match(w: OfpWriter, m: Match, version: number): void {
+  w.bytes(version === 2 ? encodeOfp11Match(m) : encodeOxmMatch(m, version));
+}
+
+function encodeActionsOrThrow(actions: readonly OfpAction[], version: number): Uint8Array {
+  const b = encodeInstructions(actions, version);
+  if (isTextError(b)) throw new RangeError(b.error);
+  return b;
+}
+
+/* ---------------- flow_mod ---------------- */
+
+export interface FlowModBody {
+  command: number;
+  /** 255: none given (OpenFlow 1.0 without the table-id extension). */
+  tableId: number;
+  match: Match;
+  priority: number;
+  /** Cookie to match (with cookieMask) for modify/delete. */
+  cookie: bigint;
+  cookieMask: bigint;
+  /** Cookie to set; COOKIE_NONE for "leave unchanged". */
+  newCookie: bigint;
+  idleTimeout: number;
+  hardTimeout: number;
+  importance: number;
+  bufferId: number;
+  outPort: number;
+  outGroup: number;
+  /** OFPUTIL_FF_* bits. */
+  flags: number;
+  actions: OfpAction[];
+}
+
+const isModify = (c: number): boolean => c === OFPFC_MODIFY || c === OFPFC_MODIFY_STRICT;
+const isDelete = (c: number): boolean => c === OFPFC_DELETE || c === OFPFC_DELETE_STRICT;
+
+/** The checks every flow_mod form shares after its fixed part and match. */
+function finishFlowMod(fm: FlowModBody, rawFlags: number, r: OfpReader, version: number): FlowModBody | DecodeError {
+  const inconsistent = flowModMatchError(fm.match);
+  if (inconsistent) return fail(inconsistent);
+  if (fm.command > OFPFC_DELETE_STRICT) return fail("OFPFMFC_BAD_COMMAND");
+  const actions = decodeInstructions(r.rest(), version);
+  if (isDecodeError(actions)) return actions;
+  fm.actions = actions;
+  const flags = decodeFlowFlags(rawFlags, fm.command, version);
+  if (isDecodeError(flags)) return flags;
+  fm.flags = flags;
+  if (flags & FF_EMERG) return fail(fm.hardTimeout || fm.idleTimeout ? "OFPFMFC_BAD_EMERG_TIMEOUT" : "OFPFMFC_TABLE_FULL");
+  return fm;
+}
+
+function printFlowMod(fm: FlowModBody, ctx: CodecContext): string {
+  const cmd = ["ADD", "MOD", "MOD_STRICT", "DEL", "DEL_STRICT"][fm.command] ?? `cmd:${fm.command}`;
+  let s = ` ${cmd}`;
+  if (fm.tableId !== 0) s += ` table:${fm.tableId}`;
+  s += " " + formatMatchWithPriority(fm.match, fm.priority);
+  if (!s.endsWith(" ")) s += " ";
+  if (fm.newCookie !== 0n && fm.newCookie !== COOKIE_NONE) s += `cookie:0x${fm.newCookie.toString(16)} `;
+  if (fm.cookieMask !== 0n) s += `cookie:0x${fm.cookie.toString(16)}/0x${fm.cookieMask.toString(16)} `;
+  if (fm.idleTimeout) s += `idle:${fm.idleTimeout} `;
+  if (fm.hardTimeout) s += `hard:${fm.hardTimeout} `;
+  if (fm.importance) s += `importance:${fm.importance} `;
+  if (fm.bufferId !== 0xffffffff) s += `buf:0x${fm.bufferId.toString(16)} `;
+  if (fm.outPort !== OFPP_NONE) s += `out_port:${formatPort(fm.outPort)} `;
+  let flags = fm.flags;
+  if (ctx.version <= 2) flags &= ~FF_RESET_COUNTS;
+  s += flagsText(flags);
+  return s + "actions=" + formatActions(fm.actions);
+}
+
+function blankFlowMod(): FlowModBody {
+  return {
+    command: 0, tableId: 0, match: new Match(), priority: OFP_DEFAULT_PRIORITY, cookie: 0n, cookieMask: 0n, newCookie: 0n,
+    idleTimeout: 0, hardTimeout: 0, importance: 0, bufferId: 0xffffffff, outPort: OFPP_NONE, outGroup: OFPG_ANY, flags: 0, actions: [],
+  };
+}
+
+/** The OpenFlow 1.0 `command` with the table in its high byte (the table-id extension). */
+function tidCommand(fm: FlowModBody): number {
+  return fm.tableId === OFPTT_ALL ? fm.command : (fm.command & 0xff) | (fm.tableId << 8);
+}
+
+/** OFPT_FLOW_MOD in OpenFlow 1.0. */
+export const OFP10_FLOW_MOD_CODEC: BodyCodec<FlowModBody> = {
+  decode(r, ctx) {
+    const mb = r.bytes(40);
+    const wildcards = new DataView(mb.buffer, mb.byteOffset).getUint32(0);
+    const m = decodeOfp10Match(mb);
+    if (isDecodeError(m)) return m;
+    normalizeMatchLogged(m, false);
+    const fm = blankFlowMod();
+    fm.match = m;
+    fm.newCookie = r.u64();
+    const command = r.u16();
+    fm.idleTimeout = r.u16();
+    fm.hardTimeout = r.u16();
+    const pri = r.u16();
+    fm.priority = wildcards & OFPFW10_ALL ? pri : 0xffff;
+    fm.bufferId = r.u32();
+    fm.outPort = r.u16();
+    const rawFlags = r.u16();
+    fm.command = command & 0xff;
+    fm.tableId = command >> 8;
+    return finishFlowMod(fm, rawFlags, r, ctx.version);
+  },
+  encode(w, fm, ctx) {
+    w.bytes(encodeOfp10Match(fm.match));
+    w.u64(fm.newCookie === COOKIE_NONE ? COOKIE_NONE : fm.newCookie);
+    w.u16(tidCommand(fm)).u16(fm.idleTimeout).u16(fm.hardTimeout).u16(fm.priority).u32(fm.bufferId).u16(fm.outPort);
+    w.u16(encodeFlowFlags(fm.flags, 1));
+    w.bytes(encodeActionsOrThrow(fm.actions, ctx.version));
+  },
+  print: printFlowMod,
+};
+
+/** NXT_FLOW_MOD (Nicira, any version). */
+export const NX_FLOW_MOD_CODEC: BodyCodec<FlowModBody> = {
+  decode(r, ctx) {
+    const fm = blankFlowMod();
+    fm.newCookie = r.u64();
+    const command = r.u16();
+    fm.idleTimeout = r.u16();
+    fm.hardTimeout = r.u16();
+    fm.priority = r.u16();
+    fm.bufferId = r.u32();
+    fm.outPort = r.u16();
+    const rawFlags = r.u16();
+    const matchLen = r.u16();
+    r.skip(6);
+    const pm = pullNxMatch(r, matchLen, true);
+    if (isDecodeError(pm)) return pm;
+    fm.match = pm.match;
+    fm.cookie = pm.cookie;
+    fm.cookieMask = pm.cookieMask;
+    if ((command & 0xff) === OFPFC_ADD && fm.cookieMask) return fail("NXBRC_NXM_INVALID");
+    fm.command = command & 0xff;
+    fm.tableId = command >> 8;
+    return finishFlowMod(fm, rawFlags, r, ctx.version);
+  },
+  encode(w, fm, ctx) {
+    const nm = nxMatchBytes(fm.match, fm.cookie, fm.cookieMask);
+    w.u64(fm.newCookie).u16(tidCommand(fm)).u16(fm.idleTimeout).u16(fm.hardTimeout).u16(fm.priority).u32(fm.bufferId);
+    w.u16(fm.outPort).u16(encodeFlowFlags(fm.flags, ctx.version)).u16(nm.length).zeros(6);
+    w.bytes(nm.bytes);
+    w.bytes(encodeActionsOrThrow(fm.actions, ctx.version));
+  },
+  print: printFlowMod,
+};
+
+/** OFPT_FLOW_MOD in OpenFlow 1.1 and later. */
+export const OFP11_FLOW_MOD_CODEC: BodyCodec<FlowModBody> = {
+  decode(r, ctx) {
+    const v = ctx.version;
+    const fm = blankFlowMod();
+    const cookie = r.u64();
+    const cookieMask = r.u64();
+    const tableId = r.u8();
+    const command = r.u8();
+    fm.idleTimeout = r.u16();
+    fm.hardTimeout = r.u16();
+    fm.priority = r.u16();
+    fm.bufferId = r.u32();
+    const outPort = r.u32();
+    const outGroup = r.u32();
+    const rawFlags = r.u16();
+    const importance = r.u16();
+    const m = pullOfp11Match(r, true);
+    if (isDecodeError(m)) return m;
+    fm.match = m;
+    if (command === OFPFC_ADD || (v === 2 && isModify(command) && cookieMask === 0n)) {
+      fm.newCookie = cookie;
+    } else {
+      fm.cookie = cookie;
+      fm.cookieMask = cookieMask;
+      fm.newCookie = COOKIE_NONE;
+    }
+    fm.command = command;
+    fm.tableId = tableId;
+    if (tableId === OFPTT_ALL && (v === 2 || !isDelete(command))) return fail("OFPFMFC_BAD_TABLE_ID");
+    fm.importance = v >= 5 && command === OFPFC_ADD ? importance : 0;
+    const p = portFromOfp11(outPort);
+    if (isDecodeError(p)) return p;
+    fm.outPort = p;
+    fm.outGroup = isDelete(command) ? outGroup : OFPG_ANY;
+    return finishFlowMod(fm, rawFlags, r, v);
+  },
+  encode(w, fm, ctx) {
+    const v = ctx.version;
+    const plain = (v === 2 && isModify(fm.command) && fm.cookieMask === 0n) || fm.command === OFPFC_ADD;
+    w.u64(plain ? fm.newCookie : fm.cookie & fm.cookieMask).u64(fm.cookieMask);
+    const table = fm.tableId !== OFPTT_ALL || (v !== 2 && isDelete(fm.command)) ? fm.tableId : 0;
+    w.u8(table).u8(fm.command).u16(fm.idleTimeout).u16(fm.hardTimeout).u16(fm.priority).u32(fm.bufferId);
+    w.u32(portToOfp11(fm.outPort)).u32(fm.outGroup).u16(encodeFlowFlags(fm.flags, v));
+    w.u16(v >= 5 && fm.command === OFPFC_ADD ? fm.importance : 0);
+    putOfp11Match(w, fm.match, v);
+    w.bytes(encodeActionsOrThrow(fm.actions, v));
+  },
+  print: printFlowMod,
+};
+
+/* ---------------- flow and aggregate stats requests ---------------- */
+
+export interface FlowStatsRequestBody {
+  match: Match;
+  tableId: number;
+  outPort: number;
+  outGroup: number;
+  cookie: bigint;
+  cookieMask: bigint;
+}
+
+function printFlowStatsRequest(b: FlowStatsRequestBody): string {
+  let s = "";
+  if (b.tableId !== 0xff) s += ` table=${b.tableId}`;
+  if (b.outPort !== OFPP_NONE) s += ` out_port=${formatPort(b.outPort)}`;
+  return s + " " + formatMatchWithPriority(b.match, OFP_DEFAULT_PRIORITY);
+}
+
+export const OFP10_FLOW_STATS_REQUEST_CODEC: BodyCodec<FlowStatsRequestBody> = {
+  decode(r) {
+    const m = decodeOfp10Match(r.bytes(40));
+    if (isDecodeError(m)) return m;
+    const tableId = r.u8();
+    r.skip(1);
+    const outPort = r.u16();
+    return { match: m, tableId, outPort, outGroup: OFPG_ANY, cookie: 0n, cookieMask: 0n };
+  },
+  encode(w, b) {
+    w.bytes(encodeOfp10Match(b.match)).u8(b.tableId).zeros(1).u16(b.outPort);
+  },
+  print: printFlowStatsRequest,
+};
+
+export const OFP11_FLOW_STATS_REQUEST_CODEC: BodyCodec<FlowStatsRequestBody> = {
+  decode(r) {
+    const tableId = r.u8();
+    r.skip(3);
+    const op = portFromOfp11(r.u32());
+    if (isDecodeError(op)) return op;
+    const outGroup = r.u32();
+    r.skip(4);
+    const cookie = r.u64();
+    const cookieMask = r.u64();
+    const m = pullOfp11Match(r, true);
+    if (isDecodeError(m)) return m;
+    return { match: m, tableId, outPort: op, outGroup, cookie, cookieMask };
+  },
+  encode(w, b, ctx) {
+    w.u8(b.tableId).zeros(3).u32(portToOfp11(b.outPort)).u32(b.outGroup).zeros(4).u64(b.cookie).u64(b.cookieMask);
+    putOfp11Match(w, b.match, ctx.version);
+  },
+  print: printFlowStatsRequest,
+};
+
+export const NX_FLOW_STATS_REQUEST_CODEC: BodyCodec<FlowStatsRequestBody> = {
+  decode(r) {
+    const outPort = r.u16();
+    const matchLen = r.u16();
+    const tableId = r.u8();
+    r.skip(3);
+    const pm = pullNxMatch(r, matchLen, true);
+    if (isDecodeError(pm)) return pm;
+    if (r.remaining) return fail("OFPBRC_BAD_LEN");
+    return { match: pm.match, tableId, outPort, outGroup: OFPG_ANY, cookie: pm.cookie, cookieMask: pm.cookieMask };
+  },
+  encode(w, b) {
+    const nm = nxMatchBytes(b.match, b.cookie, b.cookieMask);
+    w.u16(b.outPort).u16(nm.length).u8(b.tableId).zeros(3).bytes(nm.bytes);
+  },
+  print: printFlowStatsRequest,
+};
+
+export interface AggregateReplyBody {
+  packetCount: bigint;
+  byteCount: bigint;
+  flowCount: number;
+}
+
+export const AGGREGATE_REPLY_CODEC: BodyCodec<AggregateReplyBody> = {
+  decode(r) {
+    const packetCount = r.u64();
+    const byteCount = r.u64();
+    const flowCount = r.u32();
+    r.skip(4);
+    return { packetCount, byteCount, flowCount };
+  },
+  encode(w, b) {
+    w.u64(b.packetCount).u64(b.byteCount).u32(b.flowCount).zeros(4);
+  },
+  print: (b) => ` packet_count=${b.packetCount} byte_count=${b.byteCount} flow_count=${b.flowCount}`,
+};
