@@ -680,7 +680,7 @@ export const ACTION_TABLE: Entries = {
         }).join(",");
       }
       // An exact tun_flags value prints as its flag names ("0" when none), not +/- pairs.
-      const text = fld.format === "tun-flags" && exact
+      const text = fld.format === "tun-flags" && fieldMask(fld, a.mask) === 1n
         ? (big(a.value) & 1n ? "oam" : "0")
         : formatMfValue(fld, { value: a.value, mask: exact ? null : a.mask });
       return `set_field:${text}->${fld.name}`;

@@ -14,6 +14,7 @@ import { formatMatch, normalizeMatchLogged } from "./match-format.js";
 import { decodeNxRaw, decodeOxmMatch, encodeNxRaw, encodeOxmMatch } from "./nx-match.js";
 import { decodeOfp10Match, decodeOfp11Match, encodeOfp10Match, encodeOfp11Match, OFP11_MATCH_LEN, OFPFW10_ALL } from "./ofp-match.js";
 import type { OfpAction } from "./ofp-actions.js";
+import { OFPG_ANY } from "./ofp-stats.js";
 import { decodeInstructions, encodeInstructions, formatActions } from "./ofp-actions-codec.js";
 import { isTextError } from "./ofp-actions-util.js";
 
@@ -23,7 +24,6 @@ export const OFPFC_MODIFY_STRICT = 2;
 export const OFPFC_DELETE = 3;
 export const OFPFC_DELETE_STRICT = 4;
 export const OFP_DEFAULT_PRIORITY = 0x8000;
-export const OFPG_ANY = 0xffffffff;
 export const OFPTT_ALL = 0xff;
 export const COOKIE_NONE = 0xffffffffffffffffn;
 
@@ -384,7 +384,8 @@ function printFlowStatsRequest(b: FlowStatsRequestBody): string {
   let s = "";
   if (b.tableId !== 0xff) s += ` table=${b.tableId}`;
   if (b.outPort !== OFPP_NONE) s += ` out_port=${formatPort(b.outPort)}`;
-  return s + " " + formatMatchWithPriority(b.match, OFP_DEFAULT_PRIORITY);
+  const m = formatMatchWithPriority(b.match, OFP_DEFAULT_PRIORITY);
+  return m === "" ? s : `${s} ${m}`;
 }
 
 export const OFP10_FLOW_STATS_REQUEST_CODEC: BodyCodec<FlowStatsRequestBody> = {

@@ -167,6 +167,14 @@ function vmp<T extends string, B>(
   return raw(type, `${base} ${reply ? "reply" : "request"}`, 1, V_MAX, { kind: "vstats", vendor: NX_VENDOR_ID, subtype, reply }, len, extra, codec);
 }
 
+/** A Nicira multipart message that exists only in OpenFlow 1.0 (the flow statistics). */
+function nxst10<T extends string, B>(
+  type: T, subtype: number, reply: boolean, len: number, extra: number, codec: BodyCodec<B>,
+): OfpRaw<T, B> {
+  const base = type.replace(/_(REQUEST|REPLY)$/, "");
+  return raw(type, `${base} ${reply ? "reply" : "request"}`, 1, 1, { kind: "vstats", vendor: NX_VENDOR_ID, subtype, reply }, len, extra, codec);
+}
+
 /** Every wire format tsovs speaks. Order matters only for readability. */
 export const OFP_RAWS = [
   // Immutable messages.
@@ -245,12 +253,12 @@ export const OFP_RAWS = [
   // Multipart: flow and aggregate statistics.
   mp("OFPST_FLOW_REQUEST", 1, 1, 1, false, 44, 0, F.OFP10_FLOW_STATS_REQUEST_CODEC),
   mp("OFPST_FLOW_REQUEST", 2, V_MAX, 1, false, 32, 8, F.OFP11_FLOW_STATS_REQUEST_CODEC),
-  vmp("NXST_FLOW_REQUEST", 0, false, 8, 8, F.NX_FLOW_STATS_REQUEST_CODEC),
+  nxst10("NXST_FLOW_REQUEST", 0, false, 8, 8, F.NX_FLOW_STATS_REQUEST_CODEC),
   mp("OFPST_AGGREGATE_REQUEST", 1, 1, 2, false, 44, 0, F.OFP10_FLOW_STATS_REQUEST_CODEC),
   mp("OFPST_AGGREGATE_REQUEST", 2, V_MAX, 2, false, 32, 8, F.OFP11_FLOW_STATS_REQUEST_CODEC),
-  vmp("NXST_AGGREGATE_REQUEST", 1, false, 8, 8, F.NX_FLOW_STATS_REQUEST_CODEC),
-  mp("OFPST_AGGREGATE_REPLY", 1, V_MAX, 2, true, 24, 0, F.AGGREGATE_REPLY_CODEC),
-  vmp("NXST_AGGREGATE_REPLY", 1, true, 24, 0, F.AGGREGATE_REPLY_CODEC),
+  nxst10("NXST_AGGREGATE_REQUEST", 1, false, 8, 8, F.NX_FLOW_STATS_REQUEST_CODEC),
+  mp("OFPST_AGGREGATE_REPLY", 1, 5, 2, true, 24, 0, F.AGGREGATE_REPLY_CODEC),
+  nxst10("NXST_AGGREGATE_REPLY", 1, true, 24, 0, F.AGGREGATE_REPLY_CODEC),
   // Multipart: description, ports, queues, tables.
   mp("OFPST_DESC_REQUEST", 1, V_MAX, 0, false, 0, 0, EMPTY_CODEC),
   mp("OFPST_DESC_REPLY", 1, V_MAX, 0, true, 1056, 0, S.DESC_REPLY_CODEC),

@@ -3,6 +3,8 @@
  * match it needs (prerequisites; default "ip") and, when not all, the
  * OpenFlow versions (wire numbers) in which ovs-ofctl accepts it.
  */
+import { formatMfValue, MF_FIELDS } from "../../src/openflow/meta-flow.js";
+
 export interface ActionCase {
   readonly a: string;
   readonly match?: string;
@@ -104,6 +106,27 @@ export const ACTION_CORPUS: readonly ActionCase[] = [
   {a: "encap(nsh)"},
   {a: "dec_nsh_ttl",match: "packet_type=(1,0x894f)"},
 ];
+
+const PREREQ_MATCH: Readonly<Record<string, string>> = {
+  none: "", ethernet: "", arp: "arp", ipv4: "ip", ipv6: "ipv6", ip_any: "ip", tcp: "tcp", udp: "udp", sctp: "sctp",
+  icmpv4: "icmp", icmpv6: "icmp6", nd: "icmp6,icmp_type=135,icmp_code=0", nd_solicit: "icmp6,icmp_type=135,icmp_code=0",
+  nd_advert: "icmp6,icmp_type=136,icmp_code=0", mpls: "mpls", vlan_vid: "dl_vlan=1", ct: "ct_state=+trk",
+  nsh: "packet_type=(1,0x894f)",
+};
+
+/** `set_field:VALUE->FIELD` for every writable field (one tun_metadata), with a patterned value. */
+export function setFieldCorpus(): ActionCase[] {
+  const out: ActionCase[] = [];
+  for (const f of MF_FIELDS) {
+    if (!f.writable || (f.name.startsWith("tun_metadata") && f.name !== "tun_metadata0")) continue;
+    const bytes = new Uint8Array(f.bytes);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 37 + 5) & 0xff;
+    const extra = f.bytes * 8 - f.bits;
+    if (extra > 0) bytes[0]! &= 0xff >> extra;
+    out.push({ a: `set_field:${formatMfValue(f, { value: bytes, mask: null })}->${f.name}`, match: PREREQ_MATCH[f.prereqs] ?? "" });
+  }
+  return out;
+}
 
 /** Text ovs-ofctl rejects, each checked against its message. */
 export const BAD_ACTION_TEXT: readonly string[] = [

@@ -42,7 +42,7 @@ function actionsHex(version: number, msgHex: string): string {
 
 /** Encodes `match,actions=...` with ovs-ofctl in `version`: the result, or OVS's error text. */
 export async function ovsEncode(version: number, match: string, actions: string): Promise<OvsEncoding | { error: string }> {
-  const args = ["-O", VERSION_NAMES[version]!, ...(version === 1 ? ["-F", "openflow10"] : []), "-mmmmm", "parse-flow", `${match},actions=${actions}`];
+  const args = ["-O", VERSION_NAMES[version]!, ...(version === 1 ? ["-F", "openflow10"] : []), "-mmmmm", "parse-flow", `${match === "" ? "" : match + ","}actions=${actions}`];
   const r = await runAsync(args);
   if (r.status !== 0) return { error: r.stderr.trim().split("\n").pop()!.replace(/^ovs-ofctl: /, "") };
   let text = "";

@@ -4,6 +4,7 @@
  * few bodies that exercise the type's fields in that version.
  */
 import { encodeMessage, type OfpBodies, type OfpMessage, type OfpMsgType, type TableStats } from "../../src/openflow/index.js";
+import { aggregateReplySamples, flowModSamples, flowStatsRequestSamples } from "./flow-samples.js";
 
 const mac = (last: number): Uint8Array => new Uint8Array([0x50, 0x54, 0x00, 0x00, 0x00, last]);
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -324,6 +325,14 @@ const SAMPLES: Samples = {
   NXST_IPFIX_BRIDGE_REPLY: () => [{ stats: ipfix(0) }],
   NXST_IPFIX_FLOW_REQUEST: () => [{}],
   NXST_IPFIX_FLOW_REPLY: () => [{ stats: [ipfix(7), ipfix(123)] }, { stats: [] }],
+  OFPT_FLOW_MOD: (v) => flowModSamples(v, false),
+  NXT_FLOW_MOD: (v) => flowModSamples(v, true),
+  OFPST_FLOW_REQUEST: (v) => flowStatsRequestSamples(v, false),
+  NXST_FLOW_REQUEST: (v) => flowStatsRequestSamples(v, true),
+  OFPST_AGGREGATE_REQUEST: (v) => flowStatsRequestSamples(v, false),
+  NXST_AGGREGATE_REQUEST: (v) => flowStatsRequestSamples(v, true),
+  OFPST_AGGREGATE_REPLY: () => aggregateReplySamples(),
+  NXST_AGGREGATE_REPLY: () => aggregateReplySamples(),
   OFPST_METER_FEATURES_REPLY: () => [{ maxMeter: 65536, bandTypes: 6, capabilities: 0xf, maxBands: 16, maxColor: 8 }],
 };
 
