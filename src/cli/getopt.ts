@@ -114,3 +114,40 @@ export function getoptLong(
   if (!permute) operands.push(...argv.slice(i));
   return { options: out, optind: i, operands };
 }
+
+/**
+ * The --help text about remotes and SSL that OVS tools print
+ * (`what` is "database" for ovs-vsctl, "SERVER" for ovsdb-client).
+ */
+export function remoteOptionsHelp(what: string): string {
+  return `Active ${what} connection methods:
+  tcp:HOST:PORT           PORT at remote HOST
+  ssl:HOST:PORT           SSL PORT at remote HOST
+  unix:FILE               Unix domain socket named FILE
+Passive ${what} connection methods:
+  ptcp:PORT[:IP]          listen to TCP PORT on IP
+  pssl:PORT[:IP]          listen for SSL on PORT on IP
+  punix:FILE              listen on Unix domain socket FILE
+PKI configuration (required to use SSL):
+  -p, --private-key=FILE  file with private key
+  -c, --certificate=FILE  file with certificate for private key
+  -C, --ca-cert=FILE      file with peer CA certificate
+  --bootstrap-ca-cert=FILE  file with peer CA certificate to read or create
+SSL options:
+  --ssl-protocols=PROTOS  list of SSL protocols to enable
+  --ssl-ciphers=CIPHERS   list of SSL ciphers to enable
+`;
+}
+
+/** The --help text about logging options (vlog_usage), `logFile` being the default log file. */
+export function loggingOptionsHelp(logFile: string): string {
+  return `Logging options:
+  -vSPEC, --verbose=SPEC   set logging levels
+  -v, --verbose            set maximum verbosity level
+  --log-file[=FILE]        enable logging to specified FILE
+                           (default: ${logFile})
+  --syslog-method=(libc|unix:file|udp:ip:port)
+                           specify how to send messages to syslog daemon
+  --syslog-target=HOST:PORT  also send syslog msgs to HOST:PORT via UDP
+`;
+}

@@ -16,7 +16,7 @@ import { datumCell, datumFromJson } from "../ovsdb/datum-text.js";
 import { encodeRecord, LogError, readDatabaseFromBuffer, shashOrder } from "../ovsdb/storage/index.js";
 import { rowMemberOrder } from "../ovsdb/hash-order.js";
 import { parseOvsJson } from "../ovsdb/storage/ovs-json.js";
-import { defaultDbRemote } from "../util/dirs.js";
+import { defaultDbRemote, logdir, rundir } from "../util/dirs.js";
 import {
   DEFAULT_TABLE_STYLE,
   TablePrinter,
@@ -32,7 +32,7 @@ import {
   type TableStyle,
 } from "./table-format.js";
 import { OVS_VERSION, ovsdbErrorText, readSchemaFile } from "./ovsdb-tool.js";
-import { getoptLong, GetoptError, type LongOption } from "./getopt.js";
+import { getoptLong, GetoptError, loggingOptionsHelp, remoteOptionsHelp, type LongOption } from "./getopt.js";
 
 const PROGRAM = "ovsdb-client";
 
@@ -75,13 +75,43 @@ function looksLikeRemote(s: string): boolean {
   return /^[A-Za-z]/.test(s) && s.includes(":");
 }
 
+function connectError(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  return err.code === "ENOENT" ? "No such file or directory" : err.code === "ECONNREFUSED" ? "Connection refused" : err.message;
+}
+
 async function connect(server: string): Promise<JsonRpcConnection> {
+  if (server.includes(",")) return connectAny(server.split(","));
   try {
     return await openJsonRpc(server);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why = err.code === "ENOENT" ? "No such file or directory" : err.code === "ECONNREFUSED" ? "Connection refused" : err.message;
-    throw new Fatal(`failed to connect to "${server}" (${why})`);
+    throw new Fatal(`failed to connect to "${server}" (${connectError(e)})`);
+  }
+}
+
+/**
+ * Several remotes ("unix:a,tcp:b:6640"): like OVS's reconnecting session,
+ * tries them in turn, logging its progress on the console, until one
+ * accepts (forever, unless --timeout ends the program).
+ */
+async function connectAny(remotes: string[]): Promise<JsonRpcConnection> {
+  let seq = 0;
+  const info = (msg: string): void => {
+    seq++;
+    process.stderr.write(`${new Date().toISOString().slice(0, 19)}Z|${String(seq).padStart(5, "0")}|reconnect|INFO|${msg}\n`);
+  };
+  for (let round = 0; ; round++) {
+    for (const remote of remotes) {
+      if (round === 0) info(`${remote}: connecting...`);
+      try {
+        const rpc = await openJsonRpc(remote);
+        info(`${remote}: connected`);
+        return rpc;
+      } catch (e) {
+        if (round === 0) info(`${remote}: connection attempt failed (${connectError(e)})`);
+      }
+    }
+    await new Promise((r) => setTimeout(r, 1000));
   }
 }
 
@@ -733,7 +763,6 @@ async function openRpc(ctx: Ctx, cmd: Command, args: string[]): Promise<string[]
     server = args[0]!;
     i++;
   }
-  if (server.includes(",")) throw new Fatal(`${server}: multiple remotes are not supported by tsovs ovsdb-client`);
   ctx.server = server;
   ctx.rpc = await connect(server);
   if (cmd.need === "database") {
@@ -794,6 +823,14 @@ Valid commands are:
     COLUMNs may include !initial, !insert, !delete, !modify
     to avoid seeing the specified kinds of changes.
 
+  monitor-cond-since [SERVER] [DATABASE] [LASTID] CONDITION TABLE [COLUMN,...]...
+    monitor contents that match CONDITION of COLUMNs in TABLE in
+    DATABASE on SERVER, since change after LASTID.
+    LASTID specifies transaction ID after which the monitoring
+    starts, which works only for cluster mode. If ignored, it
+    defaults to an all-zero uuid.
+    Other arguments are the same as in monitor-cond.
+
   convert [SERVER] SCHEMA
     convert database on SERVER named in SCHEMA to SCHEMA.
 
@@ -803,16 +840,45 @@ Valid commands are:
   monitor [SERVER] [DATABASE] ALL
     monitor all changes to all columns in all tables
 
+  wait [SERVER] DATABASE STATE
+    wait until DATABASE reaches STATE ("added" or "connected" or "removed")
+    in DATBASE on SERVER.
+
   dump [SERVER] [DATABASE]
     dump contents of DATABASE on SERVER to stdout
 
   backup [SERVER] [DATABASE] > SNAPSHOT
     dump database contents in the form of a database file
 
+  [--force] restore [SERVER] [DATABASE] < SNAPSHOT
+    restore database contents from a database file
+
+  lock [SERVER] LOCK
+    create or wait for LOCK in SERVER
+
+  steal [SERVER] LOCK
+    steal LOCK from SERVER
+
+  unlock [SERVER] LOCK
+    unlock LOCK from SERVER
+
 The default SERVER is ${defaultDbRemote()}.
 The default DATABASE is Open_vSwitch.
 
+${remoteOptionsHelp("SERVER")}
 ${TABLE_OPTIONS_HELP}  --timestamp                 timestamp "monitor" output
+Daemon options:
+  --detach                run in background as daemon
+  --monitor               creates a process to monitor this daemon
+  --user=username[:group] changes the effective daemon user:group
+  --no-chdir              do not chdir to '/'
+  --pidfile[=FILE]        create pidfile (default: ${rundir()}/ovsdb-client.pid)
+  --overwrite-pidfile     with --pidfile, start even if already running
+
+${loggingOptionsHelp(`${logdir()}/ovsdb-client.log`)}
+Replay options:
+  --record[=DIR]            turn on writing replay files
+  --replay[=DIR]            run from replay files
 
 Other options:
   -h, --help                  display this help message

@@ -527,7 +527,7 @@ export class DpifNetdev implements DpifProvider {
 
   private describeFlow(f: number): DpifFlow {
     const key = new Uint32Array(FLOW_U32S);
-    this.flows.dpcls.keyOf(f, key);
+    this.flows.originalKey(f, key);
     const mask = new Uint32Array(FLOW_U32S);
     mask.set(this.flows.dpcls.maskOf(f)!);
     return {

@@ -12,8 +12,16 @@
  * Lookup by ufid uses an open-addressing index (linear probing on the
  * ufid's first word, which is already a hash; backward-shift deletion).
  *
+ * The key a flow was installed with is kept too, not just the masked key
+ * dpcls holds, because dumps print it (OVS's dpif-netdev keeps the key as
+ * given to flow_put or the upcalled packet's key, so `dpctl/dump-flows`
+ * shows `ipv4(src=1.2.3.4/255.255.0.0)`). Only the *residual* — the words
+ * where `key & ~mask` is nonzero — is stored, as (word index, bits) in two
+ * shared arenas (5 bytes a word), compacted when half of it is dead.
+ *
  * Numbers: per flow 4 (gen) + 16 (ufid) + 4 (actions) + 8+8+8 (packets,
- * bytes, used) + 2 (tcp flags) + ≤16 (ufid index) ≈ 66 bytes, plus dpcls.
+ * bytes, used) + 2 (tcp flags) + ≤16 (ufid index) + 6 + 5/residual word
+ * ≈ 72 bytes plus the residual, plus dpcls (bench/datapath "memory").
  */
 import { ActionStore } from "./action-store.js";
 import { Dpcls } from "./dpcls.js";
@@ -33,6 +41,15 @@ export class FlowTable {
   bytes: Float64Array;
   used: Float64Array;
   tcpFlags: Uint16Array;
+  /** Per id: first residual word in the arenas, and the number of them. */
+  residOff: Int32Array;
+  residLen: Uint16Array;
+  /** Residual arenas: word index and the key's bits outside the mask. */
+  private residIdx = new Uint8Array(1024);
+  private residVal = new Uint32Array(1024);
+  /** Arena words in use (live and dead), and dead ones. */
+  private residTop = 0;
+  private residDead = 0;
   /** Free ids (a stack); ids above `highWater` were never used. */
   private freeIds: Int32Array;
   private nFree = 0;
@@ -51,6 +68,8 @@ export class FlowTable {
     this.bytes = new Float64Array(initial);
     this.used = new Float64Array(initial);
     this.tcpFlags = new Uint16Array(initial);
+    this.residOff = new Int32Array(initial);
+    this.residLen = new Uint16Array(initial);
     this.freeIds = new Int32Array(initial);
     this.index = new Int32Array(initial * 2);
     this.indexMask = initial * 2 - 1;
@@ -88,6 +107,7 @@ export class FlowTable {
     this.tcpFlags[id] = 0;
     void now;
     this.dpcls.insert(id, key, base, mask);
+    this.setResidual(id, key, base, mask);
     this.placeIndex(id);
     this.count++;
     return id;
@@ -112,8 +132,72 @@ export class FlowTable {
     this.count--;
   }
 
+  /**
+   * Writes the key flow `id` was installed with into `out` (the masked key
+   * from dpcls plus the residual); false when the flow is not installed.
+   */
+  originalKey(id: number, out: Uint32Array): boolean {
+    if (!this.dpcls.keyOf(id, out)) return false;
+    const o = this.residOff[id]!;
+    const n = this.residLen[id]!;
+    for (let i = 0; i < n; i++) {
+      const w = this.residIdx[o + i]!;
+      out[w] = (out[w]! | this.residVal[o + i]!) >>> 0;
+    }
+    return true;
+  }
+
+  private setResidual(id: number, key: Uint32Array, base: number, mask: Uint32Array): void {
+    const W = this.dpcls.keyWords;
+    let n = 0;
+    for (let i = 0; i < W; i++) if ((key[base + i]! & ~mask[i]!) !== 0) n++;
+    this.residLen[id] = 0;
+    this.residOff[id] = 0;
+    if (n === 0) return;
+    if (this.residTop + n > this.residVal.length) this.makeResidualRoom(n);
+    const o = this.residTop;
+    let j = o;
+    for (let i = 0; i < W; i++) {
+      const r = (key[base + i]! & ~mask[i]!) >>> 0;
+      if (r !== 0) {
+        this.residIdx[j] = i;
+        this.residVal[j] = r;
+        j++;
+      }
+    }
+    this.residTop = j;
+    this.residOff[id] = o;
+    this.residLen[id] = n;
+  }
+
+  /** Compacts the arenas (live flows' residuals in id order) and grows them if still short of `n` words. */
+  private makeResidualRoom(n: number): void {
+    const live = this.residTop - this.residDead;
+    let size = this.residVal.length;
+    // After compaction at most half is used, so compactions are amortised.
+    while (live + n > size / 2) size *= 2;
+    const idx = new Uint8Array(size);
+    const val = new Uint32Array(size);
+    let j = 0;
+    for (let id = 0; id < this.highWater; id++) {
+      const len = this.residLen[id]!;
+      if (len === 0) continue;
+      const o = this.residOff[id]!;
+      idx.set(this.residIdx.subarray(o, o + len), j);
+      val.set(this.residVal.subarray(o, o + len), j);
+      this.residOff[id] = j;
+      j += len;
+    }
+    this.residIdx = idx;
+    this.residVal = val;
+    this.residTop = j;
+    this.residDead = 0;
+  }
+
   /** Frees an unlinked id for reuse. */
   release(id: number): void {
+    this.residDead += this.residLen[id]!;
+    this.residLen[id] = 0;
     this.actions.release(this.actionId[id]!);
     this.actionId[id] = -1;
     this.freeIds[this.nFree++] = id;
@@ -135,7 +219,8 @@ export class FlowTable {
   memoryBytes(): number {
     return this.gen.byteLength + this.actionId.byteLength + this.ufid.byteLength + this.packets.byteLength +
       this.bytes.byteLength + this.used.byteLength + this.tcpFlags.byteLength + this.freeIds.byteLength +
-      this.index.byteLength + this.dpcls.bytes() + this.actions.bytes();
+      this.index.byteLength + this.residOff.byteLength + this.residLen.byteLength + this.residIdx.byteLength +
+      this.residVal.byteLength + this.dpcls.bytes() + this.actions.bytes();
   }
 
   private allocId(): number {
@@ -157,6 +242,8 @@ export class FlowTable {
     this.bytes = g(this.bytes, new Float64Array(cap));
     this.used = g(this.used, new Float64Array(cap));
     this.tcpFlags = g(this.tcpFlags, new Uint16Array(cap));
+    this.residOff = g(this.residOff, new Int32Array(cap));
+    this.residLen = g(this.residLen, new Uint16Array(cap));
     this.freeIds = g(this.freeIds, new Int32Array(cap));
     this.capacity = cap;
   }

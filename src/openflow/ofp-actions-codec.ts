@@ -121,8 +121,9 @@ for (const wa of WIRE_ACTIONS) {
 }
 
 function encodeList(w: OfpWriter, list: readonly OfpAction[], version: number, opts: EncodeOptions = {}): ActionTextError | null {
+  const state: EncodeOptions = { ...opts };
   for (const a of list) {
-    const e = encodeAction(w, a, version, CODECS, opts);
+    const e = encodeAction(w, a, version, CODECS, state);
     if (e) return e;
   }
   return null;

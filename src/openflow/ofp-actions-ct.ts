@@ -152,6 +152,12 @@ export const NAT_ENTRY: ActionEntry<"nat"> = {
 
 /* ---------------- ct ---------------- */
 
+/** Nested ct actions may only write ct_mark and ct_label (set_field, load, move). */
+function ctWritable(x: OfpAction): boolean {
+  const dst = x.type === "set_field" ? x.field : x.type === "reg_move" ? x.dst.field : null;
+  return dst === "ct_mark" || dst === "ct_label";
+}
+
 function parseCt(arg: string, codecs: ListCodecs): ActionOf<"ct"> | ActionTextError {
   const a: ActionOf<"ct"> = {
     type: "ct", flags: 0, zoneImm: 0, zoneSrc: null, table: NX_CT_RECIRC_NONE, alg: 0, actions: [],
@@ -196,8 +202,7 @@ function parseCt(arg: string, codecs: ListCodecs): ActionOf<"ct"> | ActionTextEr
         list.push(...one);
       }
       for (const x of list) {
-        if (x.type === "nat") continue;
-        if (x.type === "set_field" && (x.field === "ct_mark" || x.field === "ct_label")) continue;
+        if (x.type === "nat" || ctWritable(x)) continue;
         if (x.type === "set_field") return err(`${x.field} modification is not allowed.`);
         return err(`ct action doesn't support nested action ${x.type}`);
       }
@@ -269,9 +274,7 @@ function decodeCt(r: OfpReader, version: number, codecs: ListCodecs): OfpAction 
   const actions = codecs.decodeList(r.rest(), version);
   if (isDecErr(actions)) return actions;
   for (const x of actions) {
-    if (x.type === "nat") continue;
-    if (x.type === "set_field" && (x.field === "ct_mark" || x.field === "ct_label")) continue;
-    return fail("OFPBAC_BAD_ARGUMENT");
+    if (x.type !== "nat" && !ctWritable(x)) return fail("OFPBAC_BAD_ARGUMENT");
   }
   return { type: "ct", flags, zoneImm: zoneIsField ? 0 : zone, zoneSrc, table, alg, actions };
 }

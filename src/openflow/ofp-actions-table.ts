@@ -36,10 +36,14 @@ export interface ListCodecs {
   decodeList(b: Uint8Array, version: number): OfpAction[] | DecodeError;
 }
 
-/** Options of encoding that depend on the flow's match (OVS's ofpact_check results). */
+/**
+ * Options of encoding that depend on the flow's match (OVS's ofpact_check
+ * results). List encoders copy it and update the copy as actions push or
+ * pop VLAN headers.
+ */
 export interface EncodeOptions {
-  /** The match requires a VLAN header, so mod_vlan_vid need not push one. */
-  readonly flowHasVlan?: boolean;
+  /** The packet has a VLAN header here, so mod_vlan_vid need not push one. */
+  flowHasVlan?: boolean;
 }
 
 export interface ActionEntry<T extends OfpActionType> {
@@ -507,7 +511,10 @@ export const ACTION_TABLE: Entries = {
         putOfAction(w, 1, (w) => w.u16(a.vid));
         return null;
       }
-      if (a.push && !opts.flowHasVlan) putOfAction(w, 17, (w) => w.u16(0x8100));
+      if (a.push && !opts.flowHasVlan) {
+        putOfAction(w, 17, (w) => w.u16(0x8100));
+        opts.flowHasVlan = true;
+      }
       if (version === OF11) putOfAction(w, 1, (w) => w.u16(a.vid));
       else encodeSetFieldOxm(w, setFieldOf("vlan_vid", BigInt(a.vid | 0x1000)), version);
       return null;
@@ -527,7 +534,10 @@ export const ACTION_TABLE: Entries = {
         putOfAction(w, 2, (w) => w.u8(a.pcp));
         return null;
       }
-      if (a.push && !opts.flowHasVlan) putOfAction(w, 17, (w) => w.u16(0x8100));
+      if (a.push && !opts.flowHasVlan) {
+        putOfAction(w, 17, (w) => w.u16(0x8100));
+        opts.flowHasVlan = true;
+      }
       if (version === OF11) putOfAction(w, 2, (w) => w.u8(a.pcp));
       else encodeSetFieldOxm(w, setFieldOf("vlan_pcp", BigInt(a.pcp)), version);
       return null;
@@ -537,8 +547,9 @@ export const ACTION_TABLE: Entries = {
     type: "strip_vlan", keywords: ["strip_vlan", "pop_vlan"],
     parse: (k) => ({ type: "strip_vlan", pop: k === "pop_vlan" }),
     format: (a) => (a.pop ? "pop_vlan" : "strip_vlan"),
-    encode: (w, _a, version) => {
+    encode: (w, _a, version, _c, opts) => {
       putOfAction(w, version === OF10 ? 3 : 18, () => undefined);
+      opts.flowHasVlan = false;
       return null;
     },
   },
@@ -551,9 +562,10 @@ export const ACTION_TABLE: Entries = {
       return { type: "push_vlan", ethertype: n };
     },
     format: (a) => `push_vlan:${hexNum(a.ethertype)}`,
-    encode: (w, a, version) => {
+    encode: (w, a, version, _c, opts) => {
       if (version === OF10) return err("push_vlan cannot be expressed in OpenFlow 1.0");
       putOfAction(w, 17, (w) => w.u16(a.ethertype));
+      opts.flowHasVlan = true;
       return null;
     },
   },
@@ -708,7 +720,11 @@ export const ACTION_TABLE: Entries = {
       if (version >= OF15 || sh.length === 8 || dh.length === 8) {
         // OF1.5 copy_field (ONF 3200 in 1.3/1.4 is not used by OVS 3.1 for encoding).
         if (version >= OF15) {
-          putOfAction(w, 28, (w) => w.u16(a.src.nBits).u16(a.src.ofs).u16(a.dst.ofs).zeros(2).bytes(sh).bytes(dh));
+          const oxm = (sf: Subfield): Uint8Array => {
+            const fld = subfieldField(sf);
+            return encodeNxmHeader(headerForCode(fld, codeFor(fld, version)!, false));
+          };
+          putOfAction(w, 28, (w) => w.u16(a.src.nBits).u16(a.src.ofs).u16(a.dst.ofs).zeros(2).bytes(oxm(a.src)).bytes(oxm(a.dst)));
           return null;
         }
       }
@@ -1201,9 +1217,7 @@ function decodeSetFieldOxm(r: OfpReader, version: number, len: number): OfpActio
     // OVS: set_field vlan_vid without OFPVID_PRESENT is not a VLAN id.
     return fail("OFPBAC_BAD_SET_ARGUMENT");
   }
-  const masked = new Uint8Array(n);
-  for (let i = 0; i < n; i++) masked[i] = value[i]! & mask[i]!;
-  if (big(masked) !== big(value)) return fail("OFPBAC_BAD_SET_ARGUMENT");
+  if (value.some((x, i) => (x & ~mask[i]!) !== 0)) return fail("OFPBMC_BAD_WILDCARDS");
   if (r.data.subarray(r.pos, r.end).some((x) => x !== 0)) return fail("OFPBAC_BAD_SET_ARGUMENT");
   return { type: "set_field", field: fld.name, value, mask, load: false };
 }

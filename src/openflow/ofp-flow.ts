@@ -9,7 +9,8 @@
  */
 import { OfpReader, type OfpWriter } from "./ofp-buffer.js";
 import { type BodyCodec, type CodecContext, fail, formatPort, isDecodeError, OFPP_NONE, portFromOfp11, portToOfp11, type DecodeError } from "./ofp-codec.js";
-import { flowModMatchError, Match } from "./match.js";
+import { flowModMatchError, Match, mfArePrereqsOk } from "./match.js";
+import { mfFromName } from "./meta-flow.js";
 import { formatMatch, normalizeMatchLogged } from "./match-format.js";
 import { decodeNxRaw, decodeOxmMatch, encodeNxRaw, encodeOxmMatch } from "./nx-match.js";
 import { decodeOfp10Match, decodeOfp11Match, encodeOfp10Match, encodeOfp11Match, OFP11_MATCH_LEN, OFPFW10_ALL } from "./ofp-match.js";
@@ -217,6 +218,9 @@ function finishFlowMod(fm: FlowModBody, rawFlags: number, r: OfpReader, version:
   if (isDecodeError(flags)) return flags;
   fm.flags = flags;
   if (flags & FF_EMERG) return fail(fm.hardTimeout || fm.idleTimeout ? "OFPFMFC_BAD_EMERG_TIMEOUT" : "OFPFMFC_TABLE_FULL");
+  // OVS decodes with the version's own protocol: only OpenFlow 1.0 (and NXM in it) tolerates inconsistent actions.
+  const chk = checkActions(fm.actions, fm.match, fm.tableId);
+  if (chk === "inconsistent" ? version !== 1 : chk !== null) return chk === "inconsistent" ? fail("OFPBAC_MATCH_INCONSISTENT") : chk!;
   return fm;
 }
 
@@ -461,3 +465,121 @@ export const AGGREGATE_REPLY_CODEC: BodyCodec<AggregateReplyBody> = {
   },
   print: (b) => ` packet_count=${b.packetCount} byte_count=${b.byteCount} flow_count=${b.flowCount}`,
 };
+
+/* ---------------- actions against the match (ofpacts_check) ---------------- */
+
+/**
+ * What OVS's ofpacts_check says about `actions` on a flow matching `m` in
+ * table `tableId`: null when consistent; "inconsistent" when only OpenFlow
+ * 1.0 protocols tolerate them (an action needing a header the match does
+ * not guarantee); or the error that rejects them outright.
+ */
+export function checkActions(actions: readonly OfpAction[], m: Match, tableId: number): "inconsistent" | DecodeError | null {
+  const flow = m.clone();
+  let inconsistent = false;
+  const vlanPresent = (): boolean => ((flow.get("vlan_tci").value[0]! << 8) & 0x1000) !== 0;
+  const dlType = (): number => flow.dlType;
+  const isIp = (): boolean => dlType() === 0x0800 || dlType() === 0x86dd;
+  const isMpls = (): boolean => dlType() === 0x8847 || dlType() === 0x8848;
+  const l4 = (): boolean => isIp() && [6, 17, 132].includes(flow.nwProto) && (num8(flow.get("ip_frag").value) & 2) === 0;
+  const prereqOk = (field: string): boolean => {
+    const f = mfFromName(field);
+    return f === null || mfArePrereqsOk(f, flow);
+  };
+  const walk = (list: readonly OfpAction[]): DecodeError | null => {
+    for (const a of list) {
+      switch (a.type) {
+        case "set_vlan_vid":
+        case "set_vlan_pcp":
+          if (!vlanPresent() && !a.push) inconsistent = true;
+          setCfi(flow, true);
+          break;
+        case "strip_vlan":
+          if (!vlanPresent()) inconsistent = true;
+          setCfi(flow, false);
+          break;
+        case "push_vlan":
+          setCfi(flow, true);
+          break;
+        case "set_ipv4_src":
+        case "set_ipv4_dst":
+          if (dlType() !== 0x0800) inconsistent = true;
+          break;
+        case "set_ip_dscp":
+        case "set_ip_ecn":
+        case "set_ip_ttl":
+        case "dec_ttl":
+          if (!isIp()) inconsistent = true;
+          break;
+        case "set_l4_src":
+        case "set_l4_dst":
+          if (!l4()) inconsistent = true;
+          break;
+        case "fin_timeout":
+          if (flow.nwProto !== 6) inconsistent = true;
+          break;
+        case "set_mpls_label":
+        case "set_mpls_tc":
+        case "set_mpls_ttl":
+        case "dec_mpls_ttl":
+          if (!isMpls()) inconsistent = true;
+          break;
+        case "push_mpls":
+          flow.setNum("eth_type", a.ethertype);
+          break;
+        case "pop_mpls":
+          if (!isMpls()) inconsistent = true;
+          flow.setNum("eth_type", a.ethertype);
+          break;
+        case "set_field":
+          if (!prereqOk(a.field) || (a.field === "vlan_vid" && !vlanPresent())) return fail("OFPBAC_MATCH_INCONSISTENT");
+          if (a.field === "vlan_vid") setCfi(flow, true);
+          break;
+        case "reg_move":
+          if (!prereqOk(a.src.field) || !prereqOk(a.dst.field)) return fail("OFPBAC_MATCH_INCONSISTENT");
+          break;
+        case "output_reg":
+        case "stack_push":
+          if (!prereqOk(a.type === "output_reg" ? a.src.field : a.sf.field)) return fail("OFPBAC_MATCH_INCONSISTENT");
+          break;
+        case "stack_pop":
+          if (!prereqOk(a.sf.field)) return fail("OFPBAC_MATCH_INCONSISTENT");
+          break;
+        case "ct":
+        case "nat":
+          if (!isIp()) inconsistent = true;
+          if (a.type === "ct") {
+            const e = walk(a.actions);
+            if (e) return e;
+          }
+          break;
+        case "clone":
+        case "write_actions": {
+          const e = walk(a.actions);
+          if (e) return e;
+          break;
+        }
+        case "goto_table":
+          if (tableId !== 255 && a.tableId <= tableId) return fail("OFPBIC_BAD_TABLE_ID");
+          break;
+        default:
+          break;
+      }
+    }
+    return null;
+  };
+  const e = walk(actions);
+  if (e) return e;
+  return inconsistent ? "inconsistent" : null;
+}
+
+function num8(b: Uint8Array): number {
+  return b[b.length - 1] ?? 0;
+}
+
+function setCfi(m: Match, on: boolean): void {
+  const g = m.get("vlan_tci");
+  const v = (g.value[0]! << 8) | g.value[1]!;
+  const mk = (g.mask[0]! << 8) | g.mask[1]!;
+  m.setNum("vlan_tci", on ? v | 0x1000 : 0, on ? mk | 0x1000 : 0xffff);
+}

@@ -60,10 +60,39 @@ const hashCache = new Map<string, number>();
 export function ovsHashString(s: string): number {
   let h = hashCache.get(s);
   if (h === undefined) {
-    h = ovsHashBytes(Buffer.from(s, "utf8"));
+    h = asciiHash(s);
+    if (h < 0) h = ovsHashBytes(Buffer.from(s, "utf8"));
     if (hashCache.size < 50_000) hashCache.set(s, h);
   }
   return h;
+}
+
+/**
+ * hash_bytes of an all-ASCII string read straight from its char codes (no
+ * Buffer per key: record building hashes every row uuid); -1 if not ASCII.
+ */
+function asciiHash(s: string): number {
+  const n = s.length;
+  let hash = 0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const a = s.charCodeAt(i);
+    const b = s.charCodeAt(i + 1);
+    const c = s.charCodeAt(i + 2);
+    const d = s.charCodeAt(i + 3);
+    if ((a | b | c | d) > 0x7f) return -1;
+    hash = mhashAdd(hash, (a | (b << 8) | (c << 16) | (d << 24)) >>> 0);
+  }
+  if (i < n) {
+    let w = 0;
+    for (let j = 0; i + j < n; j++) {
+      const c = s.charCodeAt(i + j);
+      if (c > 0x7f) return -1;
+      w |= c << (8 * j);
+    }
+    hash = mhashAdd(hash, w >>> 0);
+  }
+  return mhashFinish((hash ^ n) >>> 0);
 }
 
 /** OVS's uuid_hash(): the first 32 bits of the uuid. */

@@ -257,14 +257,21 @@ function cmdSet(ctx: CommandContext): void {
   ctx.invalidateCache();
 }
 
-function cmdAdd(ctx: CommandContext): void {
+/** For add and remove (TABLE RECORD COLUMN ...): the column to edit and its value, or null (--if-exists, no row). */
+function columnToEdit(ctx: CommandContext) {
   const table = getTable(ctx.schema, ctx.argv[1]!);
   const column = getColumn(table, ctx.argv[3]!);
   const row = getRow(ctx, table, ctx.argv[2]!, !ctx.has("--if-exists"));
-  if (!row) return;
+  if (!row) return null;
   checkMutable(row, column);
-  const type = column.type;
-  let old = ctx.idl.read(row, column.name);
+  return { table, column, row, type: column.type, old: ctx.idl.read(row, column.name) };
+}
+
+function cmdAdd(ctx: CommandContext): void {
+  const target = columnToEdit(ctx);
+  if (target === null) return;
+  const { table, column, row, type } = target;
+  let old = target.old;
   const addType = withMinMax(type, 1, Infinity);
   if (ctx.isLast) {
     // OVS sends the last command's additions as partial updates; the server checks sizes.
@@ -291,13 +298,10 @@ function cmdAdd(ctx: CommandContext): void {
 }
 
 function cmdRemove(ctx: CommandContext): void {
-  const table = getTable(ctx.schema, ctx.argv[1]!);
-  const column = getColumn(table, ctx.argv[3]!);
-  const row = getRow(ctx, table, ctx.argv[2]!, !ctx.has("--if-exists"));
-  if (!row) return;
-  checkMutable(row, column);
-  const type = column.type;
-  let old = ctx.idl.read(row, column.name);
+  const target = columnToEdit(ctx);
+  if (target === null) return;
+  const { table, column, row, type } = target;
+  let old = target.old;
   for (const arg of ctx.argv.slice(4)) {
     const rmType = withMinMax(type, 1, Infinity);
     let rm: TextDatum;

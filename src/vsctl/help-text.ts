@@ -4,6 +4,7 @@
  * defaults computed from the run and log directories.
  */
 import { TABLE_OPTIONS_HELP } from "../cli/table-format.js";
+import { loggingOptionsHelp, remoteOptionsHelp } from "../cli/getopt.js";
 
 export function helpText(db: string, logfile: string): string {
   return `ovs-vsctl: ovs-vswitchd management utility
@@ -143,33 +144,9 @@ Options:
   --oneline                   print exactly one line of output per command
 
 ${TABLE_OPTIONS_HELP}
-Logging options:
-  -vSPEC, --verbose=SPEC   set logging levels
-  -v, --verbose            set maximum verbosity level
-  --log-file[=FILE]        enable logging to specified FILE
-                           (default: ${logfile})
-  --syslog-method=(libc|unix:file|udp:ip:port)
-                           specify how to send messages to syslog daemon
-  --syslog-target=HOST:PORT  also send syslog msgs to HOST:PORT via UDP
-  --no-syslog             equivalent to --verbose=vsctl:syslog:warn
+${loggingOptionsHelp(logfile)}  --no-syslog             equivalent to --verbose=vsctl:syslog:warn
 
-Active database connection methods:
-  tcp:HOST:PORT           PORT at remote HOST
-  ssl:HOST:PORT           SSL PORT at remote HOST
-  unix:FILE               Unix domain socket named FILE
-Passive database connection methods:
-  ptcp:PORT[:IP]          listen to TCP PORT on IP
-  pssl:PORT[:IP]          listen for SSL on PORT on IP
-  punix:FILE              listen on Unix domain socket FILE
-PKI configuration (required to use SSL):
-  -p, --private-key=FILE  file with private key
-  -c, --certificate=FILE  file with certificate for private key
-  -C, --ca-cert=FILE      file with peer CA certificate
-  --bootstrap-ca-cert=FILE  file with peer CA certificate to read or create
-SSL options:
-  --ssl-protocols=PROTOS  list of SSL protocols to enable
-  --ssl-ciphers=CIPHERS   list of SSL ciphers to enable
-
+${remoteOptionsHelp("database")}
 Other options:
   -h, --help                  display this help message
   -V, --version               display version information

@@ -177,6 +177,16 @@ test("prefix tracking un-wildcards only the address bits that decide", () => {
   assert.equal(wc[W_NW_DST], 0xff000000 >>> 0);
   assert.equal(wc[W_DL_TYPE], 0xffff0000 >>> 0);
 
+  // Lookup stamps restart before they could wrap; answers stay the same across the restart.
+  (cls as unknown as { stamp: number }).stamp = 0x3fffffff - 2;
+  for (let n = 0; n < 6; n++) {
+    wc = newKey();
+    const far = n % 2 === 0;
+    const got = cls.lookup(packet([W_DL_TYPE, IP], [W_NW_DST, far ? 0xc0a80101 : 0x0a010203]), 0, wc);
+    assert.equal(got?.payload ?? null, far ? null : "10/8");
+    assert.equal(wc[W_NW_DST], far ? 0x80000000 : 0xff000000 >>> 0);
+  }
+
   // Without prefix tracking the whole mask is looked at.
   const plain = new Classifier<string>([]);
   plain.insert(rule(match(DLT, [W_NW_DST, 0xff000000, 0x0a000000]), 10, "10/8"));

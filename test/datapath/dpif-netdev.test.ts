@@ -13,6 +13,7 @@ import { dpifDelete, dpifEnumerate, dpifOpen } from "../../src/datapath/dpif.js"
 import { DPIF_UC_ACTION, DPIF_UC_MISS, Errno, type DpifUpcall, type DpifUpcallReply } from "../../src/datapath/dpif-provider.js";
 import type { DummyNetdev } from "../../src/netdev/netdev-dummy.js";
 import { actOutput, actRecirc, actUserspace, concat, keyOf, maskOf, udpFrame } from "../util/datapath.js";
+import { FLOW_DP_U32S, W_IN_PORT, W_NW_SRC } from "../../src/flow/key-layout.js";
 
 function dummy(dp: DpifNetdev, port: number): DummyNetdev {
   return dp.portNetdev(port) as DummyNetdev;
@@ -480,4 +481,47 @@ test("a throwing upcall handler costs the packet, not the datapath", () => {
   assert.equal(dp.getStats().lost, 1);
   assert.equal(dummy(dp, 2).takeTx().length, 1);
   assert.equal(dp.pool.available(), dp.pool.capacity);
+});
+
+test("dumps and gets return the key as installed, not the masked key", () => {
+  const dp = threePorts();
+  // flow_put: bits outside the mask (nw_src /16 of 10.1.2.3) come back as given.
+  const key = keyOf(udpFrame({ src: 0x0a010203 }), 1);
+  const mask = maskOf();
+  mask[W_NW_SRC] = 0xffff0000;
+  assert.equal(dp.flowPut({ key, mask, actions: actOutput(2), create: true, modify: false }).error, 0);
+  const [f] = dp.flowDump();
+  assert.equal(f!.key[W_NW_SRC], 0x0a010203);
+  assert.equal(f!.mask[W_NW_SRC], 0xffff0000);
+  assert.deepEqual(f!.key.subarray(0, FLOW_DP_U32S), key.subarray(0, FLOW_DP_U32S));
+  assert.deepEqual(dp.flowGet({ ufid: f!.ufid }).flow!.key, f!.key);
+  // An upcall-installed flow keeps the upcalled packet's whole key.
+  dp.registerUpcallHandler({ upcall: () => ({ error: 0, actions: actOutput(3), mask: maskOf() }) });
+  dummy(dp, 2).receive(udpFrame({ sport: 4242 }));
+  dp.run();
+  const up = dp.flowDump().find((x) => x.key[W_IN_PORT] === 2)!;
+  assert.deepEqual(up.key.subarray(0, FLOW_DP_U32S), keyOf(udpFrame({ sport: 4242 }), 2).subarray(0, FLOW_DP_U32S));
+});
+
+test("installed keys survive the residual store's compaction under churn", () => {
+  const dp = threePorts();
+  const live = new Map<number, Uint32Array>();
+  for (let i = 0; i < 3000; i++) {
+    const key = keyOf(udpFrame({ sport: i & 0xffff, src: (0x0a000000 + i) >>> 0 }), 1);
+    const mask = maskOf("ports");
+    assert.equal(dp.flowPut({ key, mask, actions: actOutput(2), create: true, modify: false }).error, 0);
+    live.set(i, key);
+    if (i % 3 !== 0) {
+      // delete an older one
+      const j = i - 1;
+      if (live.has(j)) {
+        assert.equal(dp.flowDel({ key: live.get(j)! }).error, 0);
+        live.delete(j);
+      }
+    }
+  }
+  const dump = dp.flowDump();
+  assert.equal(dump.length, live.size);
+  const want = new Set([...live.values()].map((k) => Array.from(k.subarray(0, FLOW_DP_U32S)).join(",")));
+  for (const f of dump) assert.ok(want.has(Array.from(f.key.subarray(0, FLOW_DP_U32S)).join(",")));
 });

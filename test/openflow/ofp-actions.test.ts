@@ -78,6 +78,8 @@ test("encoding matches ovs-ofctl parse-flow and decodes to its text, OpenFlow 1.
     const hex = bytesToHex(ours).replace(/\s/g, "");
     if (hex !== o.hex) failures.push(`v${v} ${c.a}:\n  ours ${hex}\n  ovs  ${o.hex}`);
     const text = decodeText(hex, v);
+    // OVS checks its own re-decoded flow against the match (ofpacts_check); that is ofproto's job here.
+    if (o.text === "error:OFPBAC_MATCH_INCONSISTENT") return;
     if (text !== o.text) failures.push(`v${v} ${c.a}: decoded text ${text} != ovs ${o.text}`);
   });
   assert.deepEqual(failures, []);

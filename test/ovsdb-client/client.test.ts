@@ -89,6 +89,16 @@ test("schema commands, dump and transact print what ovsdb-client prints", { skip
     same(d, ["wait", r, "Open_vSwitch", "connected"], noTime);
     same(d, ["wait", r, "Open_vSwitch", "added"], noTime);
     same(d, ["wait", r, "Open_vSwitch", "bogus"]);
+    // Several remotes: tried in turn, with the reconnect log on stderr.
+    same(d, ["list-dbs", `unix:${path.join(d.dir, "nonexistent.sock")},${r}`], noTime);
+    same(d, ["list-tables", `${r},unix:${path.join(d.dir, "nonexistent.sock")}`], noTime);
+    same(d, ["--help"]);
+    // GNU getopt behaviour and messages.
+    same(d, ["--form=csv", "list-dbs", r]);
+    same(d, ["list-dbs", r, "--format=csv"]);
+    same(d, ["--no-such-option"]);
+    same(d, ["-t0", "list-dbs", r]);
+    same(d, ["-x"]);
   } finally {
     await d.stop();
     fs.rmSync(d.dir, { recursive: true, force: true });

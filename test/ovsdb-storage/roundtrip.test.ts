@@ -95,50 +95,45 @@ async function writeSteps(db: string, steps: Step[]): Promise<string[]> {
   return expected;
 }
 
-test("committed transactions read back identically (property)", async () => {
+/**
+ * For `numRuns` random histories: writes each to a fresh file and calls
+ * `check(file, contents)` with what the database held before closing.
+ */
+async function forRandomHistories(numRuns: number, check: (db: string, expected: string[]) => Promise<void> | void): Promise<void> {
   const dir = tempDir("tsovs-roundtrip-");
   let n = 0;
   try {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), async (steps) => {
         const db = path.join(dir, `r${n++}.db`);
-        const expected = await writeSteps(db, steps);
-        const g = await openDbFile(db, { readOnly: true });
-        assert.equal(g.readError, null);
-        assert.deepEqual(contents(g), expected);
-        await g.close();
+        await check(db, await writeSteps(db, steps));
         fs.rmSync(db);
       }),
-      { numRuns: 60 },
+      { numRuns },
     );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+test("committed transactions read back identically (property)", async () => {
+  await forRandomHistories(60, async (db, expected) => {
+    const g = await openDbFile(db, { readOnly: true });
+    assert.equal(g.readError, null);
+    assert.deepEqual(contents(g), expected);
+    await g.close();
+  });
 });
 
 test("the real ovsdb-tool reads the same contents from files tsovs wrote", { skip: ovsSkip("ovsdb-tool") }, async () => {
-  const dir = tempDir("tsovs-roundtrip-ovs-");
-  let n = 0;
-  try {
-    await fc.assert(
-      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), async (steps) => {
-        const db = path.join(dir, `r${n++}.db`);
-        const expected = await writeSteps(db, steps);
-        const q = JSON.stringify(["R", { op: "select", table: "A", where: [], columns: PERSISTENT }]);
-        const r = run("ovsdb-tool", ["query", db, q]);
-        assert.equal(r.stderr, "");
-        const rows = (JSON.parse(r.stdout) as { rows: Record<string, unknown>[] }[])[0]!.rows;
-        const real = rows
-          .map((row) => JSON.stringify(Object.fromEntries(PERSISTENT.map((c) => [c, row[c]]))))
-          .sort();
-        assert.deepEqual(real, expected);
-        fs.rmSync(db);
-      }),
-      { numRuns: 15 },
-    );
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  await forRandomHistories(15, (db, expected) => {
+    const q = JSON.stringify(["R", { op: "select", table: "A", where: [], columns: PERSISTENT }]);
+    const r = run("ovsdb-tool", ["query", db, q]);
+    assert.equal(r.stderr, "");
+    const rows = (JSON.parse(r.stdout) as { rows: Record<string, unknown>[] }[])[0]!.rows;
+    const real = rows.map((row) => JSON.stringify(Object.fromEntries(PERSISTENT.map((c) => [c, row[c]])))).sort();
+    assert.deepEqual(real, expected);
+  });
 });
 
 test("records without _is_diff (OVS before 2.15) hold full values; with it, set/map diffs", async () => {

@@ -19,9 +19,16 @@ export function isDiffColumn(type: OvsdbType): boolean {
   return type.max > 1;
 }
 
-/** `type` without its element count limits: a diff may hold more or fewer. */
+const looseTypes = new WeakMap<OvsdbType, OvsdbType>();
+
+/** `type` without its element count limits (a diff may hold more or fewer); atom constraints stay. */
 export function looseType(type: OvsdbType): OvsdbType {
-  return new OvsdbType(type.key, type.value, 0, Infinity);
+  let t = looseTypes.get(type);
+  if (t === undefined) {
+    t = new OvsdbType(type.key, type.value, 0, Infinity);
+    looseTypes.set(type, t);
+  }
+  return t;
 }
 
 /** The diff that turns `oldJson` into `newJson` (both datums of `type`). */

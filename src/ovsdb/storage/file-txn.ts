@@ -82,8 +82,26 @@ function rowOrder(uuids: string[]): string[] {
 /** `obj` rebuilt with its keys in the order OVS prints a JSON object built by inserting them in this order. */
 function asOvsPrints<T>(obj: Record<string, T>): Record<string, T> {
   const out: Record<string, T> = {};
-  for (const k of shashOrder(Object.keys(obj))) out[k] = obj[k]!;
+  for (const k of memberOrder(Object.keys(obj))) out[k] = obj[k]!;
   return out;
+}
+
+/**
+ * shashOrder of a row's or record's member names, memoised: the same few
+ * column sets recur in every record (bench/ovsdb.ts (a): record building
+ * for 2,000 inserted rows fell from ~110 ms to a few ms of CPU).
+ */
+const memberOrderCache = new Map<string, string[]>();
+function memberOrder(keys: string[]): string[] {
+  if (keys.length > 32) return shashOrder(keys);
+  const sig = keys.join("\u0000");
+  let order = memberOrderCache.get(sig);
+  if (order === undefined) {
+    order = shashOrder(keys);
+    if (memberOrderCache.size >= 4096) memberOrderCache.clear();
+    memberOrderCache.set(sig, order);
+  }
+  return order;
 }
 
 function isDefault(c: ColumnSchema, row: Row): boolean {
@@ -107,7 +125,7 @@ function modifyJson(oldRow: Row, newRow: Row): RowJson | null {
     const b = newRow.getByIndex(c.index);
     if (a === b || datumEquals(a, b)) continue;
     o ??= {};
-    o[c.name] = isDiffColumn(c.type) ? datumToJSON(looseType(c.type), datumDiff(c.type, a, b)) : datumToJSON(c.type, b);
+    o[c.name] = datumToJSON(c.type, isDiffColumn(c.type) ? datumDiff(c.type, a, b) : b);
   }
   return o === null ? null : asOvsPrints(o);
 }
