@@ -11,9 +11,9 @@
  */
 import * as fs from "node:fs";
 import { openJsonRpc, JsonRpcError, type JsonRpcConnection } from "../jsonrpc/index.js";
-import { BaseType, DatabaseSchema, OvsdbError, OvsdbType, compareDatums, datumEquals, datumFromJSON, defaultDatum, isUuid, parseConditions, ZERO_UUID, type Datum, type TableSchema } from "../ovsdb/index.js";
+import { BaseType, DatabaseSchema, OvsdbType, compareDatums, datumEquals, datumFromJSON, defaultDatum, isUuid, parseConditions, ZERO_UUID, type Datum, type TableSchema } from "../ovsdb/index.js";
 import { datumCell, datumFromJson } from "../ovsdb/datum-text.js";
-import { encodeRecord, LogError, readDatabaseFromBuffer, shashOrder } from "../ovsdb/storage/index.js";
+import { encodeRecord, readDatabaseFromBuffer, shashOrder } from "../ovsdb/storage/index.js";
 import { rowMemberOrder } from "../ovsdb/hash-order.js";
 import { parseOvsJson } from "../ovsdb/storage/ovs-json.js";
 import { defaultDbRemote, logdir, rundir } from "../util/dirs.js";
@@ -31,19 +31,12 @@ import {
   type Table,
   type TableStyle,
 } from "./table-format.js";
-import { OVS_VERSION, ovsdbErrorText, readSchemaFile } from "./ovsdb-tool.js";
-import { getoptLong, GetoptError, loggingOptionsHelp, remoteOptionsHelp, type LongOption } from "./getopt.js";
+import { readSchemaFile } from "./ovsdb-tool.js";
+import { Fatal, OVS_VERSION, out, ovsdbErrorText, runProgram } from "./ovsdb-cli.js";
+import { getoptLong, loggingOptionsHelp, remoteOptionsHelp, type LongOption } from "./getopt.js";
 
 const PROGRAM = "ovsdb-client";
 
-class Fatal extends Error {
-  constructor(
-    message: string,
-    readonly status = 1,
-  ) {
-    super(message);
-  }
-}
 
 type Need = "none" | "rpc" | "database";
 
@@ -66,9 +59,6 @@ interface Command {
   handler: (ctx: Ctx) => Promise<void>;
 }
 
-function out(s: string): void {
-  process.stdout.write(s);
-}
 
 /** A remote has the form of an OVS stream name: starts with a letter and has a colon. */
 function looksLikeRemote(s: string): boolean {
@@ -764,6 +754,13 @@ async function openRpc(ctx: Ctx, cmd: Command, args: string[]): Promise<string[]
     i++;
   }
   ctx.server = server;
+  if (server.includes(",") && cmd.need === "database") {
+    // Which server answers is not known in advance: the name must be given.
+    if (args.length - i <= cmd.min) throw new Fatal("database name is required with multiple remotes");
+    ctx.database = args[i++]!;
+    ctx.rpc = await connect(server);
+    return args.slice(i);
+  }
   ctx.rpc = await connect(server);
   if (cmd.need === "database") {
     const dbs = await fetchDbs(ctx);
@@ -920,52 +917,46 @@ export async function run(argv: string[]): Promise<number> {
   const style: TableStyle = { ...DEFAULT_TABLE_STYLE };
   const ctx: Ctx = { style, timestamp: false, printer: new TablePrinter(), rpc: null, server: "", database: null, args: [] };
   try {
-    const { options, operands: positional } = getoptLong(argv, CLIENT_OPTIONS, PROGRAM, true);
-    for (const o of options) {
-      switch (o.id) {
-        case "help":
-          out(usage());
-          return 0;
-        case "version":
-          out(`${PROGRAM} (Open vSwitch) ${OVS_VERSION}\n`);
-          return 0;
-        case "timestamp":
-          ctx.timestamp = true;
-          break;
-        case "force":
-          ctx.force = true;
-          break;
-        case "timeout": {
-          const t = /^[0-9]+$/.test(o.arg!) ? Number(o.arg) : NaN;
-          if (!(t >= 1)) throw new Fatal(`value ${o.arg} on -t or --timeout is invalid`);
-          setTimeout(() => {
-            process.stderr.write(`${PROGRAM}: time limit exceeded\n`);
-            process.exit(1);
-          }, t * 1000).unref();
-          break;
-        }
-        default: {
-          const error = applyTableOption(style, o.id, o.arg);
-          if (error !== null) throw new Fatal(error);
+    return await runProgram(PROGRAM, async () => {
+      const { options, operands: positional } = getoptLong(argv, CLIENT_OPTIONS, PROGRAM, true);
+      for (const o of options) {
+        switch (o.id) {
+          case "help":
+            out(usage());
+            return 0;
+          case "version":
+            out(`${PROGRAM} (Open vSwitch) ${OVS_VERSION}\n`);
+            return 0;
+          case "timestamp":
+            ctx.timestamp = true;
+            break;
+          case "force":
+            ctx.force = true;
+            break;
+          case "timeout": {
+            const t = /^[0-9]+$/.test(o.arg!) ? Number(o.arg) : NaN;
+            if (!(t >= 1)) throw new Fatal(`value ${o.arg} on -t or --timeout is invalid`);
+            setTimeout(() => {
+              process.stderr.write(`${PROGRAM}: time limit exceeded\n`);
+              process.exit(1);
+            }, t * 1000).unref();
+            break;
+          }
+          default: {
+            const error = applyTableOption(style, o.id, o.arg);
+            if (error !== null) throw new Fatal(error);
+          }
         }
       }
-    }
-    const [name, ...rest] = positional;
-    if (name === undefined) throw new Fatal("missing command name; use --help for help");
-    const cmd = COMMANDS[name];
-    if (!cmd) throw new Fatal(`unknown command '${name}'; use --help for help`);
-    ctx.args = cmd.need === "none" ? rest : await openRpc(ctx, cmd, rest);
-    if (ctx.args.length < cmd.min || ctx.args.length > cmd.max) throw new Fatal(`invalid syntax for '${name}' (use --help for help)`);
-    await cmd.handler(ctx);
-    return 0;
-  } catch (e) {
-    if (e instanceof GetoptError) {
-      process.stderr.write(e.message + "\n");
-      return 1;
-    }
-    if (!(e instanceof Fatal || e instanceof OvsdbError || e instanceof LogError)) throw e;
-    process.stderr.write(`${PROGRAM}: ${ovsdbErrorText(e)}\n`);
-    return e instanceof Fatal ? e.status : 1;
+      const [name, ...rest] = positional;
+      if (name === undefined) throw new Fatal("missing command name; use --help for help");
+      const cmd = COMMANDS[name];
+      if (!cmd) throw new Fatal(`unknown command '${name}'; use --help for help`);
+      ctx.args = cmd.need === "none" ? rest : await openRpc(ctx, cmd, rest);
+      if (ctx.args.length < cmd.min || ctx.args.length > cmd.max) throw new Fatal(`invalid syntax for '${name}' (use --help for help)`);
+      await cmd.handler(ctx);
+      return 0;
+    });
   } finally {
     ctx.rpc?.close();
   }

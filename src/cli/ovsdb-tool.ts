@@ -31,21 +31,12 @@ import { syncDir } from "../ovsdb/storage/log-writer.js";
 import { parseOvsJson } from "../ovsdb/storage/ovs-json.js";
 import { dbdir, packageRoot, pkgdatadir } from "../util/dirs.js";
 import { jsonToString, type Json } from "./table-format.js";
-import { getoptLong, GetoptError, type LongOption } from "./getopt.js";
+import { getoptLong, type LongOption } from "./getopt.js";
+import { Fatal, OVS_VERSION, out, ovsdbErrorText, runProgram } from "./ovsdb-cli.js";
+
+export { OVS_VERSION, ovsdbErrorText };
 
 const PROGRAM = "ovsdb-tool";
-/** The OVS release whose behaviour (and record comments) we reproduce. */
-export const OVS_VERSION = "3.1.0";
-
-/** A fatal error: printed as "ovsdb-tool: <message>", exit status 1. */
-class Fatal extends Error {
-  constructor(
-    message: string,
-    readonly status = 1,
-  ) {
-    super(message);
-  }
-}
 
 interface Options {
   more: number;
@@ -58,20 +49,6 @@ interface Command {
   handler: (args: string[], opts: Options) => Promise<void> | void;
 }
 
-function out(s: string): void {
-  process.stdout.write(s);
-}
-
-/** How ovsdb_error_to_string() prints an error. */
-export function ovsdbErrorText(e: unknown): string {
-  if (e instanceof LogError) return e.toString();
-  if (e instanceof OvsdbError) {
-    const body = e.details !== undefined ? `${e.tag}: ${e.details}` : e.tag;
-    return e.syntax !== undefined ? `syntax "${e.syntax}": ${body}` : body;
-  }
-  if (e instanceof Fatal) return e.message;
-  return (e as Error).message ?? String(e);
-}
 
 function defaultDb(): string {
   return path.join(dbdir(), "conf.db");
@@ -518,7 +495,7 @@ const TOOL_OPTIONS: LongOption[] = [
 
 export async function run(argv: string[]): Promise<number> {
   const opts: Options = { more: 0, rbacRole: undefined };
-  try {
+  return runProgram(PROGRAM, async () => {
     const { options, operands: positional } = getoptLong(argv, TOOL_OPTIONS, PROGRAM, true);
     for (const o of options) {
       switch (o.id) {
@@ -544,14 +521,5 @@ export async function run(argv: string[]): Promise<number> {
     if (args.length > cmd.max) throw new Fatal(`'${name}' command takes at most ${cmd.max} arguments`);
     await cmd.handler(args, opts);
     return 0;
-  } catch (e) {
-    if (e instanceof GetoptError) {
-      process.stderr.write(e.message + "\n");
-      return 1;
-    }
-    if (e instanceof Fatal && e.message === "") return e.status;
-    if (!(e instanceof Fatal || e instanceof LogError || e instanceof OvsdbError)) throw e;
-    process.stderr.write(`${PROGRAM}: ${ovsdbErrorText(e)}\n`);
-    return e instanceof Fatal ? e.status : 1;
-  }
+  });
 }

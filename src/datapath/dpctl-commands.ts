@@ -328,7 +328,15 @@ function showDpif(dp: DpifProvider, c: Ctx): void {
   const ports = dp.portDump().slice().sort((a, b) => a.portNo - b.portNo);
   for (const p of ports) {
     const type = shownType(dp, p.type);
-    c.out.print(`  port ${p.portNo}: ${p.name}${type !== "system" ? ` (${type})` : ""}\n`);
+    // "(type: k=v, k=v)" with the netdev's reported config sorted by key, as OVS.
+    // System ports print neither type nor config.
+    let paren = "";
+    if (type !== "system") {
+      const conf = dp.portGetConfig?.(p.portNo).config ?? {};
+      const kv = Object.keys(conf).sort().map((k) => `${k}=${conf[k]}`).join(", ");
+      paren = ` (${type}${kv !== "" ? `: ${kv}` : ""})`;
+    }
+    c.out.print(`  port ${p.portNo}: ${p.name}${paren}\n`);
     if (c.opts.statistics) {
       const r = dp.portStats(p.portNo);
       if (r.error || r.stats === undefined) {

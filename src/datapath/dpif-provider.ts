@@ -242,6 +242,12 @@ export interface DpifProvider {
    * on failure `error` is EINVAL and `message` says why, in OVS's words.
    */
   portSetConfig(portNo: number, options: Record<string, string>): { error: number; message?: string };
+  /**
+   * A port's configuration as the netdev reports it back (OVS
+   * netdev_get_config), which `dpctl show` prints after the type:
+   * `port 3: p3 (dummy: stream=unix:/x)`. Optional: absent means none.
+   */
+  portGetConfig?(portNo: number): { error: number; config?: Record<string, string> };
 
   /* flow family */
   flowPut(req: DpifFlowPutRequest): DpifFlowPutReply;

@@ -41,6 +41,8 @@ export class FlowTable {
   bytes: Float64Array;
   used: Float64Array;
   tcpFlags: Uint16Array;
+  /** Per id: scratch stamp of the datapath's per-batch run check. */
+  runStamp: Uint32Array;
   /** Per id: first residual word in the arenas, and the number of them. */
   residOff: Int32Array;
   residLen: Uint16Array;
@@ -68,6 +70,7 @@ export class FlowTable {
     this.bytes = new Float64Array(initial);
     this.used = new Float64Array(initial);
     this.tcpFlags = new Uint16Array(initial);
+    this.runStamp = new Uint32Array(initial);
     this.residOff = new Int32Array(initial);
     this.residLen = new Uint16Array(initial);
     this.freeIds = new Int32Array(initial);
@@ -147,27 +150,25 @@ export class FlowTable {
     return true;
   }
 
+  // Per flow setup (bench datapath "upcall"): one pass over the key.
   private setResidual(id: number, key: Uint32Array, base: number, mask: Uint32Array): void {
     const W = this.dpcls.keyWords;
-    let n = 0;
-    for (let i = 0; i < W; i++) if ((key[base + i]! & ~mask[i]!) !== 0) n++;
-    this.residLen[id] = 0;
-    this.residOff[id] = 0;
-    if (n === 0) return;
-    if (this.residTop + n > this.residVal.length) this.makeResidualRoom(n);
+    if (this.residTop + W > this.residVal.length) this.makeResidualRoom(W);
+    const idx = this.residIdx;
+    const val = this.residVal;
     const o = this.residTop;
     let j = o;
     for (let i = 0; i < W; i++) {
-      const r = (key[base + i]! & ~mask[i]!) >>> 0;
+      const r = key[base + i]! & ~mask[i]!;
       if (r !== 0) {
-        this.residIdx[j] = i;
-        this.residVal[j] = r;
+        idx[j] = i;
+        val[j] = r;
         j++;
       }
     }
     this.residTop = j;
     this.residOff[id] = o;
-    this.residLen[id] = n;
+    this.residLen[id] = j - o;
   }
 
   /** Compacts the arenas (live flows' residuals in id order) and grows them if still short of `n` words. */
@@ -219,7 +220,7 @@ export class FlowTable {
   memoryBytes(): number {
     return this.gen.byteLength + this.actionId.byteLength + this.ufid.byteLength + this.packets.byteLength +
       this.bytes.byteLength + this.used.byteLength + this.tcpFlags.byteLength + this.freeIds.byteLength +
-      this.index.byteLength + this.residOff.byteLength + this.residLen.byteLength + this.residIdx.byteLength +
+      this.index.byteLength + this.runStamp.byteLength + this.residOff.byteLength + this.residLen.byteLength + this.residIdx.byteLength +
       this.residVal.byteLength + this.dpcls.bytes() + this.actions.bytes();
   }
 
@@ -242,6 +243,7 @@ export class FlowTable {
     this.bytes = g(this.bytes, new Float64Array(cap));
     this.used = g(this.used, new Float64Array(cap));
     this.tcpFlags = g(this.tcpFlags, new Uint16Array(cap));
+    this.runStamp = g(this.runStamp, new Uint32Array(cap));
     this.residOff = g(this.residOff, new Int32Array(cap));
     this.residLen = g(this.residLen, new Uint16Array(cap));
     this.freeIds = g(this.freeIds, new Int32Array(cap));

@@ -58,6 +58,12 @@ export interface Netdev {
   /** Applies Interface.options; returns an error string or null. */
   setConfig(options: Record<string, string>): string | null;
   getConfig(): Record<string, string>;
+  /**
+   * The configuration the device reports back (OVS netdev_get_config):
+   * only what survives opening it — OVS's dummy, e.g., forgets pcap file
+   * names but reports its stream connections. Optional: absent means none.
+   */
+  getReportedConfig?(): Record<string, string>;
   /** Releases resources (files, queued packets). */
   close(): void;
 }

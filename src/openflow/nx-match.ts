@@ -274,21 +274,28 @@ export function pullEntries(b: Uint8Array): { header: NxmHeader; payload: Uint8A
  * and does not check prerequisites.
  */
 export function decodeNxRaw(b: Uint8Array, strict = true): Match | DecodeError {
-  const entries = pullEntries(b);
-  if ("decodeError" in entries) return entries;
   const m = new Match();
-  for (const { header, payload } of entries) {
+  // Entry by entry, as OVS's nx_pull_raw: an entry's length, then its
+  // field, then its value are checked before the next entry is looked at.
+  let o = 0;
+  while (o < b.length) {
+    const header = decodeNxmHeader(b.subarray(o));
+    if (!header) return fail("OFPBMC_BAD_LEN");
+    const hl = header.class === 0xffff ? 8 : 4;
+    if (header.length <= 0 || o + hl > b.length) return fail("OFPBMC_BAD_LEN");
     const fld = mfFromHeader(header);
     // OVS knows a field by its header including the length: a known class
     // and field with another length is an unknown field.
     // tun_metadata is variable-length (1 to 124 bytes, as the TLV map allocates it).
     const tunMd = fld !== null && fld.name.startsWith("tun_metadata");
-    const n = !fld ? 0 : tunMd ? (header.hasmask ? payload.length / 2 : payload.length) : fld.bytes;
-    const lenOk = tunMd ? Number.isInteger(n) && n >= 1 && n <= 124 : payload.length === (header.hasmask ? 2 * n : n);
-    if (!fld || !mfValueLen(fld) || !lenOk) {
-      if (strict) return fail("OFPBMC_BAD_FIELD");
-      continue;
-    }
+    const n = !fld ? 0 : tunMd ? (header.hasmask ? header.length / 2 : header.length) : fld.bytes;
+    const lenOk = tunMd ? Number.isInteger(n) && n >= 1 && n <= 124 : header.length === (header.hasmask ? 2 * n : n);
+    const known = fld !== null && mfValueLen(fld) && lenOk;
+    if (o + hl + header.length > b.length) return fail("OFPBMC_BAD_LEN");
+    if (!known && strict) return fail("OFPBMC_BAD_FIELD");
+    const payload = b.subarray(o + hl, o + hl + header.length);
+    o += hl + header.length;
+    if (!known) continue;
     if (header.hasmask && !fld.maskable) return fail("OFPBMC_BAD_MASK");
     const value = payload.subarray(0, n);
     const mask = header.hasmask ? payload.subarray(n) : null;

@@ -47,7 +47,7 @@ export function flowHasVlan(m: Match): boolean {
 }
 
 /** OVS's ofpacts_check: the first problem with `list` on this flow, or null. */
-export function checkActions(list: readonly OfpAction[], ctx: CheckContext): OfpErrorName | null {
+export function checkActionsAgainstFlow(list: readonly OfpAction[], ctx: CheckContext): OfpErrorName | null {
   return walk(list, ctx.match.clone(), ctx);
 }
 

@@ -63,6 +63,16 @@ function parseList(text: string, nested: boolean): OfpAction[] | ActionTextError
   return out;
 }
 
+/** True when an action writes ct_mark or ct_label outside ct(exec(...)) (nested lists included). */
+function setsCtFieldOutsideCt(list: readonly OfpAction[]): boolean {
+  for (const a of list) {
+    const dst = a.type === "set_field" ? a.field : a.type === "reg_move" ? a.dst.field : null;
+    if (dst === "ct_mark" || dst === "ct_label") return true;
+    if ((a.type === "clone" || a.type === "write_actions") && setsCtFieldOutsideCt(a.actions)) return true;
+  }
+  return false;
+}
+
 /** The first action that may not accompany conjunction actions (only note may), or null. */
 function conjunctionConflict(list: readonly OfpAction[]): OfpAction | null {
   if (!list.some((a) => a.type === "conjunction")) return null;
@@ -95,6 +105,7 @@ export function verifyInstructionOrder(list: readonly OfpAction[]): string | nul
 export function parseActions(text: string): OfpAction[] | ActionTextError {
   const list = parseList(text, false);
   if (isTextError(list)) return list;
+  if (setsCtFieldOutsideCt(list)) return err("cannot set CT fields outside of ct action");
   const other = conjunctionConflict(list);
   if (other) {
     return err(`"conjunction" actions may be used along with "note" but not any other kind of action (such as the "${other.type}" action used here)`);
@@ -179,7 +190,17 @@ function decodeOne(r: OfpReader, version: number): OfpAction | OfpAction[] | Dec
 export function decodeActions(b: Uint8Array, version: number): OfpAction[] | DecodeError {
   if (b.length % 8 !== 0) return fail("OFPBRC_BAD_LEN");
   const list = decodeActionList(b, version);
-  if (!isDecErr(list) && conjunctionConflict(list)) return fail("NXBAC_BAD_CONJUNCTION");
+  if (isDecErr(list)) return list;
+  // A plain action list may not carry instructions (OF1.0's NXAST_WRITE_METADATA ...).
+  if (list.some((a) => instructionOf(a) !== "apply_actions" && a.type !== "meter")) return fail("OFPBIC_UNSUP_INST");
+  return verifyDecoded(list);
+}
+
+/** The checks OVS applies to every decoded list (ofpacts_verify). */
+function verifyDecoded(list: OfpAction[]): OfpAction[] | DecodeError {
+  if (list.some((a) => a.type === "nat")) return fail("OFPBAC_BAD_SET_ARGUMENT");
+  if (conjunctionConflict(list)) return fail("NXBAC_BAD_CONJUNCTION");
+  if (setsCtFieldOutsideCt(list)) return fail("OFPBAC_BAD_SET_ARGUMENT");
   return list;
 }
 
@@ -242,7 +263,11 @@ export function encodeInstructions(list: readonly OfpAction[], version: number, 
 
 /** Decodes instructions (OpenFlow 1.1+) or, in OpenFlow 1.0, an action list. */
 export function decodeInstructions(b: Uint8Array, version: number): OfpAction[] | DecodeError {
-  if (version === OF10) return decodeActions(b, version);
+  if (version === OF10) {
+    if (b.length % 8 !== 0) return fail("OFPBRC_BAD_LEN");
+    const list = decodeActionList(b, version);
+    return isDecErr(list) ? list : verifyDecoded(list);
+  }
   if (b.length % 8 !== 0) return fail("OFPBRC_BAD_LEN");
   const r = new OfpReader(b);
   const byType = new Map<number, OfpAction[]>();
@@ -292,7 +317,8 @@ export function decodeInstructions(b: Uint8Array, version: number): OfpAction[] 
     byType.set(type, got);
   }
   const out: OfpAction[] = [];
-  if (conjunctionConflict([...byType.values()].flat())) return fail("NXBAC_BAD_CONJUNCTION");
+  const bad = verifyDecoded([...byType.values()].flat());
+  if (isDecErr(bad)) return bad;
   for (const t of [OFPIT_METER, OFPIT_APPLY_ACTIONS, OFPIT_CLEAR_ACTIONS, OFPIT_WRITE_ACTIONS, OFPIT_WRITE_METADATA, OFPIT_GOTO_TABLE]) {
     out.push(...(byType.get(t) ?? []));
   }

@@ -98,6 +98,12 @@ function decodeBundle(r: OfpReader, len: number, load: boolean): OfpAction | Dec
   if (!load && r.data.subarray(r.pos, r.pos + 4).some((x) => x !== 0)) return fail("OFPBAC_BAD_ARGUMENT");
   r.skip(4);
   if (32 + 2 * n > len) return fail("OFPBAC_BAD_LEN");
+  if (load) {
+    // bundle_load checks its destination field first.
+    const hit = fieldOfHeaderBytes(dstHeader);
+    const dst = checkSubfield(hit ? hit.fld : null, on >>> 6, (on & 63) + 1);
+    if ("decodeError" in dst) return dst;
+  }
   if (algorithm >= BUNDLE_ALGS.length || fields >= HASH_FIELDS.length || memberType !== NXM_OF_IN_PORT) {
     return fail("OFPBAC_BAD_ARGUMENT");
   }

@@ -273,6 +273,26 @@ function parseField(name: string): MfField | ActionTextError {
   return f ?? err(`${name} is not a valid OXM field name`);
 }
 
+/** OVS's mf_parse wording for a bad set_field value (by the field's text format). */
+function setFieldValueError(fld: MfField, text: string, fallback: string): string {
+  switch (fld.format) {
+    case "decimal":
+    case "hex": {
+      const num = text.split("/")[0]!;
+      if (parseUint(num) !== null) return `${text}: value too large for ${fld.bytes}-byte field ${fld.name}`;
+      return `${text}: bad syntax for ${fld.name} value`;
+    }
+    case "ipv4":
+      return `${text}: invalid IP address`;
+    case "ipv6":
+      return `${text}: invalid IPv6 address`;
+    case "ethernet":
+      return `${text}: invalid Ethernet address`;
+    default:
+      return fallback;
+  }
+}
+
 /* ---------------- the table ---------------- */
 
 type Entries = { [T in OfpActionType]: ActionEntry<T> };
@@ -313,7 +333,7 @@ function parseController(arg: string): ActionOf<"controller"> | ActionTextError 
     type: "controller", maxLen: UINT16_MAX, controllerId: 0, reason: 1, userdata: null, pause: false, meterId: null,
   };
   if (arg === "") return a;
-  if (!/[=,]/.test(arg) && !/^[a-z_]+$/i.test(arg)) {
+  if (parseUint(arg) !== null) {
     const n = parseUintBits(arg, 16, "max_len");
     if (isTextError(n)) return n;
     a.maxLen = n;
@@ -334,7 +354,7 @@ function parseController(arg: string): ActionOf<"controller"> | ActionTextError 
       a.controllerId = n;
     } else if (key === "userdata") {
       const b = parseDottedHex(value);
-      if (!b) return err(`${value}: bad hex digit in \`userdata' argument`);
+      if (!b) return err("bad hex digit in `controller' action `userdata'");
       a.userdata = b;
     } else if (key === "pause") {
       a.pause = true;
@@ -385,8 +405,8 @@ export const ACTION_TABLE: Entries = {
         let maxLen = 0;
         for (const { key, value } of splitItems(arg)) {
           if (key === "port") {
-            const p = parseOutputPort(value, "output");
-            if (isTextError(p)) return p;
+            const p = parsePortText(value);
+            if (p === null) return err(`output to unknown truncate port: ${value}`);
             port = p;
           } else if (key === "max_len") {
             const n = parseUintBits(value, 32, "max_len");
@@ -397,9 +417,9 @@ export const ACTION_TABLE: Entries = {
         if (port === null) return err(`missing port in output(port=...) action`);
         return { type: "output_trunc", port, maxLen };
       }
-      if (/^[A-Za-z_][A-Za-z0-9_]*\[/.test(arg)) {
+      if (arg.includes("[")) {
         const p = parseSubfield(arg);
-        if ("error" in p) return err(p.error);
+        if ("error" in p || p.rest !== "") return err(`${arg}: output to unknown port`);
         return { type: "output_reg", src: p.sf, maxLen: UINT16_MAX };
       }
       const p = parseOutputPort(arg, "output");
@@ -673,7 +693,7 @@ export const ACTION_TABLE: Entries = {
       if (isTextError(fld)) return fld;
       if (!fld.writable) return err(`${fld.name} is read-only`);
       const pv = parseMfValue(fld, valueText);
-      if (!pv.ok) return err(pv.error);
+      if (!pv.ok) return err(setFieldValueError(fld, valueText, pv.error));
       let mask = pv.value.mask ?? onesMask(fld);
       if (fld.format === "tun-flags" && /^[+-]/.test(valueText.trim())) {
         // "+oam" / "-oam" sets only the flags it names.
@@ -1166,11 +1186,13 @@ function decodeOutput(r: OfpReader, version: number): OfpAction | DecodeError {
  * Reads a sub-field's header and checks it as OVS's mf_check_src does:
  * unknown field → OFPBAC_BAD_SET_TYPE, bits outside it → OFPBAC_BAD_SET_LEN.
  */
-export function readSubfieldAt(r: OfpReader, ofs: number, nBits: number): Subfield | DecodeError {
+export function readSubfieldAt(r: OfpReader, ofs: number, nBits: number, unknown: "OFPBMC_BAD_FIELD" | "OFPBAC_BAD_SET_TYPE" = "OFPBMC_BAD_FIELD"): Subfield | DecodeError {
   const hb = r.data.subarray(r.pos, r.end);
   const hit = fieldOfHeaderBytes(hb);
   r.skip(hit ? hit.len : 4);
-  return checkSubfield(hit ? hit.fld : null, ofs, nBits);
+  // OVS reads these headers with nx_pull_header, which rejects unknown ones as a bad field.
+  if (!hit) return fail(unknown);
+  return checkSubfield(hit.fld, ofs, nBits);
 }
 
 /** OVS's mf_check_src for a decoded sub-field. */
@@ -1200,7 +1222,7 @@ function decodeSetFieldOxm(r: OfpReader, version: number, len: number): OfpActio
   const hb = r.data.subarray(r.pos, r.end);
   const hit = fieldOfHeaderBytes(hb, true);
   // OVS reports a header it cannot use (unknown, or the wrong length) as a length error.
-  if (!hit) return fail("OFPBAC_BAD_SET_LEN");
+  if (!hit) return fail(hb.subarray(0, 4).every((x) => x === 0) ? "OFPBAC_BAD_SET_TYPE" : "OFPBAC_BAD_SET_LEN");
   r.skip(hit.len);
   const fld = hit.fld;
   const n = fld.bytes;
@@ -1226,7 +1248,7 @@ function decodeRegLoad(r: OfpReader): OfpAction | DecodeError {
   const on = r.u16();
   const ofs = on >>> 6;
   const nBits = (on & 63) + 1;
-  const sf = checkDst(readSubfieldAt(r, ofs, nBits));
+  const sf = checkDst(readSubfieldAt(r, ofs, nBits, "OFPBAC_BAD_SET_TYPE"));
   if (isDecErr(sf)) return sf;
   const v = r.u64();
   if (nBits < 64 && v >> BigInt(nBits) !== 0n) return fail("OFPBAC_BAD_ARGUMENT");
@@ -1366,10 +1388,10 @@ export const WIRE_ACTIONS: readonly WireAction[] = [
   nx("NXAST_SET_QUEUE", 4, 16, (r) => {
     r.skip(2);
     return { type: "set_queue", queue: r.u32() };
-  }),
+  }, false, OF10, OF10),
   nx("NXAST_POP_QUEUE", 5, 16, () => ({ type: "pop_queue" })),
-  nx("NXAST_REG_MOVE", 6, 24, (r) => decodeRegMove(r, false), true),
-  nx("NXAST_REG_LOAD", 7, 24, (r) => decodeRegLoad(r)),
+  nx("NXAST_REG_MOVE", 6, 16, (r) => (r.remaining < 14 ? fail("OFPBMC_BAD_LEN") : decodeRegMove(r, false)), true, OF10, 5),
+  nx("NXAST_REG_LOAD", 7, 24, (r) => decodeRegLoad(r), false, OF10, 5),
   nx("NXAST_NOTE", 8, 16, (r) => ({ type: "note", data: r.rest() }), true),
   nx("NXAST_SET_TUNNEL64", 9, 24, (r) => {
     r.skip(6);
@@ -1384,7 +1406,7 @@ export const WIRE_ACTIONS: readonly WireAction[] = [
     const arg = r.u32();
     r.skip(2);
     const on = r.u16();
-    const dst = checkDst(readSubfieldAt(r, on >>> 6, (on & 63) + 1));
+    const dst = checkDst(readSubfieldAt(r, on >>> 6, (on & 63) + 1, "OFPBAC_BAD_SET_TYPE"));
     if (isDecErr(dst)) return dst;
     if (fields >= MULTIPATH_FIELDS.length || algorithm >= MULTIPATH_ALGS.length) return fail("OFPBAC_BAD_ARGUMENT");
     return { type: "multipath", fields, basis, algorithm, maxLink, arg, dst };
@@ -1398,12 +1420,12 @@ export const WIRE_ACTIONS: readonly WireAction[] = [
   nx("NXAST_OUTPUT_REG", 15, 24, (r) => {
     const on = r.u16();
     if (r.data.subarray(r.pos + 6, r.end).some((x) => x !== 0)) return fail("OFPBAC_BAD_ARGUMENT");
-    const src = readSubfieldAt(r, on >>> 6, (on & 63) + 1);
+    const src = readSubfieldAt(r, on >>> 6, (on & 63) + 1, "OFPBAC_BAD_SET_TYPE");
     if (isDecErr(src)) return src;
     return { type: "output_reg", src, maxLen: r.u16() };
   }),
   nx("NXAST_EXIT", 17, 16, () => ({ type: "exit" })),
-  nx("NXAST_DEC_TTL", 18, 16, () => ({ type: "dec_ttl", ids: [], cntIds: false })),
+  nx("NXAST_DEC_TTL", 18, 16, () => ({ type: "dec_ttl", ids: [], cntIds: false }), false, OF10, OF10),
   nx("NXAST_FIN_TIMEOUT", 19, 16, (r) => ({ type: "fin_timeout", idle: r.u16(), hard: r.u16() })),
   nx("NXAST_CONTROLLER", 20, 16, (r) => {
     const maxLen = r.u16();
@@ -1419,27 +1441,48 @@ export const WIRE_ACTIONS: readonly WireAction[] = [
     for (let i = 0; i < n; i++) ids.push(r.u16());
     return { type: "dec_ttl", ids, cntIds: true };
   }, true),
-  nx("NXAST_WRITE_METADATA", 22, 32, (r) => {
+  nx("NXAST_WRITE_METADATA", 22, 32, (r, ver) => {
+    if (ver !== OF10) return fail("OFPBIC_UNSUP_INST");
     r.skip(6);
     return { type: "write_metadata", metadata: r.u64(), mask: r.u64() };
   }),
   nx("NXAST_PUSH_MPLS", 23, 16, (r) => {
     const ethertype = r.u16();
     return ethertype !== 0x8847 && ethertype !== 0x8848 ? fail("OFPBAC_BAD_ARGUMENT") : { type: "push_mpls", ethertype };
-  }),
-  nx("NXAST_POP_MPLS", 24, 16, (r) => ({ type: "pop_mpls", ethertype: r.u16() })),
-  nx("NXAST_SET_MPLS_TTL", 25, 16, (r) => ({ type: "set_mpls_ttl", ttl: r.u8() })),
-  nx("NXAST_DEC_MPLS_TTL", 26, 16, () => ({ type: "dec_mpls_ttl" })),
+  }, false, OF10, OF10),
+  nx("NXAST_POP_MPLS", 24, 16, (r) => ({ type: "pop_mpls", ethertype: r.u16() }), false, OF10, OF10),
+  nx("NXAST_SET_MPLS_TTL", 25, 16, (r) => ({ type: "set_mpls_ttl", ttl: r.u8() }), false, OF10, OF10),
+  nx("NXAST_DEC_MPLS_TTL", 26, 16, () => ({ type: "dec_mpls_ttl" }), false, OF10, OF10),
   nx("NXAST_STACK_PUSH", 27, 24, (r) => decodeStack(r, "stack_push")),
   nx("NXAST_STACK_POP", 28, 24, (r) => decodeStack(r, "stack_pop")),
-  nx("NXAST_SAMPLE", 29, 24, (r) => ({
-    type: "sample", probability: r.u16(), collectorSetId: r.u32(), obsDomainId: r.u32(), obsPointId: r.u32(), port: OFPP_NONE, direction: 0,
-  })),
+  nx("NXAST_SAMPLE", 29, 24, (r) => {
+    const a = { type: "sample" as const, probability: r.u16(), collectorSetId: r.u32(), obsDomainId: r.u32(), obsPointId: r.u32(), port: OFPP_NONE, direction: 0 };
+    return a.probability === 0 ? fail("OFPBAC_BAD_ARGUMENT") : a;
+  }),
   nx("NXAST_SET_MPLS_LABEL", 30, 16, (r) => {
     r.skip(2);
     return { type: "set_mpls_label", label: r.u32() };
-  }),
-  nx("NXAST_SET_MPLS_TC", 31, 16, (r) => ({ type: "set_mpls_tc", tc: r.u8() })),
+  }, false, OF10, OF10),
+  nx("NXAST_SET_MPLS_TC", 31, 16, (r) => ({ type: "set_mpls_tc", tc: r.u8() }), false, OF10, OF10),
+  nx("NXAST_OUTPUT_REG2", 32, 24, (r, _v, len) => {
+    // Only an experimenter (8-byte) header makes it longer than 24 bytes.
+    if (len > 24 && r.data[r.pos + 4] !== 0xff) return fail("OFPBAC_BAD_LEN");
+    const on = r.u16();
+    const maxLen = r.u16();
+    const hb = r.data.subarray(r.pos, r.end);
+    const hit = fieldOfHeaderBytes(hb);
+    if (!hit) return fail("OFPBMC_BAD_FIELD");
+    r.skip(hit.len);
+    if (r.rest().some((x) => x !== 0)) return fail("OFPBAC_BAD_ARGUMENT");
+    const src = checkSubfield(hit.fld, on >>> 6, (on & 63) + 1);
+    return isDecErr(src) ? src : { type: "output_reg", src, maxLen };
+  }, true),
+  nx("NXAST_REG_LOAD2", 33, 16, (r, ver, len) => {
+    const a = decodeSetFieldOxm(r, 6, len - 6);
+    if (isDecErr(a)) return a;
+    void ver;
+    return a.type === "set_field" ? { ...a, load: false } : a;
+  }, true),
   nx("NXAST_CONJUNCTION", 34, 16, (r) => {
     const clause = r.u8();
     const nClauses = r.u8();
@@ -1448,13 +1491,16 @@ export const WIRE_ACTIONS: readonly WireAction[] = [
     return { type: "conjunction", id, clause, nClauses };
   }),
   nx("NXAST_CONTROLLER2", 37, 16, (r) => decodeController2(r), true),
-  nx("NXAST_SAMPLE2", 38, 32, (r) => ({
-    type: "sample", probability: r.u16(), collectorSetId: r.u32(), obsDomainId: r.u32(), obsPointId: r.u32(), port: r.u16(), direction: 0,
-  })),
+  nx("NXAST_SAMPLE2", 38, 32, (r) => {
+    const a = { type: "sample" as const, probability: r.u16(), collectorSetId: r.u32(), obsDomainId: r.u32(), obsPointId: r.u32(), port: r.u16(), direction: 0 };
+    if (a.probability === 0) return fail("OFPBAC_BAD_ARGUMENT");
+    return r.rest().some((x) => x !== 0) ? fail("NXBRC_MUST_BE_ZERO") : a;
+  }),
   nx("NXAST_OUTPUT_TRUNC", 39, 16, (r) => {
     const port = r.u16();
     const maxLen = r.u32();
-    if (!isValidOutputPort(port) || port === OFPP_CONTROLLER) return fail("OFPBAC_BAD_OUT_PORT");
+    // Truncating below an Ethernet header makes no sense.
+    if (maxLen < 14) return fail("OFPBAC_BAD_ARGUMENT");
     return { type: "output_trunc", port, maxLen };
   }),
   nx("NXAST_GROUP", 40, 16, (r) => {
@@ -1463,6 +1509,8 @@ export const WIRE_ACTIONS: readonly WireAction[] = [
   }, false, OF10, OF10),
   nx("NXAST_SAMPLE3", 41, 32, (r) => {
     const a = { type: "sample" as const, probability: r.u16(), collectorSetId: r.u32(), obsDomainId: r.u32(), obsPointId: r.u32(), port: r.u16(), direction: r.u8() };
+    if (a.probability === 0) return fail("OFPBAC_BAD_ARGUMENT");
+    if (r.rest().some((x) => x !== 0)) return fail("NXBRC_MUST_BE_ZERO");
     return a.direction > 2 ? fail("OFPBAC_BAD_ARGUMENT") : a;
   }),
   nx("NXAST_CLONE", 42, 16, (r, ver, _len, codecs) => {
@@ -1478,13 +1526,18 @@ export const WIRE_ACTIONS: readonly WireAction[] = [
     return { type: "resubmit", inPort, tableId, ct: true, legacy: false };
   }),
   nx("NXAST_CHECK_PKT_LARGER", 49, 24, (r) => {
+    if (r.remaining > 14) {
+      // Longer than its struct: OVS reads the header first and rejects what follows it.
+      if (!fieldOfHeaderBytes(r.data.subarray(r.pos + 4, r.end))) return fail("OFPBMC_BAD_FIELD");
+      return fail("OFPBAC_BAD_LEN");
+    }
     const pktLen = r.u16();
     const ofs = r.u16();
     if (r.data.subarray(r.pos + 4, r.end).some((x) => x !== 0)) return fail("NXBRC_MUST_BE_ZERO");
     if (!fieldOfHeaderBytes(r.data.subarray(r.pos, r.end))) return fail("OFPBMC_BAD_FIELD");
     const dst = checkDst(readSubfieldAt(r, ofs, 1));
     return isDecErr(dst) ? dst : { type: "check_pkt_larger", pktLen, dst };
-  }),
+  }, true),
   nx("NXAST_DELETE_FIELD", 50, 24, (r) => {
     const hit = fieldOfHeaderBytes(r.data.subarray(r.pos, r.end));
     return hit ? { type: "delete_field", field: hit.fld.name } : fail("OFPBMC_BAD_FIELD");

@@ -27,9 +27,19 @@ export function parseUint(s: string): bigint | null {
 }
 
 /** OVS's str_to_uN: a number that fits in `bits`, else "invalid WHAT "S"". */
+/**
+ * OVS's str_to_uN. With a name ("TOS"): a number that fits in `bits`, else
+ * `invalid TOS "S"`. Without one (str_to_u32/u64): any number that fits in
+ * 64 bits, truncated to `bits` as C's assignment does, else
+ * "invalid numeric format S".
+ */
 export function parseUintBits(s: string, bits: number, what: string | null): number | ActionTextError {
   const v = parseUint(s);
-  if (v === null || v >= 1n << BigInt(bits)) return err(what === null ? `invalid numeric format ${s}` : `invalid ${what} "${s}"`);
+  if (what === null) {
+    if (v === null || v >= 1n << 64n) return err(`invalid numeric format ${s}`);
+    return Number(BigInt.asUintN(bits, v));
+  }
+  if (v === null || v >= 1n << BigInt(bits)) return err(`invalid ${what} "${s}"`);
   return Number(v);
 }
 

@@ -246,6 +246,9 @@ export function hexDump(b: Uint8Array, ofs = 0, ascii = true): string {
       }
       for (; i < perLine; i++) out += " ";
       out += "|";
+    } else {
+      // Without the ASCII column, OVS leaves no separator after the last byte.
+      out = out.slice(0, -1);
     }
     out += "\n";
     ofs += n;

@@ -16,7 +16,7 @@ import { decodeNxRaw, decodeOxmMatch, encodeNxRaw, encodeOxmMatch } from "./nx-m
 import { decodeOfp10Match, decodeOfp11Match, encodeOfp10Match, encodeOfp11Match, OFP11_MATCH_LEN, OFPFW10_ALL } from "./ofp-match.js";
 import type { OfpAction } from "./ofp-actions.js";
 import { OFPG_ANY } from "./ofp-stats.js";
-import { decodeInstructions, encodeInstructions, formatActions } from "./ofp-actions-codec.js";
+import { decodeInstructions, encodeInstructions, formatActions, verifyInstructionOrder } from "./ofp-actions-codec.js";
 import { isTextError } from "./ofp-actions-util.js";
 
 export const OFPFC_ADD = 0;
@@ -89,7 +89,7 @@ export function formatMatchWithPriority(m: Match, priority: number): string {
 const NXM_NX_COOKIE = 0x00013c08;
 const NXM_NX_COOKIE_W = 0x00013d10;
 
-interface NxPulled {
+export interface NxPulled {
   match: Match;
   cookie: bigint;
   cookieMask: bigint;
@@ -134,8 +134,13 @@ function pullNxMatch(r: OfpReader, len: number, strict: boolean): NxPulled | Dec
   return { match: m, cookie, cookieMask };
 }
 
+/** nx_pull_match over bytes `b` (padded to 8): the match and any cookie entry. */
+export function pullNxMatchBytes(b: Uint8Array, len: number, strict: boolean): NxPulled | DecodeError {
+  return pullNxMatch(new OfpReader(b), len, strict);
+}
+
 /** NXM bytes for `m` with an optional cookie entry (match_len unpadded, bytes padded). */
-function nxMatchBytes(m: Match, cookie: bigint, cookieMask: bigint): { bytes: Uint8Array; length: number } {
+export function nxMatchBytes(m: Match, cookie: bigint, cookieMask: bigint): { bytes: Uint8Array; length: number } {
   const raw = encodeNxRaw(m, 0);
   let extra = 0;
   if (cookieMask !== 0n) extra = cookieMask === COOKIE_NONE ? 12 : 20;
@@ -201,6 +206,12 @@ export interface FlowModBody {
   /** OFPUTIL_FF_* bits. */
   flags: number;
   actions: OfpAction[];
+  /**
+   * OpenFlow 1.0 forms only: true puts the table in the command's high
+   * byte even when it is 255 (the table-id extension is on); by default
+   * table 255 means "not given".
+   */
+  tid?: boolean;
 }
 
 const isModify = (c: number): boolean => c === OFPFC_MODIFY || c === OFPFC_MODIFY_STRICT;
@@ -214,6 +225,8 @@ function finishFlowMod(fm: FlowModBody, rawFlags: number, r: OfpReader, version:
   const actions = decodeInstructions(r.rest(), version);
   if (isDecodeError(actions)) return actions;
   fm.actions = actions;
+  // An OpenFlow 1.0 list carries instructions as actions: they must come last, in order.
+  if (version === 1 && verifyInstructionOrder(actions)) return fail("OFPBAC_UNSUPPORTED_ORDER");
   const flags = decodeFlowFlags(rawFlags, fm.command, version);
   if (isDecodeError(flags)) return flags;
   fm.flags = flags;
@@ -252,7 +265,7 @@ function blankFlowMod(): FlowModBody {
 
 /** The OpenFlow 1.0 `command` with the table in its high byte (the table-id extension). */
 function tidCommand(fm: FlowModBody): number {
-  return fm.tableId === OFPTT_ALL ? fm.command : (fm.command & 0xff) | (fm.tableId << 8);
+  return fm.tableId === OFPTT_ALL && !fm.tid ? fm.command : (fm.command & 0xff) | (fm.tableId << 8);
 }
 
 /** OFPT_FLOW_MOD in OpenFlow 1.0. */

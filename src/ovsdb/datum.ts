@@ -6,7 +6,7 @@
  * string -> string, uuid -> canonical lowercase string). A datum keeps its
  * keys sorted and unique in OVS's order, with parallel values for maps.
  */
-import { randomUUID } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 import { OvsdbError, syntaxError } from "./error.js";
 import type { BaseType, OvsdbType } from "./types.js";
 import { UINT_MAX } from "./types.js";
@@ -33,9 +33,34 @@ export function isUuid(s: string): boolean {
   return s.length === 36 && UUID_RE.test(s);
 }
 
+/**
+ * A random (version 4) UUID as a flat string. Node's randomUUID() returns a
+ * rope of ~20 concatenated pieces, which V8 keeps as ~14 ConsString objects
+ * for as long as the string lives: ~460 bytes per stored row (heap snapshot
+ * of 20,000 Queue rows, bench/ovsdb.ts (d)); this one costs 56.
+ */
 export function newUuid(): string {
-  return randomUUID();
+  if (uuidPoolPos + 16 > uuidPool.length) {
+    randomFillSync(uuidPool);
+    uuidPoolPos = 0;
+  }
+  const p = uuidPoolPos;
+  uuidPoolPos += 16;
+  let o = 0;
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) uuidText[o++] = 0x2d;
+    let x = uuidPool[p + i]!;
+    if (i === 6) x = (x & 0x0f) | 0x40;
+    else if (i === 8) x = (x & 0x3f) | 0x80;
+    uuidText[o++] = HEX_DIGITS[x >> 4]!;
+    uuidText[o++] = HEX_DIGITS[x & 15]!;
+  }
+  return uuidText.toString("latin1", 0, 36);
 }
+const uuidPool = Buffer.alloc(16 * 256);
+let uuidPoolPos = uuidPool.length;
+const uuidText = Buffer.alloc(36);
+const HEX_DIGITS = Buffer.from("0123456789abcdef", "latin1");
 
 /** Compares strings by their UTF-8 bytes (as strcmp does in OVS). */
 export function compareStrings(a: string, b: string): number {
@@ -394,6 +419,7 @@ export function datumFromJSON(type: OvsdbType, json: unknown, symtab?: Symtab): 
     }
     if (n === 0) return isMap ? EMPTY_MAP : EMPTY_SET;
     if (n === 1 && !isMap) return singleton(keys[0]!);
+    if (n === 1) return { keys: sharedKeys(keys[0]!, keys), values };
     const d: Datum = { keys, values };
     const e = sortDatum(d, type);
     if (e !== null) throw e;
@@ -414,6 +440,24 @@ export function datumToJSON(type: OvsdbType, d: Datum): unknown {
   }
   if (d.keys.length === 1) return atomToJSON(type.key, d.keys[0]!);
   return ["set", d.keys.map((k) => atomToJSON(type.key, k))];
+}
+
+/**
+ * The keys array of a one-pair map, shared (frozen) between datums when its
+ * key is a short string: the same few keys ("id", "iface-id", ...) recur in
+ * every row's external_ids, and a JS array costs 56 bytes (bench/ovsdb.ts
+ * (d): Queue rows with one external_ids pair). Bounded.
+ */
+const sharedKeyArrays = new Map<Atom, Atom[]>();
+function sharedKeys(key: Atom, fresh: Atom[]): Atom[] {
+  if (typeof key !== "string" || key.length > 32) return fresh;
+  let a = sharedKeyArrays.get(key);
+  if (a === undefined) {
+    if (sharedKeyArrays.size >= 10_000) return fresh;
+    a = Object.freeze(fresh) as unknown as Atom[];
+    sharedKeyArrays.set(key, a);
+  }
+  return a;
 }
 
 const internedInts: Datum[] = [];

@@ -13,7 +13,7 @@ import { dpifDelete, dpifEnumerate, dpifOpen } from "../../src/datapath/dpif.js"
 import { DPIF_UC_ACTION, DPIF_UC_MISS, Errno, type DpifUpcall, type DpifUpcallReply } from "../../src/datapath/dpif-provider.js";
 import type { DummyNetdev } from "../../src/netdev/netdev-dummy.js";
 import { actOutput, actRecirc, actUserspace, concat, keyOf, maskOf, udpFrame } from "../util/datapath.js";
-import { FLOW_DP_U32S, W_IN_PORT, W_NW_SRC } from "../../src/flow/key-layout.js";
+import { FLOW_DP_U32S, W_IN_PORT, W_NW_SRC, W_TP_SRC } from "../../src/flow/key-layout.js";
 
 function dummy(dp: DpifNetdev, port: number): DummyNetdev {
   return dp.portNetdev(port) as DummyNetdev;
@@ -524,4 +524,26 @@ test("installed keys survive the residual store's compaction under churn", () =>
   assert.equal(dump.length, live.size);
   const want = new Set([...live.values()].map((k) => Array.from(k.subarray(0, FLOW_DP_U32S)).join(",")));
   for (const f of dump) assert.ok(want.has(Array.from(f.key.subarray(0, FLOW_DP_U32S)).join(",")));
+});
+
+test("a batch executes flow by flow in order of first appearance (OVS's grouping), runs or not", () => {
+  const dp = threePorts();
+  const fa = udpFrame({ sport: 1 });
+  const fb = udpFrame({ sport: 2 });
+  const fa2 = udpFrame({ sport: 1, payload: 30 });
+  for (const f of [fa, fb]) {
+    assert.equal(dp.flowPut({ key: keyOf(f, 1), mask: maskOf("ports"), actions: actOutput(3), create: true, modify: false }).error, 0);
+  }
+  // Split flow (A B A): grouped, so A's packets leave before B's.
+  for (const f of [fa, fb, fa2]) dummy(dp, 1).receive(f);
+  dp.run();
+  assert.deepEqual(dummy(dp, 3).takeTx(), [fa, fa2, fb]);
+  // Contiguous runs (A A B, then B A): arrival order.
+  for (const f of [fa, fa2, fb]) dummy(dp, 1).receive(f);
+  dp.run();
+  for (const f of [fb, fa]) dummy(dp, 1).receive(f);
+  dp.run();
+  assert.deepEqual(dummy(dp, 3).takeTx(), [fa, fa2, fb, fb, fa]);
+  const stats = dp.flowDump().map((f) => [f.key[W_TP_SRC]! >>> 16, f.stats.packets, f.stats.bytes]).sort();
+  assert.deepEqual(stats, [[1, 5, 2 * fa.length + 2 * fa2.length + fa.length], [2, 3, 3 * fb.length]].sort());
 });

@@ -218,3 +218,22 @@ test("differential: show and dump-flows against ovs-vswitchd with a dummy datapa
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+test("show prints a port's reported config after its type, as OVS's dummy reports it", () => {
+  freshDp("t-conf");
+  const dir = tempDir("tsovs-dpctl-conf-");
+  try {
+    const D = "dummy@t-conf";
+    const sock = path.join(dir, "p.sock");
+    const set = dp(["set-if", D, `p1,type=dummy,tx_pcap=${path.join(dir, "tx.pcap")},pstream=punix:${sock}`, `p2,type=dummy,stream=unix:${sock}`]);
+    assert.equal(set.status, 0, set.text);
+    const lines = dp(["show", D]).text.split("\n");
+    // pcap file names are not reported back (OVS forgets them once open); streams are, sorted by key.
+    assert.ok(lines.includes(`  port 1: p1 (dummy: pstream=punix:${sock})`), lines.join("\n"));
+    assert.ok(lines.includes(`  port 2: p2 (dummy: stream=unix:${sock})`), lines.join("\n"));
+    assert.ok(lines.includes("  port 100: br0 (dummy-internal)"));
+  } finally {
+    dpifDelete("dummy", "t-conf");
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -39,6 +39,11 @@ import {
   W_VLAN0,
   W_VLAN1,
   extractStats,
+  extractFlowKeyTracked,
+  KEY_COLD_ALL,
+  KEY_COLD_CTX,
+  KEY_COLD_GENEVE,
+  KEY_COLD_TUN,
 } from "../../src/flow/index.js";
 import { DpPacket, IPPROTO_ICMPV6, IPPROTO_IGMP, IPPROTO_TCP, ND_NEIGHBOR_ADVERT, ndLinkAddrOption } from "../../src/packet/index.js";
 import { arp, eth, igmp, ip4, ip6, ipv4, ipv6, mac, nd, tcp, udp, vlan, ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6 } from "../util/packets.js";
@@ -184,5 +189,42 @@ test("a reused key comes out identical to a fresh one, whatever it held before",
     const fresh = newFlowKey();
     extractFlowKey(pkt, fresh);
     assert.ok(keyEquals(reused, fresh, FLOW_U32S), f.name);
+  }
+});
+
+test("tracked extraction (the datapath's) equals extractFlowKey, with cold regions dirtied in between", () => {
+  const frames = validFrames();
+  const key = newFlowKey();
+  // Start with garbage everywhere, OpenFlow-only words included.
+  key.fill(0xdeadbeef);
+  let dirty = KEY_COLD_ALL;
+  const nsh = frames.find((f) => f.name === "nsh-md1")!;
+  for (let round = 0; round < 3; round++) {
+    for (const f of frames) {
+      for (const variant of ["plain", "tunnel", "ct6", "label"] as const) {
+        const pkt = new DpPacket();
+        pkt.setData(variant === "plain" ? f.bytes : nsh.bytes);
+        if (variant === "tunnel") {
+          pkt.tun[W_TUN_DST - REGION_TUN_START] = 7;
+          pkt.tun[W_TUN_GENEVE_LEN - REGION_TUN_START] = 8;
+          pkt.tunGeneve[1] = 0x55;
+        } else if (variant === "ct6") {
+          pkt.setData(eth({}, ETH_TYPE_IPV6, ipv6({}, udp(1, 2))));
+          pkt.ctState = 0x21;
+          pkt.ctNwProto = 17;
+          pkt.ctOrigTupleIpv6 = true;
+          pkt.ctIpv6Dst[2] = 9;
+        } else if (variant === "label") {
+          pkt.ctLabel[1] = 3;
+        }
+        dirty = extractFlowKeyTracked(pkt, key, dirty);
+        const fresh = newFlowKey();
+        extractFlowKey(pkt, fresh);
+        assert.ok(keyEquals(key, fresh, FLOW_U32S), `${f.name} ${variant} round ${round}`);
+        assert.equal((dirty & KEY_COLD_TUN) !== 0, variant === "tunnel");
+        assert.equal((dirty & KEY_COLD_GENEVE) !== 0, variant === "tunnel");
+        assert.equal((dirty & KEY_COLD_CTX) !== 0, variant === "ct6" || variant === "label");
+      }
+    }
   }
 });

@@ -1,5 +1,5 @@
 /**
- * checkActions against OVS's ofpacts_check: which actions are refused for
+ * checkActionsAgainstFlow against OVS's ofpacts_check: which actions are refused for
  * which match (OFPBAC_MATCH_INCONSISTENT, bad ports, goto_table going
  * backwards). Expected results were taken from ovs-ofctl parse-flow and are
  * re-checked against it when the binary is present.
@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { ovsSkip } from "../util/ovs.js";
 import { parseActions } from "../../src/openflow/ofp-actions-codec.js";
-import { checkActions } from "../../src/openflow/ofp-actions-check.js";
+import { checkActionsAgainstFlow } from "../../src/openflow/ofp-actions-check.js";
 import { parseMatch } from "../../src/openflow/match-parse.js";
 import type { OfpAction } from "../../src/openflow/ofp-actions.js";
 
@@ -67,7 +67,7 @@ function check(matchText: string, actions: string, extra: { maxPorts?: number; t
   assert.ok(pm.ok, matchText);
   const list = parseActions(actions);
   assert.ok(!("error" in list), actions);
-  return checkActions(list as OfpAction[], { match: pm.match, ...extra });
+  return checkActionsAgainstFlow(list as OfpAction[], { match: pm.match, ...extra });
 }
 
 test("actions are refused for the matches OVS refuses them", () => {

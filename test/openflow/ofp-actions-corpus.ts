@@ -132,7 +132,6 @@ export const ACTION_CORPUS: readonly ActionCase[] = [
   {a: "goto_table:254"},
   {a: "set_field:0->metadata"},
   {a: "set_field:5->pkt_mark"},
-  {a: "set_field:0x1/0xff->ct_label",match: "ct_state=+trk,ip"},
   {a: "load:0x1->NXM_NX_REG5[31]"},
   {a: "move:NXM_OF_VLAN_TCI[]->NXM_NX_REG0[0..15]"},
   {a: "exit,exit"},
@@ -173,7 +172,7 @@ export const BAD_ACTION_TEXT: readonly string[] = [
   "bundle(eth_src,0,foo,ofport,members:1)", "bundle(eth_src,0,hrw,ofport)", "encap(nsh(md_type=3))", "decap(foo)",
   "load:5->NXM_NX_REG0[0..40]", "load:0x100->NXM_NX_REG0[0..7]", "move:NXM_NX_REG0[0..7]->NXM_NX_REG1[0..8]",
   "set_tunnel:x", "conjunction(1,4/3)", "conjunction(1,1/1)", "push_vlan:0x1234", "meter:x",
-  "write_metadata:x", "write_actions(goto_table:1)", "clear_actions,clear_actions", "goto_table:1,goto_table:2",
+  "write_metadata:x", "set_field:1->ct_mark", "clone(move:NXM_NX_REG0[]->NXM_NX_CT_MARK[])", "write_actions(goto_table:1)", "clear_actions,clear_actions", "goto_table:1,goto_table:2",
   "apply_actions(output:1)", "output:1,write_metadata:1,write_actions(output:2)", "clone(goto_table:1)",
   "write_actions(write_actions(output:1))", "fin_timeout(foo=1)", "sample(probability=0)", "learn(table=255)", "multipath(eth_src,50,modulo_n,1,0)",
 ];

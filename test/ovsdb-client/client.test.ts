@@ -92,6 +92,7 @@ test("schema commands, dump and transact print what ovsdb-client prints", { skip
     // Several remotes: tried in turn, with the reconnect log on stderr.
     same(d, ["list-dbs", `unix:${path.join(d.dir, "nonexistent.sock")},${r}`], noTime);
     same(d, ["list-tables", `${r},unix:${path.join(d.dir, "nonexistent.sock")}`], noTime);
+    same(d, ["list-tables", `${r},unix:${path.join(d.dir, "nonexistent.sock")}`, "Open_vSwitch"], noTime);
     same(d, ["--help"]);
     // GNU getopt behaviour and messages.
     same(d, ["--form=csv", "list-dbs", r]);
@@ -99,6 +100,7 @@ test("schema commands, dump and transact print what ovsdb-client prints", { skip
     same(d, ["--no-such-option"]);
     same(d, ["-t0", "list-dbs", r]);
     same(d, ["-x"]);
+    same(d, ["needs-conversion", r, path.join(d.dir, "nonexistent.ovsschema")]);
   } finally {
     await d.stop();
     fs.rmSync(d.dir, { recursive: true, force: true });
@@ -266,7 +268,7 @@ test("restore puts a backup's contents back as ovsdb-client does", { skip, timeo
     const vsctl = (...args: string[]): string => run("ovs-vsctl", [`--db=${r}`, "--no-wait", ...args], d.dir).stdout;
     // Row uuids change (restore inserts new rows), so compare contents only.
     const state = (): string[] => [
-      vsctl("--bare", "--columns=name,external_ids", "list", "bridge").split("\n\n").sort().join("|"),
+      vsctl("--format=csv", "--data=bare", "--no-headings", "--columns=name,external_ids", "list", "bridge").split("\n").sort().join("|"),
       vsctl("list-ports", "br0"),
       vsctl("get-controller", "br1"),
     ];

@@ -70,3 +70,50 @@ test("push/pull/insert/remove move the frame and keep cached offsets right", () 
   assert.ok(q.hasTunnel());
   assert.equal(q.ctLabel[1], 2);
 });
+
+test("reset on alloc clears tunnel, Geneve and conntrack arrays; copyFrom copies or clears them", () => {
+  const pool = new DpPacketPool(1, 512);
+  const p = pool.alloc()!;
+  p.tun[3] = 0x0a000001; // tun_dst
+  p.tun[16] = 4; // Geneve option length
+  p.tunGeneve[0] = 0xabcd;
+  p.ctLabel[2] = 7;
+  p.ctOrigTupleIpv6 = true;
+  p.ctIpv6Src[0] = 1;
+  p.ctIpv6Dst[3] = 2;
+  p.release();
+  const q = pool.alloc()!;
+  assert.equal(q, p);
+  assert.deepEqual(Array.from(q.tun), new Array(17).fill(0));
+  assert.equal(q.tunGeneve.some((w) => w !== 0), false);
+  assert.deepEqual(Array.from(q.ctLabel), [0, 0, 0, 0]);
+  assert.equal(q.ctOrigTupleIpv6, false);
+  assert.deepEqual(Array.from(q.ctIpv6Src).concat(Array.from(q.ctIpv6Dst)), new Array(8).fill(0));
+  // tun_id alone also counts as something to clear.
+  q.tun[1] = 5;
+  q.reset();
+  assert.equal(q.tun[1], 0);
+
+  const src = new DpPacket(512);
+  src.setData(Uint8Array.of(1, 2, 3, 4));
+  src.tun[3] = 9;
+  src.tunGeneve[5] = 6;
+  src.ctLabel[0] = 8;
+  src.ctOrigTupleIpv6 = true;
+  src.ctIpv6Dst[1] = 4;
+  const dst = new DpPacket(512);
+  assert.ok(dst.copyFrom(src));
+  assert.deepEqual(dst.data(), Uint8Array.of(1, 2, 3, 4));
+  assert.equal(dst.tun[3], 9);
+  assert.equal(dst.tunGeneve[5], 6);
+  assert.equal(dst.ctLabel[0], 8);
+  assert.equal(dst.ctOrigTupleIpv6, true);
+  assert.equal(dst.ctIpv6Dst[1], 4);
+  // Copying a plain packet over it clears what it held.
+  const plain = new DpPacket(512);
+  plain.setData(Uint8Array.of(9));
+  assert.ok(dst.copyFrom(plain));
+  assert.equal(dst.tun.some((w) => w !== 0) || dst.tunGeneve.some((w) => w !== 0), false);
+  assert.equal(dst.ctLabel.some((w) => w !== 0) || dst.ctIpv6Dst.some((w) => w !== 0), false);
+  assert.equal(dst.ctOrigTupleIpv6, false);
+});

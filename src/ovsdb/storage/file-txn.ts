@@ -39,8 +39,8 @@ import { hmapMask, rowMemberOrder, shashOrder } from "../hash-order.js";
 
 type RowJson = Record<string, unknown>;
 type TableJson = Record<string, RowJson | null>;
-/** A transaction record whose row objects hold full column values. */
-export type FullRecord = Record<string, TableJson>;
+/** A checked transaction record: per table, per row uuid, column values as written (or null to delete). */
+export type CheckedRecord = Record<string, TableJson>;
 
 /*
  * Key order. OVS builds each record by walking its own hash maps (the
@@ -185,17 +185,19 @@ export function snapshotRecord(db: Database, comment?: string, now = Date.now())
 
 /**
  * Checks `json` (one transaction record) against `db`'s schema and current
- * contents and returns it with full column values. Unknown tables and
- * columns are errors unless `converting` (reading with a different schema),
- * when they are skipped. Throws OvsdbError as OVS words it.
+ * contents (types, constraints, and the size a diff leaves a column with)
+ * and returns its tables as Database.applyRecord takes them. Unknown
+ * tables and columns are errors unless `converting` (reading with a
+ * different schema), when they are left out. Throws OvsdbError as OVS
+ * words it.
  */
-export function recordToFull(db: Database, json: unknown, converting = false): FullRecord {
+export function checkRecord(db: Database, json: unknown, converting = false): CheckedRecord {
   if (json === null || typeof json !== "object" || Array.isArray(json)) {
     throw syntaxError(json, null, "object expected");
   }
   const obj = json as Record<string, unknown>;
   const isDiff = obj["_is_diff"] === true;
-  const out: FullRecord = {};
+  const out: CheckedRecord = {};
   for (const [tableName, tj] of Object.entries(obj)) {
     const table = db.tables.get(tableName);
     if (!table) {
@@ -229,11 +231,11 @@ export function recordToFull(db: Database, json: unknown, converting = false): F
           if (merged.keys.length < col.type.min || merged.keys.length > col.type.max) {
             throw syntaxError(value, null, `diff leaves column ${colName} with ${merged.keys.length} elements`);
           }
-          full[colName] = datumToJSON(col.type, merged);
         } else {
           // Parse (and so type-check) the value as written.
-          full[colName] = datumToJSON(col.type, datumFromJSON(col.type, value));
+          datumFromJSON(col.type, value);
         }
+        full[colName] = value;
       }
       outTable[key] = full;
     }
@@ -242,10 +244,10 @@ export function recordToFull(db: Database, json: unknown, converting = false): F
   return out;
 }
 
-/** Replays one record into `db` (see recordToFull for the checks). */
+/** Replays one record into `db` (see checkRecord for the checks). */
 export function replayRecord(db: Database, json: unknown, converting = false): void {
-  const full = recordToFull(db, json, converting);
-  db.applyRecord(full);
+  const record = checkRecord(db, json, converting);
+  db.applyRecord(record, { isDiff: (json as Record<string, unknown>)["_is_diff"] === true });
 }
 
 /** The schema of a database file's first record, with OVS's wording on failure. */

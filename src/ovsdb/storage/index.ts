@@ -34,7 +34,7 @@ export {
   type OpenOptions,
 } from "./db-file.js";
 export { LogError, scanLog, encodeRecord, detectMagic, sha1Hex, OVSDB_MAGIC, RAFT_MAGIC, type LogRecord, type LogScan } from "./log.js";
-export { changesToRecord, snapshotRecord, schemaRecord, recordToFull, replayRecord, type FullRecord } from "./file-txn.js";
+export { changesToRecord, snapshotRecord, schemaRecord, checkRecord, replayRecord, type CheckedRecord } from "./file-txn.js";
 export { datumDiff, applyDatumDiff, isDiffColumn } from "./datum-diff.js";
 export { shashOrder, toShashOrder, ovsJsonString, ovsHashString } from "../hash-order.js";
 export { ovsJsonError, parseOvsJson } from "./ovs-json.js";

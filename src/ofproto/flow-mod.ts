@@ -1,0 +1,125 @@
+/**
+ * A flow_mod as ofproto executes it: plain data, independent of the
+ * OpenFlow version it arrived in (OVS's `ofputil_flow_mod`). The message
+ * decoders (src/openflow) fill it in, including the version-dependent
+ * parts: which cookie a modify installs (`newCookie`, `modifyCookie`) and
+ * whether an OF1.0/1.1 add implies `resetCounts`.
+ *
+ * Actions are a type parameter: ofproto stores and returns them, and asks
+ * an `ActionFacts` (given to `OfprotoTables`) the few things it needs.
+ */
+import type { Conjunction } from "../classifier/index.js";
+import type { Match } from "../openflow/match.js";
+import type { OfpErrorName } from "../openflow/ofp-errors.js";
+
+export type FlowModCommand = "add" | "modify" | "modify_strict" | "delete" | "delete_strict";
+
+/** `table_id` meaning every table (deletes, modifies and stats only; an add goes to table 0). */
+export const OFPTT_ALL = 255;
+/** Number of OpenFlow tables (0..254), as OVS. */
+export const N_TABLES = 255;
+/** OVS's internal table (TBL_INTERNAL): read-only and left out of "all tables" operations. */
+export const TBL_INTERNAL = 254;
+/** "Any port" for out_port filters (OFPP_ANY / OFPP_NONE, 16-bit port space). */
+export const OFPP_ANY = 0xffff;
+/** "Any group" for out_group filters. */
+export const OFPG_ANY = 0xffffffff;
+/** No buffered packet. */
+export const NO_BUFFER = 0xffffffff;
+/** The priority of a flow that gives none. */
+export const OFP_DEFAULT_PRIORITY = 0x8000;
+/** All 64 bits of a cookie. */
+export const COOKIE_ALL = 0xffffffffffffffffn;
+
+/** The flow_mod flags OVS keeps (OFPUTIL_FF_*), as booleans. */
+export interface FlowModFlags {
+  sendFlowRem: boolean;
+  checkOverlap: boolean;
+  resetCounts: boolean;
+  noPacketCounts: boolean;
+  noByteCounts: boolean;
+  /** May change read-only tables (OVS-internal flow_mods only, OFPUTIL_FF_NO_READONLY). */
+  noReadonly: boolean;
+}
+
+export const NO_FLAGS: Readonly<FlowModFlags> = Object.freeze({
+  sendFlowRem: false,
+  checkOverlap: false,
+  resetCounts: false,
+  noPacketCounts: false,
+  noByteCounts: false,
+  noReadonly: false,
+});
+
+/** Why a rule left its table (OFPRR_*). */
+export type RemovedReason = "idle_timeout" | "hard_timeout" | "delete" | "group_delete" | "meter_delete" | "eviction";
+
+export interface OfproFlowMod<A> {
+  command: FlowModCommand;
+  /** 0..254, or OFPTT_ALL. */
+  tableId: number;
+  match: Match;
+  priority: number;
+  /** Cookie to match (modify/delete/stats), under `cookieMask`. */
+  cookie: bigint;
+  cookieMask: bigint;
+  /** Cookie a new rule gets, or that a modify installs when `modifyCookie`; null = none (OVS's UINT64_MAX). */
+  newCookie: bigint | null;
+  /** A modify changes the cookie of the rules it changes to `newCookie`. */
+  modifyCookie: boolean;
+  /** Seconds, 0 = none. */
+  idleTimeout: number;
+  hardTimeout: number;
+  flags: FlowModFlags;
+  importance: number;
+  /** Deletes only: rules must output to this port (OFPP_ANY = no filter). */
+  outPort: number;
+  /** Deletes only: rules must forward to this group (OFPG_ANY = no filter). */
+  outGroup: number;
+  bufferId: number;
+  actions: A;
+  /** The reason deleted rules are reported with (a group or meter delete passes its own). */
+  deleteReason?: RemovedReason;
+}
+
+/** A flow_mod with OVS's defaults; override what you need. */
+export function flowMod<A>(command: FlowModCommand, match: Match, actions: A, over: Partial<OfproFlowMod<A>> = {}): OfproFlowMod<A> {
+  return {
+    command,
+    tableId: command === "add" ? 0 : OFPTT_ALL,
+    match,
+    priority: OFP_DEFAULT_PRIORITY,
+    cookie: 0n,
+    cookieMask: 0n,
+    newCookie: command === "add" ? 0n : null,
+    modifyCookie: false,
+    idleTimeout: 0,
+    hardTimeout: 0,
+    flags: { ...NO_FLAGS },
+    importance: 0,
+    outPort: OFPP_ANY,
+    outGroup: OFPG_ANY,
+    bufferId: NO_BUFFER,
+    actions,
+    ...over,
+  };
+}
+
+/**
+ * What ofproto needs to know about an action list. `outputsTo` and
+ * `forwardsToGroup` are OVS's ofpacts_output_to_port/_group (out_port and
+ * out_group filters); `check` validates actions for a table (null = ok).
+ */
+export interface ActionFacts<A> {
+  outputsTo(actions: A, port: number): boolean;
+  forwardsToGroup(actions: A, group: number): boolean;
+  check?(actions: A, tableId: number): OfpErrorName | null;
+  /** The `conjunction(id, k/n)` actions of a soft rule (the classifier resolves them), null for none. */
+  conjunctions?(actions: A): readonly Conjunction[] | null;
+}
+
+/** For tests and callers without an action model: no action outputs anywhere. */
+export const OPAQUE_ACTIONS: ActionFacts<unknown> = {
+  outputsTo: () => false,
+  forwardsToGroup: () => false,
+};

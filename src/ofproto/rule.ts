@@ -1,0 +1,64 @@
+/**
+ * An OpenFlow rule as a table holds it: its match and priority (in the
+ * classifier rule), cookie, timeouts, flags, importance, actions, times
+ * and counters. Times are milliseconds on the caller's clock (ofproto has
+ * no timers: the caller passes `now`).
+ */
+import { ClsRule, type Conjunction } from "../classifier/index.js";
+import type { Match } from "../openflow/match.js";
+import type { FlowModFlags, RemovedReason } from "./flow-mod.js";
+
+export class OfRule<A> {
+  readonly cls: ClsRule<OfRule<A>>;
+  /** When the rule was first added (kept across modifies). */
+  created: number;
+  /** When the rule was added or last modified (hard timeouts count from here). */
+  modified: number;
+  /** When the rule last matched a packet (idle timeouts count from here). */
+  used: number;
+  packetCount = 0;
+  byteCount = 0;
+  /** Set when the rule leaves its table. */
+  removedReason: RemovedReason | null = null;
+
+  constructor(
+    readonly tableId: number,
+    readonly match: Match,
+    readonly priority: number,
+    public cookie: bigint,
+    readonly idleTimeout: number,
+    readonly hardTimeout: number,
+    readonly flags: Readonly<FlowModFlags>,
+    readonly importance: number,
+    readonly actions: A,
+    now: number,
+    conjunctions: readonly Conjunction[] | null = null,
+  ) {
+    this.cls = new ClsRule<OfRule<A>>(match.mask, match.key, priority, this, conjunctions);
+    this.created = now;
+    this.modified = now;
+    this.used = now;
+  }
+
+  /** When the rule times out (ms), or Infinity for a permanent rule. */
+  expiresAt(): number {
+    let t = Infinity;
+    if (this.hardTimeout > 0) t = this.modified + this.hardTimeout * 1000;
+    if (this.idleTimeout > 0) t = Math.min(t, this.used + this.idleTimeout * 1000);
+    return t;
+  }
+
+  /** The timeout that has fired at `now`, if any (hard first, as OVS). */
+  expiredReason(now: number): "hard_timeout" | "idle_timeout" | null {
+    if (this.hardTimeout > 0 && now > this.modified + this.hardTimeout * 1000) return "hard_timeout";
+    if (this.idleTimeout > 0 && now > this.used + this.idleTimeout * 1000) return "idle_timeout";
+    return null;
+  }
+
+  /** Counts packets that matched the rule (OVS counts even with no_packet_counts/no_byte_counts: they are hints). */
+  credit(packets: number, bytes: number, now: number): void {
+    this.packetCount += packets;
+    this.byteCount += bytes;
+    if (packets > 0 && now > this.used) this.used = now;
+  }
+}

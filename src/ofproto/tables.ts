@@ -1,0 +1,666 @@
+/**
+ * The OpenFlow tables of one switch and the semantics of flow_mod on them
+ * (OpenFlow 1.5 §6.4, as OVS 3.1 implements it in ofproto.c).
+ *
+ * ## Commands
+ * - add: a rule with the same match and priority in the table is replaced
+ *   (its cookie kept when the add gives none, its counters kept unless
+ *   reset_counts; OVS decoders set reset_counts on every OF1.0/1.1 add).
+ *   Otherwise check_overlap refuses an overlapping rule of the same
+ *   priority (OFPFMFC_OVERLAP), and a full table evicts or refuses
+ *   (OFPFMFC_TABLE_FULL). table_id 255 adds to table 0.
+ * - modify / modify_strict: every rule the match selects (loosely, or the
+ *   exact match + priority) gets the new actions, keeping its timeouts,
+ *   flags, importance and creation time; its cookie becomes `newCookie`
+ *   when `modifyCookie`; its counters are kept unless reset_counts. out_port
+ *   and out_group do not filter. When nothing is selected and the
+ *   flow_mod carries a new cookie but no cookie mask (OF1.0, OF1.1, NXM
+ *   without cookie match), the flow is added instead.
+ * - delete / delete_strict: every rule selected (also by out_port,
+ *   out_group) is removed and reported with reason delete.
+ * Cookie filters select rules with `(rule.cookie ^ cookie) & mask == 0`.
+ *
+ * ## Transactions and versions
+ * Every change goes through a transaction (`begin`): each flow_mod in it
+ * works at its own classifier version above the published one, inserting
+ * new rules at that version and making removed ones invisible from it, so
+ * later flow_mods of the transaction see earlier ones while lookups (at
+ * `version`) see none of it. `commit` publishes the last version and drops
+ * the invisible rules for good; `abort` (or an error inside a bundle)
+ * undoes everything. A single flow_mod is a transaction of one.
+ *
+ * ## Time
+ * There are no timers: callers pass `now` (ms) to flow_mods, `credit`
+ * and `expire`, which removes and returns the rules whose hard timeout
+ * (counted from the last add/modify) or idle timeout (from the last
+ * packet) has passed.
+ */
+import { Classifier, DEFAULT_PREFIX_FIELDS } from "../classifier/index.js";
+import { mfFromName, type MfField } from "../openflow/meta-flow.js";
+import { MF_FIELDS } from "../openflow/meta-flow.js";
+import type { Match } from "../openflow/match.js";
+import type { OfpErrorName } from "../openflow/ofp-errors.js";
+import {
+  N_TABLES,
+  NO_BUFFER,
+  OFPG_ANY,
+  OFPP_ANY,
+  OFPTT_ALL,
+  TBL_INTERNAL,
+  type ActionFacts,
+  type OfproFlowMod,
+  type RemovedReason,
+} from "./flow-mod.js";
+import { OfRule } from "./rule.js";
+
+/** A table's configuration: OVS's Flow_Table row (plus OVS's internal read-only flag). */
+export interface TableConfig {
+  name: string | null;
+  /** Maximum number of flows, null = unlimited. */
+  flowLimit: number | null;
+  overflowPolicy: "refuse" | "evict";
+  /** Eviction groups: `field`, `field[]` or `field[start..end]`, field names or NXM/OXM names. */
+  groups: readonly string[];
+  /** Prefix-tracked fields; null = OVS's default (nw_dst, nw_src). */
+  prefixes: readonly string[] | null;
+  /** Flow_mods may not touch the table (OFPBRC_EPERM), as OVS's hidden tables. */
+  readonly: boolean;
+}
+
+export const DEFAULT_TABLE_CONFIG: Readonly<TableConfig> = Object.freeze({
+  name: null,
+  flowLimit: null,
+  overflowPolicy: "refuse",
+  groups: [],
+  prefixes: null,
+  readonly: false,
+});
+
+/** One OpenFlow table. */
+export class OfTable<A> {
+  readonly cls = new Classifier<OfRule<A>>();
+  /** Rules visible in the working version (the open transaction's view). */
+  nFlows = 0;
+  /** Rules visible in the published version. */
+  activeCount = 0;
+  lookupCount = 0;
+  matchedCount = 0;
+  config: TableConfig = { ...DEFAULT_TABLE_CONFIG };
+  /** Parsed `config.groups`. */
+  groupSpecs: GroupSpec[] = [];
+  constructor(readonly id: number) {}
+}
+
+export interface RemovedRule<A> {
+  readonly rule: OfRule<A>;
+  readonly reason: RemovedReason;
+}
+
+export type FlowModResult<A> = { ok: true; removed: RemovedRule<A>[] } | { ok: false; error: OfpErrorName };
+export type BundleResult<A> = { ok: true; removed: RemovedRule<A>[] } | { ok: false; error: OfpErrorName; index: number };
+
+/** A flow stats / aggregate stats / delete selection. */
+export interface FlowQuery {
+  tableId: number;
+  match: Match;
+  /** Exact match + priority instead of "at least as specific". */
+  strict?: boolean;
+  priority?: number;
+  cookie?: bigint;
+  cookieMask?: bigint;
+  outPort?: number;
+  outGroup?: number;
+}
+
+export interface FlowStats<A> {
+  tableId: number;
+  match: Match;
+  priority: number;
+  cookie: bigint;
+  idleTimeout: number;
+  hardTimeout: number;
+  flags: OfRule<A>["flags"];
+  importance: number;
+  actions: A;
+  durationMs: number;
+  idleAgeMs: number;
+  hardAgeMs: number;
+  packetCount: number;
+  byteCount: number;
+}
+
+export interface AggregateStats {
+  packetCount: number;
+  byteCount: number;
+  flowCount: number;
+}
+
+export interface TableStats {
+  tableId: number;
+  name: string;
+  activeCount: number;
+  lookupCount: number;
+  matchedCount: number;
+}
+
+interface GroupSpec {
+  field: MfField;
+  start: number;
+  /** Exclusive. */
+  end: number;
+}
+
+type Undo<A> =
+  | { kind: "insert"; table: OfTable<A>; rule: OfRule<A> }
+  | { kind: "hide"; table: OfTable<A>; rule: OfRule<A>; reason: RemovedReason | null }
+  | { kind: "forward"; from: OfRule<A>; to: OfRule<A> };
+
+/** Selection criteria, OVS's rule_criteria. */
+interface Criteria {
+  tableId: number;
+  match: Match;
+  strict: boolean;
+  priority: number;
+  cookie: bigint;
+  cookieMask: bigint;
+  outPort: number;
+  outGroup: number;
+}
+
+const U64 = 0xffffffffffffffffn;
+
+/** Parses one Flow_Table `groups` entry; null when invalid (OVS ignores those). */
+function parseGroupSpec(s: string): GroupSpec | null {
+  const m = /^([A-Za-z0-9_.]+)(?:\[(?:(\d+)(?:\.\.(\d+))?)?\])?$/.exec(s.trim());
+  if (!m) return null;
+  const field = mfFromName(m[1]!) ?? MF_FIELDS.find((f) => f.nxm?.name === m[1] || f.oxm?.name === m[1]) ?? null;
+  if (!field) return null;
+  const start = m[2] === undefined ? 0 : Number(m[2]);
+  const end = m[2] === undefined ? field.bits : (m[3] === undefined ? start : Number(m[3])) + 1;
+  if (start >= end || end > field.bits) return null;
+  return { field, start, end };
+}
+
+function bytesToBig(b: Uint8Array): bigint {
+  let v = 0n;
+  for (const x of b) v = (v << 8n) | BigInt(x);
+  return v;
+}
+
+/** The eviction group of a rule: its (masked) values of the group fields. */
+function groupKey<A>(specs: readonly GroupSpec[], rule: OfRule<A>): string {
+  if (specs.length === 0) return "";
+  const parts: string[] = [];
+  for (const g of specs) {
+    const v = rule.match.isWildcarded(g.field) ? 0n : bytesToBig(rule.match.get(g.field).value);
+    parts.push(((v >> BigInt(g.start)) & ((1n << BigInt(g.end - g.start)) - 1n)).toString(16));
+  }
+  return parts.join(",");
+}
+
+export class OfprotoTables<A> {
+  readonly tables: OfTable<A>[] = [];
+  /** The published classifier version: what lookups see. */
+  version = 0;
+  private tx: Transaction<A> | null = null;
+
+  constructor(
+    readonly facts: ActionFacts<A>,
+    nTables: number = N_TABLES,
+  ) {
+    if (!Number.isInteger(nTables) || nTables < 1 || nTables > N_TABLES) throw new RangeError(`bad number of tables ${nTables}`);
+    for (let i = 0; i < nTables; i++) this.tables.push(new OfTable<A>(i));
+    const internal = this.tables[TBL_INTERNAL];
+    if (internal) internal.config.readonly = true;
+  }
+
+  get nTables(): number {
+    return this.tables.length;
+  }
+
+  /** Applies a table's configuration; may evict rules when the limit shrinks under the evict policy. */
+  configureTable(tableId: number, config: Partial<TableConfig>, now: number): { ok: true; removed: RemovedRule<A>[] } | { ok: false; error: string } {
+    this.assertIdle();
+    const t = this.tables[tableId];
+    if (!t) return { ok: false, error: `table ${tableId} does not exist` };
+    const next: TableConfig = { ...t.config, ...config };
+    if (next.flowLimit !== null && (!Number.isInteger(next.flowLimit) || next.flowLimit < 0)) return { ok: false, error: `bad flow_limit ${next.flowLimit}` };
+    if (config.prefixes !== undefined) {
+      const names = next.prefixes ?? DEFAULT_PREFIX_FIELDS;
+      try {
+        t.cls.setPrefixFields(names.filter((n) => n !== "none"));
+      } catch (e) {
+        return { ok: false, error: (e as Error).message };
+      }
+    }
+    t.config = next;
+    t.groupSpecs = next.groups.map(parseGroupSpec).filter((g): g is GroupSpec => g !== null);
+    const removed: RemovedRule<A>[] = [];
+    if (next.flowLimit !== null && next.overflowPolicy === "evict") {
+      while (t.nFlows > next.flowLimit) {
+        const victim = this.chooseEviction(t, this.version);
+        if (!victim) break;
+        this.dropCommitted(t, victim, "eviction");
+        removed.push({ rule: victim, reason: "eviction" });
+      }
+    }
+    return { ok: true, removed };
+  }
+
+  // ---- flow_mods ----
+
+  /** Starts a transaction (one at a time). */
+  begin(): Transaction<A> {
+    this.assertIdle();
+    this.tx = new Transaction<A>(this);
+    return this.tx;
+  }
+
+  /** Executes one flow_mod atomically. */
+  flowMod(fm: OfproFlowMod<A>, now: number): FlowModResult<A> {
+    const tx = this.begin();
+    const error = tx.apply(fm, now);
+    if (error !== null) {
+      tx.abort();
+      return { ok: false, error };
+    }
+    return { ok: true, removed: tx.commit() };
+  }
+
+  /** Executes flow_mods all-or-nothing (an OpenFlow bundle commit). */
+  bundle(fms: readonly OfproFlowMod<A>[], now: number): BundleResult<A> {
+    const tx = this.begin();
+    for (let i = 0; i < fms.length; i++) {
+      const error = tx.apply(fms[i]!, now);
+      if (error !== null) {
+        tx.abort();
+        return { ok: false, error, index: i };
+      }
+    }
+    return { ok: true, removed: tx.commit() };
+  }
+
+  /** @internal */
+  endTx(tx: Transaction<A>): void {
+    if (this.tx === tx) this.tx = null;
+  }
+
+  private assertIdle(): void {
+    if (this.tx !== null) throw new Error("a flow table transaction is open");
+  }
+
+  // ---- selection ----
+
+  /** OVS's check_table_id and the read-only check. */
+  checkTable(tableId: number, noReadonly = false): OfpErrorName | null {
+    if (tableId === OFPTT_ALL) return null;
+    const t = this.tables[tableId];
+    if (!t) return "OFPBRC_BAD_TABLE_ID";
+    if (t.config.readonly && !noReadonly) return "OFPBRC_EPERM";
+    return null;
+  }
+
+  /** Rules visible in `version` that the criteria select. */
+  collect(c: Criteria, version: number): OfRule<A>[] {
+    const out: OfRule<A>[] = [];
+    const tables = c.tableId === OFPTT_ALL ? this.tables.filter((t) => !t.config.readonly) : [this.tables[c.tableId]!];
+    for (const t of tables) {
+      if (c.strict) {
+        const r = t.cls.findExact(c.match.mask, c.match.key, c.priority, version);
+        if (r !== null && this.criteriaMatch(c, r.payload)) out.push(r.payload);
+      } else {
+        for (const r of t.cls.loose(c.match.mask, c.match.key, version)) if (this.criteriaMatch(c, r.payload)) out.push(r.payload);
+      }
+    }
+    return out;
+  }
+
+  private criteriaMatch(c: Criteria, r: OfRule<A>): boolean {
+    if (((r.cookie ^ c.cookie) & c.cookieMask) !== 0n) return false;
+    if (c.outPort !== OFPP_ANY && !this.facts.outputsTo(r.actions, c.outPort)) return false;
+    if (c.outGroup !== OFPG_ANY && !this.facts.forwardsToGroup(r.actions, c.outGroup)) return false;
+    return true;
+  }
+
+  /** The rule to evict from a full table, or null when none may be (no rule has a timeout). */
+  chooseEviction(t: OfTable<A>, version: number): OfRule<A> | null {
+    if (t.config.overflowPolicy !== "evict") return null;
+    const groups = new Map<string, OfRule<A>[]>();
+    for (const cr of t.cls.rules()) {
+      const r = cr.payload;
+      if (!cr.visibleIn(version) || (r.idleTimeout === 0 && r.hardTimeout === 0)) continue;
+      const k = groupKey(t.groupSpecs, r);
+      let g = groups.get(k);
+      if (!g) groups.set(k, (g = []));
+      g.push(r);
+    }
+    let largest = 0;
+    for (const g of groups.values()) largest = Math.max(largest, g.length);
+    let best: OfRule<A> | null = null;
+    for (const g of groups.values()) {
+      if (g.length !== largest) continue;
+      for (const r of g) {
+        if (best === null || r.importance < best.importance || (r.importance === best.importance && r.expiresAt() < best.expiresAt())) best = r;
+      }
+    }
+    return best;
+  }
+
+  /** Removes a published rule outside a transaction (expiry, configuration). */
+  private dropCommitted(t: OfTable<A>, r: OfRule<A>, reason: RemovedReason): void {
+    t.cls.remove(r.cls);
+    t.nFlows--;
+    t.activeCount--;
+    r.removedReason = reason;
+  }
+
+  // ---- time ----
+
+  /** Removes and returns every rule whose hard or idle timeout has passed at `now`. */
+  expire(now: number): RemovedRule<A>[] {
+    this.assertIdle();
+    const out: RemovedRule<A>[] = [];
+    for (const t of this.tables) {
+      if (t.nFlows === 0) continue;
+      const due: RemovedRule<A>[] = [];
+      for (const cr of t.cls.rules()) {
+        const reason = cr.visibleIn(this.version) ? cr.payload.expiredReason(now) : null;
+        if (reason !== null) due.push({ rule: cr.payload, reason });
+      }
+      for (const d of due) this.dropCommitted(t, d.rule, d.reason);
+      out.push(...due);
+    }
+    return out;
+  }
+
+  /** The soonest time (ms) some rule may expire, Infinity when none can: when to call `expire` next. */
+  nextExpiry(): number {
+    let t = Infinity;
+    for (const table of this.tables) {
+      if (table.nFlows === 0) continue;
+      for (const cr of table.cls.rules()) if (cr.visibleIn(this.version)) t = Math.min(t, cr.payload.expiresAt());
+    }
+    return t;
+  }
+
+  // ---- lookup and statistics ----
+
+  /**
+   * The rule of table `tableId` that `flow` matches at `version` (the
+   * published one by default), un-wildcarding into `wc`; counts the lookup.
+   */
+  lookup(tableId: number, flow: Uint32Array, wc: Uint32Array | null, version: number = this.version): OfRule<A> | null {
+    const t = this.tables[tableId];
+    if (t === undefined) return null;
+    t.lookupCount++;
+    const r = t.cls.lookup(flow, version, wc);
+    if (r === null) return null;
+    t.matchedCount++;
+    return r.payload;
+  }
+
+  private queryCriteria(q: FlowQuery): Criteria {
+    return {
+      tableId: q.tableId,
+      match: q.match,
+      strict: q.strict ?? false,
+      priority: q.priority ?? 0x8000,
+      cookie: q.cookie ?? 0n,
+      cookieMask: q.cookieMask ?? 0n,
+      outPort: q.outPort ?? OFPP_ANY,
+      outGroup: q.outGroup ?? OFPG_ANY,
+    };
+  }
+
+  /** Published rules a stats request selects, by table then priority (descending). */
+  select(q: FlowQuery): { ok: true; rules: OfRule<A>[] } | { ok: false; error: OfpErrorName } {
+    if (q.tableId !== OFPTT_ALL && this.tables[q.tableId] === undefined) return { ok: false, error: "OFPBRC_BAD_TABLE_ID" };
+    const rules = this.collect(this.queryCriteria(q), this.version);
+    rules.sort((a, b) => a.tableId - b.tableId || b.priority - a.priority);
+    return { ok: true, rules };
+  }
+
+  /** Flow stats (OFPMP_FLOW) for the rules `q` selects. */
+  flowStats(q: FlowQuery, now: number): { ok: true; stats: FlowStats<A>[] } | { ok: false; error: OfpErrorName } {
+    const s = this.select(q);
+    if (!s.ok) return s;
+    return {
+      ok: true,
+      stats: s.rules.map((r) => ({
+        tableId: r.tableId,
+        match: r.match,
+        priority: r.priority,
+        cookie: r.cookie,
+        idleTimeout: r.idleTimeout,
+        hardTimeout: r.hardTimeout,
+        flags: r.flags,
+        importance: r.importance,
+        actions: r.actions,
+        durationMs: now - r.created,
+        idleAgeMs: now - r.used,
+        hardAgeMs: now - r.modified,
+        packetCount: r.packetCount,
+        byteCount: r.byteCount,
+      })),
+    };
+  }
+
+  /** Aggregate stats (OFPMP_AGGREGATE) for the rules `q` selects. */
+  aggregateStats(q: FlowQuery): { ok: true; stats: AggregateStats } | { ok: false; error: OfpErrorName } {
+    const s = this.select(q);
+    if (!s.ok) return s;
+    const stats = { packetCount: 0, byteCount: 0, flowCount: s.rules.length };
+    for (const r of s.rules) {
+      stats.packetCount += r.packetCount;
+      stats.byteCount += r.byteCount;
+    }
+    return { ok: true, stats };
+  }
+
+  /** Table stats (OFPMP_TABLE) of every table. */
+  tableStats(): TableStats[] {
+    return this.tables.map((t) => ({
+      tableId: t.id,
+      name: t.config.name ?? `table${t.id}`,
+      activeCount: t.activeCount,
+      lookupCount: t.lookupCount,
+      matchedCount: t.matchedCount,
+    }));
+  }
+
+  /** Every published rule, by table then priority (descending). */
+  allRules(): OfRule<A>[] {
+    const out: OfRule<A>[] = [];
+    for (const t of this.tables) {
+      const rs: OfRule<A>[] = [];
+      for (const cr of t.cls.rules()) if (cr.visibleIn(this.version)) rs.push(cr.payload);
+      rs.sort((a, b) => b.priority - a.priority);
+      out.push(...rs);
+    }
+    return out;
+  }
+}
+
+/**
+ * An open set of flow_mods: applied to the classifiers at versions above
+ * the published one, published by `commit`, undone by `abort`.
+ */
+export class Transaction<A> {
+  private readonly undo: Undo<A>[] = [];
+  /** The version the last applied flow_mod worked at. */
+  private working: number;
+  private done = false;
+
+  constructor(private readonly ofp: OfprotoTables<A>) {
+    this.working = ofp.version;
+  }
+
+  /**
+   * Applies one flow_mod. On error nothing of this flow_mod remains (the
+   * earlier ones of the transaction do: abort to drop them too).
+   */
+  apply(fm: OfproFlowMod<A>, now: number): OfpErrorName | null {
+    if (this.done) throw new Error("transaction already finished");
+    if (fm.bufferId !== NO_BUFFER) return "OFPBRC_BUFFER_UNKNOWN";
+    const mark = this.undo.length;
+    const version = ++this.working;
+    const error = this.apply1(fm, version, now);
+    if (error !== null) this.unwind(mark);
+    return error;
+  }
+
+  private apply1(fm: OfproFlowMod<A>, version: number, now: number): OfpErrorName | null {
+    switch (fm.command) {
+      case "add":
+        return this.add(fm, version, now);
+      case "modify":
+      case "modify_strict":
+        return this.modify(fm, version, now);
+      case "delete":
+      case "delete_strict":
+        return this.delete(fm, version);
+    }
+  }
+
+  private add(fm: OfproFlowMod<A>, version: number, now: number): OfpErrorName | null {
+    const tableId = fm.tableId === OFPTT_ALL ? 0 : fm.tableId;
+    const t = this.ofp.tables[tableId];
+    if (t === undefined) return "OFPBRC_BAD_TABLE_ID";
+    if (t.config.readonly && !fm.flags.noReadonly) return "OFPBRC_EPERM";
+    const bad = this.ofp.facts.check?.(fm.actions, tableId) ?? null;
+    if (bad !== null) return bad;
+    const m = fm.match;
+    const old = t.cls.findExact(m.mask, m.key, fm.priority, version)?.payload ?? null;
+    const rule = new OfRule<A>(tableId, m.clone(), fm.priority, fm.newCookie ?? 0n, fm.idleTimeout, fm.hardTimeout, { ...fm.flags }, fm.importance, fm.actions, now, this.ofp.facts.conjunctions?.(fm.actions) ?? null);
+    if (old !== null) {
+      if (fm.newCookie === null) rule.cookie = old.cookie;
+      this.hide(t, old, null, version);
+      if (!fm.flags.resetCounts) this.undo.push({ kind: "forward", from: old, to: rule });
+    } else {
+      if (fm.flags.checkOverlap && t.cls.overlaps(m.mask, m.key, fm.priority, version)) return "OFPFMFC_OVERLAP";
+      const limit = t.config.flowLimit;
+      if (limit !== null && t.nFlows >= limit) {
+        const victim = this.ofp.chooseEviction(t, version);
+        if (victim === null) return "OFPFMFC_TABLE_FULL";
+        this.hide(t, victim, "eviction", version);
+      }
+    }
+    t.cls.insert(rule.cls, version);
+    t.nFlows++;
+    this.undo.push({ kind: "insert", table: t, rule });
+    return null;
+  }
+
+  private modify(fm: OfproFlowMod<A>, version: number, now: number): OfpErrorName | null {
+    const bad = this.ofp.checkTable(fm.tableId, fm.flags.noReadonly);
+    if (bad !== null) return bad;
+    const olds = this.ofp.collect(
+      {
+        tableId: fm.tableId,
+        match: fm.match,
+        strict: fm.command === "modify_strict",
+        priority: fm.priority,
+        cookie: fm.cookie,
+        cookieMask: fm.cookieMask,
+        outPort: OFPP_ANY,
+        outGroup: OFPG_ANY,
+      },
+      version,
+    );
+    if (olds.length === 0) {
+      if (fm.newCookie !== null && fm.cookieMask === 0n) return this.add(fm, version, now);
+      return null;
+    }
+    const checked = new Set<number>();
+    for (const old of olds) {
+      if (checked.has(old.tableId)) continue;
+      checked.add(old.tableId);
+      const e = this.ofp.facts.check?.(fm.actions, old.tableId) ?? null;
+      if (e !== null) return e;
+    }
+    for (const old of olds) {
+      const t = this.ofp.tables[old.tableId]!;
+      const cookie = fm.modifyCookie && fm.newCookie !== null ? fm.newCookie : old.cookie;
+      const rule = new OfRule<A>(old.tableId, old.match, old.priority, cookie, old.idleTimeout, old.hardTimeout, old.flags, old.importance, fm.actions, now, this.ofp.facts.conjunctions?.(fm.actions) ?? null);
+      rule.created = old.created;
+      this.hide(t, old, null, version);
+      if (!fm.flags.resetCounts) this.undo.push({ kind: "forward", from: old, to: rule });
+      t.cls.insert(rule.cls, version);
+      t.nFlows++;
+      this.undo.push({ kind: "insert", table: t, rule });
+    }
+    return null;
+  }
+
+  private delete(fm: OfproFlowMod<A>, version: number): OfpErrorName | null {
+    const bad = this.ofp.checkTable(fm.tableId, fm.flags.noReadonly);
+    if (bad !== null) return bad;
+    const rules = this.ofp.collect(
+      {
+        tableId: fm.tableId,
+        match: fm.match,
+        strict: fm.command === "delete_strict",
+        priority: fm.priority,
+        cookie: fm.cookie,
+        cookieMask: fm.cookieMask,
+        outPort: fm.outPort,
+        outGroup: fm.outGroup,
+      },
+      version,
+    );
+    for (const r of rules) this.hide(this.ofp.tables[r.tableId]!, r, fm.deleteReason ?? "delete", version);
+    return null;
+  }
+
+  private hide(t: OfTable<A>, r: OfRule<A>, reason: RemovedReason | null, version: number): void {
+    t.cls.makeInvisibleIn(r.cls, version);
+    t.nFlows--;
+    this.undo.push({ kind: "hide", table: t, rule: r, reason });
+  }
+
+  private unwind(mark: number): void {
+    while (this.undo.length > mark) {
+      const u = this.undo.pop()!;
+      if (u.kind === "insert") {
+        u.table.cls.remove(u.rule.cls);
+        u.table.nFlows--;
+      } else if (u.kind === "hide") {
+        u.table.cls.restoreVisibility(u.rule.cls);
+        u.table.nFlows++;
+      }
+    }
+  }
+
+  /** Publishes the transaction; returns the rules it deleted or evicted (not those it replaced). */
+  commit(): RemovedRule<A>[] {
+    if (this.done) throw new Error("transaction already finished");
+    this.done = true;
+    this.ofp.version = this.working;
+    const removed: RemovedRule<A>[] = [];
+    for (const u of this.undo) {
+      if (u.kind === "forward") {
+        // A rule replaced in the same transaction twice forwards along the chain, in order.
+        u.to.packetCount += u.from.packetCount;
+        u.to.byteCount += u.from.byteCount;
+        u.to.used = u.from.used;
+      } else if (u.kind === "hide") {
+        u.table.cls.remove(u.rule.cls);
+        if (u.reason !== null) {
+          u.rule.removedReason = u.reason;
+          removed.push({ rule: u.rule, reason: u.reason });
+        }
+      }
+    }
+    for (const t of this.ofp.tables) t.activeCount = t.nFlows;
+    this.ofp.endTx(this);
+    return removed;
+  }
+
+  /** Drops every change of the transaction. */
+  abort(): void {
+    if (this.done) return;
+    this.done = true;
+    this.unwind(0);
+    this.ofp.endTx(this);
+  }
+}
