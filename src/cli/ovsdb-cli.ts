@@ -5,7 +5,7 @@
  */
 import { OvsdbError } from "../ovsdb/index.js";
 import { LogError } from "../ovsdb/storage/index.js";
-import { GetoptError } from "./getopt.js";
+import { GetoptError } from "../util/getopt.js";
 
 /** The OVS release whose behaviour (and record comments) we reproduce. */
 export const OVS_VERSION = "3.1.0";

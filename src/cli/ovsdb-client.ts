@@ -30,10 +30,10 @@ import {
   type Json,
   type Table,
   type TableStyle,
-} from "./table-format.js";
+} from "../util/table-format.js";
 import { readSchemaFile } from "./ovsdb-tool.js";
 import { Fatal, OVS_VERSION, out, ovsdbErrorText, runProgram } from "./ovsdb-cli.js";
-import { getoptLong, loggingOptionsHelp, remoteOptionsHelp, type LongOption } from "./getopt.js";
+import { getoptLong, loggingOptionsHelp, remoteOptionsHelp, type LongOption } from "../util/getopt.js";
 
 const PROGRAM = "ovsdb-client";
 

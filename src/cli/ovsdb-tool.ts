@@ -30,8 +30,8 @@ import {
 import { syncDir } from "../ovsdb/storage/log-writer.js";
 import { parseOvsJson } from "../ovsdb/storage/ovs-json.js";
 import { dbdir, packageRoot, pkgdatadir } from "../util/dirs.js";
-import { jsonToString, type Json } from "./table-format.js";
-import { getoptLong, type LongOption } from "./getopt.js";
+import { jsonToString, type Json } from "../util/table-format.js";
+import { getoptLong, type LongOption } from "../util/getopt.js";
 import { Fatal, OVS_VERSION, out, ovsdbErrorText, runProgram } from "./ovsdb-cli.js";
 
 export { OVS_VERSION, ovsdbErrorText };

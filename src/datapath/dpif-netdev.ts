@@ -755,7 +755,8 @@ export class DpifNetdev implements DpifProvider {
     // executes in, and runs can be executed as they come, without the
     // grouping hash table. bench/datapath (one packet per flow per batch):
     // grouping was the hottest part of this function after extraction;
-    // with runs EMC 2.9 -> see the HOT PATH note at the top.
+    // with runs, full bench EMC 2.88 -> 3.97 Mpps, megaflow1 3.31 -> 3.81
+    // (per CPU-second, load 8-10 on 2 cores).
     if (this.flowsContiguous(n)) {
       this.executeRuns(batch, n);
       return;

@@ -305,6 +305,7 @@ export class OfprotoTables<A> {
     const out: OfRule<A>[] = [];
     const tables = c.tableId === OFPTT_ALL ? this.tables.filter((t) => !t.config.readonly) : [this.tables[c.tableId]!];
     for (const t of tables) {
+      if (t.cls.isEmpty) continue;
       if (c.strict) {
         const r = t.cls.findExact(c.match.mask, c.match.key, c.priority, version);
         if (r !== null && this.criteriaMatch(c, r.payload)) out.push(r.payload);
@@ -651,7 +652,7 @@ export class Transaction<A> {
         }
       }
     }
-    for (const t of this.ofp.tables) t.activeCount = t.nFlows;
+    for (const u of this.undo) if (u.kind !== "forward") u.table.activeCount = u.table.nFlows;
     this.ofp.endTx(this);
     return removed;
   }

@@ -11,7 +11,9 @@ import {
   OFPP_LOCAL, fail, portToOfp11, type DecodeError,
 } from "./ofp-codec.js";
 import { parsePortText } from "./match-parse.js";
-import { encodeNxmHeader, formatMfValue, headerForCode, mfFromName, parseMfValue, type MfField } from "./meta-flow.js";
+import {
+  decodeNxmHeader, encodeNxmHeader, formatMfValue, headerForCode, mfFromHeader, mfFromName, parseMfValue, type MfField,
+} from "./meta-flow.js";
 import { codeFor } from "./nx-match.js";
 import {
   fieldBits, fieldOfHeaderBytes, formatSubfield, nxHeaderOf, ofsNbits, parseSubfield, subfieldField, subfieldHeaderBytes,
@@ -1221,15 +1223,23 @@ const VALUE_LIMITS: Readonly<Record<string, bigint>> = {
 function decodeSetFieldOxm(r: OfpReader, version: number, len: number): OfpAction | DecodeError {
   const hb = r.data.subarray(r.pos, r.end);
   const hit = fieldOfHeaderBytes(hb, true);
-  // OVS reports a header it cannot use (unknown, or the wrong length) as a length error.
-  if (!hit) return fail(hb.subarray(0, 4).every((x) => x === 0) ? "OFPBAC_BAD_SET_TYPE" : "OFPBAC_BAD_SET_LEN");
+  if (!hit) {
+    // As observed from OVS 3.1: a known field with the wrong length, or a
+    // class that is neither NXM nor OXM basic, is a length error; an unknown
+    // field of a known class a type error.
+    const h = hb.length >= 4 ? decodeNxmHeader(hb) : null;
+    // (OXM basic fields 0..44 are all known to OVS, in_phy_port included.)
+    const known = h !== null && (mfFromHeader(h) !== null || (h.class === 0x8000 && h.field <= 44));
+    const oddClass = h !== null && h.class > 1 && h.class < 0x8000;
+    return fail(known || oddClass ? "OFPBAC_BAD_SET_LEN" : "OFPBAC_BAD_SET_TYPE");
+  }
   r.skip(hit.len);
   const fld = hit.fld;
   const n = fld.bytes;
   if (hit.header.hasmask && version < OF15) return fail("OFPBAC_BAD_SET_MASK");
   const need = hit.header.hasmask ? 2 * n : n;
   if (hit.header.length !== need || 4 + hit.len + need > len) return fail("OFPBAC_BAD_SET_LEN");
-  if (!fld.writable) return fail("OFPBAC_BAD_SET_TYPE");
+  if (!fld.writable) return fail("OFPBAC_BAD_SET_LEN");
   const value = r.bytes(n);
   const mask = hit.header.hasmask ? r.bytes(n) : onesMask(fld);
   // Like OVS's mf_is_value_valid, only some fields limit their values.

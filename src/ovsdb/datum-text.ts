@@ -19,7 +19,7 @@
 import type { BaseType, OvsdbType } from "./types.js";
 import { compareAtoms, datumFind, datumFromJSON, datumToJSON, defaultAtom, formatG, isUuid, type Atom, type Datum } from "./datum.js";
 import { OvsdbError } from "./error.js";
-import { jsonToString, type DatumCell, type Json } from "../cli/table-format.js";
+import { jsonToString, type DatumCell, type Json } from "../util/table-format.js";
 
 export { compareAtoms, isUuid, type Atom };
 

@@ -62,7 +62,8 @@ export function ovsHashString(s: string): number {
   if (h === undefined) {
     h = asciiHash(s);
     if (h < 0) h = ovsHashBytes(Buffer.from(s, "utf8"));
-    if (hashCache.size < 50_000) hashCache.set(s, h);
+    // Row uuids (36 characters) rarely recur: caching them only churns the map.
+    if (hashCache.size < 50_000 && s.length !== 36) hashCache.set(s, h);
   }
   return h;
 }
@@ -72,6 +73,8 @@ export function ovsHashString(s: string): number {
  * Buffer per key: record building hashes every row uuid); -1 if not ASCII.
  */
 function asciiHash(s: string): number {
+  // Same arithmetic as mhashAdd/mhashFinish, kept in int32 (| 0) so that
+  // optimised code never boxes an intermediate uint32 as a heap number.
   const n = s.length;
   let hash = 0;
   let i = 0;
@@ -81,7 +84,7 @@ function asciiHash(s: string): number {
     const c = s.charCodeAt(i + 2);
     const d = s.charCodeAt(i + 3);
     if ((a | b | c | d) > 0x7f) return -1;
-    hash = mhashAdd(hash, (a | (b << 8) | (c << 16) | (d << 24)) >>> 0);
+    hash = mixWord(hash, a | (b << 8) | (c << 16) | (d << 24));
   }
   if (i < n) {
     let w = 0;
@@ -90,9 +93,27 @@ function asciiHash(s: string): number {
       if (c > 0x7f) return -1;
       w |= c << (8 * j);
     }
-    hash = mhashAdd(hash, w >>> 0);
+    hash = mixWord(hash, w);
   }
-  return mhashFinish((hash ^ n) >>> 0);
+  hash ^= n;
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b | 0);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35 | 0);
+  hash ^= hash >>> 16;
+  return hash >>> 0;
+}
+
+/** mhashAdd in int32 arithmetic. */
+function mixWord(hash: number, data: number): number {
+  if (data !== 0) {
+    let d = Math.imul(data, 0xcc9e2d51 | 0);
+    d = (d << 15) | (d >>> 17);
+    d = Math.imul(d, 0x1b873593);
+    hash ^= d;
+  }
+  hash = (hash << 13) | (hash >>> 19);
+  return (Math.imul(hash, 5) + (0xe6546b64 | 0)) | 0;
 }
 
 /** OVS's uuid_hash(): the first 32 bits of the uuid. */

@@ -10,7 +10,7 @@
  */
 import type { Idl, IdlRow, TableSchema, ColumnSchema, DbSchema } from "./idl.js";
 import { parseToken, isUuid, DatumTextError, type SymbolTable } from "../ovsdb/datum-text.js";
-import type { Table } from "../cli/table-format.js";
+import type { Table } from "../util/table-format.js";
 
 export class CtlError extends Error {
   constructor(message: string) {

@@ -35,7 +35,7 @@ import {
   type TextDatum,
 } from "../ovsdb/datum-text.js";
 import { OvsdbType, BaseType } from "../ovsdb/types.js";
-import type { Cell, Table } from "../cli/table-format.js";
+import type { Cell, Table } from "../util/table-format.js";
 
 const UINT_MAX = 4294967295;
 

@@ -3,8 +3,8 @@
  * which drop-in use requires byte for byte. `db` and `logfile` are the
  * defaults computed from the run and log directories.
  */
-import { TABLE_OPTIONS_HELP } from "../cli/table-format.js";
-import { loggingOptionsHelp, remoteOptionsHelp } from "../cli/getopt.js";
+import { TABLE_OPTIONS_HELP } from "../util/table-format.js";
+import { loggingOptionsHelp, remoteOptionsHelp } from "../util/getopt.js";
 
 export function helpText(db: string, logfile: string): string {
   return `ovs-vsctl: ovs-vswitchd management utility

@@ -27,7 +27,7 @@ import {
   sortDatum,
   type TextDatum,
 } from "../ovsdb/datum-text.js";
-import type { Json } from "../cli/table-format.js";
+import type { Json } from "../util/table-format.js";
 import { HmapSim, shashOrder, uuidHash } from "../ovsdb/hash-order.js";
 
 export interface ColumnSchema {

@@ -12,13 +12,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { openJsonRpc, type JsonRpcConnection } from "../jsonrpc/index.js";
 import { rundir, logdir, pkgdatadir, packageRoot } from "../util/dirs.js";
-import { TablePrinter, TABLE_OPTIONS, applyTableOption, jsonToString, type TableStyle, type Json } from "../cli/table-format.js";
+import { TablePrinter, TABLE_OPTIONS, applyTableOption, jsonToString, type TableStyle, type Json } from "../util/table-format.js";
 import { SymbolTable } from "../ovsdb/datum-text.js";
 import { CommandContext, CtlError, type CommandSyntax, type ParsedCommand } from "./context.js";
 import { DB_COMMANDS, postCreate } from "./db-commands.js";
 import { VSCTL_COMMANDS, ExitRequest, newIfaces } from "./vsctl-commands.js";
 import { Idl, schemaFromJson, type DbSchema, type IdlRow } from "./idl.js";
-import { getoptLong, GetoptError, type LongOption } from "../cli/getopt.js";
+import { getoptLong, GetoptError, type LongOption } from "../util/getopt.js";
 import { helpText, COMMANDS_TEXT, OPTIONS_TEXT } from "./help-text.js";
 import { computeMonitorSet } from "./monitor-set.js";
 

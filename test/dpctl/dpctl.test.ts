@@ -237,3 +237,20 @@ test("show prints a port's reported config after its type, as OVS's dummy report
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("dump-flows and get-flow print the key as added, bits outside the mask included", () => {
+  freshDp("t-unmasked");
+  const D = "dummy@t-unmasked";
+  try {
+    assert.equal(dp(["add-flow", D, "in_port(1),eth(),eth_type(0x800),ipv4(src=1.2.3.4/255.255.0.0)", "2"]).status, 0);
+    assert.equal(dp(["add-flow", D, "in_port(2),eth_type(0x800),ipv4(src=1.1.1.1)", "1"]).status, 0);
+    const plain = dp(["dump-flows", D]).text;
+    assert.match(plain, /^recirc_id\(0\),in_port\(1\),eth\(\),eth_type\(0x0800\),ipv4\(src=1\.2\.3\.4\/255\.255\.0\.0\), packets:0, bytes:0, used:never, actions:2$/m);
+    const verbose = dp(["dump-flows", D], { verbosity: 1 }).text;
+    assert.match(verbose, /ipv4\(src=1\.2\.3\.4\/255\.255\.0\.0,dst=0\.0\.0\.0\/0\.0\.0\.0,/);
+    // No eth(): packet_type comes from the unmasked key (ns=1, the ethertype) with a zero mask.
+    assert.match(verbose, /in_port\(p?2\),packet_type\(ns=1\/0,id=0x800\/0\),eth_type\(0x0800\),ipv4\(src=1\.1\.1\.1,/);
+  } finally {
+    dpifDelete("dummy", "t-unmasked");
+  }
+});

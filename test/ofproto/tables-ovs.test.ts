@@ -252,6 +252,22 @@ describe("ofproto tables vs ovs-vswitchd 3.1", { skip }, () => {
       ["add-flow", false, "priority=9,ip,actions=drop"],
     ];
     assert.equal(check(evict, "evict", evicting, true).errors, 1);
+
+    // Eviction groups by in_port: the largest group loses its soonest-expiring flow (no ties: OVS breaks them at random).
+    reset();
+    vsctl("--", "--id=@ft", "create", "Flow_Table", "flow_limit=4", "overflow_policy=evict", "groups=\"NXM_OF_IN_PORT[]\"", "--", "set", "Bridge", "br0", "flow_tables:0=@ft");
+    const grouped = new OfprotoTables<string>(TEXT_ACTIONS);
+    assert.ok(grouped.configureTable(0, { flowLimit: 4, overflowPolicy: "evict", groups: ["NXM_OF_IN_PORT[]"] }, 0).ok);
+    const groups: Step[] = [
+      ["add-flow", false, "priority=1,in_port=1,hard_timeout=10,actions=drop"],
+      ["add-flow", false, "priority=2,in_port=2,hard_timeout=300,actions=drop"],
+      ["add-flow", false, "priority=3,in_port=2,hard_timeout=200,actions=drop"],
+      ["add-flow", false, "priority=4,in_port=2,hard_timeout=400,actions=drop"],
+      ["add-flow", false, "priority=5,in_port=1,hard_timeout=20,actions=drop"],
+      ["add-flow", false, "priority=6,in_port=1,hard_timeout=30,actions=drop"],
+      ["add-flow", false, "priority=7,in_port=2,hard_timeout=30,actions=drop"],
+    ];
+    check(groups, "groups", grouped);
   });
 });
 

@@ -12,7 +12,7 @@ import {
   type DatumCell,
   type Table,
   type TableStyle,
-} from "../../src/cli/table-format.js";
+} from "../../src/util/table-format.js";
 
 const style = (over: Partial<TableStyle> = {}): TableStyle => ({
   format: "table",

@@ -15,7 +15,7 @@
  *
  * Widths are measured in bytes of UTF-8, as the C code does with strlen().
  */
-import { formatG } from "../ovsdb/datum.js";
+import { formatG } from "./format-g.js";
 import type { LongOption } from "./getopt.js";
 
 export { formatG };
