@@ -20,8 +20,10 @@
  * shared arenas (5 bytes a word), compacted when half of it is dead.
  *
  * Numbers: per flow 4 (gen) + 16 (ufid) + 4 (actions) + 8+8+8 (packets,
- * bytes, used) + 2 (tcp flags) + ≤16 (ufid index) + 6 + 5/residual word
- * ≈ 72 bytes plus the residual, plus dpcls (bench/datapath "memory").
+ * bytes, used) + 2 (tcp flags) + ≤16 (ufid index) + 4 (run stamp) + 6 +
+ * 5 per residual word ≈ 76 bytes plus the residual, plus dpcls.
+ * bench/datapath "memory" (200,000 flows from packets, /32 + ports mask):
+ * 169 → 188.8 bytes/flow with the residual store.
  */
 import { ActionStore } from "./action-store.js";
 import { Dpcls } from "./dpcls.js";

@@ -138,6 +138,13 @@ export const KEY_COLD_CTX = 2;
 export const KEY_COLD_GENEVE = 4;
 export const KEY_COLD_OF = 8;
 export const KEY_COLD_ALL = 15;
+/**
+ * Not a cold region: set in extractFlowKeyTracked's result when the only
+ * hot words the key may hold beside metadata 0-7 (always rewritten) are an
+ * IPv4 packet's MACs, dl_type, addresses, nw_proto word and L4 ports/flags
+ * (words 11-14, 20-22, 32-33), so the next extraction clears just those.
+ */
+export const KEY_HOT_IP4 = 16;
 /** Words 0..KEY_HOT_END-1 (metadata, L2-L4, NSH) are cleared on every extraction. */
 const KEY_HOT_END = REGION_TUN_START;
 
@@ -164,7 +171,22 @@ export function extractFlowKey(pkt: DpPacket, key: Uint32Array): void {
  * tunnel/conntrack word checks on the key (dirty bits say it).
  */
 export function extractFlowKeyTracked(pkt: DpPacket, key: Uint32Array, dirty: number): number {
-  key.fill(0, 0, KEY_HOT_END);
+  if ((dirty & KEY_HOT_IP4) !== 0) {
+    // The previous packet was plain IPv4 TCP/UDP/SCTP/ICMP: 9 stores instead
+    // of fill() over 50 words (bench/datapath EMC A/B with no clearing at
+    // all, the upper bound of this: best slice 3.8 -> 4.3 Mpps).
+    key[11] = 0;
+    key[12] = 0;
+    key[13] = 0;
+    key[14] = 0;
+    key[20] = 0;
+    key[21] = 0;
+    key[22] = 0;
+    key[32] = 0;
+    key[33] = 0;
+  } else {
+    key.fill(0, 0, KEY_HOT_END);
+  }
   if (dirty !== 0) {
     if ((dirty & KEY_COLD_TUN) !== 0) key.fill(0, REGION_TUN_START, REGION_CTX_START);
     if ((dirty & KEY_COLD_CTX) !== 0) key.fill(0, REGION_CTX_START, REGION_GENEVE_START);
@@ -205,13 +227,13 @@ function extractInto(pkt: DpPacket, key: Uint32Array): number {
       cold |= KEY_COLD_GENEVE;
     }
   }
-  extractHeaders(pkt, key, ctTuple);
+  if (extractHeaders(pkt, key, ctTuple)) cold |= KEY_HOT_IP4;
   return cold;
 }
 
 // HOT PATH
 /** The header part of extraction: L2 through L4 (and NSH), offsets, padding. */
-function extractHeaders(pkt: DpPacket, key: Uint32Array, ctTuple: boolean): void {
+function extractHeaders(pkt: DpPacket, key: Uint32Array, ctTuple: boolean): boolean {
   const b = pkt.buf;
   // DataView reads compile to one load + byte swap (vs four byte loads);
   // bench/datapath EMC A/B: best slice 2.75-2.91 -> 2.77-3.24 Mpps.
@@ -226,11 +248,12 @@ function extractHeaders(pkt: DpPacket, key: Uint32Array, ctTuple: boolean): void
   pkt.l2PadSize = 0;
 
   let dlType: number;
+  let nVlans = 0;
   if (pkt.packetType === 0) {
     /* Ethernet: the full 14-byte header is required. */
     if (size < 14) {
       extractStats.truncatedL2++;
-      return;
+      return false;
     }
     key[W_ETH_DST] = v.getUint32(p);
     key[W_ETH_DST + 1] = v.getUint32(p + 4);
@@ -241,6 +264,7 @@ function extractHeaders(pkt: DpPacket, key: Uint32Array, ctTuple: boolean): void
     let t = v.getUint16(p);
     for (let n = 0; n < MAX_VLANS && (t === ETH_TYPE_VLAN_8021Q || t === ETH_TYPE_VLAN_8021AD); n++) {
       if (size < 6) break;
+      nVlans++;
       key[W_VLAN0 + n] = (v.getUint32(p) | VLAN_CFI) >>> 0;
       p += 4;
       size -= 4;
@@ -287,17 +311,17 @@ function extractHeaders(pkt: DpPacket, key: Uint32Array, ctTuple: boolean): void
   if (dlType === ETH_TYPE_IP) {
     if (size < 20) {
       extractStats.badL3++;
-      return;
+      return false;
     }
     const ipLen = (b[p]! & 0x0f) * 4;
     if (ipLen < 20 || size < ipLen) {
       extractStats.badL3++;
-      return;
+      return false;
     }
     const totLen = v.getUint16(p + 2);
     if (totLen > size || ipLen > totLen) {
       extractStats.badL3++;
-      return;
+      return false;
     }
     pkt.l2PadSize = size - totLen;
     size = totLen;
@@ -322,12 +346,12 @@ function extractHeaders(pkt: DpPacket, key: Uint32Array, ctTuple: boolean): void
   } else if (dlType === ETH_TYPE_IPV6) {
     if (size < 40) {
       extractStats.badL3++;
-      return;
+      return false;
     }
     const plen = v.getUint16(p + 4);
     if (plen + 40 > size) {
       extractStats.badL3++;
-      return;
+      return false;
     }
     const vtcfl = v.getUint32(p);
     for (let i = 0; i < 4; i++) {
@@ -352,12 +376,12 @@ function extractHeaders(pkt: DpPacket, key: Uint32Array, ctTuple: boolean): void
       if (nwProto === IPPROTO_HOPOPTS || nwProto === IPPROTO_ROUTING || nwProto === IPPROTO_DSTOPTS || nwProto === IPPROTO_AH) {
         if (size < 8) {
           extractStats.badL3++;
-          return;
+          return false;
         }
         const extLen = nwProto === IPPROTO_AH ? (b[p + 1]! + 2) * 4 : (b[p + 1]! + 1) * 8;
         if (size < extLen) {
           extractStats.badL3++;
-          return;
+          return false;
         }
         nwProto = b[p]!;
         p += extLen;
@@ -365,7 +389,7 @@ function extractHeaders(pkt: DpPacket, key: Uint32Array, ctTuple: boolean): void
       } else if (nwProto === IPPROTO_FRAGMENT) {
         if (size < 8) {
           extractStats.badL3++;
-          return;
+          return false;
         }
         nwProto = b[p]!;
         const offlg = v.getUint16(p + 2);
@@ -387,7 +411,7 @@ function extractHeaders(pkt: DpPacket, key: Uint32Array, ctTuple: boolean): void
   } else {
     if (dlType === ETH_TYPE_NSH) {
       extractNsh(b, p, size, key);
-      return;
+      return false;
     }
     if ((dlType === ETH_TYPE_ARP || dlType === ETH_TYPE_RARP) && size >= 28) {
       if (v.getUint16(p) === 1 && v.getUint16(p + 2) === ETH_TYPE_IP && b[p + 4] === 6 && b[p + 5] === 4) {
@@ -401,12 +425,14 @@ function extractHeaders(pkt: DpPacket, key: Uint32Array, ctTuple: boolean): void
         key[W_ARP_SHA + 2] = v.getUint32(p + 20);
       }
     }
-    return;
+    return false;
   }
 
   pkt.l4Ofs = p - frame;
   key[W_NW_PROTO] = ((nwProto << S_NW_PROTO) | (nwTos << S_NW_TOS) | (nwTtl << S_NW_TTL) | nwFrag) >>> 0;
-  if ((nwFrag & FLOW_NW_FRAG_LATER) !== 0) return;
+  // Only the words KEY_HOT_IP4 names written (all rewritten by the next such packet)?
+  const ip4Only = dlType === ETH_TYPE_IP && nVlans === 0 && !ctTuple;
+  if ((nwFrag & FLOW_NW_FRAG_LATER) !== 0) return ip4Only;
 
   if (nwProto === IPPROTO_TCP) {
     if (size >= 20) {
@@ -423,7 +449,16 @@ function extractHeaders(pkt: DpPacket, key: Uint32Array, ctTuple: boolean): void
     if (size >= 12) key[W_TP_SRC] = v.getUint32(p);
   } else if (nwProto === IPPROTO_ICMP) {
     if (size >= 8) key[W_TP_SRC] = ((b[p]! << S_TP_SRC) | b[p + 1]!) >>> 0;
-  } else if (nwProto === IPPROTO_IGMP) {
+  } else {
+    extractOtherL4(b, v, p, size, nwProto, key);
+    return false;
+  }
+  return ip4Only;
+}
+
+/** L4 protocols beyond the common four (IGMP, ICMPv6 with ND). */
+function extractOtherL4(b: Uint8Array, v: DataView, p: number, size: number, nwProto: number, key: Uint32Array): void {
+  if (nwProto === IPPROTO_IGMP) {
     if (size >= 8) {
       key[W_TP_SRC] = ((b[p]! << S_TP_SRC) | b[p + 1]!) >>> 0;
       key[W_IGMP_GROUP] = v.getUint32(p + 4);

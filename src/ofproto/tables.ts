@@ -29,6 +29,18 @@
  * the invisible rules for good; `abort` (or an error inside a bundle)
  * undoes everything. A single flow_mod is a transaction of one.
  *
+ * ## Tables
+ * 255 tables (0..254); 254 is OVS's internal table, read-only like any
+ * table configured `readonly`: flow_mods naming it get OFPBRC_EPERM
+ * (unless flagged `noReadonly`, for OVS-internal rules) and "all tables"
+ * flow_mods and stats skip it. A table's Flow_Table row gives its name,
+ * flow limit, overflow policy and eviction groups, and prefix fields.
+ * Eviction (overflow_policy=evict, or lowering the limit) only takes flows
+ * with a timeout: from the largest eviction group, the lowest importance,
+ * then the soonest expiry (ovs-vswitchd.conf.db(5)). Where groups tie in
+ * size OVS picks one at random; we consider all of them, as the manual
+ * words it.
+ *
  * ## Time
  * There are no timers: callers pass `now` (ms) to flow_mods, `credit`
  * and `expire`, which removes and returns the rules whose hard timeout
@@ -200,7 +212,7 @@ function groupKey<A>(specs: readonly GroupSpec[], rule: OfRule<A>): string {
 
 export class OfprotoTables<A> {
   readonly tables: OfTable<A>[] = [];
-  /** The published classifier version: what lookups see. */
+  /** The published classifier version: what lookups see; it grows whenever the visible rules change. */
   version = 0;
   private tx: Transaction<A> | null = null;
 
@@ -219,7 +231,7 @@ export class OfprotoTables<A> {
   }
 
   /** Applies a table's configuration; may evict rules when the limit shrinks under the evict policy. */
-  configureTable(tableId: number, config: Partial<TableConfig>, now: number): { ok: true; removed: RemovedRule<A>[] } | { ok: false; error: string } {
+  configureTable(tableId: number, config: Partial<TableConfig>): { ok: true; removed: RemovedRule<A>[] } | { ok: false; error: string } {
     this.assertIdle();
     const t = this.tables[tableId];
     if (!t) return { ok: false, error: `table ${tableId} does not exist` };
@@ -244,6 +256,7 @@ export class OfprotoTables<A> {
         removed.push({ rule: victim, reason: "eviction" });
       }
     }
+    if (removed.length > 0) this.version++;
     return { ok: true, removed };
   }
 
@@ -371,6 +384,8 @@ export class OfprotoTables<A> {
       for (const d of due) this.dropCommitted(t, d.rule, d.reason);
       out.push(...due);
     }
+    // A new version tells caches (revalidation) that the visible rules changed.
+    if (out.length > 0) this.version++;
     return out;
   }
 

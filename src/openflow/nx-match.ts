@@ -292,8 +292,14 @@ export function decodeNxRaw(b: Uint8Array, strict = true): Match | DecodeError {
     const lenOk = tunMd ? Number.isInteger(n) && n >= 1 && n <= 124 : header.length === (header.hasmask ? 2 * n : n);
     const known = fld !== null && mfValueLen(fld) && lenOk;
     if (o + hl + header.length > b.length) return fail("OFPBMC_BAD_LEN");
-    if (!known && strict) return fail("OFPBMC_BAD_FIELD");
     const payload = b.subarray(o + hl, o + hl + header.length);
+    // A masked entry's value must lie inside its mask; OVS checks that on
+    // the raw halves before it looks at the field.
+    if (header.hasmask) {
+      const half = header.length >> 1;
+      for (let i = 0; i < half; i++) if (payload[i]! & ~payload[half + i]!) return fail("OFPBMC_BAD_WILDCARDS");
+    }
+    if (!known && strict) return fail("OFPBMC_BAD_FIELD");
     o += hl + header.length;
     if (!known) continue;
     if (header.hasmask && !fld.maskable) return fail("OFPBMC_BAD_MASK");

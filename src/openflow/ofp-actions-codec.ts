@@ -8,7 +8,7 @@
  */
 import { OfpReader, OfpWriter } from "./ofp-buffer.js";
 import { fail, type DecodeError } from "./ofp-codec.js";
-import { NX_VENDOR_ID } from "./ofp-errors.js";
+import { NX_VENDOR_ID, ONF_VENDOR_ID } from "./ofp-errors.js";
 import { INSTRUCTION_ORDER, instructionOf, type InstructionName, type OfpAction } from "./ofp-actions.js";
 import {
   ACTION_KEYWORDS, encodeAction, formatAction, WIRE_ACTIONS, type EncodeOptions, type ListCodecs, type WireAction,
@@ -124,8 +124,9 @@ export function formatActions(list: readonly OfpAction[]): string {
 
 const BY_OF = new Map<number, WireAction[]>();
 const BY_NX = new Map<number, WireAction[]>();
+const BY_ONF = new Map<number, WireAction[]>();
 for (const wa of WIRE_ACTIONS) {
-  const m = wa.vendor === 0 ? BY_OF : BY_NX;
+  const m = wa.vendor === 0 ? BY_OF : wa.vendor === NX_VENDOR_ID ? BY_NX : BY_ONF;
   const l = m.get(wa.code) ?? [];
   l.push(wa);
   m.set(wa.code, l);
@@ -168,9 +169,10 @@ function decodeOne(r: OfpReader, version: number): OfpAction | OfpAction[] | Dec
   if (type === 0xffff) {
     if (avail < 10) return fail("OFPBAC_BAD_LEN");
     const vendor = r.u32();
-    if (vendor !== NX_VENDOR_ID) return fail("OFPBAC_BAD_VENDOR");
+    if (vendor !== NX_VENDOR_ID && vendor !== ONF_VENDOR_ID) return fail("OFPBAC_BAD_VENDOR");
     const subtype = r.u16();
-    wa = BY_NX.get(subtype)?.find((x) => version >= x.minVersion && version <= x.maxVersion);
+    const byCode = vendor === NX_VENDOR_ID ? BY_NX : BY_ONF;
+    wa = byCode.get(subtype)?.find((x) => version >= x.minVersion && version <= x.maxVersion);
     if (!wa) return fail("OFPBAC_BAD_VENDOR_TYPE");
     hdrLen = 10;
   } else {

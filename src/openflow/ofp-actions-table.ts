@@ -138,17 +138,24 @@ export function setFieldOf(name: string, value: bigint, load = false): ActionOf<
   return { type: "set_field", field: fld.name, value: be(value, fld.bytes), mask: onesMask(fld), load };
 }
 
-/** Contiguous runs of one bits in `mask` (lsb first): [ofs, nBits]. */
-function maskRuns(mask: bigint, bits: number): [number, number][] {
+/**
+ * Contiguous runs of one bits in the big-endian `mask`, counting only its
+ * low `bits` bits (lsb first): [ofs, nBits]. Plain numbers, no BigInt
+ * (hoisted: this was the top of the action bench profile).
+ */
+function maskRuns(mask: Uint8Array, bits: number): [number, number][] {
   const runs: [number, number][] = [];
+  const n = mask.length;
+  const bitAt = (i: number): number => (mask[n - 1 - (i >> 3)]! >> (i & 7)) & 1;
+  const limit = Math.min(bits, n * 8);
   let i = 0;
-  while (i < bits) {
-    if (((mask >> BigInt(i)) & 1n) === 0n) {
+  while (i < limit) {
+    if (!bitAt(i)) {
       i++;
       continue;
     }
     let j = i;
-    while (j < bits && ((mask >> BigInt(j)) & 1n) === 1n) j++;
+    while (j < limit && bitAt(j)) j++;
     runs.push([i, j - i]);
     i = j;
   }
@@ -161,7 +168,7 @@ function encodeRegLoads(w: OfpWriter, a: ActionOf<"set_field">): ActionTextError
   const hdr = encodeNxmHeader(nxHeaderOf(fld));
   if (hdr.length !== 4) return err(`${fld.name}: cannot be loaded with NXAST_REG_LOAD`);
   const value = big(a.value);
-  for (const [ofs0, n0] of maskRuns(fieldMask(fld, a.mask), fieldBits(fld))) {
+  for (const [ofs0, n0] of maskRuns(a.mask, fieldBits(fld))) {
     for (let ofs = ofs0; ofs < ofs0 + n0; ofs += 64) {
       const n = Math.min(64, ofs0 + n0 - ofs);
       const v = (value >> BigInt(ofs)) & ((1n << BigInt(n)) - 1n);
@@ -708,7 +715,7 @@ export const ACTION_TABLE: Entries = {
       const exact = isExactMask(fld, a.mask);
       if (a.load) {
         const value = big(a.value);
-        return maskRuns(fieldMask(fld, a.mask), fieldBits(fld)).map(([ofs, n]) => {
+        return maskRuns(a.mask, fieldBits(fld)).map(([ofs, n]) => {
           const v = (value >> BigInt(ofs)) & ((1n << BigInt(n)) - 1n);
           return `load:${hexNum(v)}->${formatSubfield({ field: fld.name, ofs, nBits: n })}`;
         }).join(",");
@@ -1231,7 +1238,8 @@ function decodeSetFieldOxm(r: OfpReader, version: number, len: number): OfpActio
     // (OXM basic fields 0..44 are all known to OVS, in_phy_port included.)
     const known = h !== null && (mfFromHeader(h) !== null || (h.class === 0x8000 && h.field <= 44));
     const oddClass = h !== null && h.class > 1 && h.class < 0x8000;
-    return fail(known || oddClass ? "OFPBAC_BAD_SET_LEN" : "OFPBAC_BAD_SET_TYPE");
+    const zeroLen = h !== null && h.length + (h.class === 0xffff ? 4 : 0) === 0;
+    return fail(!zeroLen && (known || oddClass) ? "OFPBAC_BAD_SET_LEN" : "OFPBAC_BAD_SET_TYPE");
   }
   r.skip(hit.len);
   const fld = hit.fld;
@@ -1488,7 +1496,8 @@ export const WIRE_ACTIONS: readonly WireAction[] = [
     return isDecErr(src) ? src : { type: "output_reg", src, maxLen };
   }, true),
   nx("NXAST_REG_LOAD2", 33, 16, (r, ver, len) => {
-    const a = decodeSetFieldOxm(r, 6, len - 6);
+    r.skip(6);
+    const a = decodeSetFieldOxm(r, 6, len - 12);
     if (isDecErr(a)) return a;
     void ver;
     return a.type === "set_field" ? { ...a, load: false } : a;
@@ -1552,6 +1561,14 @@ export const WIRE_ACTIONS: readonly WireAction[] = [
     const hit = fieldOfHeaderBytes(r.data.subarray(r.pos, r.end));
     return hit ? { type: "delete_field", field: hit.fld.name } : fail("OFPBMC_BAD_FIELD");
   }),
+  // ONF's OpenFlow 1.3 extension copy_field (experimenter type 3200), decoded as move.
+  {
+    name: "ONFACT_COPY_FIELD", vendor: 0x4f4e4600, code: 3200, minVersion: 4, maxVersion: 5, len: 24, variable: true,
+    decode: (r) => {
+      r.skip(2);
+      return decodeRegMove(r, true);
+    },
+  },
   ...CT_WIRE,
   ...LEARN_WIRE,
   ...MISC_WIRE,

@@ -8,7 +8,7 @@
  * print as `ovs-ofctl ofp-print`.
  */
 import { OfpReader, type OfpWriter } from "./ofp-buffer.js";
-import { type BodyCodec, type CodecContext, fail, formatPort, isDecodeError, OFPP_NONE, portFromOfp11, portToOfp11, type DecodeError } from "./ofp-codec.js";
+import { type BodyCodec, type CodecContext, fail, withPartial, formatPort, isDecodeError, OFPP_NONE, portFromOfp11, portToOfp11, type DecodeError } from "./ofp-codec.js";
 import { flowModMatchError, Match, mfArePrereqsOk } from "./match.js";
 import { mfFromName } from "./meta-flow.js";
 import { formatMatch, normalizeMatchLogged } from "./match-format.js";
@@ -596,3 +596,319 @@ function setCfi(m: Match, on: boolean): void {
   const mk = (g.mask[0]! << 8) | g.mask[1]!;
   m.setNum("vlan_tci", on ? v | 0x1000 : 0, on ? mk | 0x1000 : 0xffff);
 }
+
+/* ---------------- flow statistics replies ---------------- */
+
+export interface FlowStats {
+  tableId: number;
+  durationSec: number;
+  durationNsec: number;
+  priority: number;
+  idleTimeout: number;
+  hardTimeout: number;
+  /** OFPUTIL_FF_* bits (OpenFlow 1.3+ only). */
+  flags: number;
+  importance: number;
+  /** Seconds since last use / since added or modified; -1 when unknown (NXST only). */
+  idleAge: number;
+  hardAge: number;
+  cookie: bigint;
+  packetCount: bigint;
+  byteCount: bigint;
+  match: Match;
+  actions: OfpAction[];
+}
+
+export interface FlowStatsReplyBody {
+  stats: FlowStats[];
+}
+
+function flowStatsText(fs: FlowStats): string {
+  let s = `cookie=0x${fs.cookie.toString(16)}, duration=${durationText(fs.durationSec, fs.durationNsec)}, table=${fs.tableId}, `;
+  s += `n_packets=${fs.packetCount}, n_bytes=${fs.byteCount}, `;
+  if (fs.idleTimeout) s += `idle_timeout=${fs.idleTimeout}, `;
+  if (fs.hardTimeout) s += `hard_timeout=${fs.hardTimeout}, `;
+  if (fs.flags) s += flagsText(fs.flags);
+  if (fs.importance) s += `importance=${fs.importance}, `;
+  if (fs.idleAge >= 0) s += `idle_age=${fs.idleAge}, `;
+  if (fs.hardAge >= 0 && fs.hardAge !== fs.durationSec) s += `hard_age=${fs.hardAge}, `;
+  const m = formatMatchWithPriority(fs.match, fs.priority);
+  if (m !== "") s += m + " ";
+  return s + "actions=" + formatActions(fs.actions);
+}
+
+/** OVS's ofp_print_duration: seconds, then milliseconds or the exact fraction. */
+export function durationText(sec: number, nsec: number): string {
+  let s = String(sec >>> 0);
+  if (nsec > 0) {
+    const frac = String(nsec).padStart(9, "0");
+    s += "." + (nsec % 1_000_000 === 0 ? frac.slice(0, 3) : frac.replace(/0+$/, ""));
+  }
+  return s + "s";
+}
+
+function printFlowStatsReply(b: FlowStatsReplyBody): string {
+  return b.stats.map((fs) => "\n " + flowStatsText(fs)).join("");
+}
+
+function blankStats(): FlowStats {
+  return {
+    tableId: 0, durationSec: 0, durationNsec: 0, priority: 0, idleTimeout: 0, hardTimeout: 0, flags: 0, importance: 0,
+    idleAge: -1, hardAge: -1, cookie: 0n, packetCount: 0n, byteCount: 0n, match: new Match(), actions: [],
+  };
+}
+
+/** Decodes entries until the body ends, keeping the good ones on error (ofp-print shows them). */
+function decodeEntries(r: OfpReader, one: (r: OfpReader) => FlowStats | DecodeError): FlowStatsReplyBody | DecodeError {
+  const stats: FlowStats[] = [];
+  while (r.remaining > 0) {
+    const fs = one(r);
+    if (isDecodeError(fs)) return withPartial(fs, { stats });
+    stats.push(fs);
+  }
+  return { stats };
+}
+
+function pullInstructions(r: OfpReader, len: number, version: number): OfpAction[] | DecodeError {
+  if (len < 0 || len > r.remaining) return fail("OFPBRC_BAD_LEN");
+  return decodeInstructions(r.bytes(len), version);
+}
+
+export const OFP10_FLOW_STATS_REPLY_CODEC: BodyCodec<FlowStatsReplyBody> = {
+  decode(r, ctx) {
+    return decodeEntries(r, (r) => {
+      if (r.remaining < 88) return fail("OFPBRC_BAD_LEN");
+      const fs = blankStats();
+      const length = r.u16();
+      if (length < 88) return fail("OFPBRC_BAD_LEN");
+      fs.tableId = r.u8();
+      r.skip(1);
+      const m = decodeOfp10Match(r.bytes(40));
+      if (isDecodeError(m)) return m;
+      fs.match = m;
+      fs.durationSec = r.u32();
+      fs.durationNsec = r.u32();
+      fs.priority = r.u16();
+      fs.idleTimeout = r.u16();
+      fs.hardTimeout = r.u16();
+      r.skip(6);
+      fs.cookie = r.u64();
+      fs.packetCount = r.u64();
+      fs.byteCount = r.u64();
+      const acts = pullInstructions(r, length - 88, ctx.version);
+      if (isDecodeError(acts)) return acts;
+      fs.actions = acts;
+      return fs;
+    });
+  },
+  encode(w, b, ctx) {
+    for (const fs of b.stats) {
+      const acts = encodeActionsOrThrow(fs.actions, ctx.version);
+      w.u16(88 + acts.length).u8(fs.tableId).zeros(1).bytes(encodeOfp10Match(fs.match));
+      w.u32(fs.durationSec).u32(fs.durationNsec).u16(fs.priority).u16(fs.idleTimeout).u16(fs.hardTimeout).zeros(6);
+      w.u64(fs.cookie).u64(fs.packetCount).u64(fs.byteCount).bytes(acts);
+    }
+  },
+  print: printFlowStatsReply,
+};
+
+export const OFP11_FLOW_STATS_REPLY_CODEC: BodyCodec<FlowStatsReplyBody> = {
+  decode(r, ctx) {
+    const v = ctx.version;
+    return decodeEntries(r, (r) => {
+      if (r.remaining < 48) return fail("OFPBRC_BAD_LEN");
+      const start = r.pos;
+      const fs = blankStats();
+      const length = r.u16();
+      if (length < 48) return fail("OFPBRC_BAD_LEN");
+      fs.tableId = r.u8();
+      r.skip(1);
+      fs.durationSec = r.u32();
+      fs.durationNsec = r.u32();
+      fs.priority = r.u16();
+      fs.idleTimeout = r.u16();
+      fs.hardTimeout = r.u16();
+      const rawFlags = r.u16();
+      const importance = r.u16();
+      r.skip(2);
+      fs.cookie = r.u64();
+      fs.packetCount = r.u64();
+      fs.byteCount = r.u64();
+      const m = pullOfp11Match(r, true);
+      if (isDecodeError(m)) return m;
+      fs.match = m;
+      fs.importance = v >= 5 ? importance : 0;
+      if (v >= 4) {
+        const f = decodeFlowFlags(rawFlags, -1, v);
+        if (isDecodeError(f)) return f;
+        fs.flags = f;
+      }
+      const acts = pullInstructions(r, length - (r.pos - start), v);
+      if (isDecodeError(acts)) return acts;
+      fs.actions = acts;
+      return fs;
+    });
+  },
+  encode(w, b, ctx) {
+    const v = ctx.version;
+    for (const fs of b.stats) {
+      const start = w.length;
+      const len = w.fork(2);
+      w.u8(fs.tableId).zeros(1).u32(fs.durationSec).u32(fs.durationNsec).u16(fs.priority).u16(fs.idleTimeout).u16(fs.hardTimeout);
+      w.u16(v >= 4 ? encodeFlowFlags(fs.flags, v) : 0).u16(v >= 5 ? fs.importance : 0).zeros(2);
+      w.u64(fs.cookie).u64(fs.packetCount).u64(fs.byteCount);
+      putOfp11Match(w, fs.match, v);
+      w.bytes(encodeActionsOrThrow(fs.actions, v));
+      w.join(len);
+      void start;
+    }
+  },
+  print: printFlowStatsReply,
+};
+
+export const NX_FLOW_STATS_REPLY_CODEC: BodyCodec<FlowStatsReplyBody> = {
+  decode(r, ctx) {
+    return decodeEntries(r, (r) => {
+      if (r.remaining < 48) return fail("OFPBRC_BAD_LEN");
+      const fs = blankStats();
+      const length = r.u16();
+      fs.tableId = r.u8();
+      r.skip(1);
+      fs.durationSec = r.u32();
+      fs.durationNsec = r.u32();
+      fs.priority = r.u16();
+      fs.idleTimeout = r.u16();
+      fs.hardTimeout = r.u16();
+      const matchLen = r.u16();
+      const idleAge = r.u16();
+      const hardAge = r.u16();
+      fs.cookie = r.u64();
+      fs.packetCount = r.u64();
+      fs.byteCount = r.u64();
+      const padded = (matchLen + 7) & ~7;
+      if (length < 48 + padded) return fail("OFPBRC_BAD_LEN");
+      const pm = pullNxMatch(r, matchLen, true);
+      if (isDecodeError(pm)) return pm;
+      fs.match = pm.match;
+      if (idleAge) fs.idleAge = idleAge - 1;
+      if (hardAge) fs.hardAge = hardAge - 1;
+      const acts = pullInstructions(r, length - 48 - padded, ctx.version);
+      if (isDecodeError(acts)) return acts;
+      fs.actions = acts;
+      return fs;
+    });
+  },
+  encode(w, b, ctx) {
+    for (const fs of b.stats) {
+      const nm = nxMatchBytes(fs.match, 0n, 0n);
+      const acts = encodeActionsOrThrow(fs.actions, ctx.version);
+      const age = (a: number): number => (a < 0 ? 0 : a < 0xffff ? a + 1 : 0xffff);
+      w.u16(48 + nm.bytes.length + acts.length).u8(fs.tableId).zeros(1).u32(fs.durationSec).u32(fs.durationNsec);
+      w.u16(fs.priority).u16(fs.idleTimeout).u16(fs.hardTimeout).u16(nm.length).u16(age(fs.idleAge)).u16(age(fs.hardAge));
+      w.u64(fs.cookie).u64(fs.packetCount).u64(fs.byteCount).bytes(nm.bytes).bytes(acts);
+    }
+  },
+  print: printFlowStatsReply,
+};
+
+/* ---------------- flow removed ---------------- */
+
+export interface FlowRemovedBody {
+  match: Match;
+  priority: number;
+  /** OFPRR_*: 0 idle, 1 hard, 2 delete, 3 group_delete, 4 meter_delete, 5 eviction. */
+  reason: number;
+  /** 255 when the message does not say. */
+  tableId: number;
+  cookie: bigint;
+  durationSec: number;
+  durationNsec: number;
+  idleTimeout: number;
+  hardTimeout: number;
+  packetCount: bigint;
+  byteCount: bigint;
+}
+
+const REMOVED_REASONS = ["idle", "hard", "delete", "group_delete", "meter_delete", "eviction"];
+
+function printFlowRemoved(fr: FlowRemovedBody): string {
+  let s = " " + formatMatchWithPriority(fr.match, fr.priority);
+  s += ` reason=${REMOVED_REASONS[fr.reason] ?? String(fr.reason)}`;
+  if (fr.tableId !== 255) s += ` table_id=${fr.tableId}`;
+  if (fr.cookie !== 0n) s += ` cookie:0x${fr.cookie.toString(16)}`;
+  s += ` duration${durationText(fr.durationSec, fr.durationNsec)} idle${fr.idleTimeout}`;
+  if (fr.hardTimeout) s += ` hard${fr.hardTimeout}`;
+  return s + ` pkts${fr.packetCount} bytes${fr.byteCount}\n`;
+}
+
+export const OFP10_FLOW_REMOVED_CODEC: BodyCodec<FlowRemovedBody> = {
+  decode(r) {
+    const m = decodeOfp10Match(r.bytes(40));
+    if (isDecodeError(m)) return m;
+    const cookie = r.u64();
+    const priority = r.u16();
+    const reason = r.u8();
+    r.skip(1);
+    const durationSec = r.u32();
+    const durationNsec = r.u32();
+    const idleTimeout = r.u16();
+    r.skip(2);
+    const packetCount = r.u64();
+    const byteCount = r.u64();
+    return { match: m, priority, reason, tableId: 255, cookie, durationSec, durationNsec, idleTimeout, hardTimeout: 0, packetCount, byteCount };
+  },
+  encode(w, fr) {
+    w.bytes(encodeOfp10Match(fr.match)).u64(fr.cookie).u16(fr.priority).u8(fr.reason).zeros(1);
+    w.u32(fr.durationSec).u32(fr.durationNsec).u16(fr.idleTimeout).zeros(2).u64(fr.packetCount).u64(fr.byteCount);
+  },
+  print: printFlowRemoved,
+};
+
+export const OFP11_FLOW_REMOVED_CODEC: BodyCodec<FlowRemovedBody> = {
+  decode(r) {
+    const cookie = r.u64();
+    const priority = r.u16();
+    const reason = r.u8();
+    const tableId = r.u8();
+    const durationSec = r.u32();
+    const durationNsec = r.u32();
+    const idleTimeout = r.u16();
+    const hardTimeout = r.u16();
+    const packetCount = r.u64();
+    const byteCount = r.u64();
+    const m = pullOfp11Match(r, true);
+    if (isDecodeError(m)) return m;
+    return { match: m, priority, reason, tableId, cookie, durationSec, durationNsec, idleTimeout, hardTimeout, packetCount, byteCount };
+  },
+  encode(w, fr, ctx) {
+    w.u64(fr.cookie).u16(fr.priority).u8(fr.reason).u8(fr.tableId).u32(fr.durationSec).u32(fr.durationNsec);
+    w.u16(fr.idleTimeout).u16(fr.hardTimeout).u64(fr.packetCount).u64(fr.byteCount);
+    putOfp11Match(w, fr.match, ctx.version);
+  },
+  print: printFlowRemoved,
+};
+
+/** NXT_FLOW_REMOVED: the table id travels plus one (0: unknown). */
+export const NX_FLOW_REMOVED_CODEC: BodyCodec<FlowRemovedBody> = {
+  decode(r) {
+    const cookie = r.u64();
+    const priority = r.u16();
+    const reason = r.u8();
+    const tableId = (r.u8() - 1) & 0xff;
+    const durationSec = r.u32();
+    const durationNsec = r.u32();
+    const idleTimeout = r.u16();
+    const matchLen = r.u16();
+    const packetCount = r.u64();
+    const byteCount = r.u64();
+    const pm = pullNxMatch(r, matchLen, true);
+    if (isDecodeError(pm)) return pm;
+    return { match: pm.match, priority, reason, tableId, cookie, durationSec, durationNsec, idleTimeout, hardTimeout: 0, packetCount, byteCount };
+  },
+  encode(w, fr) {
+    const nm = nxMatchBytes(fr.match, 0n, 0n);
+    w.u64(fr.cookie).u16(fr.priority).u8(fr.reason).u8((fr.tableId + 1) & 0xff).u32(fr.durationSec).u32(fr.durationNsec);
+    w.u16(fr.idleTimeout).u16(nm.length).u64(fr.packetCount).u64(fr.byteCount).bytes(nm.bytes);
+  },
+  print: printFlowRemoved,
+};

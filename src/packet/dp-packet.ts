@@ -275,7 +275,9 @@ export class DpPacket {
     const head = Math.min(src.start, this.buf.length - src.len);
     if (head < 0) return false;
     // subarray() + set() rather than a byte loop: measured 2x faster for
-    // 64-byte frames despite the subarray object.
+    // 64-byte frames despite the subarray object (107 vs 215 ns wall on the
+    // loaded machine). Skipping the five metadata array copies: bench
+    // odp-execute two_outputs(clone) 542-706 -> 303-481 ns/packet (noisy).
     this.buf.set(src.buf.subarray(src.start, src.start + src.len), head);
     this.start = head;
     this.len = src.len;

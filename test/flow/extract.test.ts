@@ -44,6 +44,7 @@ import {
   KEY_COLD_CTX,
   KEY_COLD_GENEVE,
   KEY_COLD_TUN,
+  KEY_HOT_IP4,
 } from "../../src/flow/index.js";
 import { DpPacket, IPPROTO_ICMPV6, IPPROTO_IGMP, IPPROTO_TCP, ND_NEIGHBOR_ADVERT, ndLinkAddrOption } from "../../src/packet/index.js";
 import { arp, eth, igmp, ip4, ip6, ipv4, ipv6, mac, nd, tcp, udp, vlan, ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6 } from "../util/packets.js";
@@ -227,4 +228,28 @@ test("tracked extraction (the datapath's) equals extractFlowKey, with cold regio
       }
     }
   }
+});
+
+test("tracked extraction: every ordered pair of frames gives the fresh key (the IPv4 fast clear included)", () => {
+  const frames = validFrames();
+  const extra = [eth({}, ETH_TYPE_IP, ipv4({}, udp(7, 8))), eth({}, ETH_TYPE_IP, ipv4({ proto: IPPROTO_TCP }, tcp({ srcPort: 1, dstPort: 2 })))];
+  const all = frames.map((f) => f.bytes).concat(extra);
+  const key = newFlowKey();
+  let sawFast = 0;
+  for (const a of all) {
+    for (const b of all) {
+      let dirty = KEY_COLD_ALL;
+      const pa = new DpPacket();
+      pa.setData(a);
+      dirty = extractFlowKeyTracked(pa, key, dirty);
+      if ((dirty & KEY_HOT_IP4) !== 0) sawFast++;
+      const pb = new DpPacket();
+      pb.setData(b);
+      extractFlowKeyTracked(pb, key, dirty);
+      const fresh = newFlowKey();
+      extractFlowKey(pb, fresh);
+      assert.ok(keyEquals(key, fresh, FLOW_U32S));
+    }
+  }
+  assert.ok(sawFast >= 2 * all.length, `IPv4 fast clears exercised: ${sawFast}`);
 });

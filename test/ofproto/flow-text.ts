@@ -82,6 +82,8 @@ export function parseFlowMod(command: FlowModCommand, text: string, of13 = false
       fm.newCookie = null;
     }
     fm.modifyCookie = false;
+    // OF1.2+ allows table 255 only in deletes: ovs-ofctl sends a modify without table= to table 0.
+    if ((command === "modify" || command === "modify_strict") && fm.tableId === OFPTT_ALL) fm.tableId = 0;
     return fm;
   }
   if (cookieMatch !== null) {

@@ -156,6 +156,13 @@ describe("ofproto tables vs ovs-vswitchd 3.1", { skip }, () => {
     }
   });
 
+  test("random command sequences as OpenFlow 1.4 flow_mods", () => {
+    for (const seed of [4, 5]) {
+      reset();
+      check(randomSteps(seed, 50), `OF1.4 seed ${seed}`, undefined, true);
+    }
+  });
+
   test("OpenFlow 1.4 flow_mods: importance, cookies never set by modify, no add on modify", () => {
     reset();
     check(
@@ -226,7 +233,7 @@ describe("ofproto tables vs ovs-vswitchd 3.1", { skip }, () => {
     const vsctl = (...a: string[]) => assert.equal(run("ovs-vsctl", a, dir).status, 0);
     vsctl("--", "--id=@ft", "create", "Flow_Table", "flow_limit=3", "overflow_policy=refuse", "--", "set", "Bridge", "br0", "flow_tables:0=@ft");
     const ours = new OfprotoTables<string>(TEXT_ACTIONS);
-    assert.ok(ours.configureTable(0, { flowLimit: 3, overflowPolicy: "refuse" }, 0).ok);
+    assert.ok(ours.configureTable(0, { flowLimit: 3, overflowPolicy: "refuse" }).ok);
     const refuse: Step[] = [
       ["add-flow", false, "priority=1,hard_timeout=100,ip,actions=drop"],
       ["add-flow", false, "priority=2,hard_timeout=30,ip,actions=drop"],
@@ -239,7 +246,7 @@ describe("ofproto tables vs ovs-vswitchd 3.1", { skip }, () => {
     reset();
     vsctl("--", "--id=@ft", "create", "Flow_Table", "flow_limit=3", "overflow_policy=evict", "--", "set", "Bridge", "br0", "flow_tables:0=@ft");
     const evicting = new OfprotoTables<string>(TEXT_ACTIONS);
-    assert.ok(evicting.configureTable(0, { flowLimit: 3, overflowPolicy: "evict" }, 0).ok);
+    assert.ok(evicting.configureTable(0, { flowLimit: 3, overflowPolicy: "evict" }).ok);
     const evict: Step[] = [
       ["add-flow", false, "priority=1,ip,actions=drop"],
       ["add-flow", false, "priority=2,hard_timeout=300,importance=1,ip,actions=drop"],
@@ -257,15 +264,15 @@ describe("ofproto tables vs ovs-vswitchd 3.1", { skip }, () => {
     reset();
     vsctl("--", "--id=@ft", "create", "Flow_Table", "flow_limit=4", "overflow_policy=evict", "groups=\"NXM_OF_IN_PORT[]\"", "--", "set", "Bridge", "br0", "flow_tables:0=@ft");
     const grouped = new OfprotoTables<string>(TEXT_ACTIONS);
-    assert.ok(grouped.configureTable(0, { flowLimit: 4, overflowPolicy: "evict", groups: ["NXM_OF_IN_PORT[]"] }, 0).ok);
+    assert.ok(grouped.configureTable(0, { flowLimit: 4, overflowPolicy: "evict", groups: ["NXM_OF_IN_PORT[]"] }).ok);
     const groups: Step[] = [
       ["add-flow", false, "priority=1,in_port=1,hard_timeout=10,actions=drop"],
       ["add-flow", false, "priority=2,in_port=2,hard_timeout=300,actions=drop"],
       ["add-flow", false, "priority=3,in_port=2,hard_timeout=200,actions=drop"],
       ["add-flow", false, "priority=4,in_port=2,hard_timeout=400,actions=drop"],
-      ["add-flow", false, "priority=5,in_port=1,hard_timeout=20,actions=drop"],
+      ["add-flow", false, "priority=5,in_port=2,hard_timeout=20,actions=drop"],
+      // Evicts priority 5 (in_port=2's group is the largest), not priority 1 that expires sooner.
       ["add-flow", false, "priority=6,in_port=1,hard_timeout=30,actions=drop"],
-      ["add-flow", false, "priority=7,in_port=2,hard_timeout=30,actions=drop"],
     ];
     check(groups, "groups", grouped);
   });

@@ -67,7 +67,7 @@ describe("add", () => {
     ok(t.flowMod(fm("add", "ip,actions=drop", { tableId: OFPTT_ALL }), 0));
     assert.equal(t.allRules()[0]!.tableId, 0);
     assert.deepEqual(t.flowMod(fm("add", "ip,actions=drop", { tableId: 4 }), 0), { ok: false, error: "OFPBRC_BAD_TABLE_ID" });
-    ok(t.configureTable(2, { readonly: true }, 0));
+    ok(t.configureTable(2, { readonly: true }));
     assert.deepEqual(t.flowMod(fm("add", "table=2,ip,actions=drop"), 0), { ok: false, error: "OFPBRC_EPERM" });
     assert.deepEqual(t.flowMod(fm("delete", "table=2,ip"), 0), { ok: false, error: "OFPBRC_EPERM" });
     assert.deepEqual(t.flowMod(fm("delete", "table=7,ip"), 0), { ok: false, error: "OFPBRC_BAD_TABLE_ID" });
@@ -302,7 +302,7 @@ describe("timeouts", () => {
 describe("flow limits and eviction", () => {
   test("refuse: a full table refuses new flows but still replaces identical ones", () => {
     const t = tables();
-    ok(t.configureTable(0, { flowLimit: 2 }, 0));
+    ok(t.configureTable(0, { flowLimit: 2 }));
     ok(t.flowMod(fm("add", "priority=1,ip,actions=drop"), 0));
     ok(t.flowMod(fm("add", "priority=2,ip,actions=drop"), 0));
     assert.deepEqual(t.flowMod(fm("add", "priority=3,ip,actions=drop"), 0), { ok: false, error: "OFPFMFC_TABLE_FULL" });
@@ -312,7 +312,7 @@ describe("flow limits and eviction", () => {
 
   test("evict: lowest importance first, then soonest expiry; permanent flows are never evicted", () => {
     const t = tables();
-    ok(t.configureTable(0, { flowLimit: 3, overflowPolicy: "evict" }, 0));
+    ok(t.configureTable(0, { flowLimit: 3, overflowPolicy: "evict" }));
     ok(t.flowMod(fm("add", "priority=1,ip,actions=drop"), 0));
     ok(t.flowMod(fm("add", "priority=2,hard_timeout=5,importance=1,ip,actions=drop"), 0));
     ok(t.flowMod(fm("add", "priority=3,hard_timeout=50,ip,actions=drop"), 0));
@@ -329,7 +329,7 @@ describe("flow limits and eviction", () => {
 
   test("evict: the largest eviction group goes first", () => {
     const t = tables();
-    ok(t.configureTable(0, { flowLimit: 3, overflowPolicy: "evict", groups: ["NXM_OF_IN_PORT[]", "bogus[]"] }, 0));
+    ok(t.configureTable(0, { flowLimit: 3, overflowPolicy: "evict", groups: ["NXM_OF_IN_PORT[]", "bogus[]"] }));
     ok(t.flowMod(fm("add", "priority=1,in_port=1,hard_timeout=5,actions=drop"), 0));
     ok(t.flowMod(fm("add", "priority=2,in_port=2,hard_timeout=50,actions=drop"), 0));
     ok(t.flowMod(fm("add", "priority=3,in_port=2,hard_timeout=60,actions=drop"), 0));
@@ -340,7 +340,7 @@ describe("flow limits and eviction", () => {
   test("lowering the limit under the evict policy evicts the excess", () => {
     const t = tables();
     for (let p = 1; p <= 4; p++) ok(t.flowMod(fm("add", `priority=${p},hard_timeout=${p},ip,actions=drop`), 0));
-    const r = ok(t.configureTable(0, { flowLimit: 2, overflowPolicy: "evict" }, 0));
+    const r = ok(t.configureTable(0, { flowLimit: 2, overflowPolicy: "evict" }));
     assert.deepEqual(r.removed.map((x) => x.rule.priority), [1, 2]);
     assert.equal(t.tableStats()[0]!.activeCount, 2);
   });
@@ -356,10 +356,10 @@ describe("lookup and statistics", () => {
     assert.match(formatMatch(new Match(packet("ip,nw_dst=10.1.2.3").map((x, i) => x & wc[i]!), wc)), /nw_dst=10.0.0.0\/8/);
     const s = t.tableStats()[0]!;
     assert.deepEqual([s.name, s.lookupCount, s.matchedCount, s.activeCount], ["table0", 2, 1, 1]);
-    ok(t.configureTable(0, { name: "acl", prefixes: ["ipv6_src"] }, 0));
+    ok(t.configureTable(0, { name: "acl", prefixes: ["ipv6_src"] }));
     assert.deepEqual(t.tables[0]!.cls.prefixFields, ["ipv6_src"]);
     assert.equal(t.tableStats()[0]!.name, "acl");
-    assert.equal(t.configureTable(0, { prefixes: ["eth_src"] }, 0).ok, false);
+    assert.equal(t.configureTable(0, { prefixes: ["eth_src"] }).ok, false);
   });
 
   test("flow and aggregate stats select as delete does", () => {

@@ -13,6 +13,8 @@ import {
   FF_SEND_FLOW_REM,
   type FlowModBody,
   type FlowStatsRequestBody,
+  type FlowStats,
+  type FlowRemovedBody,
   type Match,
   OFPG_ANY,
   OFPP_NONE,
@@ -74,3 +76,37 @@ export const aggregateReplySamples = (): AggregateReplyBody[] => [
   { packetCount: 123n, byteCount: 45678n, flowCount: 3 },
   { packetCount: 0xffffffffffffffffn, byteCount: 0n, flowCount: 0 },
 ];
+
+export function flowStatsReplySamples(v: number, nx: boolean): { stats: FlowStats[] }[] {
+  const base = (over: Partial<FlowStats> & { m: string; a: string }): FlowStats => {
+    const { m, a, ...rest } = over;
+    return {
+      tableId: 0, durationSec: 5, durationNsec: 0, priority: 0x8000, idleTimeout: 0, hardTimeout: 0, flags: 0, importance: 0,
+      idleAge: -1, hardAge: -1, cookie: 0n, packetCount: 10n, byteCount: 600n, match: matchOf(m), actions: actionsOf(a), ...rest,
+    };
+  };
+  const std10 = v === 1 && !nx;
+  const a: FlowStats[] = [
+    base({ m: "tcp,tp_dst=80", a: "output:1", priority: 100, durationSec: 12, durationNsec: 345000000, idleTimeout: 60, cookie: 0xabn }),
+    base({ m: "", a: "drop", tableId: 3, hardTimeout: 30, durationNsec: 123 }),
+  ];
+  if (!std10) a.push(base({ m: "ipv6,reg1=5", a: "resubmit(,4)", flags: v >= 4 && !nx ? FF_SEND_FLOW_REM | FF_NO_BYT_COUNTS : 0, importance: v >= 5 && !nx ? 7 : 0 }));
+  if (nx) a.push(base({ m: "arp", a: "NORMAL", idleAge: 3, hardAge: 9, durationSec: 9 }), base({ m: "ip", a: "drop", idleAge: 0, hardAge: 2 }));
+  if (v >= 2 && !nx) a.push(base({ m: "ip", a: "write_actions(output:3),goto_table:5", tableId: 1 }));
+  return [{ stats: a }, { stats: [] }];
+}
+
+export function flowRemovedSamples(v: number, nx: boolean): FlowRemovedBody[] {
+  const fr = (m: string, over: Partial<FlowRemovedBody>): FlowRemovedBody => ({
+    match: matchOf(m), priority: 0x8000, reason: 0, tableId: v === 1 && !nx ? 255 : 0, cookie: 0n, durationSec: 3, durationNsec: 0,
+    idleTimeout: 10, hardTimeout: 0, packetCount: 5n, byteCount: 300n, ...over,
+  });
+  const out = [
+    fr("tcp,tp_dst=80", { priority: 100, reason: 1, cookie: 0x77n, durationNsec: 500000000 }),
+    fr("", { reason: 2, idleTimeout: 0, durationNsec: 1 }),
+    fr("arp", { reason: 9 }),
+  ];
+  if (v > 1 || nx) out.push(fr("ipv6,reg2=3", { reason: 3, tableId: 4, hardTimeout: v > 1 && !nx ? 30 : 0 }), fr("ip", { reason: 5, tableId: 254 }));
+  if (nx) out.push(fr("ip", { reason: 4, tableId: 255 }));
+  return out;
+}

@@ -140,6 +140,10 @@ export const ACTION_CORPUS: readonly ActionCase[] = [
   {a: "ct(commit,zone=1,exec(move:NXM_NX_REG0[0..31]->NXM_NX_CT_MARK[]))"},
   {a: "ct(commit,nat(src=10.0.0.1-10.0.0.2:1-2,hash,persistent))"},
   {a: "ct(commit,nat(dst=::1))",match: "ipv6"},
+  {a: "learn(table=69,delete_learned,cookie=0xbd3c2ff1,OXM_OF_METADATA[],eth_type=0x800,NXM_OF_IP_SRC[],ip_dst=172.16.0.100,nw_proto=6,NXM_OF_TCP_SRC[]=NXM_OF_TCP_DST[],load:0x1->NXM_NX_REG10[7])", match: "tcp"},
+  {a: "learn(table=1,in_port=5,eth_dst=01:00:00:00:00:00,load:0xffff->NXM_NX_REG1[0..15])"},
+  {a: "learn(table=2,NXM_NX_REG0[0..3]=0xa,output:NXM_NX_REG1[0..15])"},
+  {a: "learn(table=4,vlan_tci=0x1005,tun_id=0x5)"},
 ];
 
 const PREREQ_MATCH: Readonly<Record<string, string>> = {

@@ -52,6 +52,28 @@ test("byte fixtures from ovs-ofctl decode and encode both ways", () => {
   }
 });
 
+test("wire-only forms decode as ovs-ofctl prints them", () => {
+  const fixtures: [number, string, string][] = [
+    // ONF copy_field (OpenFlow 1.3 experimenter 3200) reads as move.
+    [4, "ffff00204f4e46000c8000000010000000000000000100040001020400000000", "move:NXM_NX_REG0[0..15]->NXM_NX_REG1[0..15]"],
+    [4, "ffff00104f4e46000c81000000000000", "error:OFPBAC_BAD_VENDOR_TYPE"],
+    // NXAST_RESUBMIT (the pre-table form) and NXAST_SET_TUNNEL64 with a small id.
+    [1, "ffff0010000023200001000300000000", "resubmit:3"],
+    [1, "ffff0018000023200009000000000000000000000000002a", "set_tunnel64:0x2a"],
+    // Zero-length output_trunc is refused; a NAT outside ct too.
+    [1, "ffff001000002320002700010000000d", "error:OFPBAC_BAD_ARGUMENT"],
+    [4, "ffff0010000023200024000000000000", "error:OFPBAC_BAD_SET_ARGUMENT"],
+    // set_field errors: wrong length, unknown field, bad value.
+    [4, "001900108000340400000005" + "00000000", "error:OFPBAC_BAD_SET_LEN"],
+    [4, "00190010800080040000000500000000", "error:OFPBAC_BAD_SET_TYPE"],
+    [4, "0019001080000c021005000000000000", "set_field:4101->vlan_vid"],
+  ];
+  for (const [v, hex, text] of fixtures) {
+    const d = decodeActions(hexToBytes(hex), v);
+    assert.equal("decodeError" in d ? `error:${d.decodeError}` : formatActions(d), text, `v${v} ${hex}`);
+  }
+});
+
 test("text round trip: format(parse(text)) is stable", () => {
   for (const c of ACTION_CORPUS) {
     const once = formatActions(parseOk(c.a));

@@ -4,7 +4,7 @@
  * few bodies that exercise the type's fields in that version.
  */
 import { encodeMessage, type OfpBodies, type OfpMessage, type OfpMsgType, type TableStats } from "../../src/openflow/index.js";
-import { aggregateReplySamples, flowModSamples, flowStatsRequestSamples } from "./flow-samples.js";
+import { aggregateReplySamples, flowModSamples, flowRemovedSamples, flowStatsReplySamples, flowStatsRequestSamples } from "./flow-samples.js";
 
 const mac = (last: number): Uint8Array => new Uint8Array([0x50, 0x54, 0x00, 0x00, 0x00, last]);
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -326,11 +326,15 @@ const SAMPLES: Samples = {
   NXST_IPFIX_FLOW_REQUEST: () => [{}],
   NXST_IPFIX_FLOW_REPLY: () => [{ stats: [ipfix(7), ipfix(123)] }, { stats: [] }],
   OFPT_FLOW_MOD: (v) => flowModSamples(v, false),
+  OFPT_FLOW_REMOVED: (v) => flowRemovedSamples(v, false),
+  NXT_FLOW_REMOVED: (v) => flowRemovedSamples(v, true),
   NXT_FLOW_MOD: (v) => flowModSamples(v, true),
   OFPST_FLOW_REQUEST: (v) => flowStatsRequestSamples(v, false),
   NXST_FLOW_REQUEST: (v) => flowStatsRequestSamples(v, true),
   OFPST_AGGREGATE_REQUEST: (v) => flowStatsRequestSamples(v, false),
   NXST_AGGREGATE_REQUEST: (v) => flowStatsRequestSamples(v, true),
+  OFPST_FLOW_REPLY: (v) => flowStatsReplySamples(v, false),
+  NXST_FLOW_REPLY: (v) => flowStatsReplySamples(v, true),
   OFPST_AGGREGATE_REPLY: () => aggregateReplySamples(),
   NXST_AGGREGATE_REPLY: () => aggregateReplySamples(),
   OFPST_METER_FEATURES_REPLY: () => [{ maxMeter: 65536, bandTypes: 6, capabilities: 0xf, maxBands: 16, maxColor: 8 }],

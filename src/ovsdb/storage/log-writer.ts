@@ -105,7 +105,9 @@ export class LogWriter {
             await this.writeAll(data);
             // fdatasync: the data and the file size (all that recovery
             // needs); skips the inode time stamps a full fsync also flushes.
-            await this.fh.datasync();
+            // The callback API: FileHandle.datasync() adds ~20 µs of
+            // promise/handle bookkeeping per call (profile of bench (b)).
+            await fdatasync(this.fh.fd);
             this.stats.fsyncs++;
             this.stats.records += bufs.length;
             this.stats.bytes += data.length;
@@ -184,6 +186,10 @@ export class LogWriter {
     this.closed = true;
     await this.fh.close().catch(() => undefined);
   }
+}
+
+function fdatasync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fdatasync(fd, (e) => (e ? reject(e) : resolve())));
 }
 
 /** fsync a directory so a rename or create in it is durable. */

@@ -63,9 +63,11 @@ export function sha1Hex(data: Buffer | string): string {
  * json_to_string(json, 0) writes it, followed by a newline.
  */
 export function encodeRecord(json: unknown, magic = OVSDB_MAGIC): Buffer {
-  const body = Buffer.from(JSON.stringify(json) + "\n", "utf8");
-  const header = Buffer.from(`${magic} ${body.length} ${sha1Hex(body)}\n`, "latin1");
-  return Buffer.concat([header, body]);
+  // One string, one Buffer: hashing the text hashes its UTF-8 bytes, and the
+  // header is ASCII (bench/ovsdb.ts (b): ~10 µs less per commit than
+  // encoding the body, the header and their concatenation separately).
+  const body = JSON.stringify(json) + "\n";
+  return Buffer.from(`${magic} ${Buffer.byteLength(body, "utf8")} ${sha1Hex(body)}\n${body}`, "utf8");
 }
 
 const HEADER_MAX = 128;

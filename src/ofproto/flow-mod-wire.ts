@@ -1,0 +1,151 @@
+/**
+ * Between ofproto's plain data and the OpenFlow message bodies of
+ * src/openflow: a decoded flow_mod body (numeric command, OFPUTIL_FF_*
+ * flag bits, COOKIE_NONE) becomes an `OfproFlowMod`, and rules become the
+ * flow stats / flow removed values the encoders take (seconds +
+ * nanoseconds, 64-bit counters, flag bits).
+ *
+ * The input and output types are structural, so the message codecs can
+ * change around them without this module importing their types.
+ */
+import type { Match } from "../openflow/match.js";
+import type { OfpErrorName } from "../openflow/ofp-errors.js";
+import { NO_FLAGS, OFPG_ANY, OFPP_ANY, type FlowModCommand, type FlowModFlags, type OfproFlowMod, type RemovedReason } from "./flow-mod.js";
+import type { OfRule } from "./rule.js";
+
+/** OVS's OFPUTIL_FF_* bits (the same values as src/openflow/ofp-flow.ts). */
+export const FF_SEND_FLOW_REM = 1 << 0;
+export const FF_CHECK_OVERLAP = 1 << 1;
+export const FF_RESET_COUNTS = 1 << 2;
+export const FF_NO_PKT_COUNTS = 1 << 3;
+export const FF_NO_BYT_COUNTS = 1 << 4;
+/** "No new cookie" in a decoded flow_mod (UINT64_MAX). */
+export const WIRE_COOKIE_NONE = 0xffffffffffffffffn;
+
+const COMMANDS: readonly FlowModCommand[] = ["add", "modify", "modify_strict", "delete", "delete_strict"];
+
+/** What ofproto reads from a decoded flow_mod body. */
+export interface WireFlowMod<A> {
+  command: number;
+  tableId: number;
+  match: Match;
+  priority: number;
+  cookie: bigint;
+  cookieMask: bigint;
+  newCookie: bigint;
+  idleTimeout: number;
+  hardTimeout: number;
+  importance: number;
+  bufferId: number;
+  outPort: number;
+  outGroup: number;
+  flags: number;
+  actions: A;
+}
+
+export function flagsFromBits(bits: number): FlowModFlags {
+  return {
+    ...NO_FLAGS,
+    sendFlowRem: (bits & FF_SEND_FLOW_REM) !== 0,
+    checkOverlap: (bits & FF_CHECK_OVERLAP) !== 0,
+    resetCounts: (bits & FF_RESET_COUNTS) !== 0,
+    noPacketCounts: (bits & FF_NO_PKT_COUNTS) !== 0,
+    noByteCounts: (bits & FF_NO_BYT_COUNTS) !== 0,
+  };
+}
+
+export function flagsToBits(f: Readonly<FlowModFlags>): number {
+  return (
+    (f.sendFlowRem ? FF_SEND_FLOW_REM : 0) |
+    (f.checkOverlap ? FF_CHECK_OVERLAP : 0) |
+    (f.resetCounts ? FF_RESET_COUNTS : 0) |
+    (f.noPacketCounts ? FF_NO_PKT_COUNTS : 0) |
+    (f.noByteCounts ? FF_NO_BYT_COUNTS : 0)
+  );
+}
+
+/**
+ * The flow_mod ofproto executes for a body decoded from a message of wire
+ * `version` (1 = OpenFlow 1.0, NXM included). As OVS: only OpenFlow 1.0 /
+ * NXM flow_mods change the cookie of the rules a modify selects (when they
+ * carry one); port numbers 0xffffffff (OF1.1+ OFPP_ANY) mean "any port".
+ */
+export function flowModFromWire<A>(body: WireFlowMod<A>, version: number): OfproFlowMod<A> | OfpErrorName {
+  const command = COMMANDS[body.command];
+  if (command === undefined) return "OFPFMFC_BAD_COMMAND";
+  const newCookie = body.newCookie === WIRE_COOKIE_NONE ? null : body.newCookie;
+  return {
+    command,
+    tableId: body.tableId,
+    match: body.match,
+    priority: body.priority,
+    cookie: body.cookie,
+    cookieMask: body.cookieMask,
+    newCookie,
+    modifyCookie: version === 1 && newCookie !== null,
+    idleTimeout: body.idleTimeout,
+    hardTimeout: body.hardTimeout,
+    flags: flagsFromBits(body.flags),
+    importance: body.importance,
+    outPort: body.outPort === 0xffffffff ? OFPP_ANY : body.outPort,
+    outGroup: body.outGroup === 0xffffffff ? OFPG_ANY : body.outGroup,
+    bufferId: body.bufferId,
+    actions: body.actions,
+  };
+}
+
+/** A duration in ms as OpenFlow's seconds + nanoseconds. */
+function secNsec(ms: number): { sec: number; nsec: number } {
+  const m = Math.max(0, Math.floor(ms));
+  return { sec: Math.floor(m / 1000), nsec: (m % 1000) * 1_000_000 };
+}
+
+/** A rule as a flow stats entry (the shape of src/openflow's FlowStats). */
+export function wireFlowStats<A>(r: OfRule<A>, now: number) {
+  const d = secNsec(now - r.created);
+  return {
+    tableId: r.tableId,
+    durationSec: d.sec,
+    durationNsec: d.nsec,
+    priority: r.priority,
+    idleTimeout: r.idleTimeout,
+    hardTimeout: r.hardTimeout,
+    flags: flagsToBits(r.flags),
+    importance: r.importance,
+    idleAge: Math.floor(Math.max(0, now - r.used) / 1000),
+    hardAge: Math.floor(Math.max(0, now - r.modified) / 1000),
+    cookie: r.cookie,
+    packetCount: BigInt(r.packetCount),
+    byteCount: BigInt(r.byteCount),
+    match: r.match,
+    actions: r.actions,
+  };
+}
+
+/** OFPRR_* numbers of the removal reasons (OpenFlow 1.4+ numbering; OVS's enum ofp_flow_removed_reason). */
+export const REMOVED_REASON_CODE: Readonly<Record<RemovedReason, number>> = {
+  idle_timeout: 0,
+  hard_timeout: 1,
+  delete: 2,
+  group_delete: 3,
+  meter_delete: 4,
+  eviction: 5,
+};
+
+/** A removed rule as a flow_removed message's content (OVS's ofputil_flow_removed). */
+export function wireFlowRemoved<A>(r: OfRule<A>, reason: RemovedReason, now: number) {
+  const d = secNsec(now - r.created);
+  return {
+    match: r.match,
+    priority: r.priority,
+    reason: REMOVED_REASON_CODE[reason],
+    tableId: r.tableId,
+    cookie: r.cookie,
+    durationSec: d.sec,
+    durationNsec: d.nsec,
+    idleTimeout: r.idleTimeout,
+    hardTimeout: r.hardTimeout,
+    packetCount: BigInt(r.packetCount),
+    byteCount: BigInt(r.byteCount),
+  };
+}
