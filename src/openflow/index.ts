@@ -39,3 +39,8 @@ export * from "./match-parse.js";
 export * from "./nx-match.js";
 export * from "./ofp-match.js";
 export * from "./ofp-flow.js";
+export * from "./ofp-actions.js";
+export * from "./ofp-actions-codec.js";
+export * from "./ofp-actions-check.js";
+export * from "./ofp-actions-subfield.js";
+export { ACTION_TABLE, WIRE_ACTIONS, type ActionEntry, type WireAction } from "./ofp-actions-table.js";

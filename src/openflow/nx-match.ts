@@ -282,7 +282,7 @@ export function decodeNxRaw(b: Uint8Array, strict = true): Match | DecodeError {
     const header = decodeNxmHeader(b.subarray(o));
     if (!header) return fail("OFPBMC_BAD_LEN");
     const hl = header.class === 0xffff ? 8 : 4;
-    if (header.length <= 0 || o + hl > b.length) return fail("OFPBMC_BAD_LEN");
+    if (o + hl > b.length) return fail("OFPBMC_BAD_LEN");
     const fld = mfFromHeader(header);
     // OVS knows a field by its header including the length: a known class
     // and field with another length is an unknown field.

@@ -1080,8 +1080,9 @@ export const REQUESTFORWARD_CODEC: BodyCodec<RequestForwardBody> = {
     if (r.remaining < 8) return fail("OFPBRC_BAD_LEN");
     const mm = METER_MOD_CODEC.decode(r, ctx);
     if (isDecodeError(mm)) return mm;
-    // A forwarded meter-mod is checked as one about to be executed.
-    if (mm.meter.flags & ~0xf) return fail("OFPMMFC_BAD_FLAGS");
+    // As OVS decodes a forwarded meter-mod: unknown flag bits are shown,
+    // but a rate cannot be both in kb/s and in packets/s.
+    if ((mm.meter.flags & 3) === 3) return fail("OFPMMFC_BAD_FLAGS");
     return { meterMod: mm, xid };
   },
   encode(w, b, ctx) {
