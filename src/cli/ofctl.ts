@@ -34,6 +34,7 @@ import {
 } from "../openflow/ofp-flow-parse.js";
 import { OFPFC_ADD, pullNxMatchBytes, nxMatchBytes } from "../openflow/ofp-flow.js";
 import { OVS_VERSION } from "../unixctl/builtins.js";
+import { setLevels } from "../util/vlog.js";
 
 class Fatal extends Error {}
 
@@ -361,6 +362,8 @@ export function ofctl(argv: string[], stdin?: string): { stdout: string; stderr:
 }
 
 export async function run(argv: string[]): Promise<number> {
+  // Like OVS's command-line tools, log INFO and above to the console (stderr).
+  setLevels("console:info");
   const r = ofctl(argv);
   process.stdout.write(Buffer.from(r.stdout, "latin1"));
   if (r.stderr) process.stderr.write(r.stderr);

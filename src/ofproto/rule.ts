@@ -18,7 +18,9 @@ export class OfRule<A> {
   used: number;
   packetCount = 0;
   byteCount = 0;
-  /** Set when the rule leaves its table. */
+  /** True once the rule has left its table (deleted, expired, evicted or replaced by a modify/add). */
+  removed = false;
+  /** Why it left, when it was not replaced. */
   removedReason: RemovedReason | null = null;
 
   constructor(
@@ -26,8 +28,8 @@ export class OfRule<A> {
     readonly match: Match,
     readonly priority: number,
     public cookie: bigint,
-    readonly idleTimeout: number,
-    readonly hardTimeout: number,
+    public idleTimeout: number,
+    public hardTimeout: number,
     readonly flags: Readonly<FlowModFlags>,
     readonly importance: number,
     readonly actions: A,
@@ -38,6 +40,15 @@ export class OfRule<A> {
     this.created = now;
     this.modified = now;
     this.used = now;
+  }
+
+  /**
+   * Lowers the timeouts to at most `idle` / `hard` seconds (0 = leave), as
+   * the fin_timeout action does when a TCP connection closes.
+   */
+  reduceTimeouts(idle: number, hard: number): void {
+    if (idle > 0 && (this.idleTimeout === 0 || this.idleTimeout > idle)) this.idleTimeout = idle;
+    if (hard > 0 && (this.hardTimeout === 0 || this.hardTimeout > hard)) this.hardTimeout = hard;
   }
 
   /** When the rule times out (ms), or Infinity for a permanent rule. */

@@ -18,6 +18,7 @@
  *   prerequisites, normalization), `match-parse` / `match-format` (flow
  *   syntax), `nx-match` (NXM/OXM), `ofp-match` (OF1.0/1.1 structures)
  * - `ofp-flow`    flow_mod, flow/aggregate statistics requests and replies
+ * - `ofp-group`   group_mod and group-desc replies (OF1.1-1.4)
  */
 export * from "./ofp-buffer.js";
 export * from "./ofp-codec.js";
@@ -39,6 +40,7 @@ export * from "./match-parse.js";
 export * from "./nx-match.js";
 export * from "./ofp-match.js";
 export * from "./ofp-flow.js";
+export * from "./ofp-group.js";
 export * from "./ofp-actions.js";
 export * from "./ofp-actions-codec.js";
 export * from "./ofp-actions-check.js";

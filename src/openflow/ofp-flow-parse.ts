@@ -14,7 +14,6 @@ import { parseActions, encodeInstructions } from "./ofp-actions-codec.js";
 import { isTextError } from "./ofp-actions-util.js";
 import { OFPP_NONE } from "./ofp-codec.js";
 import { OFPG_ANY } from "./ofp-stats.js";
-import { vlogModule } from "../util/vlog.js";
 import {
   checkActions,
   COOKIE_NONE,
@@ -31,7 +30,6 @@ import {
   OFPFC_MODIFY_STRICT,
   OFP_DEFAULT_PRIORITY,
 } from "./ofp-flow.js";
-import { isDecodeError } from "./ofp-codec.js";
 
 /* ---------------- protocols ---------------- */
 
@@ -167,8 +165,6 @@ function strToUint(s: string, bits: number): bigint | null {
   return v < 1n << BigInt(bits) ? v : null;
 }
 
-const actionsLog = vlogModule("ofp_actions");
-
 /**
  * Parses flow text as OVS's parse_ofp_str: `command` is an OFPFC_*, -1 for
  * a flow statistics request, or -2 when the text may start with "add",
@@ -299,7 +295,6 @@ export function parseFlowText(text: string, command: number): FlowParse {
     let err = chk !== null && chk !== "inconsistent" ? chk.decodeError : null;
     if (!err && !usable) err = "OFPBAC_MATCH_INCONSISTENT";
     if (err) {
-      if (isDecodeError(chk)) actionsLog.warn("actions lack correct prerequisites");
       return { ok: false, error: `actions are invalid with specified match (${err})` };
     }
   }

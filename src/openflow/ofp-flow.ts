@@ -275,7 +275,7 @@ export const OFP10_FLOW_MOD_CODEC: BodyCodec<FlowModBody> = {
     const wildcards = new DataView(mb.buffer, mb.byteOffset).getUint32(0);
     const m = decodeOfp10Match(mb);
     if (isDecodeError(m)) return m;
-    normalizeMatchLogged(m, false);
+    normalizeMatchLogged(m, true);
     const fm = blankFlowMod();
     fm.match = m;
     fm.newCookie = r.u64();

@@ -19,20 +19,22 @@
  * multiple of n bytes. A violation is OFPBRC_BAD_LEN before the body codec
  * runs.
  *
- * ## Extension points (next session)
- * Matches, actions and instructions plug in as body codecs: rows for
- * OFPT_FLOW_MOD / NXT_FLOW_MOD, OFPT_PACKET_IN / NXT_PACKET_IN(2) /
- * NXT_RESUME, OFPT_PACKET_OUT, OFPT_FLOW_REMOVED / NXT_FLOW_REMOVED,
- * OFPST_FLOW / NXST_FLOW, OFPST_AGGREGATE / NXST_AGGREGATE, OFPT_GROUP_MOD,
- * OFPST_GROUP_DESC reply, OFPST_TABLE_FEATURES, flow monitor (OF1.4 and
- * NXST), requestforward's group-mod form and NXT_CT_FLUSH are added to
- * `OFP_RAWS` below with their codecs; framing, lookup, length checks,
+ * ## Flow messages and what is still missing
+ * Flow messages (ofp-flow.ts) plug in as body codecs like any other:
+ * OFPT_FLOW_MOD (1.0 and 1.1+ forms) and NXT_FLOW_MOD, OFPT_FLOW_REMOVED
+ * (1.0–1.4) and NXT_FLOW_REMOVED, OFPST_FLOW / NXST_FLOW requests and
+ * replies (replies up to 1.4), OFPST_AGGREGATE / NXST_AGGREGATE. Not yet
+ * in the table (they decode to OFPBRC_BAD_TYPE / OFPBRC_BAD_STAT /
+ * OFPBRC_BAD_SUBTYPE like any message tsovs does not know, and a bundle
+ * refuses them with OFPBFC_MSG_UNSUP): the OpenFlow 1.5 flow-removed and
+ * flow/aggregate stats replies (OXS statistics), OFPT_PACKET_IN /
+ * NXT_PACKET_IN(2) / NXT_RESUME, OFPT_PACKET_OUT, OFPT_GROUP_MOD and the
+ * group-desc reply, OFPST_TABLE_FEATURES, flow monitor (OF1.4 and NXST),
+ * requestforward's group-mod form and NXT_CT_FLUSH. Adding one is a row
+ * here plus its codec and samples; framing, lookup, length checks,
  * printing (including nested messages in errors and bundles), the
  * differential tests (which require a sample for every type, enforced by
- * the type of `samples.ts`) and error paths need no change. Until then such
- * messages decode to `OFPBRC_BAD_TYPE` / `OFPBRC_BAD_STAT` /
- * `OFPBRC_BAD_SUBTYPE` like any message tsovs does not know, and a bundle
- * refuses them with OFPBFC_MSG_UNSUP.
+ * the type of `samples.ts`) and error paths need no change.
  */
 import { OfpReader, OfpWriter } from "./ofp-buffer.js";
 import { type BodyCodec, type CodecContext, EMPTY_CODEC, fail, isDecodeError, type DecodeError } from "./ofp-codec.js";
@@ -55,6 +57,7 @@ import * as S from "./ofp-stats.js";
 import * as C from "./ofp-control.js";
 import * as T from "./ofp-table.js";
 import * as F from "./ofp-flow.js";
+import * as G from "./ofp-group.js";
 import { bitNames, hexAlt, printNested } from "./ofp-codec.js";
 
 export const OFP_HEADER_LEN = 8;
@@ -195,6 +198,8 @@ export const OFP_RAWS = [
   raw("OFPT_PORT_STATUS", "OFPT_PORT_STATUS", 2, 4, t(12), 72, 0, PORT_STATUS_CODEC),
   raw("OFPT_PORT_STATUS", "OFPT_PORT_STATUS", 5, V_MAX, t(12), 48, 8, PORT_STATUS_CODEC),
   raw("OFPT_ROLE_STATUS", "OFPT_ROLE_STATUS", 5, V_MAX, t(30), 16, 8, C.ROLE_STATUS_CODEC),
+  // Group table modification (OpenFlow 1.5's form is not here yet).
+  raw("OFPT_GROUP_MOD", "OFPT_GROUP_MOD", 2, 5, t(15), 8, 8, G.GROUP_MOD_CODEC),
   // Flow removal notices.
   raw("OFPT_FLOW_REMOVED", "OFPT_FLOW_REMOVED", 1, 1, t(11), 80, 0, F.OFP10_FLOW_REMOVED_CODEC),
   raw("OFPT_FLOW_REMOVED", "OFPT_FLOW_REMOVED", 2, 5, t(11), 40, 8, F.OFP11_FLOW_REMOVED_CODEC),
@@ -295,6 +300,7 @@ export const OFP_RAWS = [
   mp("OFPST_GROUP_REPLY", 2, V_MAX, 6, true, 0, 8, S.GROUP_STATS_REPLY_CODEC),
   mp("OFPST_GROUP_DESC_REQUEST", 2, 5, 7, false, 0, 0, S.GROUP_REQUEST_CODEC),
   mp("OFPST_GROUP_DESC_REQUEST", 6, V_MAX, 7, false, 8, 0, S.GROUP_REQUEST_CODEC),
+  mp("OFPST_GROUP_DESC_REPLY", 2, 5, 7, true, 0, 8, G.GROUP_DESC_REPLY_CODEC),
   mp("OFPST_TABLE_DESC_REQUEST", 5, V_MAX, 14, false, 0, 0, EMPTY_CODEC),
   mp("OFPST_TABLE_DESC_REPLY", 5, V_MAX, 14, true, 0, 8, T.TABLE_DESC_REPLY_CODEC),
   mp("OFPST_GROUP_FEATURES_REQUEST", 3, V_MAX, 8, false, 0, 0, EMPTY_CODEC),

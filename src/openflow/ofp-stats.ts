@@ -5,6 +5,7 @@
  * meter family (meter-mod, meter stats/config/features). Request-forward
  * carries a meter-mod here; its group-mod form arrives with actions.
  */
+import { GROUP_MOD_CODEC, type GroupModBody } from "./ofp-group.js";
 import { OfpReader, type OfpWriter } from "./ofp-buffer.js";
 import {
   bitNames,
@@ -1060,13 +1061,16 @@ export const METER_FEATURES_CODEC: BodyCodec<MeterFeaturesBody> = {
 
 export interface RequestForwardBody {
   /** The forwarded request's header xid and version come from the outer message. */
-  meterMod: MeterModBody;
   xid: number;
+  /** The forwarded meter-mod, or (when absent) `groupMod`. */
+  meterMod?: MeterModBody;
+  groupMod?: GroupModBody;
 }
 
 /**
- * OF1.4 request-forward: the body is a whole OpenFlow message. tsovs
- * handles the meter-mod form now; the group-mod form needs actions.
+ * OF1.4+ request-forward: the body is a whole OpenFlow message, a
+ * meter-mod or a group-mod (the latter in OpenFlow 1.4 only for now: 1.5's
+ * group-mod form is not decoded yet).
  */
 export const REQUESTFORWARD_CODEC: BodyCodec<RequestForwardBody> = {
   decode(r, ctx) {
@@ -1076,6 +1080,12 @@ export const REQUESTFORWARD_CODEC: BodyCodec<RequestForwardBody> = {
     const xid = r.u32();
     if (r.overrun || len < 8 || len - 8 !== r.remaining) return fail("OFPBFC_MSG_BAD_LEN");
     if (version !== ctx.version) return fail("OFPBRC_BAD_VERSION");
+    if (type === 15 && version <= 5) {
+      if (r.remaining < 8) return fail("OFPBRC_BAD_LEN");
+      const gm = GROUP_MOD_CODEC.decode(r, ctx);
+      if (isDecodeError(gm)) return gm;
+      return { groupMod: gm, xid };
+    }
     if (type !== 29) return fail("OFPBRC_BAD_TYPE");
     if (r.remaining < 8) return fail("OFPBRC_BAD_LEN");
     const mm = METER_MOD_CODEC.decode(r, ctx);
@@ -1087,12 +1097,14 @@ export const REQUESTFORWARD_CODEC: BodyCodec<RequestForwardBody> = {
   },
   encode(w, b, ctx) {
     const start = w.length;
-    w.u8(ctx.version).u8(29).u16(0).u32(b.xid);
-    METER_MOD_CODEC.encode(w, b.meterMod, ctx);
+    w.u8(ctx.version).u8(b.meterMod ? 29 : 15).u16(0).u32(b.xid);
+    if (b.meterMod) METER_MOD_CODEC.encode(w, b.meterMod, ctx);
+    else if (b.groupMod) GROUP_MOD_CODEC.encode(w, b.groupMod, ctx);
     w.setU16(start + 2, w.length - start);
   },
   print(b, ctx) {
-    return " reason=meter_mod" + METER_MOD_CODEC.print(b.meterMod, ctx);
+    if (b.meterMod) return " reason=meter_mod" + METER_MOD_CODEC.print(b.meterMod, ctx);
+    return " reason=group_mod" + (b.groupMod ? GROUP_MOD_CODEC.print(b.groupMod, ctx) : "");
   },
 };
 

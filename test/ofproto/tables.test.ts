@@ -142,7 +142,10 @@ describe("modify", () => {
     const t = tables();
     ok(t.flowMod(fm("add", "ip,actions=drop"), 0));
     t.allRules()[0]!.credit(2, 120, 5);
+    const old = t.allRules()[0]!;
     ok(t.flowMod(fm("modify", "ip,actions=output:1"), 10));
+    assert.equal(old.removed, true);
+    assert.equal(old.removedReason, null);
     assert.equal(t.allRules()[0]!.packetCount, 2);
     assert.equal(t.allRules()[0]!.used, 5);
     ok(t.flowMod(fm("modify", "ip,reset_counts,actions=output:2"), 20));
@@ -190,7 +193,9 @@ describe("delete", () => {
     assert.deepEqual(r.removed.map((x) => [Number(x.rule.cookie), x.reason]).sort(), [[1, "delete"], [2, "delete"], [3, "delete"]]);
     assert.deepEqual(left(t), [4]);
     assert.equal(t.allRules()[0]!.removedReason, null);
+    assert.equal(t.allRules()[0]!.removed, false);
     assert.equal(r.removed[0]!.rule.removedReason, "delete");
+    assert.equal(r.removed[0]!.rule.removed, true);
   });
 
   test("strict delete needs the exact match and priority", () => {
@@ -299,6 +304,17 @@ describe("timeouts", () => {
   });
 });
 
+test("fin_timeout reduces timeouts, never raises them", () => {
+  const t = tables();
+  ok(t.flowMod(fm("add", "priority=1,idle_timeout=60,ip,actions=drop"), 0));
+  const r = t.allRules()[0]!;
+  r.reduceTimeouts(100, 10);
+  assert.deepEqual([r.idleTimeout, r.hardTimeout], [60, 10]);
+  r.reduceTimeouts(5, 0);
+  assert.deepEqual([r.idleTimeout, r.hardTimeout], [5, 10]);
+  assert.deepEqual(t.expire(5001).map((g) => g.reason), ["idle_timeout"]);
+});
+
 describe("flow limits and eviction", () => {
   test("refuse: a full table refuses new flows but still replaces identical ones", () => {
     const t = tables();
@@ -360,6 +376,10 @@ describe("lookup and statistics", () => {
     assert.deepEqual(t.tables[0]!.cls.prefixFields, ["ipv6_src"]);
     assert.equal(t.tableStats()[0]!.name, "acl");
     assert.equal(t.configureTable(0, { prefixes: ["eth_src"] }).ok, false);
+    ok(t.configureTable(0, { prefixes: ["ip_src", "ip_dst"] }));
+    assert.deepEqual(t.tables[0]!.cls.prefixFields, ["nw_src", "nw_dst"]);
+    ok(t.configureTable(0, { prefixes: ["none"] }));
+    assert.deepEqual(t.tables[0]!.cls.prefixFields, []);
   });
 
   test("flow and aggregate stats select as delete does", () => {

@@ -15,6 +15,9 @@ import {
   type FlowStatsRequestBody,
   type FlowStats,
   type FlowRemovedBody,
+  type GroupModBody,
+  type GroupDesc,
+  type Bucket,
   type Match,
   OFPG_ANY,
   OFPP_NONE,
@@ -109,4 +112,21 @@ export function flowRemovedSamples(v: number, nx: boolean): FlowRemovedBody[] {
   if (v > 1 || nx) out.push(fr("ipv6,reg2=3", { reason: 3, tableId: 4, hardTimeout: v > 1 && !nx ? 30 : 0 }), fr("ip", { reason: 5, tableId: 254 }));
   if (nx) out.push(fr("ip", { reason: 4, tableId: 255 }));
   return out;
+}
+
+export function groupModSamples(v: number): GroupModBody[] {
+  const b = (a: string, over: Partial<Bucket> = {}): Bucket => ({ weight: 0, watchPort: 0xffff, watchGroup: 0xffffffff, actions: actionsOf(a), ...over });
+  return [
+    { command: 0, type: 0, groupId: 1, buckets: [b("output:1"), b("output:2,mod_vlan_vid:5")] },
+    { command: 1, type: 1, groupId: 2, buckets: [b("output:3", { weight: 1 }), b("output:4", { weight: 50 })] },
+    { command: 2, type: 2, groupId: 0xfffffffc, buckets: [] },
+    { command: 0x8000, type: 3, groupId: 7, buckets: [b("output:5", { watchPort: 5 }), b("drop", { watchGroup: 9, watchPort: 0xfffe })] },
+    { command: 0, type: 2, groupId: 8, buckets: [b(v === 2 ? "output:1" : "set_field:10.0.0.1->ip_dst")] },
+    { command: 3, type: 0, groupId: 9, buckets: [b("output:6")] },
+    { command: 5, type: 0, groupId: 9, buckets: [] },
+  ];
+}
+
+export function groupDescSamples(v: number): { groups: GroupDesc[] }[] {
+  return [{ groups: groupModSamples(v).filter((g) => g.command === 0 || g.command === 1).map(({ groupId, type, buckets }) => ({ groupId, type, buckets })) }, { groups: [] }];
 }

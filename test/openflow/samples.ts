@@ -4,7 +4,7 @@
  * few bodies that exercise the type's fields in that version.
  */
 import { encodeMessage, type OfpBodies, type OfpMessage, type OfpMsgType, type TableStats } from "../../src/openflow/index.js";
-import { aggregateReplySamples, flowModSamples, flowRemovedSamples, flowStatsReplySamples, flowStatsRequestSamples } from "./flow-samples.js";
+import { aggregateReplySamples, flowModSamples, flowRemovedSamples, groupDescSamples, groupModSamples, flowStatsReplySamples, flowStatsRequestSamples } from "./flow-samples.js";
 
 const mac = (last: number): Uint8Array => new Uint8Array([0x50, 0x54, 0x00, 0x00, 0x00, last]);
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -127,8 +127,9 @@ const SAMPLES: Samples = {
     { bundleId: 2, ctrlType: 7, flags: 0 },
   ],
   ONFT_BUNDLE_CONTROL: () => [{ bundleId: 9, ctrlType: 2, flags: 2 }],
-  OFPT_REQUESTFORWARD: () => [
+  OFPT_REQUESTFORWARD: (v) => [
     { xid: 0x77, meterMod: { command: 0, meter: { meterId: 3, flags: 1, bands: [{ type: 1, rate: 10, burstSize: 0, precLevel: 0 }] } } },
+    ...(v === 5 ? groupModSamples(v).slice(0, 2).map((groupMod, i) => ({ xid: 0x80 + i, groupMod })) : []),
   ],
   NXT_SET_FLOW_FORMAT: () => [{ format: 0 }, { format: 2 }],
   NXT_FLOW_MOD_TABLE_ID: () => [{ enable: true }, { enable: false }],
@@ -326,6 +327,8 @@ const SAMPLES: Samples = {
   NXST_IPFIX_FLOW_REQUEST: () => [{}],
   NXST_IPFIX_FLOW_REPLY: () => [{ stats: [ipfix(7), ipfix(123)] }, { stats: [] }],
   OFPT_FLOW_MOD: (v) => flowModSamples(v, false),
+  OFPT_GROUP_MOD: (v) => groupModSamples(v),
+  OFPST_GROUP_DESC_REPLY: (v) => groupDescSamples(v),
   OFPT_FLOW_REMOVED: (v) => flowRemovedSamples(v, false),
   NXT_FLOW_REMOVED: (v) => flowRemovedSamples(v, true),
   NXT_FLOW_MOD: (v) => flowModSamples(v, true),

@@ -241,9 +241,13 @@ test("lock, steal and unlock print replies and notifications as ovsdb-client doe
     thief.kill("SIGTERM");
     await exited(thief);
     await waitFor(() => /locked\n/.test(fs.readFileSync(f1, "utf8").replace('{"locked":true}', "")), 10_000, "lock handed back");
-    await pause(300);
-    for (const c of [holder, waiter, unlocker]) c.kill("SIGTERM");
-    await Promise.all([holder, waiter, unlocker].map(exited));
+    // The holder goes first; only then does the waiter get the lock, and it
+    // must live long enough to print that.
+    holder.kill("SIGTERM");
+    await exited(holder);
+    await waitFor(() => /\nlocked\n/.test(fs.readFileSync(f2, "utf8")), 10_000, "lock passed to the waiter");
+    for (const c of [waiter, unlocker]) c.kill("SIGTERM");
+    await Promise.all([waiter, unlocker].map(exited));
     return [f1, f2, f3, f4].map((f) => fs.readFileSync(f, "utf8"));
   };
   try {
