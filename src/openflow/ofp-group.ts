@@ -68,14 +68,21 @@ function putBuckets(w: OfpWriter, buckets: readonly Bucket[], version: number): 
 
 const hasLiveness = (b: Bucket): boolean => b.watchPort !== OFPP_NONE || b.watchGroup !== OFPG_ANY;
 
-/** OVS's per-type checks of a decoded group. */
-function checkGroup(g: GroupDesc): DecodeError | null {
+/**
+ * OVS's checks of a decoded group, in its order: the type, an indirect
+ * group's single bucket (except for deletes and bucket inserts), the
+ * command, then each bucket (weights only in select groups, liveness only
+ * and always in fast-failover groups).
+ */
+function checkGroup(g: GroupDesc, command: number | null): DecodeError | null {
   if (g.type > OFPGT_FF) return fail("OFPGMFC_BAD_TYPE");
+  if (g.type === OFPGT_INDIRECT && command !== 2 && command !== 3 && g.buckets.length !== 1) return fail("OFPGMFC_INVALID_GROUP");
+  if (command !== null && COMMANDS[command] === undefined) return fail("OFPGMFC_BAD_COMMAND");
   for (const b of g.buckets) {
+    if (g.type !== OFPGT_SELECT && b.weight) return fail("OFPGMFC_INVALID_GROUP");
     if ((g.type === OFPGT_ALL || g.type === OFPGT_INDIRECT) && hasLiveness(b)) return fail("OFPGMFC_WATCH_UNSUPPORTED");
     if (g.type === OFPGT_FF && !hasLiveness(b)) return fail("OFPGMFC_INVALID_GROUP");
   }
-  if (g.type === OFPGT_INDIRECT && g.buckets.length > 1) return fail("OFPGMFC_INVALID_GROUP");
   return null;
 }
 
@@ -109,9 +116,7 @@ export const GROUP_MOD_CODEC: BodyCodec<GroupModBody> = {
     const buckets = pullBuckets(r, r.remaining, ctx.version);
     if (isDecodeError(buckets)) return buckets;
     const g = { command, type, groupId, buckets };
-    if (COMMANDS[command] === undefined) return fail("OFPGMFC_BAD_COMMAND");
-    const e = checkGroup(g);
-    return e ?? g;
+    return checkGroup(g, command) ?? g;
   },
   encode(w, g, ctx) {
     w.u16(g.command).u8(g.type).zeros(1).u32(g.groupId);
@@ -139,7 +144,7 @@ export const GROUP_DESC_REPLY_CODEC: BodyCodec<GroupDescReplyBody> = {
       const buckets = pullBuckets(r, len - 8, ctx.version);
       if (isDecodeError(buckets)) return withPartial(buckets, { groups });
       const g = { groupId, type, buckets };
-      const e = checkGroup(g);
+      const e = checkGroup(g, null);
       if (e) return withPartial(e, { groups });
       groups.push(g);
     }
