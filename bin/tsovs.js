@@ -1,6 +1,11 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 // The one entry point: `tsovs <subcommand> ...`. The TypeScript sources are
 // compiled to dist/ by `npm run build` (also run by `npm start` and `npm test`).
+//
+// --max-semi-space-size=4: the daemons hold many small long-lived objects;
+// a 4 MB young generation instead of V8's 16 MB keeps their resident memory
+// per database row below OVS's (bench ovsdb (d): 853 -> 657 bytes/row). V8
+// reads it only at start-up, so it must be on the command line.
 import { main } from "../dist/src/cli/main.js";
 
 main(process.argv.slice(2)).then(

@@ -8,7 +8,7 @@
  * print as `ovs-ofctl ofp-print`.
  */
 import { OfpReader, type OfpWriter } from "./ofp-buffer.js";
-import { type BodyCodec, type CodecContext, fail, withPartial, formatPort, isDecodeError, OFPP_NONE, portFromOfp11, portToOfp11, type DecodeError } from "./ofp-codec.js";
+import { bitNames, type BodyCodec, type CodecContext, fail, withPartial, formatPort, isDecodeError, OFPP_NONE, portFromOfp11, portToOfp11, type DecodeError } from "./ofp-codec.js";
 import { flowModMatchError, Match, mfArePrereqsOk } from "./match.js";
 import { mfFromName } from "./meta-flow.js";
 import { formatMatch, normalizeMatchLogged } from "./match-format.js";
@@ -16,7 +16,7 @@ import { decodeNxRaw, decodeOxmMatch, encodeNxRaw, encodeOxmMatch } from "./nx-m
 import { decodeOfp10Match, decodeOfp11Match, encodeOfp10Match, encodeOfp11Match, OFP11_MATCH_LEN, OFPFW10_ALL } from "./ofp-match.js";
 import type { OfpAction } from "./ofp-actions.js";
 import { OFPG_ANY } from "./ofp-stats.js";
-import { decodeInstructions, encodeInstructions, formatActions, verifyInstructionOrder } from "./ofp-actions-codec.js";
+import { decodeActions, decodeInstructions, encodeActions, encodeInstructions, formatActions, verifyInstructionOrder } from "./ofp-actions-codec.js";
 import { isTextError } from "./ofp-actions-util.js";
 
 export const OFPFC_ADD = 0;
@@ -670,7 +670,9 @@ function decodeEntries(r: OfpReader, one: (r: OfpReader) => FlowStats | DecodeEr
 }
 
 function pullInstructions(r: OfpReader, len: number, version: number): OfpAction[] | DecodeError {
-  if (len < 0 || len > r.remaining) return fail("OFPBRC_BAD_LEN");
+  // OpenFlow 1.1+ instructions fail as instructions, 1.0 actions as a request.
+  const bad = version === 1 ? "OFPBRC_BAD_LEN" : "OFPBIC_BAD_LEN";
+  if (len < 0 || len % 8 !== 0 || len > r.remaining) return fail(bad);
   return decodeInstructions(r.bytes(len), version);
 }
 
@@ -911,4 +913,145 @@ export const NX_FLOW_REMOVED_CODEC: BodyCodec<FlowRemovedBody> = {
     w.u16(fr.idleTimeout).u16(nm.length).u64(fr.packetCount).u64(fr.byteCount).bytes(nm.bytes);
   },
   print: printFlowRemoved,
+};
+
+/* ---------------- Nicira flow monitor (NXST_FLOW_MONITOR) ---------------- */
+
+export const NXFMF_INITIAL = 1 << 0;
+export const NXFMF_ADD = 1 << 1;
+export const NXFMF_DELETE = 1 << 2;
+export const NXFMF_MODIFY = 1 << 3;
+export const NXFMF_ACTIONS = 1 << 4;
+export const NXFMF_OWN = 1 << 5;
+const MONITOR_FLAG_NAMES: Readonly<Record<number, string>> = {
+  [NXFMF_INITIAL]: "initial", [NXFMF_ADD]: "add", [NXFMF_DELETE]: "delete", [NXFMF_MODIFY]: "modify", [NXFMF_ACTIONS]: "actions", [NXFMF_OWN]: "own",
+};
+
+export interface FlowMonitorRequest {
+  id: number;
+  flags: number;
+  outPort: number;
+  tableId: number;
+  match: Match;
+}
+
+export interface FlowMonitorRequestBody {
+  requests: FlowMonitorRequest[];
+}
+
+export const NX_FLOW_MONITOR_REQUEST_CODEC: BodyCodec<FlowMonitorRequestBody> = {
+  decode(r) {
+    const requests: FlowMonitorRequest[] = [];
+    while (r.remaining > 0) {
+      const bad = (e: DecodeError): DecodeError => withPartial(e, { requests });
+      if (r.remaining < 16) return bad(fail("OFPBRC_BAD_LEN"));
+      const id = r.u32();
+      const flags = r.u16();
+      const outPort = r.u16();
+      const matchLen = r.u16();
+      const tableId = r.u8();
+      const zeros = r.bytes(5);
+      if (!(flags & (NXFMF_ADD | NXFMF_DELETE | NXFMF_MODIFY)) || flags & ~0x3f) return bad(fail("OFPMOFC_BAD_FLAGS"));
+      if (zeros.some((x) => x !== 0)) return bad(fail("NXBRC_MUST_BE_ZERO"));
+      const pm = pullNxMatch(r, matchLen, true);
+      if (isDecodeError(pm)) return bad(pm);
+      requests.push({ id, flags, outPort, tableId, match: pm.match });
+    }
+    return { requests };
+  },
+  encode(w, b) {
+    for (const q of b.requests) {
+      const nm = nxMatchBytes(q.match, 0n, 0n);
+      w.u32(q.id).u16(q.flags).u16(q.outPort).u16(nm.length).u8(q.tableId).zeros(5).bytes(nm.bytes);
+    }
+  },
+  print(b) {
+    return b.requests.map((q) => {
+      let s = `\n id=${q.id >>> 0} flags=${bitNames(q.flags, MONITOR_FLAG_NAMES, ",")}`;
+      if (q.outPort !== OFPP_NONE) s += ` out_port=${formatPort(q.outPort)}`;
+      if (q.tableId !== 0xff) s += ` table=${q.tableId}`;
+      const m = formatMatchWithPriority(q.match, OFP_DEFAULT_PRIORITY);
+      return m === "" ? s : `${s} ${m}`;
+    }).join("");
+  },
+};
+
+/** One flow update: event 0 added, 1 deleted, 2 modified (full), 3 abbreviated. */
+export type FlowUpdate =
+  | { event: 3; xid: number }
+  | {
+      event: 0 | 1 | 2; reason: number; priority: number; idleTimeout: number; hardTimeout: number; tableId: number;
+      cookie: bigint; match: Match; actions: OfpAction[];
+    };
+
+export interface FlowMonitorReplyBody {
+  updates: FlowUpdate[];
+}
+
+export const NX_FLOW_MONITOR_REPLY_CODEC: BodyCodec<FlowMonitorReplyBody> = {
+  decode(r, ctx) {
+    const updates: FlowUpdate[] = [];
+    while (r.remaining > 0) {
+      const bad = (e: DecodeError): DecodeError => withPartial(e, { updates });
+      if (r.remaining < 4) return bad(fail("OFPBRC_BAD_LEN"));
+      const length = r.u16();
+      const event = r.u16();
+      if (length > r.remaining + 4 || length % 8) return bad(fail("OFPBRC_BAD_LEN"));
+      if (event === 3) {
+        if (length !== 8) return bad(fail("OFPBRC_BAD_LEN"));
+        updates.push({ event: 3, xid: r.u32() });
+      } else if (event <= 2) {
+        if (length < 24) return bad(fail("OFPBRC_BAD_LEN"));
+        const reason = r.u16();
+        const priority = r.u16();
+        const idleTimeout = r.u16();
+        const hardTimeout = r.u16();
+        const matchLen = r.u16();
+        const tableId = r.u8();
+        r.skip(1);
+        const cookie = r.u64();
+        if (24 + matchLen > length) return bad(fail("OFPBRC_BAD_LEN"));
+        const pm = pullNxMatch(r, matchLen, true);
+        if (isDecodeError(pm)) return bad(pm);
+        const actLen = length - 24 - ((matchLen + 7) & ~7);
+        if (actLen < 0 || actLen > r.remaining) return bad(fail("OFPBRC_BAD_LEN"));
+        // Flow updates carry a plain action list, whatever the version.
+        const actions = decodeActions(r.bytes(actLen), ctx.version);
+        if (isDecodeError(actions)) return bad(actions);
+        updates.push({ event: event as 0 | 1 | 2, reason, priority, idleTimeout, hardTimeout, tableId, cookie, match: pm.match, actions });
+      } else {
+        return bad(fail("NXBRC_FM_BAD_EVENT"));
+      }
+    }
+    return { updates };
+  },
+  encode(w, b, ctx) {
+    for (const u of b.updates) {
+      if (u.event === 3) {
+        w.u16(8).u16(3).u32(u.xid);
+        continue;
+      }
+      const nm = nxMatchBytes(u.match, 0n, 0n);
+      const acts = encodeActions(u.actions, ctx.version);
+      if (isTextError(acts)) throw new RangeError(acts.error);
+      w.u16(24 + nm.bytes.length + acts.length).u16(u.event).u16(u.reason).u16(u.priority).u16(u.idleTimeout).u16(u.hardTimeout);
+      w.u16(nm.length).u8(u.tableId).zeros(1).u64(u.cookie).bytes(nm.bytes).bytes(acts);
+    }
+  },
+  print(b) {
+    return b.updates.map((u) => {
+      if (u.event === 3) return `\n event=ABBREV xid=0x${(u.xid >>> 0).toString(16)}`;
+      let s = "\n event=" + (u.event === 0 ? "ADDED" : u.event === 1 ? `DELETED reason=${REMOVED_REASONS[u.reason] ?? String(u.reason)}` : "MODIFIED");
+      s += ` table=${u.tableId}`;
+      if (u.idleTimeout) s += ` idle_timeout=${u.idleTimeout}`;
+      if (u.hardTimeout) s += ` hard_timeout=${u.hardTimeout}`;
+      s += ` cookie=${u.cookie === 0n ? "0" : "0x" + u.cookie.toString(16)}`;
+      s += " " + formatMatchWithPriority(u.match, OFP_DEFAULT_PRIORITY);
+      if (u.actions.length) {
+        if (!s.endsWith(" ")) s += " ";
+        s += "actions=" + formatActions(u.actions);
+      }
+      return s;
+    }).join("");
+  },
 };

@@ -74,10 +74,10 @@ const hasLiveness = (b: Bucket): boolean => b.watchPort !== OFPP_NONE || b.watch
  * command, then each bucket (weights only in select groups, liveness only
  * and always in fast-failover groups).
  */
-function checkGroup(g: GroupDesc, command: number | null): DecodeError | null {
+function checkGroup(g: GroupDesc, command: number): DecodeError | null {
   if (g.type > OFPGT_FF) return fail("OFPGMFC_BAD_TYPE");
   if (g.type === OFPGT_INDIRECT && command !== 2 && command !== 3 && g.buckets.length !== 1) return fail("OFPGMFC_INVALID_GROUP");
-  if (command !== null && COMMANDS[command] === undefined) return fail("OFPGMFC_BAD_COMMAND");
+  if (COMMANDS[command] === undefined) return fail("OFPGMFC_BAD_COMMAND");
   for (const b of g.buckets) {
     if (g.type !== OFPGT_SELECT && b.weight) return fail("OFPGMFC_INVALID_GROUP");
     if ((g.type === OFPGT_ALL || g.type === OFPGT_INDIRECT) && hasLiveness(b)) return fail("OFPGMFC_WATCH_UNSUPPORTED");
@@ -143,10 +143,8 @@ export const GROUP_DESC_REPLY_CODEC: BodyCodec<GroupDescReplyBody> = {
       const groupId = r.u32();
       const buckets = pullBuckets(r, len - 8, ctx.version);
       if (isDecodeError(buckets)) return withPartial(buckets, { groups });
-      const g = { groupId, type, buckets };
-      const e = checkGroup(g, null);
-      if (e) return withPartial(e, { groups });
-      groups.push(g);
+      // A reply describes groups as they are: OVS checks them only in group-mods.
+      groups.push({ groupId, type, buckets });
     }
     return { groups };
   },

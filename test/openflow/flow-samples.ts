@@ -18,6 +18,8 @@ import {
   type GroupModBody,
   type GroupDesc,
   type Bucket,
+  type FlowMonitorRequest,
+  type FlowUpdate,
   type Match,
   OFPG_ANY,
   OFPP_NONE,
@@ -129,4 +131,34 @@ export function groupModSamples(v: number): GroupModBody[] {
 
 export function groupDescSamples(v: number): { groups: GroupDesc[] }[] {
   return [{ groups: groupModSamples(v).filter((g) => g.command === 0 || g.command === 1).map(({ groupId, type, buckets }) => ({ groupId, type, buckets })) }, { groups: [] }];
+}
+
+export function flowMonitorRequestSamples(): { requests: FlowMonitorRequest[] }[] {
+  return [
+    {
+      requests: [
+        { id: 1, flags: 0x3f, outPort: 0xffff, tableId: 0xff, match: matchOf("") },
+        { id: 77, flags: 0x6, outPort: 3, tableId: 2, match: matchOf("tcp,tp_dst=80") },
+        { id: 0xffffffff, flags: 0x9, outPort: 0xfffe, tableId: 0, match: matchOf("reg0=5,ip") },
+      ],
+    },
+    { requests: [] },
+  ];
+}
+
+export function flowMonitorReplySamples(): { updates: FlowUpdate[] }[] {
+  const full = (event: 0 | 1 | 2, m: string, a: string, over: Partial<FlowUpdate> = {}): FlowUpdate =>
+    ({ event, reason: 0, priority: 0x8000, idleTimeout: 0, hardTimeout: 0, tableId: 0, cookie: 0n, match: matchOf(m), actions: actionsOf(a), ...over }) as FlowUpdate;
+  return [
+    {
+      updates: [
+        full(0, "tcp,tp_dst=80", "output:1", { priority: 100, idleTimeout: 5, hardTimeout: 10, tableId: 3, cookie: 0x12n } as Partial<FlowUpdate>),
+        full(1, "", "", { reason: 2 } as Partial<FlowUpdate>),
+        full(1, "arp", "drop", { reason: 9 } as Partial<FlowUpdate>),
+        full(2, "ip", "resubmit(,2)"),
+        { event: 3, xid: 0x1234 },
+      ],
+    },
+    { updates: [] },
+  ];
 }

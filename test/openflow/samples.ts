@@ -4,7 +4,7 @@
  * few bodies that exercise the type's fields in that version.
  */
 import { encodeMessage, type OfpBodies, type OfpMessage, type OfpMsgType, type TableStats } from "../../src/openflow/index.js";
-import { aggregateReplySamples, flowModSamples, flowRemovedSamples, groupDescSamples, groupModSamples, flowStatsReplySamples, flowStatsRequestSamples } from "./flow-samples.js";
+import { aggregateReplySamples, flowModSamples, flowMonitorReplySamples, flowMonitorRequestSamples, flowRemovedSamples, groupDescSamples, groupModSamples, flowStatsReplySamples, flowStatsRequestSamples } from "./flow-samples.js";
 
 const mac = (last: number): Uint8Array => new Uint8Array([0x50, 0x54, 0x00, 0x00, 0x00, last]);
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -327,6 +327,8 @@ const SAMPLES: Samples = {
   NXST_IPFIX_FLOW_REQUEST: () => [{}],
   NXST_IPFIX_FLOW_REPLY: () => [{ stats: [ipfix(7), ipfix(123)] }, { stats: [] }],
   OFPT_FLOW_MOD: (v) => flowModSamples(v, false),
+  NXST_FLOW_MONITOR_REQUEST: () => flowMonitorRequestSamples(),
+  NXST_FLOW_MONITOR_REPLY: () => flowMonitorReplySamples(),
   OFPT_GROUP_MOD: (v) => groupModSamples(v),
   OFPST_GROUP_DESC_REPLY: (v) => groupDescSamples(v),
   OFPT_FLOW_REMOVED: (v) => flowRemovedSamples(v, false),

@@ -12,6 +12,8 @@ import * as path from "node:path";
 
 export const REPO_ROOT = path.resolve(new URL(".", import.meta.url).pathname, "..", "..", "..");
 export const TSOVS_BIN = path.join(REPO_ROOT, "bin", "tsovs.js");
+/** Node options from bin/tsovs.js's shebang, so spawned daemons run as installed. */
+export const TSOVS_NODE_ARGS = ["--max-semi-space-size=4"];
 export const OVS_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema";
 
 export function which(cmd: string): string | null {
@@ -60,7 +62,7 @@ export function run(cmd: string, args: string[], dir?: string, input?: string): 
 
 /** Runs `tsovs <args>` as a subprocess. */
 export function tsovs(args: string[], dir?: string, input?: string): RunResult {
-  return run(process.execPath, [TSOVS_BIN, ...args], dir, input);
+  return run(process.execPath, [...TSOVS_NODE_ARGS, TSOVS_BIN, ...args], dir, input);
 }
 
 export async function waitFor(cond: () => boolean, timeoutMs = 10_000, what = "condition"): Promise<void> {
@@ -133,7 +135,7 @@ export async function startTsovsOvsdb(dir = tempDir("tsovs-db-"), extraArgs: str
   const env = { ...process.env, OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };
   const child: ChildProcess = spawn(
     process.execPath,
-    [TSOVS_BIN, "ovsdb-server", "--pidfile", "--log-file", `--remote=punix:${sock}`, ...extraArgs, path.join(dir, "conf.db")],
+    [...TSOVS_NODE_ARGS, TSOVS_BIN, "ovsdb-server", "--pidfile", "--log-file", `--remote=punix:${sock}`, ...extraArgs, path.join(dir, "conf.db")],
     { env, stdio: ["ignore", "ignore", "pipe"], detached: false },
   );
   let stderr = "";
