@@ -5,28 +5,14 @@
  * versions with conditions and condition changes, `_Server`, "wait",
  * locks, and malformed requests.
  */
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { ovsSkip, startRealOvsdb, startTsovsOvsdb, type Daemon } from "../util/ovs.js";
-import { RawClient, normalize, type Message } from "../util/ovsdb-server.js";
+import { ovsSkip, type Daemon } from "../util/ovs.js";
+import { RawClient, normalize, realAndTsovsServers, type Message } from "../util/ovsdb-server.js";
 
 const skip = ovsSkip("ovsdb-server", "ovsdb-tool");
-let real: Daemon | null = null;
-let ts: Daemon | null = null;
-
-before(async () => {
-  if (skip) return;
-  [real, ts] = await Promise.all([startRealOvsdb(), startTsovsOvsdb()]);
-});
-
-after(async () => {
-  for (const d of [real, ts]) {
-    if (!d) continue;
-    await d.stop();
-    fs.rmSync(d.dir, { recursive: true, force: true });
-  }
-});
+const servers = realAndTsovsServers(skip);
 
 type Step = [client: string, method: string, params: unknown[]];
 
@@ -59,7 +45,7 @@ async function converse(d: Daemon, steps: Step[]): Promise<Record<string, Messag
 }
 
 async function compare(steps: Step[]): Promise<void> {
-  const [r, t] = await Promise.all([converse(real!, steps), converse(ts!, steps)]);
+  const [r, t] = await Promise.all([converse(servers.real(), steps), converse(servers.ts(), steps)]);
   for (const name of Object.keys(r)) {
     const rm = r[name]!.map(normalize);
     const tm = (t[name] ?? []).map(normalize);

@@ -3,30 +3,16 @@
  * ovsdb-client and ovs-appctl must work exactly as with OVS's own server
  * (outputs compared with the real server's, UUIDs masked).
  */
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
-import { ovsSkip, run, tsovs, startRealOvsdb, startTsovsOvsdb, waitFor, type Daemon, type RunResult } from "../util/ovs.js";
-import { maskUuids } from "../util/ovsdb-server.js";
+import { ovsSkip, run, tsovs, startTsovsOvsdb, waitFor, type Daemon, type RunResult } from "../util/ovs.js";
+import { maskUuids, realAndTsovsServers } from "../util/ovsdb-server.js";
 
 const skip = ovsSkip();
-let real: Daemon | null = null;
-let ts: Daemon | null = null;
-
-before(async () => {
-  if (skip) return;
-  [real, ts] = await Promise.all([startRealOvsdb(), startTsovsOvsdb()]);
-});
-
-after(async () => {
-  for (const d of [real, ts]) {
-    if (!d) continue;
-    await d.stop();
-    fs.rmSync(d.dir, { recursive: true, force: true });
-  }
-});
+const servers = realAndTsovsServers(skip);
 
 /** Runs a command asynchronously (our server lives in another process, but keep the event loop free anyway). */
 function runAsync(cmd: string, args: string[], dir: string, timeoutMs = 20_000): Promise<RunResult> {
@@ -44,7 +30,7 @@ function runAsync(cmd: string, args: string[], dir: string, timeoutMs = 20_000):
 }
 
 async function both(cmd: string, args: (d: Daemon) => string[]): Promise<[RunResult, RunResult]> {
-  return Promise.all([runAsync(cmd, args(real!), real!.dir), runAsync(cmd, args(ts!), ts!.dir)]);
+  return Promise.all([runAsync(cmd, args(servers.real()), servers.real().dir), runAsync(cmd, args(servers.ts()), servers.ts().dir)]);
 }
 
 function same(r: [RunResult, RunResult], what: string, sortLines = false): void {
@@ -99,7 +85,7 @@ test("ovsdb-client monitor prints the same updates", { skip }, async () => {
       env: { ...process.env, OVS_RUNDIR: d.dir },
     });
   const outs: string[] = ["", ""];
-  const procs = [mon(real!), mon(ts!)];
+  const procs = [mon(servers.real()), mon(servers.ts())];
   procs.forEach((p, i) => p.stdout.on("data", (x) => (outs[i] += x)));
   try {
     // The initial (empty) table is printed as a header once the monitor is set up.
@@ -116,7 +102,7 @@ test("ovsdb-client monitor prints the same updates", { skip }, async () => {
 });
 
 test("the real ovs-appctl controls tsovs ovsdb-server", { skip: ovsSkip("ovs-appctl") }, async () => {
-  const d = ts!;
+  const d = servers.ts();
   const ctl = path.join(d.dir, `ovsdb-server.${d.pid}.ctl`);
   await waitFor(() => fs.existsSync(ctl), 5000, "control socket");
   const v = run("ovs-appctl", ["-t", ctl, "version"], d.dir);

@@ -5,8 +5,32 @@
  * compared although UUIDs are random and object member order is OVS's hash
  * order.
  */
+import * as fs from "node:fs";
 import * as net from "node:net";
+import { after, before } from "node:test";
 import { JsonFramer } from "../../src/jsonrpc/index.js";
+import { startRealOvsdb, startTsovsOvsdb, type Daemon } from "./ovs.js";
+
+/**
+ * Starts a real and a tsovs ovsdb-server before a test file's tests (unless
+ * `skip`) and stops them, removing their directories, after the last one.
+ */
+export function realAndTsovsServers(skip: string | false): { real(): Daemon; ts(): Daemon } {
+  let real: Daemon | null = null;
+  let ts: Daemon | null = null;
+  before(async () => {
+    if (skip) return;
+    [real, ts] = await Promise.all([startRealOvsdb(), startTsovsOvsdb()]);
+  });
+  after(async () => {
+    for (const d of [real, ts]) {
+      if (!d) continue;
+      await d.stop();
+      fs.rmSync(d.dir, { recursive: true, force: true });
+    }
+  });
+  return { real: () => real!, ts: () => ts! };
+}
 
 export type Message = Record<string, unknown>;
 
