@@ -13,6 +13,8 @@ const OPEN_BRACE = 0x7b, CLOSE_BRACE = 0x7d, OPEN_BRACKET = 0x5b, CLOSE_BRACKET 
 const QUOTE = 0x22, BACKSLASH = 0x5c;
 /** A peer that never finishes a value must not grow our memory without bound. */
 export const MAX_VALUE_BYTES = 256 * 1024 * 1024;
+/** indexOf's -1 as an unsigned number: larger than any position. */
+const NONE = 0xffffffff;
 
 export class JsonFramer {
   private chunks: Buffer[] = [];
@@ -26,6 +28,7 @@ export class JsonFramer {
   push(data: Buffer): FrameResult[] {
     const out: FrameResult[] = [];
     let start = 0;
+    let nextBackslash = -1;
     for (let i = 0; i < data.length; i++) {
       const c = data[i]!;
       if (!this.started) {
@@ -50,7 +53,11 @@ export class JsonFramer {
         // by byte: most of an OVSDB message is string content (a 300 kB
         // ovs-vsctl request went from ~50 ms to a few ms).
         const q = data.indexOf(QUOTE, i);
-        const b = data.indexOf(BACKSLASH, i);
+        // The next backslash is remembered per chunk: searching for it from
+        // every string would rescan the whole chunk each time when there is
+        // none (quadratic on a 300 kB request).
+        if (nextBackslash < i) nextBackslash = data.indexOf(BACKSLASH, i) >>> 0;
+        const b = nextBackslash === NONE ? -1 : nextBackslash;
         if (b !== -1 && (q === -1 || b < q)) {
           this.escaped = true;
           i = b;
