@@ -44,6 +44,11 @@ const EMC_MASK = EMC_ENTRIES - 1;
 export const DEFAULT_EMC_INSERT_INV_PROB = 100;
 
 const M1 = 0x9e3779b1 | 0;
+const M2 = 0xcc9e2d51 | 0;
+
+function rotl13(x: number): number {
+  return (x << 13) | (x >>> 19);
+}
 
 /**
  * The EMC hash of the key at `key[base..]`: the words that tell flows apart
@@ -57,6 +62,19 @@ const M1 = 0x9e3779b1 | 0;
  */
 // HOT PATH: every packet (bench datapath "EMC hits ≥5 Mpps").
 export function emcHash(key: Uint32Array, base: number): number {
+  if (key[base + W_DL_TYPE] === DL_TYPE_IPV4_WORD) {
+    // IPv4: in_port, recirc_id and the 5-tuple words, in three independent
+    // two-word lanes (the multiplies of a lane overlap with the others').
+    // bench/datapath split hash alone: 18.3 -> NN ns per packet.
+    const a = Math.imul(rotl13(Math.imul(key[base + W_IN_PORT]! ^ 0x2545f491, M1)) ^ key[base + W_NW_SRC]!, M2);
+    const b = Math.imul(rotl13(Math.imul(key[base + W_RECIRC_ID]! ^ 0x68e31da4, M2)) ^ key[base + W_NW_DST]!, M1);
+    const c = Math.imul(rotl13(Math.imul(key[base + W_NW_PROTO]! ^ 0x1b873593, M1)) ^ key[base + W_TP_SRC]!, M2);
+    let x = a ^ ((b << 11) | (b >>> 21)) ^ ((c << 22) | (c >>> 10));
+    x ^= x >>> 16;
+    x = Math.imul(x, 0x85ebca6b);
+    x ^= x >>> 13;
+    return x | 0;
+  }
   let h = Math.imul(key[base + W_IN_PORT]! ^ 0x2545f491, M1);
   h = Math.imul(((h << 7) | (h >>> 25)) ^ key[base + W_RECIRC_ID]!, M1);
   h = Math.imul(((h << 7) | (h >>> 25)) ^ key[base + W_ETH_DST + 1]!, M1);
@@ -92,6 +110,8 @@ export function hotKeysEqual(a: Uint32Array, ab: number, b: Uint32Array, bb: num
   if (a[ab + W_DL_TYPE] !== b[bb + W_DL_TYPE]) return false;
   if (b[bb + W_DL_TYPE] === DL_TYPE_IPV4_WORD) {
     // Unrolled IPV4_WORDS (an index-array loop measured ~2x slower).
+    // Short-circuit compares: XORs ORed into one branch measured slower
+    // (hash + lookup 40 -> 47.5 ns).
     return a[ab + 20] === b[bb + 20] && a[ab + 21] === b[bb + 21] && a[ab + 32] === b[bb + 32] &&
       a[ab] === b[bb] && a[ab + 1] === b[bb + 1] && a[ab + 22] === b[bb + 22] &&
       a[ab + 11] === b[bb + 11] && a[ab + 12] === b[bb + 12] && a[ab + 13] === b[bb + 13] &&

@@ -171,6 +171,9 @@ export function extractFlowKey(pkt: DpPacket, key: Uint32Array): void {
  * tunnel/conntrack word checks on the key (dirty bits say it).
  */
 export function extractFlowKeyTracked(pkt: DpPacket, key: Uint32Array, dirty: number): number {
+  // The previous key held only the KEY_HOT_IP4 words and this packet is
+  // plain IPv4: the fast path rewrites every one of them, no clearing.
+  if (dirty === KEY_HOT_IP4 && extractIp4Fast(pkt, key)) return KEY_HOT_IP4;
   if ((dirty & KEY_HOT_IP4) !== 0) {
     // The previous packet was plain IPv4 TCP/UDP/SCTP/ICMP: 9 stores instead
     // of fill() over 50 words (bench/datapath EMC A/B with no clearing at
@@ -194,6 +197,87 @@ export function extractFlowKeyTracked(pkt: DpPacket, key: Uint32Array, dirty: nu
     if ((dirty & KEY_COLD_OF) !== 0) key.fill(0, REGION_OF_START, FLOW_U32S);
   }
   return extractInto(pkt, key);
+}
+
+// HOT PATH: bench/datapath "EMC hits ≥5 Mpps". The generic path (metadata
+// checks, then extractHeaders' VLAN/LLC/MPLS/L3 dispatch, four offset
+// stores, separate non-inlined calls) took 49 ns for a 64-byte UDP frame
+// in a tight loop; this straight-line version: NN ns.
+/**
+ * Extraction of an untagged Ethernet/IPv4 frame carrying TCP, UDP, SCTP or
+ * ICMP (or a later fragment) from a packet without tunnel, conntrack tuple
+ * or ct_label metadata, into a key whose only nonzero words are the
+ * KEY_HOT_IP4 ones: writes exactly those words (and the packet's offsets)
+ * as extractInto would and returns true. Returns false, having written at
+ * most some of those words, for anything else (extractInto then runs).
+ */
+function extractIp4Fast(pkt: DpPacket, key: Uint32Array): boolean {
+  const size = pkt.len;
+  if (pkt.packetType !== 0 || pkt.ctState !== 0 || size < 34) return false;
+  const v = pkt.view;
+  const p = pkt.start;
+  if (v.getUint16(p + 12) !== ETH_TYPE_IP) return false;
+  const vhl = pkt.buf[p + 14]!;
+  const ipLen = (vhl & 0x0f) * 4;
+  const l3Size = size - 14;
+  const totLen = v.getUint16(p + 16);
+  if (ipLen < 20 || totLen > l3Size || ipLen > totLen) return false;
+  const lbl = pkt.ctLabel;
+  if ((lbl[0]! | lbl[1]! | lbl[2]! | lbl[3]!) !== 0 || pkt.hasTunnel()) return false;
+  const protoTtl = v.getUint16(p + 22);
+  const nwProto = protoTtl & 0xff;
+  if (nwProto !== IPPROTO_UDP && nwProto !== IPPROTO_TCP && nwProto !== IPPROTO_SCTP && nwProto !== IPPROTO_ICMP) return false;
+  const fragOff = v.getUint16(p + 20);
+  let nwFrag = 0;
+  if ((fragOff & 0x3fff) !== 0) {
+    nwFrag = FLOW_NW_FRAG_ANY;
+    if ((fragOff & 0x1fff) !== 0) nwFrag |= FLOW_NW_FRAG_LATER;
+  }
+  key[W_IN_PORT] = pkt.inPort;
+  key[W_RECIRC_ID] = pkt.recircId;
+  key[W_DP_HASH] = pkt.dpHash;
+  key[W_SKB_PRIORITY] = pkt.skbPriority;
+  key[W_PKT_MARK] = pkt.pktMark;
+  key[W_PACKET_TYPE] = 0;
+  key[W_CT_STATE] = (pkt.ctZone & 0xffff) << S_CT_ZONE;
+  key[W_CT_MARK] = pkt.ctMark;
+  key[W_ETH_DST] = v.getUint32(p);
+  key[W_ETH_DST + 1] = v.getUint32(p + 4);
+  key[W_ETH_DST + 2] = v.getUint32(p + 8);
+  key[W_DL_TYPE] = ETH_TYPE_IP << S_DL_TYPE;
+  key[W_NW_SRC] = v.getUint32(p + 26);
+  key[W_NW_DST] = v.getUint32(p + 30);
+  // proto (24-31) | tos (16-23) | ttl (8-15) | frag (0-7).
+  key[W_NW_PROTO] = ((nwProto << S_NW_PROTO) | (pkt.buf[p + 15]! << S_NW_TOS) | ((protoTtl >>> 8) << S_NW_TTL) | nwFrag) >>> 0;
+  const l4 = p + 14 + ipLen;
+  const l4Size = totLen - ipLen;
+  let tp = 0;
+  let tcpFlags = 0;
+  if ((nwFrag & FLOW_NW_FRAG_LATER) === 0) {
+    if (nwProto === IPPROTO_UDP) {
+      if (l4Size >= 8) tp = v.getUint32(l4);
+    } else if (nwProto === IPPROTO_TCP) {
+      if (l4Size >= 20) {
+        const ctl = v.getUint16(l4 + 12);
+        const hdrLen = (ctl >>> 12) * 4;
+        if (hdrLen >= 20 && l4Size >= hdrLen) {
+          tp = v.getUint32(l4);
+          tcpFlags = ctl & 0x0fff;
+        }
+      }
+    } else if (nwProto === IPPROTO_SCTP) {
+      if (l4Size >= 12) tp = v.getUint32(l4);
+    } else if (l4Size >= 8) {
+      tp = v.getUint16(l4) << S_TP_SRC >>> 0;
+    }
+  }
+  key[W_TP_SRC] = tp;
+  key[W_TCP_FLAGS] = tcpFlags;
+  pkt.l2_5Ofs = -1;
+  pkt.l3Ofs = 14;
+  pkt.l4Ofs = 14 + ipLen;
+  pkt.l2PadSize = l3Size - totLen;
+  return true;
 }
 
 /** Extraction into an all-zero key; returns the KEY_COLD_* regions written. */
