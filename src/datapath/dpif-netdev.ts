@@ -905,13 +905,21 @@ export class DpifNetdev implements DpifProvider {
         count++;
         bytes += pkt.len;
         tcp |= keys[i * W + W_TCP_FLAGS]!;
-        if (simple >= 0) ctx.pushOutput(simple, pkt);
-        else gb.packets[gb.count++] = pkt;
+        if (simple >= 0) {
+          // Nothing recorded before it: straight to the port's tx batch,
+          // in the order drain() would have sent it. bench/datapath EMC
+          // full poll, min of 300 x 32k packets: 190-192 -> 185-188 ns.
+          if (ctx.outCount === 0) this.sendToPort(simple, pkt);
+          else ctx.pushOutput(simple, pkt);
+        } else {
+          gb.packets[gb.count++] = pkt;
+        }
       }
       flows.packets[f] = flows.packets[f]! + count;
       flows.bytes[f] = flows.bytes[f]! + bytes;
       flows.used[f] = now;
-      flows.tcpFlags[f] = flows.tcpFlags[f]! | (tcp & M_TCP_FLAGS);
+      // Non-TCP runs leave tcp_flags alone (one array line less per flow).
+      if (tcp !== 0) flows.tcpFlags[f] = flows.tcpFlags[f]! | (tcp & M_TCP_FLAGS);
       if (simple === -2) {
         // No actions: drop.
         for (let j = 0; j < gb.count; j++) {

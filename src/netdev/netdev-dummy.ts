@@ -19,6 +19,9 @@ import { zeroNetdevStats, type Netdev, type NetdevClass, type NetdevStats } from
 
 let macCounter = 1;
 
+/** The default headroom in 32-bit words (it is a multiple of 4 bytes). */
+const HEADROOM_WORDS = DP_PACKET_HEADROOM >>> 2;
+
 function defaultMac(): Uint8Array {
   // Locally administered, unicast, and distinct per device.
   const n = macCounter++;
@@ -40,6 +43,11 @@ export class DummyNetdev implements Netdev {
   rxQueueLimit = 1 << 16;
   /** Loop mode: frames received round-robin forever. */
   private ring: Uint8Array[] | null = null;
+  /**
+   * The ring's frames as 32-bit words, zero-padded to whole 32-byte blocks
+   * (copied at setRxRing), for the word copy in rxBatch.
+   */
+  private ringWords: Uint32Array[] = [];
   private ringPos = 0;
 
   /** Captured transmitted frames. */
@@ -72,9 +80,17 @@ export class DummyNetdev implements Netdev {
     return this.rxQueue.length - this.rxHead + (this.ring !== null ? Infinity : 0);
   }
 
-  /** Makes rxBatch return `frames` round-robin forever (null to stop). */
+  /**
+   * Makes rxBatch return `frames` round-robin forever (null to stop). The
+   * frames are copied here: later changes to the arrays are not seen.
+   */
   setRxRing(frames: Uint8Array[] | null): void {
-    this.ring = frames !== null && frames.length > 0 ? frames : null;
+    this.ring = frames !== null && frames.length > 0 ? frames.map((f) => f.slice()) : null;
+    this.ringWords = this.ring === null ? [] : this.ring.map((f) => {
+      const w = new Uint32Array(((f.length + 31) >>> 5) * 8);
+      new Uint8Array(w.buffer).set(f);
+      return w;
+    });
     this.ringPos = 0;
   }
 
@@ -84,6 +100,7 @@ export class DummyNetdev implements Netdev {
     let added = 0;
     let bytes = 0;
     const ring = this.ring;
+    const ringWords = this.ringWords;
     let pos = this.ringPos;
     while (batch.count < 32) {
       let frame: Uint8Array;
@@ -97,6 +114,7 @@ export class DummyNetdev implements Netdev {
       // queues hold their own buffers, so nothing is lost here either).
       const p = pool.alloc();
       if (p === null) break;
+      const ringIdx = pos;
       if (ring !== null) {
         pos = pos + 1 === ring.length ? 0 : pos + 1;
       } else {
@@ -111,9 +129,29 @@ export class DummyNetdev implements Netdev {
         this.stats.rxErrors++;
         continue;
       }
-      // TypedArray set(), not a byte loop: measured A/B in bench datapath
-      // EMC, a 64-byte loop here cost 2.1 vs 3.4 Mpps.
-      p.buf.set(frame, DP_PACKET_HEADROOM);
+      const dst = p.words;
+      if (ring !== null && DP_PACKET_HEADROOM + ringWords[ringIdx]!.length * 4 <= dst.length * 4) {
+        // HOT PATH: bench/datapath (every packet). A ring frame is copied
+        // in unrolled 32-byte blocks of words (the zero pad of the last
+        // block lands in the tailroom): 64 bytes in 13.9 ns vs 21.6 for
+        // set() and 31 for a plain word loop (micro-benchmark, min of 200).
+        const w = ringWords[ringIdx]!;
+        const nw = w.length;
+        for (let j = 0, d = HEADROOM_WORDS; j < nw; j += 8, d += 8) {
+          dst[d] = w[j]!;
+          dst[d + 1] = w[j + 1]!;
+          dst[d + 2] = w[j + 2]!;
+          dst[d + 3] = w[j + 3]!;
+          dst[d + 4] = w[j + 4]!;
+          dst[d + 5] = w[j + 5]!;
+          dst[d + 6] = w[j + 6]!;
+          dst[d + 7] = w[j + 7]!;
+        }
+      } else {
+        // TypedArray set(), not a byte loop: measured A/B in bench datapath
+        // EMC, a 64-byte loop here cost 2.1 vs 3.4 Mpps.
+        p.buf.set(frame, DP_PACKET_HEADROOM);
+      }
       p.start = DP_PACKET_HEADROOM;
       p.len = frame.length;
       batch.packets[batch.count++] = p;

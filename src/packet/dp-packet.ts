@@ -47,6 +47,11 @@ export class DpPacket {
   readonly buf: Uint8Array;
   /** DataView over `buf` (same bytes), for 16/32-bit big-endian reads. */
   readonly view: DataView;
+  /**
+   * `buf` as native-endian 32-bit words (its whole words), for copying
+   * frames word by word into the 4-aligned default headroom.
+   */
+  readonly words: Uint32Array;
   /** Offset of the first frame byte in `buf`. */
   start = DP_PACKET_HEADROOM;
   /** Frame length in bytes. */
@@ -100,6 +105,7 @@ export class DpPacket {
   constructor(size: number = DP_PACKET_DEFAULT_SIZE) {
     this.buf = new Uint8Array(size);
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    this.words = new Uint32Array(this.buf.buffer, 0, size >>> 2);
   }
 
   /** Room left in front of the frame. */
