@@ -250,6 +250,7 @@ export function parseTnlPush(s: string, start: number): { payload: Uint8Array; e
         hdr[o + 3] = dl / 4;
         if (dl && c.lit(",")) {
           const t = c.tok(/^(0[xX])?[0-9a-fA-F]+/);
+          if (t === "") throw new TnlParseError(c.i, "geneve option data must be a hex number");
           let v = BigInt(t.startsWith("0x") || t.startsWith("0X") ? t : "0x" + t);
           for (let i = dl - 1; i >= 0; i--) {
             hdr[o + 4 + i] = Number(v & 0xffn);

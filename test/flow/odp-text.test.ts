@@ -264,6 +264,12 @@ const mutated = fc.tuple(fc.constantFrom(...corpusTexts), fc.nat(), fc.nat(), fc
   return s.slice(0, i) + ins + s.slice(j);
 });
 
+test("a tnl_push geneve option without hex data is a parse error, not a crash", () => {
+  // Found by the fuzz test below (it draws new inputs every run).
+  const text = "tnl_push(tnl_port(6),header(size=58,type=5,eth(dst=f8:bc:12:44:34:b6,src=f8:bc:12:46:58:e0,dl_type=0x0800),ipv4(src=1.1.2.88,dst=1.1.2.92,proto=17,tos=0,ttl=64,frag=0x4000),udp(src=0,dst=6081,csum=0x0),geneve(crit,vni=0x1c7,options({class=0xffff,type=0x80,len=4, 0xa}))),out_port(1))";
+  assert.throws(() => parseOdpActions(text), OdpParseError);
+});
+
 test("fuzz: parsers only ever throw OdpParseError / OdpKeyError", () => {
   fc.assert(fc.property(fc.oneof(mutated, fc.string({ maxLength: 40 })), (text) => {
     try {
