@@ -195,13 +195,27 @@ export interface RunningOvsdbServer {
 /** Opens (creating if needed) a database file. */
 async function openDatabase(file: string): Promise<DbFile> {
   if (!fs.existsSync(file)) {
+    // Debian's openvswitch packages leave /etc/openvswitch/conf.db as a
+    // dangling symlink into /var/lib/openvswitch: create the database where
+    // the link points, so the link (and OVS's own tools) find it.
+    const target = danglingLinkTarget(file) ?? file;
     const schemaPath = defaultSchemaPath();
     const schemaJson: unknown = JSON.parse(fs.readFileSync(schemaPath, "utf8"));
-    ensureDir(path.dirname(file));
-    await createDbFile(file, schemaJson);
-    log.info(`${file}: created database from ${schemaPath}`);
+    ensureDir(path.dirname(target));
+    await createDbFile(target, schemaJson);
+    log.info(`${target}: created database from ${schemaPath}`);
   }
   return openDbFile(file);
+}
+
+/** Where `file` points when it is a symbolic link to nothing, else null. */
+function danglingLinkTarget(file: string): string | null {
+  try {
+    if (!fs.lstatSync(file).isSymbolicLink()) return null;
+    return path.resolve(path.dirname(file), fs.readlinkSync(file));
+  } catch {
+    return null;
+  }
 }
 
 /**

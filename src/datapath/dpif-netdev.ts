@@ -51,7 +51,7 @@ import { zeroNetdevStats, type Netdev, type NetdevStats } from "../netdev/netdev
 import { Emc, emcHash, DEFAULT_EMC_INSERT_INV_PROB } from "./emc.js";
 import { ExecContext, type ExecuteActionsFn } from "./exec-context.js";
 import { executeActions } from "./execute.js";
-import { FlowTable } from "./flow-table.js";
+import { FlowTable, STAT_STRIDE, ST_BYTES, ST_PACKETS, ST_TCP, ST_USED } from "./flow-table.js";
 import { Smc } from "./smc.js";
 import {
   DPIF_UC_ACTION,
@@ -448,10 +448,7 @@ export class DpifNetdev implements DpifProvider {
       const stats = this.flowStats(f);
       this.flows.setActions(f, req.actions);
       if (req.zeroStats === true) {
-        this.flows.packets[f] = 0;
-        this.flows.bytes[f] = 0;
-        this.flows.used[f] = 0;
-        this.flows.tcpFlags[f] = 0;
+        this.flows.stats.fill(0, f * STAT_STRIDE, f * STAT_STRIDE + STAT_STRIDE);
       }
       return { error: 0, stats };
     }
@@ -529,8 +526,9 @@ export class DpifNetdev implements DpifProvider {
   }
 
   private flowStats(f: number): DpifFlowStats {
-    const t = this.flows;
-    return { packets: t.packets[f]!, bytes: t.bytes[f]!, used: t.used[f]!, tcpFlags: t.tcpFlags[f]! };
+    const st = this.flows.stats;
+    const o = f * STAT_STRIDE;
+    return { packets: st[o + ST_PACKETS]!, bytes: st[o + ST_BYTES]!, used: st[o + ST_USED]!, tcpFlags: st[o + ST_TCP]! };
   }
 
   private describeFlow(f: number): DpifFlow {
@@ -692,6 +690,12 @@ export class DpifNetdev implements DpifProvider {
     let emcable = 0;
     let emcHits = 0;
     let smcHits = 0;
+    // The run check of flowsContiguous, done here for EMC hits (their flow
+    // lines are hot now); it stands when every packet hits the EMC.
+    const stamp = flows.runStamp;
+    const seq = this.nextBatchSeq();
+    let prevHit = -1;
+    let split = false;
     for (let i = 0; i < n; i++) {
       const pkt = batch.packets[i]!;
       if (inPort >= 0) pkt.inPort = inPort;
@@ -708,6 +712,11 @@ export class DpifNetdev implements DpifProvider {
           if (f >= 0) {
             flowOf[i] = f;
             emcHits++;
+            if (f !== prevHit) {
+              if (stamp[f] === seq) split = true;
+              stamp[f] = seq;
+              prevHit = f;
+            }
             continue;
           }
         }
@@ -757,7 +766,8 @@ export class DpifNetdev implements DpifProvider {
     // grouping was the hottest part of this function after extraction;
     // with runs, full bench EMC 2.88 -> 3.97 Mpps, megaflow1 3.31 -> 3.81
     // (per CPU-second, load 8-10 on 2 cores).
-    if (this.flowsContiguous(n)) {
+    // HOT PATH: all-EMC-hit batches skip the second pass over flowOf.
+    if (emcHits === n ? !split : this.flowsContiguous(n)) {
       this.executeRuns(batch, n);
       return;
     }
@@ -814,10 +824,12 @@ export class DpifNetdev implements DpifProvider {
       const f = groupFlow[g]!;
       slotFlow[groupSlot[g]!] = 0;
       const gb = groups[g]!;
-      flows.packets[f] = flows.packets[f]! + gb.count;
-      flows.bytes[f] = flows.bytes[f]! + groupBytes[g]!;
-      flows.used[f] = now;
-      flows.tcpFlags[f] = flows.tcpFlags[f]! | (groupTcp[g]! & M_TCP_FLAGS);
+      const st = flows.stats;
+      const o = f * STAT_STRIDE;
+      st[o + ST_PACKETS] = st[o + ST_PACKETS]! + gb.count;
+      st[o + ST_BYTES] = st[o + ST_BYTES]! + groupBytes[g]!;
+      st[o + ST_USED] = now;
+      st[o + ST_TCP] = st[o + ST_TCP]! | (groupTcp[g]! & M_TCP_FLAGS);
       const a = flows.actionId[f]!;
       const simple = arena.simple[a]!;
       if (simple >= 0) {
@@ -846,16 +858,22 @@ export class DpifNetdev implements DpifProvider {
    * (misses, -1, do not count). Marks each run's flow with this batch's
    * stamp; a flow met again with the stamp set means a split.
    */
+  /** A fresh stamp for FlowTable.runStamp (never 0). */
+  private nextBatchSeq(): number {
+    let seq = (this.batchSeq + 1) >>> 0;
+    if (seq === 0) {
+      this.flows.runStamp.fill(0);
+      seq = 1;
+    }
+    this.batchSeq = seq;
+    return seq;
+  }
+
   // HOT PATH: every batch (bench datapath).
   private flowsContiguous(n: number): boolean {
     const flowOf = this.flowOf;
     const stamp = this.flows.runStamp;
-    let seq = (this.batchSeq + 1) >>> 0;
-    if (seq === 0) {
-      stamp.fill(0);
-      seq = 1;
-    }
-    this.batchSeq = seq;
+    const seq = this.nextBatchSeq();
     let prev = -1;
     for (let i = 0; i < n; i++) {
       const f = flowOf[i]!;
@@ -882,6 +900,12 @@ export class DpifNetdev implements DpifProvider {
     const now = this.now;
     const gb = this.groups[0]!;
     const pkts = batch.packets;
+    let ports = this.ports;
+    // Columns in locals (reloaded after the executor, which may install
+    // flows and so grow the table).
+    let actionId = flows.actionId;
+    let simples = arena.simple;
+    let st = flows.stats;
     let i = 0;
     while (i < n) {
       const f = flowOf[i]!;
@@ -889,8 +913,11 @@ export class DpifNetdev implements DpifProvider {
         i++;
         continue;
       }
-      const a = flows.actionId[f]!;
-      const simple = arena.simple[a]!;
+      const a = actionId[f]!;
+      const simple = simples[a]!;
+      // A single-output run's port, looked up once per run.
+      const port = simple >= 0 && simple < ports.length ? ports[simple] ?? null : null;
+      let direct = false;
       let count = 0;
       let bytes = 0;
       let tcp = 0;
@@ -909,17 +936,25 @@ export class DpifNetdev implements DpifProvider {
           // Nothing recorded before it: straight to the port's tx batch,
           // in the order drain() would have sent it. bench/datapath EMC
           // full poll, min of 300 x 32k packets: 190-192 -> 185-188 ns.
-          if (ctx.outCount === 0) this.sendToPort(simple, pkt);
+          if (ctx.outCount === 0 && port !== null) {
+            const tx = port.tx;
+            if (tx.count === BATCH_SIZE) port.netdev.txBatch(tx);
+            tx.packets[tx.count++] = pkt;
+            direct = true;
+          } else if (ctx.outCount === 0) this.sendToPort(simple, pkt);
           else ctx.pushOutput(simple, pkt);
         } else {
           gb.packets[gb.count++] = pkt;
         }
       }
-      flows.packets[f] = flows.packets[f]! + count;
-      flows.bytes[f] = flows.bytes[f]! + bytes;
-      flows.used[f] = now;
-      // Non-TCP runs leave tcp_flags alone (one array line less per flow).
-      if (tcp !== 0) flows.tcpFlags[f] = flows.tcpFlags[f]! | (tcp & M_TCP_FLAGS);
+      if (direct && !port!.txPending) this.markTxPending(port!);
+      // One stride of one array per run (packets, bytes, used, tcp flags
+      // side by side; FlowTable.stats).
+      const o = f * STAT_STRIDE;
+      st[o + ST_PACKETS] = st[o + ST_PACKETS]! + count;
+      st[o + ST_BYTES] = st[o + ST_BYTES]! + bytes;
+      st[o + ST_USED] = now;
+      if (tcp !== 0) st[o + ST_TCP] = st[o + ST_TCP]! | (tcp & M_TCP_FLAGS);
       if (simple === -2) {
         // No actions: drop.
         for (let j = 0; j < gb.count; j++) {
@@ -930,6 +965,10 @@ export class DpifNetdev implements DpifProvider {
         gb.count = 0;
       } else if (simple < 0) {
         executor(ctx, gb, arena.arena, arena.offsets[a]!, arena.lengths[a]!);
+        actionId = flows.actionId;
+        simples = arena.simple;
+        st = flows.stats;
+        ports = this.ports;
       }
     }
     batch.clear();
@@ -1006,10 +1045,12 @@ export class DpifNetdev implements DpifProvider {
       }
       const f = this.flows.add(keys, base, mask, reply.actions, ufid, this.now);
       if (flowChannel.hasSubscribers) flowChannel.publish({ dp: this.name, event: "add", ufid: ufid.slice() });
-      this.flows.packets[f] = 1;
-      this.flows.bytes[f] = pkt.len;
-      this.flows.used[f] = this.now;
-      this.flows.tcpFlags[f] = keys[base + W_TCP_FLAGS]! & M_TCP_FLAGS;
+      const st = this.flows.stats;
+      const o = f * STAT_STRIDE;
+      st[o + ST_PACKETS] = 1;
+      st[o + ST_BYTES] = pkt.len;
+      st[o + ST_USED] = this.now;
+      st[o + ST_TCP] = keys[base + W_TCP_FLAGS]! & M_TCP_FLAGS;
     }
     const b = this.oneBatch;
     b.packets[0] = pkt;
@@ -1131,11 +1172,13 @@ export class DpifNetdev implements DpifProvider {
     const tx = port.tx;
     if (tx.count === BATCH_SIZE) port.netdev.txBatch(tx);
     tx.packets[tx.count++] = pkt;
-    if (!port.txPending) {
-      port.txPending = true;
-      if (this.txPendingCount === this.txPendingList.length) this.txPendingList.push(null);
-      this.txPendingList[this.txPendingCount++] = port;
-    }
+    if (!port.txPending) this.markTxPending(port);
+  }
+
+  private markTxPending(port: DpPort): void {
+    port.txPending = true;
+    if (this.txPendingCount === this.txPendingList.length) this.txPendingList.push(null);
+    this.txPendingList[this.txPendingCount++] = port;
   }
 
   private flushTx(): void {

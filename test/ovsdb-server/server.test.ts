@@ -356,3 +356,21 @@ test("active remotes: the server connects out, serves the peer and reconnects af
     controller.close();
   }
 });
+
+test("a database path that is a dangling symlink (as Debian leaves /etc/openvswitch/conf.db) is created where it points", async () => {
+  const dir = tempDir("tsovs-link-");
+  const lib = path.join(dir, "var-lib");
+  fs.symlinkSync(path.join(lib, "conf.db"), path.join(dir, "conf.db"));
+  let d: Daemon | null = null;
+  try {
+    d = await startTsovsOvsdb(dir);
+    const c = await RawClient.connect(d.remote);
+    assert.deepEqual((await c.request("list_dbs", []))["result"], ["Open_vSwitch", "_Server"]);
+    c.close();
+    assert.ok(fs.statSync(path.join(lib, "conf.db")).size > 0, "database created at the link's target");
+    assert.ok(fs.lstatSync(path.join(dir, "conf.db")).isSymbolicLink(), "the link itself is left alone");
+  } finally {
+    await d?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
