@@ -692,6 +692,9 @@ export class DpifNetdev implements DpifProvider {
     let smcHits = 0;
     // The run check of flowsContiguous, done here for EMC hits (their flow
     // lines are hot now); it stands when every packet hits the EMC.
+    // HOT PATH: with the stats stride and the per-run port below, bench
+    // datapath EMC forwarding alone, best of 8 slices in 6 alternating
+    // runs: 5.24-5.82 -> 5.39-6.16 Mpps per CPU-second.
     const stamp = flows.runStamp;
     const seq = this.nextBatchSeq();
     let prevHit = -1;

@@ -134,9 +134,10 @@ export class DummyNetdev implements Netdev {
 
   /**
    * rxBatch in ring mode: the loop without the queue's branches.
-   * HOT PATH: bench/datapath (every packet). bench EMC best slices,
-   * alternate runs: 5.45 -> 5.7 Mpps with the datapath changes of the
-   * same round (the generic loop tested `ring` three times a packet).
+   * HOT PATH: bench/datapath (every packet); the generic loop tested
+   * `ring` three times a packet. Measured together with the stats stride
+   * in dpif-netdev: bench EMC forwarding alone, best of 8 slices in 6
+   * alternating runs, 4.88-5.90 -> 5.54-6.11 Mpps per CPU-second.
    */
   private rxRing(batch: DpPacketBatch, pool: DpPacketPool): number {
     const ring = this.ring!;
@@ -209,7 +210,8 @@ export class DummyNetdev implements Netdev {
     const pkts = batch.packets;
     if (!capture && pcap === null) {
       // HOT PATH: bench/datapath sink (no capture): the loop without the
-      // per-packet capture tests.
+      // per-packet capture tests. bench EMC forwarding alone, best of 8
+      // slices, 5 alternating runs: 5.34-6.37 -> 5.70-6.35 Mpps.
       for (let i = 0; i < n; i++) {
         const p = pkts[i]!;
         pkts[i] = null;
