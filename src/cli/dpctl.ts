@@ -15,6 +15,10 @@ import { parseDpctlOptions, runDpctl, COMMANDS } from "../datapath/dpctl-command
 import { unixctlTransact, UnixctlTargetError, resolveTarget } from "../unixctl/client.js";
 import { OVS_VERSION } from "../unixctl/builtins.js";
 import * as fs from "node:fs";
+import { rundir } from "../util/dirs.js";
+
+/** Commands that change a datapath (pointless without a daemon holding it). */
+const CHANGES_DATAPATH = new Set(["add-dp", "del-dp", "add-if", "set-if", "del-if", "add-flow", "mod-flow", "del-flow", "del-flows"]);
 
 function usage(): string {
   let s = `ovs-dpctl: Open vSwitch datapath management utility
@@ -123,6 +127,14 @@ export async function run(args: string[]): Promise<number | undefined> {
     }
   }
   if (sock === null) {
+    // A userspace datapath lives only as long as the process that holds it:
+    // say so rather than report a change that is gone when we exit.
+    if (CHANGES_DATAPATH.has(cmd)) {
+      process.stderr.write(
+        `ovs-dpctl: warning: no ${target} is running (looked in ${rundir()}); ` +
+          `this change applies to a datapath held by this command only and is lost when it exits\n`,
+      );
+    }
     const r = runDpctl(parsed.rest, parsed.opts);
     writeSplit(r.text, r.errors);
     return r.status === 0 ? 0 : 1;

@@ -254,3 +254,17 @@ test("dump-flows and get-flow print the key as added, bits outside the mask incl
     dpifDelete("dummy", "t-unmasked");
   }
 });
+
+test("tsovs dpctl with no daemon warns that a datapath change is lost, and still answers read-only commands", () => {
+  const dir = tempDir("tsovs-dpctl-nodaemon-");
+  try {
+    const add = tsovs(["dpctl", "add-dp", "dummy@dp0"], dir);
+    assert.equal(add.status, 0);
+    assert.match(add.stderr, /^ovs-dpctl: warning: no ovs-vswitchd is running .* lost when it exits\n$/);
+    const show = tsovs(["dpctl", "show"], dir);
+    assert.equal(show.status, 0);
+    assert.equal(show.stderr, "");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
