@@ -5,43 +5,30 @@
  * flow stats / flow removed values the encoders take (seconds +
  * nanoseconds, 64-bit counters, flag bits).
  *
- * The input and output types are structural, so the message codecs can
- * change around them without this module importing their types.
+ * The flow_mod input is the codec's `FlowModBody` with the action list
+ * left generic; the outputs are structural values the encoders take.
  */
-import type { Match } from "../openflow/match.js";
 import type { OfpErrorName } from "../openflow/ofp-errors.js";
 import { NO_FLAGS, OFPG_ANY, OFPP_ANY, type FlowModCommand, type FlowModFlags, type OfproFlowMod, type RemovedReason } from "./flow-mod.js";
 import type { OfRule } from "./rule.js";
 
-/** OVS's OFPUTIL_FF_* bits (the same values as src/openflow/ofp-flow.ts). */
-export const FF_SEND_FLOW_REM = 1 << 0;
-export const FF_CHECK_OVERLAP = 1 << 1;
-export const FF_RESET_COUNTS = 1 << 2;
-export const FF_NO_PKT_COUNTS = 1 << 3;
-export const FF_NO_BYT_COUNTS = 1 << 4;
-/** "No new cookie" in a decoded flow_mod (UINT64_MAX). */
-export const WIRE_COOKIE_NONE = 0xffffffffffffffffn;
+import {
+  COOKIE_NONE as WIRE_COOKIE_NONE,
+  FF_CHECK_OVERLAP,
+  FF_NO_BYT_COUNTS,
+  FF_NO_PKT_COUNTS,
+  FF_RESET_COUNTS,
+  FF_SEND_FLOW_REM,
+  type FlowModBody,
+} from "../openflow/ofp-flow.js";
+
+/** OVS's OFPUTIL_FF_* bits and "no new cookie" (UINT64_MAX), as the codec defines them. */
+export { FF_CHECK_OVERLAP, FF_NO_BYT_COUNTS, FF_NO_PKT_COUNTS, FF_RESET_COUNTS, FF_SEND_FLOW_REM, WIRE_COOKIE_NONE };
 
 const COMMANDS: readonly FlowModCommand[] = ["add", "modify", "modify_strict", "delete", "delete_strict"];
 
-/** What ofproto reads from a decoded flow_mod body. */
-export interface WireFlowMod<A> {
-  command: number;
-  tableId: number;
-  match: Match;
-  priority: number;
-  cookie: bigint;
-  cookieMask: bigint;
-  newCookie: bigint;
-  idleTimeout: number;
-  hardTimeout: number;
-  importance: number;
-  bufferId: number;
-  outPort: number;
-  outGroup: number;
-  flags: number;
-  actions: A;
-}
+/** What ofproto reads from a decoded flow_mod body: the codec's, with ofproto's own action type. */
+export type WireFlowMod<A> = Omit<FlowModBody, "actions" | "tid"> & { actions: A };
 
 export function flagsFromBits(bits: number): FlowModFlags {
   return {
