@@ -47,6 +47,21 @@ export function withPartial(e: DecodeError, partial: unknown): DecodeError {
   return { decodeError: e.decodeError, partial };
 }
 
+/**
+ * Decodes entries with `one` until the body ends. On an error, the entries
+ * decoded before it travel with the error (`wrap`ped as a body), because
+ * ofp-print shows them ahead of the error as OVS does.
+ */
+export function decodeEntries<E, B>(r: OfpReader, one: (r: OfpReader) => E | DecodeError, wrap: (entries: E[]) => B): B | DecodeError {
+  const entries: E[] = [];
+  while (r.remaining > 0) {
+    const e = one(r);
+    if (isDecodeError(e)) return withPartial(e, wrap(entries));
+    entries.push(e);
+  }
+  return wrap(entries);
+}
+
 export function fail(e: OfpErrorName): DecodeError {
   return { decodeError: e };
 }

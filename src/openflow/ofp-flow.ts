@@ -8,7 +8,8 @@
  * print as `ovs-ofctl ofp-print`.
  */
 import { OfpReader, type OfpWriter } from "./ofp-buffer.js";
-import { bitNames, type BodyCodec, type CodecContext, fail, withPartial, formatPort, isDecodeError, OFPP_NONE, portFromOfp11, portToOfp11, type DecodeError } from "./ofp-codec.js";
+import {
+  decodeEntries, bitNames, type BodyCodec, type CodecContext, fail, withPartial, formatPort, isDecodeError, OFPP_NONE, portFromOfp11, portToOfp11, type DecodeError } from "./ofp-codec.js";
 import { flowModMatchError, Match, mfArePrereqsOk } from "./match.js";
 import { mfFromName } from "./meta-flow.js";
 import { formatMatch, normalizeMatchLogged } from "./match-format.js";
@@ -658,15 +659,9 @@ function blankStats(): FlowStats {
   };
 }
 
-/** Decodes entries until the body ends, keeping the good ones on error (ofp-print shows them). */
-function decodeEntries(r: OfpReader, one: (r: OfpReader) => FlowStats | DecodeError): FlowStatsReplyBody | DecodeError {
-  const stats: FlowStats[] = [];
-  while (r.remaining > 0) {
-    const fs = one(r);
-    if (isDecodeError(fs)) return withPartial(fs, { stats });
-    stats.push(fs);
-  }
-  return { stats };
+/** Flow stats entries until the body ends, keeping the good ones on error (ofp-print shows them). */
+function decodeFlowStatsEntries(r: OfpReader, one: (r: OfpReader) => FlowStats | DecodeError): FlowStatsReplyBody | DecodeError {
+  return decodeEntries(r, one, (stats): FlowStatsReplyBody => ({ stats }));
 }
 
 function pullInstructions(r: OfpReader, len: number, version: number): OfpAction[] | DecodeError {
@@ -678,7 +673,7 @@ function pullInstructions(r: OfpReader, len: number, version: number): OfpAction
 
 export const OFP10_FLOW_STATS_REPLY_CODEC: BodyCodec<FlowStatsReplyBody> = {
   decode(r, ctx) {
-    return decodeEntries(r, (r) => {
+    return decodeFlowStatsEntries(r, (r) => {
       if (r.remaining < 88) return fail("OFPBRC_BAD_LEN");
       const fs = blankStats();
       const length = r.u16();
@@ -717,7 +712,7 @@ export const OFP10_FLOW_STATS_REPLY_CODEC: BodyCodec<FlowStatsReplyBody> = {
 export const OFP11_FLOW_STATS_REPLY_CODEC: BodyCodec<FlowStatsReplyBody> = {
   decode(r, ctx) {
     const v = ctx.version;
-    return decodeEntries(r, (r) => {
+    return decodeFlowStatsEntries(r, (r) => {
       if (r.remaining < 48) return fail("OFPBRC_BAD_LEN");
       const start = r.pos;
       const fs = blankStats();
@@ -770,7 +765,7 @@ export const OFP11_FLOW_STATS_REPLY_CODEC: BodyCodec<FlowStatsReplyBody> = {
 
 export const NX_FLOW_STATS_REPLY_CODEC: BodyCodec<FlowStatsReplyBody> = {
   decode(r, ctx) {
-    return decodeEntries(r, (r) => {
+    return decodeFlowStatsEntries(r, (r) => {
       if (r.remaining < 48) return fail("OFPBRC_BAD_LEN");
       const fs = blankStats();
       const length = r.u16();

@@ -10,6 +10,7 @@
  */
 import { OfpReader, OfpWriter } from "./ofp-buffer.js";
 import {
+  decodeEntries,
   bitNames,
   type BodyCodec,
   type DecodeError,
@@ -20,7 +21,6 @@ import {
   pullProperty,
   putProperty,
   readPort,
-  withPartial,
   writePort,
 } from "./ofp-codec.js";
 
@@ -415,13 +415,7 @@ export interface PortListBody {
 
 export const PORT_DESC_REPLY_CODEC: BodyCodec<PortListBody> = {
   decode(r, ctx) {
-    const ports: PhyPort[] = [];
-    while (r.remaining > 0) {
-      const p = decodePort(r, ctx.version);
-      if (isDecodeError(p)) return withPartial(p, { ports });
-      ports.push(p);
-    }
-    return { ports };
+    return decodeEntries(r, (r) => decodePort(r, ctx.version), (ports): PortListBody => ({ ports }));
   },
   encode(w, b, ctx) {
     for (const p of b.ports) encodePort(w, p, ctx.version);

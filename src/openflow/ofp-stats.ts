@@ -8,6 +8,7 @@
 import { GROUP_MOD_CODEC, type GroupModBody } from "./ofp-group.js";
 import { OfpReader, type OfpWriter } from "./ofp-buffer.js";
 import {
+  decodeEntries,
   bitNames,
   type BodyCodec,
   type DecodeError,
@@ -485,13 +486,7 @@ function encodePortStats(w: OfpWriter, s: PortStats, v: number): void {
 
 export const PORT_STATS_REPLY_CODEC: BodyCodec<PortStatsReplyBody> = {
   decode(r, ctx) {
-    const stats: PortStats[] = [];
-    while (r.remaining > 0) {
-      const s = decodePortStats(r, ctx.version);
-      if (isDecodeError(s)) return withPartial(s, { stats });
-      stats.push(s);
-    }
-    return { stats };
+    return decodeEntries(r, (r) => decodePortStats(r, ctx.version), (stats): PortStatsReplyBody => ({ stats }));
   },
   encode(w, b, ctx) {
     for (const s of b.stats) encodePortStats(w, s, ctx.version);

@@ -4,7 +4,7 @@
  * vacancy configuration as properties).
  */
 import { OfpReader, type OfpWriter } from "./ofp-buffer.js";
-import { bitNames, type BodyCodec, type DecodeError, fail, isDecodeError, pullProperty, putProperty, withPartial } from "./ofp-codec.js";
+import { bitNames, type BodyCodec, type DecodeError, decodeEntries, fail, isDecodeError, pullProperty, putProperty } from "./ofp-codec.js";
 
 const OFPTC14_EVICTION = 4;
 const OFPTC14_VACANCY_EVENTS = 8;
@@ -86,13 +86,7 @@ export interface TableDescReplyBody {
 
 export const TABLE_DESC_REPLY_CODEC: BodyCodec<TableDescReplyBody> = {
   decode(r) {
-    const tables: TableDesc[] = [];
-    while (r.remaining > 0) {
-      const d = decodeTableDesc(r);
-      if (isDecodeError(d)) return withPartial(d, { tables });
-      tables.push(d);
-    }
-    return { tables };
+    return decodeEntries(r, decodeTableDesc, (tables): TableDescReplyBody => ({ tables }));
   },
   encode(w, b) {
     for (const d of b.tables) encodeTableDesc(w, d);
