@@ -47,7 +47,7 @@ function runCmd(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Promise<{ 
     const c = spawn(cmd, argv, { env, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     c.stderr.on("data", (d) => (stderr += d));
-    c.on("exit", (status) => resolve({ status, stderr }));
+    c.on("close", (status) => resolve({ status, stderr }));
   });
 }
 

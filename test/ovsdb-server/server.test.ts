@@ -295,7 +295,7 @@ test("tsovs start serves the default database in the run directory and stops on 
   let stderr = "";
   child.stderr.on("data", (d) => (stderr += d));
   let exitCode: number | null = null;
-  const exited = new Promise<void>((r) => child.on("exit", (code) => ((exitCode = code), r())));
+  const exited = new Promise<void>((r) => child.on("close", (code) => ((exitCode = code), r())));
   try {
     await waitFor(() => fs.existsSync(path.join(dir, "db.sock")), 15_000, "db.sock");
     const c = await RawClient.connect(`unix:${path.join(dir, "db.sock")}`);

@@ -22,7 +22,7 @@ function runAsync(cmd: string, args: string[], dir: string, timeoutMs = 20_000):
     c.stdout.on("data", (d) => (stdout += d));
     c.stderr.on("data", (d) => (stderr += d));
     const t = setTimeout(() => c.kill("SIGKILL"), timeoutMs);
-    c.on("exit", (status) => {
+    c.on("close", (status) => {
       clearTimeout(t);
       resolve({ status, stdout, stderr });
     });

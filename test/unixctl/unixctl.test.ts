@@ -108,7 +108,7 @@ test("the real ovs-appctl talks to our control socket", { skip: which("ovs-appct
         let stdout = "", stderr = "";
         c.stdout.on("data", (d) => (stdout += d));
         c.stderr.on("data", (d) => (stderr += d));
-        c.on("exit", (status) => resolve({ status, stdout, stderr }));
+        c.on("close", (status) => resolve({ status, stdout, stderr }));
       });
     const v = await appctl("version");
     assert.equal(v.status, 0);
@@ -138,7 +138,7 @@ test("tsovs appctl: target by socket path and by pid file, exit statuses", async
         let stdout = "", stderr = "";
         c.stdout.on("data", (d) => (stdout += d));
         c.stderr.on("data", (d) => (stderr += d));
-        c.on("exit", (status) => resolve({ status, stdout, stderr }));
+        c.on("close", (status) => resolve({ status, stdout, stderr }));
       });
     const a = await tsAppctl("-t", "test-daemon", "version");
     assert.equal(a.stdout, "test-daemon (Open vSwitch) 3.1.0\n");

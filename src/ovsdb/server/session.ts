@@ -258,7 +258,11 @@ export class OvsdbSession implements LockHolder {
   /** Runs (or re-runs) a transaction; returns true when it finished (answered). */
   runTrigger(t: Trigger): boolean {
     const held = this.heldLocks();
-    const opts: TransactOptions = { elapsedWaitMs: Date.now() - t.start };
+    // The first attempt has not waited, even if the clock ticked since the
+    // request arrived: a "wait" with timeout 0 then fails as OVS words it
+    // ("where" clause test failed), not as a timed-out trigger.
+    const waited = this.triggers.has(t) ? Date.now() - t.start : 0;
+    const opts: TransactOptions = { elapsedWaitMs: waited };
     if (held) opts.heldLocks = held;
     const outcome: TransactOutcome = t.served.db.transact(t.ops, opts);
     if (outcome.blocked) {
