@@ -18,6 +18,7 @@ const SUBCOMMANDS: Record<string, { module: string; summary: string }> = {
   ofctl: { module: "./ofctl.js", summary: "OpenFlow switch management, as ovs-ofctl(8)" },
   appctl: { module: "./appctl.js", summary: "talk to a running daemon, as ovs-appctl(8)" },
   dpctl: { module: "./dpctl.js", summary: "manage datapaths, as ovs-dpctl(8)" },
+  "ofproto-test": { module: "./ofproto-test.js", summary: "run one OpenFlow bridge with dummy ports (until vswitchd arrives)" },
 };
 
 function usage(): string {
