@@ -17,6 +17,7 @@ import {
   detectMagic,
   lockDb,
   encodeRecord,
+  encodeRecordText,
   readLogFile,
   readSchemaFromBuffer,
   scanLog,
@@ -105,7 +106,7 @@ async function doCreate(args: string[]): Promise<void> {
 
 /** Writes schema + snapshot of `file` to `target` atomically (temp + rename). */
 async function writeSnapshot(file: DbFile, target: string, comment: string): Promise<void> {
-  const content = Buffer.concat([encodeRecord(schemaRecord(file.schema)), encodeRecord(snapshotRecord(file.db, comment))]);
+  const content = Buffer.concat([encodeRecord(schemaRecord(file.schema)), encodeRecordText(snapshotRecord(file.db, comment))]);
   const tmp = `${target}.tmp`;
   let mode = 0o640;
   try {

@@ -71,20 +71,18 @@ export class ServedDb {
   private committed(changes: ChangeSet, outcome: TransactOutcome | null): void {
     const ev: CommitEvent = { txnId: randomUUID(), changes };
     if (this.storage) {
-      // The record is built and queued in a microtask: still in commit
-      // order and before any later request is read, but after the monitor
-      // updates of this transaction are on their way (hoisted: -25 % per small
-      // transaction in bench ovsdb (b)).
-      const storage = this.storage;
-      const p = new Promise<void>((resolve, reject) => {
-        queueMicrotask(() => {
-          try {
-            storage.commit(changes, outcome).then(resolve, reject);
-          } catch (e) {
-            reject(e as Error);
-          }
-        });
-      });
+      // The record is built and its write started before the monitor
+      // updates are rendered, so the fdatasync (in libuv's thread pool)
+      // runs on the other core while this one renders updates: one
+      // ovs-vsctl transaction adding 1,000 ports (bench ovsdb (a)) waits
+      // for the disk ~10 ms less. Commit order is kept: this runs
+      // synchronously in the commit listener.
+      let p: Promise<void>;
+      try {
+        p = this.storage.commit(changes, outcome);
+      } catch (e) {
+        p = Promise.reject(e as Error);
+      }
       p.catch((e: Error) => log.err(`${this.name}: writing transaction failed (${e.message})`));
       this.lastDurable = p;
     }

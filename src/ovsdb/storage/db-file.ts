@@ -24,7 +24,7 @@ import * as fsp from "node:fs/promises";
 import { type ChangeSet, Database, DatabaseSchema, OvsdbError } from "../index.js";
 import { vlogModule } from "../../util/vlog.js";
 import { changesToRecord, replayRecord, schemaFromRecord, schemaRecord, snapshotRecord } from "./file-txn.js";
-import { LogError, detectMagic, encodeRecord, scanLog, OVSDB_MAGIC, RAFT_MAGIC } from "./log.js";
+import { LogError, detectMagic, encodeRecord, encodeRecordText, scanLog, OVSDB_MAGIC, RAFT_MAGIC } from "./log.js";
 import { LogWriter, syncDir } from "./log-writer.js";
 import { lockDb, type DbLock } from "./lockfile.js";
 
@@ -234,7 +234,7 @@ export class DbFile {
     const comment = typeof commentOrOutcome === "string" ? commentOrOutcome : (commentOrOutcome?.comment ?? undefined);
     const record = changesToRecord(changes, comment, this.now());
     if (record === null) return this.writer.barrier();
-    const p = this.writer.append(encodeRecord(record));
+    const p = this.writer.append(encodeRecordText(record));
     this.nRecords++;
     if (this.shouldCompact()) {
       void this.compact().catch((e: unknown) => vlog.err(`${this.path}: compaction failed (${(e as Error).message})`));
@@ -284,7 +284,7 @@ export class DbFile {
     if (this.writer === null) return Promise.reject(new Error(`${this.path}: database is read-only`));
     if (this.compacting) return this.compacting;
     const schemaRec = encodeRecord(schemaRecord(this.schema));
-    const snap = encodeRecord(snapshotRecord(this.db, comment, this.now()));
+    const snap = encodeRecordText(snapshotRecord(this.db, comment, this.now()));
     const content = Buffer.concat([schemaRec, snap]);
     const before = this.writer.size;
     this.nRecords = 0;

@@ -33,7 +33,7 @@ export {
   type CompactionPolicy,
   type OpenOptions,
 } from "./db-file.js";
-export { LogError, scanLog, encodeRecord, detectMagic, sha1Hex, OVSDB_MAGIC, RAFT_MAGIC, type LogRecord, type LogScan } from "./log.js";
+export { LogError, scanLog, encodeRecord, encodeRecordText, detectMagic, sha1Hex, OVSDB_MAGIC, RAFT_MAGIC, type LogRecord, type LogScan } from "./log.js";
 export { changesToRecord, snapshotRecord, schemaRecord, checkRecord, replayRecord, type CheckedRecord } from "./file-txn.js";
 export { datumDiff, applyDatumDiff, isDiffColumn } from "./datum-diff.js";
 export { shashOrder, toShashOrder, ovsJsonString, ovsHashString } from "../hash-order.js";
