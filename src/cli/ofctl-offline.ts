@@ -1,7 +1,11 @@
 /**
  * ovs-ofctl(8)'s offline commands, the ones that need no switch:
  * `ofp-print`, `parse-flow`, `parse-flows`, `parse-nxm`, `parse-oxm`,
- * `encode-hello`. Each writes OVS 3.1's exact text through the shared
+ * `encode-hello`, `ofp-parse`, and the hidden test commands that exercise
+ * the codec (`parse-actions`, `parse-instructions`, `parse-ofp10-match`,
+ * `parse-ofp11-match`, `parse-nx-match`, `check-vlan`, `print-error`,
+ * `encode-error-reply`, `parse-key-value`, `parse-group`, `parse-pcap`,
+ * `parse-packet`). Each writes OVS 3.1's exact text through the shared
  * output sink.
  */
 /**
@@ -15,6 +19,7 @@
  * `-F/--flow-format FORMATS` (flow protocols allowed), `--strict`,
  * `-m/--more` (raise ofp-print verbosity), `-h/--help`, `-V/--version`.
  */
+import * as fs from "node:fs";
 import {
   encodeMessage,
   hexDump,
@@ -36,8 +41,28 @@ import {
   protocolsToString,
   protocolWire,
   P_ANY,
+  actionProtocols,
 } from "../openflow/ofp-flow-parse.js";
-import { OFPFC_ADD, pullNxMatchBytes, nxMatchBytes } from "../openflow/ofp-flow.js";
+import { OFPFC_ADD, pullNxMatchBytes, nxMatchBytes, formatMatchWithPriority, OFP_DEFAULT_PRIORITY } from "../openflow/ofp-flow.js";
+import { decodeActions, decodeInstructions, encodeActions, encodeInstructions, formatActions } from "../openflow/ofp-actions-codec.js";
+import { checkActions } from "../openflow/ofp-actions-check.js";
+import { GROUP_COMMAND_ADD, parseGroupMod } from "../openflow/ofp-group-parse.js";
+import type { GroupModBody } from "../openflow/ofp-group.js";
+import { instructionOf } from "../openflow/ofp-actions.js";
+import { isTextError } from "../openflow/ofp-actions-util.js";
+import { decodeOfp10Match, decodeOfp11Match, encodeOfp10Match, encodeOfp11Match } from "../openflow/ofp-match.js";
+import { normalizeMatchLogged } from "../openflow/match-format.js";
+import { Match } from "../openflow/match.js";
+import { W_DL_TYPE, W_MPLS_LSE0, W_NW_PROTO, W_PACKET_TYPE, W_TP_SRC, W_VLAN0 } from "../flow/key-layout.js";
+import { extractFlowKey } from "../flow/extract.js";
+import { newFlowKey } from "../flow/key-ops.js";
+import { DpPacket } from "../packet/dp-packet.js";
+import { isPcapError, readPcap } from "../packet/pcap.js";
+import { mfGet } from "../openflow/mf-key.js";
+import { splitKeyValues } from "../openflow/match-parse.js";
+import { encodeErrorBody, errorSpelling, isErrorName } from "../openflow/ofp-errors.js";
+import { OfpWriter } from "../openflow/ofp-buffer.js";
+import { decodeNxmHeader, mfFromHeader, mfFromName } from "../openflow/meta-flow.js";
 import { Fatal, type Options, parseHex, preprocessedLines, readInput, stdinText, versionFromString, write } from "./ofctl-common.js";
 
 function parseFlows(fms: FlowModBody[], usable: number, opts: Options): string {
@@ -136,7 +161,7 @@ function cmdParseNxm(oxmVersion: number, opts: Options): void {
         continue;
       }
       bytes = encodeNxRaw(m, oxmVersion);
-      text = nxMatchToString(bytes).replace(/NXM_NX_MPLS_TTL(_W)?\((?=[0-9a-f]{16}[/)])/g, "NXM_NX_COOKIE$1(");
+      text = nxMatchToString(tunMetadataAsOvsPrints(bytes)).replace(/NXM_NX_MPLS_TTL(_W)?\((?=[0-9a-f]{16}[/)])/g, "NXM_NX_COOKIE$1(");
     } else {
       const padded = new Uint8Array((tlv.length + 7) & ~7);
       padded.set(tlv);
@@ -147,12 +172,40 @@ function cmdParseNxm(oxmVersion: number, opts: Options): void {
       }
       const nm = nxMatchBytes(pm.match, pm.cookie, pm.cookieMask);
       bytes = nm.bytes.subarray(0, nm.length);
-      text = nxMatchToString(bytes).replace(/NXM_NX_MPLS_TTL(_W)?\((?=[0-9a-f]{16}[/)])/g, "NXM_NX_COOKIE$1(");
+      text = nxMatchToString(tunMetadataAsOvsPrints(bytes)).replace(/NXM_NX_MPLS_TTL(_W)?\((?=[0-9a-f]{16}[/)])/g, "NXM_NX_COOKIE$1(");
     }
     out += text + "\n";
     if (opts.verbosity > 0) out += hexDump(oxmVersion ? withOxmHeader(bytes) : padTo8(bytes), 0, false);
   }
   write(out);
+}
+
+/**
+ * What OVS's parse-nxm/parse-oxm print for tun_metadata entries without a
+ * TLV map: an N-byte value comes back as the first N bytes of the value
+ * placed at the end of the 124-byte field (so short values print as
+ * zeros). Applied to a copy of the TLVs.
+ */
+function tunMetadataAsOvsPrints(tlvs: Uint8Array): Uint8Array {
+  const b = Uint8Array.from(tlvs);
+  let o = 0;
+  while (o + 4 <= b.length) {
+    const h = decodeNxmHeader(b.subarray(o));
+    if (!h) break;
+    const hl = h.class === 0xffff ? 8 : 4;
+    const f = mfFromHeader({ ...h, length: 0 }) ?? mfFromHeader(h);
+    if (f && f.name.startsWith("tun_metadata")) {
+      const n = h.hasmask ? h.length >> 1 : h.length;
+      for (let part = 0; part < (h.hasmask ? 2 : 1); part++) {
+        const at = o + hl + part * n;
+        const full = new Uint8Array(124);
+        full.set(b.subarray(at, at + n), 124 - n);
+        b.set(full.subarray(0, n), at);
+      }
+    }
+    o += hl + h.length;
+  }
+  return b;
 }
 
 function padTo8(b: Uint8Array): Uint8Array {
@@ -167,6 +220,439 @@ function withOxmHeader(tlv: Uint8Array): Uint8Array {
   p.set([0, 1, len >> 8, len & 0xff]);
   p.set(tlv, 4);
   return p;
+}
+
+
+/* ---------------- hidden test commands ---------------- */
+
+/** OVS's print_differences: byte positions where `b` differs from `a`. */
+function differences(prefix: string, a: Uint8Array, b: Uint8Array): string {
+  let out = "";
+  const idx = (i: number): string => String(i).padStart(2, " ");
+  const hex = (x: number): string => x.toString(16).padStart(2, "0");
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (a[i] !== b[i]) out += `${prefix}${idx(i)}: ${hex(a[i]!)} -> ${hex(b[i]!)}\n`;
+  }
+  for (let i = a.length; i < b.length; i++) out += `${prefix}${idx(i)}: (none) -> ${hex(b[i]!)}\n`;
+  for (let i = b.length; i < a.length; i++) out += `${prefix}${idx(i)}: ${hex(a[i]!)} -> (none)\n`;
+  return out;
+}
+
+/** Hex digits of a test line, or the fatal error OVS gives for anything else. */
+function hexLine(s: string): Uint8Array {
+  const b = parseHex(s);
+  if (!b) throw new Fatal("Trailing garbage in hex data");
+  return b;
+}
+
+const VERSION_NAMES = ["", "OpenFlow10", "OpenFlow11", "OpenFlow12", "OpenFlow13", "OpenFlow14", "OpenFlow15"];
+
+/**
+ * `parse-actions VERSION` / `parse-instructions VERSION`: each line of
+ * standard input is hex (optionally "TABLE," first); prints the decoded
+ * list, then the bytes that differ when it is encoded again.
+ */
+function cmdParseActions(args: string[], instructions: boolean): void {
+  const version = versionFromString(args[0]!);
+  if (!version) throw new Fatal(`${args[0]}: not a valid OpenFlow version`);
+  let out = "";
+  try {
+    for (const { line } of preprocessedLines(stdinText())) {
+      let text = line;
+      let tableId = 0;
+      const comma = text.indexOf(",");
+      if (comma >= 0) {
+        // atoi: leading digits, 0 when none.
+        tableId = Number.parseInt(text.slice(0, comma).trim(), 10) || 0;
+        text = text.slice(comma + 1);
+      }
+      const bytes = hexLine(text);
+      let list = instructions ? decodeInstructions(bytes, version) : decodeActions(bytes, version);
+      if (!isDecodeError(list) && instructions) {
+        const chk = checkActions(list, { match: new Match(), tableId: tableId & 0xff });
+        const err = chk.error ?? (chk.of10Only && version !== 1 ? "OFPBAC_MATCH_INCONSISTENT" : null);
+        if (err) list = { decodeError: err } as never;
+      }
+      if (isDecodeError(list)) {
+        out += `bad ${VERSION_NAMES[version]} ${instructions ? "instructions" : "actions"}: ${list.decodeError}\n\n`;
+        continue;
+      }
+      out += `actions=${formatActions(list)}\n`;
+      const again = instructions ? encodeInstructions(list, version) : encodeActions(list, version);
+      if (!isTextError(again)) out += differences("", bytes, again);
+      out += "\n";
+    }
+  } finally {
+    write(out);
+  }
+}
+
+/** Reads standard input's test lines as hex structures of exactly `size` bytes. */
+function structLines(size: number, each: (b: Uint8Array) => string): void {
+  let out = "";
+  try {
+    for (const { line } of preprocessedLines(stdinText())) {
+      const b = hexLine(line);
+      if (b.length !== size) throw new Fatal(`Input is ${b.length} bytes, expected ${size}`);
+      out += each(b);
+    }
+  } finally {
+    write(out);
+  }
+}
+
+/** `parse-ofp10-match`: ofp10_match hex → match text, re-encoding and normalization differences. */
+function cmdParseOfp10Match(): void {
+  structLines(40, (b) => {
+    const m = decodeOfp10Match(b);
+    if (isDecodeError(m)) return `bad ofp10_match: ${m.decodeError}\n\n`;
+    let s = formatMatchWithPriority(m, OFP_DEFAULT_PRIORITY) + "\n";
+    const again = encodeOfp10Match(m);
+    s += differences("", b, again);
+    const normal = m.clone();
+    normalizeMatchLogged(normal, false);
+    s += differences("normal: ", again, encodeOfp10Match(normal));
+    return s + "\n";
+  });
+}
+
+/** `parse-ofp11-match`: ofp11_match hex → match text and re-encoding differences. */
+function cmdParseOfp11Match(): void {
+  structLines(88, (b) => {
+    // OVS converts the structure without looking at its type and length fields.
+    const fixed = Uint8Array.from(b);
+    fixed.set([0, 0, 0, 88], 0);
+    const m = decodeOfp11Match(fixed);
+    if (isDecodeError(m)) return `bad ofp11_match: ${m.decodeError}\n\n`;
+    return formatMatchWithPriority(m, OFP_DEFAULT_PRIORITY) + "\n" + differences("", b, encodeOfp11Match(m)) + "\n";
+  });
+}
+
+/** `print-error ERROR`: the error's vendor, type and code in every OpenFlow version. */
+function cmdPrintError(args: string[]): void {
+  const name = args[0]!;
+  if (!isErrorName(name) || name.startsWith("<")) throw new Fatal(`unknown error "${name}"`);
+  let out = "";
+  for (let v = 1; v <= 6; v++) {
+    const sp = errorSpelling(name, v);
+    if (!sp) continue;
+    const vendor = sp.vendor ? "0x" + sp.vendor.toString(16) : "0";
+    out += `OpenFlow 1.${v - 1}: vendor ${vendor}, type ${sp.type}, code ${Math.max(sp.code, 0)}\n`;
+  }
+  write(out);
+}
+
+/** `encode-error-reply ERROR REQUEST`: the error message replying to the hex request. */
+function cmdEncodeErrorReply(args: string[]): void {
+  const name = args[0]!;
+  if (!isErrorName(name) || name.startsWith("<")) throw new Fatal(`unknown error "${name}"`);
+  const req = hexLine(args[1]!);
+  if (req.length < 8) throw new Fatal("Request too short");
+  const len = (req[2]! << 8) | req[3]!;
+  if (req.length !== len) throw new Fatal("Request size inconsistent");
+  const version = req[0]!;
+  const w = new OfpWriter(64);
+  w.u8(version).u8(1).u16(0).bytes(req.subarray(4, 8));
+  encodeErrorBody(w, { error: name, data: req }, version);
+  const b = w.finish();
+  b[2] = b.length >> 8;
+  b[3] = b.length & 0xff;
+  write(hexDump(b, 0, false));
+}
+
+/** strtoul(s, NULL, 16): leading hex digits (an optional 0x), 0 when none; kept to 16 bits. */
+function hex16(s: string): number {
+  const m = /^\s*[+]?(?:0[xX])?([0-9a-fA-F]*)/.exec(s)!;
+  return m[1] ? Number(BigInt("0x" + m[1]) & 0xffffn) : 0;
+}
+
+function tciText(m: Match): string {
+  const v = m.key[W_VLAN0]! & 0xffff;
+  const k = m.mask[W_VLAN0]! & 0xffff;
+  return `${v.toString(16).padStart(4, "0")}/${k.toString(16).padStart(4, "0")}`;
+}
+
+/**
+ * `check-vlan TCI MASK`: a VLAN TCI match through flow text, NXM, OXM,
+ * OpenFlow 1.0 and 1.1 and back, showing what each keeps.
+ */
+function cmdCheckVlan(args: string[]): void {
+  const match = new Match();
+  match.key[W_VLAN0] = ((match.key[W_VLAN0]! & ~0xffff) | hex16(args[0]!)) >>> 0;
+  match.mask[W_VLAN0] = ((match.mask[W_VLAN0]! & ~0xffff) | hex16(args[1]!)) >>> 0;
+  const text = formatMatchWithPriority(match, OFP_DEFAULT_PRIORITY);
+  let out = `${text} -> `;
+  const r = parseFlowText(text, -1);
+  if (!r.ok) {
+    write(out);
+    throw new Fatal(r.error);
+  }
+  out += tciText(r.fm.match) + "\n";
+
+  // OVS writes the TCI unmasked: 1-bits outside the mask make an entry
+  // that neither prints nor decodes. (Our Match keeps values masked.)
+  const tci = match.key[W_VLAN0]! & 0xffff;
+  const tciMask = match.mask[W_VLAN0]! & 0xffff;
+  const nm = nxMatchBytes(match, 0n, 0n);
+  const nx = nm.bytes.subarray(0, nm.length);
+  const back = pullNxMatchBytes(nm.bytes, nm.length, true);
+  if (tciMask && tci & ~tciMask) out += "NXM:  -> OFPBMC_BAD_WILDCARDS\n";
+  else out += `NXM: ${nxMatchToString(nx)} -> ${isDecodeError(back) ? back.decodeError : tciText(back.match)}\n`;
+
+  const ox = encodeNxRaw(match, 3);
+  const oback = decodeNxRaw(ox, true);
+  const oxmBad = (tciMask & 0x1fff) !== 0 && (tci & ~tciMask & 0x1fff) !== 0;
+  if (oxmBad) out += "OXM:  -> ";
+  else out += `OXM: ${nxMatchToString(ox)} -> `;
+  if (oxmBad) out += "OFPBMC_BAD_WILDCARDS\n";
+  else if (isDecodeError(oback)) out += `${oback.decodeError}\n`;
+  else {
+    const vid = oback.key[W_VLAN0]! & 0x1fff;
+    const mask = oback.mask[W_VLAN0]! & 0x1fff;
+    out += `${vid.toString(16).padStart(4, "0")}/${mask.toString(16).padStart(4, "0")},`;
+    const pcpMask = (oback.mask[W_VLAN0]! & 0xffff) >> 13;
+    out += vid && pcpMask ? `${String((oback.key[W_VLAN0]! & 0xffff) >> 13).padStart(2, "0")}\n` : "--\n";
+  }
+
+  const raw = (b: Uint8Array, vlanAt: number, wcAt: number, vlanBit: number, pcpBit: number): string => {
+    const wc = ((b[wcAt]! << 24) | (b[wcAt + 1]! << 16) | (b[wcAt + 2]! << 8) | b[wcAt + 3]!) >>> 0;
+    const vlan = (b[vlanAt]! << 8) | b[vlanAt + 1]!;
+    return `${vlan.toString(16).padStart(4, "0")}/${wc & vlanBit ? 1 : 0},${String(b[vlanAt + 2]!).padStart(2, "0")}/${wc & pcpBit ? 1 : 0}`;
+  };
+  const of10 = encodeOfp10Match(match);
+  const m10 = decodeOfp10Match(of10);
+  out += `OF1.0: ${raw(of10, 18, 0, 1 << 1, 1 << 20)} -> ${isDecodeError(m10) ? m10.decodeError : tciText(m10)}\n`;
+  const of11 = encodeOfp11Match(match);
+  const m11 = decodeOfp11Match(of11);
+  out += `OF1.1: ${raw(of11, 36, 8, 1 << 1, 1 << 2)} -> ${isDecodeError(m11) ? m11.decodeError : tciText(m11)}\n`;
+  write(out);
+}
+
+/**
+ * `parse-group GROUP`: a group_mod (add) from text, the protocols its
+ * actions allow, and the message in the lowest allowed version that can
+ * carry it.
+ */
+function cmdParseGroup(args: string[], opts: Options): void {
+  const g = parseGroupMod(args[0]!, GROUP_COMMAND_ADD);
+  if ("error" in g) throw new Fatal(g.error);
+  // Buckets hold actions (meter being one, as OpenFlow 1.5 has it).
+  for (const b of g.buckets) {
+    const inst = b.actions.find((a) => a.type !== "meter" && instructionOf(a) !== "apply_actions");
+    if (inst) throw new Fatal(`${instructionOf(inst)} instruction not allowed here`);
+  }
+  let usable = P_ANY;
+  for (const b of g.buckets) {
+    usable &= actionProtocols(b.actions);
+    // A bucket's meter can only be written as OpenFlow 1.5's meter action.
+    if (b.actions.some((a) => a.type === "meter")) usable &= protocolsOfVersion(6);
+  }
+  let out = `usable protocols: ${protocolsToString(usable)}\n`;
+  const version = [...opts.versions].sort((a, b) => a - b).find((v) => protocolsOfVersion(v) & usable & opts.protocols);
+  if (version === undefined) {
+    write(out);
+    throw new Fatal("no usable protocol");
+  }
+  out += `chosen version: OpenFlow1${version - 1}\n`;
+  const body: GroupModBody = {
+    command: g.command,
+    type: g.type,
+    groupId: g.groupId,
+    // OpenFlow 1.1-1.4 number buckets by position.
+    buckets: g.buckets.map((b) => (version > 1 && version < 6
+      ? { weight: b.weight, watchPort: b.watchPort, watchGroup: b.watchGroup, actions: b.actions }
+      : { bucketId: b.bucketId, weight: b.weight, watchPort: b.watchPort, watchGroup: b.watchGroup, actions: b.actions })),
+    commandBucketId: g.commandBucketId,
+  };
+  if (g.props.selectionMethod) body.props = g.props;
+  const msg = { type: version === 1 ? "NXT_GROUP_MOD" : "OFPT_GROUP_MOD", version, xid: 1, body } as OfpMessage;
+  out += ofpToString(encodeMessage(msg), opts.verbosity);
+  write(out);
+}
+
+/** `ofp-parse FILE`: every OpenFlow message in a file of raw messages, printed. */
+function cmdOfpParse(args: string[], opts: Options): void {
+  const file = args[0]!;
+  let data: Uint8Array;
+  try {
+    data = fs.readFileSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // Reading a directory fails like an empty file does for OVS's fread.
+    if (code === "EISDIR") return;
+    const why = code === "ENOENT" ? "No such file or directory" : code === "EACCES" ? "Permission denied" : String(code);
+    throw new Fatal(`${file}: open (${why})`);
+  }
+  let out = "";
+  try {
+    let o = 0;
+    while (o < data.length) {
+      if (data.length - o < 8) throw new Fatal(`${file}: unexpected end of file mid-message`);
+      const len = (data[o + 2]! << 8) | data[o + 3]!;
+      if (len < 8) throw new Fatal(`${file}: ${len}-byte message is too short for OpenFlow`);
+      if (data.length - o < len) throw new Fatal(`${file}: unexpected end of file mid-message`);
+      out += ofpToString(data.subarray(o, o + len), opts.verbosity + 2);
+      o += len;
+    }
+  } finally {
+    write(out);
+  }
+}
+
+/**
+ * The match OVS's flow_format prints for a packet's flow (as
+ * flow_wildcards_init_for_packet sees it): the fields its headers make
+ * relevant, exact. `inPort` null leaves in_port out (it is 0).
+ */
+function packetMatch(key: Uint32Array, inPort: number | null): Match {
+  const m = new Match();
+  const ones = new Uint32Array(key.length).fill(0xffffffff);
+  const put = (name: string): void => {
+    const f = mfFromName(name)!;
+    m.set(f, mfGet(key, ones, f).value);
+  };
+  if (inPort !== null) m.setNum("in_port", inPort);
+  const pt = key[W_PACKET_TYPE]!;
+  let dl: number;
+  if (pt === 0) {
+    put("eth_dst");
+    put("eth_src");
+    put("eth_type");
+    put("vlan_tci");
+    // The inner tag too, when there is an outer one.
+    if (key[W_VLAN0]! & 0x1000) {
+      m.key[W_VLAN0 + 1] = key[W_VLAN0 + 1]! & 0xffff;
+      m.mask[W_VLAN0 + 1] = 0xffff;
+    }
+    dl = key[W_DL_TYPE]! >>> 16;
+  } else {
+    m.setNum("packet_type", pt);
+    dl = pt >>> 16 === 1 ? pt & 0xffff : -1;
+  }
+  const proto = key[W_NW_PROTO]! >>> 24;
+  const frag = key[W_NW_PROTO]! & 0xff;
+  if (dl === 0x0800) {
+    put("ip_src");
+    put("ip_dst");
+  } else if (dl === 0x86dd) {
+    put("ipv6_src");
+    put("ipv6_dst");
+    put("ipv6_label");
+    const type = key[W_TP_SRC]! >>> 16;
+    if (proto === 58 && !(frag & 2) && (type === 135 || type === 136) && (key[W_TP_SRC]! & 0xffff) === 0) {
+      put("nd_target");
+      put("nd_sll");
+      put("nd_tll");
+    }
+  } else if (dl === 0x0806 || dl === 0x8035) {
+    for (const n of ["arp_spa", "arp_tpa", "arp_op", "arp_sha", "arp_tha"]) put(n);
+    return m;
+  } else if (dl === 0x8847 || dl === 0x8848) {
+    for (const n of ["mpls_label", "mpls_tc", "mpls_ttl", "mpls_bos"]) put(n);
+    // The stack down to its bottom (at most three entries).
+    for (let i = 1; i < 3 && !(key[W_MPLS_LSE0 + i - 1]! & 0x100); i++) {
+      m.key[W_MPLS_LSE0 + i] = key[W_MPLS_LSE0 + i]!;
+      m.mask[W_MPLS_LSE0 + i] = 0xffffffff;
+    }
+    return m;
+  } else if (dl === 0x894f) {
+    for (const n of ["nsh_flags", "nsh_ttl", "nsh_mdtype", "nsh_np", "nsh_spi", "nsh_si", "nsh_c1", "nsh_c2", "nsh_c3", "nsh_c4"]) put(n);
+    for (const n of ["ip_frag", "nw_tos", "nw_ecn", "nw_ttl", "nw_proto"]) put(n);
+    return m;
+  } else {
+    return m;
+  }
+  for (const n of ["ip_frag", "nw_tos", "nw_ecn", "nw_ttl", "nw_proto"]) put(n);
+  if (!(frag & 2)) {
+    if (proto === 6) for (const n of ["tcp_src", "tcp_dst", "tcp_flags"]) put(n);
+    else if (proto === 17) for (const n of ["udp_src", "udp_dst"]) put(n);
+    else if (proto === 132) for (const n of ["sctp_src", "sctp_dst"]) put(n);
+    else if (proto === 1 && dl === 0x0800) for (const n of ["icmp_type", "icmp_code"]) put(n);
+    else if (proto === 58 && dl === 0x86dd) for (const n of ["icmpv6_type", "icmpv6_code"]) put(n);
+    else if (proto === 2 || proto === 1 || proto === 58) {
+      // IGMP, and ICMP in the other IP version: ports as OVS extracted them.
+      m.key[W_TP_SRC] = key[W_TP_SRC]!;
+      m.mask[W_TP_SRC] = 0xffffffff;
+    }
+  }
+  return m;
+}
+
+function packetText(bytes: Uint8Array, inPort: number | null): string {
+  const pkt = new DpPacket();
+  pkt.setData(bytes);
+  const key = newFlowKey();
+  extractFlowKey(pkt, key);
+  return formatMatchWithPriority(packetMatch(key, inPort), OFP_DEFAULT_PRIORITY);
+}
+
+/**
+ * `parse-packet`: the flow of the Ethernet frame on standard input (raw
+ * bytes), and the L4 checksum when the L4 header is all there, as OVS's
+ * ofp_packet_to_string.
+ */
+function cmdParsePacket(): void {
+  const bytes = Uint8Array.from(Buffer.from(stdinText(), "latin1"));
+  const pkt = new DpPacket();
+  pkt.setData(bytes);
+  const key = newFlowKey();
+  extractFlowKey(pkt, key);
+  let s = formatMatchWithPriority(packetMatch(key, null), OFP_DEFAULT_PRIORITY);
+  const l4 = pkt.l4Ofs;
+  // Bytes past the IP datagram are Ethernet padding, not L4.
+  const proto = key[W_NW_PROTO]! >>> 24;
+  const dl = key[W_PACKET_TYPE] === 0 ? key[W_DL_TYPE]! >>> 16 : -1;
+  const l3 = pkt.l3Ofs;
+  let end = bytes.length;
+  if (l3 >= 0 && l3 + 6 <= bytes.length) {
+    const ipEnd = dl === 0x0800 ? l3 + ((bytes[l3 + 2]! << 8) | bytes[l3 + 3]!) : l3 + 40 + ((bytes[l3 + 4]! << 8) | bytes[l3 + 5]!);
+    end = Math.min(end, ipEnd);
+  }
+  const left = l4 >= 0 ? end - l4 : -1;
+  const u16 = (o: number): number => (bytes[l4 + o]! << 8) | bytes[l4 + o + 1]!;
+  if (l4 >= 0 && (dl === 0x0800 || dl === 0x86dd)) {
+    if (proto === 6 && left >= 20) s += ` tcp_csum:${u16(16).toString(16)}`;
+    else if (proto === 17 && left >= 8) s += ` udp_csum:${u16(6).toString(16)}`;
+    else if (proto === 132 && left >= 12) s += ` sctp_csum:${(((u16(8) << 16) | u16(10)) >>> 0).toString(16)}`;
+    else if (proto === 1 && left >= 8) s += ` icmp_csum:${u16(2).toString(16)}`;
+    else if (proto === 58 && left >= 4) s += ` icmp6_csum:${u16(2).toString(16)}`;
+  }
+  write(s + "\n");
+}
+
+/** `parse-pcap FILE...`: the flow of every packet in pcap files. */
+function cmdParsePcap(args: string[]): void {
+  let out = "";
+  try {
+    for (const file of args) {
+      let data: Uint8Array;
+      try {
+        data = fs.readFileSync(file);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new Fatal(`${file}: open failed (${code === "ENOENT" ? "No such file or directory" : String(code)})`);
+      }
+      const pcap = readPcap(data);
+      // OVS reports a bad header as a failed open, with the errno it mapped it to.
+      if (isPcapError(pcap)) throw new Fatal(`${file}: open failed (${/End of file/.test(pcap.error) ? "End of file" : "Protocol error"})`);
+      for (const rec of pcap.records) {
+        // parse-pcap stops at an empty record.
+        if (rec.data.length === 0) break;
+        out += packetText(rec.data, 0xffff) + "\n";
+      }
+    }
+  } finally {
+    write(out);
+  }
+}
+
+/** `parse-key-value ARG...`: each argument split as OVS splits key-value lists. */
+function cmdParseKeyValue(args: string[]): void {
+  let out = "";
+  for (const a of args) {
+    out += splitKeyValues(a).map(({ key, value }) => (value ? `${key}=${value}` : key)).join(", ") + "\n";
+  }
+  write(out);
 }
 
 export interface OfflineCommand {
@@ -189,4 +675,17 @@ export const OFFLINE_COMMANDS: Readonly<Record<string, OfflineCommand>> = {
     },
   },
   "encode-hello": { min: 1, max: 1, run: cmdEncodeHello },
+  "parse-nx-match": { min: 0, max: 0, run: (_a, o) => cmdParseNxm(0, o) },
+  "parse-actions": { min: 1, max: 1, run: (a) => cmdParseActions(a, false) },
+  "parse-instructions": { min: 1, max: 1, run: (a) => cmdParseActions(a, true) },
+  "parse-ofp10-match": { min: 0, max: 0, run: cmdParseOfp10Match },
+  "parse-ofp11-match": { min: 0, max: 0, run: cmdParseOfp11Match },
+  "print-error": { min: 1, max: 1, run: cmdPrintError },
+  "encode-error-reply": { min: 2, max: 2, run: cmdEncodeErrorReply },
+  "check-vlan": { min: 2, max: 2, run: cmdCheckVlan },
+  "parse-group": { min: 1, max: 1, run: cmdParseGroup },
+  "ofp-parse": { min: 1, max: 1, run: cmdOfpParse },
+  "parse-packet": { min: 0, max: 0, run: cmdParsePacket },
+  "parse-pcap": { min: 1, max: Infinity, run: cmdParsePcap },
+  "parse-key-value": { min: 1, max: Infinity, run: cmdParseKeyValue },
 };

@@ -10,6 +10,7 @@
  */
 import type { Conjunction } from "../classifier/index.js";
 import type { Match } from "../openflow/match.js";
+import type { OfpAction } from "../openflow/ofp-actions.js";
 import type { OfpErrorName } from "../openflow/ofp-errors.js";
 
 export type FlowModCommand = "add" | "modify" | "modify_strict" | "delete" | "delete_strict";
@@ -116,6 +117,15 @@ export interface ActionFacts<A> {
   check?(actions: A, tableId: number): OfpErrorName | null;
   /** The `conjunction(id, k/n)` actions of a soft rule (the classifier resolves them), null for none. */
   conjunctions?(actions: A): readonly Conjunction[] | null;
+  /**
+   * Every group the actions forward to, nested lists (clone, write_actions,
+   * ...) included: a flow_mod naming a group that does not exist fails, a
+   * group's ref_count counts these rules, and deleting the group deletes
+   * them (OVS's OFPACT_FOR_EACH_TYPE_FLATTENED over GROUP).
+   */
+  groupsOf?(actions: A): readonly number[];
+  /** The meter instruction's meter id, null for none (OVS's ofpacts_get_meter; `controller(meter_id=..)` does not count). */
+  meterOf?(actions: A): number | null;
 }
 
 /** For tests and callers without an action model: no action outputs anywhere. */
@@ -123,3 +133,23 @@ export const OPAQUE_ACTIONS: ActionFacts<unknown> = {
   outputsTo: () => false,
   forwardsToGroup: () => false,
 };
+
+/** `ActionFacts.groupsOf` for OpenFlow action lists: every `group` action, nested lists (clone, write_actions, ...) included. */
+export function groupsOfActions(list: readonly OfpAction[]): number[] {
+  const out: number[] = [];
+  const walk = (l: readonly OfpAction[]): void => {
+    for (const a of l) {
+      if (a.type === "group") out.push(a.groupId);
+      const nested = (a as { actions?: unknown }).actions;
+      if (Array.isArray(nested)) walk(nested as OfpAction[]);
+    }
+  };
+  walk(list);
+  return out;
+}
+
+/** `ActionFacts.meterOf` for OpenFlow action lists: the leading meter instruction's id (meter 0 is none). */
+export function meterOfActions(list: readonly OfpAction[]): number | null {
+  const a = list[0];
+  return a !== undefined && a.type === "meter" && a.meterId !== 0 ? a.meterId : null;
+}

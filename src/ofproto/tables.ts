@@ -47,12 +47,24 @@
  * (counted from the last add/modify) or idle timeout (from the last
  * packet) has passed.
  *
+ * ## Groups and meters
+ * A `GroupTable` / `MeterTable` built on these tables sets `groups` /
+ * `meters`: then an add, or a modify that selects rules, whose meter
+ * instruction names a missing meter fails with OFPMMFC_INVALID_METER, and
+ * one forwarding to a missing group (nested lists included) with
+ * OFPBAC_BAD_OUT_GROUP, after the `ActionFacts.check` (OVS's
+ * ofproto_check_ofpacts). Published rules are indexed by the groups and
+ * meter they name (`rulesOfGroup`, `rulesOfMeter`: OVS's group->rules,
+ * meter->rules), so ref counts and deleting a group's or meter's rules
+ * (`deleteRules`, reasons group_delete / meter_delete) cost what they
+ * touch.
+ *
  * ## Errors
  * Returned as OpenFlow error names, never thrown: OFPBRC_BAD_TABLE_ID,
  * OFPBRC_EPERM, OFPFMFC_OVERLAP, OFPFMFC_TABLE_FULL, OFPBRC_BUFFER_UNKNOWN
- * (a buffer_id: OVS 3.1 buffers no packets), and whatever the action
- * check of `ActionFacts` returns. Only programming errors throw (a second
- * open transaction).
+ * (a buffer_id: OVS 3.1 buffers no packets), OFPMMFC_INVALID_METER,
+ * OFPBAC_BAD_OUT_GROUP, and whatever the action check of `ActionFacts`
+ * returns. Only programming errors throw (a second open transaction).
  *
  * ## Numbers
  * - test/ofproto/tables-ovs.test.ts: every step of scripted and seeded
@@ -225,11 +237,26 @@ function groupKey<A>(specs: readonly GroupSpec[], rule: OfRule<A>): string {
   return parts.join(",");
 }
 
+/** What a flow_mod's group and meter references are checked against (a `GroupTable`, a `MeterTable`). */
+export interface ReferenceTable {
+  has(id: number): boolean;
+}
+
+const EMPTY_SET: ReadonlySet<never> = new Set<never>();
+
 export class OfprotoTables<A> {
   readonly tables: OfTable<A>[] = [];
   /** The published classifier version: what lookups see; it grows whenever the visible rules change. */
   version = 0;
   private tx: Transaction<A> | null = null;
+  /** The switch's groups, when it has any: adds and modifies naming a missing group fail (OFPBAC_BAD_OUT_GROUP). */
+  groups: ReferenceTable | null = null;
+  /** The switch's meters: adds and modifies naming a missing meter fail (OFPMMFC_INVALID_METER). */
+  meters: ReferenceTable | null = null;
+  /** Published rules by the groups they forward to (OVS's group->rules), when `facts.groupsOf` exists. */
+  private readonly byGroup = new Map<number, Set<OfRule<A>>>();
+  /** Published rules by their meter (OVS's meter->rules), when `facts.meterOf` exists. */
+  private readonly byMeter = new Map<number, Set<OfRule<A>>>();
 
   constructor(
     readonly facts: ActionFacts<A>,
@@ -309,6 +336,89 @@ export class OfprotoTables<A> {
     return { ok: true, removed: tx.commit() };
   }
 
+  /**
+   * OVS's ofproto_check_ofpacts: the meter instruction must name an
+   * existing meter, then every group the actions forward to must exist.
+   */
+  checkReferences(actions: A): OfpErrorName | null {
+    if (this.meters !== null && this.facts.meterOf !== undefined) {
+      const m = this.facts.meterOf(actions);
+      if (m !== null && !this.meters.has(m)) return "OFPMMFC_INVALID_METER";
+    }
+    if (this.groups !== null && this.facts.groupsOf !== undefined) {
+      for (const g of this.facts.groupsOf(actions)) if (!this.groups.has(g)) return "OFPBAC_BAD_OUT_GROUP";
+    }
+    return null;
+  }
+
+  /** @internal Adds a rule just published to, or removes one from, the group and meter indexes. */
+  indexRule(r: OfRule<A>, add: boolean): void {
+    const groupsOf = this.facts.groupsOf;
+    const meterOf = this.facts.meterOf;
+    if (groupsOf !== undefined) {
+      if (r.groupRefs === null) r.groupRefs = groupsOf(r.actions);
+      for (const g of r.groupRefs) {
+        let set = this.byGroup.get(g);
+        if (add) {
+          if (set === undefined) this.byGroup.set(g, (set = new Set()));
+          set.add(r);
+        } else if (set !== undefined) {
+          set.delete(r);
+          if (set.size === 0) this.byGroup.delete(g);
+        }
+      }
+    }
+    if (meterOf !== undefined) {
+      if (r.meterRef === undefined) r.meterRef = meterOf(r.actions);
+      const m = r.meterRef;
+      if (m !== null) {
+        let set = this.byMeter.get(m);
+        if (add) {
+          if (set === undefined) this.byMeter.set(m, (set = new Set()));
+          set.add(r);
+        } else if (set !== undefined) {
+          set.delete(r);
+          if (set.size === 0) this.byMeter.delete(m);
+        }
+      }
+    }
+  }
+
+  /** The published rules that forward to group `groupId` (needs `facts.groupsOf`). */
+  rulesOfGroup(groupId: number): ReadonlySet<OfRule<A>> {
+    return this.byGroup.get(groupId) ?? EMPTY_SET;
+  }
+
+  /** The published rules whose meter is `meterId` (needs `facts.meterOf`). */
+  rulesOfMeter(meterId: number): ReadonlySet<OfRule<A>> {
+    return this.byMeter.get(meterId) ?? EMPTY_SET;
+  }
+
+  /**
+   * Deletes published rules (outside a transaction), reporting them with
+   * `reason` (group_delete, meter_delete), read-only tables included: OVS
+   * deletes a group's or meter's rules wherever they are.
+   */
+  deleteRules(rules: Iterable<OfRule<A>>, reason: RemovedReason): RemovedRule<A>[] {
+    this.assertIdle();
+    const out: RemovedRule<A>[] = [];
+    for (const r of [...rules]) {
+      if (r.removed) continue;
+      this.dropCommitted(this.tables[r.tableId]!, r, reason);
+      out.push({ rule: r, reason });
+    }
+    if (out.length > 0) this.version++;
+    return out;
+  }
+
+  /** Calls `fn` for every published rule (any order). */
+  forEachRule(fn: (r: OfRule<A>) => void): void {
+    for (const t of this.tables) {
+      if (t.nFlows === 0 && t.activeCount === 0) continue;
+      for (const cr of t.cls.rules()) if (cr.visibleIn(this.version)) fn(cr.payload);
+    }
+  }
+
   /** @internal */
   endTx(tx: Transaction<A>): void {
     if (this.tx === tx) this.tx = null;
@@ -378,6 +488,7 @@ export class OfprotoTables<A> {
 
   /** Removes a published rule outside a transaction (expiry, configuration). */
   private dropCommitted(t: OfTable<A>, r: OfRule<A>, reason: RemovedReason): void {
+    this.indexRule(r, false);
     t.cls.remove(r.cls);
     t.nFlows--;
     t.activeCount--;
@@ -560,7 +671,7 @@ export class Transaction<A> {
     const t = this.ofp.tables[tableId];
     if (t === undefined) return "OFPBRC_BAD_TABLE_ID";
     if (t.config.readonly && !fm.flags.noReadonly) return "OFPBRC_EPERM";
-    const bad = this.ofp.facts.check?.(fm.actions, tableId) ?? null;
+    const bad = this.ofp.facts.check?.(fm.actions, tableId) ?? this.ofp.checkReferences(fm.actions);
     if (bad !== null) return bad;
     const m = fm.match;
     const old = t.cls.findExact(m.mask, m.key, fm.priority, version)?.payload ?? null;
@@ -611,6 +722,8 @@ export class Transaction<A> {
       const e = this.ofp.facts.check?.(fm.actions, old.tableId) ?? null;
       if (e !== null) return e;
     }
+    const refs = this.ofp.checkReferences(fm.actions);
+    if (refs !== null) return refs;
     for (const old of olds) {
       const t = this.ofp.tables[old.tableId]!;
       const cookie = fm.modifyCookie && fm.newCookie !== null ? fm.newCookie : old.cookie;
@@ -676,7 +789,11 @@ export class Transaction<A> {
         u.to.packetCount += u.from.packetCount;
         u.to.byteCount += u.from.byteCount;
         u.to.used = u.from.used;
+      } else if (u.kind === "insert") {
+        this.ofp.indexRule(u.rule, true);
       } else if (u.kind === "hide") {
+        // A rule inserted and hidden again in the transaction was indexed just above.
+        this.ofp.indexRule(u.rule, false);
         u.table.cls.remove(u.rule.cls);
         u.rule.removed = true;
         if (u.reason !== null) {

@@ -17,8 +17,16 @@
  * - matches: `mf-key` (fields onto the flow key), `match` (key + mask,
  *   prerequisites, normalization), `match-parse` / `match-format` (flow
  *   syntax), `nx-match` (NXM/OXM), `ofp-match` (OF1.0/1.1 structures)
- * - `ofp-flow`    flow_mod, flow/aggregate statistics requests and replies
- * - `ofp-group`   group_mod and group-desc replies (OF1.1-1.4)
+ * - `ofp-flow`    flow_mod, flow/aggregate statistics requests and replies,
+ *                 flow-removed, Nicira flow monitor; `ofp-flow15`: the
+ *                 OpenFlow 1.5 OXS-statistics forms
+ * - `ofp-group`   group_mod and group-desc (OF1.1-1.4), group text;
+ *   `ofp-group15` OpenFlow 1.5 / Nicira 1.0 groups (bucket ids, selection method)
+ * - `ofp-packet`  packet-in (every form), NXT_RESUME, packet-out;
+ *   `ofp-packet-text` the packet summary line under them
+ * - `ofp-table-features` OFPST_TABLE_FEATURES
+ * - `ofp-monitor` flow monitor, ONF (OF1.3) and OpenFlow 1.4+ forms
+ * - `ofp-ct`      NXT_CT_FLUSH
  */
 export * from "./ofp-buffer.js";
 export * from "./ofp-codec.js";
@@ -46,3 +54,9 @@ export * from "./ofp-actions-codec.js";
 export * from "./ofp-actions-check.js";
 export * from "./ofp-actions-subfield.js";
 export { ACTION_TABLE, WIRE_ACTIONS, type ActionEntry, type WireAction } from "./ofp-actions-table.js";
+export * from "./ofp-packet.js";
+export * from "./ofp-table-features.js";
+export * from "./ofp-group15.js";
+export * from "./ofp-ct.js";
+export * from "./ofp-monitor.js";
+export * from "./ofp-flow15.js";

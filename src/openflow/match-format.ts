@@ -13,6 +13,7 @@ import {
   geneveMasked, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, mf, normalizeMatch, type Match,
 } from "./match.js";
 import { vlogModule } from "../util/vlog.js";
+import { W_VLAN0 } from "../flow/key-layout.js";
 
 function num(b: Uint8Array): number {
   let v = 0;
@@ -66,7 +67,7 @@ function ipv4m(o: Out, m: Match, name: string, fldName: string): void {
 }
 
 const CT_STATE_NAMES = ["new", "est", "rel", "rpl", "inv", "trk", "snat", "dnat"];
-const TCP_FLAG_NAMES = ["fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr", "ns"];
+const TCP_FLAG_NAMES = ["fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr", "ns", "[200]", "[400]", "[800]"];
 
 /** OVS's format_flags: names joined by "|", "0" when none, 0x-hex for unnamed bits. */
 function flagsExact(names: readonly string[], v: number): string {
@@ -213,8 +214,11 @@ export function formatMatch(m: Match): string {
     const f = mf(`tun_metadata${i}`);
     if (m.isWildcarded(f)) continue;
     const r = m.get(f);
-    if (isZero(r.mask)) continue;
-    o.put(`tun_metadata${i}=${hex(big(r.value))}${isOnes(r.mask) ? "" : "/" + hex(big(r.mask))}`);
+    // Held by the match itself (no TLV map): exact means all ones over the bytes it was given.
+    const held = m.tunMdLen(i);
+    const mask = held >= 0 ? r.mask.subarray(r.mask.length - held) : r.mask;
+    if (held < 0 && isZero(mask)) continue;
+    o.put(`tun_metadata${i}=${hex(big(r.value))}${isOnes(mask) ? "" : "/" + hex(big(r.mask))}`);
   }
   const md = gb("metadata");
   u32m(o, "metadata", md.v, md.m, 0xffffffffffffffffn);
@@ -231,6 +235,11 @@ export function formatMatch(m: Match): string {
       if (pcpM) o.put(`dl_vlan_pcp=${x.v >>> 13}`);
     } else if (x.m === 0xffff) o.put(`vlan_tci=0x${x.v.toString(16).padStart(4, "0")}`);
     else o.put(`vlan_tci=0x${x.v.toString(16).padStart(4, "0")}/0x${x.m.toString(16).padStart(4, "0")}`);
+    // A second (inner) tag, which only packets' flows carry (OpenFlow cannot match it).
+    const v1 = m.key[W_VLAN0 + 1]! & 0xffff;
+    const m1 = m.mask[W_VLAN0 + 1]! & 0xffff;
+    if (m1 === 0xffff && v1 & 0x1000) o.put(`dl_vlan1=${v1 & 0xfff},dl_vlan_pcp1=${v1 >>> 13}`);
+    else if (m1) o.put(`vlan_tci1=0x${v1.toString(16).padStart(4, "0")}${m1 === 0xffff ? "" : `/0x${m1.toString(16).padStart(4, "0")}`}`);
   }
   viaMf(o, m, "dl_src", mf("eth_src"));
   viaMf(o, m, "dl_dst", mf("eth_dst"));

@@ -12,7 +12,7 @@
  */
 import { mfFromName, parseMfValue, type MfField } from "./meta-flow.js";
 import { OFPP_ALL, OFPP_CONTROLLER, OFPP_FLOOD, OFPP_IN_PORT, OFPP_LOCAL, OFPP_NONE, OFPP_NORMAL, OFPP_TABLE } from "./ofp-codec.js";
-import { mfKey, mfValueLen } from "./mf-key.js";
+import { isDynamicTunMetadata, mfKey, mfValueLen } from "./mf-key.js";
 import { ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_MPLS, ETH_TYPE_MPLS_MCAST, ETH_TYPE_RARP, Match, VLAN_CFI } from "./match.js";
 import { W_VLAN0 } from "../flow/key-layout.js";
 
@@ -109,7 +109,7 @@ function parseIntValue(fld: MfField, s: string, n: number): ValueParse {
   if (v === "syntax") return { ok: false, error: `${s}: bad syntax for ${fld.name} value` };
   if (slash < 0) return { ok: true, value: v, mask: null };
   const m = parseIntBytes(s.slice(slash + 1), n);
-  if (m === "range") return { ok: false, error: `${s}: value too large for ${n}-byte field ${fld.name}` };
+  if (m === "range") return { ok: false, error: `${s}: mask too large for ${n}-byte field ${fld.name}` };
   if (m === "syntax") return { ok: false, error: `${s}: bad syntax for ${fld.name} mask` };
   return { ok: true, value: v, mask: m };
 }
@@ -381,10 +381,12 @@ export function parseMatch(text: string, known?: ReadonlySet<string>): MatchPars
       continue;
     }
     const fld = mfFromName(key);
-    if (fld && !mfKey(fld)) return { ok: false, error: `${key}: field has no space in the tunnel metadata map` };
+    if (fld && !mfKey(fld) && !isDynamicTunMetadata(fld)) return { ok: false, error: `${key}: field has no space in the tunnel metadata map` };
     if (fld) {
       const r = parseFieldValue(fld, value === null || value === "" ? "0/0" : value);
       if (!r.ok) return r;
+      const e = match.tunMdError(fld, r.value, r.mask);
+      if (e) return { ok: false, error: e };
       match.set(fld, r.value, r.mask);
       continue;
     }

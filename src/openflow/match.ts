@@ -11,10 +11,39 @@
  */
 import { FLOW_NW_FRAG_LATER, FLOW_U32S, REGION_GENEVE_START, REGION_OF_START, W_CT_STATE, W_DL_TYPE, W_NW_PROTO, W_PACKET_TYPE, W_TP_SRC, W_VLAN0 } from "../flow/key-layout.js";
 import { MF_FIELDS, mfFromName, type MfField, type MfPrereq } from "./meta-flow.js";
-import { mfGet, mfIsWildcarded, mfKey, mfSet, mfClear } from "./mf-key.js";
+import { isDynamicTunMetadata, mfGet, mfIsWildcarded, mfKey, mfSet, mfClear, TUN_METADATA_TOT_OPT_SIZE } from "./mf-key.js";
 
-/** The fields that have a place in the flow key (every field but unmapped tun_metadata). */
-export const MF_MATCHABLE_FIELDS: readonly MfField[] = MF_FIELDS.filter((f) => mfKey(f) !== null);
+/** The fields a match can hold (tun_metadata through the TLV map, or in the match itself without one). */
+export const MF_MATCHABLE_FIELDS: readonly MfField[] = MF_FIELDS.filter((f) => mfKey(f) !== null || f.name.startsWith("tun_metadata"));
+
+/**
+ * A tun_metadata field held by the match itself (no TLV map): its value
+ * and mask, as many low-order bytes as OVS allocates for it (the
+ * significant bytes of value and mask), and its allocation order.
+ */
+interface TunMdEntry {
+  value: Uint8Array;
+  mask: Uint8Array;
+  /** Set with a mask that is not all ones over the whole 124-byte field: NXM/OXM carry the mask. */
+  masked: boolean;
+}
+
+const TUN_MD_BYTES = 124;
+
+/** OVS's field_len: bytes from the first nonzero one. */
+function significantLen(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length && b[i] === 0) i++;
+  return b.length - i;
+}
+
+function rightAligned(b: Uint8Array, n: number): Uint8Array {
+  if (b.length === n) return b;
+  const out = new Uint8Array(n);
+  if (b.length > n) out.set(b.subarray(b.length - n));
+  else out.set(b, n - b.length);
+  return out;
+}
 
 export const ETH_TYPE_IP = 0x0800;
 export const ETH_TYPE_IPV6 = 0x86dd;
@@ -47,6 +76,10 @@ const MASK_IS_VALUE = new Set(["tun_erspan_ver", "tun_erspan_dir", "tun_erspan_h
 export class Match {
   readonly key: Uint32Array;
   readonly mask: Uint32Array;
+  /** tun_metadata held here while no TLV map is installed (null: none). */
+  private tunMd: (TunMdEntry | undefined)[] | null = null;
+  /** Bytes allocated to `tunMd` so far. */
+  private tunMdUsed = 0;
 
   constructor(key?: Uint32Array, mask?: Uint32Array) {
     this.key = key ?? new Uint32Array(FLOW_U32S);
@@ -54,23 +87,106 @@ export class Match {
   }
 
   clone(): Match {
-    return new Match(this.key.slice(), this.mask.slice());
+    const c = new Match(this.key.slice(), this.mask.slice());
+    if (this.tunMd) {
+      c.tunMd = this.tunMd.map((e) => (e ? { value: e.value.slice(), mask: e.mask.slice(), masked: e.masked } : undefined));
+      c.tunMdUsed = this.tunMdUsed;
+    }
+    return c;
+  }
+
+  /** True when the match holds tun_metadata itself (no TLV map). */
+  hasTunMd(): boolean {
+    return this.tunMd !== null && this.tunMd.some((e) => e !== undefined);
+  }
+
+  /** Bytes allocated to tun_metadataN in this match (no TLV map), or -1 when it is not matched. */
+  tunMdLen(index: number): number {
+    return this.tunMd?.[index]?.value.length ?? -1;
+  }
+
+  /** Whether tun_metadataN (held by this match) was set with a mask, so NXM/OXM carry one. */
+  tunMdMasked(index: number): boolean {
+    return this.tunMd?.[index]?.masked ?? false;
+  }
+
+  /**
+   * Why setting `fld` (a tun_metadata field held by the match) to this
+   * value and mask would fail, in OVS's words, or null.
+   */
+  tunMdError(fld: MfField, value: Uint8Array, mask: Uint8Array | null): string | null {
+    if (!isDynamicTunMetadata(fld)) return null;
+    const index = Number(fld.name.slice("tun_metadata".length));
+    const len = this.tunMdNeed(value, mask);
+    if (this.tunMdUsed + len > TUN_METADATA_TOT_OPT_SIZE) {
+      return `field ${fld.name} exceeds maximum size for tunnel metadata (used ${this.tunMdUsed + len}, max ${TUN_METADATA_TOT_OPT_SIZE})`;
+    }
+    if (this.tunMd?.[index]) return `field ${fld.name} set multiple times`;
+    return null;
+  }
+
+  private tunMdNeed(value: Uint8Array, mask: Uint8Array | null): number {
+    const v = rightAligned(value, TUN_MD_BYTES);
+    const m = mask === null ? null : rightAligned(mask, TUN_MD_BYTES);
+    const masked = m !== null && !m.every((x) => x === 0xff);
+    return Math.max(significantLen(v), masked ? significantLen(m) : 0);
+  }
+
+  private setTunMd(index: number, value: Uint8Array, mask: Uint8Array | null): void {
+    const m = mask === null ? null : rightAligned(mask, TUN_MD_BYTES);
+    if (m !== null && m.every((x) => x === 0)) {
+      if (this.tunMd) this.tunMd[index] = undefined;
+      return;
+    }
+    const len = this.tunMdNeed(value, mask);
+    const v = rightAligned(value, TUN_MD_BYTES);
+    const masked = m !== null && !m.every((x) => x === 0xff);
+    const e: TunMdEntry = { value: new Uint8Array(len), mask: new Uint8Array(len).fill(0xff), masked };
+    for (let i = 0; i < len; i++) {
+      const mb = m === null ? 0xff : m[TUN_MD_BYTES - len + i]!;
+      e.mask[i] = mb;
+      e.value[i] = v[TUN_MD_BYTES - len + i]! & mb;
+    }
+    if (!this.tunMd) this.tunMd = [];
+    if (!this.tunMd[index]) this.tunMdUsed += len;
+    this.tunMd[index] = e;
+  }
+
+  private getTunMd(index: number): { value: Uint8Array; mask: Uint8Array } {
+    const e = this.tunMd?.[index];
+    if (!e) return { value: new Uint8Array(TUN_MD_BYTES), mask: new Uint8Array(TUN_MD_BYTES) };
+    return { value: rightAligned(e.value, TUN_MD_BYTES), mask: rightAligned(e.mask, TUN_MD_BYTES) };
+  }
+
+  private sameTunMd(o: Match): boolean {
+    for (let i = 0; i < 64; i++) {
+      const a = this.tunMd?.[i];
+      const b = o.tunMd?.[i];
+      if (!a && !b) continue;
+      if (!a || !b || a.value.length !== b.value.length) return false;
+      for (let j = 0; j < a.value.length; j++) if (a.value[j] !== b.value[j] || a.mask[j] !== b.mask[j]) return false;
+    }
+    return true;
   }
 
   equals(o: Match): boolean {
     for (let i = 0; i < FLOW_U32S; i++) if (this.key[i] !== o.key[i] || this.mask[i] !== o.mask[i]) return false;
-    return true;
+    return (this.tunMd === null && o.tunMd === null) || this.sameTunMd(o);
   }
 
   /** True when nothing is matched (the catch-all match). */
   isCatchall(): boolean {
     for (let i = 0; i < FLOW_U32S; i++) if (this.mask[i] !== 0) return false;
-    return true;
+    return !this.hasTunMd();
   }
 
   /** Sets `fld` (value and mask as big-endian bytes; mask null = exact). */
   set(fld: MfField | string, value: Uint8Array, mask: Uint8Array | null = null): this {
     const f = typeof fld === "string" ? mf(fld) : fld;
+    if (isDynamicTunMetadata(f)) {
+      this.setTunMd(Number(f.name.slice("tun_metadata".length)), value, mask);
+      return this;
+    }
     const matched = mask === null || mask.some((x) => x !== 0);
     // Matching a field that needs a packet header implies the default packet type (Ethernet), as OVS's mf_set.
     if (matched && f.prereqs !== "none" && f.name !== "packet_type" && this.mask[W_PACKET_TYPE] === 0) {
@@ -104,15 +220,24 @@ export class Match {
   }
 
   get(fld: MfField | string): { value: Uint8Array; mask: Uint8Array } {
-    return mfGet(this.key, this.mask, typeof fld === "string" ? mf(fld) : fld);
+    const f = typeof fld === "string" ? mf(fld) : fld;
+    if (isDynamicTunMetadata(f)) return this.getTunMd(Number(f.name.slice("tun_metadata".length)));
+    return mfGet(this.key, this.mask, f);
   }
 
   isWildcarded(fld: MfField | string): boolean {
-    return mfIsWildcarded(this.mask, typeof fld === "string" ? mf(fld) : fld);
+    const f = typeof fld === "string" ? mf(fld) : fld;
+    if (isDynamicTunMetadata(f)) return !this.tunMd?.[Number(f.name.slice("tun_metadata".length))];
+    return mfIsWildcarded(this.mask, f);
   }
 
   clear(fld: MfField | string): this {
-    mfClear(this.key, this.mask, typeof fld === "string" ? mf(fld) : fld);
+    const f = typeof fld === "string" ? mf(fld) : fld;
+    if (isDynamicTunMetadata(f)) {
+      if (this.tunMd) this.tunMd[Number(f.name.slice("tun_metadata".length))] = undefined;
+      return this;
+    }
+    mfClear(this.key, this.mask, f);
     return this;
   }
 
@@ -183,7 +308,8 @@ export function prereqOk(p: MfPrereq, m: Match): boolean {
     case "mpls":
       return dl === ETH_TYPE_MPLS || dl === ETH_TYPE_MPLS_MCAST;
     case "vlan_vid":
-      return (m.key[W_VLAN0]! & VLAN_CFI) !== 0;
+      // OVS's is_vlan: only Ethernet packets have VLAN headers.
+      return m.key[W_PACKET_TYPE] === 0 && (m.key[W_VLAN0]! & VLAN_CFI) !== 0;
     case "ct": {
       // A valid connection: new/est/rel/rpl/snat/dnat matched set, or tracked with "invalid" matched clear (OVS is_ct_valid).
       const st = m.key[W_CT_STATE]! & 0xff;
@@ -309,6 +435,7 @@ export function flowModMatchError(m: Match): "OFPBAC_MATCH_INCONSISTENT" | null 
 
 /** True when any Geneve option byte (where tun_metadata lives) is matched: lets code skip the 64 tun_metadata fields. */
 export function geneveMasked(m: Match): boolean {
+  if (m.hasTunMd()) return true;
   for (let w = REGION_GENEVE_START; w < REGION_OF_START; w++) if (m.mask[w] !== 0) return true;
   return false;
 }

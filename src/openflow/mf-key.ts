@@ -16,9 +16,11 @@
  *   that holds the 16-bit OpenFlow 1.0 port (in_port_oxm, actset_output),
  *   converted as OVS's ofputil_port_from_ofp11 does.
  *
- * tun_metadata0..63 are bound through a TLV map: by default field N takes
- * `TUN_METADATA_DEFAULT_LEN` bytes at Geneve option byte N*len (a simple
- * fixed map until the TLV table of ofproto allocates space on demand).
+ * tun_metadata0..63 are bound through a TLV map once one is installed
+ * (`setTunMetadataMap`, what add-tlv-map sets up). Without a map — as in
+ * ovs-ofctl's offline commands — they have no place in the flow key: each
+ * Match allocates room for the ones it matches, as many bytes as the value
+ * needs (OVS's per-match tun_metadata allocation; see match.ts).
  */
 import {
   O_ARP_SHA, O_ARP_THA, O_CT_IPV6_DST, O_CT_IPV6_SRC, O_CT_LABEL, O_ETH_DST, O_ETH_SRC,
@@ -50,8 +52,8 @@ export interface MfKeyPort32 {
 }
 export type MfKey = MfKeyBits | MfKeyBytes | MfKeyPort32;
 
-/** Bytes of Geneve option space each tun_metadata field gets in the default TLV map. */
-export const TUN_METADATA_DEFAULT_LEN = 4;
+/** Bytes of Geneve option space a tun_metadata field may take (OVS's maximum option length). */
+export const TUN_METADATA_DEFAULT_LEN = 124;
 
 const bits = (word: number, shift: number, mask: number): MfKeyBits => ({ kind: "bits", word, shift, mask });
 const bytes = (offset: number, len: number): MfKeyBytes => ({ kind: "bytes", offset, len });
@@ -169,10 +171,7 @@ export interface TunMetadataSlot {
  * for a bad map (and then changes nothing).
  */
 export function setTunMetadataMap(slots: readonly TunMetadataSlot[] | null): string | null {
-  const list: TunMetadataSlot[] = slots
-    ? [...slots]
-    : Array.from({ length: 64 }, (_, i) => ({ index: i, offset: i * TUN_METADATA_DEFAULT_LEN, len: TUN_METADATA_DEFAULT_LEN }))
-        .filter((x) => x.offset + x.len <= GENEVE_OPTS_MAX);
+  const list: TunMetadataSlot[] = slots ? [...slots] : [];
   const seen = new Set<number>();
   for (const x of list) {
     if (!Number.isInteger(x.index) || x.index < 0 || x.index > 63 || seen.has(x.index)) return `tun_metadata${x.index}: bad or duplicate index`;
@@ -181,7 +180,18 @@ export function setTunMetadataMap(slots: readonly TunMetadataSlot[] | null): str
   }
   for (let i = 0; i < 64; i++) delete BINDINGS[`tun_metadata${i}`];
   for (const x of list) BINDINGS[`tun_metadata${x.index}`] = bytes(O_TUN_GENEVE + x.offset, x.len);
+  tunMapInstalled = slots !== null;
   return null;
+}
+
+let tunMapInstalled = false;
+
+/** Total bytes one match may give its tun_metadata fields when no TLV map is installed (OVS's TUN_METADATA_TOT_OPT_SIZE). */
+export const TUN_METADATA_TOT_OPT_SIZE = 256;
+
+/** True for tun_metadataN while no TLV map is installed: the Match itself holds it. */
+export function isDynamicTunMetadata(fld: MfField): boolean {
+  return !tunMapInstalled && fld.name.startsWith("tun_metadata");
 }
 
 setTunMetadataMap(null);
@@ -284,6 +294,7 @@ export function mfIsWildcarded(mask: Uint32Array, fld: MfField): boolean {
  * 16-bit form ...), as OVS's mf_is_value_valid.
  */
 export function mfIsValueValid(fld: MfField, value: Uint8Array): boolean {
+  if (isDynamicTunMetadata(fld)) return true;
   const b = BINDINGS[fld.name];
   if (!b) return false;
   if (b.kind === "bytes") return true;

@@ -184,7 +184,22 @@ export function nxEntries(m: Match, version: number): NxEntry[] {
   putM("tun_ipv6_dst");
   putM("tun_gbp_id");
   putM("tun_gbp_flags");
-  if (geneveMasked(m)) for (let i = 0; i < 64; i++) putM(`tun_metadata${i}`);
+  if (geneveMasked(m)) {
+    for (let i = 0; i < 64; i++) {
+      const held = m.tunMdLen(i);
+      if (held < 0) {
+        putM(`tun_metadata${i}`);
+        continue;
+      }
+      // Held by the match (no TLV map): the entry carries the bytes allocated to it.
+      const f = mf(`tun_metadata${i}`);
+      const r = m.get(f);
+      const mask = r.mask.subarray(r.mask.length - held);
+      const value = r.value.subarray(r.value.length - held);
+      if (f.prereqs !== "none") impliedEthernet = true;
+      out.push({ fld: f, value, mask: m.tunMdMasked(i) ? mask : null });
+    }
+  }
   for (const n of ["tun_erspan_idx", "tun_erspan_ver", "tun_erspan_dir", "tun_erspan_hwid", "tun_gtpu_flags", "tun_gtpu_msgtype",
     "nsh_flags", "nsh_ttl", "nsh_mdtype", "nsh_np"]) putM(n);
   x = g("nsh_spi");
@@ -289,7 +304,7 @@ export function decodeNxRaw(b: Uint8Array, strict = true): Match | DecodeError {
     // tun_metadata is variable-length (1 to 124 bytes, as the TLV map allocates it).
     const tunMd = fld !== null && fld.name.startsWith("tun_metadata");
     const n = !fld ? 0 : tunMd ? (header.hasmask ? header.length / 2 : header.length) : fld.bytes;
-    const lenOk = tunMd ? Number.isInteger(n) && n >= 1 && n <= 124 : header.length === (header.hasmask ? 2 * n : n);
+    const lenOk = tunMd ? Number.isInteger(n) && n >= 0 && n <= 124 : header.length === (header.hasmask ? 2 * n : n);
     const known = fld !== null && mfValueLen(fld) && lenOk;
     if (o + hl + header.length > b.length) return fail("OFPBMC_BAD_LEN");
     const payload = b.subarray(o + hl, o + hl + header.length);
@@ -309,6 +324,8 @@ export function decodeNxRaw(b: Uint8Array, strict = true): Match | DecodeError {
     if (!mfIsValueValid(fld, value)) return fail("OFPBMC_BAD_VALUE");
     if (strict && !mfArePrereqsOk(fld, m)) return fail("OFPBMC_BAD_PREREQ");
     if (!m.isWildcarded(fld)) return fail("OFPBMC_DUP_FIELD");
+    // Without a TLV map a match has 256 bytes for its tun_metadata.
+    if (m.tunMdError(fld, value, mask)) return fail("OFPBMC_BAD_VALUE");
     m.set(fld, value, mask);
   }
   return m;

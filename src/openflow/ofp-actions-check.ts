@@ -1,59 +1,191 @@
 /**
  * Checks an action list against the flow it belongs to, as OVS's
- * ofpacts_check does before a flow is added or a packet-out runs: every
- * field an action reads or writes must have its prerequisites in the match
- * (or be made valid by earlier actions: push_vlan gives a VLAN, push_mpls
- * and pop_mpls change the Ethertype), output ports must exist, goto_table
- * must go forward. The first violation's OpenFlow error, or null.
+ * ofpacts_check does before a flow is added, a flow_mod is decoded or a
+ * packet-out runs. The one implementation of that check in tsovs.
+ *
+ * Two kinds of findings, as in OVS:
+ * - hard errors (the first one wins): a field an action reads or writes
+ *   (set_field, move, push/pop, output:REG, multipath ...) lacks its
+ *   prerequisites in the match, ct on non-IP, nat of the wrong family, a
+ *   bad output port, goto_table going backwards, meter 0 ...;
+ * - "inconsistencies" that only OpenFlow 1.0 tolerates: the legacy set
+ *   actions (mod_nw_src on a flow that is not IPv4, strip_vlan without a
+ *   VLAN, pop_mpls without MPLS, fin_timeout without TCP ...). They narrow
+ *   the usable protocols to OpenFlow 1.0 (with or without NXM), and are an
+ *   error where the protocol in use is not one of those.
  *
  * The walk keeps a copy of the match and updates it the way the actions
- * change the packet, so "push_vlan,set_field:5->vlan_vid" is accepted on a
- * flow without VLAN. The legacy set actions (mod_nw_src, strip_vlan ...)
- * are not judged against the match, as in OVS.
+ * change the packet (push_vlan gives a VLAN, push_mpls/pop_mpls change the
+ * Ethertype, encap/decap the packet type), so "push_vlan,set_field:5->vlan_vid"
+ * is accepted on a flow without VLAN. Nested lists (clone, ct, write_actions)
+ * are walked on their own copy, as OVS restores the packet afterwards.
+ *
+ * As OVS annotates actions while checking, the walk records whether a VLAN
+ * header was present at each set_vlan_vid / set_vlan_pcp / set_field (see
+ * `noteFlowHasVlan`): OpenFlow 1.1 encodings push a VLAN header only when
+ * there was none.
  */
 import type { OfpErrorName } from "./ofp-errors.js";
 import { OFPP_IN_PORT, OFPP_LOCAL, OFPP_MAX } from "./ofp-codec.js";
 import { mfFromName } from "./meta-flow.js";
-import { ETH_TYPE_IP, ETH_TYPE_IPV6, IPPROTO_TCP, IPPROTO_UDP, Match, mfArePrereqsOk, prereqOk, VLAN_CFI } from "./match.js";
+import {
+  CS_INVALID,
+  ETH_TYPE_IP,
+  ETH_TYPE_IPV6,
+  ETH_TYPE_MPLS,
+  ETH_TYPE_MPLS_MCAST,
+  ETH_TYPE_NSH,
+  IPPROTO_SCTP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  Match,
+  mfArePrereqsOk,
+  prereqOk,
+  VLAN_CFI,
+} from "./match.js";
 import type { Subfield } from "./ofp-actions-subfield.js";
-import type { OfpAction } from "./ofp-actions.js";
-import { isValidOutputPort } from "./ofp-actions-table.js";
+import type { LearnSpec, OfpAction } from "./ofp-actions.js";
+import { isValidOutputPort, noteFlowHasVlan, noteFlowIpProto } from "./ofp-actions-table.js";
 
 export interface CheckContext {
   /** The flow's match (it is not modified). */
   readonly match: Match;
   /** Ports numbered at or above this are invalid output ports (OFPP_MAX when unknown). */
   readonly maxPorts?: number;
-  /** The table the flow goes in; goto_table must name a later one. */
+  /** The table the flow goes in (255: unknown); goto_table must name a later one. */
   readonly tableId?: number;
+  /** Number of tables (255: unknown); goto_table must name an existing one. */
+  readonly nTables?: number;
+  /**
+   * Whether the protocol in use is OpenFlow 1.0 (with or without NXM), the
+   * only one that tolerates inconsistent legacy actions. Default true.
+   */
+  readonly of10?: boolean;
 }
 
-function hasVlan(m: Match): boolean {
-  return (m.get("vlan_tci").value[0]! << 8 | m.get("vlan_tci").value[1]!) & VLAN_CFI ? true : false;
+/** What OVS's ofpacts_check found. */
+export interface CheckResult {
+  /** The first hard error, or null. */
+  error: OfpErrorName | null;
+  /** Some action is inconsistent with the match: only OpenFlow 1.0 protocols can carry the flow. */
+  of10Only: boolean;
 }
 
-function fieldOk(name: string, m: Match): boolean {
-  const f = mfFromName(name);
+/** The packet as the walk sees it: the match, and the VLAN header under the outer one. */
+interface Packet {
+  m: Match;
+  /** TCI of the second VLAN header (OVS tracks two). */
+  vlan1: number;
+}
+
+const PT_ETH = 0;
+const PT_NSH = (1 << 16) | ETH_TYPE_NSH;
+const PT_UNKNOWN = 0xffffffff;
+const OFPM13_MAX = 0xffff0000;
+const IPPORT_FTP = 21;
+const IPPORT_TFTP = 69;
+
+function tci(m: Match): number {
+  const v = m.get("vlan_tci").value;
+  return (v[0]! << 8) | v[1]!;
+}
+
+function setTci(m: Match, t: number): void {
+  m.setNum("vlan_tci", t, 0xffff);
+}
+
+function packetType(m: Match): number {
+  const v = m.get("packet_type").value;
+  return ((v[0]! << 24) | (v[1]! << 16) | (v[2]! << 8) | v[3]!) >>> 0;
+}
+
+function isIpAny(m: Match): boolean {
+  return m.dlType === ETH_TYPE_IP || m.dlType === ETH_TYPE_IPV6;
+}
+
+function isMpls(m: Match): boolean {
+  return m.dlType === ETH_TYPE_MPLS || m.dlType === ETH_TYPE_MPLS_MCAST;
+}
+
+/** OVS's mf_check_src / mf_check_dst, as far as the match matters: the field's prerequisites. */
+function sfOk(sf: Subfield, m: Match): boolean {
+  const f = mfFromName(sf.field);
   return f !== null && mfArePrereqsOk(f, m);
 }
 
-function sfOk(sf: Subfield, m: Match): boolean {
-  return fieldOk(sf.field, m);
+/**
+ * OVS's learn_check: source fields need their prerequisites in the flow;
+ * the fields of the flow to be learned need theirs in what the earlier
+ * specs of that flow match (immediate values such as eth_type=0x800).
+ */
+function learnOk(specs: readonly LearnSpec[], m: Match): boolean {
+  const learned = new Match();
+  for (const s of specs) {
+    if (s.src !== null && !sfOk(s.src, m)) return false;
+    if (s.dstType === "output" || s.dst === null) continue;
+    if (!sfOk(s.dst, learned)) return false;
+    if (s.dstType === "match" && s.src === null && s.imm !== null) writeSubfield(learned, s.dst, s.imm);
+  }
+  return true;
+}
+
+/** Sets the bits of `sf` in a match to an immediate value (big-endian bytes). */
+function writeSubfield(m: Match, sf: Subfield, imm: Uint8Array): void {
+  const f = mfFromName(sf.field);
+  if (f === null) return;
+  const toBig = (b: Uint8Array): bigint => b.reduce((v, x) => (v << 8n) | BigInt(x), 0n);
+  const toBytes = (v: bigint): Uint8Array => {
+    const b = new Uint8Array(f.bytes);
+    for (let i = f.bytes - 1; i >= 0; i--, v >>= 8n) b[i] = Number(v & 0xffn);
+    return b;
+  };
+  const cur = m.get(f);
+  const bits = ((1n << BigInt(sf.nBits)) - 1n) << BigInt(sf.ofs);
+  const v = (toBig(imm) << BigInt(sf.ofs)) & bits;
+  m.set(f, toBytes((toBig(cur.value) & ~bits) | v), toBytes(toBig(cur.mask) | bits));
+}
+
+/** OVS's ofpacts_check: the first hard error, and whether only OpenFlow 1.0 tolerates the list. */
+export function checkActions(list: readonly OfpAction[], ctx: CheckContext): CheckResult {
+  const m = ctx.match.clone();
+  const r: CheckResult = { error: null, of10Only: false };
+  r.error = walk(list, { m, vlan1: 0 }, ctx, r);
+  return r;
+}
+
+/**
+ * OVS's ofpacts_check_consistency: the error that refuses `list` on this
+ * flow in the protocol of `ctx.of10` (OFPBAC_MATCH_INCONSISTENT for an
+ * inconsistency outside OpenFlow 1.0), or null.
+ */
+export function checkActionsAgainstFlow(list: readonly OfpAction[], ctx: CheckContext): OfpErrorName | null {
+  const r = checkActions(list, ctx);
+  if (r.error) return r.error;
+  return r.of10Only && ctx.of10 === false ? "OFPBAC_MATCH_INCONSISTENT" : null;
 }
 
 /** True when mod_vlan_vid on this flow need not push a VLAN header (encode option). */
 export function flowHasVlan(m: Match): boolean {
-  return hasVlan(m);
+  return (tci(m) & VLAN_CFI) !== 0;
 }
 
-/** OVS's ofpacts_check: the first problem with `list` on this flow, or null. */
-export function checkActionsAgainstFlow(list: readonly OfpAction[], ctx: CheckContext): OfpErrorName | null {
-  return walk(list, ctx.match.clone(), ctx);
+/** Walks a nested list on its own copy of the packet (OVS restores it afterwards). */
+function walkNested(list: readonly OfpAction[], p: Packet, ctx: CheckContext, r: CheckResult, keepUsable: boolean): OfpErrorName | null {
+  const sub: CheckResult = { error: null, of10Only: false };
+  const e = walk(list, { m: p.m.clone(), vlan1: p.vlan1 }, ctx, sub);
+  if (keepUsable && sub.of10Only) r.of10Only = true;
+  return e;
 }
 
-function walk(list: readonly OfpAction[], m: Match, ctx: CheckContext): OfpErrorName | null {
+function walk(list: readonly OfpAction[], p: Packet, ctx: CheckContext, r: CheckResult): OfpErrorName | null {
+  const m = p.m;
   const maxPorts = ctx.maxPorts ?? OFPP_MAX;
+  const tableId = ctx.tableId ?? 255;
+  const nTables = ctx.nTables ?? 255;
   const bad = "OFPBAC_MATCH_INCONSISTENT" as const;
+  const inconsistent = (): void => {
+    r.of10Only = true;
+  };
   for (const a of list) {
     switch (a.type) {
       case "output":
@@ -66,30 +198,74 @@ function walk(list: readonly OfpAction[], m: Match, ctx: CheckContext): OfpError
       case "output_reg":
         if (!sfOk(a.src, m)) return bad;
         break;
+      case "bundle":
       case "bundle_load":
+        for (const port of a.members) {
+          if (!(port < maxPorts || (port >= OFPP_MAX && isValidOutputPort(port)))) return "OFPBAC_BAD_OUT_PORT";
+        }
+        if (a.type === "bundle_load" && !sfOk(a.dst, m)) return bad;
+        break;
       case "multipath":
       case "check_pkt_larger":
         if (!sfOk(a.dst, m)) return bad;
         break;
-      // The pre-OpenFlow-1.2 set actions are not checked against the match: OVS
-      // only narrows the usable protocols to OpenFlow 1.0 for them.
       case "set_vlan_vid":
-      case "set_vlan_pcp":
-      case "push_vlan":
-        m.setNum("vlan_tci", VLAN_CFI, VLAN_CFI);
+      case "set_vlan_pcp": {
+        const has = (tci(m) & VLAN_CFI) !== 0;
+        noteFlowHasVlan(a, has);
+        if (!has && !a.push) inconsistent();
+        setTci(m, tci(m) | VLAN_CFI);
         break;
+      }
       case "strip_vlan":
-        m.clear("vlan_tci");
+        if (!(tci(m) & VLAN_CFI)) inconsistent();
+        setTci(m, p.vlan1);
+        p.vlan1 = 0;
         break;
-      case "set_field":
-        if (!fieldOk(a.field, m)) return bad;
-        if ((a.field === "vlan_vid" || a.field === "vlan_pcp") && !hasVlan(m)) return bad;
-        if (a.field === "vlan_tci" || a.field === "vlan_vid") {
-          // Setting the whole TCI (or the VID with OFPVID_PRESENT) decides whether there is a VLAN.
-          const present = a.field === "vlan_tci" ? (a.value[0]! & 0x10) !== 0 : (a.value[0]! & 0x10) !== 0;
-          if (present) m.setNum("vlan_tci", VLAN_CFI, VLAN_CFI);
-        }
+      case "push_vlan":
+        if (p.vlan1 & VLAN_CFI) return "OFPBAC_BAD_TAG";
+        p.vlan1 = tci(m);
+        setTci(m, VLAN_CFI);
         break;
+      case "set_ipv4_src":
+      case "set_ipv4_dst":
+        if (m.dlType !== ETH_TYPE_IP) inconsistent();
+        break;
+      case "set_ip_dscp":
+      case "set_ip_ecn":
+      case "set_ip_ttl":
+      case "dec_ttl":
+        if (!isIpAny(m)) inconsistent();
+        break;
+      case "set_l4_src":
+      case "set_l4_dst": {
+        const later = (m.get("ip_frag").value[0]! & 2) !== 0;
+        const proto = m.nwProto;
+        if (!isIpAny(m) || later || (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP && proto !== IPPROTO_SCTP)) inconsistent();
+        noteFlowIpProto(a, proto);
+        break;
+      }
+      case "set_mpls_label":
+      case "set_mpls_tc":
+      case "set_mpls_ttl":
+      case "dec_mpls_ttl":
+        if (!isMpls(m)) inconsistent();
+        break;
+      case "fin_timeout":
+        if (m.nwProto !== IPPROTO_TCP) inconsistent();
+        break;
+      case "dec_nsh_ttl":
+        if (packetType(m) !== PT_NSH && m.dlType !== ETH_TYPE_NSH) inconsistent();
+        break;
+      case "set_field": {
+        const f = mfFromName(a.field);
+        const has = (tci(m) & VLAN_CFI) !== 0;
+        if (f === null || !mfArePrereqsOk(f, m) || (a.field === "vlan_vid" && !has)) return bad;
+        noteFlowHasVlan(a, has);
+        // Setting the whole TCI decides whether there is a VLAN header.
+        if (a.field === "vlan_tci") setTci(m, (a.value[0]! << 8) | a.value[1]!);
+        break;
+      }
       case "reg_move":
         if (!sfOk(a.src, m) || !sfOk(a.dst, m)) return bad;
         break;
@@ -98,36 +274,67 @@ function walk(list: readonly OfpAction[], m: Match, ctx: CheckContext): OfpError
         if (!sfOk(a.sf, m)) return bad;
         break;
       case "push_mpls":
+        if (packetType(m) !== PT_ETH) inconsistent();
         m.setNum("eth_type", a.ethertype);
         break;
       case "pop_mpls":
-        if (!prereqOk("mpls", m)) return bad;
+        if (packetType(m) !== PT_ETH || !isMpls(m)) inconsistent();
         m.setNum("eth_type", a.ethertype);
         break;
-      case "ct": {
-        const dl = m.dlType;
-        if (dl !== ETH_TYPE_IP && dl !== ETH_TYPE_IPV6) return bad;
-        if (a.alg === 21 && m.nwProto !== IPPROTO_TCP) return bad;
-        if (a.alg === 69 && m.nwProto !== IPPROTO_UDP) return bad;
-        if (a.zoneSrc && !sfOk(a.zoneSrc, m)) return bad;
-        for (const x of a.actions) {
-          if (x.type === "nat" && x.addrMin && (x.addrMin.length === 4) !== (dl === ETH_TYPE_IP)) return bad;
+      case "encap": {
+        m.setNum("packet_type", a.packetType >>> 0);
+        if (a.packetType >>> 16 === 1) m.setNum("eth_type", a.packetType & 0xffff);
+        if (!isIpAny(m)) m.setNum("nw_proto", 0);
+        break;
+      }
+      case "decap":
+        if (packetType(m) === PT_ETH) {
+          m.setNum("packet_type", ((1 << 16) | m.dlType) >>> 0);
+        } else {
+          m.setNum("packet_type", PT_UNKNOWN);
+          m.setNum("eth_type", 0xffff);
         }
-        const e = walk(a.actions.filter((x) => x.type !== "nat"), m, ctx);
+        break;
+      case "resubmit":
+        if (a.ct && !prereqOk("ct", m)) return bad;
+        break;
+      case "ct": {
+        const ctState = m.get("ct_state").value;
+        const invalid = (ctState[ctState.length - 1]! & CS_INVALID) !== 0;
+        if (!isIpAny(m) || (invalid && a.flags & 1) || (a.alg === IPPORT_FTP && m.nwProto !== IPPROTO_TCP) || (a.alg === IPPORT_TFTP && m.nwProto !== IPPROTO_UDP)) return bad;
+        if (a.zoneSrc) {
+          if (!sfOk(a.zoneSrc, m)) return bad;
+          break;
+        }
+        const e = walkNested(a.actions, p, ctx, r, true);
         if (e) return e;
         break;
       }
-      case "clone":
+      case "nat": {
+        const dl = m.dlType;
+        if (!isIpAny(m)) return bad;
+        if (a.addrMin && (a.addrMin.length === 4 ? dl !== ETH_TYPE_IP : dl !== ETH_TYPE_IPV6)) return bad;
+        break;
+      }
+      case "clone": {
+        const e = walkNested(a.actions, p, ctx, r, true);
+        if (e) return e;
+        break;
+      }
       case "write_actions": {
-        const e = walk(a.actions, m.clone(), ctx);
+        // An action set's consistency cannot be judged: only its hard errors count.
+        const e = walkNested(a.actions, p, ctx, r, false);
         if (e) return e;
         break;
       }
+      case "meter":
+        if (a.meterId === 0 || a.meterId > OFPM13_MAX) return "OFPMMFC_INVALID_METER";
+        break;
       case "goto_table":
-        if (ctx.tableId !== undefined && a.tableId <= ctx.tableId) return "OFPBIC_BAD_TABLE_ID";
+        if ((tableId !== 255 && a.tableId <= tableId) || (nTables !== 255 && a.tableId >= nTables)) return "OFPBIC_BAD_TABLE_ID";
         break;
       case "learn":
-        if (a.specs.some((s) => s.dstType !== "match" && s.src !== null && !sfOk(s.src, m))) return bad;
+        if (!learnOk(a.specs, m)) return bad;
         break;
       default:
         break;

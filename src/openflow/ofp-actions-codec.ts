@@ -28,7 +28,7 @@ function isDecErr(x: unknown): x is DecodeError {
 
 /* ---------------- text ---------------- */
 
-function parseList(text: string, nested: boolean): OfpAction[] | ActionTextError {
+function parseList(text: string, nested: boolean, insideCt = false): OfpAction[] | ActionTextError {
   const out: OfpAction[] = [];
   let sawDrop = false;
   const items = splitItems(text);
@@ -58,6 +58,16 @@ function parseList(text: string, nested: boolean): OfpAction[] | ActionTextError
   if (nested) {
     for (const a of out) {
       if (instructionOf(a) !== "apply_actions") return err(`${instructionOf(a)} instruction not allowed here`);
+    }
+  }
+  // As OVS verifies each list once it is parsed (so a nested list's error
+  // comes before the errors of the actions after it): nat and writes to
+  // ct_mark/ct_label belong inside ct.
+  if (!insideCt) {
+    for (const a of out) {
+      if (a.type === "nat") return err(`Cannot have NAT action outside of "ct" action`);
+      const dst = a.type === "set_field" ? a.field : a.type === "reg_move" ? a.dst.field : null;
+      if (dst === "ct_mark" || dst === "ct_label") return err("cannot set CT fields outside of ct action");
     }
   }
   return out;
@@ -105,7 +115,6 @@ export function verifyInstructionOrder(list: readonly OfpAction[]): string | nul
 export function parseActions(text: string): OfpAction[] | ActionTextError {
   const list = parseList(text, false);
   if (isTextError(list)) return list;
-  if (setsCtFieldOutsideCt(list)) return err("cannot set CT fields outside of ct action");
   const other = conjunctionConflict(list);
   if (other) {
     return err(`"conjunction" actions may be used along with "note" but not any other kind of action (such as the "${other.type}" action used here)`);
@@ -148,7 +157,8 @@ function encodeList(w: OfpWriter, list: readonly OfpAction[], version: number, o
 export function encodeActions(list: readonly OfpAction[], version: number, opts: EncodeOptions = {}): Uint8Array | ActionTextError {
   const w = new OfpWriter(64);
   for (const a of list) {
-    if (instructionOf(a) !== "apply_actions" && version !== OF10) {
+    // OpenFlow 1.5 made meter an action.
+    if (instructionOf(a) !== "apply_actions" && version !== OF10 && !(a.type === "meter" && version >= OF15)) {
       return err(`${a.type} is an instruction, not an action`);
     }
   }
@@ -270,53 +280,67 @@ export function decodeInstructions(b: Uint8Array, version: number): OfpAction[] 
     const list = decodeActionList(b, version);
     return isDecErr(list) ? list : verifyDecoded(list);
   }
-  if (b.length % 8 !== 0) return fail("OFPBRC_BAD_LEN");
+  if (b.length % 8 !== 0) return fail("OFPBIC_BAD_LEN");
+  // First every instruction's type and length (OVS identifies them all
+  // before decoding any contents), then the contents in canonical order.
   const r = new OfpReader(b);
-  const byType = new Map<number, OfpAction[]>();
+  const bodies = new Map<number, OfpReader>();
   while (r.remaining > 0) {
     if (r.remaining < 4) return fail("OFPBIC_BAD_LEN");
     const start = r.pos;
     const type = r.u16();
     const len = r.u16();
     if (len < 8 || len % 8 !== 0 || len > r.end - start) return fail("OFPBIC_BAD_LEN");
-    const body = new OfpReader(b, start + 4, start + len);
     r.pos = start + len;
-    if (byType.has(type)) return fail("OFPBIC_DUP_INST");
-    let got: OfpAction[] | DecodeError;
     switch (type) {
       case OFPIT_GOTO_TABLE:
+      case OFPIT_CLEAR_ACTIONS:
+      case OFPIT_METER:
         if (len !== 8) return fail("OFPBIC_BAD_LEN");
-        got = [{ type: "goto_table", tableId: body.u8() }];
         break;
       case OFPIT_WRITE_METADATA:
         if (len !== 24) return fail("OFPBIC_BAD_LEN");
-        body.skip(4);
-        got = [{ type: "write_metadata", metadata: body.u64(), mask: body.u64() }];
         break;
       case OFPIT_WRITE_ACTIONS:
-      case OFPIT_APPLY_ACTIONS: {
-        body.skip(4);
-        const acts = decodeActionList(body.rest(), version);
-        if (isDecErr(acts)) return acts;
-        if (type === OFPIT_WRITE_ACTIONS) got = [{ type: "write_actions", actions: acts }];
-        else got = acts;
-        break;
-      }
-      case OFPIT_CLEAR_ACTIONS:
-        if (len !== 8) return fail("OFPBIC_BAD_LEN");
-        got = [{ type: "clear_actions" }];
-        break;
-      case OFPIT_METER:
-        if (version < 4 || version >= OF15) return fail("OFPBIC_UNKNOWN_INST");
-        if (len !== 8) return fail("OFPBIC_BAD_LEN");
-        got = [{ type: "meter", meterId: body.u32() }];
+      case OFPIT_APPLY_ACTIONS:
         break;
       case 0xffff:
         return fail("OFPBIC_BAD_EXPERIMENTER");
       default:
         return fail("OFPBIC_UNKNOWN_INST");
     }
-    byType.set(type, got);
+    // OpenFlow 1.5 made meter an action.
+    if (type === OFPIT_METER && version >= OF15) return fail("OFPBIC_UNKNOWN_INST");
+    if (bodies.has(type)) return fail("OFPBIC_DUP_INST");
+    bodies.set(type, new OfpReader(b, start + 4, start + len));
+  }
+  const byType = new Map<number, OfpAction[]>();
+  for (const type of [OFPIT_METER, OFPIT_APPLY_ACTIONS, OFPIT_CLEAR_ACTIONS, OFPIT_WRITE_METADATA, OFPIT_WRITE_ACTIONS, OFPIT_GOTO_TABLE]) {
+    const body = bodies.get(type);
+    if (!body) continue;
+    switch (type) {
+      case OFPIT_METER:
+        byType.set(type, [{ type: "meter", meterId: body.u32() }]);
+        break;
+      case OFPIT_APPLY_ACTIONS:
+      case OFPIT_WRITE_ACTIONS: {
+        body.skip(4);
+        const acts = decodeActionList(body.rest(), version);
+        if (isDecErr(acts)) return acts;
+        byType.set(type, type === OFPIT_WRITE_ACTIONS ? [{ type: "write_actions", actions: acts }] : acts);
+        break;
+      }
+      case OFPIT_CLEAR_ACTIONS:
+        byType.set(type, [{ type: "clear_actions" }]);
+        break;
+      case OFPIT_WRITE_METADATA:
+        body.skip(4);
+        byType.set(type, [{ type: "write_metadata", metadata: body.u64(), mask: body.u64() }]);
+        break;
+      default:
+        byType.set(type, [{ type: "goto_table", tableId: body.u8() }]);
+        break;
+    }
   }
   const out: OfpAction[] = [];
   const bad = verifyDecoded([...byType.values()].flat());
@@ -328,7 +352,7 @@ export function decodeInstructions(b: Uint8Array, version: number): OfpAction[] 
 }
 
 const CODECS: ListCodecs = {
-  parseList: (text) => parseList(text, true),
+  parseList: (text, insideCt) => parseList(text, true, insideCt ?? false),
   formatList: (list) => formatActions(list),
   encodeList: (w, list, version) => encodeList(w, list, version),
   decodeList: (b, version) => decodeActionList(b, version),

@@ -131,7 +131,8 @@ function formatNat(a: ActionOf<"nat">): string {
 
 export const NAT_ENTRY: ActionEntry<"nat"> = {
   type: "nat", keywords: ["nat"],
-  parse: () => err(`Cannot have NAT action outside of "ct" action`),
+  // Parsed anywhere; the list it ends up in says whether it may be there.
+  parse: (_k, arg) => parseNat(arg),
   format: (a) => formatNat(a),
   encode: (w, a) => {
     let present = 0;
@@ -197,7 +198,7 @@ function parseCt(arg: string, codecs: ListCodecs): ActionOf<"ct"> | ActionTextEr
           list.push(n);
           continue;
         }
-        const one = codecs.parseList(item.value === "" ? item.key : `${item.key}(${item.value})`);
+        const one = codecs.parseList(item.value === "" ? item.key : `${item.key}(${item.value})`, true);
         if (isTextError(one)) return one;
         list.push(...one);
       }
@@ -275,6 +276,8 @@ function decodeCt(r: OfpReader, version: number, codecs: ListCodecs): OfpAction 
   if (isDecErr(actions)) return actions;
   for (const x of actions) {
     if (x.type !== "nat" && !ctWritable(x)) return fail("OFPBAC_BAD_ARGUMENT");
+    // Without commit, only a bare nat (no flags, no range) may be inside.
+    if (!(flags & NX_CT_F_COMMIT) && (x.type !== "nat" || x.flags !== 0 || x.addrMin !== null)) return fail("OFPBAC_BAD_ARGUMENT");
   }
   return { type: "ct", flags, zoneImm: zoneIsField ? 0 : zone, zoneSrc, table, alg, actions };
 }

@@ -179,7 +179,7 @@ export const ENCAP_ENTRY: ActionEntry<"encap"> = {
   parse: (_k, arg) => parseEncap(arg),
   format: (a) => formatEncap(a),
   encode: (w, a, version) => {
-    if (version < 4) return err("encap requires OpenFlow 1.3 or later");
+    // OVS writes it in any version (OpenFlow 1.0-1.2 decoders then reject it).
     putNxAction(w, 46, (w) => {
       w.u16(0).u32(a.packetType);
       if (a.mdType) {
@@ -247,7 +247,7 @@ export const DECAP_ENTRY: ActionEntry<"decap"> = {
   parse: (_k, arg) => parseDecap(arg),
   format: (a) => formatDecap(a),
   encode: (w, a, version) => {
-    if (version < 4) return err("decap requires OpenFlow 1.3 or later");
+    // OVS writes it in any version (OpenFlow 1.0-1.2 decoders then reject it).
     putNxAction(w, 47, (w) => w.u16(0).u32(a.packetType));
     return null;
   },
@@ -258,7 +258,7 @@ export const DEC_NSH_TTL_ENTRY: ActionEntry<"dec_nsh_ttl"> = {
   parse: () => ({ type: "dec_nsh_ttl" }),
   format: () => "dec_nsh_ttl",
   encode: (w, _a, version) => {
-    if (version < 4) return err("dec_nsh_ttl requires OpenFlow 1.3 or later");
+    // OVS writes it in any version (OpenFlow 1.0-1.2 decoders then reject it).
     putNxAction(w, 48, () => undefined);
     return null;
   },

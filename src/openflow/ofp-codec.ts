@@ -40,11 +40,25 @@ export interface DecodeError {
    * good entries), which ofp-print shows ahead of the error as OVS does.
    */
   readonly partial?: unknown;
+  /**
+   * What ofp-print shows instead of the error's name, when OVS's decoder
+   * fails with something that is not an OpenFlow error (its OpenFlow 1.5
+   * flow statistics decoder returns EINVAL, shown as "<invalid>").
+   */
+  readonly printedAs?: string;
 }
 
 /** A failure that keeps what was decoded so far. */
 export function withPartial(e: DecodeError, partial: unknown): DecodeError {
-  return { decodeError: e.decodeError, partial };
+  return e.printedAs === undefined ? { decodeError: e.decodeError, partial } : { decodeError: e.decodeError, partial, printedAs: e.printedAs };
+}
+
+/**
+ * OVS's "not an OpenFlow error" failure (EINVAL): answered as a bad length
+ * if it ever had to be, printed as ofp-print prints it.
+ */
+export function failInvalid(): DecodeError {
+  return { decodeError: "OFPBRC_BAD_LEN", printedAs: "<invalid>" };
 }
 
 /**
@@ -213,4 +227,17 @@ export function setNestedPrinter(fn: (b: Uint8Array, verbosity: number) => strin
 }
 export function printNested(b: Uint8Array, verbosity: number): string {
   return nestedPrinter(b, verbosity);
+}
+
+/**
+ * The message type of a nested message's bytes (the request inside a
+ * request-forward), or the error OVS's ofptype_decode gives for it. Bound
+ * by ofp-msgs at load time, as the message table sits above the codecs.
+ */
+let nestedTypeOf: (b: Uint8Array) => string | DecodeError = () => fail("OFPBRC_BAD_TYPE");
+export function setNestedTypeLookup(fn: (b: Uint8Array) => string | DecodeError): void {
+  nestedTypeOf = fn;
+}
+export function nestedMessageType(b: Uint8Array): string | DecodeError {
+  return nestedTypeOf(b);
 }

@@ -10,12 +10,14 @@
 import { parseMatch, splitKeyValues, parsePortText } from "./match-parse.js";
 import { normalizeMatchLogged } from "./match-format.js";
 import { ofp10Unexpressible, ofp11Unexpressible } from "./ofp-match.js";
-import { parseActions, encodeInstructions } from "./ofp-actions-codec.js";
+import { parseActions } from "./ofp-actions-codec.js";
+import { checkActions } from "./ofp-actions-check.js";
+import type { OfpAction } from "./ofp-actions.js";
 import { isTextError } from "./ofp-actions-util.js";
+import { mfFromName, type MfField } from "./meta-flow.js";
 import { OFPP_NONE } from "./ofp-codec.js";
 import { OFPG_ANY } from "./ofp-stats.js";
 import {
-  checkActions,
   COOKIE_NONE,
   FF_CHECK_OVERLAP,
   FF_NO_BYT_COUNTS,
@@ -286,17 +288,12 @@ export function parseFlowText(text: string, command: number): FlowParse {
     const acts = parseActions(actStr);
     if (isTextError(acts)) return { ok: false, error: acts.error };
     fm.actions = acts;
-    if (acts.some((a) => a.type === "write_metadata")) usable &= P_NXM_OF11_UP;
-    for (const [b] of PROTOCOL_NAMES) {
-      if (usable & b && isTextError(encodeInstructions(acts, protocolWire(b).version))) usable &= ~b;
-    }
-    const chk = checkActions(acts, fm.match, fm.tableId);
-    if (chk === "inconsistent") usable &= P_OF10_ANY;
-    let err = chk !== null && chk !== "inconsistent" ? chk.decodeError : null;
+    usable &= actionProtocols(acts);
+    const chk = checkActions(acts, { match: fm.match, tableId: fm.tableId });
+    if (chk.of10Only) usable &= P_OF10_ANY;
+    let err = chk.error;
     if (!err && !usable) err = "OFPBAC_MATCH_INCONSISTENT";
-    if (err) {
-      return { ok: false, error: `actions are invalid with specified match (${err})` };
-    }
+    if (err) return { ok: false, error: `actions are invalid with specified match (${err})` };
   }
   normalizeMatchLogged(fm.match.clone(), true);
   return { ok: true, fm, usable };
@@ -310,5 +307,50 @@ function matchProtocols(fm: FlowModBody): number {
   // OVS lets OpenFlow 1.1 carry an ECN match (its encoder then drops it).
   if (ofp11Unexpressible(m).some((f) => f !== "nw_ecn")) p &= ~P_OF11_STD;
   if (m.dlType === 0x86dd && !["nw_proto", "nw_tos", "tcp_src", "tcp_dst"].every((f) => m.isWildcarded(f))) p &= P_NXM_OXM_ANY;
+  return p;
+}
+
+/** The protocols whose match formats can carry a field exactly (OVS's usable_protocols_exact). */
+export function fieldProtocols(f: MfField): number {
+  let p = 0;
+  if (f.of10 !== "no") p |= P_OF10_STD_ANY;
+  if (f.of11 !== "no") p |= P_OF11_STD;
+  if (f.nxm || f.oxm) p |= P_NXM_OXM_ANY;
+  return p;
+}
+
+/**
+ * The protocols an action list's text allows, as OVS's action parsers
+ * narrow them: push_vlan needs OpenFlow 1.1+, meter and encap 1.3+,
+ * write_metadata NXM or 1.1+, set_field whatever can match its field.
+ */
+export function actionProtocols(list: readonly OfpAction[]): number {
+  let p = P_ANY;
+  for (const a of list) {
+    switch (a.type) {
+      case "push_vlan":
+        p &= P_OF11_UP;
+        break;
+      case "meter":
+      case "encap":
+        p &= P_OF13_UP;
+        break;
+      case "write_metadata":
+        p &= P_NXM_OF11_UP;
+        break;
+      case "set_field": {
+        const f = mfFromName(a.field);
+        if (!a.load && f) p &= fieldProtocols(f);
+        break;
+      }
+      case "clone":
+      case "write_actions":
+      case "ct":
+        p &= actionProtocols(a.actions);
+        break;
+      default:
+        break;
+    }
+  }
   return p;
 }

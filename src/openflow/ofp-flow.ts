@@ -19,6 +19,7 @@ import type { OfpAction } from "./ofp-actions.js";
 import { OFPG_ANY } from "./ofp-stats.js";
 import { decodeActions, decodeInstructions, encodeActions, encodeInstructions, formatActions, verifyInstructionOrder } from "./ofp-actions-codec.js";
 import { isTextError } from "./ofp-actions-util.js";
+import { checkActionsAgainstFlow } from "./ofp-actions-check.js";
 
 export const OFPFC_ADD = 0;
 export const OFPFC_MODIFY = 1;
@@ -54,7 +55,7 @@ export function encodeFlowFlags(flags: number, version: number): number {
 }
 
 /** Wire flags to OFPUTIL_FF_* bits; command -1 for flow stats (no implied reset_counts). */
-function decodeFlowFlags(raw: number, command: number, version: number): number | DecodeError {
+export function decodeFlowFlags(raw: number, command: number, version: number): number | DecodeError {
   let flags = 0;
   for (const [bit, f, lo, hi] of FLAG_BITS) {
     if (raw & bit && version >= lo && version <= hi) {
@@ -159,7 +160,7 @@ export function nxMatchBytes(m: Match, cookie: bigint, cookieMask: bigint): { by
 }
 
 /** OVS's ofputil_pull_ofp11_match: a standard OF1.1 match or an OXM match. */
-function pullOfp11Match(r: OfpReader, strict: boolean): Match | DecodeError {
+export function pullOfp11Match(r: OfpReader, strict: boolean): Match | DecodeError {
   if (r.remaining < 4) return fail("OFPBMC_BAD_LEN");
   const dv = new DataView(r.data.buffer, r.data.byteOffset + r.pos);
   const type = dv.getUint16(0);
@@ -175,11 +176,11 @@ function pullOfp11Match(r: OfpReader, strict: boolean): Match | DecodeError {
   return res.match;
 }
 
-function putOfp11Match(w: OfpWriter, m: Match, version: number): void {
+export function putOfp11Match(w: OfpWriter, m: Match, version: number): void {
   w.bytes(version === 2 ? encodeOfp11Match(m) : encodeOxmMatch(m, version));
 }
 
-function encodeActionsOrThrow(actions: readonly OfpAction[], version: number): Uint8Array {
+export function encodeActionsOrThrow(actions: readonly OfpAction[], version: number): Uint8Array {
   const b = encodeInstructions(actions, version);
   if (isTextError(b)) throw new RangeError(b.error);
   return b;
@@ -233,8 +234,8 @@ function finishFlowMod(fm: FlowModBody, rawFlags: number, r: OfpReader, version:
   fm.flags = flags;
   if (flags & FF_EMERG) return fail(fm.hardTimeout || fm.idleTimeout ? "OFPFMFC_BAD_EMERG_TIMEOUT" : "OFPFMFC_TABLE_FULL");
   // OVS decodes with the version's own protocol: only OpenFlow 1.0 (and NXM in it) tolerates inconsistent actions.
-  const chk = checkActions(fm.actions, fm.match, fm.tableId);
-  if (chk === "inconsistent" ? version !== 1 : chk !== null) return chk === "inconsistent" ? fail("OFPBAC_MATCH_INCONSISTENT") : chk!;
+  const chk = checkActionsAgainstFlow(fm.actions, { match: fm.match, tableId: fm.tableId, of10: version === 1 });
+  if (chk) return fail(chk);
   return fm;
 }
 
@@ -480,124 +481,6 @@ export const AGGREGATE_REPLY_CODEC: BodyCodec<AggregateReplyBody> = {
   print: (b) => ` packet_count=${b.packetCount} byte_count=${b.byteCount} flow_count=${b.flowCount}`,
 };
 
-/* ---------------- actions against the match (ofpacts_check) ---------------- */
-
-/**
- * What OVS's ofpacts_check says about `actions` on a flow matching `m` in
- * table `tableId`: null when consistent; "inconsistent" when only OpenFlow
- * 1.0 protocols tolerate them (an action needing a header the match does
- * not guarantee); or the error that rejects them outright.
- */
-export function checkActions(actions: readonly OfpAction[], m: Match, tableId: number): "inconsistent" | DecodeError | null {
-  const flow = m.clone();
-  let inconsistent = false;
-  const vlanPresent = (): boolean => ((flow.get("vlan_tci").value[0]! << 8) & 0x1000) !== 0;
-  const dlType = (): number => flow.dlType;
-  const isIp = (): boolean => dlType() === 0x0800 || dlType() === 0x86dd;
-  const isMpls = (): boolean => dlType() === 0x8847 || dlType() === 0x8848;
-  const l4 = (): boolean => isIp() && [6, 17, 132].includes(flow.nwProto) && (num8(flow.get("ip_frag").value) & 2) === 0;
-  const prereqOk = (field: string): boolean => {
-    const f = mfFromName(field);
-    return f === null || mfArePrereqsOk(f, flow);
-  };
-  const walk = (list: readonly OfpAction[]): DecodeError | null => {
-    for (const a of list) {
-      switch (a.type) {
-        case "set_vlan_vid":
-        case "set_vlan_pcp":
-          if (!vlanPresent() && !a.push) inconsistent = true;
-          setCfi(flow, true);
-          break;
-        case "strip_vlan":
-          if (!vlanPresent()) inconsistent = true;
-          setCfi(flow, false);
-          break;
-        case "push_vlan":
-          setCfi(flow, true);
-          break;
-        case "set_ipv4_src":
-        case "set_ipv4_dst":
-          if (dlType() !== 0x0800) inconsistent = true;
-          break;
-        case "set_ip_dscp":
-        case "set_ip_ecn":
-        case "set_ip_ttl":
-        case "dec_ttl":
-          if (!isIp()) inconsistent = true;
-          break;
-        case "set_l4_src":
-        case "set_l4_dst":
-          if (!l4()) inconsistent = true;
-          break;
-        case "fin_timeout":
-          if (flow.nwProto !== 6) inconsistent = true;
-          break;
-        case "set_mpls_label":
-        case "set_mpls_tc":
-        case "set_mpls_ttl":
-        case "dec_mpls_ttl":
-          if (!isMpls()) inconsistent = true;
-          break;
-        case "push_mpls":
-          flow.setNum("eth_type", a.ethertype);
-          break;
-        case "pop_mpls":
-          if (!isMpls()) inconsistent = true;
-          flow.setNum("eth_type", a.ethertype);
-          break;
-        case "set_field":
-          if (!prereqOk(a.field) || (a.field === "vlan_vid" && !vlanPresent())) return fail("OFPBAC_MATCH_INCONSISTENT");
-          if (a.field === "vlan_vid") setCfi(flow, true);
-          break;
-        case "reg_move":
-          if (!prereqOk(a.src.field) || !prereqOk(a.dst.field)) return fail("OFPBAC_MATCH_INCONSISTENT");
-          break;
-        case "output_reg":
-        case "stack_push":
-          if (!prereqOk(a.type === "output_reg" ? a.src.field : a.sf.field)) return fail("OFPBAC_MATCH_INCONSISTENT");
-          break;
-        case "stack_pop":
-          if (!prereqOk(a.sf.field)) return fail("OFPBAC_MATCH_INCONSISTENT");
-          break;
-        case "ct":
-        case "nat":
-          if (!isIp()) inconsistent = true;
-          if (a.type === "ct") {
-            const e = walk(a.actions);
-            if (e) return e;
-          }
-          break;
-        case "clone":
-        case "write_actions": {
-          const e = walk(a.actions);
-          if (e) return e;
-          break;
-        }
-        case "goto_table":
-          if (tableId !== 255 && a.tableId <= tableId) return fail("OFPBIC_BAD_TABLE_ID");
-          break;
-        default:
-          break;
-      }
-    }
-    return null;
-  };
-  const e = walk(actions);
-  if (e) return e;
-  return inconsistent ? "inconsistent" : null;
-}
-
-function num8(b: Uint8Array): number {
-  return b[b.length - 1] ?? 0;
-}
-
-function setCfi(m: Match, on: boolean): void {
-  const g = m.get("vlan_tci");
-  const v = (g.value[0]! << 8) | g.value[1]!;
-  const mk = (g.mask[0]! << 8) | g.mask[1]!;
-  m.setNum("vlan_tci", on ? v | 0x1000 : 0, on ? mk | 0x1000 : 0xffff);
-}
-
 /* ---------------- flow statistics replies ---------------- */
 
 export interface FlowStats {
@@ -624,9 +507,10 @@ export interface FlowStatsReplyBody {
   stats: FlowStats[];
 }
 
-function flowStatsText(fs: FlowStats): string {
+export function flowStatsText(fs: FlowStats): string {
   let s = `cookie=0x${fs.cookie.toString(16)}, duration=${durationText(fs.durationSec, fs.durationNsec)}, table=${fs.tableId}, `;
-  s += `n_packets=${fs.packetCount}, n_bytes=${fs.byteCount}, `;
+  const count = (c: bigint): string => (c === 0xffffffffffffffffn ? "?" : String(c));
+  s += `n_packets=${count(fs.packetCount)}, n_bytes=${count(fs.byteCount)}, `;
   if (fs.idleTimeout) s += `idle_timeout=${fs.idleTimeout}, `;
   if (fs.hardTimeout) s += `hard_timeout=${fs.hardTimeout}, `;
   if (fs.flags) s += flagsText(fs.flags);
@@ -648,11 +532,11 @@ export function durationText(sec: number, nsec: number): string {
   return s + "s";
 }
 
-function printFlowStatsReply(b: FlowStatsReplyBody): string {
+export function printFlowStatsReply(b: FlowStatsReplyBody): string {
   return b.stats.map((fs) => "\n " + flowStatsText(fs)).join("");
 }
 
-function blankStats(): FlowStats {
+export function blankStats(): FlowStats {
   return {
     tableId: 0, durationSec: 0, durationNsec: 0, priority: 0, idleTimeout: 0, hardTimeout: 0, flags: 0, importance: 0,
     idleAge: -1, hardAge: -1, cookie: 0n, packetCount: 0n, byteCount: 0n, match: new Match(), actions: [],
@@ -664,7 +548,7 @@ function decodeFlowStatsEntries(r: OfpReader, one: (r: OfpReader) => FlowStats |
   return decodeEntries(r, one, (stats): FlowStatsReplyBody => ({ stats }));
 }
 
-function pullInstructions(r: OfpReader, len: number, version: number): OfpAction[] | DecodeError {
+export function pullInstructions(r: OfpReader, len: number, version: number): OfpAction[] | DecodeError {
   // OpenFlow 1.1+ instructions fail as instructions, 1.0 actions as a request.
   const bad = version === 1 ? "OFPBRC_BAD_LEN" : "OFPBIC_BAD_LEN";
   if (len < 0 || len % 8 !== 0 || len > r.remaining) return fail(bad);
@@ -826,9 +710,9 @@ export interface FlowRemovedBody {
   byteCount: bigint;
 }
 
-const REMOVED_REASONS = ["idle", "hard", "delete", "group_delete", "meter_delete", "eviction"];
+export const REMOVED_REASONS: readonly string[] = ["idle", "hard", "delete", "group_delete", "meter_delete", "eviction"];
 
-function printFlowRemoved(fr: FlowRemovedBody): string {
+export function printFlowRemoved(fr: FlowRemovedBody): string {
   let s = " " + formatMatchWithPriority(fr.match, fr.priority);
   s += ` reason=${REMOVED_REASONS[fr.reason] ?? String(fr.reason)}`;
   if (fr.tableId !== 255) s += ` table_id=${fr.tableId}`;

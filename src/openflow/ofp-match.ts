@@ -13,7 +13,7 @@
 import { fail, type DecodeError } from "./ofp-codec.js";
 import {
   ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_MPLS, ETH_TYPE_MPLS_MCAST, ETH_TYPE_RARP, IPPROTO_ICMP,
-  IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, Match, VLAN_CFI,
+  IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, Match, VLAN_CFI, geneveMasked,
 } from "./match.js";
 import { mfPortFromOfp11, mfPortToOfp11 } from "./mf-key.js";
 import { W_PACKET_TYPE } from "../flow/key-layout.js";
@@ -89,7 +89,7 @@ function unexpressible(m: Match, version: 1 | 2): string[] {
     "nw_ecn", "arp_sha", "arp_tha", "nd_target", "tcp_flags", "mpls_ttl", "mpls_bos", "nsh_flags", "nsh_spi", "nsh_si", "nsh_c1",
     "tun_erspan_idx", "tun_erspan_ver", "tun_gtpu_flags", "skb_priority"]) reject(n, checkStorage(n));
   for (let i = 0; i < 16; i++) reject(`reg${i}`, checkStorage(`reg${i}`));
-  for (let i = 0; i < 8; i++) reject(`tun_metadata${i}`, checkStorage(`tun_metadata${i}`));
+  if (geneveMasked(m)) for (let i = 0; i < 64; i++) reject(`tun_metadata${i}`, checkStorage(`tun_metadata${i}`));
   const pt = m.mask[W_PACKET_TYPE]!;
   reject("packet_type", pt !== 0 && !(pt === 0xffffffff && m.key[W_PACKET_TYPE] === 0));
   if (version === 1) {

@@ -19,22 +19,20 @@
  * multiple of n bytes. A violation is OFPBRC_BAD_LEN before the body codec
  * runs.
  *
- * ## Flow messages and what is still missing
- * Flow messages (ofp-flow.ts) plug in as body codecs like any other:
- * OFPT_FLOW_MOD (1.0 and 1.1+ forms) and NXT_FLOW_MOD, OFPT_FLOW_REMOVED
- * (1.0–1.4) and NXT_FLOW_REMOVED, OFPST_FLOW / NXST_FLOW requests and
- * replies (replies up to 1.4), OFPST_AGGREGATE / NXST_AGGREGATE. Not yet
- * in the table (they decode to OFPBRC_BAD_TYPE / OFPBRC_BAD_STAT /
- * OFPBRC_BAD_SUBTYPE like any message tsovs does not know, and a bundle
- * refuses them with OFPBFC_MSG_UNSUP): the OpenFlow 1.5 flow-removed and
- * flow/aggregate stats replies (OXS statistics), OFPT_PACKET_IN /
- * NXT_PACKET_IN(2) / NXT_RESUME, OFPT_PACKET_OUT, OFPT_GROUP_MOD and the
- * group-desc reply, OFPST_TABLE_FEATURES, flow monitor (OF1.4 and NXST),
- * requestforward's group-mod form and NXT_CT_FLUSH. Adding one is a row
- * here plus its codec and samples; framing, lookup, length checks,
- * printing (including nested messages in errors and bundles), the
- * differential tests (which require a sample for every type, enforced by
- * the type of `samples.ts`) and error paths need no change.
+ * ## Coverage
+ * Every message OVS 3.1's ofp-print knows (checked against the names in
+ * the ovs-ofctl binary): flow messages (ofp-flow.ts; OpenFlow 1.5's OXS
+ * statistics forms in ofp-flow15.ts), packet-in in all its forms,
+ * NXT_RESUME and packet-out (ofp-packet.ts), table features
+ * (ofp-table-features.ts), groups including OpenFlow 1.5's and OVS's
+ * OpenFlow 1.0 group extension (ofp-group.ts, ofp-group15.ts), flow
+ * monitors in the Nicira, ONF (1.3) and OpenFlow 1.4+ forms
+ * (ofp-flow.ts, ofp-monitor.ts), NXT_CT_FLUSH (ofp-ct.ts), and the rest.
+ * Adding a message is a row here plus its codec and samples; framing,
+ * lookup, length checks, printing (including nested messages in errors,
+ * bundles and request-forwards), the differential tests (which require a
+ * sample for every type, enforced by the type of `samples.ts`) and error
+ * paths need no change.
  */
 import { OfpReader, OfpWriter } from "./ofp-buffer.js";
 import { type BodyCodec, type CodecContext, EMPTY_CODEC, fail, isDecodeError, type DecodeError } from "./ofp-codec.js";
@@ -58,7 +56,13 @@ import * as C from "./ofp-control.js";
 import * as T from "./ofp-table.js";
 import * as F from "./ofp-flow.js";
 import * as G from "./ofp-group.js";
-import { bitNames, hexAlt, printNested } from "./ofp-codec.js";
+import * as P from "./ofp-packet.js";
+import * as TF from "./ofp-table-features.js";
+import * as G15 from "./ofp-group15.js";
+import { CT_FLUSH_CODEC } from "./ofp-ct.js";
+import * as M from "./ofp-monitor.js";
+import * as F15 from "./ofp-flow15.js";
+import { bitNames, hexAlt, printNested, setNestedTypeLookup } from "./ofp-codec.js";
 
 export const OFP_HEADER_LEN = 8;
 /** OFPT_VENDOR (1.0) / OFPT_EXPERIMENTER (1.1+). */
@@ -178,6 +182,14 @@ function nxst10<T extends string, B>(
   return raw(type, `${base} ${reply ? "reply" : "request"}`, 1, 1, { kind: "vstats", vendor: NX_VENDOR_ID, subtype, reply }, len, extra, codec);
 }
 
+/** A Nicira multipart message that exists in versions lo..hi only. */
+function nxstv<T extends string, B>(
+  type: T, lo: number, hi: number, subtype: number, reply: boolean, len: number, extra: number, codec: BodyCodec<B>,
+): OfpRaw<T, B> {
+  const base = type.replace(/_(REQUEST|REPLY)$/, "");
+  return raw(type, `${base} ${reply ? "reply" : "request"}`, lo, hi, { kind: "vstats", vendor: NX_VENDOR_ID, subtype, reply }, len, extra, codec);
+}
+
 /** Every wire format tsovs speaks. Order matters only for readability. */
 export const OFP_RAWS = [
   // Immutable messages.
@@ -198,11 +210,27 @@ export const OFP_RAWS = [
   raw("OFPT_PORT_STATUS", "OFPT_PORT_STATUS", 2, 4, t(12), 72, 0, PORT_STATUS_CODEC),
   raw("OFPT_PORT_STATUS", "OFPT_PORT_STATUS", 5, V_MAX, t(12), 48, 8, PORT_STATUS_CODEC),
   raw("OFPT_ROLE_STATUS", "OFPT_ROLE_STATUS", 5, V_MAX, t(30), 16, 8, C.ROLE_STATUS_CODEC),
-  // Group table modification (OpenFlow 1.5's form is not here yet).
+  raw("ONFT_ROLE_STATUS", "ONFT_ROLE_STATUS", 4, 4, onft(1911), 16, 8, C.ROLE_STATUS_CODEC),
+  // Group table modification (OpenFlow 1.5's form also serves OVS's OpenFlow 1.0 groups).
   raw("OFPT_GROUP_MOD", "OFPT_GROUP_MOD", 2, 5, t(15), 8, 8, G.GROUP_MOD_CODEC),
+  raw("OFPT_GROUP_MOD", "OFPT_GROUP_MOD", 6, V_MAX, t(15), 16, 8, G15.GROUP_MOD15_CODEC),
+  raw("NXT_GROUP_MOD", "NXT_GROUP_MOD", 1, 1, nxt(31), 16, 8, G15.GROUP_MOD15_CODEC),
+  // Packet-in (all forms print alike) and NXT_RESUME, which carries a packet-in back.
+  raw("OFPT_PACKET_IN", "OFPT_PACKET_IN", 1, 1, t(10), 10, 1, P.OFP10_PACKET_IN_CODEC),
+  raw("OFPT_PACKET_IN", "OFPT_PACKET_IN", 2, 2, t(10), 16, 1, P.OFP11_PACKET_IN_CODEC),
+  raw("OFPT_PACKET_IN", "OFPT_PACKET_IN", 3, 3, t(10), 8, 1, P.OFP12_PACKET_IN_CODEC),
+  raw("OFPT_PACKET_IN", "OFPT_PACKET_IN", 4, V_MAX, t(10), 16, 1, P.OFP12_PACKET_IN_CODEC),
+  raw("NXT_PACKET_IN", "NXT_PACKET_IN", 1, V_MAX, nxt(17), 24, 1, P.NX_PACKET_IN_CODEC),
+  raw("NXT_PACKET_IN2", "NXT_PACKET_IN2", 1, V_MAX, nxt(30), 0, 8, P.NX_PACKET_IN2_CODEC),
+  raw("NXT_RESUME", "NXT_RESUME", 1, V_MAX, nxt(28), 0, 8, P.NX_PACKET_IN2_CODEC),
+  // Packet-out.
+  raw("OFPT_PACKET_OUT", "OFPT_PACKET_OUT", 1, 1, t(13), 8, 1, P.OFP10_PACKET_OUT_CODEC),
+  raw("OFPT_PACKET_OUT", "OFPT_PACKET_OUT", 2, 5, t(13), 16, 1, P.OFP11_PACKET_OUT_CODEC),
+  raw("OFPT_PACKET_OUT", "OFPT_PACKET_OUT", 6, V_MAX, t(13), 8, 1, P.OFP15_PACKET_OUT_CODEC),
   // Flow removal notices.
   raw("OFPT_FLOW_REMOVED", "OFPT_FLOW_REMOVED", 1, 1, t(11), 80, 0, F.OFP10_FLOW_REMOVED_CODEC),
   raw("OFPT_FLOW_REMOVED", "OFPT_FLOW_REMOVED", 2, 5, t(11), 40, 8, F.OFP11_FLOW_REMOVED_CODEC),
+  raw("OFPT_FLOW_REMOVED", "OFPT_FLOW_REMOVED", 6, V_MAX, t(11), 16, 8, F15.OFP15_FLOW_REMOVED_CODEC),
   raw("NXT_FLOW_REMOVED", "NXT_FLOW_REMOVED", 1, V_MAX, nxt(14), 40, 8, F.NX_FLOW_REMOVED_CODEC),
   // Flow table modification.
   raw("OFPT_FLOW_MOD", "OFPT_FLOW_MOD", 1, 1, t(14), 64, 8, F.OFP10_FLOW_MOD_CODEC),
@@ -240,7 +268,9 @@ export const OFP_RAWS = [
   raw("ONFT_BUNDLE_CONTROL", "ONFT_BUNDLE_CONTROL", 4, 4, onft(2300), 8, 8, C.BUNDLE_CONTROL_CODEC),
   raw("OFPT_BUNDLE_ADD_MESSAGE", "OFPT_BUNDLE_ADD_MESSAGE", 5, V_MAX, t(34), 8, 1, BUNDLE_ADD_CODEC),
   raw("ONFT_BUNDLE_ADD_MESSAGE", "ONFT_BUNDLE_ADD_MESSAGE", 4, 4, onft(2301), 8, 1, BUNDLE_ADD_CODEC),
-  raw("OFPT_REQUESTFORWARD", "OFPT_REQUESTFORWARD", 5, V_MAX, t(32), 8, 1, S.REQUESTFORWARD_CODEC),
+  raw("OFPT_REQUESTFORWARD", "OFPT_REQUESTFORWARD", 5, V_MAX, t(32), 8, 8, S.REQUESTFORWARD_CODEC),
+  raw("NXT_REQUESTFORWARD", "NXT_REQUESTFORWARD", 1, 3, nxt(132), 8, 8, S.REQUESTFORWARD_CODEC),
+  raw("ONFT_REQUESTFORWARD", "ONFT_REQUESTFORWARD", 4, 4, onft(2350), 8, 8, S.REQUESTFORWARD_CODEC),
   raw("OFPT_TABLE_STATUS", "OFPT_TABLE_STATUS", 5, V_MAX, t(31), 16, 8, T.TABLE_STATUS_CODEC),
   // Nicira extensions without matches or actions.
   raw("NXT_SET_FLOW_FORMAT", "NXT_SET_FLOW_FORMAT", 1, 1, nxt(12), 4, 0, C.SET_FLOW_FORMAT_CODEC),
@@ -256,7 +286,15 @@ export const OFP_RAWS = [
   raw("NXT_FLOW_MONITOR_CANCEL", "NXT_FLOW_MONITOR_CANCEL", 1, 3, nxt(21), 4, 0, C.FLOW_MONITOR_CANCEL_CODEC),
   raw("NXT_FLOW_MONITOR_PAUSED", "NXT_FLOW_MONITOR_PAUSED", 1, 3, nxt(22), 0, 0, EMPTY_CODEC),
   raw("NXT_FLOW_MONITOR_RESUMED", "NXT_FLOW_MONITOR_RESUMED", 1, 3, nxt(23), 0, 0, EMPTY_CODEC),
+  raw("ONFST_FLOW_MONITOR_REQUEST", "ONFST_FLOW_MONITOR request", 4, 4, { kind: "vstats", vendor: ONF_VENDOR_ID, subtype: 1870, reply: false }, 0, 8, M.ONF_FLOW_MONITOR_REQUEST_CODEC),
+  raw("ONFST_FLOW_MONITOR_REPLY", "ONFST_FLOW_MONITOR reply", 4, 4, { kind: "vstats", vendor: ONF_VENDOR_ID, subtype: 1870, reply: true }, 0, 8, M.ONF_FLOW_MONITOR_REPLY_CODEC),
+  raw("ONFT_FLOW_MONITOR_CANCEL", "ONFT_FLOW_MONITOR_CANCEL", 4, 4, onft(1870), 4, 0, C.FLOW_MONITOR_CANCEL_CODEC),
+  raw("ONFT_FLOW_MONITOR_PAUSED", "ONFT_FLOW_MONITOR_PAUSED", 4, 4, onft(1871), 0, 0, EMPTY_CODEC),
+  raw("ONFT_FLOW_MONITOR_RESUMED", "ONFT_FLOW_MONITOR_RESUMED", 4, 4, onft(1872), 0, 0, EMPTY_CODEC),
+  mp("OFPST_FLOW_MONITOR_REQUEST", 5, V_MAX, 16, false, 0, 8, M.FLOW_MONITOR_REQUEST14_CODEC),
+  mp("OFPST_FLOW_MONITOR_REPLY", 5, V_MAX, 16, true, 0, 8, M.FLOW_MONITOR_REPLY14_CODEC),
   raw("NXT_CT_FLUSH_ZONE", "NXT_CT_FLUSH_ZONE", 1, V_MAX, nxt(29), 8, 0, C.CT_FLUSH_ZONE_CODEC),
+  raw("NXT_CT_FLUSH", "NXT_CT_FLUSH", 1, V_MAX, nxt(32), 8, 8, CT_FLUSH_CODEC),
   vmp("NXST_IPFIX_BRIDGE_REQUEST", 3, false, 0, 0, EMPTY_CODEC),
   vmp("NXST_IPFIX_BRIDGE_REPLY", 3, true, 88, 0, S.IPFIX_BRIDGE_REPLY_CODEC),
   vmp("NXST_IPFIX_FLOW_REQUEST", 4, false, 0, 0, EMPTY_CODEC),
@@ -267,11 +305,13 @@ export const OFP_RAWS = [
   nxst10("NXST_FLOW_REQUEST", 0, false, 8, 8, F.NX_FLOW_STATS_REQUEST_CODEC),
   mp("OFPST_FLOW_REPLY", 1, 1, 1, true, 0, 1, F.OFP10_FLOW_STATS_REPLY_CODEC),
   mp("OFPST_FLOW_REPLY", 2, 5, 1, true, 0, 1, F.OFP11_FLOW_STATS_REPLY_CODEC),
+  mp("OFPST_FLOW_REPLY", 6, V_MAX, 1, true, 0, 1, F15.OFP15_FLOW_STATS_REPLY_CODEC),
   nxst10("NXST_FLOW_REPLY", 0, true, 0, 1, F.NX_FLOW_STATS_REPLY_CODEC),
   mp("OFPST_AGGREGATE_REQUEST", 1, 1, 2, false, 44, 0, F.OFP10_FLOW_STATS_REQUEST_CODEC),
   mp("OFPST_AGGREGATE_REQUEST", 2, V_MAX, 2, false, 32, 8, F.OFP11_FLOW_STATS_REQUEST_CODEC),
   nxst10("NXST_AGGREGATE_REQUEST", 1, false, 8, 8, F.NX_FLOW_STATS_REQUEST_CODEC),
   mp("OFPST_AGGREGATE_REPLY", 1, 5, 2, true, 24, 0, F.AGGREGATE_REPLY_CODEC),
+  mp("OFPST_AGGREGATE_REPLY", 6, V_MAX, 2, true, 0, 1, F15.OFP15_AGGREGATE_REPLY_CODEC),
   nxst10("NXST_AGGREGATE_REPLY", 1, true, 24, 0, F.AGGREGATE_REPLY_CODEC),
   // Multipart: description, ports, queues, tables.
   mp("OFPST_DESC_REQUEST", 1, V_MAX, 0, false, 0, 0, EMPTY_CODEC),
@@ -303,6 +343,15 @@ export const OFP_RAWS = [
   mp("OFPST_GROUP_DESC_REQUEST", 2, 5, 7, false, 0, 0, S.GROUP_REQUEST_CODEC),
   mp("OFPST_GROUP_DESC_REQUEST", 6, V_MAX, 7, false, 8, 0, S.GROUP_REQUEST_CODEC),
   mp("OFPST_GROUP_DESC_REPLY", 2, 5, 7, true, 0, 8, G.GROUP_DESC_REPLY_CODEC),
+  mp("OFPST_GROUP_DESC_REPLY", 6, V_MAX, 7, true, 0, 8, G15.GROUP_DESC_REPLY15_CODEC),
+  nxstv("NXST_GROUP_REQUEST", 1, 1, 7, false, 8, 0, S.GROUP_REQUEST_CODEC),
+  nxstv("NXST_GROUP_REPLY", 1, 1, 7, true, 0, 8, S.GROUP_STATS_REPLY_CODEC),
+  nxstv("NXST_GROUP_DESC_REQUEST", 1, 1, 8, false, 8, 0, S.GROUP_REQUEST_CODEC),
+  nxstv("NXST_GROUP_DESC_REPLY", 1, 1, 8, true, 0, 8, G15.GROUP_DESC_REPLY15_CODEC),
+  nxstv("NXST_GROUP_FEATURES_REQUEST", 1, 2, 9, false, 0, 0, EMPTY_CODEC),
+  nxstv("NXST_GROUP_FEATURES_REPLY", 1, 2, 9, true, 40, 0, S.GROUP_FEATURES_CODEC),
+  mp("OFPST_TABLE_FEATURES_REQUEST", 4, V_MAX, 12, false, 0, 8, TF.TABLE_FEATURES_CODEC),
+  mp("OFPST_TABLE_FEATURES_REPLY", 4, V_MAX, 12, true, 64, 8, TF.TABLE_FEATURES_CODEC),
   mp("OFPST_TABLE_DESC_REQUEST", 5, V_MAX, 14, false, 0, 0, EMPTY_CODEC),
   mp("OFPST_TABLE_DESC_REPLY", 5, V_MAX, 14, true, 0, 8, T.TABLE_DESC_REPLY_CODEC),
   mp("OFPST_GROUP_FEATURES_REQUEST", 3, V_MAX, 8, false, 0, 0, EMPTY_CODEC),
@@ -433,6 +482,12 @@ export function lookupRaw(b: Uint8Array, length: number): RawLookup | DecodeErro
   return { raw, bodyOffset: 8, statsFlags: 0 };
 }
 
+setNestedTypeLookup((b) => {
+  const look = lookupRaw(b, b.length);
+  if (isDecodeError(look)) return look;
+  return lengthOk(look.raw, look.bodyOffset, b.length) ? look.raw.type : fail("OFPBRC_BAD_LEN");
+});
+
 /** The warning OVS logs for a message of length `length` that breaks the raw's rule. */
 export function lengthWarningText(raw: OfpRaw, bodyOffset: number, length: number): string {
   const min = bodyOffset + raw.len;
@@ -462,6 +517,8 @@ export type DecodeResult =
       raw?: OfpRaw;
       /** Body decoded before the error, for printing (list bodies). */
       partial?: unknown;
+      /** Text ofp-print shows for the error when it is not an OpenFlow error's name. */
+      errorText?: string;
       statsFlags?: number;
       /** The header's version, type and xid, for building an error reply. */
       version: number;
@@ -495,6 +552,7 @@ export function decodeMessage(b: Uint8Array, verbosity = 2): DecodeResult {
   if (isDecodeError(body)) {
     const res: DecodeResult = { ok: false, error: body.decodeError, raw, version: hv, xid, statsFlags };
     if (body.partial !== undefined) res.partial = body.partial;
+    if (body.printedAs !== undefined) res.errorText = body.printedAs;
     return res;
   }
   if (r.overrun) return { ok: false, error: "OFPBRC_BAD_LEN", raw, version: hv, xid };

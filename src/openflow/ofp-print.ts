@@ -37,10 +37,15 @@ export function formatMessageBody(m: OfpMessage, verbosity = 2): string {
   return s + (raw.codec as BodyCodec<unknown>).print(m.body, ctx);
 }
 
-/** The header line plus body of a decoded message (no trailing newline rules). */
+/** ds_chomp: drops one trailing `c`, as OVS does to a printed message's last space. */
+function chomp(s: string, c = " "): string {
+  return s.endsWith(c) ? s.slice(0, -1) : s;
+}
+
+/** The header line plus body of a decoded message (no trailing newline rules; a trailing space is dropped, as OVS does). */
 export function formatMessage(m: OfpMessage, verbosity = 2): string {
   const raw = rawFor(m.type, m.version)!;
-  return header(raw.name, m.version, m.xid) + formatMessageBody(m, verbosity);
+  return chomp(header(raw.name, m.version, m.xid) + formatMessageBody(m, verbosity));
 }
 
 function ensureNewline(s: string): string {
@@ -78,8 +83,9 @@ export function ofpToString(b: Uint8Array, verbosity = 2): string {
     if (res.partial !== undefined) {
       body += (raw.codec as BodyCodec<unknown>).print(res.partial, { version, verbosity, type: raw.type, xid });
     }
+    if (body !== "") body = chomp(body);
     const sep = body === "" ? " " : body.endsWith("\n") ? "" : "\n";
-    return header(raw.name, version, xid) + body + sep + `***decode error: ${res.error}***\n` + hexDump(b);
+    return header(raw.name, version, xid) + body + sep + `***decode error: ${res.errorText ?? res.error}***\n` + hexDump(b);
   }
   return `***decode error: ${res.error}***\n` + hexDump(b);
 }

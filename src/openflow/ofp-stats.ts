@@ -2,9 +2,11 @@
  * Multipart (stats) bodies without matches or actions: switch description,
  * table, port and queue statistics, queue configuration (OF1.0-1.3
  * OFPT_QUEUE_GET_CONFIG and OF1.4 queue-desc), group features, and the
- * meter family (meter-mod, meter stats/config/features). Request-forward
- * carries a meter-mod here; its group-mod form arrives with actions.
+ * meter family (meter-mod, meter stats/config/features), request-forward
+ * (a forwarded meter-mod or group-mod, in every version's form).
  */
+import { nestedMessageType } from "./ofp-codec.js";
+import { GROUP_MOD15_CODEC } from "./ofp-group15.js";
 import { GROUP_MOD_CODEC, type GroupModBody } from "./ofp-group.js";
 import { OfpReader, type OfpWriter } from "./ofp-buffer.js";
 import {
@@ -785,6 +787,12 @@ export const QUEUE_DESC_REPLY_CODEC: BodyCodec<QueueDescReplyBody> = {
 const GROUP_TYPE_NAMES = ["all", "select", "indirect", "fast failover"];
 
 /** OF1.2+ action type numbers in the order ofp-print lists them, with names. */
+/** OF1.0 action types OVS supports, in the order ofp-print lists them. */
+const OF10_ACTION_ORDER: readonly [number, string][] = [
+  [0, "output"], [11, "enqueue"], [1, "set_vlan_vid"], [2, "set_vlan_pcp"], [3, "strip_vlan"], [4, "mod_dl_src"],
+  [5, "mod_dl_dst"], [6, "mod_nw_src"], [7, "mod_nw_dst"], [8, "mod_nw_tos"], [9, "mod_tp_src"], [10, "mod_tp_dst"],
+];
+
 const OF12_ACTION_ORDER: readonly [number, string][] = [
   [0, "output"], [22, "group"], [25, "set_field"], [18, "strip_vlan"], [17, "push_vlan"],
   [23, "mod_nw_ttl"], [24, "dec_ttl"], [15, "set_mpls_ttl"], [16, "dec_mpls_ttl"], [19, "push_mpls"],
@@ -811,13 +819,14 @@ export const GROUP_FEATURES_CODEC: BodyCodec<GroupFeaturesBody> = {
     for (let i = 0; i < 4; i++) w.u32(b.maxGroups[i] ?? 0);
     for (let i = 0; i < 4; i++) w.u32(b.actions[i] ?? 0);
   },
-  print(b) {
+  print(b, ctx) {
+    const order = ctx.version === 1 ? OF10_ACTION_ORDER : ctx.version === 2 ? OF11_ACTION_ORDER : OF12_ACTION_ORDER;
     let s = `\n Group table:\n    Types:  0x${b.types.toString(16)}\n    Capabilities:  0x${b.capabilities.toString(16)}\n`;
     for (let i = 0; i < 4; i++) {
       if (!(b.types & (1 << i))) continue;
       const acts = b.actions[i] ?? 0;
       s += `    ${GROUP_TYPE_NAMES[i]} group:\n       max_groups=${hexAlt(b.maxGroups[i] ?? 0)}\n`;
-      const names = OF12_ACTION_ORDER.filter(([bit]) => acts & (1 << bit)).map(([, n]) => n);
+      const names = order.filter(([bit]) => acts & (1 << bit)).map(([, n]) => n);
       s += "       actions: " + (names.length ? names.join(" ") : "<none>") + "\n";
     }
     return s;
@@ -1070,18 +1079,25 @@ export interface RequestForwardBody {
 export const REQUESTFORWARD_CODEC: BodyCodec<RequestForwardBody> = {
   decode(r, ctx) {
     const version = r.u8();
-    const type = r.u8();
+    r.skip(1); // type: the message table identifies the inner message below.
     const len = r.u16();
     const xid = r.u32();
     if (r.overrun || len < 8 || len - 8 !== r.remaining) return fail("OFPBFC_MSG_BAD_LEN");
     if (version !== ctx.version) return fail("OFPBRC_BAD_VERSION");
-    if (type === 15 && version <= 5) {
-      if (r.remaining < 8) return fail("OFPBRC_BAD_LEN");
-      const gm = GROUP_MOD_CODEC.decode(r, ctx);
+    // The inner message is identified as any message is; only a group-mod
+    // (OFPT_GROUP_MOD, or OVS's NXT_GROUP_MOD in 1.0) or a meter-mod may be here.
+    const innerType = nestedMessageType(r.data.subarray(r.pos - 8, r.end));
+    if (isDecodeError(innerType)) return innerType;
+    const nxGroupMod = innerType === "NXT_GROUP_MOD";
+    if (innerType === "OFPT_GROUP_MOD" || nxGroupMod) {
+      if (nxGroupMod) r.skip(8);
+      const codec = version >= 2 && version <= 5 ? GROUP_MOD_CODEC : GROUP_MOD15_CODEC;
+      if (r.remaining < (codec === GROUP_MOD_CODEC ? 8 : 16)) return fail("OFPBRC_BAD_LEN");
+      const gm = codec.decode(r, ctx);
       if (isDecodeError(gm)) return gm;
       return { groupMod: gm, xid };
     }
-    if (type !== 29) return fail("OFPBRC_BAD_TYPE");
+    if (innerType !== "OFPT_METER_MOD") return fail("OFPBFC_MSG_UNSUP");
     if (r.remaining < 8) return fail("OFPBRC_BAD_LEN");
     const mm = METER_MOD_CODEC.decode(r, ctx);
     if (isDecodeError(mm)) return mm;
@@ -1092,9 +1108,11 @@ export const REQUESTFORWARD_CODEC: BodyCodec<RequestForwardBody> = {
   },
   encode(w, b, ctx) {
     const start = w.length;
-    w.u8(ctx.version).u8(b.meterMod ? 29 : 15).u16(0).u32(b.xid);
+    const nx = !b.meterMod && ctx.version === 1;
+    w.u8(ctx.version).u8(b.meterMod ? 29 : nx ? 4 : 15).u16(0).u32(b.xid);
+    if (nx) w.u32(0x2320).u32(31);
     if (b.meterMod) METER_MOD_CODEC.encode(w, b.meterMod, ctx);
-    else if (b.groupMod) GROUP_MOD_CODEC.encode(w, b.groupMod, ctx);
+    else if (b.groupMod) (ctx.version >= 2 && ctx.version <= 5 ? GROUP_MOD_CODEC : GROUP_MOD15_CODEC).encode(w, b.groupMod, ctx);
     w.setU16(start + 2, w.length - start);
   },
   print(b, ctx) {
@@ -1102,7 +1120,6 @@ export const REQUESTFORWARD_CODEC: BodyCodec<RequestForwardBody> = {
     return " reason=group_mod" + (b.groupMod ? GROUP_MOD_CODEC.print(b.groupMod, ctx) : "");
   },
 };
-
 
 /* ---------------- group stats (no buckets' actions needed) ---------------- */
 
@@ -1146,14 +1163,18 @@ export interface GroupStats {
 
 export interface GroupStatsReplyBody {
   stats: GroupStats[];
+  /** Set on the entries decoded before a bad one, which ofp-print follows with " ***parse error***". */
+  parseError?: true;
 }
 
 export const GROUP_STATS_REPLY_CODEC: BodyCodec<GroupStatsReplyBody> = {
   decode(r, ctx) {
-    const hdr = ctx.version >= 4 ? 40 : 32;
+    // OpenFlow 1.3+ and OVS's OpenFlow 1.0 extension carry durations.
+    const long = ctx.version >= 4 || ctx.version === 1;
+    const hdr = long ? 40 : 32;
     const stats: GroupStats[] = [];
     while (r.remaining > 0) {
-      if (r.remaining < hdr) return withPartial(fail("OFPBRC_BAD_LEN"), { stats });
+      if (r.remaining < hdr) return withPartial(fail("OFPBRC_BAD_LEN"), { stats, parseError: true });
       const len = r.u16();
       r.skip(2);
       const groupId = r.u32();
@@ -1163,23 +1184,28 @@ export const GROUP_STATS_REPLY_CODEC: BodyCodec<GroupStatsReplyBody> = {
       const byteCount = r.u64();
       let durationSec = U32_MAX;
       let durationNsec = U32_MAX;
-      if (ctx.version >= 4) {
+      if (long) {
         durationSec = r.u32();
         durationNsec = r.u32();
       }
-      if (len < hdr || (len - hdr) % 16 !== 0 || len - hdr > r.remaining) return withPartial(fail("OFPBRC_BAD_LEN"), { stats });
+      // As OVS: the length names whole bucket counters after the header
+      // (a remainder is ignored, not skipped), and only the counters are
+      // consumed.
+      const nBuckets = Math.floor((len - hdr) / 16);
+      if (len < hdr || nBuckets * 16 > r.remaining) return withPartial(fail("OFPBRC_BAD_LEN"), { stats, parseError: true });
       const buckets: GroupStats["buckets"] = [];
-      for (let i = 0; i < (len - hdr) / 16; i++) buckets.push({ packetCount: r.u64(), byteCount: r.u64() });
+      for (let i = 0; i < nBuckets; i++) buckets.push({ packetCount: r.u64(), byteCount: r.u64() });
       stats.push({ groupId, refCount, packetCount, byteCount, durationSec, durationNsec, buckets });
     }
     return { stats };
   },
   encode(w, b, ctx) {
-    const hdr = ctx.version >= 4 ? 40 : 32;
+    const long = ctx.version >= 4 || ctx.version === 1;
+    const hdr = long ? 40 : 32;
     for (const g of b.stats) {
       w.u16(hdr + 16 * g.buckets.length).zeros(2).u32(g.groupId).u32(g.refCount).zeros(4);
       w.u64(g.packetCount).u64(g.byteCount);
-      if (ctx.version >= 4) w.u32(g.durationSec).u32(g.durationNsec);
+      if (long) w.u32(g.durationSec).u32(g.durationNsec);
       for (const x of g.buckets) w.u64(x.packetCount).u64(x.byteCount);
     }
   },
@@ -1190,10 +1216,11 @@ export const GROUP_STATS_REPLY_CODEC: BodyCodec<GroupStatsReplyBody> = {
       if (g.durationSec !== U32_MAX) s += `,duration=${duration(g.durationSec, g.durationNsec)}`;
       s += `,ref_count=${g.refCount},packet_count=${g.packetCount},byte_count=${g.byteCount}`;
       g.buckets.forEach((x, i) => {
-        s += `,bucket${i}:packet_count=${x.packetCount},byte_count=${x.byteCount}`;
+        // OVS leaves out buckets whose counters are unknown.
+        if (x.packetCount !== 0xffffffffffffffffn) s += `,bucket${i}:packet_count=${x.packetCount},byte_count=${x.byteCount}`;
       });
     }
-    return s;
+    return b.parseError ? s + " ***parse error***" : s;
   },
 };
 

@@ -204,7 +204,7 @@ export const FEATURES_REPLY_CODEC: BodyCodec<FeaturesReplyBody> = {
     const v = ctx.version;
     let s = ` dpid:${hex64(b.datapathId)}\n`;
     s += `n_tables:${b.nTables}, n_buffers:${b.nBuffers}`;
-    if (v >= 4) s += `, auxiliary_id:${b.auxiliaryId}`;
+    if (v >= 4 && b.auxiliaryId) s += `, auxiliary_id:${b.auxiliaryId}`;
     s += "\n";
     s += `capabilities: ${bitNames(b.capabilities, capNames(v))}\n`;
     if (v === 1 && b.actions) {

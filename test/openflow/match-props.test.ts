@@ -158,5 +158,13 @@ test("tun_metadata follows the TLV map", () => {
   } finally {
     setTunMetadataMap(null);
   }
-  assert.equal(mfKey(f)?.kind, "bytes");
+  // Without a map (ovs-ofctl offline) the match holds the value itself, as long as it needs.
+  assert.equal(mfKey(f), null);
+  const long = parseMatch("tun_metadata5=0x1234567890,tun_metadata6=0x1/0xff00000000ff");
+  assert.ok(long.ok);
+  assert.equal(formatMatch(long.match), "tun_metadata5=0x1234567890,tun_metadata6=0x1/0xff00000000ff");
+  const d = decodeNxRaw(encodeNxRaw(long.match, 0));
+  assert.ok(d instanceof Match && d.equals(long.match));
+  const big = parseMatch(`tun_metadata0=0x${"11".repeat(124)},tun_metadata1=0x${"11".repeat(124)},tun_metadata2=0x${"11".repeat(9)}`);
+  assert.ok(!big.ok && big.error === "field tun_metadata2 exceeds maximum size for tunnel metadata (used 257, max 256)");
 });

@@ -4,6 +4,11 @@
  * few bodies that exercise the type's fields in that version.
  */
 import { encodeMessage, type OfpBodies, type OfpMessage, type OfpMsgType, type TableStats } from "../../src/openflow/index.js";
+import { tableFeaturesSamples } from "./table-features-samples.js";
+import { ctFlushSamples } from "./ct-flush-samples.js";
+import { monitorReply14Samples, monitorRequest14Samples } from "./monitor-samples.js";
+import { group15DescSamples, group15ModSamples } from "./group15-samples.js";
+import { nxPacketIn2Samples, nxPacketInSamples, packetInSamples, packetOutSamples, resumeSamples } from "./packet-samples.js";
 import { aggregateReplySamples, flowModSamples, flowMonitorReplySamples, flowMonitorRequestSamples, flowRemovedSamples, groupDescSamples, groupModSamples, flowStatsReplySamples, flowStatsRequestSamples } from "./flow-samples.js";
 
 const mac = (last: number): Uint8Array => new Uint8Array([0x50, 0x54, 0x00, 0x00, 0x00, last]);
@@ -72,6 +77,10 @@ const SAMPLES: Samples = {
     { role: "primary", reason: 1, generationId: 7n },
     { role: "secondary", reason: 0, generationId: 12345678901n },
   ],
+  ONFT_ROLE_STATUS: () => [
+    { role: "primary", reason: 1, generationId: 7n },
+    { role: "secondary", reason: 0, generationId: 12345678901n },
+  ],
   OFPT_PORT_MOD: (v) => [
     { portNo: 4, hwAddr: mac(4), config: 1, mask: v === 1 ? 0x15 : 0x45, advertise: 0 },
     { portNo: 5, hwAddr: mac(5), config: 0x40, mask: 0x41, advertise: 0x282f },
@@ -130,6 +139,13 @@ const SAMPLES: Samples = {
   OFPT_REQUESTFORWARD: (v) => [
     { xid: 0x77, meterMod: { command: 0, meter: { meterId: 3, flags: 1, bands: [{ type: 1, rate: 10, burstSize: 0, precLevel: 0 }] } } },
     ...(v === 5 ? groupModSamples(v).slice(0, 2).map((groupMod, i) => ({ xid: 0x80 + i, groupMod })) : []),
+    ...(v === 6 ? group15ModSamples(v).slice(0, 3).map((groupMod, i) => ({ xid: 0x80 + i, groupMod })) : []),
+  ],
+  NXT_REQUESTFORWARD: (v) =>
+    (v === 1 ? group15ModSamples(v) : groupModSamples(v)).slice(0, 3).map((groupMod, i) => ({ xid: 0x90 + i, groupMod })),
+  ONFT_REQUESTFORWARD: (v) => [
+    { xid: 0x77, meterMod: { command: 0, meter: { meterId: 3, flags: 1, bands: [{ type: 1, rate: 10, burstSize: 0, precLevel: 0 }] } } },
+    ...groupModSamples(v).slice(0, 2).map((groupMod, i) => ({ xid: 0x80 + i, groupMod })),
   ],
   NXT_SET_FLOW_FORMAT: () => [{ format: 0 }, { format: 2 }],
   NXT_FLOW_MOD_TABLE_ID: () => [{ enable: true }, { enable: false }],
@@ -322,6 +338,7 @@ const SAMPLES: Samples = {
   NXT_FLOW_MONITOR_PAUSED: () => [{}],
   NXT_FLOW_MONITOR_RESUMED: () => [{}],
   NXT_CT_FLUSH_ZONE: () => [{ zoneId: 0 }, { zoneId: 65535 }],
+  NXT_CT_FLUSH: () => ctFlushSamples(),
   NXST_IPFIX_BRIDGE_REQUEST: () => [{}],
   NXST_IPFIX_BRIDGE_REPLY: () => [{ stats: ipfix(0) }],
   NXST_IPFIX_FLOW_REQUEST: () => [{}],
@@ -329,8 +346,33 @@ const SAMPLES: Samples = {
   OFPT_FLOW_MOD: (v) => flowModSamples(v, false),
   NXST_FLOW_MONITOR_REQUEST: () => flowMonitorRequestSamples(),
   NXST_FLOW_MONITOR_REPLY: () => flowMonitorReplySamples(),
-  OFPT_GROUP_MOD: (v) => groupModSamples(v),
-  OFPST_GROUP_DESC_REPLY: (v) => groupDescSamples(v),
+  ONFST_FLOW_MONITOR_REQUEST: () => flowMonitorRequestSamples(),
+  ONFST_FLOW_MONITOR_REPLY: () => flowMonitorReplySamples().map((b) => ({ updates: b.updates.map((u) => (u.event === 3 ? u : { ...u, actions: u.actions })) })),
+  ONFT_FLOW_MONITOR_CANCEL: () => [{ id: 7 }, { id: 0xffffffff }],
+  ONFT_FLOW_MONITOR_PAUSED: () => [{}],
+  ONFT_FLOW_MONITOR_RESUMED: () => [{}],
+  OFPST_FLOW_MONITOR_REQUEST: () => monitorRequest14Samples(),
+  OFPST_FLOW_MONITOR_REPLY: () => monitorReply14Samples(),
+  OFPT_GROUP_MOD: (v) => (v >= 6 ? group15ModSamples(v) : groupModSamples(v)),
+  OFPST_GROUP_DESC_REPLY: (v) => (v >= 6 ? group15DescSamples(v) : groupDescSamples(v)),
+  NXT_GROUP_MOD: (v) => group15ModSamples(v),
+  NXST_GROUP_DESC_REQUEST: () => [{ groupId: 5 }, { groupId: 0xfffffffc }],
+  NXST_GROUP_DESC_REPLY: (v) => group15DescSamples(v),
+  NXST_GROUP_REQUEST: () => [{ groupId: 0xfffffffc }, { groupId: 7 }],
+  NXST_GROUP_REPLY: () => [
+    {
+      stats: [
+        {
+          groupId: 1, refCount: 2, packetCount: 10n, byteCount: 20n, durationSec: 3, durationNsec: 500000000,
+          buckets: [{ packetCount: 5n, byteCount: 6n }, { packetCount: 0xffffffffffffffffn, byteCount: 0xffffffffffffffffn }],
+        },
+      ],
+    },
+  ],
+  NXST_GROUP_FEATURES_REQUEST: () => [{}],
+  NXST_GROUP_FEATURES_REPLY: () => [
+    { types: 0xf, capabilities: 0x7, maxGroups: [0x10, 0x20, 0x30, 0x40], actions: [1, (1 << 11) | (1 << 22) | 1, (1 << 3) | (1 << 8) | (1 << 18), 1 << 21] },
+  ],
   OFPT_FLOW_REMOVED: (v) => flowRemovedSamples(v, false),
   NXT_FLOW_REMOVED: (v) => flowRemovedSamples(v, true),
   NXT_FLOW_MOD: (v) => flowModSamples(v, true),
@@ -342,6 +384,13 @@ const SAMPLES: Samples = {
   NXST_FLOW_REPLY: (v) => flowStatsReplySamples(v, true),
   OFPST_AGGREGATE_REPLY: () => aggregateReplySamples(),
   NXST_AGGREGATE_REPLY: () => aggregateReplySamples(),
+  OFPST_TABLE_FEATURES_REQUEST: (v) => tableFeaturesSamples(v, true),
+  OFPST_TABLE_FEATURES_REPLY: (v) => tableFeaturesSamples(v, false),
+  OFPT_PACKET_IN: (v) => packetInSamples(v),
+  NXT_PACKET_IN: () => nxPacketInSamples(),
+  NXT_PACKET_IN2: () => nxPacketIn2Samples(),
+  NXT_RESUME: () => resumeSamples(),
+  OFPT_PACKET_OUT: (v) => packetOutSamples(v),
   OFPST_METER_FEATURES_REPLY: () => [{ maxMeter: 65536, bandTypes: 6, capabilities: 0xf, maxBands: 16, maxColor: 8 }],
 };
 
