@@ -59,6 +59,15 @@ const bits = (word: number, shift: number, mask: number): MfKeyBits => ({ kind: 
 const bytes = (offset: number, len: number): MfKeyBytes => ({ kind: "bytes", offset, len });
 const full = (word: number): MfKeyBits => bits(word, 0, 0xffffffff);
 
+/**
+ * The key words a field occupies and its bits in each, as pairs
+ * [word, bits, word, bits, ...]: testing a mask for a field is then a few
+ * word ANDs however wide the field (encoding an NXM match asks it of
+ * every field, most of them wildcarded; bench ofcodec).
+ */
+const FIELD_WORDS = new Map<MfField, Uint32Array>();
+const NO_WORDS = new Uint32Array(0);
+
 const BINDINGS: Record<string, MfKey> = {
   dp_hash: full(W_DP_HASH),
   recirc_id: full(W_RECIRC_ID),
@@ -179,6 +188,7 @@ export function setTunMetadataMap(slots: readonly TunMetadataSlot[] | null): str
     seen.add(x.index);
   }
   for (let i = 0; i < 64; i++) delete BINDINGS[`tun_metadata${i}`];
+  FIELD_WORDS.clear();
   for (const x of list) BINDINGS[`tun_metadata${x.index}`] = bytes(O_TUN_GENEVE + x.offset, x.len);
   tunMapInstalled = slots !== null;
   return null;
@@ -273,19 +283,33 @@ export function mfGet(key: Uint32Array, mask: Uint32Array, fld: MfField): { valu
   }
 }
 
+
+function fieldWords(fld: MfField): Uint32Array {
+  let w = FIELD_WORDS.get(fld);
+  if (w !== undefined) return w;
+  const b = BINDINGS[fld.name];
+  if (!b) w = NO_WORDS;
+  else if (b.kind === "bits") w = Uint32Array.of(b.word, (b.mask << b.shift) >>> 0);
+  else if (b.kind === "port32") w = Uint32Array.of(b.word, 0xffff);
+  else {
+    const pairs: number[] = [];
+    for (let i = b.offset; i < b.offset + b.len; i++) {
+      const word = i >>> 2;
+      const bitsOfByte = (0xff << (24 - 8 * (i & 3))) >>> 0;
+      if (pairs.length > 0 && pairs[pairs.length - 2] === word) pairs[pairs.length - 1] = (pairs[pairs.length - 1]! | bitsOfByte) >>> 0;
+      else pairs.push(word, bitsOfByte);
+    }
+    w = Uint32Array.from(pairs);
+  }
+  FIELD_WORDS.set(fld, w);
+  return w;
+}
+
 /** True when no bit of `fld` is matched in `mask`. */
 export function mfIsWildcarded(mask: Uint32Array, fld: MfField): boolean {
-  const b = BINDINGS[fld.name];
-  if (!b) return true;
-  switch (b.kind) {
-    case "bits":
-      return getBits(mask, b) === 0;
-    case "port32":
-      return (mask[b.word]! & 0xffff) === 0;
-    case "bytes":
-      for (let i = 0; i < b.len; i++) if (keyByte(mask, b.offset + i) !== 0) return false;
-      return true;
-  }
+  const w = fieldWords(fld);
+  for (let i = 0; i < w.length; i += 2) if ((mask[w[i]!]! & w[i + 1]!) !== 0) return false;
+  return true;
 }
 
 /**

@@ -15,7 +15,7 @@
  */
 import { fail, type DecodeError } from "./ofp-codec.js";
 import {
-  decodeNxmHeader, encodeNxmHeader, formatNxmHeader, headerForCode, mfFromHeader, parseNxmHeader,
+  decodeNxmHeader, encodeNxmHeader, formatNxmHeader, mfFromHeader, OXM_CLASS_EXPERIMENTER, parseNxmHeader,
   type MfCode, type MfField, type NxmHeader,
 } from "./meta-flow.js";
 import { mfIsValueValid, mfPortToOfp11, mfValueLen } from "./mf-key.js";
@@ -218,17 +218,43 @@ export function nxEntries(m: Match, version: number): NxEntry[] {
   return out;
 }
 
-function entryBytes(e: NxEntry, version: number): Uint8Array {
+/** Bytes of one TLV: its header (4, or 8 for experimenter classes), value and mask. */
+function entrySize(e: NxEntry, version: number): number {
   const code = codeFor(e.fld, version)!;
-  const h = headerForCode(e.fld, code, e.mask !== null);
+  return (code.class === OXM_CLASS_EXPERIMENTER ? 8 : 4) + (e.mask ? 2 : 1) * e.value.length;
+}
+
+/**
+ * Writes one TLV at `o` of `out`; returns the offset after it. The header
+ * is written in place (no header object or scratch array per entry: a
+ * flow-stats reply encodes one match per flow; bench openflow's dump).
+ */
+function putEntry(out: Uint8Array, o: number, e: NxEntry, version: number): number {
+  const code = codeFor(e.fld, version)!;
+  const exp = code.class === OXM_CLASS_EXPERIMENTER;
   const n = e.value.length;
-  h.length = e.mask ? 2 * n : n;
-  const hb = encodeNxmHeader(h);
-  const out = new Uint8Array(hb.length + h.length);
-  out.set(hb, 0);
-  out.set(e.value, hb.length);
-  if (e.mask) out.set(e.mask, hb.length + n);
-  return out;
+  const len = (e.mask ? 2 * n : n) + (exp ? 4 : 0);
+  const word = ((code.class << 16) | (code.field << 9) | (e.mask ? 0x100 : 0) | (len & 0xff)) >>> 0;
+  out[o] = word >>> 24;
+  out[o + 1] = (word >>> 16) & 0xff;
+  out[o + 2] = (word >>> 8) & 0xff;
+  out[o + 3] = word & 0xff;
+  o += 4;
+  if (exp) {
+    const v = code.vendor >>> 0;
+    out[o] = v >>> 24;
+    out[o + 1] = (v >>> 16) & 0xff;
+    out[o + 2] = (v >>> 8) & 0xff;
+    out[o + 3] = v & 0xff;
+    o += 4;
+  }
+  out.set(e.value, o);
+  o += n;
+  if (e.mask) {
+    out.set(e.mask, o);
+    o += n;
+  }
+  return o;
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
@@ -243,7 +269,13 @@ function concat(parts: Uint8Array[]): Uint8Array {
 
 /** The TLVs of `m` without header or padding (OVS nx_put_raw). */
 export function encodeNxRaw(m: Match, version: number): Uint8Array {
-  return concat(nxEntries(m, version).map((e) => entryBytes(e, version)));
+  const entries = nxEntries(m, version);
+  let size = 0;
+  for (const e of entries) size += entrySize(e, version);
+  const out = new Uint8Array(size);
+  let o = 0;
+  for (const e of entries) o = putEntry(out, o, e, version);
+  return out;
 }
 
 /** An NXM nx_match padded to 8 bytes; `length` is the unpadded match_len. */
