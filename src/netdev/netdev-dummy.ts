@@ -15,7 +15,7 @@
  */
 import { DP_PACKET_HEADROOM, type DpPacketBatch, type DpPacketPool } from "../packet/dp-packet.js";
 import { PcapWriter, readPcapFrames } from "./netdev-pcap.js";
-import { zeroNetdevStats, type Netdev, type NetdevClass, type NetdevStats } from "./netdev-provider.js";
+import { zeroNetdevStats, type Netdev, type NetdevClass, type NetdevCustomStat, type NetdevStats } from "./netdev-provider.js";
 
 let macCounter = 1;
 
@@ -26,6 +26,22 @@ function defaultMac(): Uint8Array {
   // Locally administered, unicast, and distinct per device.
   const n = macCounter++;
   return Uint8Array.of(0xaa, 0x55, 0xaa, 0x55, (n >>> 8) & 0xff, n & 0xff);
+}
+
+/**
+ * The named counters a dummy device reports, derived from its statistics:
+ * two demonstration counters of received packets, then the bytes and
+ * packets of its one receive and one transmit queue, as OVS's dummy.
+ */
+export function dummyCustomStats(s: NetdevStats): NetdevCustomStat[] {
+  return [
+    { name: "rx_custom_packets_1", value: s.rxPackets },
+    { name: "rx_custom_packets_2", value: s.rxPackets },
+    { name: "rx_q0_bytes", value: s.rxBytes },
+    { name: "rx_q0_packets", value: s.rxPackets },
+    { name: "tx_q0_bytes", value: s.txBytes },
+    { name: "tx_q0_packets", value: s.txPackets },
+  ];
 }
 
 export class DummyNetdev implements Netdev {
@@ -250,6 +266,10 @@ export class DummyNetdev implements Netdev {
 
   getStats(out: NetdevStats): void {
     Object.assign(out, this.stats);
+  }
+
+  getCustomStats(): NetdevCustomStat[] {
+    return dummyCustomStats(this.stats);
   }
 
   getMtu(): number {

@@ -32,6 +32,12 @@ export interface NetdevStats {
   txErrors: number;
 }
 
+/** One device-specific named counter (OVS netdev_get_custom_stats). */
+export interface NetdevCustomStat {
+  name: string;
+  value: number;
+}
+
 export function zeroNetdevStats(): NetdevStats {
   return { rxPackets: 0, rxBytes: 0, rxDropped: 0, rxErrors: 0, txPackets: 0, txBytes: 0, txDropped: 0, txErrors: 0 };
 }
@@ -46,6 +52,8 @@ export interface Netdev {
   txBatch(batch: DpPacketBatch): void;
   /** Copies cumulative statistics into `out`. */
   getStats(out: NetdevStats): void;
+  /** Device-specific named counters, in the device's order. Optional: absent means none. */
+  getCustomStats?(): NetdevCustomStat[];
   getMtu(): number;
   /** Returns an error string or null. */
   setMtu(mtu: number): string | null;

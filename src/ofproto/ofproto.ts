@@ -40,6 +40,7 @@
  */
 import type { Netdev, NetdevStats } from "../netdev/netdev-provider.js";
 import { zeroNetdevStats } from "../netdev/netdev-provider.js";
+import { dummyCustomStats } from "../netdev/netdev-dummy.js";
 import type { OfpAction } from "../openflow/ofp-actions.js";
 import { isDecodeError, OFPP_CONTROLLER, OFPP_LOCAL, OFPP_MAX, OFPP_NONE, OFPP_NORMAL } from "../openflow/ofp-codec.js";
 import type { OfpErrorName } from "../openflow/ofp-errors.js";
@@ -53,6 +54,7 @@ import type { TableDesc } from "../openflow/ofp-table.js";
 import { decodeTableFeaturesStrict, type TableFeatures } from "../openflow/ofp-table-features.js";
 import { TF_ACTIONS, TF_INSTRUCTIONS, TF_MASK, TF_MATCH, TF_SET_FIELDS, TF_WILDCARD } from "./table-features-data.js";
 import type { PortStats, QueueStats, TableStats as WireTableStats } from "../openflow/ofp-stats.js";
+import { RFC2819_COUNTERS } from "../openflow/ofp-stats.js";
 import { OFPQ_ALL } from "../openflow/ofp-stats.js";
 import { OFPC_FRAG_DROP, OFPC_FRAG_NORMAL, OFPC_FRAG_NX_MATCH, OFPC_FRAG_REASM } from "../openflow/ofp-switch.js";
 import { Match as MatchClass, type Match } from "../openflow/match.js";
@@ -916,6 +918,9 @@ export class Ofproto {
     const s: NetdevStats = zeroNetdevStats();
     p.netdev?.getStats(s);
     const d = Math.max(0, now - p.created);
+    // A port without a device (the LOCAL port here) stands for OVS's internal
+    // device, which in dummy mode is an idle dummy device.
+    const custom = p.netdev === null ? dummyCustomStats(s) : (p.netdev.getCustomStats?.() ?? []);
     return {
       portNo: p.ofpNo,
       rxPackets: BigInt(s.rxPackets), txPackets: BigInt(s.txPackets),
@@ -923,6 +928,8 @@ export class Ofproto {
       rxDropped: U64_UNKNOWN, txDropped: U64_UNKNOWN, rxErrors: U64_UNKNOWN, txErrors: U64_UNKNOWN,
       rxFrameErr: U64_UNKNOWN, rxOverErr: U64_UNKNOWN, rxCrcErr: U64_UNKNOWN, collisions: U64_UNKNOWN,
       durationSec: Math.floor(d / 1000), durationNsec: (d % 1000) * 1_000_000,
+      rfc2819: new Array<bigint>(RFC2819_COUNTERS).fill(U64_UNKNOWN),
+      customStats: custom.map((c) => ({ name: c.name, value: BigInt(c.value) })),
     };
   }
 

@@ -13,7 +13,7 @@ import {
   geneveMasked, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, mf, normalizeMatch, type Match,
 } from "./match.js";
 import { vlogModule } from "../util/vlog.js";
-import { W_VLAN0 } from "../flow/key-layout.js";
+import { FLOW_U32S, W_VLAN0 } from "../flow/key-layout.js";
 
 function num(b: Uint8Array): number {
   let v = 0;
@@ -337,10 +337,23 @@ const ofpMatchLog = vlogModule("ofp_match");
  * module ofp_match) OVS's three lines: "normalization changed ofp_match,
  * details:", " pre: <match>", "post: <match>". Returns [] when unchanged.
  */
-export function normalizeMatchLogged(m: Match, log = true): string[] {
-  const pre = m.clone();
+export function normalizeMatchLogged(m: Match, log = true, keep = false): string[] {
+  PRE_KEY.set(m.key);
+  PRE_MASK.set(m.mask);
   if (!normalizeMatch(m)) return [];
+  // Normalizing touches only key and mask: the match as it was is a copy
+  // with those put back (made only when something changed).
+  const pre = m.clone();
+  pre.key.set(PRE_KEY);
+  pre.mask.set(PRE_MASK);
   const lines = ["normalization changed ofp_match, details:", ` pre: ${formatMatch(pre)}`, `post: ${formatMatch(m)}`];
   if (log) for (const l of lines) ofpMatchLog.info(l);
+  if (keep) {
+    m.key.set(PRE_KEY);
+    m.mask.set(PRE_MASK);
+  }
   return lines;
 }
+
+const PRE_KEY = new Uint32Array(FLOW_U32S);
+const PRE_MASK = new Uint32Array(FLOW_U32S);

@@ -15,6 +15,7 @@ import { OFPP_ALL, OFPP_CONTROLLER, OFPP_FLOOD, OFPP_IN_PORT, OFPP_LOCAL, OFPP_N
 import { isDynamicTunMetadata, mfKey, mfValueLen } from "./mf-key.js";
 import { ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_MPLS, ETH_TYPE_MPLS_MCAST, ETH_TYPE_RARP, Match, VLAN_CFI } from "./match.js";
 import { W_VLAN0 } from "../flow/key-layout.js";
+import { vlogModule } from "../util/vlog.js";
 
 /** A `key[=value]` pair of flow text. */
 export interface KeyValue {
@@ -186,14 +187,40 @@ const PORT_NAMES: Readonly<Record<string, number>> = {
   CONTROLLER: OFPP_CONTROLLER, LOCAL: OFPP_LOCAL, ANY: OFPP_NONE, NONE: OFPP_NONE,
 };
 
-/** OVS's ofputil_port_from_string: a reserved name, or a decimal OF1.0 or OF1.1 number. Null when invalid. */
+const portLog = vlogModule("ofp_port");
+
+/** Names of the reserved OpenFlow 1.0 ports 0xfff7..0xffff, for the warning about using their numbers. */
+const RESERVED_PORT_NAMES = ["UNSET", "IN_PORT", "TABLE", "NORMAL", "FLOOD", "ALL", "CONTROLLER", "LOCAL", "ANY"];
+/** OVS warns once per process about reserved ports given by number. */
+let warnedReservedNumber = false;
+
+/**
+ * OVS's ofputil_port_from_string: a reserved name, or a decimal OF1.0 or
+ * OF1.1 number. Null when invalid. Warns (on the "ofp_port" log, as OVS)
+ * about numbers in the reserved ranges and numbers no OpenFlow version can
+ * carry.
+ */
 export function parsePortText(s: string): number | null {
   const named = PORT_NAMES[s.toUpperCase()];
   if (named !== undefined) return named;
   if (!/^\d+$/.test(s)) return null;
   const p = Number(s);
-  if (p < 0x10000) return p;
-  if (p >= 0xffffff00 && p <= 0xffffffff) return p - 0xffff0000;
+  // Beyond 32 bits OVS does not read it as a number at all: no warning.
+  if (p > 0xffffffff) return null;
+  if (p < 0xff00) return p;
+  if (p < 0xfff7) {
+    portLog.warn(`port ${p} is a reserved OF1.0 port number that will be translated to ${p + 0xffff0000} when talking to an OF1.1 or later controller`);
+    return p;
+  }
+  if (p <= 0xffff) {
+    if (!warnedReservedNumber) {
+      warnedReservedNumber = true;
+      portLog.warn(`referring to port ${RESERVED_PORT_NAMES[p - 0xfff7]} as ${p} is deprecated for compatibility with OpenFlow 1.1 and later`);
+    }
+    return p;
+  }
+  if (p >= 0xffffff00) return p - 0xffff0000;
+  portLog.warn(`port ${p} is outside the supported range 0 through ffff or 0xffffff00 through 0xffffffff`);
   return null;
 }
 

@@ -375,7 +375,10 @@ export function normalizeMatch(m: Match): boolean {
   } else if (dl === ETH_TYPE_MPLS || dl === ETH_TYPE_MPLS_MCAST) {
     may |= MAY_MPLS;
   }
-  const before = m.clone();
+  // Normalizing only clears key/mask words: remember those (in scratch
+  // arrays, not a clone: this runs for every flow_mod decoded).
+  BEFORE_KEY.set(m.key);
+  BEFORE_MASK.set(m.mask);
   const clear = (...names: string[]): void => {
     for (const n of names) m.clear(n);
   };
@@ -394,8 +397,12 @@ export function normalizeMatch(m: Match): boolean {
       m.mask[w] = 0;
     }
   }
-  return !m.equals(before);
+  for (let i = 0; i < FLOW_U32S; i++) if (m.key[i] !== BEFORE_KEY[i] || m.mask[i] !== BEFORE_MASK[i]) return true;
+  return false;
 }
+
+const BEFORE_KEY = new Uint32Array(FLOW_U32S);
+const BEFORE_MASK = new Uint32Array(FLOW_U32S);
 
 /**
  * Wildcards every field of `m` whose prerequisites `m` itself does not

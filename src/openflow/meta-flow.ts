@@ -24,6 +24,7 @@
  * name their containing entry; their bit positions, and the placement of
  * tun_metadata in the Geneve bytes, are the match layer's (next session).
  */
+import { ipv6ToString } from "../packet/bytes.js";
 import { formatPort, OFPP_ALL, OFPP_CONTROLLER, OFPP_FLOOD, OFPP_IN_PORT, OFPP_LOCAL, OFPP_NONE, OFPP_NORMAL, OFPP_TABLE } from "./ofp-codec.js";
 
 /** How a field's value is written in text. */
@@ -500,30 +501,8 @@ function fmtIpv4(b: Uint8Array): string {
 }
 
 function fmtIpv6(b: Uint8Array): string {
-  const words: number[] = [];
-  for (let i = 0; i < 16; i += 2) words.push((b[i]! << 8) | b[i + 1]!);
-  // IPv4-mapped addresses print in dotted form, as inet_ntop does.
-  if (words.slice(0, 5).every((w) => w === 0) && words[5] === 0xffff) {
-    return `::ffff:${fmtIpv4(b.subarray(12))}`;
-  }
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = words.map((w) => w.toString(16));
-  if (bestStart < 0) return hex.join(":");
-  return hex.slice(0, bestStart).join(":") + "::" + hex.slice(bestStart + bestLen).join(":");
+  // inet_ntop's text, IPv4-compatible (::1.0.0.1) and -mapped forms included.
+  return ipv6ToString(b);
 }
 
 function fmtMac(b: Uint8Array): string {

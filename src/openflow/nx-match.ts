@@ -57,6 +57,100 @@ function num(b: Uint8Array): number {
 }
 
 /** The TLVs OVS emits for `m`, in its order. */
+/**
+ * The fields nxEntries emits, looked up once: encoding a match walks about
+ * eighty of them, and a name lookup each was a visible part of encoding
+ * (bench ofcodec).
+ */
+const F = {
+  actset_output: mf("actset_output"),
+  arp_op: mf("arp_op"),
+  arp_sha: mf("arp_sha"),
+  arp_spa: mf("arp_spa"),
+  arp_tha: mf("arp_tha"),
+  arp_tpa: mf("arp_tpa"),
+  conj_id: mf("conj_id"),
+  ct_ipv6_dst: mf("ct_ipv6_dst"),
+  ct_ipv6_src: mf("ct_ipv6_src"),
+  ct_label: mf("ct_label"),
+  ct_mark: mf("ct_mark"),
+  ct_nw_dst: mf("ct_nw_dst"),
+  ct_nw_proto: mf("ct_nw_proto"),
+  ct_nw_src: mf("ct_nw_src"),
+  ct_state: mf("ct_state"),
+  ct_tp_dst: mf("ct_tp_dst"),
+  ct_tp_src: mf("ct_tp_src"),
+  ct_zone: mf("ct_zone"),
+  dp_hash: mf("dp_hash"),
+  eth_dst: mf("eth_dst"),
+  eth_src: mf("eth_src"),
+  eth_type: mf("eth_type"),
+  icmp_code: mf("icmp_code"),
+  icmp_type: mf("icmp_type"),
+  icmpv6_code: mf("icmpv6_code"),
+  icmpv6_type: mf("icmpv6_type"),
+  in_port: mf("in_port"),
+  in_port_oxm: mf("in_port_oxm"),
+  ip_dscp: mf("ip_dscp"),
+  ip_dst: mf("ip_dst"),
+  ip_frag: mf("ip_frag"),
+  ip_src: mf("ip_src"),
+  ipv6_dst: mf("ipv6_dst"),
+  ipv6_label: mf("ipv6_label"),
+  ipv6_src: mf("ipv6_src"),
+  metadata: mf("metadata"),
+  mpls_bos: mf("mpls_bos"),
+  mpls_label: mf("mpls_label"),
+  mpls_tc: mf("mpls_tc"),
+  mpls_ttl: mf("mpls_ttl"),
+  nd_options_type: mf("nd_options_type"),
+  nd_reserved: mf("nd_reserved"),
+  nd_sll: mf("nd_sll"),
+  nd_target: mf("nd_target"),
+  nd_tll: mf("nd_tll"),
+  nsh_c1: mf("nsh_c1"),
+  nsh_c2: mf("nsh_c2"),
+  nsh_c3: mf("nsh_c3"),
+  nsh_c4: mf("nsh_c4"),
+  nsh_flags: mf("nsh_flags"),
+  nsh_mdtype: mf("nsh_mdtype"),
+  nsh_np: mf("nsh_np"),
+  nsh_si: mf("nsh_si"),
+  nsh_spi: mf("nsh_spi"),
+  nsh_ttl: mf("nsh_ttl"),
+  nw_ecn: mf("nw_ecn"),
+  nw_proto: mf("nw_proto"),
+  nw_tos: mf("nw_tos"),
+  nw_ttl: mf("nw_ttl"),
+  packet_type: mf("packet_type"),
+  pkt_mark: mf("pkt_mark"),
+  recirc_id: mf("recirc_id"),
+  sctp_dst: mf("sctp_dst"),
+  sctp_src: mf("sctp_src"),
+  tcp_dst: mf("tcp_dst"),
+  tcp_flags: mf("tcp_flags"),
+  tcp_src: mf("tcp_src"),
+  tun_dst: mf("tun_dst"),
+  tun_erspan_dir: mf("tun_erspan_dir"),
+  tun_erspan_hwid: mf("tun_erspan_hwid"),
+  tun_erspan_idx: mf("tun_erspan_idx"),
+  tun_erspan_ver: mf("tun_erspan_ver"),
+  tun_flags: mf("tun_flags"),
+  tun_gbp_flags: mf("tun_gbp_flags"),
+  tun_gbp_id: mf("tun_gbp_id"),
+  tun_gtpu_flags: mf("tun_gtpu_flags"),
+  tun_gtpu_msgtype: mf("tun_gtpu_msgtype"),
+  tun_id: mf("tun_id"),
+  tun_ipv6_dst: mf("tun_ipv6_dst"),
+  tun_ipv6_src: mf("tun_ipv6_src"),
+  tun_src: mf("tun_src"),
+  udp_dst: mf("udp_dst"),
+  udp_src: mf("udp_src"),
+  vlan_pcp: mf("vlan_pcp"),
+  vlan_tci: mf("vlan_tci"),
+  vlan_vid: mf("vlan_vid"),
+} as const;
+
 export function nxEntries(m: Match, version: number): NxEntry[] {
   const out: NxEntry[] = [];
   let impliedEthernet = false;
@@ -67,50 +161,50 @@ export function nxEntries(m: Match, version: number): NxEntry[] {
     if (fld.prereqs !== "none") impliedEthernet = true;
     out.push({ fld, value, mask });
   };
-  const putM = (name: string): void => {
-    const f = mf(name);
+  const putM = (fld: MfField | string): void => {
+    const f = typeof fld === "string" ? mf(fld) : fld;
     if (m.isWildcarded(f)) return;
     const g = m.get(f);
     add(f, g.value, g.mask);
   };
-  const putExact = (name: string, v: number): void => {
-    const f = mf(name);
+  const putExact = (fld: MfField | string, v: number): void => {
+    const f = typeof fld === "string" ? mf(fld) : fld;
     add(f, be(v, f.bytes), null);
   };
-  const g = (name: string): { v: number; m: number } => {
-    const f = mf(name);
+  const g = (fld: MfField | string): { v: number; m: number } => {
+    const f = typeof fld === "string" ? mf(fld) : fld;
     if (m.isWildcarded(f)) return { v: 0, m: 0 };
     const r = m.get(f);
     return { v: num(r.value), m: num(r.mask) };
   };
   const ptMask = m.mask[W_PACKET_TYPE]!;
   const ptDefault = ptMask === 0xffffffff && m.key[W_PACKET_TYPE] === 0;
-  if (ptMask && !ptDefault) putM("packet_type");
-  putM("dp_hash");
-  let x = g("recirc_id");
-  if (x.m) putExact("recirc_id", x.v);
-  x = g("conj_id");
-  if (x.m) putExact("conj_id", x.v);
-  x = g("in_port");
+  if (ptMask && !ptDefault) putM(F.packet_type);
+  putM(F.dp_hash);
+  let x = g(F.recirc_id);
+  if (x.m) putExact(F.recirc_id, x.v);
+  x = g(F.conj_id);
+  if (x.m) putExact(F.conj_id, x.v);
+  x = g(F.in_port);
   if (x.m) {
-    if (version) putExact("in_port_oxm", mfPortToOfp11(x.v));
-    else putExact("in_port", x.v);
+    if (version) putExact(F.in_port_oxm, mfPortToOfp11(x.v));
+    else putExact(F.in_port, x.v);
   }
-  if (!m.isWildcarded("actset_output")) add(mf("actset_output"), m.get("actset_output").value, null);
-  putM("eth_src");
-  putM("eth_dst");
-  putM("eth_type");
-  const tci = g("vlan_tci");
+  if (!m.isWildcarded(F.actset_output)) add(F.actset_output, m.get(F.actset_output).value, null);
+  putM(F.eth_src);
+  putM(F.eth_dst);
+  putM(F.eth_type);
+  const tci = g(F.vlan_tci);
   if (version) {
     const vid = tci.v & 0x1fff;
     const vm = tci.m & 0x1fff;
-    if (vm === 0x1fff) putExact("vlan_vid", vid);
-    else if (vm) add(mf("vlan_vid"), be(vid, 2), be(vm, 2));
-    if (vid && tci.m & 0xe000) putExact("vlan_pcp", tci.v >>> 13);
-  } else putM("vlan_tci");
+    if (vm === 0x1fff) putExact(F.vlan_vid, vid);
+    else if (vm) add(F.vlan_vid, be(vid, 2), be(vm, 2));
+    if (vid && tci.m & 0xe000) putExact(F.vlan_pcp, tci.v >>> 13);
+  } else putM(F.vlan_tci);
   const dl = m.dlType;
   if (dl === ETH_TYPE_MPLS || dl === ETH_TYPE_MPLS_MCAST) {
-    for (const n of ["mpls_tc", "mpls_bos", "mpls_ttl", "mpls_label"]) {
+    for (const n of [F.mpls_tc, F.mpls_bos, F.mpls_ttl, F.mpls_label]) {
       x = g(n);
       if (x.m) putExact(n, x.v);
     }
@@ -118,72 +212,72 @@ export function nxEntries(m: Match, version: number): NxEntry[] {
   const proto = m.nwProto;
   if (dl === ETH_TYPE_IP || dl === ETH_TYPE_IPV6) {
     if (dl === ETH_TYPE_IP) {
-      putM("ip_src");
-      putM("ip_dst");
+      putM(F.ip_src);
+      putM(F.ip_dst);
     } else {
-      putM("ipv6_src");
-      putM("ipv6_dst");
+      putM(F.ipv6_src);
+      putM(F.ipv6_dst);
     }
-    x = g("ip_frag");
-    if (x.m) add(mf("ip_frag"), be(x.v, 1), x.m === 3 ? null : be(x.m, 1));
-    x = g("nw_tos");
+    x = g(F.ip_frag);
+    if (x.m) add(F.ip_frag, be(x.v, 1), x.m === 3 ? null : be(x.m, 1));
+    x = g(F.nw_tos);
     if (x.m) {
-      if (version) putExact("ip_dscp", x.v >>> 2);
-      else putExact("nw_tos", x.v);
+      if (version) putExact(F.ip_dscp, x.v >>> 2);
+      else putExact(F.nw_tos, x.v);
     }
-    x = g("nw_ecn");
-    if (x.m) putExact("nw_ecn", x.v);
-    x = g("nw_ttl");
-    if (x.m) putExact("nw_ttl", x.v);
-    putM("ipv6_label");
-    if (!m.isWildcarded("nw_proto")) {
-      putExact("nw_proto", proto);
+    x = g(F.nw_ecn);
+    if (x.m) putExact(F.nw_ecn, x.v);
+    x = g(F.nw_ttl);
+    if (x.m) putExact(F.nw_ttl, x.v);
+    putM(F.ipv6_label);
+    if (!m.isWildcarded(F.nw_proto)) {
+      putExact(F.nw_proto, proto);
       if (proto === IPPROTO_TCP) {
-        putM("tcp_src");
-        putM("tcp_dst");
+        putM(F.tcp_src);
+        putM(F.tcp_dst);
         // OVS keeps the ND options type in tcp_flags: on TCP it is emitted as tcp_flags.
-        if (m.isWildcarded("tcp_flags") && !m.isWildcarded("nd_options_type")) putExact("tcp_flags", g("nd_options_type").v);
-        else putM("tcp_flags");
+        if (m.isWildcarded(F.tcp_flags) && !m.isWildcarded(F.nd_options_type)) putExact(F.tcp_flags, g(F.nd_options_type).v);
+        else putM(F.tcp_flags);
       } else if (proto === IPPROTO_UDP) {
-        putM("udp_src");
-        putM("udp_dst");
+        putM(F.udp_src);
+        putM(F.udp_dst);
       } else if (proto === IPPROTO_SCTP) {
-        putM("sctp_src");
-        putM("sctp_dst");
+        putM(F.sctp_src);
+        putM(F.sctp_dst);
       } else if (dl === ETH_TYPE_IP && proto === IPPROTO_ICMP) {
-        if (g("tcp_src").m) putExact("icmp_type", m.tpSrc);
-        if (g("tcp_dst").m) putExact("icmp_code", m.tpDst);
+        if (g(F.tcp_src).m) putExact(F.icmp_type, m.tpSrc);
+        if (g(F.tcp_dst).m) putExact(F.icmp_code, m.tpDst);
       } else if (dl === ETH_TYPE_IPV6 && proto === IPPROTO_ICMPV6) {
-        if (g("tcp_src").m) putExact("icmpv6_type", m.tpSrc);
-        if (g("tcp_dst").m) putExact("icmpv6_code", m.tpDst);
+        if (g(F.tcp_src).m) putExact(F.icmpv6_type, m.tpSrc);
+        if (g(F.tcp_dst).m) putExact(F.icmpv6_code, m.tpDst);
         if ((m.tpSrc === ND_NEIGHBOR_SOLICIT || m.tpSrc === ND_NEIGHBOR_ADVERT) && m.tpDst === 0) {
-          x = g("nd_reserved");
-          if (x.m) putExact("nd_reserved", x.v);
-          putM("nd_target");
-          x = g("nd_options_type");
+          x = g(F.nd_reserved);
+          if (x.m) putExact(F.nd_reserved, x.v);
+          putM(F.nd_target);
+          x = g(F.nd_options_type);
           // OVS keeps the ND options type in tcp_flags: a tcp_flags match on ND is emitted as it.
-          if (!x.m) x = g("tcp_flags");
-          if (x.m) putExact("nd_options_type", x.v & 0xff);
-          if (m.tpSrc === ND_NEIGHBOR_SOLICIT) putM("nd_sll");
-          if (m.tpSrc === ND_NEIGHBOR_ADVERT) putM("nd_tll");
+          if (!x.m) x = g(F.tcp_flags);
+          if (x.m) putExact(F.nd_options_type, x.v & 0xff);
+          if (m.tpSrc === ND_NEIGHBOR_SOLICIT) putM(F.nd_sll);
+          if (m.tpSrc === ND_NEIGHBOR_ADVERT) putM(F.nd_tll);
         }
       }
     }
   } else if (dl === ETH_TYPE_ARP || dl === ETH_TYPE_RARP) {
-    if (!m.isWildcarded("nw_proto")) putExact("arp_op", proto);
-    putM("arp_spa");
-    putM("arp_tpa");
-    putM("arp_sha");
-    putM("arp_tha");
+    if (!m.isWildcarded(F.nw_proto)) putExact(F.arp_op, proto);
+    putM(F.arp_spa);
+    putM(F.arp_tpa);
+    putM(F.arp_sha);
+    putM(F.arp_tha);
   }
-  putM("tun_id");
-  putM("tun_flags");
-  putM("tun_src");
-  putM("tun_dst");
-  putM("tun_ipv6_src");
-  putM("tun_ipv6_dst");
-  putM("tun_gbp_id");
-  putM("tun_gbp_flags");
+  putM(F.tun_id);
+  putM(F.tun_flags);
+  putM(F.tun_src);
+  putM(F.tun_dst);
+  putM(F.tun_ipv6_src);
+  putM(F.tun_ipv6_dst);
+  putM(F.tun_gbp_id);
+  putM(F.tun_gbp_flags);
   if (geneveMasked(m)) {
     for (let i = 0; i < 64; i++) {
       const held = m.tunMdLen(i);
@@ -200,21 +294,20 @@ export function nxEntries(m: Match, version: number): NxEntry[] {
       out.push({ fld: f, value, mask: m.tunMdMasked(i) ? mask : null });
     }
   }
-  for (const n of ["tun_erspan_idx", "tun_erspan_ver", "tun_erspan_dir", "tun_erspan_hwid", "tun_gtpu_flags", "tun_gtpu_msgtype",
-    "nsh_flags", "nsh_ttl", "nsh_mdtype", "nsh_np"]) putM(n);
-  x = g("nsh_spi");
-  if (x.m) add(mf("nsh_spi"), be(x.v, 4), x.m === 0xffffff ? null : be(x.m, 4));
-  for (const n of ["nsh_si", "nsh_c1", "nsh_c2", "nsh_c3", "nsh_c4"]) putM(n);
+  for (const n of [F.tun_erspan_idx, F.tun_erspan_ver, F.tun_erspan_dir, F.tun_erspan_hwid, F.tun_gtpu_flags, F.tun_gtpu_msgtype, F.nsh_flags, F.nsh_ttl, F.nsh_mdtype, F.nsh_np]) putM(n);
+  x = g(F.nsh_spi);
+  if (x.m) add(F.nsh_spi, be(x.v, 4), x.m === 0xffffff ? null : be(x.m, 4));
+  for (const n of [F.nsh_si, F.nsh_c1, F.nsh_c2, F.nsh_c3, F.nsh_c4]) putM(n);
   if (version < 6) for (let i = 0; i < 16; i++) putM(`reg${i}`);
   else for (let i = 0; i < 8; i++) putM(`xreg${i}`);
-  for (const n of ["pkt_mark", "ct_state", "ct_zone", "ct_mark", "ct_label", "ct_nw_src", "ct_ipv6_src", "ct_nw_dst", "ct_ipv6_dst"]) putM(n);
-  if (g("ct_nw_proto").v) {
-    putM("ct_nw_proto");
-    putM("ct_tp_src");
-    putM("ct_tp_dst");
+  for (const n of [F.pkt_mark, F.ct_state, F.ct_zone, F.ct_mark, F.ct_label, F.ct_nw_src, F.ct_ipv6_src, F.ct_nw_dst, F.ct_ipv6_dst]) putM(n);
+  if (g(F.ct_nw_proto).v) {
+    putM(F.ct_nw_proto);
+    putM(F.ct_tp_src);
+    putM(F.ct_tp_dst);
   }
-  putM("metadata");
-  if (ptDefault && !impliedEthernet) out.unshift({ fld: mf("packet_type"), value: new Uint8Array(4), mask: null });
+  putM(F.metadata);
+  if (ptDefault && !impliedEthernet) out.unshift({ fld: F.packet_type, value: new Uint8Array(4), mask: null });
   return out;
 }
 

@@ -43,7 +43,7 @@ import {
   prereqOk,
   VLAN_CFI,
 } from "./match.js";
-import type { Subfield } from "./ofp-actions-subfield.js";
+import { fieldBits, type Subfield } from "./ofp-actions-subfield.js";
 import type { LearnSpec, OfpAction } from "./ofp-actions.js";
 import { isValidOutputPort, noteFlowHasVlan, noteFlowIpProto } from "./ofp-actions-table.js";
 
@@ -114,19 +114,38 @@ function sfOk(sf: Subfield, m: Match): boolean {
 }
 
 /**
+ * OVS's mf_check_src / mf_check_dst for a decoded sub-field: its bit range
+ * (OFPBAC_BAD_SET_LEN), then its prerequisites in `m`, then (destinations)
+ * whether it may be written.
+ */
+function sfCheck(sf: Subfield, m: Match, dst: boolean): OfpErrorName | null {
+  const f = mfFromName(sf.field);
+  if (f === null) return "OFPBAC_BAD_SET_TYPE";
+  const width = fieldBits(f);
+  if (sf.nBits === 0 || sf.ofs >= width || sf.ofs + sf.nBits > width) return "OFPBAC_BAD_SET_LEN";
+  if (!mfArePrereqsOk(f, m)) return "OFPBAC_MATCH_INCONSISTENT";
+  if (dst && !f.writable) return "OFPBAC_BAD_SET_ARGUMENT";
+  return null;
+}
+
+/**
  * OVS's learn_check: source fields need their prerequisites in the flow;
  * the fields of the flow to be learned need theirs in what the earlier
  * specs of that flow match (immediate values such as eth_type=0x800).
  */
-function learnOk(specs: readonly LearnSpec[], m: Match): boolean {
+function learnCheck(specs: readonly LearnSpec[], m: Match): OfpErrorName | null {
   const learned = new Match();
   for (const s of specs) {
-    if (s.src !== null && !sfOk(s.src, m)) return false;
+    if (s.src !== null) {
+      const e = sfCheck(s.src, m, false);
+      if (e) return e;
+    }
     if (s.dstType === "output" || s.dst === null) continue;
-    if (!sfOk(s.dst, learned)) return false;
+    const e = sfCheck(s.dst, learned, s.dstType === "load");
+    if (e) return e;
     if (s.dstType === "match" && s.src === null && s.imm !== null) writeSubfield(learned, s.dst, s.imm);
   }
-  return true;
+  return null;
 }
 
 /** Sets the bits of `sf` in a match to an immediate value (big-endian bytes). */
@@ -335,9 +354,11 @@ function walk(list: readonly OfpAction[], p: Packet, ctx: CheckContext, r: Check
       case "goto_table":
         if ((tableId !== 255 && a.tableId <= tableId) || (nTables !== 255 && a.tableId >= nTables)) return "OFPBIC_BAD_TABLE_ID";
         break;
-      case "learn":
-        if (!learnOk(a.specs, m)) return bad;
+      case "learn": {
+        const e = learnCheck(a.specs, m);
+        if (e) return e;
         break;
+      }
       default:
         break;
     }

@@ -117,15 +117,17 @@ function formatNat(a: ActionOf<"nat">): string {
     const ports = a.portMin !== 0;
     const br = (x: string): string => (v6 && ports ? `[${x}]` : x);
     s += `=${br(fmtAddr(a.addrMin))}`;
-    if (a.addrMax) s += `-${br(fmtAddr(a.addrMax))}`;
+    // OVS leaves out a maximum equal to the minimum (or zero).
+    if (a.addrMax && !a.addrMax.every((x) => x === 0) && cmpBytes(a.addrMax, a.addrMin) !== 0) s += `-${br(fmtAddr(a.addrMax))}`;
     if (ports) {
       s += `:${a.portMin}`;
-      if (a.portMax) s += `-${a.portMax}`;
+      if (a.portMax && a.portMax !== a.portMin) s += `-${a.portMax}`;
     }
+    // OVS shows these options only after a range.
+    if (a.flags & NX_NAT_F_PERSISTENT) s += ",persistent";
+    if (a.flags & NX_NAT_F_PROTO_HASH) s += ",hash";
+    if (a.flags & NX_NAT_F_PROTO_RANDOM) s += ",random";
   }
-  if (a.flags & NX_NAT_F_PERSISTENT) s += ",persistent";
-  if (a.flags & NX_NAT_F_PROTO_HASH) s += ",hash";
-  if (a.flags & NX_NAT_F_PROTO_RANDOM) s += ",random";
   return s + ")";
 }
 
@@ -282,6 +284,11 @@ function decodeCt(r: OfpReader, version: number, codecs: ListCodecs): OfpAction 
   return { type: "ct", flags, zoneImm: zoneIsField ? 0 : zone, zoneSrc, table, alg, actions };
 }
 
+/**
+ * NXAST_NAT as OVS decodes it: the flags, then the ranges in a fixed order
+ * (IPv4 or IPv6 addresses, then ports); a range that is missing, short,
+ * zero where a value is needed, or reversed is OFPBAC_BAD_ARGUMENT.
+ */
 function decodeNat(r: OfpReader): OfpAction | DecodeError {
   r.skip(2);
   const flags = r.u16();
@@ -290,15 +297,47 @@ function decodeNat(r: OfpReader): OfpAction | DecodeError {
   if ((flags & NX_NAT_F_SRC) && (flags & NX_NAT_F_DST)) return fail("OFPBAC_BAD_ARGUMENT");
   if ((flags & NX_NAT_F_PROTO_HASH) && (flags & NX_NAT_F_PROTO_RANDOM)) return fail("OFPBAC_BAD_ARGUMENT");
   const a: ActionOf<"nat"> = { type: "nat", flags, addrMin: null, addrMax: null, portMin: 0, portMax: 0 };
-  if (present & RANGE_IPV4_MIN) a.addrMin = r.bytes(4);
-  if (present & RANGE_IPV4_MAX) a.addrMax = r.bytes(4);
-  if (present & RANGE_IPV6_MIN) a.addrMin = r.bytes(16);
-  if (present & RANGE_IPV6_MAX) a.addrMax = r.bytes(16);
-  if (present & RANGE_PROTO_MIN) a.portMin = r.u16();
-  if (present & RANGE_PROTO_MAX) a.portMax = r.u16();
-  if (r.overrun) return fail("OFPBAC_BAD_LEN");
-  if (a.addrMin && a.addrMax && cmpBytes(a.addrMin, a.addrMax) > 0) return fail("OFPBAC_BAD_ARGUMENT");
-  if (a.portMin && a.portMax && a.portMin > a.portMax) return fail("OFPBAC_BAD_ARGUMENT");
+  const bad = fail("OFPBAC_BAD_ARGUMENT");
+  const take = (n: number): Uint8Array | null => (r.remaining >= n ? r.bytes(n) : null);
+  const zero = (b: Uint8Array): boolean => b.every((x) => x === 0);
+  if (present & RANGE_IPV4_MIN) {
+    if (present & (RANGE_IPV6_MIN | RANGE_IPV6_MAX)) return bad;
+    const min = take(4);
+    if (!min || zero(min)) return bad;
+    a.addrMin = min;
+    if (present & RANGE_IPV4_MAX) {
+      const max = take(4);
+      if (!max || cmpBytes(max, min) < 0) return bad;
+      a.addrMax = max;
+    }
+  } else if (present & RANGE_IPV4_MAX) {
+    return bad;
+  } else if (present & RANGE_IPV6_MIN) {
+    const min = take(16);
+    if (!min || zero(min)) return bad;
+    a.addrMin = min;
+    if (present & RANGE_IPV6_MAX) {
+      const max = take(16);
+      if (!max || cmpBytes(max, min) < 0) return bad;
+      a.addrMax = max;
+    }
+  } else if (present & RANGE_IPV6_MAX) {
+    return bad;
+  }
+  if (present & RANGE_PROTO_MIN) {
+    if (!a.addrMin) return bad;
+    const min = take(2);
+    if (!min || zero(min)) return bad;
+    a.portMin = (min[0]! << 8) | min[1]!;
+    if (present & RANGE_PROTO_MAX) {
+      const max = take(2);
+      if (!max) return bad;
+      a.portMax = (max[0]! << 8) | max[1]!;
+      if (a.portMax < a.portMin) return bad;
+    }
+  } else if (present & RANGE_PROTO_MAX) {
+    return bad;
+  }
   return a;
 }
 

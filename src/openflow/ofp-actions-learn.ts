@@ -260,16 +260,23 @@ function isDecErr(x: unknown): x is DecodeError {
   return typeof x === "object" && x !== null && "decodeError" in x;
 }
 
+/**
+ * A spec's sub-field: always a 4-byte header (an experimenter header is not
+ * found) and a 16-bit offset. Bit ranges are checked only against a flow
+ * (learn_check), not when decoding.
+ */
 function readSf(r: OfpReader, nBits: number): Subfield | DecodeError {
-  const hit = fieldOfHeaderBytes(r.data.subarray(r.pos, r.end));
-  r.skip(hit ? hit.len : 4);
+  const hit = fieldOfHeaderBytes(r.data.subarray(r.pos, r.pos + 4));
+  r.skip(4);
   const ofs = r.u16();
-  // OVS checks learn's bit ranges only against a flow (ofpacts_check), not when decoding.
   if (!hit) return fail("OFPBAC_BAD_SET_TYPE");
   return { field: hit.fld.name, ofs, nBits };
 }
 
 function decodeLearn(r: OfpReader, v2: boolean): ActionOf<"learn"> | DecodeError {
+  // OVS's order: learn2's pad, then the common pad, the table, the flags,
+  // result_dst, and each spec's type, length, source and destination.
+  if (v2 && (r.data[r.pos + 28] !== 0 || r.data[r.pos + 29] !== 0)) return fail("NXBAC_MUST_BE_ZERO");
   const a: ActionOf<"learn"> = {
     type: "learn", idle: r.u16(), hard: r.u16(), priority: r.u16(), cookie: r.u64(), flags: r.u16(), table: r.u8(),
     finIdle: 0, finHard: 0, limit: 0, resultDst: null, specs: [],
@@ -277,30 +284,33 @@ function decodeLearn(r: OfpReader, v2: boolean): ActionOf<"learn"> | DecodeError
   if (r.u8() !== 0) return fail("OFPBAC_BAD_ARGUMENT");
   a.finIdle = r.u16();
   a.finHard = r.u16();
-  if (a.flags & ~(v2 ? 7 : 3)) return fail("OFPBAC_BAD_ARGUMENT");
   if (a.table === 255) return fail("OFPBAC_BAD_ARGUMENT");
+  if (a.flags & ~(v2 ? 7 : 3)) return fail("OFPBAC_BAD_ARGUMENT");
   if (v2) {
     a.limit = r.u32();
     const ofs = r.u16();
     r.skip(2);
-    if (r.data[r.pos - 1] !== 0 || r.data[r.pos - 2] !== 0) return fail("NXBAC_MUST_BE_ZERO");
     if (a.flags & NX_LEARN_F_WRITE_RESULT) {
       const hit = fieldOfHeaderBytes(r.data.subarray(r.pos, r.end));
       r.skip(hit ? hit.len : 4);
       if (!hit) return fail("OFPBMC_BAD_FIELD");
-      if (ofs >= fieldBits(hit.fld)) return fail("OFPBAC_BAD_ARGUMENT");
+      if (!hit.fld.writable) return fail("OFPBAC_BAD_SET_ARGUMENT");
       a.resultDst = { field: hit.fld.name, ofs, nBits: 1 };
+    } else if (ofs !== 0) {
+      return fail("OFPBAC_BAD_ARGUMENT");
     }
   }
   while (r.remaining >= 2) {
     const hdr = r.u16();
     if (hdr === 0) break;
+    // Bits 10, 14 and 15 of the header mean nothing and are ignored.
     const nBits = hdr & 0x3ff;
     const srcImm = (hdr & SRC_IMMEDIATE) !== 0;
     const dstBits = hdr & 0x1800;
-    if ((hdr & 0xc000) || dstBits === 0x1800 || nBits === 0) return fail("OFPBAC_BAD_ARGUMENT");
+    if (dstBits === 0x1800 || (dstBits === DST_OUTPUT && srcImm)) return fail("OFPBAC_BAD_ARGUMENT");
     const dstType = dstBits === 0 ? "match" : dstBits === DST_LOAD ? "load" : "output";
-    if (dstType === "output" && srcImm) return fail("OFPBAC_BAD_ARGUMENT");
+    const need = (srcImm ? immLen(nBits) : 6) + (dstType === "output" ? 0 : 6);
+    if (r.remaining < need) return fail("OFPBAC_BAD_LEN");
     let src: Subfield | null = null;
     let imm: Uint8Array | null = null;
     if (srcImm) imm = r.bytes(immLen(nBits));
@@ -315,7 +325,6 @@ function decodeLearn(r: OfpReader, v2: boolean): ActionOf<"learn"> | DecodeError
       if (isDecErr(sf)) return sf;
       dst = sf;
     }
-    if (r.overrun) return fail("OFPBAC_BAD_LEN");
     a.specs.push({ dstType, src, imm, dst, nBits });
   }
   if (r.data.subarray(r.pos, r.end).some((x) => x !== 0)) return fail("OFPBAC_BAD_ARGUMENT");

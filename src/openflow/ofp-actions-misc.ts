@@ -18,6 +18,7 @@ const NXM_OF_IN_PORT = 0x00000002;
 
 export const HASH_FIELDS = ["eth_src", "symmetric_l4", "symmetric_l3l4", "symmetric_l3l4+udp", "nw_src", "nw_dst", "symmetric_l3"];
 const BUNDLE_ALGS = ["active_backup", "hrw"];
+const BUNDLE_MAX_MEMBERS = 2048;
 
 /* ---------------- bundle ---------------- */
 
@@ -54,7 +55,7 @@ function parseBundle(arg: string, load: boolean): OfpAction | ActionTextError {
 }
 
 function formatBundle(a: ActionOf<"bundle"> | ActionOf<"bundle_load">): string {
-  const head = `${HASH_FIELDS[a.fields] ?? a.fields},${a.basis},${BUNDLE_ALGS[a.algorithm] ?? a.algorithm},ofport`;
+  const head = `${HASH_FIELDS[a.fields] ?? "<unknown>"},${a.basis},${BUNDLE_ALGS[a.algorithm] ?? "<unknown>"},ofport`;
   const dst = a.type === "bundle_load" ? `,${formatSubfield(a.dst)}` : "";
   return `${a.type}(${head}${dst},members:${a.members.map(formatPort).join(",")})`;
 }
@@ -86,6 +87,14 @@ export const BUNDLE_LOAD_ENTRY: ActionEntry<"bundle_load"> = {
   },
 };
 
+/**
+ * NXAST_BUNDLE / NXAST_BUNDLE_LOAD as OVS 3.1 decodes them: fields,
+ * member count, algorithm and member type are judged first, but for
+ * bundle_load the destination lookup that follows overwrites that verdict,
+ * so a bundle_load with an unknown algorithm or member type is accepted
+ * (OVS prints the algorithm as `<unknown>`). Then the members' length,
+ * then the destination's bit range.
+ */
 function decodeBundle(r: OfpReader, len: number, load: boolean): OfpAction | DecodeError {
   const algorithm = r.u16();
   const fields = r.u16();
@@ -97,24 +106,20 @@ function decodeBundle(r: OfpReader, len: number, load: boolean): OfpAction | Dec
   r.skip(4);
   if (!load && r.data.subarray(r.pos, r.pos + 4).some((x) => x !== 0)) return fail("OFPBAC_BAD_ARGUMENT");
   r.skip(4);
-  if (32 + 2 * n > len) return fail("OFPBAC_BAD_LEN");
+  let badArgument = fields >= HASH_FIELDS.length || n > BUNDLE_MAX_MEMBERS || algorithm >= BUNDLE_ALGS.length || memberType !== NXM_OF_IN_PORT;
+  const hit = load ? fieldOfHeaderBytes(dstHeader) : null;
   if (load) {
-    // bundle_load checks its destination field first.
-    const hit = fieldOfHeaderBytes(dstHeader);
-    const dst = checkSubfield(hit ? hit.fld : null, on >>> 6, (on & 63) + 1);
-    if ("decodeError" in dst) return dst;
+    if (!hit) return fail("OFPBAC_BAD_SET_TYPE");
+    badArgument = false;
+  } else if (on !== 0 || dstHeader.some((x) => x !== 0)) {
+    badArgument = true;
   }
-  if (algorithm >= BUNDLE_ALGS.length || fields >= HASH_FIELDS.length || memberType !== NXM_OF_IN_PORT) {
-    return fail("OFPBAC_BAD_ARGUMENT");
-  }
+  if (32 + 2 * n > len) return fail("OFPBAC_BAD_LEN");
+  if (badArgument) return fail("OFPBAC_BAD_ARGUMENT");
   const members: number[] = [];
   for (let i = 0; i < n; i++) members.push(r.u16());
-  if (!load) {
-    if (on !== 0 || dstHeader.some((x) => x !== 0)) return fail("OFPBAC_BAD_ARGUMENT");
-    return { type: "bundle", fields, basis, algorithm, members };
-  }
-  const hit = fieldOfHeaderBytes(dstHeader);
-  const dst = checkSubfield(hit ? hit.fld : null, on >>> 6, (on & 63) + 1);
+  if (!load) return { type: "bundle", fields, basis, algorithm, members };
+  const dst = checkSubfield(hit!.fld, on >>> 6, (on & 63) + 1);
   if ("decodeError" in dst) return dst;
   return { type: "bundle_load", fields, basis, algorithm, members, dst };
 }
@@ -181,13 +186,14 @@ export const ENCAP_ENTRY: ActionEntry<"encap"> = {
   encode: (w, a, version) => {
     // OVS writes it in any version (OpenFlow 1.0-1.2 decoders then reject it).
     putNxAction(w, 46, (w) => {
-      w.u16(0).u32(a.packetType);
+      w.u16(a.hdrSize ?? 0).u32(a.packetType);
       if (a.mdType) {
         w.u16(OFPPPC_NSH).u8(NSH_PROP_MDTYPE).u8(5).u8(a.mdType).zeros(3);
       }
       for (const t of a.tlvs) {
         const start = w.length;
         w.u16(OFPPPC_NSH).u8(NSH_PROP_TLV).u8(0).u16(t.tlvClass).u8(t.tlvType).u8(t.value.length).bytes(t.value);
+        if (t.pad) w.bytes(t.pad);
         w.padTo(8, start);
         w.setU8(start + 3, w.length - start);
       }
@@ -196,32 +202,44 @@ export const ENCAP_ENTRY: ActionEntry<"encap"> = {
   },
 };
 
+/**
+ * NXAST_ENCAP as OVS decodes it: the packet type first, then each property
+ * (its padded length, class, type, then its own length); md_type's value
+ * and hdr_size are kept as they come, a TLV keeps its padding bytes.
+ */
 function decodeEncap(r: OfpReader): OfpAction | DecodeError {
-  r.skip(2);
+  const hdrSize = r.u16();
   const packetType = r.u32();
-  if (!(packetType in ENCAP_NAMES)) return fail("OFPBAC_BAD_ARGUMENT");
+  if (!(packetType in ENCAP_NAMES)) return fail("NXBAC_BAD_HEADER_TYPE");
   const a: ActionOf<"encap"> = { type: "encap", packetType, mdType: 0, tlvs: [] };
+  if (hdrSize) a.hdrSize = hdrSize;
+  const d = r.data;
   while (r.remaining > 0) {
-    if (r.remaining < 4) return fail("OFPBAC_BAD_LEN");
-    const cls = r.u16();
-    const type = r.u8();
-    const len = r.u8();
-    if (cls !== OFPPPC_NSH || packetType !== PT_NSH || len < 4) return fail("OFPBAC_BAD_ARGUMENT");
-    const body = r.sub(len - 4);
-    const padded = ((len + 7) & ~7) - len;
-    r.skip(padded);
+    const at = r.pos;
+    const remaining = r.remaining;
+    const cls = (d[at]! << 8) | d[at + 1]!;
+    const type = d[at + 2]!;
+    const len = d[at + 3]!;
+    const padLen = (len + 7) & ~7;
+    if (padLen > remaining) return fail("OFPBAC_BAD_LEN");
+    if (cls !== OFPPPC_NSH) return fail("NXBAC_UNKNOWN_ED_PROP");
     if (type === NSH_PROP_MDTYPE) {
-      a.mdType = body.u8();
-      if (a.mdType !== 1 && a.mdType !== 2) return fail("OFPBAC_BAD_ARGUMENT");
+      if (len > 8) return fail("NXBAC_BAD_ED_PROP");
+      a.mdType = d[at + 4]!;
     } else if (type === NSH_PROP_TLV) {
-      const tlvClass = body.u16();
-      const tlvType = body.u8();
-      const n = body.u8();
-      const value = body.bytes(n);
-      if (body.overrun) return fail("OFPBAC_BAD_LEN");
-      a.tlvs.push({ tlvClass, tlvType, value });
-    } else return fail("OFPBAC_BAD_ARGUMENT");
-    if (r.overrun || body.overrun) return fail("OFPBAC_BAD_LEN");
+      const tlvLen = d[at + 7]!;
+      const tlvPad = (tlvLen + 7) & ~7;
+      if (len !== 8 + tlvPad) return fail("NXBAC_BAD_ED_PROP");
+      const tlv: ActionOf<"encap">["tlvs"][number] = { tlvClass: (d[at + 4]! << 8) | d[at + 5]!, tlvType: d[at + 6]!, value: d.slice(at + 8, at + 8 + tlvLen) };
+      const pad = d.subarray(at + 8 + tlvLen, at + 8 + tlvPad);
+      if (pad.some((x) => x !== 0)) tlv.pad = pad.slice();
+      a.tlvs.push(tlv);
+    } else {
+      return fail("NXBAC_UNKNOWN_ED_PROP");
+    }
+    // A zero length would make OVS read the same property for ever.
+    if (padLen === 0) return fail("OFPBAC_BAD_LEN");
+    r.skip(padLen);
   }
   return a;
 }

@@ -112,12 +112,14 @@ export function fieldOfHeaderBytes(b: Uint8Array, allowMask = false): { fld: MfF
   const h = (b.length >= 4) ? parseHeaderAt(b) : null;
   if (!h) return null;
   const fld = mfFromHeader(h.header);
-  if (!fld || (h.header.hasmask && !allowMask)) return null;
+  if (!fld) return null;
   // The header must carry the field's exact length, as OVS's lookup requires
-  // (tun_metadata fields have a variable length, up to 124 bytes).
-  const want = headerForCode(fld, nxHeaderCode(fld, h.header), h.header.hasmask).length;
+  // (tun_metadata fields have a variable length, up to 124 bytes, and OVS
+  // finds them even with the mask bit set, taking the header as exact).
   const variable = fld.name.startsWith("tun_metadata");
-  if (variable ? h.header.length < 1 || h.header.length > want : h.header.length !== want) return null;
+  if (h.header.hasmask && !allowMask && !variable) return null;
+  const want = headerForCode(fld, nxHeaderCode(fld, h.header), h.header.hasmask && allowMask).length;
+  if (variable ? h.header.length < 1 || h.header.length > (h.header.hasmask ? 2 * want : want) : h.header.length !== want) return null;
   return { fld, header: h.header, len: h.len };
 }
 

@@ -535,7 +535,8 @@ export const ACTION_TABLE: Entries = {
     format: (a) => {
       if (isSimpleController(a)) return `CONTROLLER:${a.maxLen}`;
       const parts: string[] = [];
-      if (a.reason !== 1) parts.push(`reason=${PACKET_IN_REASONS[a.reason] ?? a.reason}`);
+      // OVS names the internal explicit/implicit miss reasons (6, 7) with nothing.
+      if (a.reason !== 1) parts.push(`reason=${PACKET_IN_REASONS[a.reason] ?? (a.reason === 6 || a.reason === 7 ? "" : a.reason)}`);
       if (a.maxLen !== UINT16_MAX) parts.push(`max_len=${a.maxLen}`);
       if (a.controllerId !== 0) parts.push(`id=${a.controllerId}`);
       if (a.userdata && a.userdata.length) parts.push(`userdata=${formatDottedHex(a.userdata)}`);
@@ -544,12 +545,12 @@ export const ACTION_TABLE: Entries = {
       return `controller(${parts.join(",")})`;
     },
     encode: (w, a, version) => {
-      if (isSimpleController(a)) {
+      if (isSimpleController(a) && !a.raw2) {
         putOfAction(w, 0, (w) => {
           writePortFor(w, OFPP_CONTROLLER, version);
           w.u16(a.maxLen);
         });
-      } else if (a.userdata === null && !a.pause && a.meterId === null) {
+      } else if (a.userdata === null && !a.pause && a.meterId === null && !a.raw2) {
         putNxAction(w, 20, (w) => w.u16(a.maxLen).u16(a.controllerId).u8(a.reason).u8(0));
       } else {
         putNxAction(w, 37, (w) => {
@@ -1414,10 +1415,18 @@ function decodeSetFieldOxm(r: OfpReader, version: number, len: number, regLoad2 
   // tun_metadata is variable-length: the entry holds its low-order bytes.
   const variable = isVariableLength(fld);
   const n = variable ? (hit.header.hasmask ? hit.header.length >> 1 : hit.header.length) : fld.bytes;
-  if (hit.header.hasmask && version < OF15) return fail("OFPBAC_BAD_SET_MASK");
   const need = hit.header.hasmask ? 2 * n : n;
-  if (hit.header.length !== need || 4 + hit.len + need > len) return fail("OFPBAC_BAD_SET_LEN");
-  if (!fld.writable) return fail("OFPBAC_BAD_SET_LEN");
+  if (hit.header.length !== need) return fail("OFPBAC_BAD_SET_LEN");
+  // NXAST_REG_LOAD2 reports a payload cut short as nx_pull_entry does.
+  if (4 + hit.len + need > len) return fail(regLoad2 ? "OFPBMC_BAD_LEN" : "OFPBAC_BAD_SET_LEN");
+  // OVS's entry parser judges value against mask before set_field asks
+  // whether a mask is allowed, and only then looks at the field and value.
+  if (hit.header.hasmask) {
+    const at = r.pos;
+    for (let i = 0; i < n; i++) if ((r.data[at + i]! & ~r.data[at + n + i]!) !== 0) return fail("OFPBMC_BAD_WILDCARDS");
+  }
+  if (hit.header.hasmask && version < OF15) return fail("OFPBAC_BAD_SET_MASK");
+  if (!fld.writable) return fail("OFPBAC_BAD_SET_ARGUMENT");
   const widen = (b: Uint8Array, fill: number): Uint8Array => {
     if (!variable) return b;
     const out = new Uint8Array(fld.bytes).fill(fill, 0, fld.bytes - n);
@@ -1453,20 +1462,38 @@ function decodeRegLoad(r: OfpReader): OfpAction | DecodeError {
   return { type: "set_field", field: fld.name, value: be(v << BigInt(ofs), fld.bytes), mask: be(mask, fld.bytes), load: true };
 }
 
+/**
+ * OVS's nx_pull_header error for a header it will not take here: a masked
+ * header whose exact form names a field is OFPBMC_BAD_MASK, else the field
+ * is unknown (OFPBMC_BAD_FIELD).
+ */
+function pullHeaderError(hb: Uint8Array): DecodeError {
+  const masked = fieldOfHeaderBytes(hb, true);
+  return fail(masked && masked.header.hasmask ? "OFPBMC_BAD_MASK" : "OFPBMC_BAD_FIELD");
+}
+
 function decodeRegMove(r: OfpReader, copyField: boolean): OfpAction | DecodeError {
   const nBits = r.u16();
   const srcOfs = r.u16();
   const dstOfs = r.u16();
   if (copyField) r.skip(2);
-  const src = readSubfieldAt(r, srcOfs, nBits);
+  // OVS pulls both headers, then wants the rest zero, then checks the bit ranges.
+  const srcHit = fieldOfHeaderBytes(r.data.subarray(r.pos, r.end));
+  if (!srcHit) return pullHeaderError(r.data.subarray(r.pos, r.end));
+  r.skip(srcHit.len);
+  const dstHit = fieldOfHeaderBytes(r.data.subarray(r.pos, r.end));
+  if (!dstHit) return pullHeaderError(r.data.subarray(r.pos, r.end));
+  r.skip(dstHit.len);
+  if (r.rest().some((x) => x !== 0)) return fail("NXBRC_MUST_BE_ZERO");
+  const src = checkSubfield(srcHit.fld, srcOfs, nBits);
   if (isDecErr(src)) return src;
-  const dst = checkDst(readSubfieldAt(r, dstOfs, nBits));
+  const dst = checkDst(checkSubfield(dstHit.fld, dstOfs, nBits));
   if (isDecErr(dst)) return dst;
   return { type: "reg_move", src, dst };
 }
 
 function decodeController2(r: OfpReader): OfpAction | DecodeError {
-  const a: ActionOf<"controller"> = { type: "controller", maxLen: UINT16_MAX, controllerId: 0, reason: 1, userdata: null, pause: false, meterId: null };
+  const a: ActionOf<"controller"> = { type: "controller", maxLen: UINT16_MAX, controllerId: 0, reason: 1, userdata: null, pause: false, meterId: null, raw2: true };
   if (r.bytes(6).some((x) => x !== 0)) return fail("NXBRC_MUST_BE_ZERO");
   while (r.remaining > 0) {
     if (r.remaining < 4) return fail("OFPBAC_BAD_LEN");
@@ -1497,7 +1524,7 @@ function decodeStack(r: OfpReader, type: "stack_push" | "stack_pop"): OfpAction 
   const hit = fieldOfHeaderBytes(hb);
   r.skip(hit ? hit.len : 4);
   const nBits = r.u16();
-  if (!hit) return fail("OFPBMC_BAD_FIELD");
+  if (!hit) return pullHeaderError(hb);
   if (r.data.subarray(r.pos, r.end).some((x) => x !== 0)) return fail("NXBRC_MUST_BE_ZERO");
   const sf = type === "stack_pop" ? checkDst(checkSubfield(hit ? hit.fld : null, ofs, nBits)) : checkSubfield(hit ? hit.fld : null, ofs, nBits);
   return isDecErr(sf) ? sf : { type, sf };
@@ -1690,8 +1717,8 @@ export const WIRE_ACTIONS: readonly WireAction[] = [
   nx("NXAST_CONTROLLER2", 37, 16, (r) => decodeController2(r), true),
   nx("NXAST_SAMPLE2", 38, 32, (r) => {
     const a = { type: "sample" as const, probability: r.u16(), collectorSetId: r.u32(), obsDomainId: r.u32(), obsPointId: r.u32(), port: r.u16(), direction: 0 };
-    if (a.probability === 0) return fail("OFPBAC_BAD_ARGUMENT");
-    return r.rest().some((x) => x !== 0) ? fail("NXBRC_MUST_BE_ZERO") : a;
+    // OVS does not look at sample2's padding (sample3 checks its own).
+    return a.probability === 0 ? fail("OFPBAC_BAD_ARGUMENT") : a;
   }),
   nx("NXAST_OUTPUT_TRUNC", 39, 16, (r) => {
     const port = r.u16();

@@ -44,6 +44,8 @@ export type OfpAction =
   | {
       type: "controller"; maxLen: number; controllerId: number; reason: number;
       userdata: Uint8Array | null; pause: boolean; meterId: number | null;
+      /** Decoded from NXAST_CONTROLLER2: OVS writes it back in that form. */
+      raw2?: boolean;
     }
   | { type: "enqueue"; port: number; queue: number }
   | { type: "group"; groupId: number }
@@ -97,7 +99,11 @@ export type OfpAction =
   | { type: "bundle"; fields: number; basis: number; algorithm: number; members: number[] }
   | { type: "bundle_load"; fields: number; basis: number; algorithm: number; members: number[]; dst: Subfield }
   /** `packetType`: (namespace << 16) | type; `mdType` 0 when not given (NSH only). */
-  | { type: "encap"; packetType: number; mdType: number; tlvs: { tlvClass: number; tlvType: number; value: Uint8Array }[] }
+  | {
+    type: "encap"; packetType: number; mdType: number; tlvs: { tlvClass: number; tlvType: number; value: Uint8Array; pad?: Uint8Array }[];
+    /** The wire's hdr_size (OVS keeps it as decoded; 0 from text). */
+    hdrSize?: number;
+  }
   | { type: "decap"; packetType: number }
   | { type: "dec_nsh_ttl" }
   | {

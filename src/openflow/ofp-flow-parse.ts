@@ -295,7 +295,7 @@ export function parseFlowText(text: string, command: number): FlowParse {
     if (!err && !usable) err = "OFPBAC_MATCH_INCONSISTENT";
     if (err) return { ok: false, error: `actions are invalid with specified match (${err})` };
   }
-  normalizeMatchLogged(fm.match.clone(), true);
+  normalizeMatchLogged(fm.match, true, true);
   return { ok: true, fm, usable };
 }
 

@@ -9,11 +9,11 @@
  */
 import { OfpReader, type OfpWriter } from "./ofp-buffer.js";
 import {
-  decodeEntries, bitNames, type BodyCodec, type CodecContext, fail, withPartial, formatPort, isDecodeError, OFPP_NONE, portFromOfp11, portToOfp11, type DecodeError } from "./ofp-codec.js";
+  decodeEntries, bitNames, type BodyCodec, type CodecContext, fail, withPartial, formatMac, formatPort, isDecodeError, OFPP_NONE, portFromOfp11, portToOfp11, type DecodeError } from "./ofp-codec.js";
 import { flowModMatchError, Match, mfArePrereqsOk } from "./match.js";
 import { mfFromName } from "./meta-flow.js";
 import { formatMatch, normalizeMatchLogged } from "./match-format.js";
-import { decodeNxRaw, decodeOxmMatch, encodeNxRaw, encodeOxmMatch } from "./nx-match.js";
+import { decodeNxRaw, decodeOxmMatch, encodeNxRaw, encodeOxmMatch, nxMatchToString } from "./nx-match.js";
 import { decodeOfp10Match, decodeOfp11Match, encodeOfp10Match, encodeOfp11Match, OFP11_MATCH_LEN, OFPFW10_ALL } from "./ofp-match.js";
 import type { OfpAction } from "./ofp-actions.js";
 import { OFPG_ANY } from "./ofp-stats.js";
@@ -239,17 +239,132 @@ function finishFlowMod(fm: FlowModBody, rawFlags: number, r: OfpReader, version:
   return fm;
 }
 
+/**
+ * The match of a flow_mod as it came on the wire, kept (not enumerable, so
+ * it takes no part in comparisons of bodies) for the raw forms ofp-print
+ * shows at verbosity 3 and up.
+ */
+const RAW_MATCH = Symbol("rawMatch");
+type WithRawMatch = FlowModBody & { [RAW_MATCH]?: Uint8Array };
+
+function keepRawMatch(fm: FlowModBody, bytes: Uint8Array): void {
+  Object.defineProperty(fm, RAW_MATCH, { value: bytes.slice(), enumerable: false });
+}
+
+/* OpenFlow 1.0 wildcard bits, for the raw form of an ofp10_match. */
+const W10_IN_PORT = 1 << 0;
+const W10_DL_VLAN = 1 << 1;
+const W10_DL_SRC = 1 << 2;
+const W10_DL_DST = 1 << 3;
+const W10_DL_TYPE = 1 << 4;
+const W10_NW_PROTO = 1 << 5;
+const W10_TP_SRC = 1 << 6;
+const W10_TP_DST = 1 << 7;
+const W10_DL_VLAN_PCP = 1 << 20;
+const W10_NW_TOS = 1 << 21;
+
+const IP_PROTO_SHORTHAND: Readonly<Record<number, string>> = { 1: "icmp", 6: "tcp", 17: "udp", 132: "sctp" };
+const ETH_TYPE_SHORTHAND: Readonly<Record<number, string>> = { 0x0806: "arp", 0x8035: "rarp", 0x8847: "mpls", 0x8848: "mplsm" };
+
+/**
+ * The 40-byte OpenFlow 1.0 match, field by field as it is on the wire
+ * (wildcarded fields as `*`), as ofp-print shows a flow_mod's match at
+ * verbosity 3 and up.
+ */
+export function ofp10MatchToString(b: Uint8Array): string {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const w = dv.getUint32(0);
+  const dlType = dv.getUint16(22);
+  const nwProto = b[25]!;
+  const items: string[] = [];
+  let typeShown = false;
+  let protoShown = false;
+  if (!(w & W10_DL_TYPE)) {
+    if (dlType === 0x0800) {
+      typeShown = true;
+      const short = w & W10_NW_PROTO ? undefined : IP_PROTO_SHORTHAND[nwProto];
+      items.push(short ?? "ip");
+      protoShown = short !== undefined;
+    } else if (ETH_TYPE_SHORTHAND[dlType] !== undefined) {
+      typeShown = true;
+      items.push(ETH_TYPE_SHORTHAND[dlType]!);
+    }
+  }
+  const field = (name: string, wild: number, value: () => string): void => {
+    items.push(`${name}=${w & wild ? "*" : value()}`);
+  };
+  const ipField = (name: string, shift: number, at: number): void => {
+    const bits = (w >>> shift) & 0x3f;
+    if (bits >= 32) {
+      items.push(`${name}=*`);
+      return;
+    }
+    const ip = `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
+    items.push(`${name}=${ip}${bits ? `/${32 - bits}` : ""}`);
+  };
+  field("in_port", W10_IN_PORT, () => formatPort(dv.getUint16(4)));
+  field("dl_vlan", W10_DL_VLAN, () => String(dv.getUint16(18)));
+  field("dl_vlan_pcp", W10_DL_VLAN_PCP, () => String(b[20]!));
+  field("dl_src", W10_DL_SRC, () => formatMac(b.subarray(6, 12)));
+  field("dl_dst", W10_DL_DST, () => formatMac(b.subarray(12, 18)));
+  if (!typeShown) field("dl_type", W10_DL_TYPE, () => `0x${dlType.toString(16).padStart(4, "0")}`);
+  ipField("nw_src", 8, 28);
+  ipField("nw_dst", 14, 32);
+  if (!protoShown) field(dlType === 0x0806 || dlType === 0x8035 ? "arp_op" : "nw_proto", W10_NW_PROTO, () => String(nwProto));
+  field("nw_tos", W10_NW_TOS, () => String(b[24]!));
+  const icmp = nwProto === 1;
+  field(icmp ? "icmp_type" : "tp_src", W10_TP_SRC, () => String(dv.getUint16(36)));
+  field(icmp ? "icmp_code" : "tp_dst", W10_TP_DST, () => String(dv.getUint16(38)));
+  return items.join(",");
+}
+
+/**
+ * nxMatchToString as ofp-print shows a flow_mod's NXM: the flow cookie's
+ * header shares its class and field number with NXM_NX_MPLS_TTL (a 1-byte
+ * field), so an 8-byte value under that name is the cookie; and
+ * tun_metadata values show as zeros (OVS reads them through a tunnel
+ * metadata map ofp-print does not have).
+ */
+function flowModNxmToString(b: Uint8Array): string {
+  return nxMatchToString(b)
+    .replace(/NXM_NX_MPLS_TTL(_W)?\(([0-9a-f]{16})([/)])/g, "NXM_NX_COOKIE$1($2$3")
+    .replace(/(NXM_NX_TUN_METADATA\d+(?:_W)?\()([0-9a-f/]*)\)/g, (_, name: string, v: string) => `${name}${v.replace(/[0-9a-f]/g, "0")})`);
+}
+
+/**
+ * The raw form of a flow_mod's match ofp-print shows at verbosity 3 and up
+ * (NXM entries, or the OpenFlow 1.0 fields), or null where it shows the
+ * parsed match.
+ */
+function rawFlowModMatch(fm: FlowModBody, ctx: CodecContext): string | null {
+  if (ctx.verbosity < 3) return null;
+  const raw = (fm as WithRawMatch)[RAW_MATCH];
+  if (ctx.type === "NXT_FLOW_MOD") {
+    let bytes = raw;
+    if (bytes === undefined) {
+      const nm = nxMatchBytes(fm.match, fm.cookie, fm.cookieMask);
+      bytes = nm.bytes.subarray(0, nm.length);
+    }
+    return flowModNxmToString(bytes);
+  }
+  if (ctx.type === "OFPT_FLOW_MOD" && ctx.version === 1) return ofp10MatchToString(raw ?? encodeOfp10Match(fm.match));
+  return null;
+}
+
 function printFlowMod(fm: FlowModBody, ctx: CodecContext): string {
   const cmd = ["ADD", "MOD", "MOD_STRICT", "DEL", "DEL_STRICT"][fm.command] ?? `cmd:${fm.command}`;
   let s = ` ${cmd}`;
   if (fm.tableId !== 0) s += ` table:${fm.tableId}`;
-  s += " " + formatMatchWithPriority(fm.match, fm.priority);
+  const raw = rawFlowModMatch(fm, ctx);
+  s += " " + (raw ?? formatMatchWithPriority(fm.match, fm.priority));
   if (!s.endsWith(" ")) s += " ";
   if (fm.newCookie !== 0n && fm.newCookie !== COOKIE_NONE) s += `cookie:0x${fm.newCookie.toString(16)} `;
   if (fm.cookieMask !== 0n) s += `cookie:0x${fm.cookie.toString(16)}/0x${fm.cookieMask.toString(16)} `;
   if (fm.idleTimeout) s += `idle:${fm.idleTimeout} `;
   if (fm.hardTimeout) s += `hard:${fm.hardTimeout} `;
   if (fm.importance) s += `importance:${fm.importance} `;
+  // The raw forms carry no priority: it follows on its own.
+  if (raw !== null && fm.priority !== OFP_DEFAULT_PRIORITY) s += `pri:${fm.priority} `;
   if (fm.bufferId !== 0xffffffff) s += `buf:0x${fm.bufferId.toString(16)} `;
   if (fm.outPort !== OFPP_NONE) s += `out_port:${formatPort(fm.outPort)} `;
   let flags = fm.flags;
@@ -280,6 +395,7 @@ export const OFP10_FLOW_MOD_CODEC: BodyCodec<FlowModBody> = {
     normalizeMatchLogged(m, true);
     const fm = blankFlowMod();
     fm.match = m;
+    keepRawMatch(fm, mb);
     fm.newCookie = r.u64();
     const command = r.u16();
     fm.idleTimeout = r.u16();
@@ -317,8 +433,10 @@ export const NX_FLOW_MOD_CODEC: BodyCodec<FlowModBody> = {
     const rawFlags = r.u16();
     const matchLen = r.u16();
     r.skip(6);
+    const matchAt = r.pos;
     const pm = pullNxMatch(r, matchLen, true);
     if (isDecodeError(pm)) return pm;
+    keepRawMatch(fm, r.data.subarray(matchAt, matchAt + matchLen));
     fm.match = pm.match;
     fm.cookie = pm.cookie;
     fm.cookieMask = pm.cookieMask;

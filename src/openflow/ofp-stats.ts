@@ -406,6 +406,18 @@ export interface PortStats {
   /** OF1.3+; 0xffffffff when unknown. */
   durationSec: number;
   durationNsec: number;
+  /**
+   * OF1.4+: the 21 RFC 2819 counters of Intel's experimenter property
+   * (packet-size buckets, broadcast/multicast, ...), when present.
+   */
+  rfc2819?: bigint[];
+  /** OF1.4+: named counters of Intel's "custom statistics" property. */
+  customStats?: PortCustomStat[];
+}
+
+export interface PortCustomStat {
+  name: string;
+  value: bigint;
 }
 
 export interface PortStatsReplyBody {
@@ -413,6 +425,41 @@ export interface PortStatsReplyBody {
 }
 
 const OFPPSPT14_ETHERNET = 0;
+const OFPPSPT14_EXPERIMENTER = 0xffff;
+/** Intel's experimenter id, and its two port statistics property types. */
+const INTEL_VENDOR_ID = 0x0000aa01;
+const INTEL_PORT_STATS_RFC2819 = 1;
+const INTEL_PORT_STATS_CUSTOM = 2;
+export const RFC2819_COUNTERS = 21;
+/** Longest custom counter name OVS carries (NETDEV_CUSTOM_STATS_NAME_SIZE - 1). */
+const CUSTOM_NAME_MAX = 63;
+
+/** Decodes the body of an Intel experimenter property (after type/len) into `ps`. */
+function decodeIntelPortStatsProperty(data: Uint8Array, ps: PortStats): DecodeError | null {
+  if (data.length < 8) return fail("OFPBPC_BAD_LEN");
+  const pr = new OfpReader(data);
+  if (pr.u32() !== INTEL_VENDOR_ID) return null;
+  const expType = pr.u32();
+  if (expType === INTEL_PORT_STATS_RFC2819) {
+    if (data.length !== 8 + 4 + RFC2819_COUNTERS * 8) return fail("OFPBPC_BAD_LEN");
+    pr.skip(4);
+    ps.rfc2819 = Array.from({ length: RFC2819_COUNTERS }, () => pr.u64());
+  } else if (expType === INTEL_PORT_STATS_CUSTOM) {
+    if (pr.remaining < 4) return fail("OFPBPC_BAD_LEN");
+    pr.skip(2);
+    const n = pr.u16();
+    const stats: PortCustomStat[] = [];
+    for (let i = 0; i < n; i++) {
+      if (pr.remaining < 1) return fail("OFPBPC_BAD_LEN");
+      const len = pr.u8();
+      if (pr.remaining < len + 8) return fail("OFPBPC_BAD_LEN");
+      const name = Buffer.from(pr.bytes(len)).toString("latin1");
+      stats.push({ name: name.slice(0, CUSTOM_NAME_MAX), value: pr.u64() });
+    }
+    ps.customStats = stats;
+  }
+  return null;
+}
 
 function decodePortStats(r: OfpReader, v: number): PortStats | DecodeError {
   if (v >= 5) {
@@ -442,6 +489,9 @@ function decodePortStats(r: OfpReader, v: number): PortStats | DecodeError {
         ps.rxOverErr = pr.u64();
         ps.rxCrcErr = pr.u64();
         ps.collisions = pr.u64();
+      } else if (p.type === OFPPSPT14_EXPERIMENTER) {
+        const err = decodeIntelPortStatsProperty(p.data, ps);
+        if (err !== null) return err;
       }
     }
     return ps;
@@ -474,6 +524,23 @@ function encodePortStats(w: OfpWriter, s: PortStats, v: number): void {
     putProperty(w, OFPPSPT14_ETHERNET, (w) => {
       w.zeros(4).u64(s.rxFrameErr).u64(s.rxOverErr).u64(s.rxCrcErr).u64(s.collisions);
     });
+    const rfc = s.rfc2819;
+    if (rfc !== undefined) {
+      putProperty(w, OFPPSPT14_EXPERIMENTER, (w) => {
+        w.u32(INTEL_VENDOR_ID).u32(INTEL_PORT_STATS_RFC2819).zeros(4);
+        for (let i = 0; i < RFC2819_COUNTERS; i++) w.u64(rfc[i] ?? U64_MAX);
+      });
+    }
+    const custom = s.customStats;
+    if (custom !== undefined && custom.length > 0) {
+      putProperty(w, OFPPSPT14_EXPERIMENTER, (w) => {
+        w.u32(INTEL_VENDOR_ID).u32(INTEL_PORT_STATS_CUSTOM).zeros(2).u16(custom.length);
+        for (const c of custom) {
+          const name = Buffer.from(c.name.slice(0, CUSTOM_NAME_MAX), "latin1");
+          w.u8(name.length).bytes(name).u64(c.value);
+        }
+      });
+    }
     w.setU16(f.at, w.length - start);
     return;
   }
@@ -501,10 +568,50 @@ export const PORT_STATS_REPLY_CODEC: BodyCodec<PortStatsReplyBody> = {
       out += `frame=${stat(s.rxFrameErr)}, over=${stat(s.rxOverErr)}, crc=${stat(s.rxCrcErr)}\n`;
       out += `           tx pkts=${stat(s.txPackets)}, bytes=${stat(s.txBytes)}, drop=${stat(s.txDropped)}, errs=${stat(s.txErrors)}, coll=${stat(s.collisions)}\n`;
       if (s.durationSec !== U32_MAX) out += `           duration=${duration(s.durationSec, s.durationNsec)}\n`;
+      if (s.rfc2819 !== undefined) out += formatRfc2819(s.rfc2819);
+      if (s.customStats !== undefined && s.customStats.length > 0) out += formatCustomStats(s.customStats);
     }
     return out;
   },
 };
+
+/**
+ * The RFC 2819 counters by wire index, received then transmitted, in the
+ * order ofp-print lists the known ones.
+ */
+const RFC2819_RX: readonly [number, string][] = [
+  [0, "1_to_64_packets"], [1, "65_to_127_packets"], [2, "128_to_255_packets"], [3, "256_to_511_packets"],
+  [4, "512_to_1023_packets"], [5, "1024_to_1522_packets"], [6, "1523_to_max_packets"], [15, "broadcast_packets"],
+  [17, "undersized_errors"], [18, "oversize_errors"], [19, "rx_fragmented_errors"], [20, "rx_jabber_errors"],
+];
+const RFC2819_TX: readonly [number, string][] = [
+  [7, "1_to_64_packets"], [8, "65_to_127_packets"], [9, "128_to_255_packets"], [10, "256_to_511_packets"],
+  [11, "512_to_1023_packets"], [12, "1024_to_1522_packets"], [13, "1523_to_max_packets"], [14, "multicast_packets"],
+  [16, "broadcast_packets"],
+];
+
+/** The "rx rfc2819" and "tx rfc2819" lines: each only when one of its counters is known. */
+function formatRfc2819(c: readonly bigint[]): string {
+  let out = "";
+  for (const [dir, names] of [["rx", RFC2819_RX], ["tx", RFC2819_TX]] as const) {
+    const known = names.filter(([i]) => c[i] !== undefined && c[i] !== U64_MAX);
+    if (known.length === 0) continue;
+    out += `           ${dir} rfc2819 ` + known.map(([i, n]) => `${n}=${c[i]}, `).join("") + "\n";
+  }
+  return out;
+}
+
+/** The "CUSTOM Statistics" block of a port: three `name=value,` a row. */
+function formatCustomStats(stats: readonly PortCustomStat[]): string {
+  let out = "           CUSTOM Statistics";
+  for (let i = 0; i < stats.length; i++) {
+    const c = stats[i]!;
+    if (c.name === "") continue;
+    out += i % 3 === 0 ? "\n                      " : " ";
+    out += `${c.name}=${c.value},`;
+  }
+  return out + "\n";
+}
 
 /* ---------------- queue stats ---------------- */
 

@@ -105,11 +105,24 @@ test("parse-actions and parse-instructions: the encoded corpus matches ovs-ofctl
   assert.ok((all.match(/^bad /gm) ?? []).length > 5);
 });
 
+/**
+ * The one known difference on damaged lines, outside the action codec:
+ * src/openflow/meta-flow.ts prints an IPv4-compatible IPv6 address
+ * (::a.b.c.d, first 96 bits zero) in hex words where OVS (inet_ntop)
+ * prints it dotted, e.g. set_field:::1.0.0.1->ipv6_src. Reported to its
+ * owner; once fixed, these lines simply become identical.
+ */
+function ipv6TextOnly(theirs: string, mine: string): boolean {
+  const strip = (x: string): string => x.replace(/[0-9a-f:.]*::[0-9a-f:.]*/g, "IPV6");
+  return /::\d+\.\d+\.\d+\.\d+/.test(theirs) && strip(theirs) === strip(mine);
+}
+
 test("parse-actions and parse-instructions: damaged copies of the corpus are judged as ovs-ofctl judges them", { skip, timeout: 60_000 }, async () => {
   // Truncated and byte-changed action lists: every line must decode
-  // without a crash, and (almost) every verdict must be OVS's. Known
-  // differences (about 1%): some Nicira actions (encap, sample, learn,
-  // bundle_load) check their damaged fields in another order than OVS.
+  // without a crash and get OVS's verdict: the same error, or the same
+  // actions and re-encoding differences. The decoders check damaged
+  // fields in OVS's order (learn specs, encap properties, bundle_load,
+  // nat ranges, set_field masks, copy_field padding, ...).
   const cases: { args: string[]; input: string }[] = [];
   for (const [name, v] of VERSIONS) {
     const { actions, instructions } = wireActionLines(v, true);
@@ -119,6 +132,7 @@ test("parse-actions and parse-instructions: damaged copies of the corpus are jud
   const theirs = await realAll(cases);
   let total = 0;
   let same = 0;
+  let ipv6Text = 0;
   const samples: string[] = [];
   cases.forEach((c, i) => {
     assert.equal(theirs[i]!.status, 0, `${c.args.join(" ")}: ${theirs[i]!.error}`);
@@ -132,11 +146,13 @@ test("parse-actions and parse-instructions: damaged copies of the corpus are jud
       if (rec === "") return;
       total++;
       if (rec === m[j]) same++;
-      else if (samples.length < 5) samples.push(`${c.args.join(" ")}: ${input[j]}\n  ovs-ofctl: ${rec.split("\n")[0]}\n  tsovs:     ${m[j]!.split("\n")[0]}`);
+      else if (ipv6TextOnly(rec, m[j]!)) ipv6Text++;
+      else if (samples.length < 8) samples.push(`${c.args.join(" ")}: ${input[j]}\n  ovs-ofctl: ${rec.split("\n")[0]}\n  tsovs:     ${m[j]!.split("\n")[0]}`);
     });
   });
   assert.ok(total > 9000, `only ${total} lines`);
-  assert.ok(same / total >= 0.985, `${same} of ${total} damaged lines judged alike; e.g.\n${samples.join("\n")}`);
+  assert.ok(ipv6Text <= 5, `${ipv6Text} lines differ in IPv6 address text`);
+  assert.equal(same + ipv6Text, total, `${total - same - ipv6Text} of ${total} damaged lines judged differently; e.g.\n${samples.join("\n")}`);
 });
 
 test("parse-actions and parse-instructions: errors on the command line and in the input", { skip, timeout: 30_000 }, async () => {
@@ -150,6 +166,35 @@ test("parse-actions and parse-instructions: errors on the command line and in th
     { args: ["parse-actions", "OpenFlow10"], input: "0000 0008 fffe\n\n   \n# x\n0000 0008 fffe 04d2 # trailing comment\n" },
     { args: ["parse-instructions", "OpenFlow13"], input: "0001 0008 05 000000\n3,0001 0008 03 000000\n0001 0008 01 000000 0001 0008 02 000000\n0006 0010 00000005 00000000\n" },
     { args: ["parse-instructions", "OpenFlow11"], input: "0004 0008 00000000 0003 0008 00000000\n0005 0008 00000000 0004 0008 00000000\nffff 0008 00002320\n0004 0004\n" },
+    // Damaged fields that OVS checks in a particular order.
+    { args: ["parse-actions", "OpenFlow13"], input: [
+      "ffff00300000232000230001000000000000ff0000000000ffff00180000232000240000000100110a00000100500000",
+      "ffff00300000232000230001000000000000ff0000000000ffff00180000232000240000000100110a00000100000000",
+      "ffff00300000232000230001000000000000ff0000000000ffff00180000232000240000000100310a00000100500040",
+      "ffff00300000232000230001000000000000ff0000000000ffff00180000232000240000000100030a0000010a000001",
+      "ffff00300000232000230001000000000000ff0000000000ffff00180000232000240000000100010000000000000000",
+      "ffff00300000232000230001000000000000ff0000000000ffff00180000232000240000000100210a00000100500000",
+      "ffff00300000232000100000000080000000000000000000000001000000000000300000040600000000020600000093",
+      "ffff003000002320001000000000800000000000000000000000010000000000c0200001000400000001000400000000",
+      "ffff001000002320002e000000018804",
+      "ffff002800002320002e00000001894f00040105020000002004021010000a041234567800000000",
+      "ffff002800002320002e00000001894f00040115020000000004021010000a041234567800000000",
+      "ffff001000002320002e00e500000000",
+      "ffff002800002320000d080100000000000000600002001f00010004000000000004000800000000",
+      "ffff002000002320002600640000000100000002000000030005000000000001",
+      "ffff0010000023200025000000000000",
+      "ffff0010000023200014ffff00000600",
+      "ffff001800002320001b00000001fb040020000000000000",
+    ].join("\n") + "\n" },
+    { args: ["parse-actions", "OpenFlow12"], input: "00190010000103080000000300000001\n00190010000103080000000100000001\n" },
+    { args: ["parse-actions", "OpenFlow15"], input: [
+      "001c0018001000000000000080001a020001020400000002",
+      "001c00180010000000000000000101080001000400000000",
+      "001900108000390801020304ffff0000",
+      "0019001080003908010203040fffffff",
+      "00190010000103080000000300000001",
+      "0019001080000a02052a000000000000",
+    ].join("\n") + "\n" },
   ]);
 });
 

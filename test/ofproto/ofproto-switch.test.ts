@@ -24,8 +24,6 @@ function supported(version: string, args: string[]): boolean {
   const cmd = args.find((a) => !a.startsWith("-")) ?? "";
   // OpenFlow 1.5 flow and aggregate statistics replies (OXS) are not in the codec yet.
   if (version === "OpenFlow15" && /^(dump-flows|dump-aggregate|diff-flows|replace-flows)$/.test(cmd)) return false;
-  // OpenFlow 1.4+ port statistics carry dummy netdevs' custom statistics, which the codec does not encode yet.
-  if ((version === "OpenFlow14" || version === "OpenFlow15") && cmd === "dump-ports") return false;
   return true;
 }
 
