@@ -182,6 +182,43 @@ export function writePort(w: OfpWriter, port: number, version: number): void {
 
 /* ---------------- OF1.4+ properties ---------------- */
 
+/**
+ * A property as OVS's ofpprop_pull gives it: padded to 8 bytes, type
+ * 0xffff introducing an experimenter property (then `type` is -1 and
+ * `exp`/`expType` say which).
+ */
+export interface OfpProp {
+  type: number;
+  exp: number;
+  expType: number;
+  /** Stated length, header included. */
+  len: number;
+  /** The whole property (header included, padding not) and its payload after the header. */
+  whole: Uint8Array;
+  payload: Uint8Array;
+}
+
+export function pullOfpProp(r: OfpReader): OfpProp | DecodeError {
+  if (r.remaining < 4) return fail("OFPBPC_BAD_LEN");
+  const start = r.pos;
+  const type = r.u16();
+  const len = r.u16();
+  if (len < 4 || ((len + 7) & ~7) > r.end - start) return fail("OFPBPC_BAD_LEN");
+  let exp = 0;
+  let expType = 0;
+  let hdr = 4;
+  if (type === 0xffff) {
+    if (len < 12) return fail("OFPBPC_BAD_LEN");
+    exp = r.u32();
+    expType = r.u32();
+    if (exp === 0) return fail("OFPBPC_BAD_EXPERIMENTER");
+    hdr = 12;
+  }
+  r.pos = start + ((len + 7) & ~7);
+  return { type: type === 0xffff ? -1 : type, exp, expType, len, whole: r.data.subarray(start, start + len), payload: r.data.subarray(start + hdr, start + len) };
+}
+
+
 /** One TLV property: type, and the bytes after its 4-byte header. */
 export interface RawProperty {
   type: number;

@@ -5,7 +5,7 @@
  * Properties on the wire (nested tuple properties), text as ofp-print.
  */
 import { OfpReader, type OfpWriter } from "./ofp-buffer.js";
-import { type BodyCodec, type DecodeError, fail, isDecodeError } from "./ofp-codec.js";
+import { type BodyCodec, type DecodeError, fail, isDecodeError, type OfpProp, pullOfpProp } from "./ofp-codec.js";
 import { ipv6ToString } from "../packet/bytes.js";
 
 export const AF_INET = 2;
@@ -51,37 +51,13 @@ const TUPLE_ICMP_CODE = 6;
 
 const isIcmp = (proto: number): boolean => proto === 1 || proto === 58;
 
-interface Prop {
-  type: number;
-  payload: Uint8Array;
-  len: number;
-}
-
-function pullProp(r: OfpReader): Prop | DecodeError {
-  if (r.remaining < 4) return fail("OFPBPC_BAD_LEN");
-  const start = r.pos;
-  const type = r.u16();
-  const len = r.u16();
-  if (len < 4 || ((len + 7) & ~7) > r.end - start) return fail("OFPBPC_BAD_LEN");
-  let hdr = 4;
-  let t = type;
-  if (type === 0xffff) {
-    if (len < 12) return fail("OFPBPC_BAD_LEN");
-    if (r.u32() === 0) return fail("OFPBPC_BAD_EXPERIMENTER");
-    hdr = 12;
-    t = -1;
-  }
-  r.pos = start + ((len + 7) & ~7);
-  return { type: t, payload: r.data.subarray(start + hdr, start + len), len };
-}
-
 const isMapped = (a: Uint8Array): boolean => a.subarray(0, 10).every((x) => x === 0) && a[10] === 0xff && a[11] === 0xff;
 
-function decodeTuple(p: Prop, t: CtTuple, body: CtFlushBody): DecodeError | null {
+function decodeTuple(p: OfpProp, t: CtTuple, body: CtFlushBody): DecodeError | null {
   if (p.payload.length < 4) return fail("OFPBPC_BAD_LEN");
   const r = new OfpReader(p.payload, 4);
   while (r.remaining > 0) {
-    const q = pullProp(r);
+    const q = pullOfpProp(r);
     if (isDecodeError(q)) return q;
     const b = q.payload;
     switch (q.type) {
@@ -168,7 +144,7 @@ export const CT_FLUSH_CODEC: BodyCodec<CtFlushBody> = {
     if (!isZero(r.bytes(7))) return fail("NXBRC_MUST_BE_ZERO");
     const body: CtFlushBody = { zoneId: null, ipProto, family: 0, orig: emptyCtTuple(), reply: emptyCtTuple() };
     while (r.remaining > 0) {
-      const p = pullProp(r);
+      const p = pullOfpProp(r);
       if (isDecodeError(p)) return p;
       let e: DecodeError | null = null;
       if (p.type === CT_ORIG_TUPLE) e = decodeTuple(p, body.orig, body);

@@ -10,7 +10,7 @@
  * `commandBucketId`, `props`), so one body encodes into any version.
  */
 import { OfpReader, type OfpWriter } from "./ofp-buffer.js";
-import { type BodyCodec, type CodecContext, type DecodeError, fail, isDecodeError, OFPP_NONE, portFromOfp11, portToOfp11, withPartial } from "./ofp-codec.js";
+import { type BodyCodec, type CodecContext, type DecodeError, fail, isDecodeError, type OfpProp, OFPP_NONE, pullOfpProp, portFromOfp11, portToOfp11, withPartial } from "./ofp-codec.js";
 import { decodeActions, encodeActions } from "./ofp-actions-codec.js";
 import { isTextError } from "./ofp-actions-util.js";
 import { decodeNxmHeader, encodeNxmHeader, headerForCode, mfFromHeader, mfFromName } from "./meta-flow.js";
@@ -41,38 +41,8 @@ const OFPGC15_INSERT_BUCKET = 3;
 const OFPGC15_REMOVE_BUCKET = 5;
 const OFPGC_ADD_OR_MOD = 0x8000;
 
-interface Prop {
-  /** -1 with `exp`/`expType` set for an experimenter property. */
-  type: number;
-  exp: number;
-  expType: number;
-  /** The whole property (header included) and its payload after the header. */
-  whole: Uint8Array;
-  payload: Uint8Array;
-}
-
-function pullProp(r: OfpReader): Prop | DecodeError {
-  if (r.remaining < 4) return fail("OFPBPC_BAD_LEN");
-  const start = r.pos;
-  const type = r.u16();
-  const len = r.u16();
-  if (len < 4 || ((len + 7) & ~7) > r.end - start) return fail("OFPBPC_BAD_LEN");
-  let exp = 0;
-  let expType = 0;
-  let hdr = 4;
-  if (type === 0xffff) {
-    if (len < 12) return fail("OFPBPC_BAD_LEN");
-    exp = r.u32();
-    expType = r.u32();
-    if (exp === 0) return fail("OFPBPC_BAD_EXPERIMENTER");
-    hdr = 12;
-  }
-  r.pos = start + ((len + 7) & ~7);
-  return { type: type === 0xffff ? -1 : type, exp, expType, whole: r.data.subarray(start, start + len), payload: r.data.subarray(start + hdr, start + len) };
-}
-
 /** OFPPROP_UNKNOWN in strict mode, as group properties are decoded. */
-function unknownProp(p: Prop): DecodeError {
+function unknownProp(p: OfpProp): DecodeError {
   return fail(p.type < 0 ? "OFPBPC_BAD_EXP_TYPE" : "OFPBPC_BAD_TYPE");
 }
 
@@ -96,7 +66,7 @@ function pullBuckets15(r: OfpReader, len: number, version: number, groupType: nu
     let watchPort = 0xffffffff;
     let watchGroup = OFPG_ANY;
     while (pr.remaining > 0) {
-      const p = pullProp(pr);
+      const p = pullOfpProp(pr);
       if (isDecodeError(p)) return p;
       const dv = new DataView(p.payload.buffer, p.payload.byteOffset, p.payload.byteLength);
       if (p.type === OFPGBPT15_WEIGHT) {
@@ -158,7 +128,7 @@ function pullFieldArray(b: Uint8Array): { name: string; mask: Uint8Array }[] | D
   return order.map((n) => out.find((x) => x.name === n)!);
 }
 
-function parseSelectionMethod(p: Prop, groupType: number, command: number): GroupProps | DecodeError {
+function parseSelectionMethod(p: OfpProp, groupType: number, command: number): GroupProps | DecodeError {
   if (groupType !== OFPGT_SELECT) return fail(groupType > 3 ? "OFPGMFC_BAD_TYPE" : "OFPBPC_BAD_VALUE");
   if (command !== OFPGC15_ADD && command !== OFPGC15_MODIFY && command !== OFPGC_ADD_OR_MOD) {
     return fail(command === OFPGC15_DELETE || command === OFPGC15_INSERT_BUCKET || command === OFPGC15_REMOVE_BUCKET ? "OFPBPC_BAD_VALUE" : "OFPGMFC_BAD_COMMAND");
@@ -181,7 +151,7 @@ function pullGroupProps(r: OfpReader, len: number, groupType: number, command: n
   const pr = r.sub(len);
   let props: GroupProps | null = null;
   while (pr.remaining > 0) {
-    const p = pullProp(pr);
+    const p = pullOfpProp(pr);
     if (isDecodeError(p)) return p;
     if (p.type === -1 && (p.exp === NTR_VENDOR_ID || p.exp === NTR_COMPAT_VENDOR_ID) && p.expType === NTRT_SELECTION_METHOD) {
       const sm = parseSelectionMethod(p, groupType, command);

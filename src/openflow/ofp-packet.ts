@@ -19,6 +19,8 @@ import {
   type DecodeError,
   fail,
   isDecodeError,
+  type OfpProp,
+  pullOfpProp,
   OFPP_CONTROLLER,
   OFPP_LOCAL,
   OFPP_MAX,
@@ -394,53 +396,31 @@ const NXCPT_ACTION_SET = 0x8007;
 const NXCPT_ODP_PORT = 0x8008;
 
 /** One property as ofpprop_pull sees it: its type (-1: experimenter), payload, and whole length. */
-interface PulledProp {
-  type: number;
-  payload: Uint8Array;
-  /** Stated length including the header. */
-  len: number;
+
+/** Properties of packet-ins own their bytes: the message buffer may be reused. */
+function pullProp(r: OfpReader): OfpProp | DecodeError {
+  const p = pullOfpProp(r);
+  return isDecodeError(p) ? p : { ...p, payload: p.payload.slice() };
 }
 
-/** ofpprop_pull with 8-byte alignment; type 0xffff is an experimenter property. */
-function pullProp(r: OfpReader): PulledProp | DecodeError {
-  if (r.remaining < 4) return fail("OFPBPC_BAD_LEN");
-  const start = r.pos;
-  const type = r.u16();
-  const len = r.u16();
-  const padded = (len + 7) & ~7;
-  if (len < 4 || padded > r.remaining + 4) return fail("OFPBPC_BAD_LEN");
-  let hdr = 4;
-  let t = type;
-  if (type === 0xffff) {
-    if (len < 12) return fail("OFPBPC_BAD_LEN");
-    const exp = new DataView(r.data.buffer, r.data.byteOffset + start + 4, 4).getUint32(0);
-    if (exp === 0) return fail("OFPBPC_BAD_EXPERIMENTER");
-    hdr = 12;
-    t = -1;
-  }
-  const payload = r.data.slice(start + hdr, start + len);
-  r.pos = start + padded;
-  return { type: t, payload, len };
-}
-
-function u32Prop(p: PulledProp): number | DecodeError {
+function u32Prop(p: OfpProp): number | DecodeError {
   if (p.payload.length !== 4) return fail("OFPBPC_BAD_LEN");
   return new DataView(p.payload.buffer, p.payload.byteOffset, 4).getUint32(0);
 }
 
-function u8Prop(p: PulledProp): number | DecodeError {
+function u8Prop(p: OfpProp): number | DecodeError {
   if (p.payload.length < 1) return fail("OFPBPC_BAD_LEN");
   return p.payload[0]!;
 }
 
 /** ofpprop_parse_be64: 4 bytes of padding after the header, then the value. */
-function u64Prop(p: PulledProp): bigint | DecodeError {
+function u64Prop(p: OfpProp): bigint | DecodeError {
   if (p.len !== 16) return fail("OFPBPC_BAD_LEN");
   return new DataView(p.payload.buffer, p.payload.byteOffset, 12).getBigUint64(4);
 }
 
 /** ofpprop_parse_nested: the nested data after 4 bytes of padding. */
-function nestedProp(p: PulledProp): Uint8Array | DecodeError {
+function nestedProp(p: OfpProp): Uint8Array | DecodeError {
   if (p.payload.length < 4) return fail("OFPBPC_BAD_LEN");
   return p.payload.subarray(4);
 }

@@ -14,7 +14,7 @@
  * ditto", "(same actions)", "eth_{src,dst}", "reg0...reg15").
  */
 import { OfpReader, type OfpWriter } from "./ofp-buffer.js";
-import { type BodyCodec, type CodecContext, type DecodeError, fail, isDecodeError, withPartial } from "./ofp-codec.js";
+import { type BodyCodec, type CodecContext, type DecodeError, fail, isDecodeError, type OfpProp, pullOfpProp, withPartial } from "./ofp-codec.js";
 import { MF_FIELDS, decodeNxmHeader, encodeNxmHeader, headerForCode, mfFromHeader, mfFromName, type MfField } from "./meta-flow.js";
 import { codeFor } from "./nx-match.js";
 
@@ -244,7 +244,7 @@ function decodeOne(r: OfpReader, version: number, loose = true): TableFeatures |
   };
   let seen = 0;
   while (props.remaining > 0) {
-    const p = pullProp(props);
+    const p = pullOfpProp(props);
     if (isDecodeError(p)) return p;
     if (p.type >= 0 && p.type < 32) {
       if (seen & (1 << p.type)) return fail("OFPTFFC_BAD_FEATURES");
@@ -324,29 +324,6 @@ function decodeOne(r: OfpReader, version: number, loose = true): TableFeatures |
   const matchSet = new Set(tf.match);
   tf.wildcard = sortFieldNames([...tf.wildcard, ...tf.mask].filter((n) => matchSet.has(n)));
   return tf;
-}
-
-interface PulledProp {
-  /** -1 for an experimenter property. */
-  type: number;
-  payload: Uint8Array;
-}
-
-/** ofpprop_pull: 8-byte aligned, type 0xffff introduces an experimenter property. */
-function pullProp(r: OfpReader): PulledProp | DecodeError {
-  if (r.remaining < 4) return fail("OFPBPC_BAD_LEN");
-  const start = r.pos;
-  const type = r.u16();
-  const len = r.u16();
-  if (len < 4 || ((len + 7) & ~7) > r.end - start) return fail("OFPBPC_BAD_LEN");
-  let hdr = 4;
-  if (type === 0xffff) {
-    if (len < 12) return fail("OFPBPC_BAD_LEN");
-    if (new DataView(r.data.buffer, r.data.byteOffset + start + 4, 4).getUint32(0) === 0) return fail("OFPBPC_BAD_EXPERIMENTER");
-    hdr = 12;
-  }
-  r.pos = start + ((len + 7) & ~7);
-  return { type: type === 0xffff ? -1 : type, payload: r.data.subarray(start + hdr, start + len) };
 }
 
 /* ---------------- encoding ---------------- */
