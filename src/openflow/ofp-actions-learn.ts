@@ -11,6 +11,7 @@
 import type { OfpReader } from "./ofp-buffer.js";
 import { fail, type DecodeError } from "./ofp-codec.js";
 import { formatMfValue, mfFromName, parseMfValue } from "./meta-flow.js";
+import { parseFieldValue } from "./match-parse.js";
 import {
   fieldBits, fieldOfHeaderBytes, formatSubfield, parseSubfield, subfieldField, subfieldHeaderBytes,
   type Subfield,
@@ -108,13 +109,25 @@ function parseSpec(key: string, value: string, hasValue: boolean): LearnSpec | A
     const src = parseSubfield(value);
     if (!("error" in src) && src.rest === "") {
       if (src.sf.nBits !== dst.nBits) {
-        return err(`${key}=${value}: source field is ${src.sf.nBits} bits wide but destination is ${dst.nBits} bits wide`);
+        // OVS's wording (the widths appear in this order).
+        return err(`${key}=${value}: bit widths of ${key} (${src.sf.nBits}) and ${value} (${dst.nBits}) differ`);
       }
       return { dstType: "match", src: src.sf, imm: null, dst, nBits: dst.nBits };
     }
   }
   const v = parseImmediate(value, dst, byName);
-  if (isTextError(v)) return v;
+  if (isTextError(v)) {
+    // OVS reports both ways of reading the value that failed; the
+    // immediate one with the field's own value syntax when the
+    // destination is a whole field.
+    const asField = parseSubfield(value);
+    // A field name runs to the first '[', '-', '=', ',' or blank, as OVS reads it.
+    const name = /^[^[\-=, ]*/.exec(value)![0];
+    const subErr = "error" in asField && !/unknown field/.test(asField.error) ? asField.error : `${value}: unknown field \`${name}'`;
+    const whole = wholeField(dst) ? parseFieldValue(subfieldField(dst), value) : null;
+    const immErr = whole !== null && !whole.ok ? whole.error : / does not fit into /.test(v.error) ? `${key}=${value}: value ${value} does not fit into ${dst.nBits} bits` : v.error;
+    return err(`${key}=${value}: ${key} value ${value} cannot be parsed as a subfield (${subErr}) or an immediate value (${immErr})`);
+  }
   return { dstType: "match", src: null, imm: bytesOf(v, immLen(dst.nBits)), dst, nBits: dst.nBits };
 }
 
