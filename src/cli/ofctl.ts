@@ -146,6 +146,12 @@ function parseOptions(argv: string[]): { opts: Options; rest: string[] } | numbe
       rest.push(a);
       continue;
     }
+    // Flags without an argument may be bundled, as getopt allows ("-mmm").
+    if (/^-[mhV]{2,}$/.test(a)) {
+      argv = [...argv.slice(0, i), ...[...a.slice(1)].map((c) => `-${c}`), ...argv.slice(i + 1)];
+      i--;
+      continue;
+    }
     const name = a.startsWith("--") ? a.slice(2).split("=")[0]! : a.slice(0, 2);
     if (name === "-h" || name === "help") {
       write(usage());
