@@ -123,22 +123,6 @@ export const READ_CASES: OfctlCase[] = [
   c("benchmark", "SW", "100", "20"),
 ];
 
-/**
- * Cases where tsovs differs because of an OpenFlow codec gap, not the
- * command (reported to the codec's owner): OF1.3+ features replies print
- * "auxiliary_id:0", OF1.4+ port stats lack the custom statistics.
- */
-export const KNOWN_CODEC_GAPS: ReadonlySet<string> = new Set([
-  "-O OpenFlow13 show SW",
-  "-O OpenFlow14 show SW",
-  "-O OpenFlow14 dump-ports SW",
-  "-O OpenFlow14 dump-ports SW 1",
-  "-O OpenFlow14 dump-ports SW p2",
-  "-O OpenFlow15 show SW",
-  "-O OpenFlow15 dump-ports SW",
-  "-O OpenFlow15 dump-ports SW 1",
-  "-O OpenFlow15 dump-ports SW p2",
-]);
 
 /** Commands that change the switch. */
 export const WRITE_CASES: OfctlCase[] = [
