@@ -21,6 +21,8 @@ import { vlogModule } from "../util/vlog.js";
 export interface KeyValue {
   key: string;
   value: string | null;
+  /** The item as written (`key=value`, `key(value)` or `key`). */
+  raw: string;
 }
 
 /**
@@ -49,7 +51,7 @@ export function splitKeyValues(text: string): KeyValue[] {
         else if (depth <= 0 && isSep(c)) break;
         j++;
       }
-      out.push({ key, value: text.slice(k + 1, j) });
+      out.push({ key, value: text.slice(k + 1, j), raw: text.slice(i, j) });
       i = j;
     } else if (k < n && text[k] === "(") {
       let j = k + 1;
@@ -59,10 +61,10 @@ export function splitKeyValues(text: string): KeyValue[] {
         else if (text[j] === ")") depth--;
         j++;
       }
-      out.push({ key, value: text.slice(k + 1, depth === 0 ? j - 1 : j) });
+      out.push({ key, value: text.slice(k + 1, depth === 0 ? j - 1 : j), raw: text.slice(i, j) });
       i = j;
     } else {
-      out.push({ key, value: null });
+      out.push({ key, value: null, raw: key });
       i = k;
     }
   }
@@ -374,7 +376,8 @@ function u16be(v: number): Uint8Array {
 export function parseMatch(text: string, known?: ReadonlySet<string>): MatchParse {
   const match = new Match();
   const others: KeyValue[] = [];
-  for (const { key, value } of splitKeyValues(text)) {
+  for (const kv of splitKeyValues(text)) {
+    const { key, value } = kv;
     const proto = PROTOCOLS[key];
     if (proto && value === null) {
       match.setNum("eth_type", proto[0]);
@@ -419,7 +422,7 @@ export function parseMatch(text: string, known?: ReadonlySet<string>): MatchPars
     }
     if (value === null) return { ok: false, error: `field ${key} missing value` };
     if (known && !known.has(key)) return { ok: false, error: `unknown keyword ${key}` };
-    others.push({ key, value });
+    others.push(kv);
   }
   return { ok: true, match, others };
 }

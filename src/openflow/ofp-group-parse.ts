@@ -22,7 +22,7 @@
 import { parseActions } from "./ofp-actions-codec.js";
 import type { OfpAction } from "./ofp-actions.js";
 import { isTextError } from "./ofp-actions-util.js";
-import { parsePortText } from "./match-parse.js";
+import { parsePortText, splitKeyValues } from "./match-parse.js";
 import { mfFromName, parseMfValue } from "./meta-flow.js";
 import { sortFieldNames } from "./ofp-table-features.js";
 
@@ -65,54 +65,6 @@ export interface ParsedGroupMod {
 
 const TYPES: Readonly<Record<string, number>> = { all: 0, select: 1, indirect: 2, ff: 3, fast_failover: 3 };
 
-interface Token {
-  key: string;
-  value: string | null;
-  /** The token as written (for action text). */
-  raw: string;
-}
-
-/** OVS's key-value splitting (`k=v`, `k:v`, `k(v)`, `k`), keeping each token's text. */
-function tokens(text: string): Token[] {
-  const out: Token[] = [];
-  const n = text.length;
-  const isSep = (c: string): boolean => c === "," || c === " " || c === "\t" || c === "\r" || c === "\n";
-  let i = 0;
-  while (i < n) {
-    while (i < n && isSep(text[i]!)) i++;
-    if (i >= n) break;
-    let k = i;
-    while (k < n && !isSep(text[k]!) && text[k] !== "=" && text[k] !== ":" && text[k] !== "(") k++;
-    const key = text.slice(i, k);
-    if (k < n && (text[k] === "=" || text[k] === ":")) {
-      let j = k + 1;
-      let depth = 0;
-      while (j < n) {
-        const c = text[j]!;
-        if (c === "(") depth++;
-        else if (c === ")") depth--;
-        else if (depth <= 0 && isSep(c)) break;
-        j++;
-      }
-      out.push({ key, value: text.slice(k + 1, j), raw: text.slice(i, j) });
-      i = j;
-    } else if (k < n && text[k] === "(") {
-      let j = k + 1;
-      let depth = 1;
-      while (j < n && depth > 0) {
-        if (text[j] === "(") depth++;
-        else if (text[j] === ")") depth--;
-        j++;
-      }
-      out.push({ key, value: text.slice(k + 1, depth === 0 ? j - 1 : j), raw: text.slice(i, j) });
-      i = j;
-    } else {
-      out.push({ key, value: null, raw: key });
-      i = k;
-    }
-  }
-  return out;
-}
 
 function u32(s: string): number | null {
   if (/^0x[0-9a-f]+$/i.test(s) || /^\d+$/.test(s)) {
@@ -131,7 +83,7 @@ function u64(s: string): bigint | null {
 function parseBucket(text: string, type: number): ParsedBucket | { error: string } {
   const b: ParsedBucket = { bucketId: BUCKET_ALL, weight: type === 1 ? 1 : 0, watchPort: PORT_NONE, watchGroup: OFPG_ANY, actions: [] };
   const acts: string[] = [];
-  for (const t of tokens(text)) {
+  for (const t of splitKeyValues(text)) {
     const key = t.key.toLowerCase();
     const v = t.value ?? "";
     if (key === "weight") {
@@ -188,7 +140,7 @@ export function parseGroupMod(text: string, command: number): ParsedGroupMod | {
   let haveId = false;
   let haveCbid = false;
   let haveFields = false;
-  for (const t of tokens(head)) {
+  for (const t of splitKeyValues(head)) {
     const key = t.key.toLowerCase();
     const v = t.value ?? "";
     switch (key) {
@@ -245,7 +197,7 @@ export function parseGroupMod(text: string, command: number): ParsedGroupMod | {
         if (isDelete || isInsert || isRemove) return { error: "fields are not needed" };
         haveFields = true;
         const fields = new Map<string, Uint8Array>();
-        for (const f of tokens(v)) {
+        for (const f of splitKeyValues(v)) {
           const fld = mfFromName(f.key);
           if (fld === null) return { error: `: unknown field ${f.key}` };
           if (f.value === null) fields.set(fld.name, new Uint8Array(fld.bytes).fill(0xff));

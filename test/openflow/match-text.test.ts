@@ -115,10 +115,10 @@ test("non-match keywords are handed back in order; packet_type text forms", () =
   const r = parseMatch("priority=5 table=3,cookie:0x5,packet_type=(1,0x800),nw_src=10.0.0.0/8,out_port(LOCAL)");
   assert.ok(r.ok);
   assert.deepEqual(r.others, [
-    { key: "priority", value: "5" },
-    { key: "table", value: "3" },
-    { key: "cookie", value: "0x5" },
-    { key: "out_port", value: "LOCAL" },
+    { key: "priority", value: "5", raw: "priority=5" },
+    { key: "table", value: "3", raw: "table=3" },
+    { key: "cookie", value: "0x5", raw: "cookie:0x5" },
+    { key: "out_port", value: "LOCAL", raw: "out_port(LOCAL)" },
   ]);
   assert.equal(formatMatch(r.match), "packet_type=(1,0x800),nw_src=10.0.0.0/8");
   const bad = parseMatch("ip,bogus=1", new Set(["priority"]));
