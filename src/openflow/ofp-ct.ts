@@ -5,7 +5,7 @@
  * Properties on the wire (nested tuple properties), text as ofp-print.
  */
 import { OfpReader, type OfpWriter } from "./ofp-buffer.js";
-import { type BodyCodec, type DecodeError, fail, isDecodeError, type OfpProp, pullOfpProp } from "./ofp-codec.js";
+import { type BodyCodec, type DecodeError, fail, isDecodeError, type OfpProp, pullOfpProp, putProperty } from "./ofp-codec.js";
 import { ipv6ToString } from "../packet/bytes.js";
 
 export const AF_INET = 2;
@@ -97,30 +97,22 @@ function decodeTuple(p: OfpProp, t: CtTuple, body: CtFlushBody): DecodeError | n
   return null;
 }
 
-function putProp(w: OfpWriter, type: number, fill: (w: OfpWriter) => void): void {
-  const start = w.length;
-  w.u16(type).u16(0);
-  fill(w);
-  w.setU16(start + 2, w.length - start);
-  w.padTo(8, start);
-}
-
 const isZero = (b: Uint8Array): boolean => b.every((x) => x === 0);
 
 function encodeTuple(w: OfpWriter, type: number, t: CtTuple, proto: number): void {
   const icmp = isIcmp(proto);
   if (isZero(t.src) && isZero(t.dst) && (icmp ? false : !t.srcPort && !t.dstPort)) return;
-  putProp(w, type, (w) => {
+  putProperty(w, type, (w) => {
     w.zeros(4);
-    if (!isZero(t.src)) putProp(w, TUPLE_SRC, (w) => w.bytes(t.src));
-    if (!isZero(t.dst)) putProp(w, TUPLE_DST, (w) => w.bytes(t.dst));
+    if (!isZero(t.src)) putProperty(w, TUPLE_SRC, (w) => w.bytes(t.src));
+    if (!isZero(t.dst)) putProperty(w, TUPLE_DST, (w) => w.bytes(t.dst));
     if (icmp) {
-      putProp(w, TUPLE_ICMP_ID, (w) => w.u16(t.srcPort).zeros(2));
-      putProp(w, TUPLE_ICMP_TYPE, (w) => w.u8(t.dstPort & 0xff));
-      putProp(w, TUPLE_ICMP_CODE, (w) => w.u8(t.dstPort >> 8));
+      putProperty(w, TUPLE_ICMP_ID, (w) => w.u16(t.srcPort).zeros(2));
+      putProperty(w, TUPLE_ICMP_TYPE, (w) => w.u8(t.dstPort & 0xff));
+      putProperty(w, TUPLE_ICMP_CODE, (w) => w.u8(t.dstPort >> 8));
     } else {
-      if (t.srcPort) putProp(w, TUPLE_SRC_PORT, (w) => w.u16(t.srcPort).zeros(2));
-      if (t.dstPort) putProp(w, TUPLE_DST_PORT, (w) => w.u16(t.dstPort).zeros(2));
+      if (t.srcPort) putProperty(w, TUPLE_SRC_PORT, (w) => w.u16(t.srcPort).zeros(2));
+      if (t.dstPort) putProperty(w, TUPLE_DST_PORT, (w) => w.u16(t.dstPort).zeros(2));
     }
   });
 }
@@ -164,7 +156,7 @@ export const CT_FLUSH_CODEC: BodyCodec<CtFlushBody> = {
     encodeTuple(w, CT_REPLY_TUPLE, b.reply, b.ipProto);
     if (b.zoneId !== null) {
       const z = b.zoneId;
-      putProp(w, CT_ZONE_ID, (w) => w.u16(z).zeros(2));
+      putProperty(w, CT_ZONE_ID, (w) => w.u16(z).zeros(2));
     }
   },
   print(b) {

@@ -10,7 +10,7 @@
  * `commandBucketId`, `props`), so one body encodes into any version.
  */
 import { OfpReader, type OfpWriter } from "./ofp-buffer.js";
-import { type BodyCodec, type CodecContext, type DecodeError, fail, isDecodeError, type OfpProp, OFPP_NONE, pullOfpProp, portFromOfp11, portToOfp11, withPartial } from "./ofp-codec.js";
+import { type BodyCodec, type CodecContext, type DecodeError, fail, isDecodeError, type OfpProp, OFPP_NONE, pullOfpProp, portFromOfp11, portToOfp11, withPartial, putProperty } from "./ofp-codec.js";
 import { decodeActions, encodeActions } from "./ofp-actions-codec.js";
 import { isTextError } from "./ofp-actions-util.js";
 import { decodeNxmHeader, encodeNxmHeader, headerForCode, mfFromHeader, mfFromName } from "./meta-flow.js";
@@ -166,14 +166,6 @@ function pullGroupProps(r: OfpReader, len: number, groupType: number, command: n
 
 /* ---------------- encoding ---------------- */
 
-function putProp(w: OfpWriter, type: number, fill: (w: OfpWriter) => void): void {
-  const start = w.length;
-  w.u16(type).u16(0);
-  fill(w);
-  w.setU16(start + 2, w.length - start);
-  w.padTo(8, start);
-}
-
 function putBuckets15(w: OfpWriter, g: GroupDesc, version: number): void {
   // Buckets without an id get the lowest id no later bucket uses, as OVS assigns them.
   const used = new Set(g.buckets.map((b) => b.bucketId).filter((x): x is number => x !== undefined && x <= OFPG15_BUCKET_MAX));
@@ -189,9 +181,9 @@ function putBuckets15(w: OfpWriter, g: GroupDesc, version: number): void {
     if (isTextError(acts)) throw new RangeError(acts.error);
     const start = w.length;
     w.u16(0).u16(acts.length).u32(id).bytes(acts);
-    if (g.type === OFPGT_SELECT || b.weight) putProp(w, OFPGBPT15_WEIGHT, (w) => w.u16(b.weight).zeros(2));
-    if (b.watchPort !== OFPP_NONE) putProp(w, OFPGBPT15_WATCH_PORT, (w) => w.u32(portToOfp11(b.watchPort)));
-    if (b.watchGroup !== OFPG_ANY) putProp(w, OFPGBPT15_WATCH_GROUP, (w) => w.u32(b.watchGroup));
+    if (g.type === OFPGT_SELECT || b.weight) putProperty(w, OFPGBPT15_WEIGHT, (w) => w.u16(b.weight).zeros(2));
+    if (b.watchPort !== OFPP_NONE) putProperty(w, OFPGBPT15_WATCH_PORT, (w) => w.u32(portToOfp11(b.watchPort)));
+    if (b.watchGroup !== OFPG_ANY) putProperty(w, OFPGBPT15_WATCH_GROUP, (w) => w.u32(b.watchGroup));
     w.setU16(start, w.length - start);
   }
 }

@@ -27,6 +27,7 @@ import {
   OFPP_NONE,
   portFromOfp11,
   portToOfp11,
+  putProperty,
 } from "./ofp-codec.js";
 import { Match, MF_MATCHABLE_FIELDS } from "./match.js";
 import { formatMatch } from "./match-format.js";
@@ -485,16 +486,8 @@ function decodeContinuation(b: Uint8Array, version: number): ContinuationProp[] 
   return out;
 }
 
-function putProp(w: OfpWriter, type: number, fill: (w: OfpWriter) => void): void {
-  const start = w.length;
-  w.u16(type).u16(0);
-  fill(w);
-  w.setU16(start + 2, w.length - start);
-  w.padTo(8, start);
-}
-
 function putNested(w: OfpWriter, type: number, fill: (w: OfpWriter) => void): void {
-  putProp(w, type, (w) => {
+  putProperty(w, type, (w) => {
     w.zeros(4);
     fill(w);
   });
@@ -504,22 +497,22 @@ function encodeContinuation(w: OfpWriter, props: readonly ContinuationProp[], ve
   for (const p of props) {
     switch (p.kind) {
       case "bridge":
-        putProp(w, NXCPT_BRIDGE, (w) => w.bytes(p.uuid));
+        putProperty(w, NXCPT_BRIDGE, (w) => w.bytes(p.uuid));
         break;
       case "stack":
-        putProp(w, NXCPT_STACK, (w) => w.bytes(p.value));
+        putProperty(w, NXCPT_STACK, (w) => w.bytes(p.value));
         break;
       case "mirrors":
-        putProp(w, NXCPT_MIRRORS, (w) => w.u32(p.value));
+        putProperty(w, NXCPT_MIRRORS, (w) => w.u32(p.value));
         break;
       case "conntracked":
-        putProp(w, NXCPT_CONNTRACKED, () => {});
+        putProperty(w, NXCPT_CONNTRACKED, () => {});
         break;
       case "table_id":
-        putProp(w, NXCPT_TABLE_ID, (w) => w.u8(p.value));
+        putProperty(w, NXCPT_TABLE_ID, (w) => w.u8(p.value));
         break;
       case "cookie":
-        putProp(w, NXCPT_COOKIE, (w) => w.zeros(4).u64(p.value));
+        putProperty(w, NXCPT_COOKIE, (w) => w.zeros(4).u64(p.value));
         break;
       case "actions":
       case "action_set": {
@@ -528,10 +521,10 @@ function encodeContinuation(w: OfpWriter, props: readonly ContinuationProp[], ve
         break;
       }
       case "odp_port":
-        putProp(w, NXCPT_ODP_PORT, (w) => w.u32(p.value));
+        putProperty(w, NXCPT_ODP_PORT, (w) => w.u32(p.value));
         break;
       case "unknown":
-        putProp(w, p.type, (w) => w.bytes(p.data));
+        putProperty(w, p.type, (w) => w.bytes(p.data));
         break;
     }
   }
@@ -623,20 +616,20 @@ export const NX_PACKET_IN2_CODEC: BodyCodec<PacketInBody> = {
     return { packet, totalLen, bufferId, reason, tableId, cookie, metadata, userdata, continuation };
   },
   encode(w, p, ctx) {
-    putProp(w, NXPINT_PACKET, (w) => w.bytes(p.packet));
-    if (p.totalLen !== p.packet.length) putProp(w, NXPINT_FULL_LEN, (w) => w.u32(p.totalLen));
-    if (p.bufferId !== NO_BUFFER) putProp(w, NXPINT_BUFFER_ID, (w) => w.u32(p.bufferId));
-    putProp(w, NXPINT_TABLE_ID, (w) => w.u8(p.tableId));
-    if (p.cookie !== COOKIE_NONE) putProp(w, NXPINT_COOKIE, (w) => w.zeros(4).u64(p.cookie));
-    putProp(w, NXPINT_REASON, (w) => w.u8(p.reason));
-    putProp(w, NXPINT_METADATA, (w) => w.bytes(encodeNxRaw(p.metadata, ctx.version)));
+    putProperty(w, NXPINT_PACKET, (w) => w.bytes(p.packet));
+    if (p.totalLen !== p.packet.length) putProperty(w, NXPINT_FULL_LEN, (w) => w.u32(p.totalLen));
+    if (p.bufferId !== NO_BUFFER) putProperty(w, NXPINT_BUFFER_ID, (w) => w.u32(p.bufferId));
+    putProperty(w, NXPINT_TABLE_ID, (w) => w.u8(p.tableId));
+    if (p.cookie !== COOKIE_NONE) putProperty(w, NXPINT_COOKIE, (w) => w.zeros(4).u64(p.cookie));
+    putProperty(w, NXPINT_REASON, (w) => w.u8(p.reason));
+    putProperty(w, NXPINT_METADATA, (w) => w.bytes(encodeNxRaw(p.metadata, ctx.version)));
     if (p.continuation && p.continuation.length) {
       const cont = p.continuation;
       putNested(w, NXPINT_CONTINUATION, (w) => encodeContinuation(w, cont, ctx.version));
     }
     if (p.userdata && p.userdata.length) {
       const u = p.userdata;
-      putProp(w, NXPINT_USERDATA, (w) => w.bytes(u));
+      putProperty(w, NXPINT_USERDATA, (w) => w.bytes(u));
     }
   },
   print: printPacketIn,

@@ -14,7 +14,7 @@
  * ditto", "(same actions)", "eth_{src,dst}", "reg0...reg15").
  */
 import { OfpReader, type OfpWriter } from "./ofp-buffer.js";
-import { type BodyCodec, type CodecContext, type DecodeError, fail, isDecodeError, type OfpProp, pullOfpProp, withPartial } from "./ofp-codec.js";
+import { type BodyCodec, type CodecContext, type DecodeError, fail, isDecodeError, type OfpProp, pullOfpProp, withPartial, putProperty } from "./ofp-codec.js";
 import { MF_FIELDS, decodeNxmHeader, encodeNxmHeader, headerForCode, mfFromHeader, mfFromName, type MfField } from "./meta-flow.js";
 import { codeFor } from "./nx-match.js";
 
@@ -328,14 +328,6 @@ function decodeOne(r: OfpReader, version: number, loose = true): TableFeatures |
 
 /* ---------------- encoding ---------------- */
 
-function putProp(w: OfpWriter, type: number, fill: (w: OfpWriter) => void): void {
-  const start = w.length;
-  w.u16(type).u16(0);
-  fill(w);
-  w.setU16(start + 2, w.length - start);
-  w.padTo(8, start);
-}
-
 function putIds(w: OfpWriter, ids: readonly number[]): void {
   for (const id of [...ids].sort((a, b) => a - b)) w.u16(id).u16(4);
 }
@@ -347,7 +339,7 @@ function fieldOf(name: string): MfField {
 }
 
 function putFields(w: OfpWriter, type: number, fields: readonly string[], masked: ReadonlySet<string>, version: number): void {
-  putProp(w, type, (w) => {
+  putProperty(w, type, (w) => {
     for (const n of sortFieldNames(fields)) {
       const f = fieldOf(n);
       const code = codeFor(f, version);
@@ -361,18 +353,18 @@ const NO_MASKS: ReadonlySet<string> = new Set();
 
 function putInstructionFeatures(w: OfpWriter, tif: TableInstructionFeatures, miss: number, version: number): void {
   const insts = new Set(tif.instructions);
-  putProp(w, TFPT_INSTRUCTIONS + miss, (w) =>
+  putProperty(w, TFPT_INSTRUCTIONS + miss, (w) =>
     putIds(w, INSTRUCTIONS.filter(([, n, lo, hi]) => insts.has(n) && version >= lo && version <= hi).map(([t]) => t)));
-  putProp(w, TFPT_NEXT_TABLES + miss, (w) => {
+  putProperty(w, TFPT_NEXT_TABLES + miss, (w) => {
     for (const id of [...new Set(tif.next)].sort((a, b) => a - b)) if (id < 255) w.u8(id);
   });
   const acts = (a: TableActionFeatures): number[] => {
     const s = new Set(a.actions);
     return actionMap(version).filter(([, n]) => s.has(n)).map(([t]) => t);
   };
-  putProp(w, TFPT_WRITE_ACTIONS + miss, (w) => putIds(w, acts(tif.write)));
+  putProperty(w, TFPT_WRITE_ACTIONS + miss, (w) => putIds(w, acts(tif.write)));
   putFields(w, TFPT_WRITE_SETFIELD + miss, tif.write.setFields, NO_MASKS, version);
-  putProp(w, TFPT_APPLY_ACTIONS + miss, (w) => putIds(w, acts(tif.apply)));
+  putProperty(w, TFPT_APPLY_ACTIONS + miss, (w) => putIds(w, acts(tif.apply)));
   putFields(w, TFPT_APPLY_SETFIELD + miss, tif.apply.setFields, NO_MASKS, version);
 }
 
