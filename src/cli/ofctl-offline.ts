@@ -53,16 +53,16 @@ import { isTextError } from "../openflow/ofp-actions-util.js";
 import { decodeOfp10Match, decodeOfp11Match, encodeOfp10Match, encodeOfp11Match } from "../openflow/ofp-match.js";
 import { normalizeMatchLogged } from "../openflow/match-format.js";
 import { Match } from "../openflow/match.js";
-import { W_DL_TYPE, W_MPLS_LSE0, W_NW_PROTO, W_PACKET_TYPE, W_TP_SRC, W_VLAN0 } from "../flow/key-layout.js";
+import { W_VLAN0 } from "../flow/key-layout.js";
 import { extractFlowKey } from "../flow/extract.js";
 import { newFlowKey } from "../flow/key-ops.js";
 import { DpPacket } from "../packet/dp-packet.js";
 import { isPcapError, readPcap } from "../packet/pcap.js";
-import { mfGet } from "../openflow/mf-key.js";
+import { packetMatch, packetToString } from "../openflow/ofp-packet-text.js";
 import { splitKeyValues } from "../openflow/match-parse.js";
 import { encodeErrorBody, errorSpelling, isErrorName } from "../openflow/ofp-errors.js";
 import { OfpWriter } from "../openflow/ofp-buffer.js";
-import { decodeNxmHeader, mfFromHeader, mfFromName } from "../openflow/meta-flow.js";
+import { decodeNxmHeader, mfFromHeader } from "../openflow/meta-flow.js";
 import { Fatal, type Options, parseHex, preprocessedLines, readInput, stdinText, versionFromString, write } from "./ofctl-common.js";
 
 function parseFlows(fms: FlowModBody[], usable: number, opts: Options): string {
@@ -499,85 +499,6 @@ function cmdOfpParse(args: string[], opts: Options): void {
   }
 }
 
-/**
- * The match OVS's flow_format prints for a packet's flow (as
- * flow_wildcards_init_for_packet sees it): the fields its headers make
- * relevant, exact. `inPort` null leaves in_port out (it is 0).
- */
-function packetMatch(key: Uint32Array, inPort: number | null): Match {
-  const m = new Match();
-  const ones = new Uint32Array(key.length).fill(0xffffffff);
-  const put = (name: string): void => {
-    const f = mfFromName(name)!;
-    m.set(f, mfGet(key, ones, f).value);
-  };
-  if (inPort !== null) m.setNum("in_port", inPort);
-  const pt = key[W_PACKET_TYPE]!;
-  let dl: number;
-  if (pt === 0) {
-    put("eth_dst");
-    put("eth_src");
-    put("eth_type");
-    put("vlan_tci");
-    // The inner tag too, when there is an outer one.
-    if (key[W_VLAN0]! & 0x1000) {
-      m.key[W_VLAN0 + 1] = key[W_VLAN0 + 1]! & 0xffff;
-      m.mask[W_VLAN0 + 1] = 0xffff;
-    }
-    dl = key[W_DL_TYPE]! >>> 16;
-  } else {
-    m.setNum("packet_type", pt);
-    dl = pt >>> 16 === 1 ? pt & 0xffff : -1;
-  }
-  const proto = key[W_NW_PROTO]! >>> 24;
-  const frag = key[W_NW_PROTO]! & 0xff;
-  if (dl === 0x0800) {
-    put("ip_src");
-    put("ip_dst");
-  } else if (dl === 0x86dd) {
-    put("ipv6_src");
-    put("ipv6_dst");
-    put("ipv6_label");
-    const type = key[W_TP_SRC]! >>> 16;
-    if (proto === 58 && !(frag & 2) && (type === 135 || type === 136) && (key[W_TP_SRC]! & 0xffff) === 0) {
-      put("nd_target");
-      put("nd_sll");
-      put("nd_tll");
-    }
-  } else if (dl === 0x0806 || dl === 0x8035) {
-    for (const n of ["arp_spa", "arp_tpa", "arp_op", "arp_sha", "arp_tha"]) put(n);
-    return m;
-  } else if (dl === 0x8847 || dl === 0x8848) {
-    for (const n of ["mpls_label", "mpls_tc", "mpls_ttl", "mpls_bos"]) put(n);
-    // The stack down to its bottom (at most three entries).
-    for (let i = 1; i < 3 && !(key[W_MPLS_LSE0 + i - 1]! & 0x100); i++) {
-      m.key[W_MPLS_LSE0 + i] = key[W_MPLS_LSE0 + i]!;
-      m.mask[W_MPLS_LSE0 + i] = 0xffffffff;
-    }
-    return m;
-  } else if (dl === 0x894f) {
-    for (const n of ["nsh_flags", "nsh_ttl", "nsh_mdtype", "nsh_np", "nsh_spi", "nsh_si", "nsh_c1", "nsh_c2", "nsh_c3", "nsh_c4"]) put(n);
-    for (const n of ["ip_frag", "nw_tos", "nw_ecn", "nw_ttl", "nw_proto"]) put(n);
-    return m;
-  } else {
-    return m;
-  }
-  for (const n of ["ip_frag", "nw_tos", "nw_ecn", "nw_ttl", "nw_proto"]) put(n);
-  if (!(frag & 2)) {
-    if (proto === 6) for (const n of ["tcp_src", "tcp_dst", "tcp_flags"]) put(n);
-    else if (proto === 17) for (const n of ["udp_src", "udp_dst"]) put(n);
-    else if (proto === 132) for (const n of ["sctp_src", "sctp_dst"]) put(n);
-    else if (proto === 1 && dl === 0x0800) for (const n of ["icmp_type", "icmp_code"]) put(n);
-    else if (proto === 58 && dl === 0x86dd) for (const n of ["icmpv6_type", "icmpv6_code"]) put(n);
-    else if (proto === 2 || proto === 1 || proto === 58) {
-      // IGMP, and ICMP in the other IP version: ports as OVS extracted them.
-      m.key[W_TP_SRC] = key[W_TP_SRC]!;
-      m.mask[W_TP_SRC] = 0xffffffff;
-    }
-  }
-  return m;
-}
-
 function packetText(bytes: Uint8Array, inPort: number | null): string {
   const pkt = new DpPacket();
   pkt.setData(bytes);
@@ -586,38 +507,9 @@ function packetText(bytes: Uint8Array, inPort: number | null): string {
   return formatMatchWithPriority(packetMatch(key, inPort), OFP_DEFAULT_PRIORITY);
 }
 
-/**
- * `parse-packet`: the flow of the Ethernet frame on standard input (raw
- * bytes), and the L4 checksum when the L4 header is all there, as OVS's
- * ofp_packet_to_string.
- */
+/** `parse-packet`: the Ethernet frame on standard input (raw bytes), as OVS's ofp_packet_to_string prints it. */
 function cmdParsePacket(): void {
-  const bytes = Uint8Array.from(Buffer.from(stdinText(), "latin1"));
-  const pkt = new DpPacket();
-  pkt.setData(bytes);
-  const key = newFlowKey();
-  extractFlowKey(pkt, key);
-  let s = formatMatchWithPriority(packetMatch(key, null), OFP_DEFAULT_PRIORITY);
-  const l4 = pkt.l4Ofs;
-  // Bytes past the IP datagram are Ethernet padding, not L4.
-  const proto = key[W_NW_PROTO]! >>> 24;
-  const dl = key[W_PACKET_TYPE] === 0 ? key[W_DL_TYPE]! >>> 16 : -1;
-  const l3 = pkt.l3Ofs;
-  let end = bytes.length;
-  if (l3 >= 0 && l3 + 6 <= bytes.length) {
-    const ipEnd = dl === 0x0800 ? l3 + ((bytes[l3 + 2]! << 8) | bytes[l3 + 3]!) : l3 + 40 + ((bytes[l3 + 4]! << 8) | bytes[l3 + 5]!);
-    end = Math.min(end, ipEnd);
-  }
-  const left = l4 >= 0 ? end - l4 : -1;
-  const u16 = (o: number): number => (bytes[l4 + o]! << 8) | bytes[l4 + o + 1]!;
-  if (l4 >= 0 && (dl === 0x0800 || dl === 0x86dd)) {
-    if (proto === 6 && left >= 20) s += ` tcp_csum:${u16(16).toString(16)}`;
-    else if (proto === 17 && left >= 8) s += ` udp_csum:${u16(6).toString(16)}`;
-    else if (proto === 132 && left >= 12) s += ` sctp_csum:${(((u16(8) << 16) | u16(10)) >>> 0).toString(16)}`;
-    else if (proto === 1 && left >= 8) s += ` icmp_csum:${u16(2).toString(16)}`;
-    else if (proto === 58 && left >= 4) s += ` icmp6_csum:${u16(2).toString(16)}`;
-  }
-  write(s + "\n");
+  write(packetToString(Uint8Array.from(Buffer.from(stdinText(), "latin1"))));
 }
 
 /** `parse-pcap FILE...`: the flow of every packet in pcap files. */

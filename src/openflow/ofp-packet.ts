@@ -38,7 +38,7 @@ import { decodeActions, encodeActions, formatActions } from "./ofp-actions-codec
 import { isTextError } from "./ofp-actions-util.js";
 import { packetToString } from "./ofp-packet-text.js";
 
-export { packetToString, packetFlowText } from "./ofp-packet-text.js";
+export { packetToString, packetMatch } from "./ofp-packet-text.js";
 
 /** Buffer id meaning "not buffered: the packet is in the message". */
 export const NO_BUFFER = 0xffffffff;

@@ -13,7 +13,8 @@ import { DpPacket, writePcap } from "../../src/packet/index.js";
 import { ovsSkip, tempDir } from "../util/ovs.js";
 import { composePacket, toHex } from "../util/packets.js";
 import { allFrames, type CorpusFrame } from "./corpus.js";
-import { formatKeyAsParsePcap } from "./match-text.js";
+import { packetMatch } from "../../src/openflow/ofp-packet-text.js";
+import { formatMatchWithPriority, OFP_DEFAULT_PRIORITY } from "../../src/openflow/ofp-flow.js";
 import { mutateInto, Rng } from "./mutate.js";
 
 const skip = ovsSkip("ovs-ofctl");
@@ -27,7 +28,8 @@ function ours(frames: CorpusFrame[]): string[] {
     pkt.reset();
     pkt.setData(f.bytes);
     extractFlowKey(pkt, key);
-    return formatKeyAsParsePcap(key);
+    // parse-pcap prints the flow with in_port=ANY (OFPP_NONE), as flow_format does.
+    return formatMatchWithPriority(packetMatch(key, 0xffff), OFP_DEFAULT_PRIORITY);
   });
 }
 

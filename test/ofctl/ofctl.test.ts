@@ -78,6 +78,8 @@ async function compareAll(cases: { args: string[]; input?: string }[]): Promise<
 
 test("parse-flow: the flow corpus under every -O/-F setting matches ovs-ofctl", { skip, timeout: 120_000 }, async () => {
   const cases = FLOW_CORPUS.flatMap((f) => VERSION_OPTIONS.map((o) => ({ args: [...o, "parse-flow", f] })));
+  // -m raises ofp-print's verbosity; bundled as getopt allows.
+  cases.push({ args: ["-mmm", "parse-flow", "tcp,actions=drop"] }, { args: ["-m", "-m", "-m", "parse-flow", "in_port=1,ip,actions=drop"] });
   await compareAll(cases);
 });
 
