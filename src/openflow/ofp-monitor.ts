@@ -13,6 +13,7 @@
 import { encodeOxmMatch } from "./nx-match.js";
 import { bitNames, type BodyCodec, type DecodeError, fail, formatPort, isDecodeError, OFPP_NONE, portFromOfp11, portToOfp11, withPartial } from "./ofp-codec.js";
 import type { Match } from "./match.js";
+import type { OfpReader } from "./ofp-buffer.js";
 import type { OfpAction } from "./ofp-actions.js";
 import { decodeInstructions, encodeInstructions, formatActions } from "./ofp-actions-codec.js";
 import { isTextError } from "./ofp-actions-util.js";
@@ -45,6 +46,17 @@ function instructionsOrThrow(actions: readonly OfpAction[], version: number): Ui
 function oxmMatch(m: Match, version: number): { bytes: Uint8Array; len: number } {
   const bytes = encodeOxmMatch(m, version);
   return { bytes, len: (bytes[2]! << 8) | bytes[3]! };
+}
+
+/** The OXM match and the instructions that end a full flow update (which began at `start` and is `length` bytes long). */
+function pullUpdateTail(r: OfpReader, start: number, length: number, version: number): { match: Match; actions: OfpAction[] } | DecodeError {
+  const match = pullOfp11Match(r, true);
+  if (isDecodeError(match)) return match;
+  const instLen = start + length - r.pos;
+  if (instLen < 0 || instLen > r.remaining) return fail("OFPBRC_BAD_LEN");
+  const actions = decodeInstructions(r.bytes(instLen), version);
+  if (isDecodeError(actions)) return actions;
+  return { match, actions };
 }
 
 /* ---------------- ONF (OpenFlow 1.3) ---------------- */
@@ -108,12 +120,9 @@ export const ONF_FLOW_MONITOR_REPLY_CODEC: BodyCodec<FlowMonitorReplyBody> = {
         r.skip(1);
         const cookie = r.u64();
         if (24 + matchLen > length) return bad(fail("OFPBRC_BAD_LEN"));
-        const match = pullOfp11Match(r, true);
-        if (isDecodeError(match)) return bad(match);
-        const instLen = start + length - r.pos;
-        if (instLen < 0 || instLen > r.remaining) return bad(fail("OFPBRC_BAD_LEN"));
-        const actions = decodeInstructions(r.bytes(instLen), ctx.version);
-        if (isDecodeError(actions)) return bad(actions);
+        const tail = pullUpdateTail(r, start, length, ctx.version);
+        if (isDecodeError(tail)) return bad(tail);
+        const { match, actions } = tail;
         updates.push({ event: event as 0 | 1 | 2, reason, priority, idleTimeout, hardTimeout, tableId, cookie, match, actions });
       } else {
         return bad(fail("NXBRC_FM_BAD_EVENT"));
@@ -271,12 +280,9 @@ export const FLOW_MONITOR_REPLY14_CODEC: BodyCodec<FlowMonitorReply14Body> = {
         const priority = r.u16();
         r.skip(4);
         const cookie = r.u64();
-        const match = pullOfp11Match(r, true);
-        if (isDecodeError(match)) return bad(match);
-        const instLen = start + length - r.pos;
-        if (instLen < 0 || instLen > r.remaining) return bad(fail("OFPBRC_BAD_LEN"));
-        const actions = decodeInstructions(r.bytes(instLen), ctx.version);
-        if (isDecodeError(actions)) return bad(actions);
+        const tail = pullUpdateTail(r, start, length, ctx.version);
+        if (isDecodeError(tail)) return bad(tail);
+        const { match, actions } = tail;
         updates.push({ event: event as 0 | 1 | 2 | 3, reason, priority, idleTimeout, hardTimeout, tableId, cookie, match, actions });
       } else {
         return bad(fail("NXBRC_FM_BAD_EVENT"));
