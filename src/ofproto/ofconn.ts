@@ -76,6 +76,8 @@ export const OFP_DEFAULT_MISS_SEND_LEN = 128;
 /** How long OVS waits for the rest of a multipart request. */
 const MULTIPART_TIMEOUT_MS = 1000;
 const OFPT_ECHO_REQUEST = 2;
+const OFPT10_STATS_REQUEST = 16;
+const OFPT11_MULTIPART_REQUEST = 18;
 const OFPT_ECHO_REPLY = 3;
 
 /** Messages of another version that OVS still takes (header types: error, echo request and reply). */
@@ -385,12 +387,16 @@ export class Ofconn {
       return;
     }
     // Multipart requests in several parts are put together first, as OVS's
-    // assembler does; a part's body is not looked at until then.
-    const head = lookupRaw(m, m.length);
-    if (!isDecodeError(head) && (head.raw.wire.kind === "stats" || head.raw.wire.kind === "vstats") && !head.raw.wire.reply && lengthOk(head.raw, head.bodyOffset, m.length)) {
-      const whole = this.assemble(m, head.bodyOffset, (head.statsFlags & OFPSF_REPLY_MORE) !== 0);
-      if (whole === null) return;
-      m = whole;
+    // assembler does; a part's body is not looked at until then. Only
+    // multipart requests are looked up twice (flow_mods, the bulk of a
+    // load, go straight to decoding).
+    if (type === (m[0] === 1 ? OFPT10_STATS_REQUEST : OFPT11_MULTIPART_REQUEST)) {
+      const head = lookupRaw(m, m.length);
+      if (!isDecodeError(head) && (head.raw.wire.kind === "stats" || head.raw.wire.kind === "vstats") && !head.raw.wire.reply && lengthOk(head.raw, head.bodyOffset, m.length)) {
+        const whole = this.assemble(m, head.bodyOffset, (head.statsFlags & OFPSF_REPLY_MORE) !== 0);
+        if (whole === null) return;
+        m = whole;
+      }
     }
     const r: DecodeResult = decodeMessage(m);
     if (!r.ok) {
