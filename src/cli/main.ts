@@ -11,6 +11,7 @@ type Runner = (args: string[]) => Promise<number | undefined>;
 /** Subcommand name → module path (relative to this file) exporting `run`. */
 const SUBCOMMANDS: Record<string, { module: string; summary: string }> = {
   start: { module: "./start.js", summary: "start the switch (database server; vswitchd when available)" },
+  vswitchd: { module: "./vswitchd.js", summary: "run the switch daemon against an OVSDB server, as ovs-vswitchd(8)" },
   "ovsdb-server": { module: "./ovsdb-server.js", summary: "run the OVSDB database server" },
   "ovsdb-client": { module: "./ovsdb-client.js", summary: "query and monitor an OVSDB server, as ovsdb-client(1)" },
   "ovsdb-tool": { module: "./ovsdb-tool.js", summary: "manage OVSDB database files, as ovsdb-tool(1)" },

@@ -1,0 +1,301 @@
+/**
+ * The contracts of ofproto-dpif: what translation (xlate.ts) needs to know
+ * about a bridge and its ports (OVS's xbridge / xbundle / xport), what it
+ * takes and gives (XlateIn / XlateOut), the narrow context the NORMAL action
+ * works through (NormalCtx), and the face a bridge (src/vswitchd) drives an
+ * ofproto-dpif bridge with (DpifBridgeApi).
+ *
+ * These are interfaces only, so that translation, the upcall/revalidator
+ * machinery, MAC learning and the bridge can each be written and tested on
+ * their own. Flows are `Uint32Array`s in the src/flow/key-layout.ts layout;
+ * in translation `in_port` holds the OpenFlow port (the datapath key holds
+ * the odp port; ofproto-dpif converts at the seam).
+ */
+import type { Ofproto } from "./ofproto.js";
+import type { OfRule } from "./rule.js";
+import type { OfpAction } from "../openflow/ofp-actions.js";
+
+/* ---------------- ports and bundles ---------------- */
+
+/** Port.vlan_mode, with OVS's default resolution already applied. */
+export type VlanMode = "access" | "trunk" | "native-tagged" | "native-untagged" | "dot1q-tunnel";
+
+/**
+ * A bundle: one `Port` row (one or more interfaces: a bond has several).
+ * NORMAL switches between bundles; VLAN configuration lives here.
+ */
+export interface XBundle {
+  name: string;
+  /** The bundle's interfaces (one, unless a bond). */
+  ports: XPort[];
+  vlanMode: VlanMode;
+  /** Port.tag: the access / native VLAN, or -1 when none. */
+  vlan: number;
+  /** Port.trunks: VLANs a trunk carries; null = all VLANs. */
+  trunks: ReadonlySet<number> | null;
+  /** Port.cvlans (dot1q-tunnel): customer VLANs accepted; null = all. */
+  cvlans: ReadonlySet<number> | null;
+  /** other_config:qinq-ethtype 802.1ad (0x88a8) or 802.1q (0x8100). */
+  qinqEthtype: number;
+  /** True for a bundle that takes part in no VLAN at all: flood / learning skip it (OVS's mirror output ports). */
+  mirrorOut?: boolean;
+  /** Protected port (Port.protected): never forwards to another protected port. */
+  protected?: boolean;
+}
+
+/** An OpenFlow port of a bridge as translation sees it (OVS's xport). */
+export interface XPort {
+  ofpNo: number;
+  /** Datapath port number, or -1 when the port has none (a patch port). */
+  odpNo: number;
+  name: string;
+  /** Interface.type ("internal", "dummy", "system", "patch", "vxlan", ...). */
+  type: string;
+  /** OFPPC_* bits (no_fwd, no_flood, no_recv, no_packet_in, port_down). */
+  config: number;
+  /** OFPPS_* bits (link_down, live). */
+  state: number;
+  /** The bundle (Port row) this interface belongs to; null for ports outside any bundle. */
+  bundle: XBundle | null;
+  /** For a patch port: the peer port on the other bridge (null when the peer does not exist). */
+  peer: XPort | null;
+  /** The bridge the port belongs to. */
+  bridge: XBridge;
+  /** Ethernet address of the interface (6 bytes). */
+  hwAddr: Uint8Array;
+}
+
+/* ---------------- MAC learning ---------------- */
+
+/** One learned MAC (OVS's mac_entry). */
+export interface MacEntry {
+  mac: Uint8Array;
+  vlan: number;
+  /** The bundle the MAC was learned on. */
+  bundle: XBundle;
+  /** ms of last refresh. */
+  used: number;
+  /** Static (fdb/add) entries never age. */
+  isStatic: boolean;
+}
+
+/** The MAC learning table of a bridge (src/ofproto/mac-learning.ts implements it). */
+export interface MacTable {
+  lookup(mac: Uint8Array, macOff: number, vlan: number): MacEntry | null;
+  /**
+   * Learns (or refreshes) `mac` on `vlan` at `bundle`. Returns true when
+   * the table changed in a way that may alter installed megaflows (a new
+   * entry or a move), which the caller answers with revalidation.
+   */
+  learn(mac: Uint8Array, macOff: number, vlan: number, bundle: XBundle, now: number): boolean;
+  /** Whether learning `mac` on `vlan` is allowed at all (not a multicast source, table not locked). */
+  mayLearn(mac: Uint8Array, macOff: number, vlan: number): boolean;
+}
+
+/* ---------------- the bridge ---------------- */
+
+/** What translation needs of a bridge (OVS's xbridge). */
+export interface XBridge {
+  name: string;
+  /** The OpenFlow switch: tables (`ofproto.tables.lookup`), groups, meters, connmgr. */
+  ofproto: Ofproto;
+  /** Ports by OpenFlow number. */
+  ports: ReadonlyMap<number, XPort>;
+  /** Ports by datapath number. */
+  portByOdp(odpNo: number): XPort | null;
+  bundles: ReadonlyMap<string, XBundle>;
+  macs: MacTable;
+  /** The datapath port of the bridge's LOCAL port. */
+  localOdpNo: number;
+  /** Bridge.other_config / mcast settings that change NORMAL: flood unknown multicast etc. */
+  forwardBpdu: boolean;
+  /** The datapath this bridge sits on (its ports' odp numbers are in its space). */
+  datapathName: string;
+  /** ms clock. */
+  now(): number;
+}
+
+/* ---------------- translation ---------------- */
+
+/** Why a flow must be handled in userspace rather than by a megaflow (OVS's slow_path_reason bits). */
+export const SLOW_CFM = 1 << 0;
+export const SLOW_BFD = 1 << 1;
+export const SLOW_LACP = 1 << 2;
+export const SLOW_STP = 1 << 3;
+export const SLOW_LLDP = 1 << 4;
+export const SLOW_ACTION = 1 << 5;
+export const SLOW_MATCH = 1 << 6;
+
+/** The input of one translation (OVS's xlate_in). */
+export interface XlateIn {
+  bridge: XBridge;
+  /** The flow to translate (in_port = OpenFlow port). Translation works on its own copy. */
+  flow: Uint32Array;
+  /**
+   * Wildcards to fill: on return, a 1 bit means "the result depends on this
+   * bit of the flow" (a megaflow mask). Null = do not track (packet-out,
+   * stats-only).
+   */
+  wc: Uint32Array | null;
+  /** The packet, when there is one (upcall, packet-out, trace with a packet); null when translating for revalidation. */
+  packet: Uint8Array | null;
+  /** Start with this rule's actions instead of a lookup in table 0 (packet-out passes none and `ofpacts`). */
+  rule?: OfRule<OfpAction[]> | null;
+  /** Actions to translate instead of a table lookup (packet-out). */
+  ofpacts?: readonly OfpAction[];
+  /** Table to start in (default 0). */
+  tableId?: number;
+  /**
+   * Side effects allowed: learn installs flows, MAC learning learns,
+   * fin_timeout changes rules, packet-ins go out, rule stats are credited.
+   * False for revalidation and for `ofproto/trace` without a packet.
+   */
+  mayLearn: boolean;
+  /** Credit rules with this many packets/bytes as they are visited (resubmit stats); 0 = none. */
+  statsPackets?: number;
+  statsBytes?: number;
+  /** Collect the report `ofproto/trace` prints (trace.ts formats it). */
+  trace?: TraceSink | null;
+}
+
+/** The result of one translation (OVS's xlate_out + odp actions). */
+export interface XlateOut {
+  /** Datapath actions (netlink form, as src/datapath/odp-actions.ts builds). */
+  actions: Uint8Array;
+  /** SLOW_* bits: when nonzero, the megaflow must send packets to userspace. */
+  slow: number;
+  /** The flow after every action (ofproto/trace's "Final flow"). */
+  finalFlow: Uint32Array;
+  /** Every rule visited (for stats, revalidation bookkeeping). */
+  rules: OfRule<OfpAction[]>[];
+  /** Errors that ended translation early (OVS's xlate_error), or null. */
+  error: string | null;
+  /**
+   * Side effects that must happen once per packet, not once per
+   * translation (packet-ins queued for the connmgr, learned flows): the
+   * caller runs them when it handles the packet.
+   */
+  deferred: (() => void)[];
+}
+
+/** One node of the trace tree `ofproto/trace` prints (OVS's oftrace_node). */
+export type TraceNodeType = "bridge" | "table" | "rule" | "action" | "detail" | "warn" | "error" | "recirc";
+
+export interface TraceNode {
+  type: TraceNodeType;
+  text: string;
+  children: TraceNode[];
+}
+
+/** Where translation writes its trace: a stack of open nodes. */
+export interface TraceSink {
+  /** Adds a node under the current one and returns it. */
+  add(type: TraceNodeType, text: string): TraceNode;
+  /** Makes `node` the current node until the matching `pop`. */
+  push(node: TraceNode): void;
+  pop(): void;
+}
+
+/* ---------------- NORMAL ---------------- */
+
+/** The part of a translation the NORMAL action works through (xlate-normal.ts). */
+export interface NormalCtx {
+  readonly bridge: XBridge;
+  /** The flow being translated (read; NORMAL changes the VLAN only through `outputToBundle`). */
+  readonly flow: Uint32Array;
+  /** Megaflow wildcards; null when not tracking. */
+  readonly wc: Uint32Array | null;
+  /** Whether MAC learning may learn (see XlateIn.mayLearn). */
+  readonly mayLearn: boolean;
+  /** The input port. */
+  readonly inPort: XPort | null;
+  /**
+   * Outputs the packet to `bundle` with VLAN `vlan` (0 = untagged) as
+   * NORMAL's output does: picks the bundle's port (bond member), sets or
+   * strips the 802.1Q tag(s) and emits the output action.
+   */
+  outputToBundle(bundle: XBundle, vlan: number): void;
+  /** Adds a line to the trace, if tracing (OVS's xlate_report). */
+  report(text: string): void;
+  /** Asks for revalidation of every megaflow after the packet is handled (MAC moved). */
+  needRevalidate(): void;
+}
+
+/* ---------------- the bridge-facing API ---------------- */
+
+/** One interface as the bridge (src/vswitchd) asks ofproto-dpif to have it. */
+export interface IfaceConfig {
+  name: string;
+  /** Interface.type ("" means "system"). */
+  type: string;
+  options: Record<string, string>;
+  /** Interface.ofport_request, or undefined. */
+  ofportRequest?: number;
+  /** Interface.mac, or undefined. */
+  mac?: Uint8Array;
+  mtuRequest?: number;
+  adminUp?: boolean;
+}
+
+/** One Port row. */
+export interface BundleConfig {
+  name: string;
+  ifaces: IfaceConfig[];
+  vlanMode: VlanMode;
+  tag: number;
+  trunks: number[] | null;
+  cvlans: number[] | null;
+  qinqEthtype: number;
+  protected: boolean;
+}
+
+/** What the bridge reads back for each interface (written to the Interface row). */
+export interface IfaceStatus {
+  ofport: number;
+  /** Interface.error text, or null. */
+  error: string | null;
+  adminState: "up" | "down";
+  linkState: "up" | "down";
+  macInUse: Uint8Array;
+  mtu: number;
+  statistics: Record<string, number>;
+}
+
+/** Bridge.other_config knobs ofproto-dpif honours (OVS's names in comments). */
+export interface BridgeDpConfig {
+  /** mac-aging-time, seconds (default 300). */
+  macAgingTime?: number;
+  /** mac-table-size (default 8192). */
+  macTableSize?: number;
+  /** forward-bpdu. */
+  forwardBpdu?: boolean;
+}
+
+/** Open_vSwitch.other_config knobs of the datapath layer (shared by every bridge). */
+export interface DatapathGlobalConfig {
+  /** flow-limit (default 200000). */
+  flowLimit?: number;
+  /** max-idle, ms (default 10000). */
+  maxIdle?: number;
+}
+
+/**
+ * One ofproto-dpif bridge as src/vswitchd drives it (implemented by
+ * ofproto-dpif.ts; created by `openDpifBridge`). Every call is
+ * idempotent: the bridge passes its whole desired state on each
+ * reconfiguration and only differences take effect.
+ */
+export interface DpifBridgeApi {
+  readonly name: string;
+  /** Datapath type ("netdev", "dummy", "system"). */
+  readonly datapathType: string;
+  readonly ofproto: Ofproto;
+  readonly xbridge: XBridge;
+  /** Makes the bridge's ports exactly `bundles` (the LOCAL port, named after the bridge, is always there). */
+  setBundles(bundles: readonly BundleConfig[]): void;
+  setConfig(cfg: BridgeDpConfig): void;
+  /** Status of one interface, or null when the bridge has no such interface. */
+  ifaceStatus(name: string): IfaceStatus | null;
+  /** Deletes the bridge: its ports leave the datapath, its connections close. */
+  close(): void;
+}
