@@ -316,6 +316,22 @@ export class Subtable<T> {
   }
 }
 
+/** Whether `list` (rules of subtable `st`) holds no rule twice. */
+function allDistinct<T>(list: readonly ClsRule<T>[], st: Subtable<T>): boolean {
+  // Tag each rule by pointing its subtable at null; a rule met already tagged is a duplicate.
+  let distinct = true;
+  let i = 0;
+  for (; i < list.length; i++) {
+    if (list[i]!.subtable !== st) {
+      distinct = false;
+      break;
+    }
+    list[i]!.subtable = null;
+  }
+  for (let k = 0; k < i; k++) list[k]!.subtable = st;
+  return distinct;
+}
+
 function byMaxPriorityDesc(a: Subtable<unknown>, b: Subtable<unknown>): number {
   return b.maxPriority - a.maxPriority;
 }
@@ -438,7 +454,7 @@ export class Classifier<T> {
   }
 
   /** Adds or removes the rule's prefixes (and ports), via a scratch key holding its masked key. */
-  private triesUpdate(st: Subtable<T>, r: ClsRule<T>, add: boolean, withPorts: boolean): void {
+  private triesUpdate(st: Subtable<T>, r: ClsRule<T>, add: boolean, withPorts: boolean, portsOnly = false): void {
     let filled = false;
     const key = this.scratchKey;
     if (withPorts && st.ports !== null) {
@@ -447,7 +463,7 @@ export class Classifier<T> {
       if (add) st.ports.insert(key, 32);
       else st.ports.remove(key, 32);
     }
-    for (let t = 0; t < this.tries.length; t++) {
+    for (let t = 0; !portsOnly && t < this.tries.length; t++) {
       const plen = st.plens[t]!;
       if (plen === 0) continue;
       if (!filled) {
@@ -566,6 +582,66 @@ export class Classifier<T> {
   remove(rule: ClsRule<T>): boolean {
     const st = rule.subtable;
     if (st === null || !this.subtables.includes(st)) return false;
+    return this.unlink(st, rule, true);
+  }
+
+  /**
+   * Removes many rules at once (a committed delete of a whole table, say);
+   * returns how many were in this classifier. A subtable losing every rule
+   * is dropped whole, and when the batch is a large part of the classifier
+   * the prefix tries are rebuilt from the rules that stay instead of
+   * having each prefix walked out of them.
+   */
+  removeMany(rules: readonly ClsRule<T>[]): number {
+    const bySubtable = new Map<Subtable<T>, ClsRule<T>[]>();
+    // Rules of one subtable tend to come together: remember the last list.
+    let lastSt: Subtable<T> | null = null;
+    let lastList: ClsRule<T>[] = [];
+    for (const r of rules) {
+      const st = r.subtable;
+      if (st === null) continue;
+      if (st !== lastSt) {
+        let list = bySubtable.get(st);
+        if (list === undefined) bySubtable.set(st, (list = []));
+        lastSt = st;
+        lastList = list;
+      }
+      lastList.push(r);
+    }
+    const rebuild = rules.length * 2 > this.nRules && this.nRules > 64;
+    let n = 0;
+    for (const [st, list] of bySubtable) {
+      if (!this.subtables.includes(st)) continue;
+      if (list.length === st.nRules && allDistinct(list, st)) {
+        for (const r of list) {
+          r.next = null;
+          r.subtable = null;
+        }
+        n += list.length;
+        this.nRules -= list.length;
+        st.nRules = 0;
+        if (!rebuild) for (const r of list) this.triesUpdate(st, r, false, false);
+        this.dropSubtable(st);
+        continue;
+      }
+      for (const r of list) if (r.subtable === st && this.unlink(st, r, !rebuild)) n++;
+      if (rebuild && st.ports !== null) {
+        st.ports.clear();
+        for (const head of st.buckets.values()) for (let r: ClsRule<T> | null = head; r !== null; r = r.next) this.triesUpdate(st, r, true, true, true);
+      }
+    }
+    if (rebuild) {
+      for (const t of this.tries) t.clear();
+      for (const st of this.subtables) {
+        if (st.trieAt < 0) continue;
+        for (const head of st.buckets.values()) for (let r: ClsRule<T> | null = head; r !== null; r = r.next) this.triesUpdate(st, r, true, false);
+      }
+    }
+    return n;
+  }
+
+  /** Takes `rule` out of `st` (which holds it); the prefix tries too unless the caller rebuilds them. */
+  private unlink(st: Subtable<T>, rule: ClsRule<T>, updateTries: boolean): boolean {
     const head = st.buckets.get(rule.hash);
     if (head === null) return false;
     if (head === rule) {
@@ -580,7 +656,7 @@ export class Classifier<T> {
     for (let s = 0; s < st.indices.length; s++) {
       st.indices[s]!.decrement(hashes[s]!);
     }
-    this.triesRemove(st, rule);
+    if (updateTries) this.triesRemove(st, rule);
     rule.next = null;
     rule.subtable = null;
     this.nRules--;
@@ -597,14 +673,16 @@ export class Classifier<T> {
     } else {
       st.priorities.set(rule.priority, pc);
     }
-    if (st.nRules === 0) {
-      this.subtables.splice(this.subtables.indexOf(st), 1);
-      if (this.lastSubtable === st) this.lastSubtable = null;
-      const list = this.byMask.get(st.maskHash)!;
-      list.splice(list.indexOf(st), 1);
-      if (list.length === 0) this.byMask.delete(st.maskHash);
-    }
+    if (st.nRules === 0) this.dropSubtable(st);
     return true;
+  }
+
+  private dropSubtable(st: Subtable<T>): void {
+    this.subtables.splice(this.subtables.indexOf(st), 1);
+    if (this.lastSubtable === st) this.lastSubtable = null;
+    const list = this.byMask.get(st.maskHash)!;
+    list.splice(list.indexOf(st), 1);
+    if (list.length === 0) this.byMask.delete(st.maskHash);
   }
 
   /** Makes `rule` invisible to lookups at `version` and later (it must be visible before). */
@@ -675,30 +753,40 @@ export class Classifier<T> {
    * Rules visible in `version` that are at least as specific as the match
    * (mask, key): their mask includes every bit of `mask` and they agree
    * with `key` on those bits — a non-strict flow_mod/delete/dump filter.
-   * An all-zero mask yields every visible rule. Collected before yielding,
-   * so the caller may remove rules while iterating.
+   * An all-zero mask yields every visible rule. A fresh array, so the
+   * caller may remove rules while iterating.
    */
-  *loose(mask: Uint32Array, key: Uint32Array, version: number = CLS_MAX_VERSION - 1): IterableIterator<ClsRule<T>> {
+  loose(mask: Uint32Array, key: Uint32Array, version: number = CLS_MAX_VERSION - 1): ClsRule<T>[] {
     const out: ClsRule<T>[] = [];
-    const words: number[] = [];
-    for (let i = 0; i < FLOW_U32S; i++) if (mask[i] !== 0) words.push(i);
+    let n = 0;
+    for (let i = 0; i < FLOW_U32S; i++) if (mask[i] !== 0) n++;
+    const words = new Int32Array(n);
+    n = 0;
+    for (let i = 0; i < FLOW_U32S; i++) if (mask[i] !== 0) words[n++] = i;
     for (const st of this.subtables) {
       let covers = true;
-      for (const w of words) if ((st.mask[w]! & mask[w]!) >>> 0 !== mask[w]) covers = false;
+      for (let i = 0; i < words.length && covers; i++) {
+        const w = words[i]!;
+        if ((st.mask[w]! & mask[w]!) >>> 0 !== mask[w]) covers = false;
+      }
       if (!covers) continue;
+      // With no match field at all (delete everything), only visibility decides.
+      const all = words.length === 0;
       for (const head of st.buckets.values()) {
         for (let r: ClsRule<T> | null = head; r !== null; r = r.next) {
           if (!r.visibleIn(version)) continue;
           let ok = true;
-          for (let i = 0; i < r.words.length && ok; i++) {
-            const w = r.words[i]!;
-            if (mask[w] !== 0 && ((r.vals[i]! ^ key[w]!) & mask[w]!) !== 0) ok = false;
+          if (!all) {
+            for (let i = 0; i < r.words.length && ok; i++) {
+              const w = r.words[i]!;
+              if (mask[w] !== 0 && ((r.vals[i]! ^ key[w]!) & mask[w]!) !== 0) ok = false;
+            }
           }
           if (ok) out.push(r);
         }
       }
     }
-    yield* out;
+    return out;
   }
 
   // HOT PATH

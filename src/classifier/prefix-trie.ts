@@ -63,6 +63,14 @@ export class PrefixTrie {
     return this.top - 1 - free;
   }
 
+  /** Forgets every prefix (keeps the node storage). */
+  clear(): void {
+    this.nodes.fill(0, 0, NODE_U32S);
+    this.top = 1;
+    this.freeHead = 0;
+    this.size = 0;
+  }
+
   private alloc(): number {
     let n = this.freeHead;
     if (n !== 0) {

@@ -118,6 +118,33 @@ test("lookup stays right after removals and replaces (property)", () => {
   );
 });
 
+test("removing many rules at once leaves the same classifier as building it without them (property)", () => {
+  fc.assert(
+    fc.property(fc.array(ruleArb, { minLength: 1, maxLength: 160, size: "max" }), fc.integer({ min: 0, max: 3 }), fc.array(packetArb, { minLength: 1, maxLength: 10 }), (specs, how, pkts) => {
+      const { cls } = load(specs);
+      const all = [...cls.rules()];
+      // 0: every rule (whole subtables go); 1: most rules (tries rebuilt); 2: a few (walked out); 3: one mask's rules.
+      const mask0 = all[0]!.payload.mask;
+      const drop = all.filter((r, i) => (how === 0 ? true : how === 1 ? i % 5 !== 0 : how === 2 ? i % 7 === 3 : r.payload.mask.every((v, w) => v === mask0[w])));
+      assert.equal(cls.removeMany(drop), drop.length);
+      assert.equal(cls.removeMany(drop), 0, "removed rules are gone");
+      const gone = new Set(drop.map((r) => r.payload));
+      const live = all.map((r) => r.payload).filter((m) => !gone.has(m));
+      assert.equal(cls.count, live.length);
+      const fresh = new Classifier<ModelRule>();
+      for (const m of live) fresh.insert(new ClsRule(m.mask, m.key, m.priority, m), 0);
+      for (const p of pkts) {
+        checkLookup(cls, live, p, 0, pkts);
+        const wc1 = newKey();
+        const wc2 = newKey();
+        assert.equal(cls.lookup(p, 0, wc1)?.payload ?? null, fresh.lookup(p, 0, wc2)?.payload ?? null);
+        assert.deepEqual(wc1, wc2, "the wildcards are those of a classifier built without the removed rules");
+      }
+    }),
+    { numRuns: Math.ceil(RUNS / 2) },
+  );
+});
+
 test("versioned lookup sees exactly the rules visible in its version (property)", () => {
   const verArb = fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 1, max: 6 }));
   fc.assert(
