@@ -605,14 +605,19 @@ export class OfpEncodeError extends Error {
   readonly code = "OFP_ENCODE";
 }
 
-/** Encodes a message; throws OfpEncodeError if its type is not in its version. */
-export function encodeMessage(m: OfpMessage): Uint8Array {
+/**
+ * Encodes a message; throws OfpEncodeError if its type is not in its
+ * version or it is longer than `maxLength` (a caller that splits an
+ * oversized multipart reply itself passes Infinity; the length field then
+ * holds only the low 16 bits).
+ */
+export function encodeMessage(m: OfpMessage, maxLength = 0xffff): Uint8Array {
   const raw = rawFor(m.type, m.version);
   if (!raw) throw new OfpEncodeError(`${m.type} does not exist in OpenFlow version 0x${m.version.toString(16)}`);
   const w = new OfpWriter(64);
   putHeaders(w, raw, m.version, m.xid, m.statsFlags ?? 0);
   (raw.codec as BodyCodec<unknown>).encode(w, m.body, { version: m.version, verbosity: 2, type: raw.type, xid: m.xid });
-  if (w.length > 0xffff) throw new OfpEncodeError(`${m.type} message too long (${w.length} bytes)`);
+  if (w.length > maxLength) throw new OfpEncodeError(`${m.type} message too long (${w.length} bytes)`);
   w.setU16(2, w.length);
   return w.finish();
 }
