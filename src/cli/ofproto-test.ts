@@ -1,7 +1,8 @@
 /**
  * `tsovs ofproto-test BRIDGE [--port NAME[:OFPORT[:MAC]]]... [--controller TARGET]...
  * [--protocols OpenFlow10,...] [--datapath-id HEX] [--hwaddr MAC] [--fail-mode MODE]
- * [--pidfile[=FILE]] [--log-file[=FILE]]`: runs one OpenFlow bridge with dummy
+ * [--private-key FILE --certificate FILE --ca-cert FILE] [--pidfile[=FILE]]
+ * [--log-file[=FILE]]`: runs one OpenFlow bridge with dummy
  * ports and its management socket `$OVS_RUNDIR/BRIDGE.mgmt`, in the
  * foreground, until SIGTERM/SIGINT.
  *
@@ -16,6 +17,7 @@ import type { Netdev } from "../netdev/netdev-provider.js";
 import { bitmapOf } from "../openflow/ofp-version.js";
 import { ALL_OFP_VERSIONS, Ofproto, type FailMode } from "../ofproto/index.js";
 import { createPidfile, type Pidfile } from "../unixctl/index.js";
+import type { SslFiles } from "../jsonrpc/ssl.js";
 import { ensureDir, rundir, logdir } from "../util/dirs.js";
 import { setLogFile, vlogModule } from "../util/vlog.js";
 
@@ -34,6 +36,9 @@ function usage(): string {
   --datapath-id HEX           datapath id (16 hex digits)
   --hwaddr MAC                Ethernet address of the LOCAL port
   --fail-mode MODE            standalone (default) or secure
+  --private-key FILE          SSL private key (PEM), for ssl:/pssl: controllers
+  --certificate FILE          SSL certificate (PEM) for the private key
+  --ca-cert FILE              CA certificate (PEM) that controllers' certificates must chain to
   --pidfile[=FILE]            write a pidfile (default $OVS_RUNDIR/${PROGRAM}.pid)
   --log-file[=FILE]           log to FILE (default $OVS_LOGDIR/${PROGRAM}.log)
 `;
@@ -58,6 +63,7 @@ export async function run(args: string[]): Promise<number | undefined> {
   let dpid: bigint | undefined;
   let hwaddr: Uint8Array | undefined;
   let failMode: FailMode = "standalone";
+  const ssl: SslFiles = { privateKey: null, certificate: null, caCert: null };
   let pidfilePath: string | null = null;
   let logFilePath: string | null = null;
 
@@ -125,6 +131,14 @@ export async function run(args: string[]): Promise<number | undefined> {
         failMode = v;
         break;
       }
+      case "--private-key":
+      case "--certificate":
+      case "--ca-cert": {
+        const v = value();
+        if (v === null) return fail(`${opt} requires an argument`);
+        ssl[opt === "--private-key" ? "privateKey" : opt === "--certificate" ? "certificate" : "caCert"] = path.resolve(v);
+        break;
+      }
       case "--pidfile":
         pidfilePath = path.resolve(rundir(), inline ?? `${PROGRAM}.pid`);
         break;
@@ -178,6 +192,7 @@ export async function run(args: string[]): Promise<number | undefined> {
 
   const mgmt = path.join(rundir(), `${bridge}.mgmt`);
   await ofproto.connmgr.setManagementSocket(mgmt);
+  if (ssl.privateKey !== null || ssl.certificate !== null || ssl.caCert !== null) await ofproto.connmgr.setSsl(ssl);
   await ofproto.connmgr.setControllers(controllers.map((target) => ({ target })));
   log.info(`${bridge}: using datapath ID ${ofproto.datapathId.toString(16).padStart(16, "0")}`);
   log.info(`${bridge}: listening on ${mgmt}`);

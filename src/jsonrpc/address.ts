@@ -1,8 +1,8 @@
 /**
  * OVS stream addresses: `unix:PATH`, `tcp:IP:PORT` (active) and
  * `punix:PATH`, `ptcp:PORT[:IP]` (passive), as in ovsdb-server(1) and
- * ovs-vsctl(8). `ssl:`/`pssl:` parse but are reported as unsupported by the
- * callers that cannot serve them.
+ * ovs-vsctl(8), and `ssl:IP:PORT` / `pssl:PORT[:IP]` (TLS, see ssl.ts), which
+ * callers that cannot serve them report as unsupported.
  */
 import * as net from "node:net";
 

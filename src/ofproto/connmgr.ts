@@ -33,6 +33,7 @@
 import * as fs from "node:fs";
 import * as net from "node:net";
 import { parseActive, parsePassive, connectActive, type ActiveAddress, type PassiveAddress } from "../jsonrpc/address.js";
+import { connectSsl, createSslServer, loadSsl, type SslFiles } from "../jsonrpc/ssl.js";
 import type { OfpMessage } from "../openflow/ofp-msgs.js";
 import type { OfpErrorName } from "../openflow/ofp-errors.js";
 import { bitmapOf, type VersionBitmap } from "../openflow/ofp-version.js";
@@ -177,18 +178,25 @@ class Remote {
 
   private connect(): void {
     if (this.stopped || !this.active) return;
+    let sock: net.Socket;
     if (this.active.kind === "ssl") {
-      this.state = "VOID";
-      this.lastError = "SSL is not supported";
-      log.warn(`${this.cfg.target}: SSL is not supported`);
-      return;
+      const ssl = loadSsl(this.mgr.ssl);
+      if (typeof ssl === "string") {
+        this.lastError = ssl;
+        log.err(`${this.cfg.target}: ${ssl}`);
+        this.scheduleReconnect();
+        return;
+      }
+      log.info(`${this.cfg.target}: connecting...`);
+      sock = connectSsl(this.active.host, this.active.port, ssl);
+    } else {
+      log.info(`${this.cfg.target}: connecting...`);
+      sock = connectActive(this.active);
     }
     this.state = "CONNECTING";
-    log.info(`${this.cfg.target}: connecting...`);
-    const sock = connectActive(this.active);
     this.socket = sock;
     let opened = false;
-    sock.once("connect", () => {
+    sock.once(this.active.kind === "ssl" ? "secureConnect" : "connect", () => {
       opened = true;
       this.attach(sock, this.cfg.target);
     });
@@ -215,15 +223,25 @@ class Remote {
 
   private listen(): void {
     const p = this.passive!;
-    if (p.kind === "pssl") {
-      this.lastError = "SSL is not supported";
-      log.warn(`${this.cfg.target}: SSL is not supported`);
-      return;
-    }
-    const server = net.createServer((sock) => {
-      const peer = p.kind === "punix" ? `unix#${this.mgr.nextConnId()}` : `tcp:${sock.remoteAddress}:${sock.remotePort}`;
+    const onAccept = (sock: net.Socket): void => {
+      const peer = p.kind === "punix" ? `unix#${this.mgr.nextConnId()}` : `${p.kind.slice(1)}:${sock.remoteAddress}:${sock.remotePort}`;
       this.attach(sock, peer);
-    });
+    };
+    let server: net.Server;
+    if (p.kind === "pssl") {
+      const ssl = loadSsl(this.mgr.ssl);
+      if (typeof ssl === "string") {
+        this.lastError = ssl;
+        log.err(`${this.cfg.target}: ${ssl}`);
+        return;
+      }
+      const tlsServer = createSslServer(ssl, onAccept);
+      // A client without an acceptable certificate is refused by the handshake; log it as OVS logs SSL errors.
+      tlsServer.on("tlsClientError", (e) => log.warn(`${this.cfg.target}: SSL error: ${e.message}`));
+      server = tlsServer;
+    } else {
+      server = net.createServer(onAccept);
+    }
     this.server = server;
     server.on("error", (e) => {
       this.lastError = describeError(e);
@@ -327,6 +345,8 @@ export class Connmgr {
   private mgmt: Remote | null = null;
   private readonly controllers = new Map<string, Remote>();
   private readonly all = new Map<Ofconn, Remote>();
+  /** Key, certificate and CA for `ssl:` / `pssl:` controllers (the SSL table). */
+  ssl: SslFiles | null = null;
   /** OVS's master election id: the highest generation id seen, once one was. */
   private generationId: bigint | null = null;
   private connIds = 0;
@@ -355,6 +375,23 @@ export class Connmgr {
     this.mgmt = new Remote(this, { target: `punix:${path}`, type: "service" }, true);
     this.mgmt.start();
     await this.mgmt.listening();
+  }
+
+  /**
+   * Sets the SSL files (the Open_vSwitch row's SSL record; null = none).
+   * `ssl:` and `pssl:` controllers restart when they change.
+   */
+  async setSsl(files: SslFiles | null): Promise<void> {
+    if (JSON.stringify(files) === JSON.stringify(this.ssl)) return;
+    this.ssl = files;
+    const cfgs = [...this.controllers.values()].map((r) => r.cfg);
+    for (const [target, r] of this.controllers) {
+      if (target.startsWith("ssl:") || target.startsWith("pssl:")) {
+        r.stop();
+        this.controllers.delete(target);
+      }
+    }
+    await this.setControllers(cfgs);
   }
 
   /** Reconciles the controllers with `cfgs` (new ones start, removed ones stop, unchanged ones stay). */
