@@ -86,8 +86,10 @@ export interface MacTable {
    * Learns (or refreshes) `mac` on `vlan` at `bundle`. Returns true when
    * the table changed in a way that may alter installed megaflows (a new
    * entry or a move), which the caller answers with revalidation.
+   * `isGratArp` (the packet is a gratuitous ARP) and `isBond` (the bundle
+   * is a bond) drive OVS's gratuitous-ARP lock; both default to false.
    */
-  learn(mac: Uint8Array, macOff: number, vlan: number, bundle: XBundle, now: number): boolean;
+  learn(mac: Uint8Array, macOff: number, vlan: number, bundle: XBundle, now: number, isGratArp?: boolean, isBond?: boolean): boolean;
   /** Whether learning `mac` on `vlan` is allowed at all (not a multicast source, table not locked). */
   mayLearn(mac: Uint8Array, macOff: number, vlan: number): boolean;
 }
@@ -156,6 +158,12 @@ export interface XlateIn {
   statsBytes?: number;
   /** Collect the report `ofproto/trace` prints (trace.ts formats it). */
   trace?: TraceSink | null;
+  /**
+   * The actions come from a controller's packet-out (packet-ins they cause
+   * say reason "packet_out"). Default: `ofpacts` given without a rule and
+   * not tracing (ofproto/trace-packet-out reports "action", as OVS).
+   */
+  inPacketOut?: boolean;
 }
 
 /** The result of one translation (OVS's xlate_out + odp actions). */
@@ -176,10 +184,15 @@ export interface XlateOut {
    * caller runs them when it handles the packet.
    */
   deferred: (() => void)[];
+  /**
+   * Translation moved or added a MAC entry (NormalCtx.needRevalidate):
+   * the caller revalidates every megaflow after handling the packet.
+   */
+  needRevalidate?: boolean;
 }
 
 /** One node of the trace tree `ofproto/trace` prints (OVS's oftrace_node). */
-export type TraceNodeType = "bridge" | "table" | "rule" | "action" | "detail" | "warn" | "error" | "recirc";
+export type TraceNodeType = "bridge" | "table" | "rule" | "action" | "detail" | "warn" | "error" | "recirc" | "bucket";
 
 export interface TraceNode {
   type: TraceNodeType;
@@ -207,16 +220,33 @@ export interface NormalCtx {
   readonly wc: Uint32Array | null;
   /** Whether MAC learning may learn (see XlateIn.mayLearn). */
   readonly mayLearn: boolean;
+  /** Whether a real packet is being translated (XlateIn.packet !== null); some drop messages depend on it. Defaults to `mayLearn`. */
+  readonly hasPacket?: boolean;
   /** The input port. */
   readonly inPort: XPort | null;
   /**
    * Outputs the packet to `bundle` with VLAN `vlan` (0 = untagged) as
    * NORMAL's output does: picks the bundle's port (bond member), sets or
    * strips the 802.1Q tag(s) and emits the output action.
+   *
+   * xlate-normal.ts always passes `vlanHeaders` too: the exact two VLAN
+   * header words the packet must carry on this output, in the flow
+   * layout's W_VLAN0 / W_VLAN1 encoding (tpid << 16 | tci with CFI; 0 =
+   * no tag). They carry what `vlan` alone cannot: the PCP, the TPID
+   * (802.1ad), and the inner tag of QinQ / dot1q-tunnel. The implementation
+   * puts them in the flow for this one output (so the datapath actions
+   * push/pop/set the tags and the megaflow un-wildcards what changed, as
+   * OVS's xvlan_put + compose_output_action do) and restores the flow's
+   * own VLAN words afterwards. `vlan` is always the VID of
+   * `vlanHeaders[0]` (0 when untagged).
    */
-  outputToBundle(bundle: XBundle, vlan: number): void;
-  /** Adds a line to the trace, if tracing (OVS's xlate_report). */
-  report(text: string): void;
+  outputToBundle(bundle: XBundle, vlan: number, vlanHeaders?: Uint32Array): void;
+  /**
+   * Adds a line to the trace, if tracing (OVS's xlate_report). `type`
+   * (default "detail") picks how ofproto/trace prints it: "detail" as
+   * "-> text", "warn" as ">> text", "error" as ">>>> text <<<<".
+   */
+  report(text: string, type?: TraceNodeType): void;
   /** Asks for revalidation of every megaflow after the packet is handled (MAC moved). */
   needRevalidate(): void;
 }
@@ -269,6 +299,8 @@ export interface BridgeDpConfig {
   macTableSize?: number;
   /** forward-bpdu. */
   forwardBpdu?: boolean;
+  /** Bridge.flood_vlans: VLANs on which MAC learning is off (always flooded); absent or empty = none. */
+  floodVlans?: number[];
 }
 
 /** Open_vSwitch.other_config knobs of the datapath layer (shared by every bridge). */
