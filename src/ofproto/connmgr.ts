@@ -38,7 +38,7 @@ import type { OfpMessage } from "../openflow/ofp-msgs.js";
 import type { OfpErrorName } from "../openflow/ofp-errors.js";
 import { bitmapOf, type VersionBitmap } from "../openflow/ofp-version.js";
 import { vlogModule } from "../util/vlog.js";
-import { ASYNC_PACKET_IN, ASYNC_ROLE_STATUS, Ofconn, type OfconnHandler, type OfconnType } from "./ofconn.js";
+import { ASYNC_ROLE_STATUS, Ofconn, type OfconnHandler, type OfconnType } from "./ofconn.js";
 
 const log = vlogModule("connmgr");
 
@@ -505,8 +505,7 @@ export class Connmgr {
   sendPacketIn(reason: number, controllerId: number, build: (conn: Ofconn) => OfpMessage | null): number {
     let n = 0;
     for (const [conn, remote] of this.all) {
-      if (conn.type !== "primary" && conn.asyncConfig === null) continue;
-      if (conn.controllerId !== controllerId || !conn.receivesAsync(ASYNC_PACKET_IN, reason)) continue;
+      if (conn.controllerId !== controllerId || !conn.receivesPacketIn(reason)) continue;
       if (remote.bucket !== null && !remote.bucket.take()) {
         remote.dropped++;
         continue;

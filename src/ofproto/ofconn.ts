@@ -30,6 +30,7 @@ import type * as net from "node:net";
 import { decodeMessage, encodeMessage, errorReply, lengthOk, lookupRaw, OfpFramer, OFPSF_REPLY_MORE, type DecodeResult, type OfpMessage } from "../openflow/ofp-msgs.js";
 import { isDecodeError } from "../openflow/ofp-codec.js";
 import { makeHello, receiveHello } from "../openflow/ofp-hello.js";
+import { OFPR_IMPLICIT_MISS, packetInReasonForVersion } from "../openflow/ofp-packet.js";
 import type { OfpErrorName } from "../openflow/ofp-errors.js";
 import type { Role } from "../openflow/ofp-control.js";
 import type { VersionBitmap } from "../openflow/ofp-version.js";
@@ -204,6 +205,21 @@ export class Ofconn {
     const cfg = this.effectiveAsync();
     const bits = this.role === "secondary" ? cfg.secondary : cfg.primary;
     return ((bits[kind] ?? 0) & (1 << reason)) !== 0;
+  }
+
+  /**
+   * Whether a packet-in with OVS's `reason` — the internal explicit and
+   * implicit table-miss reasons included — goes to this connection. The
+   * reason is tested as this connection's version says it on the wire
+   * (OpenFlow 1.4's refinements of "action" are "action" before 1.4), as
+   * OVS's default configuration enables them in every version; it leaves
+   * out implicit misses (no table-miss flow) from OpenFlow 1.3 on, where a
+   * table miss without a flow drops.
+   */
+  receivesPacketIn(reason: number): boolean {
+    const version = this.version || 1;
+    if (reason === OFPR_IMPLICIT_MISS && this.asyncConfig === null && version >= 4) return false;
+    return this.receivesAsync(ASYNC_PACKET_IN, packetInReasonForVersion(reason, version));
   }
 
   /** A fresh xid for messages the switch starts (echo requests, async messages use 0). */
