@@ -904,7 +904,8 @@ export class Classifier<T> {
           break;
         }
         // Ports: if no rule of the subtable has this packet's ports, the
-        // leading port bits that show it are all the subtable looked at.
+        // leading port bits that show it are all the last stage looked at
+        // (the stages before it were looked at in full, as in OVS).
         const ports = st.ports;
         if (!found && ports !== null && wc !== null) {
           this.portsKey[W_TP_SRC] = flow[W_TP_SRC]! & mask[W_TP_SRC]!;
@@ -916,7 +917,7 @@ export class Classifier<T> {
           const cb = ports.lookup(this.portsKey, this.portsPlens, ps);
           if (this.portsPlens[32] !== ps) {
             wc[W_TP_SRC] = (wc[W_TP_SRC]! | (mask[W_TP_SRC]! & (cb >= 32 ? -1 : ~(-1 >>> cb)))) >>> 0;
-            missEnd = 0;
+            missEnd = nIdx > 0 ? ends[nIdx - 1]! : 0;
           }
         }
       }

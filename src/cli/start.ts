@@ -1,37 +1,136 @@
 /**
- * `tsovs start`: runs the switch in the foreground. For now that is the
+ * `tsovs start [--detach] [--enable-dummy[=override]] [--disable-system]
+ * [OVSDB-SERVER OPTIONS...]`: the whole switch in one process — the
  * database server on the default database (`$OVS_DBDIR/conf.db`, created
  * from the bundled schema when missing) listening on
- * `$OVS_RUNDIR/db.sock`, logging at INFO to the console and to
- * `$OVS_LOGDIR/ovsdb-server.log`. Ctrl-C (SIGINT) or SIGTERM stops it
- * cleanly. Extra arguments are passed to the database server
+ * `$OVS_RUNDIR/db.sock`, and the vswitchd connected to it over that
+ * socket, with the pid files and control sockets of both
+ * (`ovsdb-server.pid`, `ovs-vswitchd.pid`), so the real `ovs-vsctl`,
+ * `ovs-ofctl` and `ovs-appctl` work as with OVS.
+ *
+ * In the foreground it logs at INFO to the console and to
+ * `$OVS_LOGDIR/ovsdb-server.log` (one process, one log file); `--detach`
+ * returns once both are ready. Ctrl-C (SIGINT) or SIGTERM stops it
+ * cleanly; so does `ovs-appctl -t ovs-vswitchd exit` followed by
+ * `ovs-appctl -t ovsdb-server exit` (the process ends when both have
+ * exited). Dummy devices and datapaths are enabled (`--enable-dummy`), as
+ * a test bed wants them. Other arguments go to the database server
  * (e.g. `--remote=ptcp:6640`).
  */
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
-import { parseArgs, startOvsdbServer } from "./ovsdb-server.js";
+import { OVS_VERSION } from "../unixctl/index.js";
+import { spawn } from "node:child_process";
+import { parseArgs, startOvsdbServer, type RunningOvsdbServer } from "./ovsdb-server.js";
 import { rundir } from "../util/dirs.js";
 import { vlogModule } from "../util/vlog.js";
+import { startVswitchd, PROGRAM as VSWITCHD, type RunningVswitchd, type VswitchdConfig } from "../vswitchd/vswitchd.js";
+import type { DummyMode } from "../vswitchd/port-config.js";
 
 const log = vlogModule("tsovs_start");
 
-export async function run(args: string[]): Promise<number | undefined> {
-  const cfg = parseArgs(["--pidfile", "--log-file", `--remote=punix:${path.join(rundir(), "db.sock")}`, ...args]);
-  if (typeof cfg === "number") return cfg;
-  cfg.verbose.unshift("console:info");
-  let running;
+/** system_type / system_version as ovs-ctl records them: the ID and VERSION_ID of /etc/os-release. */
+function systemIds(): { systemType: string; systemVersion: string; hostname: string } {
+  let text = "";
   try {
-    running = await startOvsdbServer(cfg);
-  } catch (e) {
-    process.stderr.write(`tsovs start: ${(e as Error).message}\n`);
-    return 1;
+    text = fs.readFileSync("/etc/os-release", "utf8");
+  } catch {
+    /* none: fall back to the kernel's name */
   }
-  log.info(`database server ready: unix:${path.join(rundir(), "db.sock")} (${cfg.databases.join(", ")})`);
-  const stop = (sig: string): void => {
-    log.info(`${sig} received, exiting`);
-    void running.shutdown();
+  const field = (k: string): string | undefined => {
+    const m = new RegExp(`^${k}=(.*)$`, "m").exec(text);
+    return m ? m[1]!.replace(/^"(.*)"$/, "$1") : undefined;
   };
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
-  await running.done;
+  return { systemType: field("ID") ?? os.type().toLowerCase(), systemVersion: field("VERSION_ID") ?? os.release(), hostname: os.hostname() };
+}
+
+/** Re-runs `tsovs start` in a detached child; resolves once it is ready (0) or failed (1). */
+function detach(args: string[]): Promise<number> {
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, "start", ...args.filter((a) => a !== "--detach")], {
+    detached: true,
+    stdio: ["ignore", "ignore", "ignore", "ipc"],
+    env: { ...process.env, TSOVS_DETACHED: "1" },
+  });
+  return new Promise((resolve) => {
+    child.once("message", (msg: unknown) => {
+      const err = typeof msg === "object" && msg !== null ? (msg as { error?: string }).error : undefined;
+      if (err !== undefined) process.stderr.write(`tsovs start: ${err}\n`);
+      child.disconnect();
+      child.unref();
+      resolve(err === undefined ? 0 : 1);
+    });
+    child.once("exit", (code) => resolve(code ?? 1));
+  });
+}
+
+export async function run(args: string[]): Promise<number | undefined> {
+  let dummy: DummyMode = "dummy";
+  let disableSystem = false;
+  let wantDetach = false;
+  const dbArgs: string[] = [];
+  for (const a of args) {
+    if (a === "--enable-dummy") dummy = "dummy";
+    else if (a === "--enable-dummy=override") dummy = "override";
+    else if (a === "--disable-system") disableSystem = true;
+    else if (a === "--detach") wantDetach = true;
+    else dbArgs.push(a);
+  }
+  if (wantDetach && process.env["TSOVS_DETACHED"] !== "1") return detach(args);
+  const detached = process.env["TSOVS_DETACHED"] === "1";
+  const sock = path.join(rundir(), "db.sock");
+  const cfg = parseArgs(["--pidfile", "--log-file", `--remote=punix:${sock}`, ...dbArgs]);
+  if (typeof cfg === "number") return cfg;
+  if (!detached) cfg.verbose.unshift("console:info");
+  const fail = (m: string): undefined => {
+    if (process.send) process.send({ error: m }, () => process.exit(1));
+    else {
+      process.stderr.write(`tsovs start: ${m}\n`);
+      process.exit(1);
+    }
+    return undefined;
+  };
+  // Signals are handled from the start: a stop asked for while starting ends the run once it is safe.
+  let stopRequested = false;
+  let stopNow: (() => Promise<void>) | null = null;
+  const onSignal = (sig: string): void => {
+    log.info(`${sig} received, exiting`);
+    stopRequested = true;
+    void stopNow?.();
+  };
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  process.on("SIGHUP", () => undefined);
+  let db: RunningOvsdbServer;
+  try {
+    db = await startOvsdbServer(cfg);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+  log.info(`database server ready: unix:${sock} (${cfg.databases.join(", ")})`);
+  stopNow = () => db.shutdown();
+  if (stopRequested) {
+    await db.shutdown();
+    process.exit(0);
+  }
+  const vcfg: VswitchdConfig = {
+    remote: `unix:${sock}`, pidfile: path.join(rundir(), `${VSWITCHD}.pid`), overwritePidfile: false,
+    logFile: null, unixctl: null, verbose: [], dummy, disableSystem, detach: false,
+  };
+  let vs: RunningVswitchd;
+  try {
+    vs = await startVswitchd(vcfg, { initDatabase: { ovsVersion: OVS_VERSION, ...systemIds() } });
+  } catch (e) {
+    await db.shutdown();
+    return fail(`vswitchd: ${(e as Error).message}`);
+  }
+  log.info(`switch ready: ovs-vsctl, ovs-ofctl and ovs-appctl find it in ${rundir()}`);
+  stopNow = () => vs.shutdown().then(() => db.shutdown());
+  if (stopRequested) void stopNow();
+  if (process.send) {
+    process.send("ready");
+    process.disconnect();
+  }
+  await Promise.all([db.done, vs.done]);
   process.exit(0);
 }

@@ -141,7 +141,7 @@ export interface OfprotoOptions {
 }
 
 /** Per-table OpenFlow settings that table_mod changes (OpenFlow 1.4 eviction / vacancy). */
-interface TableModState {
+export interface TableModState {
   eviction: boolean;
   vacancy: boolean;
   vacancyProp: { down: number; up: number; vacancy: number } | null;
@@ -229,7 +229,8 @@ export class Ofproto {
       meterOf: meterOfActions,
       conjunctions: (actions) => {
         const out = [];
-        for (const a of actions) if (a.type === "conjunction") out.push({ id: a.id, clause: a.clause, nClauses: a.nClauses });
+        // The codec keeps the clause 0-based, as on the wire; the classifier counts from 1, as the text does.
+        for (const a of actions) if (a.type === "conjunction") out.push({ id: a.id, clause: a.clause + 1, nClauses: a.nClauses });
         return out.length > 0 ? out : null;
       },
     };
@@ -259,6 +260,11 @@ export class Ofproto {
   }
 
   // ---------------- configuration (driven by the bridge) ----------------
+
+  /** What a miss in `tableId` does (OpenFlow 1.1/1.2 table_mod config; "default" unless changed). */
+  tableMiss(tableId: number): TableModState["miss"] {
+    return this.tableMods[tableId]?.miss ?? "default";
+  }
 
   setDatapathId(dpid: bigint): void {
     this.datapathId = dpid;

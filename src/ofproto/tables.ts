@@ -246,8 +246,22 @@ const EMPTY_SET: ReadonlySet<never> = new Set<never>();
 
 export class OfprotoTables<A> {
   readonly tables: OfTable<A>[] = [];
+  private publishedVersion = 0;
+  /**
+   * Called whenever the published version is set (a flow_mod, bundle
+   * commit, expiry, eviction or group/meter deletion changed the visible
+   * rules). A commit calls it before it has marked its removed rules, so
+   * a listener defers its work (ofproto-dpif schedules revalidation).
+   */
+  onVersionChange: (() => void) | null = null;
   /** The published classifier version: what lookups see; it grows whenever the visible rules change. */
-  version = 0;
+  get version(): number {
+    return this.publishedVersion;
+  }
+  set version(v: number) {
+    this.publishedVersion = v;
+    if (this.onVersionChange !== null) this.onVersionChange();
+  }
   private tx: Transaction<A> | null = null;
   /** The switch's groups, when it has any: adds and modifies naming a missing group fail (OFPBAC_BAD_OUT_GROUP). */
   groups: ReferenceTable | null = null;

@@ -159,6 +159,13 @@ export interface XlateIn {
   /** Collect the report `ofproto/trace` prints (trace.ts formats it). */
   trace?: TraceSink | null;
   /**
+   * Translating an installed megaflow's key again (revalidator.ts): no
+   * side effects, but the datapath actions must be those the upcall
+   * installed — e.g. controller cookies keep dont_send=0, as OVS's
+   * revalidation does (only ofproto/trace shows dont_send=1).
+   */
+  revalidating?: boolean;
+  /**
    * The actions come from a controller's packet-out (packet-ins they cause
    * say reason "packet_out"). Default: `ofpacts` given without a rule and
    * not tracing (ofproto/trace-packet-out reports "action", as OVS).

@@ -116,6 +116,16 @@ export class Idl extends EventEmitter<IdlEvents> {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private monitorVersion: 1 | 2 | 3 = 3;
+  /**
+   * Update notifications that arrived while the monitor request was
+   * outstanding. The server sends them after its reply, but a reply is
+   * handled a microtask later than a notification parsed from the same
+   * read, so they wait here and are applied after the reply's contents
+   * (else the reply's reload would wipe them out).
+   */
+  private heldUpdates: [string, unknown[]][] | null = null;
+  /** The connection whose monitor reply has been applied (isConnected). */
+  private monitoredConn: JsonRpcConnection | null = null;
   private readonly monitorId = "tsovs-idl";
   private waiters: (() => void)[] = [];
 
@@ -124,8 +134,9 @@ export class Idl extends EventEmitter<IdlEvents> {
     this.backoff = opts.backoffMinMs ?? BACKOFF_MIN_MS;
   }
 
+  /** Connected, with the replica loaded from the server (the monitor reply applied). */
   get isConnected(): boolean {
-    return this.conn !== null && this.schema !== null;
+    return this.conn !== null && this.schema !== null && this.monitoredConn === this.conn;
   }
 
   /** Starts connecting (and reconnecting after every loss) until `close`. */
@@ -196,10 +207,19 @@ export class Idl extends EventEmitter<IdlEvents> {
     try {
       const schemaJson = await conn.request("get_schema", [this.opts.database]);
       this.schema = DatabaseSchema.fromJSON(schemaJson);
-      await this.monitor(conn);
+      this.heldUpdates = [];
+      try {
+        await this.monitor(conn);
+      } finally {
+        const held = this.heldUpdates ?? [];
+        this.heldUpdates = null;
+        if (this.conn === conn) for (const [m, p] of held) this.onNotify(m, p);
+      }
+      this.monitoredConn = conn;
       if (this.opts.lock !== undefined) {
         const r = (await conn.request("lock", [this.opts.lock])) as { locked?: boolean };
-        this.setLock(r.locked === true);
+        // Only a grant counts: a "locked" notification parsed with the reply may already have granted it.
+        if (r.locked === true) this.setLock(true);
       }
     } catch (e) {
       if (this.conn === conn) {
@@ -271,6 +291,10 @@ export class Idl extends EventEmitter<IdlEvents> {
   }
 
   private onNotify(method: string, params: unknown[]): void {
+    if (this.heldUpdates !== null && (method === "update3" || method === "update2" || method === "update")) {
+      this.heldUpdates.push([method, params]);
+      return;
+    }
     if (method === "update3" && params[0] === this.monitorId) {
       this.lastTxnId = params[1] as string;
       this.applyUpdates(params[2] as TableUpdates, 2);

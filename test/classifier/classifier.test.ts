@@ -266,7 +266,8 @@ test("staged lookup un-wildcards only the stages it reached", () => {
   wc = newKey();
   assert.equal(cls.lookup(packet([W_IN_PORT, 1], [W_DL_TYPE, IP], [W_NW_PROTO, 6 << 24], [W_TP_DST, 0x8050]), 0, wc), null);
   assert.equal(wc[W_TP_DST], 0x8000);
-  assert.equal(wc[W_IN_PORT], 0, "no rule of the subtable has these ports: nothing else matters");
+  assert.equal(wc[W_IN_PORT], 0xffffffff >>> 0, "the stages before the ports were looked at in full, as in OVS");
+  assert.equal(wc[W_NW_PROTO], 0xff000000 >>> 0);
   wc = newKey();
   assert.equal(cls.lookup(packet([W_IN_PORT, 1], [W_DL_TYPE, IP], [W_NW_PROTO, 6 << 24], [W_TP_DST, 81]), 0, wc), null);
   assert.equal(wc[W_TP_DST], 0xffff, "81 and 80 differ only in the last bit");

@@ -1,0 +1,185 @@
+/**
+ * `tsovs vswitchd [DATABASE] [--pidfile[=FILE]] [--overwrite-pidfile]
+ * [--detach] [--log-file[=FILE]] [-vSPEC] [--enable-dummy[=override]]
+ * [--disable-system] [--unixctl=SOCKET]`: the switch daemon, with the
+ * options of ovs-vswitchd(8). DATABASE defaults to
+ * `unix:$OVS_RUNDIR/db.sock`; it may be tsovs's database server or OVS's.
+ */
+import * as path from "node:path";
+import { spawn } from "node:child_process";
+import { versionText } from "../unixctl/index.js";
+import { defaultDbRemote, logdir, rundir } from "../util/dirs.js";
+import { vlogModule } from "../util/vlog.js";
+import { startVswitchd, PROGRAM, type RunningVswitchd, type VswitchdConfig } from "../vswitchd/vswitchd.js";
+
+const log = vlogModule("vswitchd");
+
+function usage(): string {
+  return `${PROGRAM}: Open vSwitch daemon
+usage: ${PROGRAM} [OPTIONS] [DATABASE]
+where DATABASE is a socket on which ovsdb-server is listening
+      (default: "${defaultDbRemote()}").
+
+Active DATABASE connection methods:
+  tcp:HOST:PORT           PORT at remote HOST
+  unix:FILE               Unix domain socket named FILE
+
+Daemon options:
+  --detach                run in background as daemon
+  --no-chdir              do not chdir to '/' (accepted, ignored)
+  --pidfile[=FILE]        create pidfile (default: ${path.join(rundir(), `${PROGRAM}.pid`)})
+  --overwrite-pidfile     with --pidfile, start even if already running
+
+Logging options:
+  -vSPEC, --verbose=SPEC   set logging levels
+  -v, --verbose            set maximum verbosity level
+  --log-file[=FILE]        enable logging to specified FILE
+                           (default: ${path.join(logdir(), `${PROGRAM}.log`)})
+
+Other options:
+  --enable-dummy[=override]  enable dummy network devices (override: system devices are dummies)
+  --disable-system        disable system datapath and devices
+  --unixctl=SOCKET        override default control socket name
+  -h, --help              display this help message
+  -V, --version           display version information
+`;
+}
+
+function resolveIn(dir: string, file: string): string {
+  return path.isAbsolute(file) ? file : path.join(dir, file);
+}
+
+/** Parses the command line; a config, or an exit status after printing. */
+export function parseVswitchdArgs(args: string[]): VswitchdConfig | number {
+  const cfg: VswitchdConfig = {
+    remote: defaultDbRemote(), pidfile: null, overwritePidfile: false, logFile: null, unixctl: null,
+    verbose: [], dummy: "none", disableSystem: false, detach: false,
+  };
+  let database: string | null = null;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (!a.startsWith("-")) {
+      if (database !== null) {
+        process.stderr.write(`${PROGRAM}: exactly zero or one non-option argument required; use --help for usage\n`);
+        return 1;
+      }
+      database = a;
+      continue;
+    }
+    const eq = a.indexOf("=");
+    const name = a.startsWith("--") && eq > 0 ? a.slice(0, eq) : a;
+    const inline = a.startsWith("--") && eq > 0 ? a.slice(eq + 1) : undefined;
+    const value = (): string | null => {
+      if (inline !== undefined) return inline;
+      if (i + 1 < args.length) return args[++i]!;
+      process.stderr.write(`${PROGRAM}: option '${name}' requires an argument\n`);
+      return null;
+    };
+    switch (name) {
+      case "--pidfile":
+        cfg.pidfile = resolveIn(rundir(), inline ?? `${PROGRAM}.pid`);
+        break;
+      case "--overwrite-pidfile":
+        cfg.overwritePidfile = true;
+        break;
+      case "--log-file":
+        cfg.logFile = resolveIn(logdir(), inline ?? `${PROGRAM}.log`);
+        break;
+      case "--unixctl": {
+        const v = value();
+        if (v === null) return 1;
+        cfg.unixctl = v;
+        break;
+      }
+      case "--enable-dummy":
+        if (inline !== undefined && inline !== "override" && inline !== "system") {
+          process.stderr.write(`${PROGRAM}: --enable-dummy: unknown argument "${inline}"\n`);
+          return 1;
+        }
+        cfg.dummy = inline === "override" ? "override" : "dummy";
+        break;
+      case "--disable-system":
+        cfg.disableSystem = true;
+        break;
+      case "--detach":
+        cfg.detach = true;
+        break;
+      case "--no-chdir":
+      case "--monitor":
+      case "--mlockall":
+      case "--no-self-confinement":
+        break;
+      case "-h":
+      case "--help":
+        process.stdout.write(usage());
+        return 0;
+      case "-V":
+      case "--version":
+        process.stdout.write(versionText(PROGRAM));
+        return 0;
+      case "--verbose":
+        cfg.verbose.push(inline ?? "dbg");
+        break;
+      default:
+        if (a.startsWith("-v")) {
+          cfg.verbose.push(a.length > 2 ? a.slice(2) : "dbg");
+          break;
+        }
+        process.stderr.write(`${PROGRAM}: unrecognized option '${a}'\n`);
+        return 1;
+    }
+  }
+  if (database !== null) cfg.remote = database.includes(":") ? database : `unix:${path.resolve(database)}`;
+  return cfg;
+}
+
+/** Re-runs this command in a detached child and waits until it is ready (or failed). */
+function detach(args: string[]): Promise<number> {
+  const childArgs = [process.argv[1]!, "vswitchd", ...args.filter((a) => a !== "--detach")];
+  const child = spawn(process.execPath, [...process.execArgv, ...childArgs], {
+    detached: true,
+    stdio: ["ignore", "ignore", "ignore", "ipc"],
+    env: { ...process.env, TSOVS_DETACHED: "1" },
+  });
+  return new Promise((resolve) => {
+    child.once("message", (msg: unknown) => {
+      const err = typeof msg === "object" && msg !== null ? (msg as { error?: string }).error : undefined;
+      if (err !== undefined) process.stderr.write(`${PROGRAM}: ${err}\n`);
+      child.disconnect();
+      child.unref();
+      resolve(err === undefined ? 0 : 1);
+    });
+    child.once("exit", (code) => resolve(code ?? 1));
+  });
+}
+
+export async function run(args: string[]): Promise<number | undefined> {
+  const cfg = parseVswitchdArgs(args);
+  if (typeof cfg === "number") return cfg;
+  if (cfg.detach && process.env["TSOVS_DETACHED"] !== "1") return detach(args);
+  let running: RunningVswitchd;
+  try {
+    running = await startVswitchd(cfg);
+  } catch (e) {
+    if (process.send) {
+      process.send({ error: (e as Error).message }, () => process.exit(1));
+      return undefined;
+    }
+    process.stderr.write(`${PROGRAM}: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+  const onSignal = (sig: string): void => {
+    log.info(`${sig} received, exiting`);
+    void running.shutdown();
+  };
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  process.on("SIGHUP", () => undefined);
+  if (process.send) {
+    process.send("ready");
+    process.disconnect();
+  }
+  await running.done;
+  log.info("exiting");
+  process.exit(0);
+}

@@ -1,0 +1,957 @@
+/**
+ * ofproto-dpif: an OpenFlow switch (Ofproto) joined to a datapath (OVS's
+ * ofproto/ofproto-dpif.c). One `OfprotoDpif` per bridge; one `DpifBacker`
+ * per datapath type, shared by every bridge of that type, as OVS shares
+ * one datapath ("ovs-netdev", "ovs-dummy", "ovs-system") among bridges.
+ *
+ * ## Ports
+ * The bridge (src/vswitchd) passes its whole desired set of Port rows to
+ * `setBundles`; differences take effect. Every interface but a patch port
+ * becomes a datapath port (the datapath numbers it: in the dummy classes
+ * after its name, "br0" → 100); patch ports live only in translation,
+ * joined to their peer by name. OpenFlow numbers: Interface.ofport_request
+ * when free, else the next never-used number after the last one given
+ * (OVS's alloc_ofp_port); new interfaces are numbered in the order OVS's
+ * bridge adds them (its hash map of names). The LOCAL port (65534) is named after the bridge, type
+ * internal, and always there. Each port is also an Ofproto port (port
+ * status messages to controllers); admin/link state of the netdev is
+ * polled and reported (PORT_DOWN / LINK_DOWN).
+ *
+ * ## Translation and the datapath
+ * Misses and `userspace` actions come up through the backer's `Udpif`
+ * (upcall.ts): key → bridge by in_port, `xlateActions`, megaflow install,
+ * revalidation (revalidator.ts) whenever tables, groups, meters, ports or
+ * MAC learning change. Packet-outs (Ofproto.packetOut) are translated and
+ * executed here.
+ *
+ * ## Running
+ * A backer polls its datapath (`run`) on a 10 ms timer while it has ports
+ * and continues with setImmediate while packets keep arriving; idle, it
+ * costs one cheap timer tick (no busy loop). Timers are unref'd: they never
+ * keep a process alive.
+ */
+import {
+  dpifDelete,
+  dpifOpen,
+  DpifNetdev,
+  Errno,
+  ODPP_NONE,
+  type DpifProvider,
+} from "../datapath/index.js";
+import { DpPacket } from "../packet/dp-packet.js";
+import { extractFlowKey } from "../flow/extract.js";
+import { FLOW_U32S, W_IN_PORT } from "../flow/key-layout.js";
+import { netdevTypes } from "../netdev/netdev.js";
+import { zeroNetdevStats, type Netdev, type NetdevStats } from "../netdev/netdev-provider.js";
+import { OFPP_LOCAL, OFPP_MAX } from "../openflow/ofp-codec.js";
+import { OFPPC_PORT_DOWN, OFPPS_LINK_DOWN, OFPPS_LIVE } from "../openflow/ofp-port.js";
+import type { OfpErrorName } from "../openflow/ofp-errors.js";
+import type { PacketOutBody } from "../openflow/ofp-packet.js";
+import { vlogModule } from "../util/vlog.js";
+import { Ofproto, type OfPort, type OfprotoOptions } from "./ofproto.js";
+import { Udpif, type XlateFn } from "./upcall.js";
+import { MacLearning } from "./mac-learning.js";
+import type {
+  BridgeDpConfig,
+  BundleConfig,
+  DatapathGlobalConfig,
+  DpifBridgeApi,
+  IfaceConfig,
+  IfaceStatus,
+  MacTable,
+  VlanMode,
+  XBridge,
+  XBundle,
+  XPort,
+} from "./xlate-types.js";
+
+const log = vlogModule("ofproto_dpif");
+
+/** Poll interval of an idle backer (ms). */
+const IDLE_POLL_MS = 10;
+/** How often port admin/link state is checked (ms). */
+const PORT_CHECK_MS = 1000;
+
+/* ---------------- the translation function ---------------- */
+
+let defaultXlate: XlateFn | null = null;
+
+/**
+ * Sets the translation every backer created from now on uses (xlate.ts's
+ * `xlateActions`; tests pass fakes through `DpifBridgeOptions.xlate`).
+ */
+export function setDefaultXlate(fn: XlateFn): void {
+  defaultXlate = fn;
+}
+
+/** A MAC table factory (mac-learning.ts provides the real one). */
+export type MacTableFactory = (bridge: OfprotoDpif) => MacTable;
+
+let defaultMacTable: MacTableFactory | null = null;
+
+/** Sets the MAC table every bridge created from now on gets (default: mac-learning.ts's MacLearning). */
+export function setDefaultMacTable(fn: MacTableFactory): void {
+  defaultMacTable = fn;
+}
+
+/* ---------------- options ---------------- */
+
+export interface DpifBridgeOptions {
+  /** ms clock (default Date.now). */
+  clock?: () => number;
+  /** Translation (default: the one set by setDefaultXlate). */
+  xlate?: XlateFn;
+  /** MAC table (default: setDefaultMacTable's, else MacLearning). */
+  macTable?: MacTableFactory;
+  /** Passed to the Ofproto (datapath id, hwaddr, versions, expiry timer). */
+  ofproto?: OfprotoOptions;
+  /** Poll the datapath on timers (default true; tests drive `backer.run()` themselves). */
+  runLoop?: boolean;
+  /** Revalidate on timers (default true). */
+  revalidateTimer?: boolean;
+}
+
+/* ---------------- ports ---------------- */
+
+/** An OpenFlow port of a bridge as translation sees it; config/state are the Ofproto port's. */
+export class DpifPort implements XPort {
+  bundle: XBundle | null = null;
+  peer: XPort | null = null;
+  /** The Ofproto port (null while the port failed to open). */
+  ofport: OfPort | null = null;
+  netdev: Netdev | null = null;
+  /** Interface.error text. */
+  error: string | null = null;
+  /** What the bridge last asked for (for diffs). */
+  cfg: IfaceConfig;
+  /** OpenFlow config/state bits translation last saw (a port-mod changes them: revalidate). */
+  seenConfig = 0;
+  seenState = 0;
+  hwAddr: Uint8Array = new Uint8Array(6);
+
+  constructor(
+    readonly bridge: OfprotoDpif,
+    readonly name: string,
+    readonly type: string,
+    public ofpNo: number,
+    public odpNo: number,
+    cfg: IfaceConfig,
+  ) {
+    this.cfg = cfg;
+  }
+
+  get config(): number {
+    return this.ofport?.config ?? 0;
+  }
+
+  get state(): number {
+    return this.ofport?.state ?? OFPPS_LIVE;
+  }
+
+  /** For a patch port: the peer's name. */
+  get peerName(): string | null {
+    return this.type === "patch" ? (this.cfg.options["peer"] ?? null) : null;
+  }
+}
+
+/** A Port row. */
+class DpifBundle implements XBundle {
+  ports: XPort[] = [];
+  vlanMode: VlanMode = "access";
+  vlan = -1;
+  trunks: ReadonlySet<number> | null = null;
+  cvlans: ReadonlySet<number> | null = null;
+  qinqEthtype = 0x8100;
+  protected = false;
+  constructor(readonly name: string) {}
+}
+
+/* ---------------- the backer: one datapath per type ---------------- */
+
+const backers = new Map<string, DpifBacker>();
+
+/** The datapath name of a type, as OVS names it ("ovs-netdev"). */
+export function backerDpName(type: string): string {
+  return `ovs-${type}`;
+}
+
+/** The live backers, in creation order (upcall/show's order). */
+export function allBackers(): DpifBacker[] {
+  return [...backers.values()];
+}
+
+/** Live bridges in creation order. */
+const bridgeOrder: OfprotoDpif[] = [];
+
+/** Every bridge of every backer, in creation order. */
+export function allDpifBridges(): OfprotoDpif[] {
+  return bridgeOrder.slice();
+}
+
+/** A bridge by name, or null. */
+export function findDpifBridge(name: string): OfprotoDpif | null {
+  for (const b of backers.values()) {
+    const br = b.bridges.get(name);
+    if (br !== undefined) return br;
+  }
+  return null;
+}
+
+/** Open_vSwitch.other_config knobs for every backer (flow-limit, max-idle). */
+export function setDatapathGlobalConfig(cfg: DatapathGlobalConfig): void {
+  globalConfig = { ...cfg };
+  for (const b of backers.values()) b.udpif.setConfig(cfg);
+}
+let globalConfig: DatapathGlobalConfig = {};
+
+export class DpifBacker {
+  readonly type: string;
+  readonly dpif: DpifProvider;
+  readonly udpif: Udpif;
+  readonly bridges = new Map<string, OfprotoDpif>();
+  /** odp port → port, over every bridge. */
+  private readonly odpPorts = new Map<number, DpifPort>();
+  private pollTimer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
+  private lastPortCheck = 0;
+  readonly clock: () => number;
+
+  constructor(type: string, opts: DpifBridgeOptions) {
+    this.type = type;
+    this.clock = opts.clock ?? Date.now;
+    const dp = dpifOpen(type, backerDpName(type), { create: true, clock: this.clock });
+    if (typeof dp === "number") throw new Error(`${backerDpName(type)}: cannot open datapath of type ${type} (errno ${dp})`);
+    this.dpif = dp;
+    const xlate = opts.xlate ?? defaultXlate;
+    if (xlate === null) throw new Error("ofproto-dpif: no translation function (setDefaultXlate)");
+    this.udpif = new Udpif(this, xlate, { timer: opts.revalidateTimer ?? true });
+    this.udpif.setConfig(globalConfig);
+    if (opts.runLoop ?? true) {
+      this.pollTimer = setInterval(() => this.poll(), IDLE_POLL_MS);
+      this.pollTimer.unref();
+    }
+  }
+
+  /** The datapath's name. */
+  get dpName(): string {
+    return this.dpif.name;
+  }
+
+  portByOdp(odpNo: number): DpifPort | null {
+    return this.odpPorts.get(odpNo) ?? null;
+  }
+
+  /** @internal */
+  linkOdp(port: DpifPort): void {
+    this.odpPorts.set(port.odpNo, port);
+  }
+
+  /** @internal */
+  unlinkOdp(port: DpifPort): void {
+    if (this.odpPorts.get(port.odpNo) === port) this.odpPorts.delete(port.odpNo);
+  }
+
+  /** The DpifNetdev behind the backer (every datapath type is one today). */
+  get netdevDp(): DpifNetdev | null {
+    return this.dpif instanceof DpifNetdev ? this.dpif : null;
+  }
+
+  /**
+   * Polls every port once (receive, classify, execute, transmit) and runs
+   * what follows from it (deferred revalidation); returns packets received.
+   */
+  run(now = this.clock()): number {
+    const n = this.dpif.run(now);
+    this.afterPackets(now);
+    return n;
+  }
+
+  /** What follows packet processing: port state checks, MAC aging, revalidation requests. */
+  afterPackets(now = this.clock()): void {
+    if (now - this.lastPortCheck >= PORT_CHECK_MS) {
+      this.lastPortCheck = now;
+      this.checkPorts();
+    }
+    for (const br of this.bridges.values()) br.runMacs(now);
+    this.udpif.afterRun();
+  }
+
+  private poll(): void {
+    if (this.immediate !== null) return;
+    const n = this.run();
+    if (n > 0) this.continuePolling();
+  }
+
+  private continuePolling(): void {
+    this.immediate = setImmediate(() => {
+      this.immediate = null;
+      const n = this.run();
+      if (n > 0) this.continuePolling();
+    });
+  }
+
+  /** Admin/link state of every port's netdev → Ofproto port state. */
+  checkPorts(): void {
+    for (const br of this.bridges.values()) br.refreshPortStates();
+  }
+
+  /** @internal Removes a bridge; the last one takes the datapath with it. */
+  dropBridge(br: OfprotoDpif): void {
+    this.bridges.delete(br.name);
+    if (this.bridges.size > 0) return;
+    this.close();
+  }
+
+  close(): void {
+    if (this.pollTimer !== null) clearInterval(this.pollTimer);
+    this.pollTimer = null;
+    if (this.immediate !== null) clearImmediate(this.immediate);
+    this.immediate = null;
+    this.udpif.close();
+    this.dpif.registerUpcallHandler(null);
+    dpifDelete(this.type, this.dpif.name);
+    if (backers.get(this.type) === this) backers.delete(this.type);
+  }
+}
+
+function getBacker(type: string, opts: DpifBridgeOptions): DpifBacker {
+  let b = backers.get(type);
+  if (b === undefined) {
+    b = new DpifBacker(type, opts);
+    backers.set(type, b);
+  }
+  return b;
+}
+
+/* ---------------- the bridge ---------------- */
+
+/** Highest OpenFlow port number a port may get (OVS's default max ports). */
+const MAX_OFPORT = OFPP_MAX - 1;
+
+/**
+ * Opens an ofproto-dpif bridge `name` on the datapath of `datapathType`
+ * ("netdev", "dummy", "system"; "" means "system"), creating the shared
+ * datapath on first use.
+ */
+export function openDpifBridge(name: string, datapathType: string, opts: DpifBridgeOptions = {}): OfprotoDpif {
+  const type = datapathType === "" ? "system" : datapathType;
+  if (findDpifBridge(name) !== null) throw new Error(`${name}: bridge already exists`);
+  const backer = getBacker(type, opts);
+  const br = new OfprotoDpif(name, backer, opts);
+  backer.bridges.set(name, br);
+  bridgeOrder.push(br);
+  return br;
+}
+
+export class OfprotoDpif implements DpifBridgeApi, XBridge {
+  readonly name: string;
+  readonly datapathType: string;
+  readonly ofproto: Ofproto;
+  readonly backer: DpifBacker;
+  readonly macs: MacTable;
+  forwardBpdu = false;
+  /** Ports by OpenFlow number. */
+  readonly ports = new Map<number, DpifPort>();
+  readonly bundles = new Map<string, DpifBundle>();
+  /** Ports by interface name (including ports that failed to open). */
+  private readonly byName = new Map<string, DpifPort>();
+  /** OVS's ofport_usage: when each number was last in use (ms; in use now: Infinity). */
+  private readonly lastUsed = new Map<number, number>();
+  private allocCursor = 0;
+  private closed = false;
+  config: BridgeDpConfig = {};
+  /** ms (bridge/dump-flows' durations of the internal rules). */
+  readonly created: number;
+
+  constructor(name: string, backer: DpifBacker, opts: DpifBridgeOptions) {
+    this.name = name;
+    this.backer = backer;
+    this.created = backer.clock();
+    this.datapathType = backer.type;
+    this.ofproto = new Ofproto(name, { now: backer.clock, ...(opts.ofproto ?? {}) });
+    this.ofproto.packetOut = (conn, body) => this.packetOut(body);
+    this.macs = (opts.macTable ?? defaultMacTable)?.(this) ?? new MacLearning();
+    this.watchGroupsAndMeters();
+    const tables = this.ofproto.tables;
+    tables.onVersionChange = () => this.backer.udpif.tablesChanged();
+    // Translations record the tables they look up (revalidator.ts skips
+    // megaflows a table change cannot affect).
+    const lookup = tables.lookup.bind(tables);
+    const rec = backer.udpif.recorder;
+    tables.lookup = (tableId, flow, wc, version) => {
+      if (rec.active) rec.note(this, tableId, flow);
+      return lookup(tableId, flow, wc, version);
+    };
+    // The LOCAL port, named after the bridge.
+    this.addIface(null, { name, type: "internal", options: {} }, OFPP_LOCAL);
+  }
+
+  get xbridge(): XBridge {
+    return this;
+  }
+
+  get datapathName(): string {
+    return this.backer.dpName;
+  }
+
+  get localOdpNo(): number {
+    return this.ports.get(OFPP_LOCAL)?.odpNo ?? -1;
+  }
+
+  now(): number {
+    return this.backer.clock();
+  }
+
+  portByOdp(odpNo: number): XPort | null {
+    const p = this.backer.portByOdp(odpNo);
+    return p !== null && p.bridge === this ? p : null;
+  }
+
+  portByName(name: string): DpifPort | null {
+    return this.byName.get(name) ?? null;
+  }
+
+  /** Asks for revalidation of every megaflow (MAC moved, port changed). */
+  requestRevalidation(): void {
+    this.backer.udpif.requestRevalidation();
+  }
+
+  /* ---------- configuration from the bridge ---------- */
+
+  setBundles(bundles: readonly BundleConfig[]): void {
+    if (this.closed) return;
+    const want = new Map<string, { iface: IfaceConfig; bundle: BundleConfig }>();
+    for (const b of bundles) for (const i of b.ifaces) want.set(i.name, { iface: i, bundle: b });
+    let changed = false;
+    // Removed interfaces, and interfaces whose type changed (re-created).
+    for (const [name, port] of [...this.byName]) {
+      if (port.ofpNo === OFPP_LOCAL) continue;
+      const w = want.get(name);
+      if (w === undefined || normType(w.iface.type) !== port.type) {
+        this.removeIface(port);
+        changed = true;
+      }
+    }
+    // New interfaces get their numbers in the order OVS's bridge adds them
+    // (its hash map of wanted interfaces).
+    for (const name of hmapOrder([...want.keys()])) {
+      const w = want.get(name)!;
+      const port = this.byName.get(name);
+      if (port === undefined) {
+        this.addIface(w.bundle, w.iface, null);
+        changed = true;
+      } else if (this.updateIface(port, w.iface)) {
+        changed = true;
+      }
+    }
+    // Bundles: reuse objects (MAC entries point at them), update in place.
+    // New ones are created in the order OVS's bridge meets them (its hash
+    // map of wanted ports): NORMAL floods in bundle creation order.
+    const seen = new Set<string>();
+    const order = hmapOrder(bundles.map((b) => b.name));
+    const byBundleName = new Map(bundles.map((b) => [b.name, b]));
+    for (const name of order) {
+      const b = byBundleName.get(name)!;
+      seen.add(b.name);
+      let xb = this.bundles.get(b.name);
+      if (xb === undefined) {
+        xb = new DpifBundle(b.name);
+        this.bundles.set(b.name, xb);
+        changed = true;
+      }
+      if (applyBundleConfig(xb, b)) changed = true;
+      const ports: XPort[] = [];
+      for (const i of b.ifaces) {
+        const p = this.byName.get(i.name);
+        if (p !== undefined && p.ofport !== null) ports.push(p);
+      }
+      if (ports.length !== xb.ports.length || ports.some((p, k) => p !== xb!.ports[k])) changed = true;
+      xb.ports = ports;
+    }
+    for (const [name, xb] of [...this.bundles]) if (!seen.has(name)) {
+      this.bundles.delete(name);
+      // MACs learned on a bundle that is gone are forgotten (OVS's bundle_destroy).
+      if (this.macs instanceof MacLearning) this.macs.flushBundle(xb);
+      changed = true;
+    }
+    for (const p of this.byName.values()) {
+      const w = want.get(p.name);
+      const xb = w !== undefined ? this.bundles.get(w.bundle.name) ?? null : null;
+      if (p.bundle !== xb) {
+        p.bundle = xb;
+        changed = true;
+      }
+    }
+    if (resolvePatchPeers()) changed = true;
+    if (changed) this.requestRevalidation();
+  }
+
+  setConfig(cfg: BridgeDpConfig): void {
+    this.config = { ...cfg };
+    const fwd = cfg.forwardBpdu ?? false;
+    if (fwd !== this.forwardBpdu) {
+      this.forwardBpdu = fwd;
+      this.requestRevalidation();
+    }
+    if (this.macs instanceof MacLearning) {
+      if (cfg.macAgingTime !== undefined) this.macs.setIdleTime(cfg.macAgingTime);
+      if (cfg.macTableSize !== undefined) this.macs.setMaxEntries(cfg.macTableSize);
+    }
+  }
+
+  /** Ages MAC entries; a change that may alter megaflows asks for revalidation. */
+  runMacs(now: number): void {
+    const m = this.macs as MacTable & { run?(now: number): boolean };
+    if (m.run !== undefined && m.run(now)) this.requestRevalidation();
+  }
+
+  ifaceStatus(name: string): IfaceStatus | null {
+    const p = this.byName.get(name);
+    if (p === undefined) return null;
+    if (p.ofport === null) {
+      return { ofport: -1, error: p.error, adminState: "down", linkState: "down", macInUse: new Uint8Array(6), mtu: 0, statistics: {} };
+    }
+    const nd = p.netdev;
+    const up = nd?.isUp() ?? true;
+    return {
+      ofport: p.ofpNo,
+      error: p.error,
+      adminState: up ? "up" : "down",
+      linkState: up ? "up" : "down",
+      macInUse: nd?.getMac() ?? p.hwAddr.slice(),
+      // A patch port has no MTU (OVS leaves the column empty): 0.
+      mtu: nd?.getMtu() ?? 0,
+      statistics: nd === null ? { rx_bytes: 0, rx_packets: 0, tx_bytes: 0, tx_packets: 0 } : this.ifaceStatistics(p),
+    };
+  }
+
+  /**
+   * Interface.statistics as OVS writes it: the netdev's counters under
+   * OVS's key names (the dummy netdev reports only packets and bytes; its
+   * other counters are "unsupported" and left out, as OVS leaves them
+   * out), then the device's custom counters.
+   */
+  private ifaceStatistics(p: DpifPort): Record<string, number> {
+    const out: Record<string, number> = {};
+    const nd = p.netdev;
+    if (nd === null) return out;
+    const s: NetdevStats = zeroNetdevStats();
+    const dp = this.backer.dpif;
+    if (p.odpNo >= 0) {
+      const r = dp.portStats(p.odpNo);
+      if (r.error === 0 && r.stats !== undefined) Object.assign(s, r.stats);
+      else nd.getStats(s);
+    } else {
+      nd.getStats(s);
+    }
+    const isDummy = nd.type === "dummy" || nd.type === "dummy-internal" || nd.type === "tap" || nd.type === "internal";
+    const all: [string, number][] = [
+      ["rx_packets", s.rxPackets], ["rx_bytes", s.rxBytes], ["tx_packets", s.txPackets], ["tx_bytes", s.txBytes],
+    ];
+    if (!isDummy) all.push(["rx_dropped", s.rxDropped], ["rx_errors", s.rxErrors], ["tx_dropped", s.txDropped], ["tx_errors", s.txErrors]);
+    for (const [k, v] of all) out[k] = v;
+    for (const c of nd.getCustomStats?.() ?? []) out[c.name] = c.value;
+    return out;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    for (const p of [...this.byName.values()]) this.removeIface(p, true);
+    this.ofproto.close();
+    this.closed = true;
+    const i = bridgeOrder.indexOf(this);
+    if (i >= 0) bridgeOrder.splice(i, 1);
+    this.backer.udpif.dropBridge(this);
+    this.backer.dropBridge(this);
+    resolvePatchPeers();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /* ---------- ports ---------- */
+
+  private addIface(bundle: BundleConfig | null, cfg: IfaceConfig, forceOfp: number | null): void {
+    void bundle;
+    const type = normType(cfg.type);
+    const ofpNo = forceOfp ?? this.allocOfport(cfg);
+    let odpNo = -1;
+    let error: string | null = null;
+    let netdev: Netdev | null = null;
+    if (type !== "patch") {
+      const r = this.backer.dpif.portAdd({ name: cfg.name, type, options: cfg.options });
+      if (r.error !== 0 || r.portNo === undefined) {
+        error = openError(cfg.name, type, r.error);
+        log.warn(`${this.name}: ${error}`);
+      } else {
+        odpNo = r.portNo;
+        netdev = this.backer.netdevDp?.portNetdev(odpNo) ?? null;
+      }
+    } else if (cfg.options["peer"] === undefined) {
+      error = `${cfg.name}: patch type requires valid 'peer' argument`;
+    } else if (cfg.options["peer"] === cfg.name) {
+      error = `${cfg.name}: patch port cannot be its own peer`;
+    }
+    const port = new DpifPort(this, cfg.name, type, ofpNo, odpNo, cfg);
+    port.error = error;
+    port.netdev = netdev;
+    this.byName.set(cfg.name, port);
+    if (error !== null && type !== "patch") {
+      port.ofpNo = -1;
+      return;
+    }
+    if (netdev !== null) {
+      // The LOCAL port's device carries the bridge's Ethernet address.
+      const localMac = ofpNo === OFPP_LOCAL ? this.ofproto.ports.get(OFPP_LOCAL)?.hwAddr : undefined;
+      if (localMac !== undefined && cfg.mac === undefined) netdev.setMac(localMac);
+      if (cfg.mac !== undefined) netdev.setMac(cfg.mac);
+      if (cfg.mtuRequest !== undefined) netdev.setMtu(cfg.mtuRequest);
+      if (cfg.adminUp !== undefined) netdev.setUp(cfg.adminUp);
+      port.hwAddr = netdev.getMac();
+    } else {
+      port.hwAddr = cfg.mac?.slice() ?? randomMac();
+    }
+    if (error !== null) {
+      port.ofpNo = -1;
+      return;
+    }
+    this.lastUsed.set(ofpNo, Infinity);
+    const spec = { name: cfg.name, ofpNo, netdev, hwAddr: ofpNo === OFPP_LOCAL ? this.ofproto.ports.get(OFPP_LOCAL)?.hwAddr ?? port.hwAddr : port.hwAddr };
+    port.ofport = this.ofproto.addPort(spec, ofpNo !== OFPP_LOCAL);
+    if (ofpNo === OFPP_LOCAL) port.hwAddr = port.ofport.hwAddr;
+    this.ports.set(ofpNo, port);
+    if (odpNo >= 0) this.backer.linkOdp(port);
+    this.refreshPortState(port);
+    port.seenConfig = port.config;
+    port.seenState = port.state;
+  }
+
+  /** Applies a changed Interface row to an existing port; true when something changed. */
+  private updateIface(port: DpifPort, cfg: IfaceConfig): boolean {
+    const old = port.cfg;
+    port.cfg = cfg;
+    let changed = false;
+    if (!sameOptions(old.options, cfg.options)) {
+      changed = true;
+      if (port.odpNo >= 0) {
+        const r = this.backer.dpif.portSetConfig(port.odpNo, cfg.options);
+        port.error = r.error === 0 ? null : (r.message ?? `${cfg.name}: could not configure network device (Invalid argument)`);
+      }
+    }
+    const nd = port.netdev;
+    if (nd !== null) {
+      if (cfg.mac !== undefined && !sameMac(cfg.mac, nd.getMac())) {
+        nd.setMac(cfg.mac);
+        port.hwAddr = nd.getMac();
+        if (port.ofport !== null) port.ofport.hwAddr = port.hwAddr;
+        changed = true;
+      }
+      if (cfg.mtuRequest !== undefined && cfg.mtuRequest !== nd.getMtu()) nd.setMtu(cfg.mtuRequest);
+      if (cfg.adminUp !== undefined && cfg.adminUp !== nd.isUp()) {
+        nd.setUp(cfg.adminUp);
+        changed = true;
+      }
+    }
+    if (cfg.ofportRequest !== undefined && port.ofport !== null && cfg.ofportRequest !== port.ofpNo &&
+        validOfport(cfg.ofportRequest) && !this.ports.has(cfg.ofportRequest)) {
+      // A new ofport_request renumbers the port (OVS deletes and re-adds it).
+      const bundle = port.bundle;
+      this.removeIface(port);
+      this.addIface(null, cfg, null);
+      const np = this.byName.get(cfg.name);
+      if (np !== undefined) np.bundle = bundle;
+      return true;
+    }
+    if (this.refreshPortState(port)) changed = true;
+    return changed;
+  }
+
+  private removeIface(port: DpifPort, closing = false): void {
+    this.byName.delete(port.name);
+    if (port.ofport !== null) {
+      this.ports.delete(port.ofpNo);
+      this.lastUsed.set(port.ofpNo, this.now());
+      if (port.ofpNo !== OFPP_LOCAL) this.ofproto.removePort(port.ofpNo);
+      port.ofport = null;
+    }
+    if (port.odpNo >= 0) {
+      this.backer.unlinkOdp(port);
+      const r = this.backer.dpif.portDel(port.odpNo);
+      if (r.error !== 0 && !(closing && port.odpNo === 0)) log.dbg(`${this.name}: ${port.name}: port delete failed (errno ${r.error})`);
+    }
+    if (port.bundle !== null) {
+      const b = port.bundle as DpifBundle;
+      b.ports = b.ports.filter((p) => p !== port);
+    }
+  }
+
+  /**
+   * OVS's alloc_ofp_port: Interface.ofport_request when free; else, from
+   * the number after the last one given, the first never used (or not
+   * used for an hour), else the least recently used free one. Numbers are
+   * not reused at once, so that flows for a deleted port do not apply to
+   * a new one.
+   */
+  private allocOfport(cfg: IfaceConfig): number {
+    const req = cfg.ofportRequest;
+    if (req !== undefined && validOfport(req) && !this.ports.has(req)) return req;
+    const stale = this.now() - 3600_000;
+    let lru = -1;
+    let lruAt = Infinity;
+    for (let k = 0; k < MAX_OFPORT; k++) {
+      const n = ((this.allocCursor + k) % MAX_OFPORT) + 1;
+      if (this.ports.has(n) || this.reservedByRequest(n, cfg.name)) continue;
+      const at = this.lastUsed.get(n);
+      if (at === undefined || at < stale) {
+        this.allocCursor = n;
+        return n;
+      }
+      if (at < lruAt) {
+        lruAt = at;
+        lru = n;
+      }
+    }
+    if (lru > 0) this.allocCursor = lru;
+    return lru;
+  }
+
+  /** A number another interface of this bridge asks for (but does not have yet). */
+  private reservedByRequest(n: number, name: string): boolean {
+    for (const p of this.byName.values()) if (p.name !== name && p.cfg.ofportRequest === n) return true;
+    return false;
+  }
+
+  /** Netdev admin state → OpenFlow port config/state; true when it changed. */
+  refreshPortState(port: DpifPort): boolean {
+    const op = port.ofport;
+    if (op === null || port.netdev === null) return false;
+    const up = port.netdev.isUp();
+    const state = up ? (op.state & ~OFPPS_LINK_DOWN) | OFPPS_LIVE : (op.state & ~OFPPS_LIVE) | OFPPS_LINK_DOWN;
+    const config = up ? op.config & ~OFPPC_PORT_DOWN : op.config | OFPPC_PORT_DOWN;
+    if (state === op.state && config === op.config) return false;
+    op.config = config;
+    this.ofproto.setPortState(op.ofpNo, state);
+    return true;
+  }
+
+  /**
+   * Netdev state → OpenFlow ports, and revalidation when any port's
+   * config or state changed since the last look (port-mods too).
+   */
+  refreshPortStates(): void {
+    let changed = false;
+    for (const p of this.ports.values()) {
+      if (this.refreshPortState(p)) changed = true;
+      if (p.config !== p.seenConfig || p.state !== p.seenState) {
+        p.seenConfig = p.config;
+        p.seenState = p.state;
+        changed = true;
+      }
+    }
+    if (changed) this.requestRevalidation();
+  }
+
+  /** Ports sorted by name (dpif/show). */
+  portsByName(): DpifPort[] {
+    return [...this.ports.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /* ---------- change notification for revalidation ---------- */
+
+  /** Group and meter mods change what translation does: wrap the hooks. */
+  private watchGroupsAndMeters(): void {
+    const g = this.ofproto.groups;
+    if (g !== null) {
+      const inner = g.groupMod.bind(g);
+      g.groupMod = (body, version, conn) => {
+        const e = inner(body, version, conn);
+        if (e === null) this.requestRevalidation();
+        return e;
+      };
+    }
+    const m = this.ofproto.meters;
+    if (m !== null) {
+      const inner = m.meterMod.bind(m);
+      m.meterMod = (body, version, conn) => {
+        const e = inner(body, version, conn);
+        if (e === null) this.requestRevalidation();
+        return e;
+      };
+    }
+  }
+
+  /* ---------- packet-out ---------- */
+
+  private readonly poPacket = new DpPacket(65536 + 256);
+
+  /**
+   * OFPT_PACKET_OUT: the packet's flow (in_port from the message) through
+   * translation of the message's actions, executed by the datapath.
+   */
+  packetOut(body: PacketOutBody): OfpErrorName | null {
+    const v = body.metadata.get("in_port").value;
+    const inPort = (v[0]! << 8) | v[1]!;
+    const pkt = this.poPacket;
+    if (!pkt.setData(body.packet)) return "OFPBRC_BAD_LEN";
+    const flow = new Uint32Array(FLOW_U32S);
+    extractFlowKey(pkt, flow);
+    flow[W_IN_PORT] = inPort;
+    const xout = this.backer.udpif.xlate({
+      bridge: this, flow, wc: null, packet: body.packet, ofpacts: body.actions, mayLearn: true,
+      statsPackets: 1, statsBytes: body.packet.length,
+    });
+    for (const d of xout.deferred) d();
+    if (xout.needRevalidate === true) this.requestRevalidation();
+    if (xout.actions.length > 0) {
+      const xp = this.ports.get(inPort);
+      const odpIn = xp !== undefined && xp.odpNo >= 0 ? xp.odpNo : ODPP_NONE;
+      const r = this.backer.dpif.execute({ packet: body.packet, actions: xout.actions, inPort: odpIn });
+      if (r.error !== 0) log.warn(`${this.name}: packet-out execution failed (errno ${r.error})`);
+    }
+    return null;
+  }
+}
+
+/* ---------------- helpers ---------------- */
+
+function normType(t: string): string {
+  return t === "" ? "system" : t;
+}
+
+function validOfport(n: number): boolean {
+  return Number.isInteger(n) && n >= 1 && n < OFPP_MAX;
+}
+
+function sameOptions(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => a[k] === b[k]);
+}
+
+function sameMac(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < 6; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function randomMac(): Uint8Array {
+  const m = new Uint8Array(6);
+  for (let i = 0; i < 6; i++) m[i] = Math.floor(Math.random() * 256);
+  m[0] = (m[0]! & 0xfe) | 0x02;
+  return m;
+}
+
+const STRERROR: Record<number, string> = {
+  [Errno.ENODEV]: "No such device",
+  [Errno.EEXIST]: "File exists",
+  [Errno.EBUSY]: "Device or resource busy",
+  [Errno.EINVAL]: "Invalid argument",
+  [Errno.EFBIG]: "File too large",
+};
+
+/** Interface.error for a port the datapath refused, as OVS words it. */
+function openError(name: string, type: string, errno: number): string {
+  if (errno === Errno.ENODEV && !netdevTypes().includes(type)) {
+    return `could not open network device ${name} (Address family not supported by protocol)`;
+  }
+  if (errno === Errno.EEXIST) return `could not add network device ${name} to ofproto (File exists)`;
+  return `could not open network device ${name} (${STRERROR[errno] ?? `error ${errno}`})`;
+}
+
+function applyBundleConfig(xb: DpifBundle, b: BundleConfig): boolean {
+  const trunks = b.trunks === null || b.trunks.length === 0 ? null : new Set(b.trunks);
+  const cvlans = b.cvlans === null || b.cvlans.length === 0 ? null : new Set(b.cvlans);
+  const changed = xb.vlanMode !== b.vlanMode || xb.vlan !== b.tag || xb.qinqEthtype !== b.qinqEthtype ||
+    xb.protected !== b.protected || !sameSet(xb.trunks, trunks) || !sameSet(xb.cvlans, cvlans);
+  xb.vlanMode = b.vlanMode;
+  xb.vlan = b.tag;
+  xb.trunks = trunks;
+  xb.cvlans = cvlans;
+  xb.qinqEthtype = b.qinqEthtype;
+  xb.protected = b.protected;
+  return changed;
+}
+
+function sameSet(a: ReadonlySet<number> | null, b: ReadonlySet<number> | null): boolean {
+  if (a === null || b === null) return a === b;
+  if (a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
+}
+
+/** Joins patch ports to their peers (by name, over every bridge); true when a link changed. */
+function resolvePatchPeers(): boolean {
+  const patches = new Map<string, DpifPort>();
+  for (const br of allDpifBridges()) for (const p of br.ports.values()) if (p.type === "patch") patches.set(p.name, p);
+  let changed = false;
+  for (const p of patches.values()) {
+    const peerName = p.peerName;
+    const q = peerName !== null ? patches.get(peerName) ?? null : null;
+    const peer = q !== null && q.peerName === p.name ? q : null;
+    if (p.peer !== peer) {
+      p.peer = peer;
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+/* ---------------- OVS hmap order of names ---------------- */
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
+
+/** OVS's hash_string(s, 0) (murmur3-style hash_bytes over the UTF-8 bytes). */
+function hashName(s: string): number {
+  const b = Buffer.from(s, "utf8");
+  let h = 0;
+  let i = 0;
+  const mix = (w: number): void => {
+    if (w !== 0) {
+      let d = Math.imul(w, 0xcc9e2d51) >>> 0;
+      d = rotl(d, 15);
+      d = Math.imul(d, 0x1b873593) >>> 0;
+      h = (h ^ d) >>> 0;
+    }
+    h = rotl(h, 13);
+    h = (Math.imul(h, 5) + 0xe6546b64) >>> 0;
+  };
+  for (; i + 4 <= b.length; i += 4) mix((b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0);
+  if (i < b.length) {
+    let w = 0;
+    for (let j = 0; i + j < b.length; j++) w |= b[i + j]! << (8 * j);
+    mix(w >>> 0);
+  }
+  h = (h ^ b.length) >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** The iteration order of an OVS hmap after inserting `names` in order. */
+export function hmapOrder(names: readonly string[]): string[] {
+  let mask = 0;
+  let buckets: { name: string; hash: number }[][] = [[]];
+  let n = 0;
+  for (const name of names) {
+    const e = { name, hash: hashName(name) };
+    buckets[e.hash & mask]!.unshift(e);
+    n++;
+    if (Math.floor(n / 2) > mask) {
+      let m = Math.floor(n / 2);
+      m |= m >>> 1; m |= m >>> 2; m |= m >>> 4; m |= m >>> 8; m |= m >>> 16;
+      m |= (m & 1) << 1;
+      if (m > mask) {
+        const next: { name: string; hash: number }[][] = Array.from({ length: m + 1 }, () => []);
+        for (const b of buckets) for (const x of b) next[x.hash & m]!.unshift(x);
+        buckets = next;
+        mask = m;
+      }
+    }
+  }
+  return buckets.flat().map((e) => e.name);
+}
