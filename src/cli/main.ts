@@ -10,7 +10,7 @@ type Runner = (args: string[]) => Promise<number | undefined>;
 
 /** Subcommand name → module path (relative to this file) exporting `run`. */
 const SUBCOMMANDS: Record<string, { module: string; summary: string }> = {
-  start: { module: "./start.js", summary: "start the switch (database server; vswitchd when available)" },
+  start: { module: "./start.js", summary: "start the whole switch: database server and vswitchd in one process" },
   vswitchd: { module: "./vswitchd.js", summary: "run the switch daemon against an OVSDB server, as ovs-vswitchd(8)" },
   "ovsdb-server": { module: "./ovsdb-server.js", summary: "run the OVSDB database server" },
   "ovsdb-client": { module: "./ovsdb-client.js", summary: "query and monitor an OVSDB server, as ovsdb-client(1)" },
@@ -19,7 +19,7 @@ const SUBCOMMANDS: Record<string, { module: string; summary: string }> = {
   ofctl: { module: "./ofctl.js", summary: "OpenFlow switch management, as ovs-ofctl(8)" },
   appctl: { module: "./appctl.js", summary: "talk to a running daemon, as ovs-appctl(8)" },
   dpctl: { module: "./dpctl.js", summary: "manage datapaths, as ovs-dpctl(8)" },
-  "ofproto-test": { module: "./ofproto-test.js", summary: "run one OpenFlow bridge with dummy ports (until vswitchd arrives)" },
+  "ofproto-test": { module: "./ofproto-test.js", summary: "run one OpenFlow bridge with dummy ports, without a database" },
 };
 
 function usage(): string {
