@@ -46,6 +46,7 @@ import { ALL_OFP_VERSIONS } from "../ofproto/connmgr.js";
 import { flowMod, OFPTT_ALL } from "../ofproto/flow-mod.js";
 import { Match } from "../openflow/match.js";
 import { OFPP_LOCAL } from "../openflow/ofp-codec.js";
+import type { SslFiles } from "../jsonrpc/ssl.js";
 import { Idl, type IdlRow } from "../ovsdb/idl.js";
 import { datumEquals, newUuid, sortDatum, singleton, type Atom, type Datum } from "../ovsdb/datum.js";
 import { macToString } from "../packet/bytes.js";
@@ -281,6 +282,18 @@ export class Bridges extends EventEmitter<BridgeEvents> {
     }
   }
 
+  /** The key files of the Open_vSwitch row's SSL record (`ovs-vsctl set-ssl`), for ssl: and pssl: controllers. */
+  private sslFiles(): SslFiles | null {
+    const ref = this.ovsRow()?.get("ssl").keys[0];
+    const row = ref === undefined ? undefined : this.idl.row("SSL", String(ref));
+    if (row === undefined) return null;
+    const file = (col: string): string | null => {
+      const v = row.get(col).keys[0];
+      return v === undefined ? null : String(v);
+    };
+    return { privateKey: file("private_key"), certificate: file("certificate"), caCert: file("ca_cert") };
+  }
+
   private ovsRow(): IdlRow | undefined {
     return this.idl.rows("Open_vSwitch").next().value as IdlRow | undefined;
   }
@@ -488,6 +501,7 @@ export class Bridges extends EventEmitter<BridgeEvents> {
       const c = this.idl.row("Controller", String(ref));
       if (c !== undefined) controllers.push(controllerConfigOf(c));
     }
+    await ofproto.connmgr.setSsl(this.sslFiles());
     const key = JSON.stringify(controllers);
     if (key !== b.controllersKey) {
       b.controllersKey = key;

@@ -3,7 +3,8 @@
  * ovs-testcontroller over `ssl:` and gets its flows; a tsovs `pssl:`
  * listener serves real `ovs-ofctl` clients holding a certificate from the
  * configured CA and refuses one from another CA; without key files the
- * bridge says what OVS says.
+ * bridge says what OVS says. Through the whole switch, `ovs-vsctl set-ssl`
+ * supplies the files.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -13,6 +14,7 @@ import * as path from "node:path";
 import { spawn, spawnSync } from "node:child_process";
 import { ovsSkip, tempDir, waitFor } from "../util/ovs.js";
 import { ofctl, startTsovsBridge } from "../util/ofproto.js";
+import { runAsync, startTsovsSwitch } from "../util/vswitchd.js";
 
 const skip = ovsSkip("ovs-testcontroller", "ovs-ofctl", "openssl");
 
@@ -78,5 +80,33 @@ test("ssl: without a private key logs OVS's complaint and keeps retrying", { tim
     await waitFor(() => /waiting \d+ seconds before reconnect/.test(log()), 5000, "a retry");
   } finally {
     await ts.stop();
+  }
+});
+
+test("ovs-vsctl set-ssl and an ssl: controller: the switch connects to ovs-testcontroller over SSL", { skip, timeout: 60_000 }, async () => {
+  const pki = tempDir("tsovs-ssl-sw-");
+  makePki(pki, "ca", ["switch", "controller"]);
+  const port = await freePort();
+  const tc = spawn("ovs-testcontroller", [`pssl:${port}:127.0.0.1`, "-p", path.join(pki, "controller.key"), "-c", path.join(pki, "controller.pem"), "-C", path.join(pki, "ca.pem"), `--unixctl=${path.join(pki, "tc.ctl")}`], { stdio: "ignore" });
+  const sw = await startTsovsSwitch();
+  try {
+    const vsctl = async (args: string[]) => {
+      const r = await runAsync("ovs-vsctl", args, sw.dir);
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.trim();
+    };
+    await vsctl(["set-ssl", path.join(pki, "switch.key"), path.join(pki, "switch.pem"), path.join(pki, "ca.pem")]);
+    await vsctl(["add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=dummy", "--", "set-controller", "br0", `ssl:127.0.0.1:${port}`]);
+    let connected = "";
+    for (let i = 0; i < 100 && connected !== "true"; i++) {
+      connected = await vsctl(["get", "controller", "br0", "is_connected"]);
+      if (connected !== "true") await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(connected, "true");
+  } finally {
+    tc.kill("SIGTERM");
+    await sw.stop();
+    fs.rmSync(sw.dir, { recursive: true, force: true });
+    fs.rmSync(pki, { recursive: true, force: true });
   }
 });
