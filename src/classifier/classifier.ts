@@ -346,7 +346,15 @@ export class Classifier<T> {
   private subtables: Subtable<T>[] = [];
   /** Mask hash -> subtables with that hash (almost always one). */
   private readonly byMask = new Map<number, Subtable<T>[]>();
-  private sortNeeded = false;
+  /**
+   * Keeps the subtables in descending max-priority order at every change,
+   * with a stable sort, as OVS's pvector publishes them: among subtables of
+   * equal priority the one that held it first is searched first, which
+   * decides between overlapping rules of the same priority exactly as OVS.
+   */
+  private sortSubtables(): void {
+    this.subtables.sort(byMaxPriorityDesc);
+  }
   /** The subtable of the last insert or find: bulk loads repeat masks. */
   private lastSubtable: Subtable<T> | null = null;
   /** All zero between uses. */
@@ -548,7 +556,7 @@ export class Classifier<T> {
     st.priorities.set(rule.priority, (st.priorities.get(rule.priority) ?? 0) + 1);
     if (rule.priority > st.maxPriority) {
       st.maxPriority = rule.priority;
-      this.sortNeeded = true;
+      this.sortSubtables();
     }
     this.triesInsert(st, rule);
     this.nRules++;
@@ -668,7 +676,7 @@ export class Classifier<T> {
         let m = -Infinity;
         for (const p of st.priorities.keys()) if (p > m) m = p;
         st.maxPriority = m;
-        this.sortNeeded = true;
+        this.sortSubtables();
       }
     } else {
       st.priorities.set(rule.priority, pc);
@@ -796,10 +804,6 @@ export class Classifier<T> {
    * of `flow` the answer depends on. `flow` is left unchanged.
    */
   lookup(flow: Uint32Array, version: number, wc: Uint32Array | null): ClsRule<T> | null {
-    if (this.sortNeeded) {
-      this.subtables.sort(byMaxPriorityDesc);
-      this.sortNeeded = false;
-    }
     this.nSofts = 0;
     const hard = this.lookupHard(flow, version, wc, true);
     if (this.nSofts === 0) return hard;

@@ -92,7 +92,12 @@ export interface ConnmgrOwner {
   connectionClosed?(conn: Ofconn): void;
   /** A controller handshake completed. */
   connectionUp?(conn: Ofconn): void;
+  /** Fail-open starts (true) or ends (false): the switch adds or removes its hidden NORMAL flow. */
+  failOpen?(on: boolean): void;
 }
+
+/** How often the connection manager checks whether to fail open. */
+const FAIL_OPEN_CHECK_MS = 1000;
 
 /** A token bucket limiting packet-ins to one controller (OVS pinsched). */
 export class TokenBucket {
@@ -128,6 +133,8 @@ class Remote {
   lastConnected: number | null = null;
   lastDisconnected: number | null = null;
   backoff = 0;
+  /** When the controller was configured (ms). */
+  readonly created = Date.now();
   private timer: NodeJS.Timeout | null = null;
   private socket: net.Socket | null = null;
   private stopped = false;
@@ -305,6 +312,18 @@ class Remote {
     this.mgr.remember(conn, this);
   }
 
+  /** Whether a connection to this controller is up. */
+  isConnected(): boolean {
+    for (const c of this.conns) if (c.isConnected) return true;
+    return false;
+  }
+
+  /** How long (ms) the controller has been unreachable: since it disconnected, or since it was configured (0 while connected). */
+  failureDuration(now: number): number {
+    if (this.isConnected()) return 0;
+    return now - (this.lastDisconnected ?? this.created);
+  }
+
   status(): ControllerStatus {
     const conn = [...this.conns].find((c) => c.isConnected) ?? null;
     const now = Date.now();
@@ -351,7 +370,48 @@ export class Connmgr {
   private generationId: bigint | null = null;
   private connIds = 0;
 
+  /** Whether the switch is in fail-open mode now. */
+  failOpenActive = false;
+  private failOpenTimer: NodeJS.Timeout | null = null;
+
   constructor(readonly owner: ConnmgrOwner) {}
+
+  /**
+   * Fail-open, as OVS's: a standalone bridge whose active controllers have
+   * all been unreachable for three of their longest inactivity-probe
+   * intervals (time to probe, to wait for the answer, to reconnect) acts as
+   * a learning switch until one of them connects again.
+   */
+  private checkFailOpen(now = Date.now()): void {
+    const active = [...this.controllers.values()].filter((r) => r.active !== null);
+    let disconnected = Infinity;
+    let maxProbe = 0;
+    for (const r of active) {
+      disconnected = Math.min(disconnected, r.failureDuration(now));
+      maxProbe = Math.max(maxProbe, r.cfg.probeInterval ?? 5);
+    }
+    const connected = active.some((r) => r.isConnected());
+    if (this.failOpenActive && (connected || this.failMode !== "standalone" || active.length === 0)) {
+      this.failOpenActive = false;
+      log.warn("No longer in fail-open mode");
+      this.owner.failOpen?.(false);
+    } else if (!this.failOpenActive && this.failMode === "standalone" && active.length > 0 && !connected) {
+      const secs = Math.floor(disconnected / 1000);
+      if (secs >= maxProbe * 3) {
+        this.failOpenActive = true;
+        log.warn(`Could not connect to controller (or switch failed controller's post-connection admission control policy) for ${secs} seconds, failing open`);
+        this.owner.failOpen?.(true);
+      }
+    }
+    const want = this.failOpenActive || (this.failMode === "standalone" && active.length > 0);
+    if (want && this.failOpenTimer === null) {
+      this.failOpenTimer = setInterval(() => this.checkFailOpen(), FAIL_OPEN_CHECK_MS);
+      this.failOpenTimer.unref();
+    } else if (!want && this.failOpenTimer !== null) {
+      clearInterval(this.failOpenTimer);
+      this.failOpenTimer = null;
+    }
+  }
 
   /** @internal */
   nextConnId(): number {
@@ -417,6 +477,13 @@ export class Connmgr {
       started.push(r);
     }
     await Promise.all(started.map((r) => r.listening()));
+    this.checkFailOpen();
+  }
+
+  /** Sets the fail mode (Bridge.fail_mode); leaving standalone ends fail-open. */
+  setFailMode(mode: FailMode): void {
+    this.failMode = mode;
+    this.checkFailOpen();
   }
 
   /** The address a passive controller target listens on (for `ptcp:0`). */
@@ -520,6 +587,8 @@ export class Connmgr {
 
   /** Closes every connection and listener. */
   close(): void {
+    if (this.failOpenTimer !== null) clearInterval(this.failOpenTimer);
+    this.failOpenTimer = null;
     this.mgmt?.stop();
     this.mgmt = null;
     for (const r of this.controllers.values()) r.stop();

@@ -76,6 +76,9 @@ const log = vlogModule("ofproto");
 /** The action lists tsovs keeps in rules: the codec's decoded actions and instructions. */
 export type Actions = OfpAction[];
 
+/** Priority of fail-open's hidden NORMAL flow (OVS's FAIL_OPEN_PRIORITY). */
+export const FAIL_OPEN_PRIORITY = 0xf0f0f0;
+
 /** Tables a controller sees (OVS hides table 254, its internal table). */
 export const N_VISIBLE_TABLES = 254;
 const U64_UNKNOWN = 0xffffffffffffffffn;
@@ -250,6 +253,7 @@ export class Ofproto {
         c.bundles.clear();
         this.monitors.dropConnection(c);
       },
+      failOpen: (on) => this.failOpen(on),
     });
     if (opts.allowedVersions !== undefined) this.connmgr.allowedVersions = opts.allowedVersions;
     this.addPort({ name, ofpNo: OFPP_LOCAL, hwAddr: opts.hwAddr ?? macFromDpid(this.datapathId) }, false);
@@ -276,7 +280,19 @@ export class Ofproto {
   }
 
   setFailMode(mode: FailMode): void {
-    this.connmgr.failMode = mode;
+    this.connmgr.setFailMode(mode);
+  }
+
+  /**
+   * Fail-open's flow (the connection manager decides when): a hidden
+   * table-0 rule at OVS's FAIL_OPEN_PRIORITY sending everything to NORMAL.
+   * Hidden rules (priority above 65535, which OpenFlow cannot express) are
+   * outside every OpenFlow request; bridge/dump-flows shows them.
+   */
+  failOpen(on: boolean): void {
+    const normal: Actions = [{ type: "output", port: OFPP_NORMAL, maxLen: 0 }];
+    const fm = flowMod(on ? "add" : "delete_strict", new MatchClass(), normal, { priority: FAIL_OPEN_PRIORITY, tableId: 0 });
+    this.tables.flowMod(fm, this.now());
   }
 
   /**

@@ -470,6 +470,8 @@ export class OfprotoTables<A> {
   }
 
   private criteriaMatch(c: Criteria, r: OfRule<A>): boolean {
+    // Hidden rules (the switch's own, priority above 65535) are outside OpenFlow requests; a strict one naming such a priority is internal.
+    if (r.priority > 0xffff && !(c.strict && c.priority > 0xffff)) return false;
     if (c.cookieMask !== 0n && ((r.cookie ^ c.cookie) & c.cookieMask) !== 0n) return false;
     if (c.outPort !== OFPP_ANY && !this.facts.outputsTo(r.actions, c.outPort)) return false;
     if (c.outGroup !== OFPG_ANY && !this.facts.forwardsToGroup(r.actions, c.outGroup)) return false;

@@ -436,3 +436,13 @@ test("loose iteration, findExact and overlaps agree with a scan (property)", () 
     { numRuns: RUNS },
   );
 });
+
+test("between overlapping rules of equal priority, the subtable that reached that priority first wins, as in OVS", () => {
+  const cls = new Classifier<string>();
+  cls.insert(rule(match(), 0, "normal"));
+  cls.insert(rule(match([W_IN_PORT, 0xffffffff, 3]), 32768, "in_port=3"));
+  // A catch-all joins the older catch-all subtable and raises it to 32768 without a lookup in between.
+  cls.insert(rule(match(), 32768, "drop"));
+  assert.equal(cls.lookup(packet([W_IN_PORT, 3]), 0, null)?.payload, "in_port=3");
+  assert.equal(cls.lookup(packet([W_IN_PORT, 4]), 0, null)?.payload, "drop");
+});

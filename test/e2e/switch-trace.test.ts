@@ -20,6 +20,8 @@ interface Scenario {
   vsctl?: string[];
   /** Flows for `ovs-ofctl add-flows` (none: the bridge keeps its default NORMAL flow). */
   flows?: string[];
+  /** Flows OVS refuses, each added alone with `ovs-ofctl add-flow`: the errors must be the same. */
+  badFlows?: string[];
   /** Groups for `ovs-ofctl add-groups` (added before the flows). */
   groups?: string[];
   traces: string[];
@@ -118,6 +120,44 @@ const SCENARIOS: Scenario[] = [
     ],
     traces: ["in_port=1,tcp", "in_port=2,ip,nw_ttl=1", "in_port=2,ip,nw_ttl=9", "in_port=3,dl_src=00:00:00:00:00:33", "in_port=4,ip,nw_ttl=7", "in_port=4,mpls,mpls_label=5,mpls_ttl=3"],
   },
+  {
+    name: "bad input: loops, untranslatable actions, bad flows",
+    flows: [
+      "table=0,in_port=1,actions=resubmit(,0)",
+      "table=0,in_port=2,actions=resubmit(,1)",
+      "table=1,actions=resubmit(,2),resubmit(,2)",
+      "table=2,actions=resubmit(,3),resubmit(,3)",
+      "table=3,actions=resubmit(,4),resubmit(,4)",
+      "table=4,actions=resubmit(,5),resubmit(,5)",
+      "table=5,actions=resubmit(,6),resubmit(,6)",
+      "table=6,actions=resubmit(,7),resubmit(,7)",
+      "table=7,actions=resubmit(,8),resubmit(,8)",
+      "table=8,actions=resubmit(,9),resubmit(,9)",
+      "table=9,actions=resubmit(,10),resubmit(,10)",
+      "table=10,actions=resubmit(,11),resubmit(,11)",
+      "table=11,actions=resubmit(,12),resubmit(,12)",
+      "table=12,actions=resubmit(,13),resubmit(,13)",
+      "table=13,actions=output:3",
+      "table=0,in_port=3,actions=learn(table=200,hard_timeout=10,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],output:NXM_OF_IN_PORT[]),resubmit(,200),output:4",
+      "table=0,in_port=4,ip,actions=output:NXM_NX_REG0[0..15],set_field:0->ip_ttl,output:1",
+    ],
+    badFlows: [
+      "table=0,in_port=3,actions=learn(table=254,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],output:NXM_OF_IN_PORT[])",
+      "table=255,actions=drop",
+      "in_port=1,actions=resubmit(,300)",
+      "in_port=1,actions=output:NXM_OF_IP_SRC[]",
+      "ip,actions=set_field:1->tcp_dst",
+    ],
+    traces: [
+      "in_port=1,ip",
+      "in_port=2,ip",
+      "in_port=3,dl_src=00:00:00:00:00:01",
+      "in_port=4,ip",
+      "in_port=1,nosuchfield=3",
+      "in_port(1),eth(src=00:00:00:00:00:01,dst=00:00:00:00:00:02),eth_type(0x0800),ipv4(src=1.2.3.4)",
+      "in_port=99",
+    ],
+  },
 ];
 
 /**
@@ -145,7 +185,7 @@ function canonicalFlood(trace: string): string {
 
 async function sh(sw: Switch, cmd: string, args: string[]): Promise<string> {
   const r = await runAsync(cmd, args, sw.dir, 30_000);
-  if (r.status !== 0) return `exit ${r.status}: ${r.stderr.trim().replaceAll(sw.dir, "$DIR")}`;
+  if (r.status !== 0) return `exit ${r.status}: ${r.stderr.trim().replaceAll(sw.dir, "$DIR").replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z\|/gm, "TIME|")}`;
   return r.stdout;
 }
 
@@ -166,6 +206,7 @@ async function runScenario(sw: Switch, sc: Scenario, n: number): Promise<string[
     fs.writeFileSync(f, sc.flows.join("\n") + "\n");
     out.push(await sh(sw, "ovs-ofctl", ["replace-flows", br, f]));
   }
+  for (const f of sc.badFlows ?? []) out.push(`add-flow ${f}: ${await sh(sw, "ovs-ofctl", ["add-flow", br, f])}`);
   for (const t of sc.traces) out.push(`$ ofproto/trace ${t}\n` + canonicalFlood(await sh(sw, "ovs-appctl", ["ofproto/trace", br, t])).replaceAll(`p${n}`, "p").replaceAll(br, "br"));
   return out;
 }
