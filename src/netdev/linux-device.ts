@@ -6,9 +6,13 @@
  * between DpPacket buffers and kernel-shared memory without allocating.
  */
 import {
-  ENODEV, IFF_RUNNING, IFF_UP, errnoText, getIfFlags, getIfHwaddr, getIfIndex, getIfMtu, setIfHwaddr, setIfMtu,
+  ENODEV, IFF_RUNNING, IFF_UP, errnoText, getDriverInfo, getIfFlags, getIfHwaddr, getIfIndex, getIfMtu, getLinkSettings, setIfHwaddr, setIfMtu,
   sysfsCounters, updateIfFlags, type FdWatch, type LinuxFfi,
 } from "./linux-ffi.js";
+
+/** ethtool connector types (struct ethtool_cmd.port). */
+const PORT_TP = 0x00;
+const PORT_FIBRE = 0x03;
 
 /** OVS's Interface.error text for a device that cannot be opened. */
 export function openErrorText(ffi: LinuxFfi | string, name: string, errno: number): string {
@@ -103,6 +107,48 @@ export abstract class KernelDevice {
   hasCarrier(): boolean {
     const f = getIfFlags(this.ffi, this.devName);
     return f >= 0 && (f & IFF_RUNNING) !== 0;
+  }
+
+  /** Speed and duplex from the driver (ethtool), as OVS's Interface.link_speed/duplex. */
+  getLinkSpeed(): { bps: number | null; duplex: "full" | "half" | null } {
+    const l = getLinkSettings(this.ffi, this.devName);
+    if (typeof l === "number") return { bps: null, duplex: null };
+    // 0 and 0xffff/0xffffffff (SPEED_UNKNOWN) mean the driver does not know.
+    const known = l.speedMbps > 0 && l.speedMbps !== 0xffff && l.speedMbps !== 0xffffffff;
+    return { bps: known ? l.speedMbps * 1_000_000 : null, duplex: known ? l.duplex : null };
+  }
+
+  /**
+   * OpenFlow "current" port features (OpenFlow 1.1 bit layout) from the
+   * driver's speed, duplex, connector and autonegotiation: a veth or TAP
+   * is 10GB-FD COPPER, as OVS shows it.
+   */
+  getCurrentFeatures(): number {
+    const l = getLinkSettings(this.ffi, this.devName);
+    if (typeof l === "number") return 0;
+    const full = l.duplex !== "half";
+    let f: number;
+    switch (l.speedMbps) {
+      case 10: f = full ? 1 << 1 : 1 << 0; break;
+      case 100: f = full ? 1 << 3 : 1 << 2; break;
+      case 1000: f = full ? 1 << 5 : 1 << 4; break;
+      case 10000: f = 1 << 6; break;
+      case 40000: f = 1 << 7; break;
+      case 100000: f = 1 << 8; break;
+      case 1000000: f = 1 << 9; break;
+      default: f = 1 << 10; // OTHER
+    }
+    if (l.port === PORT_TP) f |= 1 << 11; // COPPER
+    else if (l.port === PORT_FIBRE) f |= 1 << 12; // FIBER
+    if (l.autoneg) f |= 1 << 13;
+    return f;
+  }
+
+  /** Interface.status as OVS fills it for a kernel device: the driver's name and versions. */
+  getStatus(): Record<string, string> {
+    const d = getDriverInfo(this.ffi, this.devName);
+    if (typeof d === "number") return {};
+    return { driver_name: d.driver, driver_version: d.version, firmware_version: d.firmware };
   }
 
   /** True while the kernel still has the device. */

@@ -29,6 +29,7 @@ export const ETH_P_ALL = 0x0003;
 export const SOL_SOCKET = 1;
 export const SO_SNDBUF = 7;
 export const SO_RCVBUF = 8;
+export const SO_ERROR = 4;
 export const SOL_PACKET = 263;
 export const PACKET_ADD_MEMBERSHIP = 1;
 export const PACKET_MR_PROMISC = 1;
@@ -58,6 +59,8 @@ export const SIOCSIFHWADDR = 0x8924;
 export const SIOCGIFHWADDR = 0x8927;
 export const SIOCGIFINDEX = 0x8933;
 export const SIOCETHTOOL = 0x8946;
+export const ETHTOOL_GSET = 0x1;
+export const ETHTOOL_GDRVINFO = 0x3;
 export const ETHTOOL_GTXCSUM = 0x16;
 export const ETHTOOL_STXCSUM = 0x17;
 export const ETHTOOL_GTSO = 0x1e;
@@ -126,6 +129,8 @@ export interface FdWatch {
   pause(): void;
   resume(): void;
   close(): void;
+  /** True once closed (by close(), or by the device when it closed its descriptor). */
+  isClosed(): boolean;
   /** Lets the event loop exit while the watch is active. */
   unref(): void;
 }
@@ -249,6 +254,7 @@ function load(): LinuxFfi | string {
           closed = true;
           h.close();
         },
+        isClosed: () => closed,
         unref: () => h.unref(),
       };
     },
@@ -378,6 +384,58 @@ export function ethtoolValue(ffi: LinuxFfi, name: string, cmd: number, value = 0
   } finally {
     ev.free();
   }
+}
+
+/**
+ * An ethtool command with a struct of `size` bytes on `name`: `fill`
+ * writes the request after the command word, `read` gets the reply.
+ * Returns read's value, or -errno.
+ */
+function ethtoolStruct<T>(ffi: LinuxFfi, name: string, cmd: number, size: number, read: (dv: DataView, u8: Uint8Array) => T): T | number {
+  const ifr = ifreq(name);
+  if (ifr === null) return -ENODEV;
+  const blk = ffi.alloc(size);
+  try {
+    blk.u8.fill(0);
+    blk.dv.setUint32(0, cmd, true);
+    new DataView(ifr.buffer).setBigUint64(16, BigInt(blk.addr), true);
+    const e = ifIoctl(ffi, SIOCETHTOOL, ifr);
+    return e !== 0 ? -e : read(blk.dv, blk.u8);
+  } finally {
+    blk.free();
+  }
+}
+
+/** Link speed and duplex as the driver reports them (ETHTOOL_GSET). */
+export interface LinkSettings {
+  /** Mb/s; 0 or 0xffffffff when unknown. */
+  speedMbps: number;
+  /** "full", "half", or null when unknown. */
+  duplex: "full" | "half" | null;
+  /** The connector (PORT_TP 0, PORT_FIBRE 3, ...). */
+  port: number;
+  autoneg: boolean;
+}
+
+/** The driver's link settings of `name` (struct ethtool_cmd), or -errno. */
+export function getLinkSettings(ffi: LinuxFfi, name: string): LinkSettings | number {
+  return ethtoolStruct(ffi, name, ETHTOOL_GSET, 44, (dv) => {
+    const speed = dv.getUint16(12, true) | (dv.getUint16(28, true) << 16);
+    const d = dv.getUint8(14);
+    return { speedMbps: speed >>> 0, duplex: d === 1 ? "full" : d === 0 ? "half" : null, port: dv.getUint8(15), autoneg: dv.getUint8(18) !== 0 };
+  });
+}
+
+/** The driver of `name` as `ethtool -i` shows it (struct ethtool_drvinfo), or -errno. */
+export function getDriverInfo(ffi: LinuxFfi, name: string): { driver: string; version: string; firmware: string } | number {
+  return ethtoolStruct(ffi, name, ETHTOOL_GDRVINFO, 196, (_dv, u8) => {
+    const str = (at: number): string => {
+      let end = at;
+      while (end < at + 32 && u8[end] !== 0) end++;
+      return Buffer.from(u8.subarray(at, end)).toString("latin1");
+    };
+    return { driver: str(4), version: str(36), firmware: str(68) };
+  });
 }
 
 /**

@@ -25,7 +25,7 @@ import { DP_PACKET_HEADROOM, type DpPacket, type DpPacketBatch, type DpPacketPoo
 import {
   AF_PACKET, EAGAIN, ENOBUFS, ETH_P_ALL, IOVEC_SIZE, MMSGHDR_SIZE, MSGHDR_IOV, MSGHDR_IOVLEN, PACKET_ADD_MEMBERSHIP,
   PACKET_IGNORE_OUTGOING, PACKET_MR_PROMISC, PACKET_OUTGOING, PACKET_RESERVE, PACKET_RX_RING, PACKET_STATISTICS, PACKET_VERSION,
-  SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_RAW, SOL_PACKET, SO_SNDBUF, SOL_SOCKET, TPACKET2_HDR_SIZE, TPACKET_V2,
+  SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_RAW, SOL_PACKET, SO_ERROR, SO_SNDBUF, SOL_SOCKET, TPACKET2_HDR_SIZE, TPACKET_V2,
   TP_STATUS_KERNEL, TP_STATUS_USER, TP_STATUS_VLAN_TPID_VALID, TP_STATUS_VLAN_VALID,
   getIfIndex, getIfMtu, linuxFfi, setsockoptInt, type FdWatch, type LinuxFfi, type NativeBlock,
 } from "./linux-ffi.js";
@@ -390,8 +390,9 @@ export class LinuxNetdev extends KernelDevice implements Netdev {
     return this.fd;
   }
 
+  /** The bound interface's ifindex; once the socket is closed (the device vanished), the kernel's answer now. */
   override getIfindex(): number {
-    return this.ifindex;
+    return this.fd >= 0 ? this.ifindex : super.getIfindex();
   }
 
   /** A larger MTU needs larger ring frames: the socket is rebuilt. */
@@ -427,11 +428,41 @@ export class LinuxNetdev extends KernelDevice implements Netdev {
     return null;
   }
 
+  /**
+   * Watches the socket. A link that went down leaves an error pending on
+   * it (ENETDOWN) that would keep the descriptor ready forever: every
+   * wake-up reads and so clears it first.
+   */
   watchRx(cb: () => void): FdWatch {
-    return this.ffi.pollReadable(this.fd, cb);
+    const w = this.ffi.pollReadable(this.fd, () => {
+      this.takeSocketError();
+      cb();
+    });
+    this.watches.push(w);
+    return w;
   }
+  /**
+   * Watches made on the current socket: closed with it, before its
+   * descriptor is (libuv must not watch a closed descriptor, and one
+   * reused by a new socket could not be watched again).
+   */
+  private watches: FdWatch[] = [];
+
+  /** Reads (and so clears) the socket's pending error; returns it (0 for none). */
+  takeSocketError(): number {
+    if (this.fd < 0) return 0;
+    const v = this.errBuf;
+    const len = this.errLen;
+    len[0] = 4;
+    if (this.ffi.libc.getsockopt(this.fd, SOL_SOCKET, SO_ERROR, v, len) !== 0) return 0;
+    return v[0]! | (v[1]! << 8) | (v[2]! << 16) | (v[3]! << 24);
+  }
+  private readonly errBuf = new Uint8Array(4);
+  private readonly errLen = new Uint8Array(4);
 
   private closeSocket(): void {
+    for (const w of this.watches) w.close();
+    this.watches = [];
     if (this.fd >= 0) this.ffi.libc.close(this.fd);
     this.fd = -1;
     if (this.ring !== null) this.ring.free();

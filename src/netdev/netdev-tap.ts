@@ -203,7 +203,19 @@ export class TapNetdev extends KernelDevice implements Netdev {
   }
 
   watchRx(cb: () => void): FdWatch {
-    return this.ffi.pollReadable(this.fd, cb);
+    const w = this.ffi.pollReadable(this.fd, cb);
+    this.watches.push(w);
+    return w;
+  }
+  /** Watches from watchRx(), closed before the descriptor is. */
+  private watches: FdWatch[] = [];
+
+  /**
+   * The TAP is ours (we hold its descriptor), so it only goes away when
+   * someone deletes it: then the port stays, down, as in OVS.
+   */
+  revalidate(): string | null {
+    return this.exists() ? null : openErrorText(this.ffi, this.name, ENODEV);
   }
 
   /**
@@ -243,6 +255,8 @@ export class TapNetdev extends KernelDevice implements Netdev {
   close(): void {
     if (this.fd < 0) return;
     this.setRxGate(false);
+    for (const w of this.watches) w.close();
+    this.watches = [];
     this.ffi.libc.ioctlValue(this.fd, TUNSETPERSIST, 0);
     this.ffi.libc.close(this.fd);
     this.fd = -1;

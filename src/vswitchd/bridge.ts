@@ -41,6 +41,7 @@
 import { EventEmitter } from "node:events";
 import * as path from "node:path";
 import type { DatapathGlobalConfig, DpifBridgeApi, IfaceStatus } from "../ofproto/xlate-types.js";
+import type { IfaceStatusExtra } from "../ofproto/ofproto-dpif.js";
 import type { ControllerConfig, ControllerStatus, FailMode } from "../ofproto/connmgr.js";
 import { ALL_OFP_VERSIONS } from "../ofproto/connmgr.js";
 import { flowMod, OFPTT_ALL } from "../ofproto/flow-mod.js";
@@ -639,8 +640,15 @@ export class Bridges extends EventEmitter<BridgeEvents> {
     set(iface, "admin_state", scalarDatum(st.adminState));
     set(iface, "link_state", scalarDatum(st.linkState));
     set(iface, "mac_in_use", scalarDatum(macToString(st.macInUse)));
-    set(iface, "mtu", scalarDatum(st.mtu));
-    set(iface, "ifindex", scalarDatum(0));
+    // No MTU (a patch port, a kernel device that vanished): OVS empties the column.
+    set(iface, "mtu", st.mtu > 0 ? scalarDatum(st.mtu) : EMPTY);
+    // Kernel devices report their ifindex (0 once gone); others have none (0, as OVS writes).
+    const k = st as IfaceStatusExtra;
+    set(iface, "ifindex", scalarDatum(k.ifindex ?? 0));
+    // Speed, duplex and driver: kernel devices only (OVS leaves them empty for dummies).
+    set(iface, "link_speed", k.linkSpeed !== undefined ? scalarDatum(k.linkSpeed) : EMPTY);
+    set(iface, "duplex", k.duplex !== undefined ? scalarDatum(k.duplex) : EMPTY);
+    if (k.status !== undefined) set(iface, "status", mapDatum(Object.entries(k.status)));
     set(iface, "link_resets", scalarDatum(0));
     const hasStats = iface.get("statistics").keys.length > 0;
     if (statsDue || !hasStats) set(iface, "statistics", mapDatum(Object.entries(st.statistics)));

@@ -19,6 +19,7 @@ import * as path from "node:path";
 import type { DatapathGlobalConfig, DpifBridgeApi, XlateIn, XlateOut } from "../ofproto/xlate-types.js";
 import type { FdbBridge } from "../ofproto/fdb-commands.js";
 import { registerDpctlCommands } from "../datapath/dpctl-commands.js";
+import { registerLinuxNetdevClasses } from "../netdev/linux-classes.js";
 import { UnixctlRegistry, UnixctlServer, UnixctlError, registerBuiltins, versionText, createPidfile, type Pidfile } from "../unixctl/index.js";
 import { ensureDir, rundir } from "../util/dirs.js";
 import { setLevels, setLogFile, vlogModule } from "../util/vlog.js";
@@ -152,6 +153,15 @@ export async function startVswitchd(
   log.info(versionText(PROGRAM).trim());
   ensureDir(rundir());
   const pidfile: Pidfile | null = cfg.pidfile !== null ? await createPidfile(cfg.pidfile, cfg.overwritePidfile) : null;
+
+  // Real devices (system, internal and tap ports on kernel interfaces)
+  // unless every device is a dummy (--enable-dummy=override, the test
+  // bed). Done here, once, not at import: a datapath opened elsewhere (a
+  // unit test) must not create kernel devices for its local port.
+  if (cfg.dummy !== "override") {
+    const why = registerLinuxNetdevClasses();
+    if (why !== null) log.warn(`real network devices are not available: ${why}`);
+  }
 
   let openBridge = opts.openBridge;
   let setGlobalConfig: ((c: DatapathGlobalConfig) => void) | null = null;
