@@ -21,5 +21,8 @@ if (files.length === 0) {
   console.error("no test files found");
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ["--test", "--test-concurrency=2", ...files], { stdio: "inherit" });
+// The database servers tests start are short-lived: skip their JIT warm-up
+// (src/ovsdb/server/warm-up.ts; its own test turns it on) unless asked.
+const env = { ...process.env, TSOVS_OVSDB_WARMUP: process.env.TSOVS_OVSDB_WARMUP ?? "0" };
+const r = spawnSync(process.execPath, ["--test", "--test-concurrency=2", ...files], { stdio: "inherit", env });
 process.exit(r.status ?? 1);

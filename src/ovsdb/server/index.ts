@@ -4,3 +4,4 @@ export { ServedDb, HISTORY_LIMIT, type DbStorage, type CommitEvent } from "./ser
 export { ServerDatabase, SERVER_SCHEMA_JSON, sortedJsonText, schemaToJson } from "./server-db.js";
 export { LockTable, type LockHolder } from "./locks.js";
 export { datumDiff } from "./monitor.js";
+export { ScratchClient, warmUp, skipWarmUp, isWarm } from "./warm-up.js";

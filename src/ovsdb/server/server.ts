@@ -20,6 +20,7 @@ import { UpdateRenderer, type ConditionEvaluator, type RowLike } from "./monitor
 import { ServedDb, type CommitEvent, type DbStorage } from "./served-db.js";
 import { ServerDatabase, schemaToJson } from "./server-db.js";
 import { OvsdbSession, type Trigger } from "./session.js";
+import { warmUp } from "./warm-up.js";
 
 const log = vlogModule("ovsdb_server");
 
@@ -99,6 +100,8 @@ export class OvsdbServer {
     this.dbs.set(name, served);
     this.serverDb.setDatabase(name, schemaToJson(db.schema));
     this.refreshRemotes();
+    // Once per process (see warm-up.ts): at start-up, before the remotes listen.
+    warmUp(db.schema, () => new OvsdbServer({ probeIntervalMs: 0 }));
     return served;
   }
 
@@ -447,9 +450,14 @@ export class OvsdbServer {
     const kind = l.path ? "unix" : "tcp";
     const sessionName = `${kind}#${this.sessionSeq++}`;
     const conn = new JsonRpcConnection(sock, sessionName);
-    const session = new OvsdbSession(this, conn, sessionName, l.probeMs);
+    l.sessions.add(this.attach(conn, sessionName, l.probeMs));
+  }
+
+  /** Serves a client on an already connected JSON-RPC connection. */
+  attach(conn: JsonRpcConnection, name: string, probeMs = 0): OvsdbSession {
+    const session = new OvsdbSession(this, conn, name, probeMs);
     this.sessions.add(session);
-    l.sessions.add(session);
+    return session;
   }
 
   /** Number of connected clients (for tests and memory/show). */

@@ -31,6 +31,8 @@ import { toShashOrder } from "../storage/index.js";
 const log = vlogModule("ovsdb_jsonrpc_server");
 const jsonrpcLog = vlogModule("jsonrpc");
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /** Bytes of unsent output after which a session is dropped. */
 export const MAX_BACKLOG = 256 * 1024 * 1024;
 
@@ -292,14 +294,20 @@ export class OvsdbSession implements LockHolder {
     if (onDisk === null && this.pendingReplies === 0) {
       this.reply(t.id, outcome.results);
     } else {
+      // `pendingReplies` counts replies not sent yet: when this is the only
+      // one, it waits for its record alone, not behind the chain (two
+      // promises and microtasks less per commit, bench ovsdb (b)).
       this.pendingReplies++;
-      const ready = onDisk ?? Promise.resolve();
-      this.replyChain = this.replyChain.then(() =>
-        ready.then(
-          () => this.reply(t.id, outcome.results),
-          (e: Error) => this.replyError(t.id, { error: "I/O error", details: e.message }),
-        ).finally(() => this.pendingReplies--),
-      );
+      const send = (): void => {
+        this.pendingReplies--;
+        this.reply(t.id, outcome.results);
+      };
+      const fail = (e: Error): void => {
+        this.pendingReplies--;
+        this.replyError(t.id, { error: "I/O error", details: e.message });
+      };
+      const ready = onDisk ?? RESOLVED;
+      this.replyChain = this.pendingReplies === 1 ? ready.then(send, fail) : this.replyChain.then(() => ready.then(send, fail));
     }
     return true;
   }

@@ -14,7 +14,7 @@
  * same messages as their OVS counterparts. Everything before that record is
  * good; what follows it is the "torn tail" a crash can leave behind.
  */
-import { createHash } from "node:crypto";
+import * as crypto from "node:crypto";
 import { ovsJsonError } from "./ovs-json.js";
 
 /** The magic of a standalone database file (clustered files use "CLUSTER"). */
@@ -54,8 +54,15 @@ export interface LogScan {
   error: LogError | null;
 }
 
+/**
+ * crypto.hash (Node >= 20.12) hashes in one call without a Hash object:
+ * ~2 µs instead of ~5 µs per record, once per commit (bench ovsdb (b)).
+ */
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string | Buffer, encoding: "hex") => string }).hash;
+
 export function sha1Hex(data: Buffer | string): string {
-  return createHash("sha1").update(data).digest("hex");
+  if (oneShotHash !== undefined) return oneShotHash("sha1", data, "hex");
+  return crypto.createHash("sha1").update(data).digest("hex");
 }
 
 /**
