@@ -2,7 +2,8 @@
  * Benchmark of the OpenFlow codec with flows of OVN's size (10 match
  * fields, 5 actions): flow text parsed and printed per second, and
  * flow_mods encoded and decoded per second, for OpenFlow 1.3 (OXM) and
- * for the Nicira NXM form ovs-ofctl uses by default. Times are this
+ * for the Nicira NXM form ovs-ofctl uses by default, and flows encoded
+ * per second into a flow stats reply (a dump) in both forms. Times are this
  * process's CPU time (the machine is shared). Last line: one JSON object.
  *
  * usage: npm run bench -- ofcodec [flows]
@@ -89,6 +90,13 @@ const result = {
   }),
   nxm_decode_per_s: rate(N, () => {
     for (const w of wireNx) sink += decodeMessage(w).ok ? 1 : 0;
+  }),
+  // A dump: every flow in one flow stats reply (as ofproto encodes it before cutting it into messages).
+  nxm_flow_stats_per_s: rate(N, () => {
+    sink += encodeMessage({ type: "NXST_FLOW_REPLY", version: 1, xid: 1, body: { stats } }, Infinity).length;
+  }),
+  of13_flow_stats_per_s: rate(N, () => {
+    sink += encodeMessage({ type: "OFPST_FLOW_REPLY", version: 4, xid: 1, body: { stats } }, Infinity).length;
   }),
   bytes_per_of13_flow_mod: Math.round(wire13.reduce((a, w) => a + w.length, 0) / N),
 };

@@ -670,6 +670,8 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
     if (this.macs instanceof MacLearning) {
       if (cfg.macAgingTime !== undefined) this.macs.setIdleTime(cfg.macAgingTime);
       if (cfg.macTableSize !== undefined) this.macs.setMaxEntries(cfg.macTableSize);
+      // Bridge.flood_vlans: VLANs on which NORMAL floods without learning.
+      if (this.macs.setFloodVlans(cfg.floodVlans ? new Set(cfg.floodVlans) : null)) this.requestRevalidation();
     }
   }
 

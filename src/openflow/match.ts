@@ -82,12 +82,23 @@ export class Match {
   private tunMdUsed = 0;
 
   constructor(key?: Uint32Array, mask?: Uint32Array) {
-    this.key = key ?? new Uint32Array(FLOW_U32S);
-    this.mask = mask ?? new Uint32Array(FLOW_U32S);
+    if (key !== undefined && mask !== undefined) {
+      this.key = key;
+      this.mask = mask;
+    } else {
+      // Key and mask share one buffer: a backing store per array was a
+      // visible part of decoding a flow_mod (bench ofcodec).
+      const words = new Uint32Array(2 * FLOW_U32S);
+      this.key = key ?? words.subarray(0, FLOW_U32S);
+      this.mask = mask ?? words.subarray(FLOW_U32S);
+    }
   }
 
   clone(): Match {
-    const c = new Match(this.key.slice(), this.mask.slice());
+    const words = new Uint32Array(2 * FLOW_U32S);
+    words.set(this.key);
+    words.set(this.mask, FLOW_U32S);
+    const c = new Match(words.subarray(0, FLOW_U32S), words.subarray(FLOW_U32S));
     if (this.tunMd) {
       c.tunMd = this.tunMd.map((e) => (e ? { value: e.value.slice(), mask: e.mask.slice(), masked: e.masked } : undefined));
       c.tunMdUsed = this.tunMdUsed;

@@ -382,9 +382,22 @@ for (const fld of MF_FIELDS) {
   }
 }
 
+/** Fields of the non-experimenter classes by (class << 7) | field: decoding a match looks up every entry. */
+const BY_PLAIN_CODE = new Map<number, MfField>();
+for (const [k, v] of BY_CODE) {
+  const [vendor, cls, field] = k.split(":").map(Number) as [number, number, number];
+  if (vendor === 0) BY_PLAIN_CODE.set(cls * 128 + field, v.fld);
+}
+
 /** The field a header refers to, or null when unknown. */
 export function mfFromHeader(h: NxmHeader): MfField | null {
-  return BY_CODE.get(`${h.vendor}:${h.class}:${h.field}`)?.fld ?? null;
+  return mfFromCode(h.vendor, h.class, h.field);
+}
+
+/** mfFromHeader from the header's parts. */
+export function mfFromCode(vendor: number, cls: number, field: number): MfField | null {
+  if (vendor === 0) return BY_PLAIN_CODE.get(cls * 128 + field) ?? null;
+  return BY_CODE.get(`${vendor}:${cls}:${field}`)?.fld ?? null;
 }
 
 /** The header for `code` with or without a mask. */
@@ -396,9 +409,18 @@ export function headerForCode(fld: MfField, code: MfCode, hasmask: boolean): Nxm
 export function encodeNxmHeader(h: NxmHeader): Uint8Array {
   const exp = h.class === OXM_CLASS_EXPERIMENTER;
   const b = new Uint8Array(exp ? 8 : 4);
-  const v = new DataView(b.buffer);
-  v.setUint32(0, ((h.class << 16) | (h.field << 9) | (h.hasmask ? 0x100 : 0) | ((h.length + (exp ? 4 : 0)) & 0xff)) >>> 0);
-  if (exp) v.setUint32(4, h.vendor);
+  const w = ((h.class << 16) | (h.field << 9) | (h.hasmask ? 0x100 : 0) | ((h.length + (exp ? 4 : 0)) & 0xff)) >>> 0;
+  b[0] = w >>> 24;
+  b[1] = (w >>> 16) & 0xff;
+  b[2] = (w >>> 8) & 0xff;
+  b[3] = w & 0xff;
+  if (exp) {
+    const v = h.vendor >>> 0;
+    b[4] = v >>> 24;
+    b[5] = (v >>> 16) & 0xff;
+    b[6] = (v >>> 8) & 0xff;
+    b[7] = v & 0xff;
+  }
   return b;
 }
 

@@ -12,19 +12,25 @@
  * (3 = 1.2 ... 6 = 1.5), which picks each field's code (tcp_flags is an
  * ONF experimenter field in 1.3/1.4 and standard in 1.5; 1.5 carries
  * registers as 64-bit xregs).
+ *
+ * Encoding goes through nx-match-write.ts (straight from the key words
+ * into a writer); nxEntries here is the entry-by-entry reference it is
+ * tested against.
  */
 import { fail, type DecodeError } from "./ofp-codec.js";
 import {
-  decodeNxmHeader, encodeNxmHeader, formatNxmHeader, mfFromHeader, OXM_CLASS_EXPERIMENTER, parseNxmHeader,
-  type MfCode, type MfField, type NxmHeader,
+  decodeNxmHeader, encodeNxmHeader, formatNxmHeader, MF_FIELDS, mfFromCode, mfFromHeader, OXM_CLASS_EXPERIMENTER, parseNxmHeader,
+  type MfField, type NxmHeader,
 } from "./meta-flow.js";
-import { mfIsValueValid, mfPortToOfp11, mfValueLen } from "./mf-key.js";
+import { mfIsValueValid, mfKey, mfPortToOfp11, mfValueLen } from "./mf-key.js";
 import {
   ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_MPLS, ETH_TYPE_MPLS_MCAST, ETH_TYPE_RARP, geneveMasked, IPPROTO_ICMP,
   IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, Match, mf, mfArePrereqsOk, ND_NEIGHBOR_ADVERT,
   ND_NEIGHBOR_SOLICIT,
 } from "./match.js";
 import { W_PACKET_TYPE } from "../flow/key-layout.js";
+import { OfpWriter } from "./ofp-buffer.js";
+import { codeFor, putNxRaw } from "./nx-match-write.js";
 
 /** One TLV: a field, its value and (when masked) mask, as big-endian bytes of the field's width. */
 export interface NxEntry {
@@ -33,13 +39,7 @@ export interface NxEntry {
   mask: Uint8Array | null;
 }
 
-/** The code OVS uses for `fld` in `version` (0 = NXM). */
-export function codeFor(fld: MfField, version: number): MfCode | null {
-  if (version === 0) return fld.nxm ?? fld.oxm;
-  if (version >= 6 && fld.oxm15) return fld.oxm15;
-  if (fld.oxm && fld.oxm.ofVersion !== null && fld.oxm.ofVersion <= version) return fld.oxm;
-  return fld.nxm ?? fld.oxm;
-}
+export { codeFor, putNxRaw } from "./nx-match-write.js";
 
 const isZero = (b: Uint8Array): boolean => b.every((x) => x === 0);
 const isOnes = (b: Uint8Array): boolean => b.every((x) => x === 0xff);
@@ -360,8 +360,11 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** The TLVs of `m` without header or padding (OVS nx_put_raw). */
-export function encodeNxRaw(m: Match, version: number): Uint8Array {
+/**
+ * The TLVs of `m` built entry by entry through nxEntries: the reference
+ * the fast encoder (nx-match-write.ts) is tested against.
+ */
+export function encodeNxRawByEntries(m: Match, version: number): Uint8Array {
   const entries = nxEntries(m, version);
   let size = 0;
   for (const e of entries) size += entrySize(e, version);
@@ -371,25 +374,38 @@ export function encodeNxRaw(m: Match, version: number): Uint8Array {
   return out;
 }
 
+/** The TLVs of `m` without header or padding (OVS nx_put_raw). */
+export function encodeNxRaw(m: Match, version: number): Uint8Array {
+  const w = new OfpWriter(256);
+  putNxRaw(w, m, version);
+  return w.finish();
+}
+
 /** An NXM nx_match padded to 8 bytes; `length` is the unpadded match_len. */
 export function encodeNxMatch(m: Match): { bytes: Uint8Array; length: number } {
-  const raw = encodeNxRaw(m, 0);
-  const bytes = new Uint8Array((raw.length + 7) & ~7);
-  bytes.set(raw);
-  return { bytes, length: raw.length };
+  const w = new OfpWriter(256);
+  const length = putNxRaw(w, m, 0);
+  w.padTo(8);
+  return { bytes: w.finish(), length };
+}
+
+/**
+ * Writes an OXM ofp_match (type OFPMT_OXM, length, TLVs, padding to 8)
+ * for OpenFlow `version` >= 3 at the writer's end, in place.
+ */
+export function putOxmMatch(w: OfpWriter, m: Match, version: number): void {
+  const start = w.length;
+  w.u16(1).u16(0);
+  const n = putNxRaw(w, m, version);
+  w.setU16(start + 2, 4 + n);
+  w.padTo(8, start);
 }
 
 /** An OXM ofp_match (type OFPMT_OXM, length, TLVs, padding to 8) for OpenFlow `version` >= 3. */
 export function encodeOxmMatch(m: Match, version: number): Uint8Array {
-  const raw = encodeNxRaw(m, version);
-  const len = 4 + raw.length;
-  const out = new Uint8Array((len + 7) & ~7);
-  out[0] = 0;
-  out[1] = 1;
-  out[2] = len >> 8;
-  out[3] = len & 0xff;
-  out.set(raw, 4);
-  return out;
+  const w = new OfpWriter(256);
+  putOxmMatch(w, m, version);
+  return w.finish();
 }
 
 /** Splits TLV bytes into headers and payloads, or the OFPBMC error for a bad length. */
@@ -408,6 +424,47 @@ export function pullEntries(b: Uint8Array): { header: NxmHeader; payload: Uint8A
 }
 
 /**
+ * A field decoding may set straight in the key words: a plain bit field of
+ * at most 4 bytes whose set has no side effect beyond the implied packet
+ * type (decoding a flow_mod's match was a view and a byte array per
+ * entry; bench ofcodec). The others go through mfIsValueValid and Match.set.
+ */
+interface FastBits {
+  readonly word: number;
+  readonly shift: number;
+  /** Value mask (unshifted) and the bits it covers in the word. */
+  readonly vmask: number;
+  readonly bits: number;
+  /** Matching it implies an Ethernet packet (Match.set's default packet type). */
+  readonly implies: boolean;
+}
+
+/** Fields whose set or value check is special (Match.set, mfSet, mfIsValueValid): never the fast path. */
+const SPECIAL_SET = new Set([
+  "ipv6_label", "nsh_mdtype", "nsh_ttl", "tcp_flags", "nd_options_type", "vlan_pcp", "packet_type",
+  "tun_erspan_ver", "tun_erspan_dir", "tun_erspan_hwid", "tun_gtpu_flags", "tun_gtpu_msgtype",
+]);
+
+const FAST_BITS = new Map<MfField, FastBits>();
+for (const f of MF_FIELDS) {
+  const b = mfKey(f);
+  if (b === null || b.kind !== "bits" || f.bytes > 4 || mfValueLen(f) !== f.bytes || SPECIAL_SET.has(f.name) || f.name.startsWith("tun_metadata")) continue;
+  FAST_BITS.set(f, { word: b.word, shift: b.shift, vmask: b.mask >>> 0, bits: (b.mask << b.shift) >>> 0, implies: f.prereqs !== "none" });
+}
+
+/** Match.set of a FastBits field: value `v` under mask `mk` (both already within the field's width). */
+function setBitsFast(m: Match, d: FastBits, v: number, mk: number): void {
+  if (mk !== 0 && d.implies && m.mask[W_PACKET_TYPE] === 0) {
+    m.key[W_PACKET_TYPE] = 0;
+    m.mask[W_PACKET_TYPE] = 0xffffffff;
+  }
+  const key = m.key;
+  const mask = m.mask;
+  key[d.word] = ((key[d.word]! & ~d.bits) | (((v & d.vmask) << d.shift) & d.bits)) >>> 0;
+  mask[d.word] = ((mask[d.word]! & ~d.bits) | (((mk & d.vmask) << d.shift) & d.bits)) >>> 0;
+}
+
+/**
  * Decodes NXM/OXM TLVs (no header, no padding) into a Match. `strict`
  * (what a switch does with a flow_mod) rejects unknown fields and unmet
  * prerequisites; loose decoding (ovs-ofctl parse-nxm) skips unknown fields
@@ -419,32 +476,53 @@ export function decodeNxRaw(b: Uint8Array, strict = true): Match | DecodeError {
   // field, then its value are checked before the next entry is looked at.
   let o = 0;
   while (o < b.length) {
-    const header = decodeNxmHeader(b.subarray(o));
-    if (!header) return fail("OFPBMC_BAD_LEN");
-    const hl = header.class === 0xffff ? 8 : 4;
-    if (o + hl > b.length) return fail("OFPBMC_BAD_LEN");
-    const fld = mfFromHeader(header);
+    // The header, read in place (no header object per entry: a flow_mod's match is decoded per message).
+    if (b.length - o < 4) return fail("OFPBMC_BAD_LEN");
+    const word = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+    const cls = word >>> 16;
+    const exp = cls === OXM_CLASS_EXPERIMENTER;
+    if (exp && b.length - o < 8) return fail("OFPBMC_BAD_LEN");
+    const hasmask = (word & 0x100) !== 0;
+    const length = exp ? (word & 0xff) - 4 : word & 0xff;
+    const vendor = exp ? ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0 : 0;
+    const hl = exp ? 8 : 4;
+    const fld = mfFromCode(vendor, cls, (word >>> 9) & 0x7f);
+    const fast = fld !== null ? FAST_BITS.get(fld) : undefined;
     // OVS knows a field by its header including the length: a known class
     // and field with another length is an unknown field.
     // tun_metadata is variable-length (1 to 124 bytes, as the TLV map allocates it).
-    const tunMd = fld !== null && fld.name.startsWith("tun_metadata");
-    const n = !fld ? 0 : tunMd ? (header.hasmask ? header.length / 2 : header.length) : fld.bytes;
-    const lenOk = tunMd ? Number.isInteger(n) && n >= 0 && n <= 124 : header.length === (header.hasmask ? 2 * n : n);
+    const tunMd = fast === undefined && fld !== null && fld.name.startsWith("tun_metadata");
+    const n = !fld ? 0 : tunMd ? (hasmask ? length / 2 : length) : fld.bytes;
+    const lenOk = tunMd ? Number.isInteger(n) && n >= 0 && n <= 124 : length === (hasmask ? 2 * n : n);
     const known = fld !== null && mfValueLen(fld) && lenOk;
-    if (o + hl + header.length > b.length) return fail("OFPBMC_BAD_LEN");
-    const payload = b.subarray(o + hl, o + hl + header.length);
+    if (o + hl + length > b.length) return fail("OFPBMC_BAD_LEN");
+    const p = o + hl;
     // A masked entry's value must lie inside its mask; OVS checks that on
     // the raw halves before it looks at the field.
-    if (header.hasmask) {
-      const half = header.length >> 1;
-      for (let i = 0; i < half; i++) if (payload[i]! & ~payload[half + i]!) return fail("OFPBMC_BAD_WILDCARDS");
+    if (hasmask) {
+      const half = length >> 1;
+      for (let i = 0; i < half; i++) if (b[p + i]! & ~b[p + half + i]!) return fail("OFPBMC_BAD_WILDCARDS");
     }
     if (!known && strict) return fail("OFPBMC_BAD_FIELD");
-    o += hl + header.length;
+    o += hl + length;
     if (!known) continue;
-    if (header.hasmask && !fld.maskable) return fail("OFPBMC_BAD_MASK");
+    if (hasmask && !fld.maskable) return fail("OFPBMC_BAD_MASK");
+    if (fast !== undefined) {
+      // The checks and the set below, on numbers read in place.
+      let v = 0;
+      let mk = 0;
+      for (let i = 0; i < n; i++) v = v * 256 + b[p + i]!;
+      if (hasmask) for (let i = 0; i < n; i++) mk = mk * 256 + b[p + n + i]!;
+      else mk = 0xffffffff;
+      if (((v & ~fast.vmask) >>> 0) !== 0) return fail("OFPBMC_BAD_VALUE");
+      if (strict && !mfArePrereqsOk(fld, m)) return fail("OFPBMC_BAD_PREREQ");
+      if ((m.mask[fast.word]! & fast.bits) !== 0) return fail("OFPBMC_DUP_FIELD");
+      setBitsFast(m, fast, v & mk, mk);
+      continue;
+    }
+    const payload = b.subarray(p, p + length);
     const value = payload.subarray(0, n);
-    const mask = header.hasmask ? payload.subarray(n) : null;
+    const mask = hasmask ? payload.subarray(n) : null;
     if (mask && value.some((x, i) => (x & ~mask[i]!) !== 0)) return fail("OFPBMC_BAD_WILDCARDS");
     if (!mfIsValueValid(fld, value)) return fail("OFPBMC_BAD_VALUE");
     if (strict && !mfArePrereqsOk(fld, m)) return fail("OFPBMC_BAD_PREREQ");

@@ -28,6 +28,7 @@
 import type { OfpErrorName } from "./ofp-errors.js";
 import { OFPP_IN_PORT, OFPP_LOCAL, OFPP_MAX } from "./ofp-codec.js";
 import { mfFromName } from "./meta-flow.js";
+import { W_VLAN0 } from "../flow/key-layout.js";
 import {
   CS_INVALID,
   ETH_TYPE_IP,
@@ -76,6 +77,22 @@ interface Packet {
   m: Match;
   /** TCI of the second VLAN header (OVS tracks two). */
   vlan1: number;
+  /**
+   * Whether `m` is this walk's own copy. The walk reads the flow's match
+   * in place and copies it only when an action changes the packet (most
+   * lists change nothing the check tracks; a copy per flow_mod was a
+   * visible part of decoding one, bench ofcodec).
+   */
+  owned: boolean;
+}
+
+/** The packet's match, copied first if it is not the walk's own. */
+function writable(p: Packet): Match {
+  if (!p.owned) {
+    p.m = p.m.clone();
+    p.owned = true;
+  }
+  return p.m;
 }
 
 const PT_ETH = 0;
@@ -86,8 +103,7 @@ const IPPORT_FTP = 21;
 const IPPORT_TFTP = 69;
 
 function tci(m: Match): number {
-  const v = m.get("vlan_tci").value;
-  return (v[0]! << 8) | v[1]!;
+  return m.key[W_VLAN0]! & 0xffff;
 }
 
 function setTci(m: Match, t: number): void {
@@ -166,9 +182,8 @@ function writeSubfield(m: Match, sf: Subfield, imm: Uint8Array): void {
 
 /** OVS's ofpacts_check: the first hard error, and whether only OpenFlow 1.0 tolerates the list. */
 export function checkActions(list: readonly OfpAction[], ctx: CheckContext): CheckResult {
-  const m = ctx.match.clone();
   const r: CheckResult = { error: null, of10Only: false };
-  r.error = walk(list, { m, vlan1: 0 }, ctx, r);
+  r.error = walk(list, { m: ctx.match, vlan1: 0, owned: false }, ctx, r);
   return r;
 }
 
@@ -191,13 +206,13 @@ export function flowHasVlan(m: Match): boolean {
 /** Walks a nested list on its own copy of the packet (OVS restores it afterwards). */
 function walkNested(list: readonly OfpAction[], p: Packet, ctx: CheckContext, r: CheckResult, keepUsable: boolean): OfpErrorName | null {
   const sub: CheckResult = { error: null, of10Only: false };
-  const e = walk(list, { m: p.m.clone(), vlan1: p.vlan1 }, ctx, sub);
+  const e = walk(list, { m: p.m, vlan1: p.vlan1, owned: false }, ctx, sub);
   if (keepUsable && sub.of10Only) r.of10Only = true;
   return e;
 }
 
 function walk(list: readonly OfpAction[], p: Packet, ctx: CheckContext, r: CheckResult): OfpErrorName | null {
-  const m = p.m;
+  let m = p.m;
   const maxPorts = ctx.maxPorts ?? OFPP_MAX;
   const tableId = ctx.tableId ?? 255;
   const nTables = ctx.nTables ?? 255;
@@ -233,18 +248,18 @@ function walk(list: readonly OfpAction[], p: Packet, ctx: CheckContext, r: Check
         const has = (tci(m) & VLAN_CFI) !== 0;
         noteFlowHasVlan(a, has);
         if (!has && !a.push) inconsistent();
-        setTci(m, tci(m) | VLAN_CFI);
+        setTci((m = writable(p)), tci(m) | VLAN_CFI);
         break;
       }
       case "strip_vlan":
         if (!(tci(m) & VLAN_CFI)) inconsistent();
-        setTci(m, p.vlan1);
+        setTci((m = writable(p)), p.vlan1);
         p.vlan1 = 0;
         break;
       case "push_vlan":
         if (p.vlan1 & VLAN_CFI) return "OFPBAC_BAD_TAG";
         p.vlan1 = tci(m);
-        setTci(m, VLAN_CFI);
+        setTci((m = writable(p)), VLAN_CFI);
         break;
       case "set_ipv4_src":
       case "set_ipv4_dst":
@@ -284,7 +299,7 @@ function walk(list: readonly OfpAction[], p: Packet, ctx: CheckContext, r: Check
         // for every set_field costs (bench ofcodec: 6% of flow_mod decoding).
         if (a.field.includes("vlan")) noteFlowHasVlan(a, has);
         // Setting the whole TCI decides whether there is a VLAN header.
-        if (a.field === "vlan_tci") setTci(m, (a.value[0]! << 8) | a.value[1]!);
+        if (a.field === "vlan_tci") setTci((m = writable(p)), (a.value[0]! << 8) | a.value[1]!);
         break;
       }
       case "reg_move":
@@ -296,24 +311,24 @@ function walk(list: readonly OfpAction[], p: Packet, ctx: CheckContext, r: Check
         break;
       case "push_mpls":
         if (packetType(m) !== PT_ETH) inconsistent();
-        m.setNum("eth_type", a.ethertype);
+        (m = writable(p)).setNum("eth_type", a.ethertype);
         break;
       case "pop_mpls":
         if (packetType(m) !== PT_ETH || !isMpls(m)) inconsistent();
-        m.setNum("eth_type", a.ethertype);
+        (m = writable(p)).setNum("eth_type", a.ethertype);
         break;
       case "encap": {
-        m.setNum("packet_type", a.packetType >>> 0);
-        if (a.packetType >>> 16 === 1) m.setNum("eth_type", a.packetType & 0xffff);
-        if (!isIpAny(m)) m.setNum("nw_proto", 0);
+        (m = writable(p)).setNum("packet_type", a.packetType >>> 0);
+        if (a.packetType >>> 16 === 1) (m = writable(p)).setNum("eth_type", a.packetType & 0xffff);
+        if (!isIpAny(m)) (m = writable(p)).setNum("nw_proto", 0);
         break;
       }
       case "decap":
         if (packetType(m) === PT_ETH) {
-          m.setNum("packet_type", ((1 << 16) | m.dlType) >>> 0);
+          (m = writable(p)).setNum("packet_type", ((1 << 16) | m.dlType) >>> 0);
         } else {
-          m.setNum("packet_type", PT_UNKNOWN);
-          m.setNum("eth_type", 0xffff);
+          (m = writable(p)).setNum("packet_type", PT_UNKNOWN);
+          (m = writable(p)).setNum("eth_type", 0xffff);
         }
         break;
       case "resubmit":

@@ -236,6 +236,9 @@ const OFPIT_WRITE_ACTIONS = 3;
 const OFPIT_APPLY_ACTIONS = 4;
 const OFPIT_CLEAR_ACTIONS = 5;
 const OFPIT_METER = 6;
+/** The order OVS decodes instructions' contents in, and the order of the resulting list. */
+const DECODE_ORDER = [OFPIT_METER, OFPIT_APPLY_ACTIONS, OFPIT_CLEAR_ACTIONS, OFPIT_WRITE_METADATA, OFPIT_WRITE_ACTIONS, OFPIT_GOTO_TABLE] as const;
+const OUTPUT_ORDER = [OFPIT_METER, OFPIT_APPLY_ACTIONS, OFPIT_CLEAR_ACTIONS, OFPIT_WRITE_ACTIONS, OFPIT_WRITE_METADATA, OFPIT_GOTO_TABLE] as const;
 
 /**
  * Encodes actions and instructions for a flow_mod of `version`: OpenFlow
@@ -245,10 +248,17 @@ const OFPIT_METER = 6;
  */
 export function encodeInstructions(list: readonly OfpAction[], version: number, opts: EncodeOptions = {}): Uint8Array | ActionTextError {
   const w = new OfpWriter(64);
-  if (version === OF10) {
-    const e = encodeList(w, list, version, opts);
-    return e ?? w.finish();
-  }
+  const e = putInstructions(w, list, version, opts);
+  return e ?? w.finish();
+}
+
+/**
+ * encodeInstructions written at the end of `w`, in place (a flow dump
+ * writes one list per flow). On error, what was written is left partial:
+ * the caller abandons the message.
+ */
+export function putInstructions(w: OfpWriter, list: readonly OfpAction[], version: number, opts: EncodeOptions = {}): ActionTextError | null {
+  if (version === OF10) return encodeList(w, list, version, opts);
   const bad = verifyInstructionOrder(list);
   if (bad) return err(bad);
   const apply = list.filter((a) => instructionOf(a) === "apply_actions");
@@ -270,7 +280,7 @@ export function encodeInstructions(list: readonly OfpAction[], version: number, 
     const e = encodeAction(w, a, version, CODECS, opts);
     if (e) return e;
   }
-  return w.finish();
+  return null;
 }
 
 /** Decodes instructions (OpenFlow 1.1+) or, in OpenFlow 1.0, an action list. */
@@ -283,8 +293,11 @@ export function decodeInstructions(b: Uint8Array, version: number): OfpAction[] 
   if (b.length % 8 !== 0) return fail("OFPBIC_BAD_LEN");
   // First every instruction's type and length (OVS identifies them all
   // before decoding any contents), then the contents in canonical order.
+  // Bodies and results are kept by type (1..6) in plain arrays: a flow_mod
+  // has one or two instructions, and maps and spreads were a visible part
+  // of decoding one (bench ofcodec).
   const r = new OfpReader(b);
-  const bodies = new Map<number, OfpReader>();
+  const bodies: (OfpReader | undefined)[] = [];
   while (r.remaining > 0) {
     if (r.remaining < 4) return fail("OFPBIC_BAD_LEN");
     const start = r.pos;
@@ -311,42 +324,47 @@ export function decodeInstructions(b: Uint8Array, version: number): OfpAction[] 
     }
     // OpenFlow 1.5 made meter an action.
     if (type === OFPIT_METER && version >= OF15) return fail("OFPBIC_UNKNOWN_INST");
-    if (bodies.has(type)) return fail("OFPBIC_DUP_INST");
-    bodies.set(type, new OfpReader(b, start + 4, start + len));
+    if (bodies[type] !== undefined) return fail("OFPBIC_DUP_INST");
+    bodies[type] = new OfpReader(b, start + 4, start + len);
   }
-  const byType = new Map<number, OfpAction[]>();
-  for (const type of [OFPIT_METER, OFPIT_APPLY_ACTIONS, OFPIT_CLEAR_ACTIONS, OFPIT_WRITE_METADATA, OFPIT_WRITE_ACTIONS, OFPIT_GOTO_TABLE]) {
-    const body = bodies.get(type);
+  const byType: (OfpAction[] | undefined)[] = [];
+  const decoded: OfpAction[] = [];
+  for (const type of DECODE_ORDER) {
+    const body = bodies[type];
     if (!body) continue;
+    let acts: OfpAction[];
     switch (type) {
       case OFPIT_METER:
-        byType.set(type, [{ type: "meter", meterId: body.u32() }]);
+        acts = [{ type: "meter", meterId: body.u32() }];
         break;
       case OFPIT_APPLY_ACTIONS:
       case OFPIT_WRITE_ACTIONS: {
         body.skip(4);
-        const acts = decodeActionList(body.rest(), version);
-        if (isDecErr(acts)) return acts;
-        byType.set(type, type === OFPIT_WRITE_ACTIONS ? [{ type: "write_actions", actions: acts }] : acts);
+        const list = decodeActionList(body.bytesView(body.remaining), version);
+        if (isDecErr(list)) return list;
+        acts = type === OFPIT_WRITE_ACTIONS ? [{ type: "write_actions", actions: list }] : list;
         break;
       }
       case OFPIT_CLEAR_ACTIONS:
-        byType.set(type, [{ type: "clear_actions" }]);
+        acts = [{ type: "clear_actions" }];
         break;
       case OFPIT_WRITE_METADATA:
         body.skip(4);
-        byType.set(type, [{ type: "write_metadata", metadata: body.u64(), mask: body.u64() }]);
+        acts = [{ type: "write_metadata", metadata: body.u64(), mask: body.u64() }];
         break;
       default:
-        byType.set(type, [{ type: "goto_table", tableId: body.u8() }]);
+        acts = [{ type: "goto_table", tableId: body.u8() }];
         break;
     }
+    byType[type] = acts;
+    for (const x of acts) decoded.push(x);
   }
-  const out: OfpAction[] = [];
-  const bad = verifyDecoded([...byType.values()].flat());
+  const bad = verifyDecoded(decoded);
   if (isDecErr(bad)) return bad;
-  for (const t of [OFPIT_METER, OFPIT_APPLY_ACTIONS, OFPIT_CLEAR_ACTIONS, OFPIT_WRITE_ACTIONS, OFPIT_WRITE_METADATA, OFPIT_GOTO_TABLE]) {
-    out.push(...(byType.get(t) ?? []));
+  const out: OfpAction[] = [];
+  for (const t of OUTPUT_ORDER) {
+    const acts = byType[t];
+    if (acts !== undefined) for (const x of acts) out.push(x);
   }
   return out;
 }

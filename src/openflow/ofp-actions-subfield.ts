@@ -49,9 +49,25 @@ function nxHeaderCode(fld: MfField, h: NxmHeader): MfCode {
   return [fld.nxm, fld.oxm, fld.oxm15].find((c) => c && c.class === h.class && c.field === h.field && c.vendor === h.vendor) ?? (fld.nxm ?? fld.oxm)!;
 }
 
-/** The 4- or 8-byte wire header of a sub-field's field. */
+/** nxHeaderBytesOf's answers: encoding actions asks it for every register load and move. */
+const NX_HEADER_BYTES = new Map<MfField, Uint8Array>();
+
+/**
+ * The 4- or 8-byte wire header of nxHeaderOf(fld), shared: callers copy
+ * it into a writer and must not change it.
+ */
+export function nxHeaderBytesOf(fld: MfField): Uint8Array {
+  let b = NX_HEADER_BYTES.get(fld);
+  if (b === undefined) {
+    b = encodeNxmHeader(nxHeaderOf(fld));
+    NX_HEADER_BYTES.set(fld, b);
+  }
+  return b;
+}
+
+/** The 4- or 8-byte wire header of a sub-field's field (shared: not to be changed). */
 export function subfieldHeaderBytes(sf: Subfield): Uint8Array {
-  return encodeNxmHeader(nxHeaderOf(subfieldField(sf)));
+  return nxHeaderBytesOf(subfieldField(sf));
 }
 
 /** OVS's text for a sub-field: code name then `[]`, `[n]` or `[a..b]`. */

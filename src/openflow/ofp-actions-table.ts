@@ -17,7 +17,7 @@ import {
 } from "./meta-flow.js";
 import { codeFor } from "./nx-match.js";
 import {
-  fieldBits, fieldOfHeaderBytes, formatSubfield, nxHeaderOf, ofsNbits, parseSubfield, subfieldField, subfieldHeaderBytes,
+  fieldBits, fieldOfHeaderBytes, formatSubfield, nxHeaderBytesOf, nxHeaderOf, ofsNbits, parseSubfield, subfieldField, subfieldHeaderBytes,
   type Subfield,
 } from "./ofp-actions-subfield.js";
 import { PACKET_IN_REASONS, type ActionOf, type OfpAction, type OfpActionType } from "./ofp-actions.js";
@@ -156,7 +156,8 @@ function onesMask(fld: MfField): Uint8Array {
 }
 
 function isExactMask(_fld: MfField, mask: Uint8Array): boolean {
-  return mask.every((x) => x === 0xff);
+  for (let i = 0; i < mask.length; i++) if (mask[i] !== 0xff) return false;
+  return true;
 }
 
 /** A mask limited to the bits the field really has (what a load touches). */
@@ -197,7 +198,7 @@ function maskRuns(mask: Uint8Array, bits: number): [number, number][] {
 /** NXAST_REG_LOAD segments (≤ 64 bits each) for a masked set_field. */
 function encodeRegLoads(w: OfpWriter, a: ActionOf<"set_field">): ActionTextError | null {
   const fld = mfFromName(a.field)!;
-  const hdr = encodeNxmHeader(nxHeaderOf(fld));
+  const hdr = nxHeaderBytesOf(fld);
   // Experimenter and variable-length fields go in NXAST_REG_LOAD2, as OVS does.
   if (hdr.length !== 4 || isVariableLength(fld)) return encodeRegLoad2(w, a);
   const value = big(a.value);
@@ -1130,7 +1131,7 @@ export const ACTION_TABLE: Entries = {
     },
     format: (a) => `delete_field:${a.field}`,
     encode: (w, a) => {
-      putNxAction(w, 50, (w) => w.bytes(encodeNxmHeader(nxHeaderOf(mfFromName(a.field)!))).zeros(4));
+      putNxAction(w, 50, (w) => w.bytes(nxHeaderBytesOf(mfFromName(a.field)!)).zeros(4));
       return null;
     },
   },

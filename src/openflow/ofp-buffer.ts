@@ -22,13 +22,12 @@ export interface OfpFork {
 
 export class OfpWriter {
   private buf: Uint8Array;
-  /** Cached DataView over `buf`; rebuilt when the buffer grows. */
-  private view: DataView;
+  /** DataView over `buf` for 64-bit writes, made on first use; dropped when the buffer grows. */
+  private view: DataView | null = null;
   private len = 0;
 
   constructor(capacity = 64) {
     this.buf = new Uint8Array(capacity);
-    this.view = new DataView(this.buf.buffer);
   }
 
   get length(): number {
@@ -44,29 +43,46 @@ export class OfpWriter {
       const nb = new Uint8Array(cap);
       nb.set(this.buf.subarray(0, at));
       this.buf = nb;
-      this.view = new DataView(nb.buffer);
+      this.view = null;
     }
     this.len = need;
     return at;
   }
 
+  /**
+   * Reserves `n` bytes and returns their offset in `buffer`, for encoders
+   * that write many small fields in place (a match per flow in a dump).
+   */
+  alloc(n: number): number {
+    return this.reserve(n);
+  }
+  /** The backing bytes; valid until the next write (which may grow them). */
+  get buffer(): Uint8Array {
+    return this.buf;
+  }
+  /** Drops everything written after offset `len`. */
+  truncate(len: number): void {
+    if (len < this.len) this.len = len;
+  }
+
   u8(v: number): this {
     const at = this.reserve(1);
-    this.view.setUint8(at, v & 0xff);
+    this.buf[at] = v & 0xff;
     return this;
   }
   u16(v: number): this {
     const at = this.reserve(2);
-    this.view.setUint16(at, v & 0xffff);
+    this.setU16(at, v);
     return this;
   }
   u32(v: number): this {
     const at = this.reserve(4);
-    this.view.setUint32(at, v >>> 0);
+    this.setU32(at, v);
     return this;
   }
   u64(v: bigint): this {
     const at = this.reserve(8);
+    if (this.view === null) this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
     this.view.setBigUint64(at, BigInt.asUintN(64, v));
     return this;
   }
@@ -97,13 +113,18 @@ export class OfpWriter {
   }
   /** Overwrites a u16 already written at `at`. */
   setU16(at: number, v: number): void {
-    this.view.setUint16(at, v & 0xffff);
+    this.buf[at] = (v >>> 8) & 0xff;
+    this.buf[at + 1] = v & 0xff;
   }
   setU32(at: number, v: number): void {
-    this.view.setUint32(at, v >>> 0);
+    const b = this.buf;
+    b[at] = (v >>> 24) & 0xff;
+    b[at + 1] = (v >>> 16) & 0xff;
+    b[at + 2] = (v >>> 8) & 0xff;
+    b[at + 3] = v & 0xff;
   }
   setU8(at: number, v: number): void {
-    this.view.setUint8(at, v & 0xff);
+    this.buf[at] = v & 0xff;
   }
 
   /**
@@ -133,7 +154,8 @@ export class OfpWriter {
 
 export class OfpReader {
   readonly data: Uint8Array;
-  private readonly view: DataView;
+  // No DataView: readers are made per message and per action, and a
+  // DataView each was a visible part of decoding a flow_mod (bench ofcodec).
   pos: number;
   readonly end: number;
   /** Set when any read went past `end`; reads then return zeros. */
@@ -141,7 +163,6 @@ export class OfpReader {
 
   constructor(data: Uint8Array, start = 0, end = data.length) {
     this.data = data;
-    this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     this.pos = start;
     this.end = Math.min(end, data.length);
   }
@@ -163,23 +184,39 @@ export class OfpReader {
 
   u8(): number {
     const at = this.take(1);
-    return at < 0 ? 0 : this.view.getUint8(at);
+    return at < 0 ? 0 : this.data[at]!;
   }
   u16(): number {
     const at = this.take(2);
-    return at < 0 ? 0 : this.view.getUint16(at);
+    const d = this.data;
+    return at < 0 ? 0 : (d[at]! << 8) | d[at + 1]!;
   }
   u32(): number {
     const at = this.take(4);
-    return at < 0 ? 0 : this.view.getUint32(at);
+    const d = this.data;
+    return at < 0 ? 0 : ((d[at]! << 24) | (d[at + 1]! << 16) | (d[at + 2]! << 8) | d[at + 3]!) >>> 0;
   }
   u64(): bigint {
     const at = this.take(8);
-    return at < 0 ? 0n : this.view.getBigUint64(at);
+    if (at < 0) return 0n;
+    const d = this.data;
+    const hi = ((d[at]! << 24) | (d[at + 1]! << 16) | (d[at + 2]! << 8) | d[at + 3]!) >>> 0;
+    const lo = ((d[at + 4]! << 24) | (d[at + 5]! << 16) | (d[at + 6]! << 8) | d[at + 7]!) >>> 0;
+    // Two 32-bit halves: no DataView per reader (readers are made per action).
+    if (hi === 0) return BigInt(lo);
+    return (BigInt(hi) << 32n) | BigInt(lo);
   }
   bytes(n: number): Uint8Array {
     const at = this.take(n);
     return at < 0 ? new Uint8Array(n) : this.data.slice(at, at + n);
+  }
+  /**
+   * The next `n` bytes without copying (zeros when short), for decoders
+   * that copy what they keep: a view of the message, not to be retained.
+   */
+  bytesView(n: number): Uint8Array {
+    const at = this.take(n);
+    return at < 0 ? new Uint8Array(n) : this.data.subarray(at, at + n);
   }
   skip(n: number): void {
     this.take(n);
@@ -204,7 +241,8 @@ export class OfpReader {
     return b;
   }
   peekU16(off = 0): number {
-    return this.pos + off + 2 <= this.end ? this.view.getUint16(this.pos + off) : 0;
+    const at = this.pos + off;
+    return at + 2 <= this.end ? (this.data[at]! << 8) | this.data[at + 1]! : 0;
   }
 }
 

@@ -7,17 +7,17 @@
  * codecs apply each version's cookie, table and flag rules both ways and
  * print as `ovs-ofctl ofp-print`.
  */
-import { OfpReader, type OfpWriter } from "./ofp-buffer.js";
+import { OfpReader, OfpWriter } from "./ofp-buffer.js";
 import {
   decodeEntries, bitNames, type BodyCodec, type CodecContext, fail, withPartial, formatMac, formatPort, isDecodeError, OFPP_NONE, portFromOfp11, portToOfp11, type DecodeError } from "./ofp-codec.js";
 import { flowModMatchError, Match, mfArePrereqsOk } from "./match.js";
 import { mfFromName } from "./meta-flow.js";
 import { formatMatch, normalizeMatchLogged } from "./match-format.js";
-import { decodeNxRaw, decodeOxmMatch, encodeNxRaw, encodeOxmMatch, nxMatchToString } from "./nx-match.js";
+import { decodeNxRaw, decodeOxmMatch, nxMatchToString, putNxRaw, putOxmMatch } from "./nx-match.js";
 import { decodeOfp10Match, decodeOfp11Match, encodeOfp10Match, encodeOfp11Match, OFP11_MATCH_LEN, OFPFW10_ALL } from "./ofp-match.js";
 import type { OfpAction } from "./ofp-actions.js";
 import { OFPG_ANY } from "./ofp-stats.js";
-import { decodeActions, decodeInstructions, encodeActions, encodeInstructions, formatActions, verifyInstructionOrder } from "./ofp-actions-codec.js";
+import { decodeActions, decodeInstructions, encodeActions, encodeInstructions, formatActions, putInstructions, verifyInstructionOrder } from "./ofp-actions-codec.js";
 import { isTextError } from "./ofp-actions-util.js";
 import { checkActionsAgainstFlow } from "./ofp-actions-check.js";
 
@@ -50,17 +50,22 @@ const FLAG_BITS: readonly [number, number, number, number][] = [
 
 export function encodeFlowFlags(flags: number, version: number): number {
   let raw = 0;
-  for (const [bit, f, lo, hi] of FLAG_BITS) if (flags & f && version >= lo && version <= hi) raw |= bit;
+  // Indexed loops: these run per flow_mod and per flow of a dump.
+  for (let i = 0; i < FLAG_BITS.length; i++) {
+    const e = FLAG_BITS[i]!;
+    if (flags & e[1] && version >= e[2] && version <= e[3]) raw |= e[0];
+  }
   return raw;
 }
 
 /** Wire flags to OFPUTIL_FF_* bits; command -1 for flow stats (no implied reset_counts). */
 export function decodeFlowFlags(raw: number, command: number, version: number): number | DecodeError {
   let flags = 0;
-  for (const [bit, f, lo, hi] of FLAG_BITS) {
-    if (raw & bit && version >= lo && version <= hi) {
-      raw &= ~bit;
-      flags |= f;
+  for (let i = 0; i < FLAG_BITS.length; i++) {
+    const e = FLAG_BITS[i]!;
+    if (raw & e[0] && version >= e[2] && version <= e[3]) {
+      raw &= ~e[0];
+      flags |= e[1];
     }
   }
   if ((version === 1 || version === 2) && command === OFPFC_ADD) flags |= FF_RESET_COUNTS;
@@ -97,11 +102,31 @@ export interface NxPulled {
   cookieMask: bigint;
 }
 
+/** Whether the entries of `b` (walked as pullNxMatch walks them) include a cookie entry. */
+function hasCookieEntry(b: Uint8Array): boolean {
+  let o = 0;
+  while (o + 4 <= b.length) {
+    const h = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+    const hl = h >>> 16 === 0xffff ? 8 : 4;
+    const plen = h & 0xff;
+    if (plen === 0 || o + hl + plen > b.length) return false;
+    if (h === NXM_NX_COOKIE || h === NXM_NX_COOKIE_W) return true;
+    o += hl + plen;
+  }
+  return false;
+}
+
 /** OVS's nx_pull_match: `len` bytes of NXM (with an optional cookie entry) plus padding to 8. */
 function pullNxMatch(r: OfpReader, len: number, strict: boolean): NxPulled | DecodeError {
   const padded = (len + 7) & ~7;
   if (padded > r.remaining) return fail("OFPBMC_BAD_LEN");
-  const b = r.bytes(padded).subarray(0, len);
+  const b = r.bytesView(padded).subarray(0, len);
+  // Most matches have no cookie entry: decode them in place.
+  if (!hasCookieEntry(b)) {
+    const m = decodeNxRaw(b, strict);
+    if (isDecodeError(m)) return m;
+    return { match: m, cookie: 0n, cookieMask: 0n };
+  }
   // Take the cookie entries out: they are not fields of the match.
   const parts: Uint8Array[] = [];
   let cookie = 0n;
@@ -141,30 +166,36 @@ export function pullNxMatchBytes(b: Uint8Array, len: number, strict: boolean): N
   return pullNxMatch(new OfpReader(b), len, strict);
 }
 
+/**
+ * Writes NXM for `m` with an optional cookie entry, padded to 8 bytes, at
+ * the writer's end, in place; returns the unpadded match_len.
+ */
+export function putNxMatch(w: OfpWriter, m: Match, cookie: bigint, cookieMask: bigint): number {
+  const start = w.length;
+  putNxRaw(w, m, 0);
+  if (cookieMask !== 0n) {
+    const masked = cookieMask !== COOKIE_NONE;
+    w.u32(masked ? NXM_NX_COOKIE_W : NXM_NX_COOKIE).u64(cookie & cookieMask);
+    if (masked) w.u64(cookieMask);
+  }
+  const length = w.length - start;
+  w.padTo(8, start);
+  return length;
+}
+
 /** NXM bytes for `m` with an optional cookie entry (match_len unpadded, bytes padded). */
 export function nxMatchBytes(m: Match, cookie: bigint, cookieMask: bigint): { bytes: Uint8Array; length: number } {
-  const raw = encodeNxRaw(m, 0);
-  let extra = 0;
-  if (cookieMask !== 0n) extra = cookieMask === COOKIE_NONE ? 12 : 20;
-  const length = raw.length + extra;
-  const bytes = new Uint8Array((length + 7) & ~7);
-  bytes.set(raw);
-  if (extra) {
-    const dv = new DataView(bytes.buffer, raw.length);
-    const masked = cookieMask !== COOKIE_NONE;
-    dv.setUint32(0, masked ? NXM_NX_COOKIE_W : NXM_NX_COOKIE);
-    dv.setBigUint64(4, cookie & cookieMask);
-    if (masked) dv.setBigUint64(12, cookieMask);
-  }
-  return { bytes, length };
+  const w = new OfpWriter(256);
+  const length = putNxMatch(w, m, cookie, cookieMask);
+  return { bytes: w.finish(), length };
 }
 
 /** OVS's ofputil_pull_ofp11_match: a standard OF1.1 match or an OXM match. */
 export function pullOfp11Match(r: OfpReader, strict: boolean): Match | DecodeError {
   if (r.remaining < 4) return fail("OFPBMC_BAD_LEN");
-  const dv = new DataView(r.data.buffer, r.data.byteOffset + r.pos);
-  const type = dv.getUint16(0);
-  const len = dv.getUint16(2);
+  const d = r.data;
+  const type = (d[r.pos]! << 8) | d[r.pos + 1]!;
+  const len = (d[r.pos + 2]! << 8) | d[r.pos + 3]!;
   if (type === 0) {
     if (len !== OFP11_MATCH_LEN || r.remaining < OFP11_MATCH_LEN) return fail("OFPBMC_BAD_LEN");
     return decodeOfp11Match(r.bytes(OFP11_MATCH_LEN));
@@ -177,7 +208,14 @@ export function pullOfp11Match(r: OfpReader, strict: boolean): Match | DecodeErr
 }
 
 export function putOfp11Match(w: OfpWriter, m: Match, version: number): void {
-  w.bytes(version === 2 ? encodeOfp11Match(m) : encodeOxmMatch(m, version));
+  if (version === 2) w.bytes(encodeOfp11Match(m));
+  else putOxmMatch(w, m, version);
+}
+
+/** Writes the actions/instructions at the end of `w`, in place; throws when `version` cannot carry them. */
+export function putActionsOrThrow(w: OfpWriter, actions: readonly OfpAction[], version: number): void {
+  const e = putInstructions(w, actions, version);
+  if (e !== null) throw new RangeError(e.error);
 }
 
 export function encodeActionsOrThrow(actions: readonly OfpAction[], version: number): Uint8Array {
@@ -224,7 +262,8 @@ function finishFlowMod(fm: FlowModBody, rawFlags: number, r: OfpReader, version:
   const inconsistent = flowModMatchError(fm.match);
   if (inconsistent) return fail(inconsistent);
   if (fm.command > OFPFC_DELETE_STRICT) return fail("OFPFMFC_BAD_COMMAND");
-  const actions = decodeInstructions(r.rest(), version);
+  // A view of the message (decoders copy what they keep).
+  const actions = decodeInstructions(r.bytesView(r.remaining), version);
   if (isDecodeError(actions)) return actions;
   fm.actions = actions;
   // An OpenFlow 1.0 list carries instructions as actions: they must come last, in order.
@@ -247,7 +286,10 @@ function finishFlowMod(fm: FlowModBody, rawFlags: number, r: OfpReader, version:
 const RAW_MATCH = Symbol("rawMatch");
 type WithRawMatch = FlowModBody & { [RAW_MATCH]?: Uint8Array };
 
-function keepRawMatch(fm: FlowModBody, bytes: Uint8Array): void {
+function keepRawMatch(fm: FlowModBody, bytes: Uint8Array, ctx: CodecContext): void {
+  // Only printing at verbosity 3+ shows it (ofp-print decodes with its
+  // verbosity): a switch decoding flow_mods does not pay for the copy.
+  if (ctx.verbosity < 3) return;
   Object.defineProperty(fm, RAW_MATCH, { value: bytes.slice(), enumerable: false });
 }
 
@@ -373,9 +415,12 @@ function printFlowMod(fm: FlowModBody, ctx: CodecContext): string {
   return s + "actions=" + formatActions(fm.actions);
 }
 
+/** The match a decoder's blank flow_mod holds until it decodes the real one (never changed). */
+const NO_MATCH_YET = new Match();
+
 function blankFlowMod(): FlowModBody {
   return {
-    command: 0, tableId: 0, match: new Match(), priority: OFP_DEFAULT_PRIORITY, cookie: 0n, cookieMask: 0n, newCookie: 0n,
+    command: 0, tableId: 0, match: NO_MATCH_YET, priority: OFP_DEFAULT_PRIORITY, cookie: 0n, cookieMask: 0n, newCookie: 0n,
     idleTimeout: 0, hardTimeout: 0, importance: 0, bufferId: 0xffffffff, outPort: OFPP_NONE, outGroup: OFPG_ANY, flags: 0, actions: [],
   };
 }
@@ -395,7 +440,7 @@ export const OFP10_FLOW_MOD_CODEC: BodyCodec<FlowModBody> = {
     normalizeMatchLogged(m, true);
     const fm = blankFlowMod();
     fm.match = m;
-    keepRawMatch(fm, mb);
+    keepRawMatch(fm, mb, ctx);
     fm.newCookie = r.u64();
     const command = r.u16();
     fm.idleTimeout = r.u16();
@@ -414,7 +459,7 @@ export const OFP10_FLOW_MOD_CODEC: BodyCodec<FlowModBody> = {
     w.u64(fm.newCookie === COOKIE_NONE ? COOKIE_NONE : fm.newCookie);
     w.u16(tidCommand(fm)).u16(fm.idleTimeout).u16(fm.hardTimeout).u16(fm.priority).u32(fm.bufferId).u16(fm.outPort);
     w.u16(encodeFlowFlags(fm.flags, 1));
-    w.bytes(encodeActionsOrThrow(fm.actions, ctx.version));
+    putActionsOrThrow(w, fm.actions, ctx.version);
   },
   print: printFlowMod,
 };
@@ -436,7 +481,7 @@ export const NX_FLOW_MOD_CODEC: BodyCodec<FlowModBody> = {
     const matchAt = r.pos;
     const pm = pullNxMatch(r, matchLen, true);
     if (isDecodeError(pm)) return pm;
-    keepRawMatch(fm, r.data.subarray(matchAt, matchAt + matchLen));
+    keepRawMatch(fm, r.data.subarray(matchAt, matchAt + matchLen), ctx);
     fm.match = pm.match;
     fm.cookie = pm.cookie;
     fm.cookieMask = pm.cookieMask;
@@ -446,11 +491,12 @@ export const NX_FLOW_MOD_CODEC: BodyCodec<FlowModBody> = {
     return finishFlowMod(fm, rawFlags, r, ctx.version);
   },
   encode(w, fm, ctx) {
-    const nm = nxMatchBytes(fm.match, fm.cookie, fm.cookieMask);
     w.u64(fm.newCookie).u16(tidCommand(fm)).u16(fm.idleTimeout).u16(fm.hardTimeout).u16(fm.priority).u32(fm.bufferId);
-    w.u16(fm.outPort).u16(encodeFlowFlags(fm.flags, ctx.version)).u16(nm.length).zeros(6);
-    w.bytes(nm.bytes);
-    w.bytes(encodeActionsOrThrow(fm.actions, ctx.version));
+    w.u16(fm.outPort).u16(encodeFlowFlags(fm.flags, ctx.version));
+    const lenAt = w.length;
+    w.u16(0).zeros(6);
+    w.setU16(lenAt, putNxMatch(w, fm.match, fm.cookie, fm.cookieMask));
+    putActionsOrThrow(w, fm.actions, ctx.version);
   },
   print: printFlowMod,
 };
@@ -501,7 +547,7 @@ export const OFP11_FLOW_MOD_CODEC: BodyCodec<FlowModBody> = {
     w.u32(portToOfp11(fm.outPort)).u32(fm.outGroup).u16(encodeFlowFlags(fm.flags, v));
     w.u16(v >= 5 && fm.command === OFPFC_ADD ? fm.importance : 0);
     putOfp11Match(w, fm.match, v);
-    w.bytes(encodeActionsOrThrow(fm.actions, v));
+    putActionsOrThrow(w, fm.actions, v);
   },
   print: printFlowMod,
 };
@@ -757,13 +803,18 @@ export const OFP11_FLOW_STATS_REPLY_CODEC: BodyCodec<FlowStatsReplyBody> = {
       w.u16(v >= 4 ? encodeFlowFlags(fs.flags, v) : 0).u16(v >= 5 ? fs.importance : 0).zeros(2);
       w.u64(fs.cookie).u64(fs.packetCount).u64(fs.byteCount);
       putOfp11Match(w, fs.match, v);
-      w.bytes(encodeActionsOrThrow(fs.actions, v));
+      putActionsOrThrow(w, fs.actions, v);
       w.join(len);
       void start;
     }
   },
   print: printFlowStatsReply,
 };
+
+/** An NXST flow age on the wire: 0 unknown, else seconds + 1 (saturating). */
+function ageField(a: number): number {
+  return a < 0 ? 0 : a < 0xffff ? a + 1 : 0xffff;
+}
 
 export const NX_FLOW_STATS_REPLY_CODEC: BodyCodec<FlowStatsReplyBody> = {
   decode(r, ctx) {
@@ -799,12 +850,13 @@ export const NX_FLOW_STATS_REPLY_CODEC: BodyCodec<FlowStatsReplyBody> = {
   },
   encode(w, b, ctx) {
     for (const fs of b.stats) {
-      const nm = nxMatchBytes(fs.match, 0n, 0n);
-      const acts = encodeActionsOrThrow(fs.actions, ctx.version);
-      const age = (a: number): number => (a < 0 ? 0 : a < 0xffff ? a + 1 : 0xffff);
-      w.u16(48 + nm.bytes.length + acts.length).u8(fs.tableId).zeros(1).u32(fs.durationSec).u32(fs.durationNsec);
-      w.u16(fs.priority).u16(fs.idleTimeout).u16(fs.hardTimeout).u16(nm.length).u16(age(fs.idleAge)).u16(age(fs.hardAge));
-      w.u64(fs.cookie).u64(fs.packetCount).u64(fs.byteCount).bytes(nm.bytes).bytes(acts);
+      const at = w.length;
+      w.u16(0).u8(fs.tableId).zeros(1).u32(fs.durationSec).u32(fs.durationNsec);
+      w.u16(fs.priority).u16(fs.idleTimeout).u16(fs.hardTimeout).u16(0).u16(ageField(fs.idleAge)).u16(ageField(fs.hardAge));
+      w.u64(fs.cookie).u64(fs.packetCount).u64(fs.byteCount);
+      w.setU16(at + 18, putNxMatch(w, fs.match, 0n, 0n));
+      putActionsOrThrow(w, fs.actions, ctx.version);
+      w.setU16(at, w.length - at);
     }
   },
   print: printFlowStatsReply,

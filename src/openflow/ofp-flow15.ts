@@ -11,7 +11,7 @@ import {
   type AggregateReplyBody,
   blankStats,
   decodeFlowFlags,
-  encodeActionsOrThrow,
+  putActionsOrThrow,
   encodeFlowFlags,
   type FlowRemovedBody,
   type FlowStats,
@@ -176,7 +176,7 @@ export const OFP15_FLOW_STATS_REPLY_CODEC: BodyCodec<FlowStatsReplyBody> = {
         durationSec: fs.durationSec, durationNsec: fs.durationNsec, idleAge: fs.idleAge >= 0 ? fs.idleAge : U32_MAX,
         flowCount: U32_MAX, packetCount: fs.packetCount, byteCount: fs.byteCount,
       });
-      w.bytes(encodeActionsOrThrow(fs.actions, v));
+      putActionsOrThrow(w, fs.actions, v);
       w.setU16(start, w.length - start);
     }
   },

@@ -389,38 +389,53 @@ export function isStatsWire(w: WireId): boolean {
 
 /* ---------------- lookup ---------------- */
 
-function wireKey(version: number, w: WireId): string {
-  switch (w.kind) {
-    case "ofpt":
-      return `${version}/t/${w.type}`;
-    case "stats":
-      return `${version}/s/${w.reply ? 1 : 0}/${w.stat}`;
-    case "vendor":
-      return `${version}/v/${w.vendor}/${w.subtype}`;
-    case "vstats":
-      return `${version}/vs/${w.reply ? 1 : 0}/${w.vendor}/${w.subtype}`;
-  }
+const HELLO_RAW = OFP_RAWS[0] as OfpRaw;
+/** Raws by type, then by version (rawFor runs per message sent: no key string per lookup). */
+const BY_TYPE = new Map<string, (OfpRaw | undefined)[]>();
+/**
+ * Raws by wire identity, for lookupRaw (per message received, so numeric
+ * keys, no key string per lookup): the kind, version, reply bit and vendor
+ * (Nicira or ONF) pick a map, the header type, stat or subtype the raw in it.
+ */
+const BY_WIRE_NUM = new Map<number, Map<number, OfpRaw>>();
+
+const KIND_CODE = { ofpt: 0, stats: 1, vendor: 2, vstats: 3 } as const;
+
+function wireGroup(kind: WireId["kind"], version: number, reply: boolean, vendor: number): number {
+  return ((KIND_CODE[kind] * 16 + version) * 2 + (reply ? 1 : 0)) * 2 + (vendor === ONF_VENDOR_ID ? 1 : 0);
 }
 
-const HELLO_RAW = OFP_RAWS[0] as OfpRaw;
-const BY_WIRE = new Map<string, OfpRaw>();
-const BY_TYPE = new Map<string, OfpRaw>();
+function wireLookup(kind: WireId["kind"], version: number, reply: boolean, vendor: number, code: number): OfpRaw | undefined {
+  return BY_WIRE_NUM.get(wireGroup(kind, version, reply, vendor))?.get(code);
+}
+
 for (const r of OFP_RAWS as readonly OfpRaw[]) {
   for (let v = r.lo; v <= r.hi; v++) {
-    BY_WIRE.set(wireKey(v, r.wire), r);
-    BY_TYPE.set(`${v}/${r.type}`, r);
+    let byVersion = BY_TYPE.get(r.type);
+    if (!byVersion) BY_TYPE.set(r.type, (byVersion = []));
+    byVersion[v] = r;
+    const w = r.wire;
+    // Only Nicira and ONF experimenter messages are looked up (others are OFPBRC_BAD_VENDOR first).
+    if ((w.kind === "vendor" || w.kind === "vstats") && w.vendor !== NX_VENDOR_ID && w.vendor !== ONF_VENDOR_ID) continue;
+    const g = wireGroup(w.kind, v, w.kind === "stats" || w.kind === "vstats" ? w.reply : false, w.kind === "vendor" || w.kind === "vstats" ? w.vendor : 0);
+    let inner = BY_WIRE_NUM.get(g);
+    if (!inner) BY_WIRE_NUM.set(g, (inner = new Map()));
+    inner.set(w.kind === "ofpt" ? w.type : w.kind === "stats" ? w.stat : w.subtype, r);
   }
 }
 
 /** The raw used to send `type` in `version`, or null if it has none. */
 export function rawFor(type: string, version: number): OfpRaw | null {
   if (type === "OFPT_HELLO" && version > 0 && version < 0x100) return HELLO_RAW;
-  return BY_TYPE.get(`${version}/${type}`) ?? null;
+  return BY_TYPE.get(type)?.[version] ?? null;
 }
 
 /** Multipart header (type, flags) position: after the 8-byte header. */
+const STATS_TYPES_OF10 = { request: 16, reply: 17, headerLen: 12 } as const;
+const STATS_TYPES_OF11 = { request: 18, reply: 19, headerLen: 16 } as const;
+
 export function statsTypes(version: number): { request: number; reply: number; headerLen: number } {
-  return version === 1 ? { request: 16, reply: 17, headerLen: 12 } : { request: 18, reply: 19, headerLen: 16 };
+  return version === 1 ? STATS_TYPES_OF10 : STATS_TYPES_OF11;
 }
 
 /** Result of identifying a message's raw from its first bytes. */
@@ -453,7 +468,7 @@ export function lookupRaw(b: Uint8Array, length: number): RawLookup | DecodeErro
     const vendor = r.u32();
     const subtype = r.u32();
     if (vendor !== NX_VENDOR_ID && vendor !== ONF_VENDOR_ID) return fail("OFPBRC_BAD_VENDOR");
-    const raw = BY_WIRE.get(wireKey(version, { kind: "vendor", vendor, subtype }));
+    const raw = wireLookup("vendor", version, false, vendor, subtype);
     if (!raw) return fail("OFPBRC_BAD_SUBTYPE");
     return { raw, bodyOffset: 16, statsFlags: 0 };
   }
@@ -468,16 +483,16 @@ export function lookupRaw(b: Uint8Array, length: number): RawLookup | DecodeErro
       const vendor = r.u32();
       const subtype = r.u32();
       if (vendor !== NX_VENDOR_ID && vendor !== ONF_VENDOR_ID) return fail("OFPBRC_BAD_VENDOR");
-      const raw = BY_WIRE.get(wireKey(version, { kind: "vstats", vendor, subtype, reply }));
+      const raw = wireLookup("vstats", version, reply, vendor, subtype);
       if (!raw) return fail("OFPBRC_BAD_SUBTYPE");
       // OF1.0 Nicira stats carry 4 more bytes of padding.
       return { raw, bodyOffset: stt.headerLen + 8 + (version === 1 ? 4 : 0), statsFlags: flags };
     }
-    const raw = BY_WIRE.get(wireKey(version, { kind: "stats", stat, reply }));
+    const raw = wireLookup("stats", version, reply, 0, stat);
     if (!raw) return fail("OFPBRC_BAD_STAT");
     return { raw, bodyOffset: stt.headerLen, statsFlags: flags };
   }
-  const raw = BY_WIRE.get(wireKey(version, { kind: "ofpt", type }));
+  const raw = wireLookup("ofpt", version, false, 0, type);
   if (!raw) return fail("OFPBRC_BAD_TYPE");
   return { raw, bodyOffset: 8, statsFlags: 0 };
 }
@@ -531,7 +546,7 @@ export type DecodeResult =
  */
 export function decodeMessage(b: Uint8Array, verbosity = 2): DecodeResult {
   const hv = b.length >= 1 ? b[0]! : 0;
-  const xid = b.length >= 8 ? new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(4) : 0;
+  const xid = b.length >= 8 ? ((b[4]! << 24) | (b[5]! << 16) | (b[6]! << 8) | b[7]!) >>> 0 : 0;
   if (b.length < OFP_HEADER_LEN) return { ok: false, error: "OFPBRC_BAD_LEN", version: hv, xid };
   const length = (b[2]! << 8) | b[3]!;
   if (length < OFP_HEADER_LEN || length > b.length) return { ok: false, error: "OFPBRC_BAD_LEN", version: hv, xid };

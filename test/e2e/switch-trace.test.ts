@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ovsSkip, tempDir } from "../util/ovs.js";
 import { runAsync, startRealSwitch, startTsovsSwitch, type Switch } from "../util/vswitchd.js";
+import { canonicalTrace } from "../util/trace-canon.js";
 
 /** One configuration of br0 and the traces asked of it. */
 interface Scenario {
@@ -52,6 +53,17 @@ const SCENARIOS: Scenario[] = [
       `in_port=1,${IP},dl_vlan=5,ip`,
       `in_port=4,${IP},ip`,
       `in_port=4,${IP},dl_vlan=20,ip`,
+    ],
+  },
+  {
+    name: "learning with packets (-generate), and flood_vlans turning it off",
+    vsctl: ["set", "bridge", "BR", "flood_vlans=10", "--", "set", "port", "p1", "tag=10", "--", "set", "port", "p2", "tag=10", "--", "set", "port", "p3", "tag=20", "--", "set", "port", "p4", "tag=20"],
+    traces: [
+      `in_port=1,dl_src=${MAC1},dl_dst=${MAC2},ip -generate`,
+      `in_port=2,dl_src=${MAC2},dl_dst=${MAC1},ip -generate`,
+      "in_port=3,dl_src=50:54:00:00:00:03,dl_dst=50:54:00:00:00:04,ip -generate",
+      "in_port=4,dl_src=50:54:00:00:00:04,dl_dst=50:54:00:00:00:03,ip -generate",
+      "in_port=3,dl_src=50:54:00:00:00:03,dl_dst=50:54:00:00:00:04,ip -generate",
     ],
   },
   {
@@ -160,29 +172,6 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
-/**
- * OVS floods in the order of its bundle list, which follows the random
- * uuids of the Port rows, so two switches (or two runs of OVS) list a
- * flood's outputs in different orders. For a flood, the datapath actions
- * are compared as the set of (VLAN header, port) each packet copy leaves
- * with; everything else stays exact.
- */
-function canonicalFlood(trace: string): string {
-  if (!trace.includes("flooding")) return trace;
-  return trace.replace(/^Datapath actions: (.*)$/m, (line, acts: string) => {
-    if (!/^(\d+|push_vlan\(vid=\d+,pcp=\d+\)|pop_vlan)(,(\d+|push_vlan\(vid=\d+,pcp=\d+\)|pop_vlan))*$/.test(acts)) return line;
-    const input = /^Flow: .*\bdl_vlan=(\d+),dl_vlan_pcp=(\d+)/m.exec(trace);
-    let vlan = input ? `vid=${input[1]},pcp=${input[2]}` : "untagged";
-    const outs: string[] = [];
-    for (const a of acts.match(/push_vlan\([^)]*\)|pop_vlan|\d+/g) ?? []) {
-      if (a.startsWith("push_vlan")) vlan = a.slice(10, -1);
-      else if (a === "pop_vlan") vlan = "untagged";
-      else outs.push(`${a}:${vlan}`);
-    }
-    return `Datapath actions (flood, as a set): ${outs.sort().join(" ")}`;
-  });
-}
-
 async function sh(sw: Switch, cmd: string, args: string[]): Promise<string> {
   const r = await runAsync(cmd, args, sw.dir, 30_000);
   if (r.status !== 0) return `exit ${r.status}: ${r.stderr.trim().replaceAll(sw.dir, "$DIR").replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z\|/gm, "TIME|")}`;
@@ -195,7 +184,7 @@ async function runScenario(sw: Switch, sc: Scenario, n: number): Promise<string[
   const br = `br${n}`;
   const ports = [1, 2, 3, 4].flatMap((i) => ["--", "add-port", br, `p${n}${i}`, "--", "set", "interface", `p${n}${i}`, "type=dummy", `ofport_request=${i}`]);
   out.push(await sh(sw, "ovs-vsctl", ["add-br", br, "--", "set", "bridge", br, "datapath_type=dummy", ...ports]));
-  if (sc.vsctl) out.push(await sh(sw, "ovs-vsctl", sc.vsctl.map((a) => a.replace(/^p(\d)$/, `p${n}$1`))));
+  if (sc.vsctl) out.push(await sh(sw, "ovs-vsctl", sc.vsctl.map((a) => a.replace(/^p(\d)$/, `p${n}$1`).replace(/^BR$/, br))));
   if (sc.groups) {
     const f = path.join(sw.dir, `groups${n}.txt`);
     fs.writeFileSync(f, sc.groups.join("\n") + "\n");
@@ -207,7 +196,7 @@ async function runScenario(sw: Switch, sc: Scenario, n: number): Promise<string[
     out.push(await sh(sw, "ovs-ofctl", ["replace-flows", br, f]));
   }
   for (const f of sc.badFlows ?? []) out.push(`add-flow ${f}: ${await sh(sw, "ovs-ofctl", ["add-flow", br, f])}`);
-  for (const t of sc.traces) out.push(`$ ofproto/trace ${t}\n` + canonicalFlood(await sh(sw, "ovs-appctl", ["ofproto/trace", br, t])).replaceAll(`p${n}`, "p").replaceAll(br, "br"));
+  for (const t of sc.traces) out.push(`$ ofproto/trace ${t}\n` + canonicalTrace(await sh(sw, "ovs-appctl", ["ofproto/trace", br, ...t.split(" ")])).replaceAll(`p${n}`, "p").replaceAll(br, "br"));
   return out;
 }
 

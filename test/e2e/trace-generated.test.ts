@@ -13,6 +13,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ovsSkip, tempDir } from "../util/ovs.js";
 import { runAsync, startRealSwitch, startTsovsSwitch, type Switch } from "../util/vswitchd.js";
+import { canonicalRecirc, floodAsSet } from "../util/trace-canon.js";
 
 const SEEDS = (process.env.TRACE_SEEDS ?? "1,2,3").split(",").map(Number);
 const FLOWS_PER_TABLE = 12;
@@ -147,41 +148,6 @@ async function sh(sw: Switch, cmd: string, args: string[]): Promise<string> {
   return r.stdout;
 }
 
-/**
- * Floods list their outputs in the order of random Port uuids, and output
- * to ALL or FLOOD in the order ports happened to be added: compare them as
- * a set (see switch-trace.test.ts).
- */
-function floodSet(trace: string, actions: string): string {
-  // OUTPUT to ALL and FLOOD walk the bridge's port map, whose order also depends on the order ports were added.
-  if (!trace.includes("flooding") && !/^ +(ALL|FLOOD)$/m.test(trace)) return actions;
-  if (!/^(\d+|push_vlan\(vid=\d+,pcp=\d+\)|pop_vlan)(,(\d+|push_vlan\(vid=\d+,pcp=\d+\)|pop_vlan))*$/.test(actions)) return actions;
-  const input = /^Flow: .*\bdl_vlan=(\d+),dl_vlan_pcp=(\d+)/m.exec(trace);
-  let vlan = input ? `vid=${input[1]},pcp=${input[2]}` : "untagged";
-  const outs: string[] = [];
-  for (const a of actions.match(/push_vlan\([^)]*\)|pop_vlan|\d+/g) ?? []) {
-    if (a.startsWith("push_vlan")) vlan = a.slice(10, -1);
-    else if (a === "pop_vlan") vlan = "untagged";
-    else outs.push(`${a}:${vlan}`);
-  }
-  return `flood{${outs.sort().join(" ")}}`;
-}
-
-/**
- * Recirculation ids are allocation counters (OVS's are global to the
- * process and depend on everything traced before): they are compared by
- * their order of appearance in the trace.
- */
-function canonicalRecirc(actions: string): string {
-  const ids = new Map<string, number>();
-  const id = (v: string): string => {
-    const n = BigInt(v).toString();
-    if (!ids.has(n)) ids.set(n, ids.size + 1);
-    return `#${ids.get(n)}`;
-  };
-  return actions.replace(/recirc_id=(0x[0-9a-f]+|\d+)/g, (_, v: string) => `recirc_id=${id(v)}`).replace(/recirc\((0x[0-9a-f]+|\d+)\)/g, (_, v: string) => `recirc(${id(v)})`);
-}
-
 interface TraceResult {
   flow: string;
   megaflow: string;
@@ -192,8 +158,9 @@ interface TraceResult {
 async function runSeed(sw: Switch, seed: number, br: string): Promise<{ setup: string[]; traces: TraceResult[] }> {
   const g = new Gen(prng(seed));
   const setup: string[] = [];
-  // Dummy datapaths number a port after the first digits of its name ("p13" -> 13, "br3" -> 103), as OVS's do.
-  const ports = [1, 2, 3, 4].flatMap((i) => ["--", "add-port", br, `p${seed}${i}`, "--", "set", "interface", `p${seed}${i}`, "type=dummy", `ofport_request=${i}`]);
+  // Dummy datapaths number a port after the first digits of its name ("p213" -> 213, "br3" -> 103), as
+  // OVS's do; names whose numbers are all distinct keep the numbering independent of the order ports are created.
+  const ports = [1, 2, 3, 4].flatMap((i) => ["--", "add-port", br, `p${200 + seed * 10 + i}`, "--", "set", "interface", `p${200 + seed * 10 + i}`, "type=dummy", `ofport_request=${i}`]);
   setup.push(await sh(sw, "ovs-vsctl", ["add-br", br, "--", "set", "bridge", br, "datapath_type=dummy", ...ports]));
   const gf = path.join(sw.dir, `${br}.groups`);
   fs.writeFileSync(gf, GROUPS.join("\n") + "\n");
@@ -207,7 +174,7 @@ async function runSeed(sw: Switch, seed: number, br: string): Promise<{ setup: s
     const flow = g.packet();
     const text = await sh(sw, "ovs-appctl", ["ofproto/trace", br, flow]);
     const megaflow = /^Megaflow: (.*)$/m.exec(text)?.[1] ?? "(none)";
-    const actions = canonicalRecirc(floodSet(text, /^Datapath actions: (.*)$/m.exec(text)?.[1] ?? "(none)"));
+    const actions = canonicalRecirc(floodAsSet(text, /^Datapath actions: (.*)$/m.exec(text)?.[1] ?? "(none)"));
     traces.push({ flow, megaflow, actions, text });
   }
   return { setup, traces };

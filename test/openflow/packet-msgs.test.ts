@@ -70,7 +70,7 @@ test("the packet summary of every corpus frame prints as ovs-ofctl prints it", {
 
 test("packet-in, packet-out and resume samples in every version print as ovs-ofctl prints them", { skip, timeout: 60_000 }, async () => {
   const msgs = allSamples();
-  const bytes = msgs.map(encodeMessage);
+  const bytes = msgs.map((m) => encodeMessage(m));
   const diffs = await printDiffs(bytes, msgs.map((m) => `${m.type} v${m.version}`));
   assert.ok(msgs.length >= 120);
   assert.deepEqual(diffs, [], diffs.slice(0, 3).join("\n"));

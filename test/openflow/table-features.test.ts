@@ -85,7 +85,7 @@ function samples(): OfpMessage[] {
 
 test("generated table features print as ovs-ofctl prints them", { skip: ovsSkip("ovs-ofctl"), timeout: 60_000 }, async () => {
   const msgs = samples();
-  const diffs = await printDiffs(msgs.map(encodeMessage), msgs.map((m) => `${m.type} v${m.version}`));
+  const diffs = await printDiffs(msgs.map((m) => encodeMessage(m)), msgs.map((m) => `${m.type} v${m.version}`));
   assert.deepEqual(diffs, [], diffs.slice(0, 2).join("\n"));
 });
 
