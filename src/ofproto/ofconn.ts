@@ -310,11 +310,17 @@ export class Ofconn {
       this.armProbe();
     }
     this.framer.push(chunk);
-    for (;;) {
-      const m = this.framer.next();
-      if (m === null) break;
-      this.onFrame(m);
-      if (this.closed) return;
+    // The replies to one read go out in one write (ovs-ofctl pipelines a flow_mod and a barrier per flow).
+    this.socket.cork();
+    try {
+      for (;;) {
+        const m = this.framer.next();
+        if (m === null) break;
+        this.onFrame(m);
+        if (this.closed) return;
+      }
+    } finally {
+      this.socket.uncork();
     }
     if (this.framer.error !== null) {
       log.warn(`${this.name}: ${this.framer.error}`);

@@ -691,7 +691,8 @@ export class Transaction<A> {
     if (bad !== null) return bad;
     const m = fm.match;
     const old = t.cls.findExact(m.mask, m.key, fm.priority, version)?.payload ?? null;
-    const rule = new OfRule<A>(tableId, m.clone(), fm.priority, fm.newCookie ?? 0n, fm.idleTimeout, fm.hardTimeout, { ...fm.flags }, fm.importance, fm.actions, now, this.ofp.facts.conjunctions?.(fm.actions) ?? null);
+    // The classifier rule copies the matched words; only a match the rule keeps whole (tun_metadata) needs its own copy.
+    const rule = new OfRule<A>(tableId, m.hasTunMd() ? m.clone() : m, fm.priority, fm.newCookie ?? 0n, fm.idleTimeout, fm.hardTimeout, { ...fm.flags }, fm.importance, fm.actions, now, this.ofp.facts.conjunctions?.(fm.actions) ?? null);
     if (old !== null) {
       if (fm.newCookie === null) rule.cookie = old.cookie;
       this.hide(t, old, null, version);
