@@ -16,9 +16,9 @@ import { packetFromFlowText } from "../flow/compose.js";
 import { formatActions } from "../openflow/ofp-actions-codec.js";
 import { formatMatchWithPriority } from "../openflow/ofp-flow.js";
 import { UnixctlError, type UnixctlRegistry } from "../unixctl/server.js";
-import { allBackers, allDpifBridges, findDpifBridge, hmapOrder, type DpifBacker, type DpifPort } from "./ofproto-dpif.js";
+import { allBackers, allDpifBridges, findDpifBridge, type DpifBacker, type DpifPort } from "./ofproto-dpif.js";
+import { hmapOrder } from "./ofport-order.js";
 
-export { hmapOrder };
 
 export function registerDpifCommands(registry: UnixctlRegistry): void {
   registry.register("dpif/show", "", 0, 0, () => dpifShow());

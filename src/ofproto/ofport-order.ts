@@ -10,33 +10,28 @@
  * buckets, a power of two) once n / 2 exceeds the mask, rehashing bucket
  * by bucket, each node again at the head of its new bucket; removal does
  * not shrink it; iteration walks buckets 0..mask, each from its head.
- * Checked against ovs-vswitchd 3.1 with 15 ports (test/ofproto).
+ * Checked against ovs-vswitchd 3.1 with 15 ports (test/ofproto). The
+ * same model orders what OVS keeps in maps keyed by name (`hmapOrder`).
  */
-
-const rotl = (x: number, k: number): number => ((x << k) | (x >>> (32 - k))) >>> 0;
-
-function hashAdd(hash: number, data: number): number {
-  let d = Math.imul(data, 0xcc9e2d51) >>> 0;
-  d = rotl(d, 15);
-  d = Math.imul(d, 0x1b873593) >>> 0;
-  let h = (hash ^ d) >>> 0;
-  h = rotl(h, 13);
-  return (Math.imul(h, 5) + 0xe6546b64) >>> 0;
-}
-
-function hashFinish(hash: number, final: number): number {
-  let h = (hash ^ final) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b) >>> 0;
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35) >>> 0;
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+import { hashAdd, hashFinish } from "../flow/key-ops.js";
 
 /** OVS's hash_int(x, basis) (hash_2words). */
 export function hashInt(x: number, basis = 0): number {
   return hashFinish(hashAdd(hashAdd(x >>> 0, 0), basis), 8);
+}
+
+/** OVS's hash_string(s, 0): hash_bytes over the UTF-8 bytes, little-endian words, a short tail zero-padded. */
+export function hashString(s: string): number {
+  const b = Buffer.from(s, "utf8");
+  let h = 0;
+  let i = 0;
+  for (; i + 4 <= b.length; i += 4) h = hashAdd(h, b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24));
+  if (i < b.length) {
+    let w = 0;
+    for (let j = 0; i + j < b.length; j++) w |= b[i + j]! << (8 * j);
+    h = hashAdd(h, w);
+  }
+  return hashFinish(h, b.length);
 }
 
 function calcMask(capacity: number): number {
@@ -55,16 +50,16 @@ interface Node<T> {
   hash: number;
 }
 
-/** A set of values with OVS hmap iteration order, keyed by OpenFlow port number. */
-export class OfportMap<T> {
+/** A set of values with OVS hmap iteration order, for a hash of each value. */
+export class HmapOrder<T> {
   private buckets: Node<T>[][] = [[]];
   private mask = 0;
   private n = 0;
 
-  constructor(private readonly portOf: (t: T) => number) {}
+  constructor(private readonly hashOf: (t: T) => number) {}
 
   insert(value: T): void {
-    const hash = hashInt(this.portOf(value) & 0xffff);
+    const hash = this.hashOf(value);
     this.buckets[hash & this.mask]!.unshift({ value, hash });
     this.n++;
     if (Math.floor(this.n / 2) > this.mask) {
@@ -97,4 +92,18 @@ export class OfportMap<T> {
     this.buckets = next;
     this.mask = mask;
   }
+}
+
+/** A bridge's ports in OVS's order: its hmap keyed by hash_ofp_port. */
+export class OfportMap<T> extends HmapOrder<T> {
+  constructor(portOf: (t: T) => number) {
+    super((t) => hashInt(portOf(t) & 0xffff));
+  }
+}
+
+/** The iteration order of an OVS hmap keyed by hash_string after inserting `names` in order (bridges, bundles). */
+export function hmapOrder(names: readonly string[]): string[] {
+  const m = new HmapOrder<string>(hashString);
+  for (const n of names) m.insert(n);
+  return m.values();
 }

@@ -62,6 +62,7 @@ import { vlogModule } from "../util/vlog.js";
 import { Ofproto, type OfPort, type OfprotoOptions } from "./ofproto.js";
 import { Udpif, type XlateFn } from "./upcall.js";
 import { MacLearning } from "./mac-learning.js";
+import { hmapOrder } from "./ofport-order.js";
 import type {
   BridgeDpConfig,
   BundleConfig,
@@ -1137,64 +1138,4 @@ function resolvePatchPeers(): boolean {
     }
   }
   return changed;
-}
-
-/* ---------------- OVS hmap order of names ---------------- */
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
-}
-
-/** OVS's hash_string(s, 0) (murmur3-style hash_bytes over the UTF-8 bytes). */
-function hashName(s: string): number {
-  const b = Buffer.from(s, "utf8");
-  let h = 0;
-  let i = 0;
-  const mix = (w: number): void => {
-    if (w !== 0) {
-      let d = Math.imul(w, 0xcc9e2d51) >>> 0;
-      d = rotl(d, 15);
-      d = Math.imul(d, 0x1b873593) >>> 0;
-      h = (h ^ d) >>> 0;
-    }
-    h = rotl(h, 13);
-    h = (Math.imul(h, 5) + 0xe6546b64) >>> 0;
-  };
-  for (; i + 4 <= b.length; i += 4) mix((b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0);
-  if (i < b.length) {
-    let w = 0;
-    for (let j = 0; i + j < b.length; j++) w |= b[i + j]! << (8 * j);
-    mix(w >>> 0);
-  }
-  h = (h ^ b.length) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b) >>> 0;
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35) >>> 0;
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-/** The iteration order of an OVS hmap after inserting `names` in order. */
-export function hmapOrder(names: readonly string[]): string[] {
-  let mask = 0;
-  let buckets: { name: string; hash: number }[][] = [[]];
-  let n = 0;
-  for (const name of names) {
-    const e = { name, hash: hashName(name) };
-    buckets[e.hash & mask]!.unshift(e);
-    n++;
-    if (Math.floor(n / 2) > mask) {
-      let m = Math.floor(n / 2);
-      m |= m >>> 1; m |= m >>> 2; m |= m >>> 4; m |= m >>> 8; m |= m >>> 16;
-      m |= (m & 1) << 1;
-      if (m > mask) {
-        const next: { name: string; hash: number }[][] = Array.from({ length: m + 1 }, () => []);
-        for (const b of buckets) for (const x of b) next[x.hash & m]!.unshift(x);
-        buckets = next;
-        mask = m;
-      }
-    }
-  }
-  return buckets.flat().map((e) => e.name);
 }

@@ -55,7 +55,9 @@ import { vlogModule } from "../util/vlog.js";
 import type { Udpif, Ukey } from "./upcall.js";
 import type { OfprotoDpif } from "./ofproto-dpif.js";
 import type { ClsRule } from "../classifier/index.js";
-import { clearDontSend, REFRESH_DEFERRED, REFRESH_DEFERRED_MS, REFRESH_NONE, sameBytes, slowPathActions } from "./upcall.js";
+import {
+  clearDontSend, REFRESH_DEFERRED, REFRESH_DEFERRED_MS, REFRESH_NONE, sameBytes, slowPathActions, ukeyKeyInto, ukeyKeyWord, ukeyUfid,
+} from "./upcall.js";
 import { MacLearning } from "./mac-learning.js";
 
 const log = vlogModule("ofproto_dpif_upcall");
@@ -209,7 +211,7 @@ export class Revalidator {
       let bytes: number;
       let used: number;
       if (ft !== null) {
-        const f = ft.findByUfid(k.ufid);
+        const f = ft.findByUfid(ukeyUfid(k));
         if (f < 0) {
           u.ukeys.remove(k);
           continue;
@@ -219,7 +221,7 @@ export class Revalidator {
         bytes = ft.stats[o + ST_BYTES]!;
         used = ft.stats[o + ST_USED]!;
       } else {
-        const r = dpif.flowGet({ ufid: k.ufid });
+        const r = dpif.flowGet({ ufid: ukeyUfid(k) });
         if (r.error !== 0 || r.flow === undefined) {
           u.ukeys.remove(k);
           continue;
@@ -297,11 +299,10 @@ export class Revalidator {
   private refresh(k: Ukey, now: number): void {
     k.refreshed = now;
     const u = this.udpif;
-    const port = u.backer.portByOdp(k.key[W_IN_PORT]!);
+    const port = u.backer.portByOdp(ukeyKeyWord(k, W_IN_PORT));
     if (port === null || port.ofport === null || port.bridge !== k.bridge) return;
     const flow = this.flow;
-    flow.fill(0);
-    flow.set(k.key);
+    ukeyKeyInto(k, flow);
     flow[W_IN_PORT] = port.ofpNo;
     const xout = u.xlate({ bridge: k.bridge, flow, wc: null, packet: null, mayLearn: true });
     for (const d of xout.deferred) d();
@@ -314,11 +315,10 @@ export class Revalidator {
    */
   private revalidateUkey(k: Ukey): boolean {
     const u = this.udpif;
-    const port = u.backer.portByOdp(k.key[W_IN_PORT]!);
+    const port = u.backer.portByOdp(ukeyKeyWord(k, W_IN_PORT));
     if (port === null || port.ofport === null || port.bridge !== k.bridge || k.bridge.isClosed) return false;
     const flow = this.flow;
-    flow.fill(0);
-    flow.set(k.key);
+    ukeyKeyInto(k, flow);
     flow[W_IN_PORT] = port.ofpNo;
     const wc = this.wc;
     wc.fill(0);
@@ -354,9 +354,8 @@ export class Revalidator {
     if (sameBytes(actions, k.actions)) return true;
     // The datapath takes whole keys; the ukey may keep a short one.
     const key = this.fullKey;
-    key.fill(0);
-    key.set(k.key);
-    const r = u.backer.dpif.flowPut({ key, mask: k.mask, actions, ufid: k.ufid, create: false, modify: true });
+    ukeyKeyInto(k, key);
+    const r = u.backer.dpif.flowPut({ key, mask: k.mask, actions, ufid: ukeyUfid(k), create: false, modify: true });
     if (r.error !== 0) return false;
     k.actions = actions;
     return true;
@@ -364,7 +363,7 @@ export class Revalidator {
 
   /** Deletes a megaflow and credits its last statistics. */
   deleteUkey(k: Ukey): void {
-    const r = this.udpif.backer.dpif.flowDel({ ufid: k.ufid });
+    const r = this.udpif.backer.dpif.flowDel({ ufid: ukeyUfid(k) });
     if (r.error === 0 && r.stats !== undefined) this.credit(k, r.stats.packets, r.stats.bytes, r.stats.used);
     this.udpif.ukeys.remove(k);
   }
@@ -391,12 +390,11 @@ function overlaps(r: ClsRule<unknown>, k: Ukey, ofpIn: number): boolean {
   const words = r.words;
   const maskVals = r.maskVals;
   const vals = r.vals;
-  const key = k.key;
   const mask = k.mask;
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
     if (w >= DPW) continue;
-    const kv = w === W_IN_PORT ? ofpIn : w < key.length ? key[w]! : 0;
+    const kv = w === W_IN_PORT ? ofpIn : ukeyKeyWord(k, w);
     if (((kv ^ vals[i]!) & maskVals[i]! & mask[w]!) !== 0) return false;
   }
   return true;

@@ -21,10 +21,12 @@
  * credited to them, and what its translation looked up (revalidator.ts).
  *
  * ## Numbers
- * bench/vswitchd: with a translation that does nothing, this handler plus
- * the datapath set up ~60,000 megaflows/s on the shared 2-core machine
- * (flowPut ~3 µs of it); with xlate.ts and a 4-table pipeline, 12-25,000/s:
- * translation is most of a setup.
+ * bench/vswitchd (4 tables, 1,000 rules; shared 2-core machine, medians
+ * of alternating runs): 30,000 -> 45,000 setups per CPU-second with the
+ * per-setup allocations gone (ukey fields in an arena, interned actions,
+ * reused XlateIn and flow_put request; dpif-netdev's flowPut without a
+ * 568-byte mask slice); translation is ~40 % of a setup, and within it the
+ * classifier's cache misses (bench/xlate).
  *
  * ## Flow limit
  * As OVS's: the limit starts at min(flow-limit, 10000) and the revalidator
@@ -43,6 +45,7 @@ import {
   type DpifUpcall,
   type DpifUpcallHandler,
   type DpifUpcallReply,
+  type DpifFlowPutRequest,
 } from "../datapath/index.js";
 import { OdpActionsBuilder } from "../datapath/odp-actions.js";
 import { FLOW_DP_U32S, FLOW_HOT_U32S, FLOW_U32S, W_IN_PORT, W_PACKET_TYPE, W_RECIRC_ID } from "../flow/key-layout.js";
@@ -112,18 +115,28 @@ export const USER_ACTION_COOKIE_SLOW_PATH = 2;
 export const USER_ACTION_COOKIE_CONTROLLER = 5;
 
 const EMPTY = new Uint8Array(0);
+const EMPTY_KEY = new Uint32Array(0);
 const DROP_REPLY: DpifUpcallReply = { error: 0, actions: EMPTY, mask: null };
 
 /* ---------------- ukeys ---------------- */
 
-/** One installed megaflow (OVS's udpif_key). */
+/**
+ * One installed megaflow (OVS's udpif_key).
+ *
+ * Every megaflow keeps one of these for its lifetime, so it is kept to
+ * one object of small-integer and pointer fields: the ufid, a short key
+ * and the timestamps live in the ukey arena at `slot` (`ukeyUfid`,
+ * `ukeyKeyInto`, `ukeyKeyWord` read them). Each typed array per ukey was
+ * a V8 object (a 44-word one with a malloc'ed backing store), and each
+ * field holding a ufid word or a Date.now() value a boxed heap number,
+ * that every young-generation GC copied: most of a flow setup's GC cost.
+ */
 export class Ukey {
   /** Next in the hash chain. */
   next: Ukey | null = null;
   /** Stats already credited to rules. */
   packets = 0;
   bytes = 0;
-  used = 0;
   /** Rules the last translation visited. */
   rules: readonly OfRule<OfpAction[]>[];
   /** Cleared by deletion. */
@@ -138,8 +151,6 @@ export class Ukey {
    * aging time).
    */
   refreshKind = 0;
-  /** When they were last replayed. */
-  refreshed = 0;
   /** Tables 0-30 the last translation looked up (bit per table). */
   tables = 0;
   /**
@@ -149,15 +160,18 @@ export class Ukey {
    * change it if the rule overlaps the megaflow (revalidator.ts).
    */
   pure = false;
+  /** The ukey's slot in the ukey arena (-1 once removed). */
+  slot: number;
+  /**
+   * The original datapath key when a word from FLOW_HOT_U32S on is
+   * nonzero (tunnel or conntrack metadata: DPW words); else null and the
+   * FLOW_HOT_U32S words are in the arena (176 bytes instead of 568).
+   */
+  readonly longKey: Uint32Array | null;
 
   constructor(
-    readonly ufid: Uint32Array,
-    /**
-     * The original datapath key: FLOW_HOT_U32S words when the rest is zero
-     * (an untunnelled packet without conntrack state: 176 bytes instead of
-     * 568 per megaflow), else DPW words.
-     */
-    readonly key: Uint32Array,
+    ufid: Uint32Array,
+    key: Uint32Array,
     /** The megaflow mask (interned, DPW words). */
     public mask: Uint32Array,
     /** Installed datapath actions. */
@@ -165,46 +179,189 @@ export class Ukey {
     readonly bridge: OfprotoDpif,
     rules: readonly OfRule<OfpAction[]>[],
     public slow: number,
-    readonly created: number,
+    created: number,
   ) {
     this.rules = rules;
+    const short = isShortKey(key);
+    this.slot = ukeyArena.store(ufid, key, short, created);
+    this.longKey = short ? null : key.slice(0, DPW);
+  }
+
+  /** When the megaflow was installed (ms). */
+  get created(): number {
+    return ukeyArena.times[this.slot * 3]!;
+  }
+
+  /** When its side effects were last replayed (ms). */
+  get refreshed(): number {
+    return ukeyArena.times[this.slot * 3 + 1]!;
+  }
+
+  set refreshed(t: number) {
+    if (this.slot >= 0) ukeyArena.times[this.slot * 3 + 1] = t;
+  }
+
+  /** Datapath `used` at the last statistics credit (ms; 0 never). */
+  get used(): number {
+    return ukeyArena.times[this.slot * 3 + 2]!;
+  }
+
+  set used(t: number) {
+    if (this.slot >= 0) ukeyArena.times[this.slot * 3 + 2] = t;
   }
 }
 
-/** Ukeys by ufid: chained on the first ufid word (ufids are hashes). */
+const UFID_OUT = new Uint32Array(4);
+
+/** The ufid of `k`, in an array shared by every call (valid until the next one). */
+export function ukeyUfid(k: Ukey): Uint32Array {
+  const o = UFID_OUT;
+  const u = ukeyArena.ufids;
+  const b = k.slot * 4;
+  o[0] = u[b]!;
+  o[1] = u[b + 1]!;
+  o[2] = u[b + 2]!;
+  o[3] = u[b + 3]!;
+  return o;
+}
+
+/** Writes `k`'s datapath key into `out` (its first DPW words; the rest zeroed). */
+export function ukeyKeyInto(k: Ukey, out: Uint32Array): void {
+  if (k.longKey !== null) {
+    out.set(k.longKey);
+    out.fill(0, DPW);
+    return;
+  }
+  const keys = ukeyArena.keys;
+  const b = k.slot * FLOW_HOT_U32S;
+  for (let i = 0; i < FLOW_HOT_U32S; i++) out[i] = keys[b + i]!;
+  out.fill(0, FLOW_HOT_U32S);
+}
+
+/** Word `w` of `k`'s datapath key. */
+export function ukeyKeyWord(k: Ukey, w: number): number {
+  if (k.longKey !== null) return k.longKey[w]!;
+  return w < FLOW_HOT_U32S ? ukeyArena.keys[k.slot * FLOW_HOT_U32S + w]! : 0;
+}
+
+function isShortKey(key: Uint32Array): boolean {
+  for (let i = FLOW_HOT_U32S; i < DPW; i++) if (key[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * Per-ukey words in typed arrays indexed by slot: ufid (4 words), short
+ * key (FLOW_HOT_U32S words), times (created, refreshed, used). Slots of
+ * removed ukeys are reused; the arrays double when full and never shrink
+ * (peak megaflows × ~210 bytes).
+ */
+class UkeyArena {
+  ufids = new Uint32Array(1024 * 4);
+  keys = new Uint32Array(1024 * FLOW_HOT_U32S);
+  times = new Float64Array(1024 * 3);
+  private cap = 1024;
+  private readonly freeSlots: number[] = [];
+  private top = 0;
+
+  store(ufid: Uint32Array, key: Uint32Array, short: boolean, created: number): number {
+    let slot: number;
+    if (this.freeSlots.length > 0) slot = this.freeSlots.pop()!;
+    else {
+      if (this.top === this.cap) this.grow();
+      slot = this.top++;
+    }
+    const u = this.ufids;
+    u[slot * 4] = ufid[0]!;
+    u[slot * 4 + 1] = ufid[1]!;
+    u[slot * 4 + 2] = ufid[2]!;
+    u[slot * 4 + 3] = ufid[3]!;
+    const keys = this.keys;
+    const b = slot * FLOW_HOT_U32S;
+    if (short) for (let i = 0; i < FLOW_HOT_U32S; i++) keys[b + i] = key[i]!;
+    const t = this.times;
+    t[slot * 3] = created;
+    t[slot * 3 + 1] = created;
+    t[slot * 3 + 2] = 0;
+    return slot;
+  }
+
+  free(k: Ukey): void {
+    if (k.slot < 0) return;
+    this.freeSlots.push(k.slot);
+    k.slot = -1;
+  }
+
+  private grow(): void {
+    const cap = this.cap * 2;
+    const ufids = new Uint32Array(cap * 4);
+    ufids.set(this.ufids);
+    const keys = new Uint32Array(cap * FLOW_HOT_U32S);
+    keys.set(this.keys);
+    const times = new Float64Array(cap * 3);
+    times.set(this.times);
+    this.ufids = ufids;
+    this.keys = keys;
+    this.times = times;
+    this.cap = cap;
+  }
+}
+const ukeyArena = new UkeyArena();
+
+/**
+ * Ukeys by ufid: buckets on the first ufid word (ufids are hashes),
+ * chained through `Ukey.next`. A plain array of heads rather than a
+ * `Map<number, Ukey>`: ufid words above 2^30 are heap numbers as Map keys
+ * (an allocation and a slow hash per insert and find).
+ */
 export class UkeyTable {
-  private readonly heads = new Map<number, Ukey>();
+  private heads: (Ukey | null)[] = new Array<Ukey | null>(1024).fill(null);
+  private mask = 1023;
   size = 0;
 
   find(ufid: Uint32Array): Ukey | null {
-    for (let u = this.heads.get(ufid[0]!) ?? null; u !== null; u = u.next) {
-      if (u.ufid[1] === ufid[1] && u.ufid[2] === ufid[2] && u.ufid[3] === ufid[3]) return u;
+    return this.findWords(ufid[0]!, ufid[1]!, ufid[2]!, ufid[3]!);
+  }
+
+  private findWords(a: number, b: number, c: number, d: number): Ukey | null {
+    const uf = ukeyArena.ufids;
+    for (let u: Ukey | null = this.heads[a & this.mask]!; u !== null; u = u.next) {
+      const o = u.slot * 4;
+      if (uf[o] === a && uf[o + 1] === b && uf[o + 2] === c && uf[o + 3] === d) return u;
     }
     return null;
   }
 
+  /** The bucket of `u` (its first ufid word). */
+  private bucketOf(u: Ukey, mask: number): number {
+    return ukeyArena.ufids[u.slot * 4]! & mask;
+  }
+
+  /** Adds `u`, replacing (removing) a ukey with its ufid. */
   insert(u: Ukey): void {
-    const old = this.find(u.ufid);
+    const uf = ukeyArena.ufids;
+    const o = u.slot * 4;
+    const old = this.findWords(uf[o]!, uf[o + 1]!, uf[o + 2]!, uf[o + 3]!);
     if (old !== null) this.remove(old);
-    u.next = this.heads.get(u.ufid[0]!) ?? null;
-    this.heads.set(u.ufid[0]!, u);
+    if (this.size >= this.heads.length) this.grow();
+    const b = this.bucketOf(u, this.mask);
+    u.next = this.heads[b]!;
+    this.heads[b] = u;
     this.size++;
   }
 
+  /** Removes `u` (it is dead from then on: its key slot is reused). */
   remove(u: Ukey): void {
-    const h = u.ufid[0]!;
+    if (u.slot < 0) return;
+    const b = this.bucketOf(u, this.mask);
     let prev: Ukey | null = null;
-    for (let x = this.heads.get(h) ?? null; x !== null; prev = x, x = x.next) {
+    for (let x: Ukey | null = this.heads[b]!; x !== null; prev = x, x = x.next) {
       if (x !== u) continue;
-      if (prev === null) {
-        if (x.next === null) this.heads.delete(h);
-        else this.heads.set(h, x.next);
-      } else {
-        prev.next = x.next;
-      }
+      if (prev === null) this.heads[b] = x.next;
+      else prev.next = x.next;
       x.next = null;
       x.live = false;
       this.size--;
+      ukeyArena.free(x);
       return;
     }
   }
@@ -212,22 +369,46 @@ export class UkeyTable {
   /** A snapshot of every ukey. */
   all(): Ukey[] {
     const out: Ukey[] = [];
-    for (const h of this.heads.values()) for (let u: Ukey | null = h; u !== null; u = u.next) out.push(u);
+    const heads = this.heads;
+    for (let i = 0; i < heads.length; i++) for (let u: Ukey | null = heads[i]!; u !== null; u = u.next) out.push(u);
     return out;
   }
-}
 
-/** A copy of a datapath key, short when its cold words are all zero. */
-function compactKey(key: Uint32Array): Uint32Array {
-  for (let i = FLOW_HOT_U32S; i < DPW; i++) if (key[i] !== 0) return key.slice(0, DPW);
-  return key.slice(0, FLOW_HOT_U32S);
+  private grow(): void {
+    const old = this.heads;
+    const n = old.length * 2;
+    const heads = new Array<Ukey | null>(n).fill(null);
+    const m = n - 1;
+    for (let i = 0; i < old.length; i++) {
+      for (let u: Ukey | null = old[i]!; u !== null;) {
+        const next: Ukey | null = u.next;
+        const b = this.bucketOf(u, m);
+        u.next = heads[b]!;
+        heads[b] = u;
+        u = next;
+      }
+    }
+    this.heads = heads;
+    this.mask = m;
+  }
 }
 
 /** Interns masks: megaflows share a handful of them. */
 export class MaskPool {
   private readonly byHash = new Map<number, Uint32Array[]>();
 
+  private last: Uint32Array | null = null;
+
   intern(m: Uint32Array): Uint32Array {
+    // Consecutive setups mostly share a mask.
+    const last = this.last;
+    if (last !== null && sameWords(last, m)) return last;
+    const x = this.internHashed(m);
+    this.last = x;
+    return x;
+  }
+
+  private internHashed(m: Uint32Array): Uint32Array {
     let h = 0x811c9dc5 | 0;
     for (let i = 0; i < DPW; i++) {
       const v = m[i]!;
@@ -244,6 +425,29 @@ export class MaskPool {
     return copy;
   }
 }
+
+/**
+ * Interns installed action lists: most megaflows share a few (here one
+ * array per distinct list instead of a view per megaflow, each a V8
+ * object that kept translation's 64 kB slab alive). Bounded: the table
+ * starts over when it holds ACTIONS_POOL_MAX lists.
+ */
+export class ActionsPool {
+  private readonly byHash = new Map<number, Uint8Array>();
+
+  intern(a: Uint8Array): Uint8Array {
+    let h = 0x811c9dc5 | 0;
+    for (let i = 0; i < a.length; i++) h = Math.imul(h ^ a[i]!, 0x01000193);
+    h &= 0x3fffffff;
+    const x = this.byHash.get(h);
+    if (x !== undefined && sameBytes(x, a)) return x;
+    if (this.byHash.size >= ACTIONS_POOL_MAX) this.byHash.clear();
+    const copy = a.slice();
+    this.byHash.set(h, copy);
+    return copy;
+  }
+}
+const ACTIONS_POOL_MAX = 4096;
 
 function sameWords(a: Uint32Array, b: Uint32Array): boolean {
   for (let i = 0; i < DPW; i++) if (a[i] !== b[i]) return false;
@@ -282,36 +486,42 @@ export function cookieType(userdata: Uint8Array | null): number {
  * reaching the controller.
  */
 export function clearDontSend(actions: Uint8Array): Uint8Array {
-  let out: Uint8Array | null = null;
-  const walk = (off: number, end: number, depth: number): void => {
-    let a = off;
-    while (a + 4 <= end) {
-      const len = actions[a]! | (actions[a + 1]! << 8);
-      const type = (actions[a + 2]! | (actions[a + 3]! << 8)) & 0x3fff;
-      if (len < 4 || a + len > end) return;
-      if (type === OVS_ACTION_ATTR_USERSPACE && depth >= 0) {
-        let b = a + 4;
-        while (b + 4 <= a + len) {
-          const l2 = actions[b]! | (actions[b + 1]! << 8);
-          const t2 = (actions[b + 2]! | (actions[b + 3]! << 8)) & 0x3fff;
-          if (l2 < 4 || b + l2 > a + len) break;
-          const u = b + 4;
-          if (t2 === OVS_USERSPACE_ATTR_USERDATA && l2 - 4 === USER_ACTION_COOKIE_LEN &&
-              (actions[u]! | (actions[u + 1]! << 8)) === USER_ACTION_COOKIE_CONTROLLER && actions[u + 24] !== 0) {
-            out ??= actions.slice();
-            out[u + 24] = 0;
-          }
-          b += (l2 + 3) & ~3;
+  dontSendCopy = null;
+  clearDontSendIn(actions, 0, actions.length, 0);
+  const out = dontSendCopy ?? actions;
+  dontSendCopy = null;
+  return out;
+}
+
+/** clearDontSend's copy, made at the first cookie to change (a closure per call before). */
+let dontSendCopy: Uint8Array | null = null;
+
+function clearDontSendIn(actions: Uint8Array, off: number, end: number, depth: number): void {
+  let a = off;
+  while (a + 4 <= end) {
+    const len = actions[a]! | (actions[a + 1]! << 8);
+    const type = (actions[a + 2]! | (actions[a + 3]! << 8)) & 0x3fff;
+    if (len < 4 || a + len > end) return;
+    if (type === OVS_ACTION_ATTR_USERSPACE && depth >= 0) {
+      let b = a + 4;
+      while (b + 4 <= a + len) {
+        const l2 = actions[b]! | (actions[b + 1]! << 8);
+        const t2 = (actions[b + 2]! | (actions[b + 3]! << 8)) & 0x3fff;
+        if (l2 < 4 || b + l2 > a + len) break;
+        const u = b + 4;
+        if (t2 === OVS_USERSPACE_ATTR_USERDATA && l2 - 4 === USER_ACTION_COOKIE_LEN &&
+            (actions[u]! | (actions[u + 1]! << 8)) === USER_ACTION_COOKIE_CONTROLLER && actions[u + 24] !== 0) {
+          dontSendCopy ??= actions.slice();
+          dontSendCopy[u + 24] = 0;
         }
-      } else if (len > 8 && depth < 4 && wellFormed(actions, a + 4, a + len)) {
-        // Nested lists (clone, sample, check_pkt_len, their nested attributes).
-        walk(a + 4, a + len, depth + 1);
+        b += (l2 + 3) & ~3;
       }
-      a += (len + 3) & ~3;
+    } else if (len > 8 && depth < 4 && wellFormed(actions, a + 4, a + len)) {
+      // Nested lists (clone, sample, check_pkt_len, their nested attributes).
+      clearDontSendIn(actions, a + 4, a + len, depth + 1);
     }
-  };
-  walk(0, actions.length, 0);
-  return out ?? actions;
+    a += (len + 3) & ~3;
+  }
 }
 
 function wellFormed(buf: Uint8Array, off: number, end: number): boolean {
@@ -379,6 +589,7 @@ export interface UdpifOptions {
 export class Udpif implements DpifUpcallHandler {
   readonly ukeys = new UkeyTable();
   readonly masks = new MaskPool();
+  readonly actionsPool = new ActionsPool();
   readonly recorder = new LookupRecorder();
   readonly revalidator: Revalidator;
   /** Configured flow-limit and the adaptive limit (OVS's udpif->flow_limit). */
@@ -393,6 +604,9 @@ export class Udpif implements DpifUpcallHandler {
   private readonly wcBuf = new Uint32Array(FLOW_U32S);
   private readonly maskBuf = new Uint32Array(FLOW_U32S);
   private readonly reply: DpifUpcallReply = { error: 0, actions: EMPTY, mask: null };
+  private readonly missXin: XlateIn;
+  /** The flow_put of every installing miss (the datapath keeps no reference to it). */
+  private readonly missPut: DpifFlowPutRequest = { key: EMPTY_KEY, mask: EMPTY_KEY, actions: EMPTY, ufid: EMPTY_KEY, create: true, modify: false };
 
   constructor(
     readonly backer: DpifBacker,
@@ -400,6 +614,10 @@ export class Udpif implements DpifUpcallHandler {
     opts: UdpifOptions = {},
   ) {
     this.revalidator = new Revalidator(this, { timer: opts.timer ?? true });
+    this.missXin = {
+      bridge: null as unknown as XBridge, flow: this.flowBuf, wc: this.wcBuf, packet: null, mayLearn: true,
+      statsPackets: 1, statsBytes: 0,
+    };
     backer.dpif.registerUpcallHandler(this);
   }
 
@@ -451,17 +669,21 @@ export class Udpif implements DpifUpcallHandler {
     }
     const bridge = port.bridge;
     const flow = this.flowBuf;
+    const key = u.key;
+    for (let i = 0; i < DPW; i++) flow[i] = key[i]!;
     flow.fill(0, DPW);
-    flow.set(u.key.subarray(0, DPW));
     flow[W_IN_PORT] = port.ofpNo;
     const wc = this.wcBuf;
     wc.fill(0);
     const rec = this.recorder;
     rec.start(flow, bridge);
-    const xout = this.xlateFn({
-      bridge, flow, wc, packet: u.packet, mayLearn: true,
-      statsPackets: 1, statsBytes: u.packet.length,
-    });
+    // One XlateIn for every miss (translation keeps no reference to it).
+    const xin = this.missXin;
+    xin.bridge = bridge;
+    xin.packet = u.packet;
+    xin.statsBytes = u.packet.length;
+    const xout = this.xlateFn(xin);
+    xin.packet = null;
     rec.stop();
     if (xout.error !== null) this.counters.xlateErrors++;
     for (let i = 0; i < xout.deferred.length; i++) xout.deferred[i]!();
@@ -491,22 +713,29 @@ export class Udpif implements DpifUpcallHandler {
     // does not count the upcalled packet in the megaflow's statistics,
     // which OVS's dump-flows shows ("packets:0, ..., used:never");
     // translation has credited it to the rules already.
-    const r = this.backer.dpif.flowPut({ key: u.key, mask: imask, actions: xout.actions, ufid: u.ufid, create: true, modify: false });
-    if (r.error === 0) this.addUkey(u, imask, xout.actions, bridge, xout, now, 0, 0);
+    const actions = this.actionsPool.intern(xout.actions);
+    const put = this.missPut;
+    put.key = u.key;
+    put.mask = imask;
+    put.actions = actions;
+    put.ufid = u.ufid;
+    const r = this.backer.dpif.flowPut(put);
+    put.key = EMPTY_KEY;
+    put.ufid = EMPTY_KEY;
+    if (r.error === 0) this.addUkey(u, imask, actions, bridge, xout, now, 0, 0);
     return reply;
   }
 
   private addUkey(u: DpifUpcall, mask: Uint32Array, actions: Uint8Array, bridge: OfprotoDpif, xout: XlateOut, now: number, packets: number, bytes: number): void {
-    const k = new Ukey(u.ufid.slice(0, 4), compactKey(u.key), mask, actions, bridge, xout.rules, xout.slow, now);
+    const k = new Ukey(u.ufid, u.key, mask, actions, bridge, xout.rules, xout.slow, now);
     // Statistics already credited (translation credited the upcalled packet itself).
     k.packets = packets;
     k.bytes = bytes;
-    k.used = packets > 0 ? now : 0;
+    if (packets > 0) k.used = now;
     k.tables = this.recorder.tables;
     k.pure = this.recorder.pure;
     k.ofpIn = this.flowBuf[W_IN_PORT]!;
     k.refreshKind = xout.deferred.length > 0 ? REFRESH_DEFERRED : usesNormal(xout.rules) ? REFRESH_MAC : REFRESH_NONE;
-    k.refreshed = now;
     this.ukeys.insert(k);
     this.counters.installs++;
   }
@@ -562,7 +791,7 @@ export class Udpif implements DpifUpcallHandler {
   dropBridge(br: OfprotoDpif): void {
     for (const k of this.ukeys.all()) {
       if (k.bridge !== br) continue;
-      this.backer.dpif.flowDel({ ufid: k.ufid });
+      this.backer.dpif.flowDel({ ufid: ukeyUfid(k) });
       this.ukeys.remove(k);
     }
     this.requestRevalidation();

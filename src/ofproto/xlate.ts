@@ -124,7 +124,9 @@ export class XlateCtx implements NormalCtx {
   inGroup = false;
   inPacketOut = false;
   version = 0;
+  /** Rules visited, `nRules` of them (the array is reused; XlateOut gets an exact copy). */
   rules: Rule[] = [];
+  nRules = 0;
   deferred: (() => void)[] = [];
   stack: bigint[] = [];
   origSkbPriority = 0;
@@ -144,6 +146,9 @@ export class XlateCtx implements NormalCtx {
   ctNat: Extract<OfpAction, { type: "nat" }> | null = null;
   /** In use by a translation (contexts are reused; a nested xlateActions call gets a fresh one). */
   busy = false;
+  /** The clock of `nowBridge`, read once per translation (creditRule). */
+  nowMs = 0;
+  nowBridge: XBridge | null = null;
 
   constructor() {
     this.wc = this.ownWc;
@@ -180,7 +185,7 @@ export class XlateCtx implements NormalCtx {
     this.actionSetHasGroup = false;
     this.inActionSet = false;
     this.inGroup = false;
-    this.rules = [];
+    this.nRules = 0;
     if (this.deferred.length !== 0) this.deferred = [];
     if (this.stack.length !== 0) this.stack = [];
     this.revalidate = false;
@@ -189,6 +194,7 @@ export class XlateCtx implements NormalCtx {
     this.conntracked = false;
     this.pause = null;
     this.wasMpls = false;
+    this.nowBridge = null;
   }
 
   /* ---- NormalCtx ---- */
@@ -270,7 +276,9 @@ function copyFlow(f: Uint32Array): Uint32Array {
 }
 
 function copyActions(src: Uint8Array, n: number): Uint8Array {
-  if (n > SLAB_SIZE / 4) return src.slice(0, n);
+  // Up to 64 bytes a copy of its own lives in the V8 heap and is cheaper
+  // than a view (~70 vs ~200 ns); bigger ones would be malloc'ed.
+  if (n <= 64 || n > SLAB_SIZE / 4) return src.slice(0, n);
   if (slabUsed + n > SLAB_SIZE) {
     slab = new Uint8Array(SLAB_SIZE);
     slabUsed = 0;
@@ -382,7 +390,7 @@ function xlateWith(ctx: XlateCtx, xin: XlateIn): XlateOut {
     actions: copyActions(ctx.odp.w.buf, ctx.odp.size),
     slow: ctx.slow,
     finalFlow: copyFlow(ctx.flow),
-    rules: ctx.rules,
+    rules: visitedRules(ctx),
     error: ctx.error,
     deferred: ctx.deferred.length === 0 ? [] : ctx.deferred,
   };
@@ -496,10 +504,35 @@ function reportTable(ctx: XlateCtx, kind: number, rule: Rule | null, tableId: nu
   return ctx.trace.add("table", s);
 }
 
+/**
+ * An exact-size copy of the rules visited: an upcall keeps it for the
+ * megaflow's life (a list grown by push had room for 17).
+ */
+function visitedRules(ctx: XlateCtx): Rule[] {
+  const n = ctx.nRules;
+  const src = ctx.rules;
+  const out = new Array<Rule>(n);
+  for (let i = 0; i < n; i++) {
+    out[i] = src[i]!;
+    src[i] = NO_RULE;
+  }
+  return out;
+}
+const NO_RULE = null as unknown as Rule;
+
 function creditRule(ctx: XlateCtx, rule: Rule): void {
-  ctx.rules.push(rule);
+  if (ctx.nRules === ctx.rules.length) ctx.rules.push(rule);
+  else ctx.rules[ctx.nRules] = rule;
+  ctx.nRules++;
   const p = ctx.xin.statsPackets ?? 0;
-  if (p > 0) rule.credit(p, ctx.xin.statsBytes ?? 0, ctx.bridge.now());
+  if (p > 0) {
+    // One clock read per bridge per translation.
+    if (ctx.nowBridge !== ctx.bridge) {
+      ctx.nowBridge = ctx.bridge;
+      ctx.nowMs = ctx.bridge.now();
+    }
+    rule.credit(p, ctx.xin.statsBytes ?? 0, ctx.nowMs);
+  }
 }
 
 function resourceCheck(ctx: XlateCtx): boolean {

@@ -8,7 +8,7 @@
 import { test, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import type { OfprotoDpif } from "../../src/ofproto/ofproto-dpif.js";
-import { hmapOrder } from "../../src/ofproto/dpif-commands.js";
+import { hmapOrder } from "../../src/ofproto/ofport-order.js";
 import type { DummyNetdev } from "../../src/netdev/netdev-dummy.js";
 import { Match } from "../../src/openflow/match.js";
 import { parseMatch } from "../../src/openflow/match-parse.js";
