@@ -273,7 +273,7 @@ function traceOne(bridge: XBridge, flow: Uint32Array, opts: TraceOptions): { tex
   flow[W_ACTSET_OUTPUT] = OFPP_UNSET;
   const initial = flow.slice();
   const xin: Parameters<typeof xlateActions>[0] = {
-    bridge, flow: initial, wc, packet: opts.packet ?? null, mayLearn: false, trace: tree,
+    bridge, flow: initial, wc, packet: opts.packet ?? null, mayLearn: opts.packet != null, allowSideEffects: false, trace: tree,
   };
   if (opts.ofpacts !== undefined) xin.ofpacts = opts.ofpacts;
   const out = xlateActions(xin);

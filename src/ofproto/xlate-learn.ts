@@ -120,7 +120,7 @@ export function learnFlowMod(ctx: XlateCtx, a: Learn): OfproFlowMod<OfpAction[]>
 /** Translates one learn action. */
 export function xlateLearn(ctx: XlateCtx, a: Learn): void {
   for (const s of a.specs) if (s.src !== null && s.dstType !== "output" || (s.src !== null && s.dstType === "output")) maskSubfield(ctx.wc, s.src!);
-  if (!ctx.mayLearn) {
+  if (!ctx.sideEffects) {
     ctx.add("warn", "suppressing side effects, so learn action ignored");
     return;
   }
@@ -138,7 +138,7 @@ export function xlateLearn(ctx: XlateCtx, a: Learn): void {
     s += ` actions=${fm.actions.length === 0 ? "drop" : formatActions(fm.actions)}`;
     ctx.add("detail", s);
   }
-  if (ctx.mayLearn) {
+  if (ctx.sideEffects) {
     const ofproto = ctx.bridge.ofproto;
     const now = ctx.bridge.now();
     // Learned flows replace (modify_strict) or add; an add is needed when nothing matches exactly.

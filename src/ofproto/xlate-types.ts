@@ -153,6 +153,12 @@ export interface XlateIn {
    * False for revalidation and for `ofproto/trace` without a packet.
    */
   mayLearn: boolean;
+  /**
+   * The side effects other than MAC learning (learn, fin_timeout,
+   * packet-ins, group stats); defaults to `mayLearn`. ofproto/trace with a
+   * packet learns MACs but has no other side effects, as OVS's.
+   */
+  allowSideEffects?: boolean;
   /** Credit rules with this many packets/bytes as they are visited (resubmit stats); 0 = none. */
   statsPackets?: number;
   statsBytes?: number;

@@ -105,7 +105,10 @@ export class XlateCtx implements NormalCtx {
   wc: Uint32Array;
   private readonly ownWc = new Uint32Array(FLOW_U32S);
   trackWc = false;
+  /** MAC learning may learn (XlateIn.mayLearn). */
   mayLearn = false;
+  /** Other side effects are allowed: learn, fin_timeout, packet-ins, group stats (XlateIn.allowSideEffects). */
+  sideEffects = false;
   trace: TraceSink | null = null;
   readonly odp = new OdpActionsBuilder(256);
   xin!: XlateIn;
@@ -165,6 +168,7 @@ export class XlateCtx implements NormalCtx {
     this.wc = xin.wc ?? this.ownWc;
     this.wc.fill(0);
     this.mayLearn = xin.mayLearn;
+    this.sideEffects = xin.allowSideEffects ?? xin.mayLearn;
     this.trace = xin.trace ?? null;
     // A packet-out (controller's): ofpacts without a rule; ofproto/trace-packet-out reports "action" as OVS.
     this.inPacketOut = xin.inPacketOut ?? (xin.ofpacts !== undefined && xin.rule == null && xin.trace == null);
@@ -861,7 +865,7 @@ export function doXlateActions(ctx: XlateCtx, list: readonly OfpAction[], isLast
         break;
       case "fin_timeout":
         wc[W_NW_PROTO] = (wc[W_NW_PROTO]! | 0xff000000) >>> 0;
-        if (ctx.rule !== null && ctx.mayLearn && (flow[W_TCP_FLAGS]! & 0x5) !== 0) {
+        if (ctx.rule !== null && ctx.sideEffects && (flow[W_TCP_FLAGS]! & 0x5) !== 0) {
           const r = ctx.rule;
           const idle = a.idle;
           const hard = a.hard;
@@ -987,7 +991,7 @@ function finishFreezing(ctx: XlateCtx): void {
     ctx.freezing = false;
     ctx.frozen = [];
     const pkt = ctx.xin.packet;
-    if (ctx.mayLearn && pkt !== null) {
+    if (ctx.sideEffects && pkt !== null) {
       const bridge = ctx.bridge;
       const flow = ctx.flow.slice();
       const tableId = ctx.tableId;
@@ -1466,7 +1470,7 @@ function xlateController(ctx: XlateCtx, maxLen: number, reason: number, controll
   });
   const cookie = encodeControllerCookie({
     uuid: bridgeUuid(ctx.bridge),
-    dontSend: !ctx.mayLearn,
+    dontSend: !ctx.sideEffects,
     continuation: false,
     reason,
     recircId,
@@ -1671,7 +1675,7 @@ function xlateGroupBucket(ctx: XlateCtx, g: Group<OfpAction[]>, b: Bucket<OfpAct
   ctx.exit = false;
   if (node !== null) ctx.trace!.pop();
   const p = ctx.xin.statsPackets ?? 0;
-  if (p > 0 && ctx.mayLearn) {
+  if (p > 0 && ctx.sideEffects) {
     g.packetCount += p;
     g.byteCount += ctx.xin.statsBytes ?? 0;
     b.packetCount += p;
