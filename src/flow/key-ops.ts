@@ -35,6 +35,19 @@ export function hashFinish(hash: number, nBytes: number): number {
   return hash >>> 0;
 }
 
+/** OVS's hash_bytes(b, basis): little-endian words, a short tail zero-padded. */
+export function hashBytes(b: Uint8Array, basis: number): number {
+  let h = basis;
+  let i = 0;
+  for (; i + 4 <= b.length; i += 4) h = hashAdd(h, b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24));
+  if (i < b.length) {
+    let w = 0;
+    for (let j = 0; i + j < b.length; j++) w |= b[i + j]! << (8 * j);
+    h = hashAdd(h, w);
+  }
+  return hashFinish(h, b.length);
+}
+
 // HOT PATH
 /** Hash of the first `nWords` words of `key` (default: all). */
 export function flowKeyHash(key: Uint32Array, basis: number, nWords: number = FLOW_U32S): number {

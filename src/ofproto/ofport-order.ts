@@ -13,25 +13,16 @@
  * Checked against ovs-vswitchd 3.1 with 15 ports (test/ofproto). The
  * same model orders what OVS keeps in maps keyed by name (`hmapOrder`).
  */
-import { hashAdd, hashFinish } from "../flow/key-ops.js";
+import { hashAdd, hashBytes, hashFinish } from "../flow/key-ops.js";
 
 /** OVS's hash_int(x, basis) (hash_2words). */
 export function hashInt(x: number, basis = 0): number {
   return hashFinish(hashAdd(hashAdd(x >>> 0, 0), basis), 8);
 }
 
-/** OVS's hash_string(s, 0): hash_bytes over the UTF-8 bytes, little-endian words, a short tail zero-padded. */
+/** OVS's hash_string(s, 0): hash_bytes over the UTF-8 bytes. */
 export function hashString(s: string): number {
-  const b = Buffer.from(s, "utf8");
-  let h = 0;
-  let i = 0;
-  for (; i + 4 <= b.length; i += 4) h = hashAdd(h, b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24));
-  if (i < b.length) {
-    let w = 0;
-    for (let j = 0; i + j < b.length; j++) w |= b[i + j]! << (8 * j);
-    h = hashAdd(h, w);
-  }
-  return hashFinish(h, b.length);
+  return hashBytes(Buffer.from(s, "utf8"), 0);
 }
 
 function calcMask(capacity: number): number {

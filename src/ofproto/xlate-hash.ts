@@ -9,6 +9,7 @@ import {
   O_ETH_DST, O_ETH_SRC, O_IPV6_DST, O_IPV6_SRC, W_NW_DST, W_NW_PROTO, W_NW_SRC, W_TP_SRC, W_VLAN0, W_VLAN1,
 } from "../flow/key-layout.js";
 import type { OfpAction } from "../openflow/ofp-actions.js";
+import { hashAdd, hashFinish } from "../flow/key-ops.js";
 import { hashInt } from "./ofport-order.js";
 import { dlType } from "./xlate-commit.js";
 import { writeSubfield } from "./xlate-fields.js";
@@ -103,68 +104,40 @@ export function symmetricL4Hash(flow: Uint32Array, wc: Uint32Array | null, basis
   return hashSymmetricL4(flow, basis);
 }
 
-function hashAdd(hash: number, data: number): number {
-  let d = Math.imul(data >>> 0, 0xcc9e2d51) >>> 0;
-  d = rot(d, 15);
-  d = Math.imul(d, 0x1b873593) >>> 0;
-  let h = (hash ^ d) >>> 0;
-  h = rot(h, 13);
-  return (Math.imul(h, 5) + 0xe6546b64) >>> 0;
-}
-function hashFinish(hash: number, final: number): number {
-  let h = (hash ^ final) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b) >>> 0;
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35) >>> 0;
-  h ^= h >>> 16;
-  return h >>> 0;
+/** Mixes in the addresses symmetrically (the L3 part of OVS's symmetric hashes); null when the flow is neither IPv4 nor IPv6. */
+function symmetricL3Part(flow: Uint32Array, hash: number): number | null {
+  const t = dlType(flow);
+  if (t === ETH_TYPE_IP) {
+    hash = hashAdd(hash, flow[W_NW_SRC]! & flow[W_NW_DST]!);
+    return hashAdd(hash, flow[W_NW_SRC]! ^ flow[W_NW_DST]!);
+  }
+  if (t !== ETH_TYPE_IPV6) return null;
+  for (let w = 0; w < 4; w++) {
+    const a = flow[O_IPV6_SRC / 4 + w]!;
+    const b = flow[O_IPV6_DST / 4 + w]!;
+    hash = hashAdd(hash, a & b);
+    hash = hashAdd(hash, a ^ b);
+  }
+  return hash;
 }
 
 /** OVS's flow_hash_symmetric_l3l4 (with or without UDP ports). */
 function hashSymmetricL3L4(flow: Uint32Array, basis: number, incUdp: boolean): number {
-  let hash = basis;
-  const t = dlType(flow);
-  if (t === ETH_TYPE_IP) {
-    hash = hashAdd(hash, (flow[W_NW_SRC]! & flow[W_NW_DST]!) >>> 0);
-    hash = hashAdd(hash, (flow[W_NW_SRC]! ^ flow[W_NW_DST]!) >>> 0);
-  } else if (t === ETH_TYPE_IPV6) {
-    for (let w = 0; w < 4; w++) {
-      const a = flow[O_IPV6_SRC / 4 + w]!;
-      const b = flow[O_IPV6_DST / 4 + w]!;
-      hash = hashAdd(hash, (a & b) >>> 0);
-      hash = hashAdd(hash, (a ^ b) >>> 0);
-    }
-  } else {
-    return hashFinish(hash, basis);
-  }
+  let hash = symmetricL3Part(flow, basis);
+  if (hash === null) return hashFinish(basis, basis);
   const proto = flow[W_NW_PROTO]! >>> 24;
   hash = hashAdd(hash, proto);
   if (proto === 6 || proto === 132 || (incUdp && proto === 17)) {
     const s = flow[W_TP_SRC]! >>> 16;
     const d = flow[W_TP_SRC]! & 0xffff;
-    hash = hashAdd(hash, ((s & d) | ((s ^ d) << 16)) >>> 0);
+    hash = hashAdd(hash, (s & d) | ((s ^ d) << 16));
   }
   return hashFinish(hash, basis);
 }
 
+/** OVS's flow_hash_symmetric_l3. */
 function hashSymmetricL3(flow: Uint32Array, basis: number): number {
-  let hash = basis;
-  const t = dlType(flow);
-  if (t === ETH_TYPE_IP) {
-    hash = hashAdd(hash, (flow[W_NW_SRC]! & flow[W_NW_DST]!) >>> 0);
-    hash = hashAdd(hash, (flow[W_NW_SRC]! ^ flow[W_NW_DST]!) >>> 0);
-  } else if (t === ETH_TYPE_IPV6) {
-    for (let w = 0; w < 4; w++) {
-      const a = flow[O_IPV6_SRC / 4 + w]!;
-      const b = flow[O_IPV6_DST / 4 + w]!;
-      hash = hashAdd(hash, (a & b) >>> 0);
-      hash = hashAdd(hash, (a ^ b) >>> 0);
-    }
-  } else {
-    return hashFinish(hash, basis);
-  }
-  return hashFinish(hash, basis);
+  return hashFinish(symmetricL3Part(flow, basis) ?? basis, basis);
 }
 
 /** OVS's flow_hash_fields (NX_HASH_FIELDS_*: 0 eth_src, 1 symmetric_l4, 2 symmetric_l3l4, 3 symmetric_l3l4+udp, 4 nw_src, 5 nw_dst, 6 symmetric_l3). */

@@ -31,6 +31,7 @@
  * null test when off.
  */
 import { OdpActionsBuilder } from "../datapath/odp-actions.js";
+import { hashAdd, hashBytes, hashFinish } from "../flow/key-ops.js";
 import {
   OVS_ACTION_ATTR_CT, OVS_CT_ATTR_COMMIT, OVS_CT_ATTR_FORCE_COMMIT, OVS_CT_ATTR_HELPER, OVS_CT_ATTR_LABELS,
   OVS_CT_ATTR_MARK, OVS_CT_ATTR_NAT, OVS_CT_ATTR_ZONE,
@@ -1613,38 +1614,9 @@ function setFieldMaskOnly(wc: Uint32Array, name: string, mask: Uint8Array): void
 }
 const SCRATCH_FLOW = new Uint32Array(FLOW_U32S);
 
-function mhashAdd(hash: number, data: number): number {
-  let d = Math.imul(data >>> 0, 0xcc9e2d51) >>> 0;
-  d = ((d << 15) | (d >>> 17)) >>> 0;
-  d = Math.imul(d, 0x1b873593) >>> 0;
-  let h = (hash ^ d) >>> 0;
-  h = ((h << 13) | (h >>> 19)) >>> 0;
-  return (Math.imul(h, 5) + 0xe6546b64) >>> 0;
-}
-function mhashFinish(hash: number, final: number): number {
-  let h = (hash ^ final) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b) >>> 0;
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35) >>> 0;
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-/** OVS's hash_bytes (little-endian words). */
-function hashBytes(b: Uint8Array, basis: number): number {
-  let h = basis >>> 0;
-  let i = 0;
-  for (; i + 4 <= b.length; i += 4) h = mhashAdd(h, (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0);
-  if (i < b.length) {
-    let t = 0;
-    for (let k = 0; i + k < b.length; k++) t |= b[i + k]! << (8 * k);
-    h = mhashAdd(h, t >>> 0);
-  }
-  return mhashFinish(h, b.length);
-}
 /** OVS's hash_uint64. */
 function hashU64(v: bigint): number {
-  return mhashFinish(mhashAdd(mhashAdd(0, Number(v & 0xffffffffn)), Number((v >> 32n) & 0xffffffffn)), 8);
+  return hashFinish(hashAdd(hashAdd(0, Number(v & 0xffffffffn)), Number((v >> 32n) & 0xffffffffn)), 8);
 }
 
 function bestLiveBucket(ctx: XlateCtx, g: Group<OfpAction[]>, basis: number): Bucket<OfpAction[]> | null {
