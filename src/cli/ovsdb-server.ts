@@ -12,7 +12,6 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { spawn } from "node:child_process";
 import { OvsdbServer, DEFAULT_PROBE_MS } from "../ovsdb/server/index.js";
 import { openDbFile, createDbFile, type DbFile } from "../ovsdb/storage/index.js";
 import {
@@ -26,6 +25,7 @@ import {
 } from "../unixctl/index.js";
 import { dbdir, ensureDir, logdir, packageRoot, pkgdatadir, rundir } from "../util/dirs.js";
 import { setLevels, setLogFile, vlogModule } from "../util/vlog.js";
+import { runDaemon } from "./daemon.js";
 
 const PROGRAM = "ovsdb-server";
 const log = vlogModule("ovsdb_server");
@@ -360,56 +360,9 @@ export async function startOvsdbServer(cfg: OvsdbServerConfig): Promise<RunningO
   return { server, registry, unixctl, files, shutdown, done };
 }
 
-/** Re-runs this command in a detached child and waits for it to be ready. */
-function detach(args: string[]): Promise<number> {
-  const childArgs = [process.argv[1]!, PROGRAM, ...args.filter((a) => a !== "--detach")];
-  const child = spawn(process.execPath, childArgs, {
-    detached: true,
-    // The daemon's stderr goes nowhere once we exit; startup errors come back over IPC.
-    stdio: ["ignore", "ignore", "ignore", "ipc"],
-    env: { ...process.env, TSOVS_DETACHED: "1" },
-  });
-  return new Promise((resolve) => {
-    child.once("message", (msg: unknown) => {
-      const err = typeof msg === "object" && msg !== null ? (msg as { error?: string }).error : undefined;
-      if (err !== undefined) process.stderr.write(`ovsdb-server: ${err}\n`);
-      child.disconnect();
-      child.unref();
-      resolve(err === undefined ? 0 : 1);
-    });
-    child.once("exit", (code) => resolve(code ?? 1));
-  });
-}
 
 export async function run(args: string[]): Promise<number | undefined> {
   const cfg = parseArgs(args);
   if (typeof cfg === "number") return cfg;
-  if (cfg.detach && process.env["TSOVS_DETACHED"] !== "1") return detach(args);
-  let running: RunningOvsdbServer;
-  try {
-    running = await startOvsdbServer(cfg);
-  } catch (e) {
-    // Exit outright: sockets opened before the failure must not keep us alive.
-    if (process.send) {
-      process.send({ error: (e as Error).message }, () => process.exit(1));
-      return undefined;
-    }
-    process.stderr.write(`ovsdb-server: ${(e as Error).message}\n`);
-    process.exit(1);
-  }
-  const onSignal = (sig: string): void => {
-    log.info(`${sig} received, exiting`);
-    void running.shutdown();
-  };
-  process.on("SIGTERM", () => onSignal("SIGTERM"));
-  process.on("SIGINT", () => onSignal("SIGINT"));
-  process.on("SIGHUP", () => undefined);
-  if (process.send) {
-    process.send("ready");
-    process.disconnect();
-  }
-  await running.done;
-  log.info("exiting");
-  // Sockets and storage are closed; do not wait for stray timers of clients' sessions.
-  process.exit(0);
+  return runDaemon({ subcommand: PROGRAM, program: "ovsdb-server", args, detach: cfg.detach, log, start: () => startOvsdbServer(cfg) });
 }

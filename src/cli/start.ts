@@ -21,12 +21,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { OVS_VERSION } from "../unixctl/index.js";
-import { spawn } from "node:child_process";
 import { parseArgs, startOvsdbServer, type RunningOvsdbServer } from "./ovsdb-server.js";
 import { rundir } from "../util/dirs.js";
 import { vlogModule } from "../util/vlog.js";
 import { startVswitchd, PROGRAM as VSWITCHD, type RunningVswitchd, type VswitchdConfig } from "../vswitchd/vswitchd.js";
 import type { DummyMode } from "../vswitchd/port-config.js";
+import { DETACHED_ENV, detachDaemon } from "./daemon.js";
 
 const log = vlogModule("tsovs_start");
 
@@ -45,24 +45,6 @@ function systemIds(): { systemType: string; systemVersion: string; hostname: str
   return { systemType: field("ID") ?? os.type().toLowerCase(), systemVersion: field("VERSION_ID") ?? os.release(), hostname: os.hostname() };
 }
 
-/** Re-runs `tsovs start` in a detached child; resolves once it is ready (0) or failed (1). */
-function detach(args: string[]): Promise<number> {
-  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, "start", ...args.filter((a) => a !== "--detach")], {
-    detached: true,
-    stdio: ["ignore", "ignore", "ignore", "ipc"],
-    env: { ...process.env, TSOVS_DETACHED: "1" },
-  });
-  return new Promise((resolve) => {
-    child.once("message", (msg: unknown) => {
-      const err = typeof msg === "object" && msg !== null ? (msg as { error?: string }).error : undefined;
-      if (err !== undefined) process.stderr.write(`tsovs start: ${err}\n`);
-      child.disconnect();
-      child.unref();
-      resolve(err === undefined ? 0 : 1);
-    });
-    child.once("exit", (code) => resolve(code ?? 1));
-  });
-}
 
 export async function run(args: string[]): Promise<number | undefined> {
   let dummy: DummyMode = "dummy";
@@ -76,8 +58,8 @@ export async function run(args: string[]): Promise<number | undefined> {
     else if (a === "--detach") wantDetach = true;
     else dbArgs.push(a);
   }
-  if (wantDetach && process.env["TSOVS_DETACHED"] !== "1") return detach(args);
-  const detached = process.env["TSOVS_DETACHED"] === "1";
+  if (wantDetach && process.env[DETACHED_ENV] !== "1") return detachDaemon("start", args, "tsovs start");
+  const detached = process.env[DETACHED_ENV] === "1";
   const sock = path.join(rundir(), "db.sock");
   const cfg = parseArgs(["--pidfile", "--log-file", `--remote=punix:${sock}`, ...dbArgs]);
   if (typeof cfg === "number") return cfg;

@@ -6,11 +6,11 @@
  * `unix:$OVS_RUNDIR/db.sock`; it may be tsovs's database server or OVS's.
  */
 import * as path from "node:path";
-import { spawn } from "node:child_process";
 import { versionText } from "../unixctl/index.js";
 import { defaultDbRemote, logdir, rundir } from "../util/dirs.js";
 import { vlogModule } from "../util/vlog.js";
-import { startVswitchd, PROGRAM, type RunningVswitchd, type VswitchdConfig } from "../vswitchd/vswitchd.js";
+import { startVswitchd, PROGRAM, type VswitchdConfig } from "../vswitchd/vswitchd.js";
+import { runDaemon } from "./daemon.js";
 
 const log = vlogModule("vswitchd");
 
@@ -133,53 +133,9 @@ export function parseVswitchdArgs(args: string[]): VswitchdConfig | number {
   return cfg;
 }
 
-/** Re-runs this command in a detached child and waits until it is ready (or failed). */
-function detach(args: string[]): Promise<number> {
-  const childArgs = [process.argv[1]!, "vswitchd", ...args.filter((a) => a !== "--detach")];
-  const child = spawn(process.execPath, [...process.execArgv, ...childArgs], {
-    detached: true,
-    stdio: ["ignore", "ignore", "ignore", "ipc"],
-    env: { ...process.env, TSOVS_DETACHED: "1" },
-  });
-  return new Promise((resolve) => {
-    child.once("message", (msg: unknown) => {
-      const err = typeof msg === "object" && msg !== null ? (msg as { error?: string }).error : undefined;
-      if (err !== undefined) process.stderr.write(`${PROGRAM}: ${err}\n`);
-      child.disconnect();
-      child.unref();
-      resolve(err === undefined ? 0 : 1);
-    });
-    child.once("exit", (code) => resolve(code ?? 1));
-  });
-}
 
 export async function run(args: string[]): Promise<number | undefined> {
   const cfg = parseVswitchdArgs(args);
   if (typeof cfg === "number") return cfg;
-  if (cfg.detach && process.env["TSOVS_DETACHED"] !== "1") return detach(args);
-  let running: RunningVswitchd;
-  try {
-    running = await startVswitchd(cfg);
-  } catch (e) {
-    if (process.send) {
-      process.send({ error: (e as Error).message }, () => process.exit(1));
-      return undefined;
-    }
-    process.stderr.write(`${PROGRAM}: ${(e as Error).message}\n`);
-    process.exit(1);
-  }
-  const onSignal = (sig: string): void => {
-    log.info(`${sig} received, exiting`);
-    void running.shutdown();
-  };
-  process.on("SIGTERM", () => onSignal("SIGTERM"));
-  process.on("SIGINT", () => onSignal("SIGINT"));
-  process.on("SIGHUP", () => undefined);
-  if (process.send) {
-    process.send("ready");
-    process.disconnect();
-  }
-  await running.done;
-  log.info("exiting");
-  process.exit(0);
+  return runDaemon({ subcommand: "vswitchd", program: PROGRAM, args, detach: cfg.detach, log, start: () => startVswitchd(cfg) });
 }
