@@ -117,16 +117,25 @@ function parseIntValue(fld: MfField, s: string, n: number): ValueParse {
   return { ok: true, value: v, mask: m };
 }
 
+/**
+ * Four dotted numbers read as OVS reads them (scanf's %hhu): a sign and any
+ * number of digits each, kept modulo 256, so ovs-ofctl takes
+ * "300.1.1.1" as 44.1.1.1 and "-1" as 255; tsovs answers the same.
+ */
 function ipv4Bytes(s: string): Uint8Array | null {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+  const m = /^([+-]?\d+)\.([+-]?\d+)\.([+-]?\d+)\.([+-]?\d+)$/.exec(s);
   if (!m) return null;
   const b = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const x = Number(m[i + 1]);
-    if (x > 255) return null;
-    b[i] = x;
-  }
+  for (let i = 0; i < 4; i++) b[i] = scanOctet(m[i + 1]!);
   return b;
+}
+
+/** One number as scanf's %hhu stores it: strtoul (saturating at 2^64-1, negation modulo 2^64), then the low byte. */
+function scanOctet(t: string): number {
+  const v = BigInt(t.replace(/^[+-]/, ""));
+  if (v > 0xffffffffffffffffn) return 0xff;
+  const low = Number(v & 0xffn);
+  return t.startsWith("-") ? (256 - low) & 0xff : low;
 }
 
 function prefixMaskBytes(bits: number, n: number): Uint8Array {

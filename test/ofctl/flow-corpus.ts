@@ -18,6 +18,9 @@ export const FLOW_CORPUS: readonly string[] = [
   "udp,nw_dst=192.168.0.0/16 actions=mod_nw_dst:10.1.1.1,mod_nw_tos:16,output:3",
   "icmp,icmp_type=8,icmp_code=0 actions=mod_dl_src:00:00:00:00:00:01,mod_dl_dst:00:00:00:00:00:02,IN_PORT",
   "ip,nw_src=10.0.0.0/255.0.255.0 actions=drop",
+  // OVS reads each number of an address as scanf's %hhu: modulo 256, a sign allowed.
+  "ip,nw_src=300.1.1.1,nw_dst=-1.2.3.4/255.255.0.0 actions=set_field:1.2.3.256->ip_dst",
+  "ip,nw_dst=1.2.3 actions=drop",
   "ip,nw_ttl=5 actions=dec_ttl,output:1",
   "ipv6,ipv6_src=2001:db8::1,ipv6_dst=2001:db8::/64 actions=drop",
   "tcp6,tp_dst=22 actions=output:5",
