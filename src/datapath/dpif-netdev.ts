@@ -45,7 +45,7 @@ import { extractFlowKey, extractFlowKeyTracked, KEY_COLD_ALL, KEY_COLD_CTX, KEY_
 import {
   FLOW_DP_U32S, FLOW_U32S, M_TCP_FLAGS, REGION_TUN_START, W_CT_STATE, W_IN_PORT, W_TCP_FLAGS,
 } from "../flow/key-layout.js";
-import { netdevOpen } from "../netdev/netdev.js";
+import { netdevHasType, netdevOpen } from "../netdev/netdev.js";
 import { vlogModule } from "../util/vlog.js";
 import { zeroNetdevStats, type Netdev, type NetdevStats } from "../netdev/netdev-provider.js";
 import { Emc, emcHash, DEFAULT_EMC_INSERT_INV_PROB } from "./emc.js";
@@ -395,9 +395,12 @@ export class DpifNetdev implements DpifProvider {
   /**
    * The dummy datapath classes ("dummy", and "system" under
    * --enable-dummy=override) number ports after their names, as OVS's.
+   * Without the override, real devices are registered and "system" — the
+   * kernel datapath of OVS, which tsovs runs in userspace — is a real one:
+   * internal ports are TAP devices.
    */
   get isDummyClass(): boolean {
-    return this.type !== "netdev";
+    return this.type === "dummy" || (this.type === "system" && !netdevHasType("system"));
   }
 
   /** Type a port is opened and reported as (OVS dpif_netdev_port_open_type). */

@@ -20,6 +20,11 @@ export function netdevSetDummyOverride(on: boolean): void {
   dummyOverride = on;
 }
 
+/** Whether a class is registered for `type` (the Linux classes register "system" when real devices are available). */
+export function netdevHasType(type: string): boolean {
+  return classes.has(type);
+}
+
 export function netdevTypes(): string[] {
   return [...classes.keys()].sort();
 }
