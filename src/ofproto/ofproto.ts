@@ -47,7 +47,8 @@ import type { OfpErrorName } from "../openflow/ofp-errors.js";
 import { decodeMessage, encodeMessage, OfpEncodeError, OFPSF_REPLY_MORE, rawFor, type OfpBodies, type OfpMessage, type OfpMsgType } from "../openflow/ofp-msgs.js";
 import type { PhyPort } from "../openflow/ofp-port.js";
 import type { PacketOutBody } from "../openflow/ofp-packet.js";
-import { NXFMF_INITIAL, type FlowUpdate } from "../openflow/ofp-flow.js";
+import { NXFMF_INITIAL, NXFMF_OWN, type FlowUpdate } from "../openflow/ofp-flow.js";
+import { OFPFMC14_ADD, OFPFMC14_DELETE, OFPFMF14_ONLY_OWN, type FlowUpdate14 } from "../openflow/ofp-monitor.js";
 import { OFPPC_PORT_DOWN, OFPPR_ADD, OFPPR_DELETE, OFPPR_MODIFY, OFPPS_LINK_DOWN, OFPPS_LIVE } from "../openflow/ofp-port.js";
 import type { TlvMap } from "../openflow/ofp-control.js";
 import type { TableDesc } from "../openflow/ofp-table.js";
@@ -736,6 +737,8 @@ export class Ofproto {
       case "NXT_FLOW_MONITOR_CANCEL":
       case "ONFT_FLOW_MONITOR_CANCEL":
         return this.monitors.cancel(conn, msg.body.id);
+      case "OFPST_FLOW_MONITOR_REQUEST":
+        return this.flowMonitorRequest14(conn, msg);
       case "NXT_CT_FLUSH_ZONE":
       case "NXT_CT_FLUSH":
         // No connection tracker yet: nothing to flush.
@@ -834,33 +837,75 @@ export class Ofproto {
     return null;
   }
 
+  /**
+   * OpenFlow 1.4+ OFPMP_FLOW_MONITOR request: each entry adds, modifies
+   * (replaces) or deletes a monitor. The flags map onto the Nicira ones the
+   * monitors keep (ovs-ofctl sends its "own" as OFPFMF_ONLY_OWN); the
+   * initial flows come back as OFPFME_INITIAL updates.
+   */
+  private flowMonitorRequest14(conn: Ofconn, msg: Extract<OfpMessage, { type: "OFPST_FLOW_MONITOR_REQUEST" }>): OfpErrorName | null {
+    const added: FlowMonitorSpec[] = [];
+    for (const r of msg.body.requests) {
+      if (r.command === OFPFMC14_DELETE) {
+        const e = this.monitors.cancel(conn, r.id);
+        if (e !== null) return e;
+        continue;
+      }
+      if (r.tableId !== OFPTT_ALL && r.tableId >= N_VISIBLE_TABLES) {
+        for (const sp of added) this.monitors.cancel(conn, sp.id);
+        return "OFPBRC_BAD_TABLE_ID";
+      }
+      // Bits 0-4 are the same in both forms (initial, add, removed/delete, modify, instructions/actions).
+      const flags = (r.flags & 0x1f) | (r.flags & OFPFMF14_ONLY_OWN ? NXFMF_OWN : 0);
+      const spec: FlowMonitorSpec = { id: r.id, flags, outPort: r.outPort, outGroup: r.outGroup, tableId: r.tableId, match: r.match };
+      if (r.command !== OFPFMC14_ADD) this.monitors.cancel(conn, r.id);
+      const e = this.monitors.add(conn, spec);
+      if (e !== null) {
+        for (const sp of added) this.monitors.cancel(conn, sp.id);
+        return e;
+      }
+      added.push(spec);
+    }
+    const initial = added.filter((sp) => (sp.flags & NXFMF_INITIAL) !== 0);
+    const updates = initial.length > 0 ? this.monitors.initialUpdates(initial, this.tables.allRules()) : [];
+    this.sendMultipart(conn, msg, "OFPST_FLOW_MONITOR_REPLY", "updates", updates.map((u) => toUpdate14(u, true)));
+    return null;
+  }
+
   /** Whether any connection monitors flows (else changes need not be worked out). */
   private monitorsActive(): boolean {
     for (const c of this.connmgr.connections()) if (this.monitors.monitorsOf(c).length > 0) return true;
     return false;
   }
 
-  /** What a flow_mod is about to change, for the monitors: the published rules it selects. */
-  private beforeFlowMod(fm: OfproFlowMod<Actions>): OfRule<Actions>[] {
+  /** What a flow_mod is about to change, for the monitors: the rules it selects in `version` (default: published). */
+  private beforeFlowMod(fm: OfproFlowMod<Actions>, version?: number): OfRule<Actions>[] {
     const strict = fm.command === "add" || fm.command === "modify_strict" || fm.command === "delete_strict";
     const tableId = fm.command === "add" && fm.tableId === OFPTT_ALL ? 0 : fm.tableId;
-    const sel = this.tables.select({ tableId, match: fm.match, strict, priority: fm.priority, cookie: fm.cookie, cookieMask: fm.command === "add" ? 0n : fm.cookieMask });
+    const q = { tableId, match: fm.match, strict, priority: fm.priority, cookie: fm.cookie, cookieMask: fm.command === "add" ? 0n : fm.cookieMask };
+    const sel = this.tables.select(version === undefined ? q : { ...q, version });
     return sel.ok ? sel.rules : [];
+  }
+
+  /** The rules a completed add or modify put in place (as seen in `version`), with the old actions of a modify. */
+  private flowModChanges(fm: OfproFlowMod<Actions>, before: readonly OfRule<Actions>[], version?: number): FlowChange<Actions>[] {
+    const changes: FlowChange<Actions>[] = [];
+    if (fm.command !== "add" && fm.command !== "modify" && fm.command !== "modify_strict") return changes;
+    const targets = fm.command === "add" || before.length === 0 ? [{ tableId: fm.tableId === OFPTT_ALL ? 0 : fm.tableId, match: fm.match, priority: fm.priority, old: before[0] ?? null }] : before.map((r) => ({ tableId: r.tableId, match: r.match, priority: r.priority, old: r as OfRule<Actions> | null }));
+    for (const t of targets) {
+      const q = { tableId: t.tableId, match: t.match, strict: true, priority: t.priority };
+      const sel = this.tables.select(version === undefined ? q : { ...q, version });
+      const rule = sel.ok ? sel.rules[0] : undefined;
+      if (rule === undefined || rule === t.old) continue;
+      // An add that replaces a rule is reported as an addition, as OVS does.
+      changes.push(t.old === null || fm.command === "add" ? { event: "added", rule } : { event: "modified", rule, oldActions: t.old.actions });
+    }
+    return changes;
   }
 
   /** Reports a completed flow_mod to the monitors: rules added, modified (with their old actions) and deleted. */
   private reportFlowMod(fm: OfproFlowMod<Actions>, before: readonly OfRule<Actions>[], removed: readonly RemovedRule<Actions>[], origin: ChangeOrigin<Ofconn>): void {
-    const changes: FlowChange<Actions>[] = [];
-    if (fm.command === "add" || fm.command === "modify" || fm.command === "modify_strict") {
-      const targets = fm.command === "add" || before.length === 0 ? [{ tableId: fm.tableId === OFPTT_ALL ? 0 : fm.tableId, match: fm.match, priority: fm.priority, old: before[0] ?? null }] : before.map((r) => ({ tableId: r.tableId, match: r.match, priority: r.priority, old: r as OfRule<Actions> | null }));
-      for (const t of targets) {
-        const sel = this.tables.select({ tableId: t.tableId, match: t.match, strict: true, priority: t.priority });
-        const rule = sel.ok ? sel.rules[0] : undefined;
-        if (rule === undefined || rule === t.old) continue;
-        // An add that replaces a rule is reported as an addition, as OVS does.
-        changes.push(t.old === null || fm.command === "add" ? { event: "added", rule } : { event: "modified", rule, oldActions: t.old.actions });
-      }
-    }
+    const changes = this.flowModChanges(fm, before);
     for (const r of removed) changes.push({ event: "deleted", rule: r.rule, reason: r.reason });
     this.sendMonitorUpdates(this.monitors.report(changes, origin));
   }
@@ -879,11 +924,10 @@ export class Ofproto {
   private sendMonitorUpdates(byConn: Map<Ofconn, FlowUpdate[]>): void {
     for (const [conn, updates] of byConn) {
       if (updates.length === 0 || !conn.isConnected) continue;
-      const type = conn.version <= 3 ? "NXST_FLOW_MONITOR_REPLY" : conn.version === 4 ? "ONFST_FLOW_MONITOR_REPLY" : null;
-      // OpenFlow 1.4+ monitors (OFPMP_FLOW_MONITOR) are not served yet.
-      if (type === null) continue;
+      const type = conn.version <= 3 ? "NXST_FLOW_MONITOR_REPLY" : conn.version === 4 ? "ONFST_FLOW_MONITOR_REPLY" : "OFPST_FLOW_MONITOR_REPLY";
+      const list = conn.version >= 5 ? updates.map((u) => toUpdate14(u, false)) : updates;
       try {
-        this.sendMultipart(conn, { type: "OFPT_ECHO_REQUEST", version: conn.version, xid: 0, body: { data: new Uint8Array(0) } }, type, "updates", updates);
+        this.sendMultipart(conn, { type: "OFPT_ECHO_REQUEST", version: conn.version, xid: 0, body: { data: new Uint8Array(0) } }, type, "updates", list);
       } catch (e) {
         log.warn(`${this.name}: cannot send flow monitor update: ${(e as Error).message}`);
       }
@@ -1204,13 +1248,21 @@ export class Ofproto {
     const tx = this.tables.begin();
     const gtx = this.groupTable.begin();
     const portMods: OfpBodies["OFPT_PORT_MOD"][] = [];
+    // What each flow_mod adds or modifies, for the flow monitors once the bundle is committed.
+    const watch = this.monitorsActive();
+    const reports: { changes: FlowChange<Actions>[]; origin: ChangeOrigin<Ofconn> }[] = [];
     for (const m of b.messages) {
       const d = decodeMessage(m);
       let err: OfpErrorName | null = null;
       if (!d.ok) err = d.error;
       else if (d.msg.type === "OFPT_FLOW_MOD" || d.msg.type === "NXT_FLOW_MOD") {
         const fm = this.decodeFlowMod(conn, d.msg);
-        err = typeof fm === "string" ? fm : tx.apply(fm, now);
+        if (typeof fm === "string") err = fm;
+        else {
+          const before = watch ? this.beforeFlowMod(fm, tx.view) : [];
+          err = tx.apply(fm, now);
+          if (err === null && watch) reports.push({ changes: this.flowModChanges(fm, before, tx.view), origin: { conn, xid: d.msg.xid } });
+        }
       } else if (d.msg.type === "OFPT_PORT_MOD") {
         err = this.portMod(d.msg.body, d.msg.version, true);
         if (err === null) portMods.push(d.msg.body);
@@ -1228,7 +1280,7 @@ export class Ofproto {
     removed.push(...gtx.commit());
     for (const pm of portMods) this.portMod(pm, 0, false);
     this.sendFlowRemoved(removed, now);
-    // Rules a bundle adds or modifies are not reported to flow monitors yet, only those it removes.
+    for (const r of reports) if (r.changes.length > 0) this.sendMonitorUpdates(this.monitors.report(r.changes, r.origin));
     this.reportRemoved(removed, null);
     return null;
   }
@@ -1342,6 +1394,12 @@ export class Ofproto {
 
 /** Multipart replies whose every entry starts with its u16 length (flow stats in every version and the Nicira form). */
 const SELF_SIZED_ENTRIES: ReadonlySet<OfpMsgType> = new Set<OfpMsgType>(["OFPST_FLOW_REPLY", "NXST_FLOW_REPLY"]);
+
+/** A Nicira-form flow update in OpenFlow 1.4's form (events renumbered; the first flows of a monitor are INITIAL). */
+function toUpdate14(u: FlowUpdate, initial: boolean): FlowUpdate14 {
+  if (u.event === 3) return { event: 4, xid: u.xid };
+  return { ...u, event: initial && u.event === 0 ? 0 : ((u.event + 1) as 1 | 2 | 3) };
+}
 
 /**
  * A rule as a flow stats entry. Only the flags a rule keeps are reported

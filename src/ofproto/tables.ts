@@ -148,6 +148,8 @@ export interface FlowQuery {
   cookieMask?: bigint;
   outPort?: number;
   outGroup?: number;
+  /** The version to look in (default: the published one; a bundle looks in its transaction's). */
+  version?: number;
 }
 
 export interface FlowStats<A> {
@@ -575,7 +577,7 @@ export class OfprotoTables<A> {
   /** Published rules a stats request selects, by table then priority (descending). */
   select(q: FlowQuery): { ok: true; rules: OfRule<A>[] } | { ok: false; error: OfpErrorName } {
     if (q.tableId !== OFPTT_ALL && this.tables[q.tableId] === undefined) return { ok: false, error: "OFPBRC_BAD_TABLE_ID" };
-    const rules = this.collect(this.queryCriteria(q), this.version);
+    const rules = this.collect(this.queryCriteria(q), q.version ?? this.version);
     rules.sort((a, b) => a.tableId - b.tableId || b.priority - a.priority);
     return { ok: true, rules };
   }
@@ -649,6 +651,11 @@ export class Transaction<A> {
   private readonly undo: Undo<A>[] = [];
   /** The version the last applied flow_mod worked at. */
   private working: number;
+
+  /** The version that shows the transaction's changes so far. */
+  get view(): number {
+    return this.working;
+  }
   private done = false;
 
   constructor(private readonly ofp: OfprotoTables<A>) {

@@ -355,10 +355,25 @@ describe("ovs-ofctl against tsovs and ovs-vswitchd", { skip }, () => {
       ["add-flow", "br0", "priority=7,udp,actions=drop"],
       ["del-flows", "br0"],
     ];
-    for (const version of ["OpenFlow10", "OpenFlow13"]) {
+    for (const version of ["OpenFlow10", "OpenFlow13", "OpenFlow15"]) {
       const outs = await monitorBoth(version, ["watch:ip"], [["del-flows", "br0"], ["add-flow", "br0", "priority=9,ip,actions=drop"]], steps);
       assert.equal(outs[1], outs[0], `flow monitor in ${version}`);
       assert.match(outs[0]!, /event=MODIFIED/);
+    }
+  });
+
+  it("flow monitors see what bundles add, modify and delete", async () => {
+    const steps: string[][] = [
+      ["--bundle", "add-flow", "br0", "priority=4,tcp,actions=drop"],
+      ["--bundle", "add-flow", "br0", "priority=4,tcp,actions=output:1"],
+      ["--bundle", "mod-flows", "br0", "ip,actions=output:2"],
+      ["--bundle", "--strict", "del-flows", "br0", "priority=4,tcp"],
+      ["--bundle", "add-flow", "br0", "priority=7,udp,actions=drop"],
+    ];
+    for (const version of ["OpenFlow14", "OpenFlow15"]) {
+      const outs = await monitorBoth(version, ["watch:ip"], [["del-flows", "br0"], ["add-flow", "br0", "priority=9,ip,actions=drop"]], steps);
+      assert.equal(outs[1], outs[0], `flow monitor in ${version}`);
+      assert.match(outs[0]!, /event=ADDED/);
     }
   });
 
