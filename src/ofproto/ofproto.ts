@@ -32,11 +32,12 @@
  * tables; requests reach them through the `groups` / `meters` hooks
  * (`GroupHook`, `MeterHook`), which a caller may replace.
  *
- * ## Not here yet
- * Packet-out, packet-in generation (the datapath translation calls
- * `connmgr.sendPacketIn`), flow monitors (flow-monitor.ts needs the
- * tables to report their changes), fail-open flows while controllers are
- * unreachable (the bridge adds the standalone NORMAL flow).
+ * ## Done elsewhere
+ * Packet-outs are checked here and executed by the `packetOut` hook
+ * (ofproto-dpif translates them); packet-ins come from the translation
+ * through `connmgr.sendPacketIn`. Flow monitors (flow-monitor.ts) hear of
+ * every change, bundles included. Fail-open's hidden NORMAL flow is added
+ * and removed when the connection manager says so (`failOpen`).
  */
 import type { Netdev, NetdevStats } from "../netdev/netdev-provider.js";
 import { zeroNetdevStats } from "../netdev/netdev-provider.js";
