@@ -9,6 +9,7 @@ import {
   ENODEV, IFF_RUNNING, IFF_UP, errnoText, getDriverInfo, getIfFlags, getIfHwaddr, getIfIndex, getIfMtu, getLinkSettings, setIfHwaddr, setIfMtu,
   sysfsCounters, updateIfFlags, type FdWatch, type LinuxFfi,
 } from "./linux-ffi.js";
+import { zeroNetdevStats, type NetdevStats } from "./netdev-provider.js";
 
 /** ethtool connector types (struct ethtool_cmd.port). */
 const PORT_TP = 0x00;
@@ -58,12 +59,49 @@ export abstract class KernelDevice {
   readonly devName: string;
   protected readonly ffi: LinuxFfi;
   protected options: Record<string, string> = {};
+  /** What went through our own socket or descriptor (the kernel counts the rest of the device's traffic). */
+  protected readonly own: NetdevStats = zeroNetdevStats();
+  /** The kernel counts from the other side of the device (a TAP's host side): turn its counters around. */
+  protected abstract readonly swapCounters: boolean;
 
   constructor(ffi: LinuxFfi, name: string, type: string, devName = name) {
     this.ffi = ffi;
     this.name = name;
     this.type = type;
     this.devName = devName;
+  }
+
+  /** Brings `own` up to date with what the kernel keeps for our socket only (ring drops). */
+  protected refreshOwnCounters(): void {}
+
+  /** The device's counters from its own point of view, plus the drops and errors only we saw. */
+  getStats(out: NetdevStats): void {
+    const k = this.getKernelStats();
+    out.rxPackets = k["rx_packets"]!;
+    out.rxBytes = k["rx_bytes"]!;
+    out.rxDropped = k["rx_dropped"]!;
+    out.rxErrors = k["rx_errors"]!;
+    out.txPackets = k["tx_packets"]!;
+    out.txBytes = k["tx_bytes"]!;
+    out.txDropped = k["tx_dropped"]!;
+    out.txErrors = k["tx_errors"]!;
+  }
+
+  /** Interface.statistics as OVS fills it for the device. */
+  getKernelStats(): KernelDeviceCounters {
+    this.refreshOwnCounters();
+    const k = this.kernelCounters(this.swapCounters);
+    k["rx_dropped"] = k["rx_dropped"]! + this.own.rxDropped;
+    k["rx_errors"] = k["rx_errors"]! + this.own.rxErrors;
+    k["tx_dropped"] = k["tx_dropped"]! + this.own.txDropped;
+    k["tx_errors"] = k["tx_errors"]! + this.own.txErrors;
+    return k;
+  }
+
+  /** What our socket or descriptor itself moved (not the kernel's view of the device). */
+  getSocketStats(out: NetdevStats): void {
+    this.refreshOwnCounters();
+    Object.assign(out, this.own);
   }
 
   /** Kernel ifindex, or -1 when the device is gone. */

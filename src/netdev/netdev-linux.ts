@@ -29,8 +29,8 @@ import {
   TP_STATUS_KERNEL, TP_STATUS_USER, TP_STATUS_VLAN_TPID_VALID, TP_STATUS_VLAN_VALID,
   getIfIndex, getIfMtu, linuxFfi, setsockoptInt, type FdWatch, type LinuxFfi, type NativeBlock,
 } from "./linux-ffi.js";
-import { KernelDevice, copyWords, openErrorText, type KernelDeviceCounters } from "./linux-device.js";
-import type { Netdev, NetdevClass, NetdevStats } from "./netdev-provider.js";
+import { KernelDevice, copyWords, openErrorText } from "./linux-device.js";
+import type { Netdev, NetdevClass } from "./netdev-provider.js";
 
 const BATCH = 32;
 /**
@@ -84,15 +84,7 @@ export class LinuxNetdev extends KernelDevice implements Netdev {
   private readonly slotLo = new Float64Array(BATCH);
   private readonly slotW = new Int32Array(BATCH);
 
-  /* our own counters (the kernel counts the rest) */
-  private rxDropped = 0;
-  private rxErrors = 0;
-  private txDropped = 0;
-  private txErrors = 0;
-  private rxPackets = 0;
-  private rxBytes = 0;
-  private txPackets = 0;
-  private txBytes = 0;
+  protected readonly swapCounters = false;
 
   private constructor(ffi: LinuxFfi, name: string, ifindex: number) {
     super(ffi, name, "system");
@@ -226,13 +218,13 @@ export class LinuxNetdev extends KernelDevice implements Netdev {
       if (pkttype === PACKET_OUTGOING) {
         // Not ours to switch (PACKET_IGNORE_OUTGOING should keep these out).
       } else if (snap < len) {
-        this.rxErrors++;
+        this.own.rxErrors++;
       } else {
         const p = pool.alloc();
         if (p === null) {
           // Out of buffers: drop this frame and stop (the contract); the
           // rest wait in the ring for the next poll.
-          this.rxDropped++;
+          this.own.rxDropped++;
           if (TSO) ring[base] = TP_STATUS_KERNEL;
           else Atomics.store(ring, base, TP_STATUS_KERNEL);
           pos = (pos + 1) & mask;
@@ -243,7 +235,7 @@ export class LinuxNetdev extends KernelDevice implements Netdev {
           const nw = (mis + len + 3) >>> 2;
           if ((start >>> 2) + nw + 1 > p.words.length) {
             p.release();
-            this.rxErrors++;
+            this.own.rxErrors++;
           } else {
             copyWords(p.words, start >>> 2, ring, base + (mac >>> 2), nw);
             p.start = start;
@@ -262,8 +254,8 @@ export class LinuxNetdev extends KernelDevice implements Netdev {
     }
     batch.count = count;
     this.ringPos = pos;
-    this.rxPackets += added;
-    this.rxBytes += bytes;
+    this.own.rxPackets += added;
+    this.own.rxBytes += bytes;
     return added;
   }
 
@@ -289,7 +281,7 @@ export class LinuxNetdev extends KernelDevice implements Netdev {
         pkts[i]!.release();
         pkts[i] = null;
       }
-      this.txDropped += n;
+      this.own.txDropped += n;
       batch.count = 0;
       return;
     }
@@ -303,7 +295,7 @@ export class LinuxNetdev extends KernelDevice implements Netdev {
       const len = p.len;
       if (off + len > TX_SLOT) {
         // Larger than any frame a pool packet of the default size holds.
-        this.txErrors++;
+        this.own.txErrors++;
         p.release();
         continue;
       }
@@ -324,65 +316,28 @@ export class LinuxNetdev extends KernelDevice implements Netdev {
         // A full queue is a drop (as OVS counts it); anything else (device
         // down or gone) an error.
         const e = r < 0 ? this.ffi.errno() : EAGAIN;
-        if (e === EAGAIN || e === ENOBUFS) this.txDropped += m - sent;
-        else this.txErrors += m - sent;
+        if (e === EAGAIN || e === ENOBUFS) this.own.txDropped += m - sent;
+        else this.own.txErrors += m - sent;
         break;
       }
       sent += r;
     }
-    this.txPackets += sent;
-    if (sent === m) this.txBytes += bytes;
-    else for (let i = 0; i < sent; i++) this.txBytes += u32[this.iovBaseW[i]! + 2]!;
+    this.own.txPackets += sent;
+    if (sent === m) this.own.txBytes += bytes;
+    else for (let i = 0; i < sent; i++) this.own.txBytes += u32[this.iovBaseW[i]! + 2]!;
   }
 
   /**
    * Frames the kernel could not put in our ring (it was full) since the
    * last call, added to rxDropped: PACKET_STATISTICS resets on reading.
    */
-  private collectRingDrops(): void {
+  protected override refreshOwnCounters(): void {
     if (this.fd < 0) return;
     const st = new Uint8Array(8);
     const len = Uint8Array.of(8, 0, 0, 0);
     if (this.ffi.libc.getsockopt(this.fd, SOL_PACKET, PACKET_STATISTICS, st, len) === 0) {
-      this.rxDropped += new DataView(st.buffer).getUint32(4, true);
+      this.own.rxDropped += new DataView(st.buffer).getUint32(4, true);
     }
-  }
-
-  getStats(out: NetdevStats): void {
-    this.collectRingDrops();
-    const k = this.kernelCounters(false);
-    out.rxPackets = k["rx_packets"]!;
-    out.rxBytes = k["rx_bytes"]!;
-    out.rxDropped = k["rx_dropped"]! + this.rxDropped;
-    out.rxErrors = k["rx_errors"]! + this.rxErrors;
-    out.txPackets = k["tx_packets"]!;
-    out.txBytes = k["tx_bytes"]!;
-    out.txDropped = k["tx_dropped"]! + this.txDropped;
-    out.txErrors = k["tx_errors"]! + this.txErrors;
-  }
-
-  /** Interface.statistics as OVS fills it for a system device. */
-  getKernelStats(): KernelDeviceCounters {
-    this.collectRingDrops();
-    const k = this.kernelCounters(false);
-    k["rx_dropped"] = k["rx_dropped"]! + this.rxDropped;
-    k["rx_errors"] = k["rx_errors"]! + this.rxErrors;
-    k["tx_dropped"] = k["tx_dropped"]! + this.txDropped;
-    k["tx_errors"] = k["tx_errors"]! + this.txErrors;
-    return k;
-  }
-
-  /** What this socket itself moved (not the kernel's view of the device). */
-  getSocketStats(out: NetdevStats): void {
-    this.collectRingDrops();
-    out.rxPackets = this.rxPackets;
-    out.rxBytes = this.rxBytes;
-    out.rxDropped = this.rxDropped;
-    out.rxErrors = this.rxErrors;
-    out.txPackets = this.txPackets;
-    out.txBytes = this.txBytes;
-    out.txDropped = this.txDropped;
-    out.txErrors = this.txErrors;
   }
 
   /** The packet socket (readable when the ring has a frame for us). */

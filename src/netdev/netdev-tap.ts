@@ -22,8 +22,8 @@ import {
   ENODEV, IFF_NO_PI, IFF_PROMISC, IFF_TAP, O_CLOEXEC, O_NONBLOCK, O_RDWR, TUNSETIFF, TUNSETPERSIST,
   ifreq, linuxFfi, tapDeviceName, updateIfFlags, type FdWatch, type LinuxFfi, type NativeBlock,
 } from "./linux-ffi.js";
-import { KernelDevice, copyWords, openErrorText, type KernelDeviceCounters } from "./linux-device.js";
-import type { Netdev, NetdevClass, NetdevStats } from "./netdev-provider.js";
+import { KernelDevice, copyWords, openErrorText } from "./linux-device.js";
+import type { Netdev, NetdevClass } from "./netdev-provider.js";
 
 const BATCH = 32;
 /** Native receive buffer: the largest frame a TAP can hand us (64 KiB MTU). */
@@ -47,15 +47,8 @@ export class TapNetdev extends KernelDevice implements Netdev {
    */
   private rxReady = true;
   private gate: FdWatch | null = null;
-
-  private rxPackets = 0;
-  private rxBytes = 0;
-  private rxDropped = 0;
-  private rxErrors = 0;
-  private txPackets = 0;
-  private txBytes = 0;
-  private txDropped = 0;
-  private txErrors = 0;
+  /** The kernel counts a TAP from the host's side. */
+  protected readonly swapCounters = true;
 
   private constructor(ffi: LinuxFfi, name: string, type: string, fd: number, devName: string) {
     super(ffi, name, type, devName);
@@ -111,13 +104,13 @@ export class TapNetdev extends KernelDevice implements Netdev {
       const p = pool.alloc();
       if (p === null) {
         // Out of buffers: this frame is lost, the rest wait in the TAP's queue.
-        this.rxDropped++;
+        this.own.rxDropped++;
         break;
       }
       const nw = (n + 3) >>> 2;
       if (HEADROOM_W + nw > p.words.length) {
         p.release();
-        this.rxErrors++;
+        this.own.rxErrors++;
         continue;
       }
       copyWords(p.words, HEADROOM_W, src, 0, nw);
@@ -128,8 +121,8 @@ export class TapNetdev extends KernelDevice implements Netdev {
       added++;
     }
     batch.count = count;
-    this.rxPackets += added;
-    this.rxBytes += bytes;
+    this.own.rxPackets += added;
+    this.own.rxBytes += bytes;
     return added;
   }
 
@@ -157,44 +150,10 @@ export class TapNetdev extends KernelDevice implements Netdev {
       p.release();
     }
     batch.count = 0;
-    this.txPackets += sent;
-    this.txBytes += bytes;
+    this.own.txPackets += sent;
+    this.own.txBytes += bytes;
     // A TAP refuses frames while it is down (EIO): OVS counts them dropped.
-    this.txDropped += n - sent;
-  }
-
-  getStats(out: NetdevStats): void {
-    const k = this.kernelCounters(true);
-    out.rxPackets = k["rx_packets"]!;
-    out.rxBytes = k["rx_bytes"]!;
-    out.rxDropped = k["rx_dropped"]! + this.rxDropped;
-    out.rxErrors = k["rx_errors"]! + this.rxErrors;
-    out.txPackets = k["tx_packets"]!;
-    out.txBytes = k["tx_bytes"]!;
-    out.txDropped = k["tx_dropped"]! + this.txDropped;
-    out.txErrors = k["tx_errors"]! + this.txErrors;
-  }
-
-  /** Interface.statistics as OVS fills it for a TAP (kernel counters turned around). */
-  getKernelStats(): KernelDeviceCounters {
-    const k = this.kernelCounters(true);
-    k["rx_dropped"] = k["rx_dropped"]! + this.rxDropped;
-    k["rx_errors"] = k["rx_errors"]! + this.rxErrors;
-    k["tx_dropped"] = k["tx_dropped"]! + this.txDropped;
-    k["tx_errors"] = k["tx_errors"]! + this.txErrors;
-    return k;
-  }
-
-  /** What went through the TAP file descriptor itself. */
-  getSocketStats(out: NetdevStats): void {
-    out.rxPackets = this.rxPackets;
-    out.rxBytes = this.rxBytes;
-    out.rxDropped = this.rxDropped;
-    out.rxErrors = this.rxErrors;
-    out.txPackets = this.txPackets;
-    out.txBytes = this.txBytes;
-    out.txDropped = this.txDropped;
-    out.txErrors = this.txErrors;
+    this.own.txDropped += n - sent;
   }
 
   /** The /dev/net/tun descriptor (readable when the host sent a frame). */
