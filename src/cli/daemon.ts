@@ -4,10 +4,18 @@
  * subcommand in a detached child and returns once the child is ready (or
  * prints the child's start-up error); in the foreground, SIGTERM and SIGINT
  * shut down cleanly, SIGHUP is ignored, and the process exits when the
- * daemon is done.
+ * daemon is done. Also the command-line options they all share.
  */
+import * as path from "node:path";
 import { spawn } from "node:child_process";
+import { versionText } from "../unixctl/builtins.js";
+import { logdir, rundir } from "../util/dirs.js";
 import type { VlogModule } from "../util/vlog.js";
+
+/** A file named relative to `dir` unless absolute (OVS's default pid, log and socket places). */
+export function resolveIn(dir: string, file: string): string {
+  return path.isAbsolute(file) ? file : path.join(dir, file);
+}
 
 /** Set in the detached child, so that it runs instead of detaching again. */
 export const DETACHED_ENV = "TSOVS_DETACHED";
@@ -82,4 +90,69 @@ export async function runDaemon<T extends RunningDaemon>(opts: {
   opts.log.info("exiting");
   // Sockets and storage are closed; do not wait for stray timers of clients' sessions.
   process.exit(0);
+}
+
+/** The options every OVS daemon takes, in the daemon's configuration. */
+export interface DaemonOptions {
+  pidfile: string | null;
+  overwritePidfile: boolean;
+  logFile: string | null;
+  unixctl: string | null;
+  verbose: string[];
+  detach: boolean;
+}
+
+/**
+ * Handles one of the options every OVS daemon takes (pid file, log file,
+ * control socket, detaching, help, version, verbosity). `a` is the
+ * argument, `name`/`inline` its option name and `=value` part, `value`
+ * fetches a required argument (null, with the message printed, when it is
+ * missing). Returns true when handled, false when the option is not one of
+ * these, or the exit status when the program must end now.
+ */
+export function daemonOption(
+  cfg: DaemonOptions, program: string, usage: () => string,
+  a: string, name: string, inline: string | undefined, value: () => string | null,
+): boolean | number {
+  switch (name) {
+    case "--pidfile":
+      cfg.pidfile = resolveIn(rundir(), inline ?? `${program}.pid`);
+      return true;
+    case "--overwrite-pidfile":
+      cfg.overwritePidfile = true;
+      return true;
+    case "--log-file":
+      cfg.logFile = resolveIn(logdir(), inline ?? `${program}.log`);
+      return true;
+    case "--unixctl": {
+      const v = value();
+      if (v === null) return 1;
+      cfg.unixctl = v;
+      return true;
+    }
+    case "--detach":
+      cfg.detach = true;
+      return true;
+    case "--no-chdir":
+    case "--monitor":
+    case "--no-self-confinement":
+      return true;
+    case "-h":
+    case "--help":
+      process.stdout.write(usage());
+      return 0;
+    case "-V":
+    case "--version":
+      process.stdout.write(versionText(program));
+      return 0;
+    case "--verbose":
+      cfg.verbose.push(inline ?? "dbg");
+      return true;
+    default:
+      if (a.startsWith("-v")) {
+        cfg.verbose.push(a.length > 2 ? a.slice(2) : "dbg");
+        return true;
+      }
+      return false;
+  }
 }

@@ -23,9 +23,9 @@ import {
   createPidfile,
   type Pidfile,
 } from "../unixctl/index.js";
-import { dbdir, ensureDir, logdir, packageRoot, pkgdatadir, rundir } from "../util/dirs.js";
+import { dbdir, ensureDir, packageRoot, pkgdatadir, rundir } from "../util/dirs.js";
 import { setLevels, setLogFile, vlogModule } from "../util/vlog.js";
-import { runDaemon } from "./daemon.js";
+import { daemonOption, resolveIn, runDaemon } from "./daemon.js";
 
 const PROGRAM = "ovsdb-server";
 const log = vlogModule("ovsdb_server");
@@ -81,10 +81,6 @@ Other options:
   -V, --version           display version information
 `;
 
-function resolveIn(dir: string, file: string): string {
-  return path.isAbsolute(file) ? file : path.join(dir, file);
-}
-
 /** Parses the command line; returns a config, or an exit status after printing. */
 export function parseArgs(args: string[]): OvsdbServerConfig | number {
   const cfg: OvsdbServerConfig = {
@@ -113,26 +109,14 @@ export function parseArgs(args: string[]): OvsdbServerConfig | number {
       process.stderr.write(`ovsdb-server: option '${name}' requires an argument\n`);
       return null;
     };
+    const common = daemonOption(cfg, PROGRAM, () => USAGE, a, name, inline, value);
+    if (typeof common === "number") return common;
+    if (common) continue;
     switch (name) {
       case "--remote": {
         const v = value();
         if (v === null) return 1;
         cfg.remotes.push(v);
-        break;
-      }
-      case "--pidfile":
-        cfg.pidfile = resolveIn(rundir(), inline ?? `${PROGRAM}.pid`);
-        break;
-      case "--overwrite-pidfile":
-        cfg.overwritePidfile = true;
-        break;
-      case "--log-file":
-        cfg.logFile = resolveIn(logdir(), inline ?? `${PROGRAM}.log`);
-        break;
-      case "--unixctl": {
-        const v = value();
-        if (v === null) return 1;
-        cfg.unixctl = v;
         break;
       }
       case "--inactivity-probe": {
@@ -146,30 +130,9 @@ export function parseArgs(args: string[]): OvsdbServerConfig | number {
         cfg.probeIntervalMs = n;
         break;
       }
-      case "--detach":
-        cfg.detach = true;
-        break;
-      case "--no-chdir":
-      case "--monitor":
-      case "--no-self-confinement":
       case "--no-dbs": // accepted for compatibility
         break;
-      case "-h":
-      case "--help":
-        process.stdout.write(USAGE);
-        return 0;
-      case "-V":
-      case "--version":
-        process.stdout.write(versionText(PROGRAM));
-        return 0;
-      case "--verbose":
-        cfg.verbose.push(inline ?? "dbg");
-        break;
       default:
-        if (a.startsWith("-v")) {
-          cfg.verbose.push(a.length > 2 ? a.slice(2) : "dbg");
-          break;
-        }
         process.stderr.write(`ovsdb-server: unrecognized option '${a}'\n`);
         return 1;
     }

@@ -6,11 +6,10 @@
  * `unix:$OVS_RUNDIR/db.sock`; it may be tsovs's database server or OVS's.
  */
 import * as path from "node:path";
-import { versionText } from "../unixctl/index.js";
 import { defaultDbRemote, logdir, rundir } from "../util/dirs.js";
 import { vlogModule } from "../util/vlog.js";
 import { startVswitchd, PROGRAM, type VswitchdConfig } from "../vswitchd/vswitchd.js";
-import { runDaemon } from "./daemon.js";
+import { daemonOption, runDaemon } from "./daemon.js";
 
 const log = vlogModule("vswitchd");
 
@@ -45,10 +44,6 @@ Other options:
 `;
 }
 
-function resolveIn(dir: string, file: string): string {
-  return path.isAbsolute(file) ? file : path.join(dir, file);
-}
-
 /** Parses the command line; a config, or an exit status after printing. */
 export function parseVswitchdArgs(args: string[]): VswitchdConfig | number {
   const cfg: VswitchdConfig = {
@@ -75,22 +70,10 @@ export function parseVswitchdArgs(args: string[]): VswitchdConfig | number {
       process.stderr.write(`${PROGRAM}: option '${name}' requires an argument\n`);
       return null;
     };
+    const common = daemonOption(cfg, PROGRAM, usage, a, name, inline, value);
+    if (typeof common === "number") return common;
+    if (common) continue;
     switch (name) {
-      case "--pidfile":
-        cfg.pidfile = resolveIn(rundir(), inline ?? `${PROGRAM}.pid`);
-        break;
-      case "--overwrite-pidfile":
-        cfg.overwritePidfile = true;
-        break;
-      case "--log-file":
-        cfg.logFile = resolveIn(logdir(), inline ?? `${PROGRAM}.log`);
-        break;
-      case "--unixctl": {
-        const v = value();
-        if (v === null) return 1;
-        cfg.unixctl = v;
-        break;
-      }
       case "--enable-dummy":
         if (inline !== undefined && inline !== "override" && inline !== "system") {
           process.stderr.write(`${PROGRAM}: --enable-dummy: unknown argument "${inline}"\n`);
@@ -101,30 +84,9 @@ export function parseVswitchdArgs(args: string[]): VswitchdConfig | number {
       case "--disable-system":
         cfg.disableSystem = true;
         break;
-      case "--detach":
-        cfg.detach = true;
-        break;
-      case "--no-chdir":
-      case "--monitor":
       case "--mlockall":
-      case "--no-self-confinement":
-        break;
-      case "-h":
-      case "--help":
-        process.stdout.write(usage());
-        return 0;
-      case "-V":
-      case "--version":
-        process.stdout.write(versionText(PROGRAM));
-        return 0;
-      case "--verbose":
-        cfg.verbose.push(inline ?? "dbg");
         break;
       default:
-        if (a.startsWith("-v")) {
-          cfg.verbose.push(a.length > 2 ? a.slice(2) : "dbg");
-          break;
-        }
         process.stderr.write(`${PROGRAM}: unrecognized option '${a}'\n`);
         return 1;
     }
