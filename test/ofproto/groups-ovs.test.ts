@@ -10,10 +10,9 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
 import { spawnSync } from "node:child_process";
 import { ovsSkip, run, tempDir } from "../util/ovs.js";
-import { startRealVswitchd } from "../util/dpctl.js";
+import { startRealVswitchd, stopRealVswitchd } from "../util/dpctl.js";
 import {
   apply,
   bodyLines,
@@ -200,27 +199,7 @@ describe("groups and meters vs ovs-vswitchd 3.1", { skip }, () => {
     dir = tempDir("tsovs-groups-");
     stop = startRealVswitchd(dir);
   });
-  after(async () => {
-    const pids = ["ovs-vswitchd", "ovsdb-server"].map((d) => {
-      try {
-        return Number(fs.readFileSync(`${dir}/${d}.pid`, "utf8").trim());
-      } catch {
-        return 0;
-      }
-    });
-    stop();
-    const alive = (pid: number): boolean => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    for (let i = 0; i < 40 && pids.some((p) => p > 0 && alive(p)); i++) await new Promise((r) => setTimeout(r, 50));
-    for (const p of pids) if (p > 0 && alive(p)) process.kill(p, "SIGKILL");
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => stopRealVswitchd(dir, stop));
 
   function reset(): void {
     for (const a of [["del-flows", "br0"], ["del-groups", "br0"], ["del-meters", "br0"]]) assert.equal(ofctl("-O", "OpenFlow15", ...a).status, 0);

@@ -9,13 +9,11 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { ovsSkip, tempDir } from "../util/ovs.js";
-import { startRealVswitchd } from "../util/dpctl.js";
+import { startRealVswitchd, stopRealVswitchd } from "../util/dpctl.js";
 import { decodeMessage, encodeMessage, errorReply, type OfpMessage } from "../../src/openflow/index.js";
 import { parseGroupMod } from "../../src/openflow/ofp-group-parse.js";
-import { parseMeterMod } from "../../src/openflow/ofp-meter-parse.js";
 import { RawOfconn } from "./raw-ofconn.js";
 import { newSwitch, type Actions } from "./group-meter-text.js";
 import type { RemovedRule } from "../../src/ofproto/index.js";
@@ -49,27 +47,7 @@ describe("group and meter messages vs ovs-vswitchd 3.1, byte for byte", { skip }
     dir = tempDir("tsovs-groups-wire-");
     stop = startRealVswitchd(dir);
   });
-  after(async () => {
-    const pids = ["ovs-vswitchd", "ovsdb-server"].map((d) => {
-      try {
-        return Number(fs.readFileSync(`${dir}/${d}.pid`, "utf8").trim());
-      } catch {
-        return 0;
-      }
-    });
-    stop();
-    const alive = (pid: number): boolean => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    for (let i = 0; i < 40 && pids.some((p) => p > 0 && alive(p)); i++) await new Promise((r) => setTimeout(r, 50));
-    for (const p of pids) if (p > 0 && alive(p)) process.kill(p, "SIGKILL");
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => stopRealVswitchd(dir, stop));
 
   /** One side-by-side session for `version`. */
   async function session(version: number) {

@@ -7,9 +7,8 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
 import { ovsSkip, run, tempDir } from "../util/ovs.js";
-import { startRealVswitchd } from "../util/dpctl.js";
+import { startRealVswitchd, stopRealVswitchd } from "../util/dpctl.js";
 import { OfprotoTables, type FlowModCommand } from "../../src/ofproto/index.js";
 import { formatRule, parseFlowMod, TEXT_ACTIONS } from "./flow-text.js";
 
@@ -93,27 +92,7 @@ describe("ofproto tables vs ovs-vswitchd 3.1", { skip }, () => {
     stop = startRealVswitchd(dir);
     assert.equal(ofctl("del-flows", "br0").status, 0);
   });
-  after(async () => {
-    const pids = ["ovs-vswitchd", "ovsdb-server"].map((d) => {
-      try {
-        return Number(fs.readFileSync(`${dir}/${d}.pid`, "utf8").trim());
-      } catch {
-        return 0;
-      }
-    });
-    stop();
-    const alive = (pid: number): boolean => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    for (let i = 0; i < 40 && pids.some((p) => p > 0 && alive(p)); i++) await new Promise((r) => setTimeout(r, 50));
-    for (const p of pids) if (p > 0 && alive(p)) process.kill(p, "SIGKILL");
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => stopRealVswitchd(dir, stop));
 
   function realDump(...filter: string[]): string[] {
     const dump = ofctl("-O", "OpenFlow14", "--no-stats", "dump-flows", "br0", ...filter);

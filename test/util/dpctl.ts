@@ -30,6 +30,33 @@ export function startRealVswitchd(dir: string): () => void {
   };
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stops what `startRealVswitchd` started in `dir` and waits for it to go
+ * (SIGKILL after two seconds), then removes the directory.
+ */
+export async function stopRealVswitchd(dir: string, stop: () => void): Promise<void> {
+  const pids = ["ovs-vswitchd", "ovsdb-server"].map((d) => {
+    try {
+      return Number(fs.readFileSync(path.join(dir, `${d}.pid`), "utf8").trim());
+    } catch {
+      return 0;
+    }
+  });
+  stop();
+  for (let i = 0; i < 40 && pids.some((p) => p > 0 && alive(p)); i++) await new Promise((r) => setTimeout(r, 50));
+  for (const p of pids) if (p > 0 && alive(p)) process.kill(p, "SIGKILL");
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
 /** The packets of a classic little-endian pcap file (empty when the file is missing or short). */
 export function readPcap(file: string): Uint8Array[] {
   let b: Buffer;
