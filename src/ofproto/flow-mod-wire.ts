@@ -9,6 +9,7 @@
  * left generic; the outputs are structural values the encoders take.
  */
 import type { OfpErrorName } from "../openflow/ofp-errors.js";
+import type { Match } from "../openflow/match.js";
 import { NO_FLAGS, OFPG_ANY, OFPP_ANY, type FlowModCommand, type FlowModFlags, type OfproFlowMod, type RemovedReason } from "./flow-mod.js";
 import type { OfRule } from "./rule.js";
 
@@ -87,8 +88,11 @@ function secNsec(ms: number): { sec: number; nsec: number } {
   return { sec: Math.floor(m / 1000), nsec: (m % 1000) * 1_000_000 };
 }
 
-/** A rule as a flow stats entry (the shape of src/openflow's FlowStats). */
-export function wireFlowStats<A>(r: OfRule<A>, now: number) {
+/**
+ * A rule as a flow stats entry (the shape of src/openflow's FlowStats);
+ * with `scratch`, its match is written there (valid until the next call).
+ */
+export function wireFlowStats<A>(r: OfRule<A>, now: number, scratch?: Match) {
   const d = secNsec(now - r.created);
   return {
     tableId: r.tableId,
@@ -104,7 +108,7 @@ export function wireFlowStats<A>(r: OfRule<A>, now: number) {
     cookie: r.cookie,
     packetCount: BigInt(r.packetCount),
     byteCount: BigInt(r.byteCount),
-    match: r.match,
+    match: scratch !== undefined ? r.matchInto(scratch) : r.match,
     actions: r.actions,
   };
 }

@@ -607,7 +607,8 @@ export class Ofproto {
         if (!s.ok) return s.error;
         const replyType = REPLY_OF[msg.type]!;
         if (rawFor(replyType, msg.version) === null) return "OFPBRC_BAD_TYPE";
-        this.sendMultipart(conn, msg, replyType, "stats", s.rules.map((r) => statsOf(r, now)));
+        const rules = s.rules;
+        this.sendMultipart(conn, msg, replyType, "stats", () => rules.map((r) => statsOf(r, now)), () => statsCursor(rules, now));
         return null;
       }
       case "OFPST_AGGREGATE_REQUEST":
@@ -1321,17 +1322,34 @@ export class Ofproto {
    * message until the next would take it past 65535 bytes; every message
    * but the last carries OFPSF_REPLY_MORE.
    */
-  sendMultipart(conn: Ofconn, req: OfpMessage, type: OfpMsgType, key: string, entries: readonly unknown[]): void {
+  sendMultipart(
+    conn: Ofconn,
+    req: OfpMessage,
+    type: OfpMsgType,
+    key: string,
+    list: readonly unknown[] | (() => readonly unknown[]),
+    stream?: () => Iterable<unknown>,
+  ): void {
     const version = req.version;
-    const mk = (list: readonly unknown[], flags: number) =>
-      ({ type, version, xid: req.xid, statsFlags: flags, body: { [key]: list } }) as unknown as OfpMessage;
+    const mk = (entries: Iterable<unknown>, flags: number) =>
+      ({ type, version, xid: req.xid, statsFlags: flags, body: { [key]: entries } }) as unknown as OfpMessage;
     const head = encodeMessage(mk([], 0));
+    // Self-sized entries are encoded in one go, from `stream` when the
+    // caller has one (entries that reuse one object, read in order).
+    if (SELF_SIZED_ENTRIES.has(type) && (stream !== undefined || typeof list !== "function")) {
+      const all = encodeMessage(mk(stream !== undefined ? stream() : (list as readonly unknown[]), 0), Infinity);
+      if (all.length === head.length) {
+        conn.writeBytes(head);
+        return;
+      }
+      if (this.sendSelfSized(conn, head, all)) return;
+    }
+    const entries = typeof list === "function" ? list() : list;
     if (entries.length === 0) {
       conn.writeBytes(head);
       return;
     }
     const hlen = head.length;
-    if (SELF_SIZED_ENTRIES.has(type) && this.sendSelfSized(conn, head, encodeMessage(mk(entries, 0), Infinity))) return;
     const parts: Uint8Array[] = entries.map((e) => encodeMessage(mk([e], 0)).subarray(hlen));
     let i = 0;
     while (i < parts.length) {
@@ -1407,8 +1425,14 @@ function toUpdate14(u: FlowUpdate, initial: boolean): FlowUpdate14 {
  * (OVS's OFPUTIL_FF_STATE: send_flow_rem, no_packet_counts,
  * no_byte_counts); reset_counts and check_overlap act on the flow_mod.
  */
-function statsOf(r: OfRule<Actions>, now: number) {
-  const s = wireFlowStats(r, now);
+function statsOf(r: OfRule<Actions>, now: number, scratch?: Match) {
+  const s = wireFlowStats(r, now, scratch);
   s.flags &= FF_SEND_FLOW_REM | FF_NO_PKT_COUNTS | FF_NO_BYT_COUNTS;
   return s;
+}
+
+/** The rules as flow stats entries sharing one match (each valid until the next is read). */
+function* statsCursor(rules: readonly OfRule<Actions>[], now: number) {
+  const scratch = new MatchClass();
+  for (const r of rules) yield statsOf(r, now, scratch);
 }
