@@ -273,10 +273,12 @@ function traceOne(bridge: XBridge, flow: Uint32Array, opts: TraceOptions): { tex
   flow[W_ACTSET_OUTPUT] = OFPP_UNSET;
   const initial = flow.slice();
   const xin: Parameters<typeof xlateActions>[0] = {
-    bridge, flow: initial, wc, packet: opts.packet ?? null, mayLearn: opts.packet != null, allowSideEffects: false, trace: tree,
+    bridge, flow: initial, wc, packet: opts.packet ?? null, mayLearn: opts.packet != null, allowSideEffects: opts.packet != null, trace: tree,
   };
   if (opts.ofpacts !== undefined) xin.ofpacts = opts.ofpacts;
   const out = xlateActions(xin);
+  // With a packet, side effects happen as for a real one (learn installs, fin_timeout shortens).
+  if (opts.packet != null) for (const d of out.deferred) d();
   const parts: string[] = [];
   parts.push(`Flow: ${formatFlow(flow)}\n`);
   formatTraceNodes(tree.root, 0, parts);
@@ -428,8 +430,8 @@ export function parseTraceArgs(args: readonly string[], bridges: TraceBridges): 
     const g = packetFromFlowText(flowText, odpPortNumbersOf(all.map((x) => x.xbridge)),
       { ...opts, openflow: (t) => parseOfpExactFlow(t, portNumbersOf(bridge)) });
     if ("error" in g) throw new TraceError(g.error);
+    // The flow stays as given (OVS composes the packet from it and traces the flow).
     packet = g.packet;
-    flow = flowFromPacket(packet, flow);
   } else if (packet !== null) {
     flow = flowFromPacket(packet, flow);
   }

@@ -11,8 +11,9 @@ import { formatMatch } from "../openflow/match-format.js";
 import { formatActions } from "../openflow/ofp-actions-codec.js";
 import type { LearnSpec, OfpAction } from "../openflow/ofp-actions.js";
 import { flowMod, type OfproFlowMod } from "./flow-mod.js";
-import { boundField, maskSubfield, readSubfield } from "./xlate-fields.js";
-import type { XlateCtx } from "./xlate.js";
+import { boundField, maskSubfield, readSubfield, writeSubfield } from "./xlate-fields.js";
+import { reportSubfield, type XlateCtx } from "./xlate.js";
+import { VlogRateLimit, vlogModule } from "../util/vlog.js";
 import { mfFromName } from "../openflow/meta-flow.js";
 import { mfGet, mfSet } from "../openflow/mf-key.js";
 
@@ -117,10 +118,52 @@ export function learnFlowMod(ctx: XlateCtx, a: Learn): OfproFlowMod<OfpAction[]>
   });
 }
 
+/** "Learn limit ... reached" at most once a minute after a burst of five, as OVS. */
+const LIMIT_RL = new VlogRateLimit(1, 5);
+const log = vlogModule("ofproto");
+
+/** A u64 cookie with its bytes reversed: OVS prints the limit message's cookie in network order as a host number. */
+function cookieAsOvsLogs(c: bigint): bigint {
+  let out = 0n;
+  for (let i = 0; i < 8; i++) {
+    out = (out << 8n) | (c & 0xffn);
+    c >>= 8n;
+  }
+  return out;
+}
+
+/**
+ * Whether the flow `fm` describes is in its table already, unchanged
+ * (OVS then only refreshes it, whatever the limit says).
+ */
+function alreadyLearned(ctx: XlateCtx, fm: OfproFlowMod<OfpAction[]>): boolean {
+  const s = ctx.bridge.ofproto.tables.select({ tableId: fm.tableId, match: fm.match, strict: true, priority: fm.priority });
+  if (!s.ok || s.rules.length === 0) return false;
+  const r = s.rules[0]!;
+  return (
+    r.idleTimeout === fm.idleTimeout &&
+    r.hardTimeout === fm.hardTimeout &&
+    r.importance === fm.importance &&
+    r.flags.sendFlowRem === fm.flags.sendFlowRem &&
+    (!fm.modifyCookie || r.cookie === fm.newCookie) &&
+    formatActions(r.actions as OfpAction[]) === formatActions(fm.actions)
+  );
+}
+
+/** Whether `limit` allows the learned flow: fewer than `limit` flows with its cookie in its table. */
+function belowLimit(ctx: XlateCtx, fm: OfproFlowMod<OfpAction[]>, limit: number): boolean {
+  const cookie = fm.newCookie ?? 0n;
+  const s = ctx.bridge.ofproto.tables.select({ tableId: fm.tableId, match: new Match(), cookie, cookieMask: 0xffffffffffffffffn });
+  return !s.ok || s.rules.length < limit;
+}
+
 /** Translates one learn action. */
 export function xlateLearn(ctx: XlateCtx, a: Learn): void {
-  for (const s of a.specs) if (s.src !== null && s.dstType !== "output" || (s.src !== null && s.dstType === "output")) maskSubfield(ctx.wc, s.src!);
-  if (!ctx.sideEffects) {
+  for (const s of a.specs) if (s.src !== null) maskSubfield(ctx.wc, s.src);
+  // Revalidation (no side effects, but not a trace) still writes
+  // result_dst: success unless a limit applies and the flow is not in
+  // its table already.
+  if (!ctx.sideEffects && !ctx.revalidating) {
     ctx.add("warn", "suppressing side effects, so learn action ignored");
     return;
   }
@@ -137,6 +180,19 @@ export function xlateLearn(ctx: XlateCtx, a: Learn): void {
     if (fm.flags.sendFlowRem) s += " send_flow_rem";
     s += ` actions=${fm.actions.length === 0 ? "drop" : formatActions(fm.actions)}`;
     ctx.add("detail", s);
+  }
+  let success = true;
+  if (a.limit !== 0 && !alreadyLearned(ctx, fm)) {
+    success = ctx.sideEffects && belowLimit(ctx, fm, a.limit);
+    if (!success && ctx.sideEffects) log.logRl(LIMIT_RL, "info", `Learn limit for flow ${cookieAsOvsLogs(fm.newCookie ?? 0n)} reached.`);
+  }
+  if (a.resultDst !== null) {
+    writeSubfield(ctx.flow, ctx.wc, a.resultDst, success ? 1n : 0n);
+    reportSubfield(ctx, a.resultDst);
+  }
+  if (!success) {
+    ctx.add("detail", "Limit exceeded, learn failed");
+    return;
   }
   if (ctx.sideEffects) {
     const ofproto = ctx.bridge.ofproto;

@@ -110,6 +110,8 @@ export class XlateCtx implements NormalCtx {
   mayLearn = false;
   /** Other side effects are allowed: learn, fin_timeout, packet-ins, group stats (XlateIn.allowSideEffects). */
   sideEffects = false;
+  /** Translating an installed megaflow again (XlateIn.revalidating). */
+  revalidating = false;
   trace: TraceSink | null = null;
   readonly odp = new OdpActionsBuilder(256);
   xin!: XlateIn;
@@ -170,6 +172,7 @@ export class XlateCtx implements NormalCtx {
     this.wc.fill(0);
     this.mayLearn = xin.mayLearn;
     this.sideEffects = xin.allowSideEffects ?? xin.mayLearn;
+    this.revalidating = xin.revalidating ?? false;
     this.trace = xin.trace ?? null;
     // A packet-out (controller's): ofpacts without a rule; ofproto/trace-packet-out reports "action" as OVS.
     this.inPacketOut = xin.inPacketOut ?? (xin.ofpacts !== undefined && xin.rule == null && xin.trace == null);
@@ -1091,7 +1094,7 @@ function popVlan(flow: Uint32Array, wc: Uint32Array): void {
   if (n > 0) flow[W_VLAN0 + n - 1] = 0;
 }
 
-function reportSubfield(ctx: XlateCtx, sf: Subfield): void {
+export function reportSubfield(ctx: XlateCtx, sf: Subfield): void {
   if (ctx.trace === null) return;
   const e = boundField(sf.field);
   let text: string;

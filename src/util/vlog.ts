@@ -61,11 +61,59 @@ export class VlogModule {
       }
     }
   }
+  /**
+   * Logs through a rate limit (OVS's VLOG_*_RL): beyond it the message is
+   * dropped and counted, and the next one let through is preceded by how
+   * many were dropped, as OVS words it.
+   */
+  logRl(rl: VlogRateLimit, level: Level, message: string): void {
+    if (!this.enabled(level)) return;
+    const now = Date.now();
+    if (!rl.take(now)) return;
+    if (rl.dropped > 0) {
+      const since = Math.round((now - rl.firstDropped) / 1000);
+      const ago = Math.round((now - rl.lastDropped) / 1000);
+      this.log(level, `Dropped ${rl.dropped} log messages in last ${since} seconds (most recently, ${ago} seconds ago) due to excessive rate`);
+      rl.dropped = 0;
+    }
+    this.log(level, message);
+  }
   emer(m: string): void { this.log("emer", m); }
   err(m: string): void { this.log("err", m); }
   warn(m: string): void { this.log("warn", m); }
   info(m: string): void { this.log("info", m); }
   dbg(m: string): void { this.log("dbg", m); }
+}
+
+/**
+ * A token bucket for one call site's messages: `perMinute` a minute on
+ * average, at most `burst` at once (OVS's VLOG_RATE_LIMIT_INIT).
+ */
+export class VlogRateLimit {
+  private tokens: number;
+  private last = 0;
+  /** Messages dropped since the last one let through, and when. */
+  dropped = 0;
+  firstDropped = 0;
+  lastDropped = 0;
+
+  constructor(private readonly perMinute: number, private readonly burst: number) {
+    this.tokens = burst;
+  }
+
+  /** Spends a token if there is one; else counts a drop. */
+  take(now: number): boolean {
+    if (this.last !== 0) this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.perMinute) / 60_000);
+    this.last = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return true;
+    }
+    if (this.dropped === 0) this.firstDropped = now;
+    this.dropped++;
+    this.lastDropped = now;
+    return false;
+  }
 }
 
 /** The logger for `name`, created on first use. */

@@ -26,6 +26,8 @@ interface Scenario {
   /** Groups for `ovs-ofctl add-groups` (added before the flows). */
   groups?: string[];
   traces: string[];
+  /** Compare `dump-flows` after the traces too (what -generate's side effects left behind). */
+  dumpAfter?: boolean;
 }
 
 const MAC1 = "50:54:00:00:00:01";
@@ -133,6 +135,26 @@ const SCENARIOS: Scenario[] = [
     traces: ["in_port=1,tcp", "in_port=2,ip,nw_ttl=1", "in_port=2,ip,nw_ttl=9", "in_port=3,dl_src=00:00:00:00:00:33", "in_port=4,ip,nw_ttl=7", "in_port=4,mpls,mpls_label=5,mpls_ttl=3"],
   },
   {
+    name: "side effects of packets (-generate): learn limit and result_dst, fin_timeout",
+    flows: [
+      "table=0,in_port=1,actions=learn(table=1,limit=1,result_dst=reg0[0],cookie=0x5,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],output:NXM_OF_IN_PORT[]),resubmit(,2)",
+      "table=0,in_port=2,actions=fin_timeout(idle_timeout=5),learn(table=3,limit=2,result_dst=reg1[7],NXM_OF_ETH_SRC[]),resubmit(,2)",
+      "table=2,reg0=1,actions=output:3",
+      "table=2,reg1=0x80,actions=output:4",
+      "table=2,actions=drop",
+    ],
+    traces: [
+      "in_port=1,dl_src=00:00:00:00:00:01 -generate",
+      "in_port=1,dl_src=00:00:00:00:00:02 -generate",
+      "in_port=1,dl_src=00:00:00:00:00:01 -generate",
+      "in_port=1,dl_src=00:00:00:00:00:03",
+      "in_port=2,tcp,dl_src=00:00:00:00:00:04,tcp_flags=fin -generate",
+      "in_port=2,dl_src=00:00:00:00:00:05 -generate",
+      "in_port=2,dl_src=00:00:00:00:00:06 -generate",
+    ],
+    dumpAfter: true,
+  },
+  {
     name: "bad input: loops, untranslatable actions, bad flows",
     flows: [
       "table=0,in_port=1,actions=resubmit(,0)",
@@ -197,6 +219,10 @@ async function runScenario(sw: Switch, sc: Scenario, n: number): Promise<string[
   }
   for (const f of sc.badFlows ?? []) out.push(`add-flow ${f}: ${await sh(sw, "ovs-ofctl", ["add-flow", br, f])}`);
   for (const t of sc.traces) out.push(`$ ofproto/trace ${t}\n` + canonicalTrace(await sh(sw, "ovs-appctl", ["ofproto/trace", br, ...t.split(" ")])).replaceAll(`p${n}`, "p").replaceAll(br, "br"));
+  if (sc.dumpAfter) {
+    const dump = await sh(sw, "ovs-ofctl", ["--no-stats", "--sort", "dump-flows", br]);
+    out.push(`$ dump-flows\n${dump}`);
+  }
   return out;
 }
 
