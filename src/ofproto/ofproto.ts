@@ -72,6 +72,7 @@ import { OfprotoTables, type RemovedRule } from "./tables.js";
 import type { OfRule } from "./rule.js";
 import { FlowMonitors, type ChangeOrigin, type FlowChange, type FlowMonitorSpec } from "./flow-monitor.js";
 import { OfportMap } from "./ofport-order.js";
+import { InBand, type InBandRemote, type NextHopLookup } from "./in-band.js";
 
 const log = vlogModule("ofproto");
 
@@ -218,6 +219,8 @@ export class Ofproto {
   private readonly tableMods: TableModState[] = [];
   private readonly now: () => number;
   private expiryTimer: NodeJS.Timeout | null = null;
+  /** In-band control's rules, while there are in-band remotes. */
+  private inBand: InBand | null = null;
 
   constructor(name: string, opts: OfprotoOptions = {}) {
     this.name = name;
@@ -260,7 +263,10 @@ export class Ofproto {
     if (opts.allowedVersions !== undefined) this.connmgr.allowedVersions = opts.allowedVersions;
     this.addPort({ name, ofpNo: OFPP_LOCAL, hwAddr: opts.hwAddr ?? macFromDpid(this.datapathId) }, false);
     if (opts.expiryTimer ?? true) {
-      this.expiryTimer = setInterval(() => this.expire(), 1000);
+      this.expiryTimer = setInterval(() => {
+        this.expire();
+        this.inBand?.run(this.now());
+      }, 1000);
       this.expiryTimer.unref();
     }
   }
@@ -295,6 +301,22 @@ export class Ofproto {
     const normal: Actions = [{ type: "output", port: OFPP_NORMAL, maxLen: 0 }];
     const fm = flowMod(on ? "add" : "delete_strict", new MatchClass(), normal, { priority: FAIL_OPEN_PRIORITY, tableId: 0 });
     this.tables.flowMod(fm, this.now());
+  }
+
+  /**
+   * The in-band remotes (controllers and managers reached through the
+   * bridge; none turns in-band control off) and how their next hops are
+   * found: in-band.ts keeps the hidden rules that keep them reachable.
+   */
+  setInBandRemotes(remotes: readonly InBandRemote[], nextHop: NextHopLookup): void {
+    const now = this.now();
+    if (remotes.length === 0) {
+      this.inBand?.clear(now);
+      this.inBand = null;
+      return;
+    }
+    this.inBand ??= new InBand(this.name, this.tables, () => this.ports.get(OFPP_LOCAL)?.hwAddr ?? null, nextHop);
+    this.inBand.setRemotes(remotes, nextHop, now);
   }
 
   /**

@@ -53,6 +53,8 @@ import { datumEquals, newUuid, sortDatum, singleton, type Atom, type Datum } fro
 import { macToString } from "../packet/bytes.js";
 import { vlogModule } from "../util/vlog.js";
 import { coverageInc } from "./coverage.js";
+import { inBandRemotesOf } from "./in-band-config.js";
+import { KERNEL_NEXT_HOP, NO_NEXT_HOP } from "../ofproto/in-band.js";
 import { bundleConfigOf, datapathTypeFor, type DummyMode } from "./port-config.js";
 import {
   bridgeDpConfigOf, controllerConfigOf, failModeOf, globalConfigOf, pickBridgeMac, pickDatapathId,
@@ -498,10 +500,20 @@ export class Bridges extends EventEmitter<BridgeEvents> {
 
     // Controllers.
     const controllers: ControllerConfig[] = [];
+    const controllerRows: IdlRow[] = [];
     for (const ref of row.get("controller").keys) {
       const c = this.idl.row("Controller", String(ref));
-      if (c !== undefined) controllers.push(controllerConfigOf(c));
+      if (c !== undefined) {
+        controllers.push(controllerConfigOf(c));
+        controllerRows.push(c);
+      }
     }
+    const managerRows: IdlRow[] = [];
+    for (const ref of this.ovsRow()?.get("manager_options").keys ?? []) {
+      const m = this.idl.row("Manager", String(ref));
+      if (m !== undefined) managerRows.push(m);
+    }
+    ofproto.setInBandRemotes(inBandRemotesOf(row, controllerRows, managerRows), this.opts.dummy === "override" ? NO_NEXT_HOP : KERNEL_NEXT_HOP);
     await ofproto.connmgr.setSsl(this.sslFiles());
     const key = JSON.stringify(controllers);
     if (key !== b.controllersKey) {
