@@ -180,8 +180,12 @@ export class ClsRule<T> {
   words: Int32Array;
   /** The mask's value at each of `words` (shared with the subtable once inserted). */
   maskVals: Uint32Array;
-  /** Masked key values, one per word of `words`. */
-  readonly vals: Uint32Array;
+  /**
+   * Masked key values, one per word of `words`, as int32 (`key & mask`):
+   * a plain array of small integers costs a third of a small typed array
+   * (with its ArrayBuffer), and every rule keeps one.
+   */
+  readonly vals: readonly number[];
   /** First version the rule is visible in. */
   addVersion = CLS_MIN_VERSION;
   /** First version the rule is no longer visible in. */
@@ -208,15 +212,17 @@ export class ClsRule<T> {
     this.payload = payload;
     this.conjunctions = conjunctions;
     this.words = stageOrderedWords(mask);
-    const vals = new Uint32Array(this.words.length);
-    const maskVals = new Uint32Array(this.words.length);
-    for (let i = 0; i < vals.length; i++) {
+    const n = this.words.length;
+    const vals: number[] = [];
+    const maskVals = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
       const w = this.words[i]!;
       maskVals[i] = mask[w]!;
-      vals[i] = key[w]! & mask[w]!;
+      vals.push(key[w]! & mask[w]!);
     }
     this.maskVals = maskVals;
-    this.vals = vals;
+    // An array grown by push keeps spare room; a slice is exactly its length.
+    this.vals = vals.slice();
   }
 
   /** The mask as a full flow mask: the subtable's once inserted (do not modify), else a fresh array. */

@@ -73,6 +73,7 @@ import type { OfRule } from "./rule.js";
 import { FlowMonitors, type ChangeOrigin, type FlowChange, type FlowMonitorSpec } from "./flow-monitor.js";
 import { OfportMap } from "./ofport-order.js";
 import { InBand, type InBandRemote, type NextHopLookup } from "./in-band.js";
+import { internActionBytes } from "./action-intern.js";
 
 const log = vlogModule("ofproto");
 
@@ -800,6 +801,7 @@ export class Ofproto {
     }
     // Only adds and modifies would release a buffered packet.
     if (body.command === 3 || body.command === 4) body.bufferId = NO_BUFFER;
+    else internActionBytes(body.actions);
     return flowModFromWire(body, of10 ? 1 : msg.version);
   }
 

@@ -79,6 +79,7 @@ import { MF_FIELDS, mfFromName, type MfField } from "../openflow/meta-flow.js";
 import type { Match } from "../openflow/match.js";
 import type { OfpErrorName } from "../openflow/ofp-errors.js";
 import {
+  internFlags,
   N_TABLES,
   NO_BUFFER,
   OFPG_ANY,
@@ -245,6 +246,8 @@ export interface ReferenceTable {
 }
 
 const EMPTY_SET: ReadonlySet<never> = new Set<never>();
+/** The group references of the many rules that name no group (one shared array, not one each). */
+const NO_GROUPS: readonly number[] = Object.freeze([]);
 
 export class OfprotoTables<A> {
   readonly tables: OfTable<A>[] = [];
@@ -372,7 +375,10 @@ export class OfprotoTables<A> {
     const groupsOf = this.facts.groupsOf;
     const meterOf = this.facts.meterOf;
     if (groupsOf !== undefined) {
-      if (r.groupRefs === null) r.groupRefs = groupsOf(r.actions);
+      if (r.groupRefs === null) {
+        const refs = groupsOf(r.actions);
+        r.groupRefs = refs.length === 0 ? NO_GROUPS : refs;
+      }
       for (const g of r.groupRefs) {
         let set = this.byGroup.get(g);
         if (add) {
@@ -699,7 +705,7 @@ export class Transaction<A> {
     const m = fm.match;
     const old = t.cls.findExact(m.mask, m.key, fm.priority, version)?.payload ?? null;
     // The classifier rule copies the matched words; only a match the rule keeps whole (tun_metadata) needs its own copy.
-    const rule = new OfRule<A>(tableId, m.hasTunMd() ? m.clone() : m, fm.priority, fm.newCookie ?? 0n, fm.idleTimeout, fm.hardTimeout, { ...fm.flags }, fm.importance, fm.actions, now, this.ofp.facts.conjunctions?.(fm.actions) ?? null);
+    const rule = new OfRule<A>(tableId, m.hasTunMd() ? m.clone() : m, fm.priority, fm.newCookie ?? 0n, fm.idleTimeout, fm.hardTimeout, internFlags(fm.flags), fm.importance, fm.actions, now, this.ofp.facts.conjunctions?.(fm.actions) ?? null);
     if (old !== null) {
       if (fm.newCookie === null) rule.cookie = old.cookie;
       this.hide(t, old, null, version);

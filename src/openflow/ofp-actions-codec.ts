@@ -225,7 +225,16 @@ function decodeActionList(b: Uint8Array, version: number): OfpAction[] | DecodeE
     if (Array.isArray(a)) out.push(...a);
     else out.push(a);
   }
-  return out;
+  return exactLength(out);
+}
+
+/**
+ * The list in an array of its exact length: one grown by push keeps spare
+ * room, about 150 bytes that every flow's actions would carry for the
+ * rule's life (bench openflow memory per flow).
+ */
+function exactLength(list: OfpAction[]): OfpAction[] {
+  return list.slice();
 }
 
 /* ---------------- wire: instructions ---------------- */
@@ -366,7 +375,7 @@ export function decodeInstructions(b: Uint8Array, version: number): OfpAction[] 
     const acts = byType[t];
     if (acts !== undefined) for (const x of acts) out.push(x);
   }
-  return out;
+  return exactLength(out);
 }
 
 const CODECS: ListCodecs = {
