@@ -135,6 +135,10 @@ test("removing many rules at once leaves the same classifier as building it with
       for (const m of live) fresh.insert(new ClsRule(m.mask, m.key, m.priority, m), 0);
       for (const p of pkts) {
         checkLookup(cls, live, p, 0, pkts);
+        // Among rules of one priority that all match, which one wins (and
+        // what is looked at on the way) depends on subtable order, which
+        // OpenFlow leaves undefined; checkLookup has checked such a case.
+        if (modelLookup(live, p, 0).length > 1) continue;
         const wc1 = newKey();
         const wc2 = newKey();
         assert.equal(cls.lookup(p, 0, wc1)?.payload ?? null, fresh.lookup(p, 0, wc2)?.payload ?? null);
