@@ -147,14 +147,8 @@ export class Revalidator {
         out.set(br, null);
         continue;
       }
-      let added: ClsRule<unknown>[] | null = [];
-      br.ofproto.tables.forEachRule((r) => {
-        if (added !== null && r.cls.addVersion > last) {
-          if (added.length >= MAX_ADDED_RULES) added = null;
-          else added.push(r.cls as ClsRule<unknown>);
-        }
-      });
-      out.set(br, added);
+      const added = br.ofproto.tables.addedSince(last, MAX_ADDED_RULES);
+      out.set(br, added === null ? null : added.map((r) => r.cls as ClsRule<unknown>));
     }
     return out;
   }

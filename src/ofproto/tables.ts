@@ -246,6 +246,8 @@ export interface ReferenceTable {
 }
 
 const EMPTY_SET: ReadonlySet<never> = new Set<never>();
+/** How many recently published rules `addedSince` can name. */
+const ADD_LOG_MAX = 4096;
 /** The group references of the many rules that name no group (one shared array, not one each). */
 const NO_GROUPS: readonly number[] = Object.freeze([]);
 
@@ -276,6 +278,13 @@ export class OfprotoTables<A> {
   private readonly byGroup = new Map<number, Set<OfRule<A>>>();
   /** Published rules by their meter (OVS's meter->rules), when `facts.meterOf` exists. */
   private readonly byMeter = new Map<number, Set<OfRule<A>>>();
+  /**
+   * The rules recent commits published, oldest first, with the version
+   * that published them (`addedSince`); bounded, and `addLogFloor` is the
+   * newest version whose entries may have been dropped.
+   */
+  private addLog: { version: number; rule: OfRule<A> }[] = [];
+  private addLogFloor = -1;
 
   constructor(
     readonly facts: ActionFacts<A>,
@@ -404,6 +413,35 @@ export class OfprotoTables<A> {
         }
       }
     }
+  }
+
+  /**
+   * The rules published after `version` and still in their tables, or
+   * null when there are more than `max` or the log no longer reaches back
+   * that far: the revalidator's question, answered without walking every
+   * rule (it is asked after every flow_mod).
+   */
+  addedSince(version: number, max: number): OfRule<A>[] | null {
+    if (version < this.addLogFloor) return null;
+    const out: OfRule<A>[] = [];
+    for (let i = this.addLog.length - 1; i >= 0; i--) {
+      const e = this.addLog[i]!;
+      if (e.version <= version) break;
+      if (e.rule.removed) continue;
+      if (out.length >= max) return null;
+      out.push(e.rule);
+    }
+    return out;
+  }
+
+  /** @internal Records a rule a commit published at `version`. */
+  logAdded(rule: OfRule<A>, version: number): void {
+    if (this.addLog.length >= ADD_LOG_MAX) {
+      const drop = this.addLog.length >> 1;
+      this.addLogFloor = this.addLog[drop - 1]!.version;
+      this.addLog = this.addLog.slice(drop);
+    }
+    this.addLog.push({ version, rule });
   }
 
   /** The published rules that forward to group `groupId` (needs `facts.groupsOf`). */
@@ -823,6 +861,7 @@ export class Transaction<A> {
         u.to.used = u.from.used;
       } else if (u.kind === "insert") {
         this.ofp.indexRule(u.rule, true);
+        this.ofp.logAdded(u.rule, this.working);
       } else if (u.kind === "hide") {
         // A rule inserted and hidden again in the transaction was indexed just above.
         this.ofp.indexRule(u.rule, false);
