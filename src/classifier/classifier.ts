@@ -148,6 +148,45 @@ export function wordStage(w: number): number {
 /** Stage of every key word, precomputed. */
 const WORD_STAGE = Uint8Array.from({ length: FLOW_U32S }, (_, w) => wordStage(w));
 
+/** A mask's nonzero words in stage order and their mask values. */
+interface MaskShape {
+  readonly mask: Uint32Array;
+  readonly words: Int32Array;
+  readonly maskVals: Uint32Array;
+}
+
+/** The shapes of the last few masks rules were built with (most recent first). */
+const recentShapes: MaskShape[] = [];
+const RECENT_SHAPES = 8;
+
+/**
+ * The (shared, read-only) words and mask values of `mask`: flow_mods come
+ * in runs over a few masks, and two small typed arrays per rule, dropped
+ * again when the rule joins its subtable, were a visible part of adding one.
+ */
+function maskShape(mask: Uint32Array): MaskShape {
+  for (let i = 0; i < recentShapes.length; i++) {
+    const s = recentShapes[i]!;
+    const m = s.mask;
+    let w = 0;
+    while (w < FLOW_U32S && m[w] === mask[w]) w++;
+    if (w === FLOW_U32S) {
+      if (i > 0) {
+        recentShapes.splice(i, 1);
+        recentShapes.unshift(s);
+      }
+      return s;
+    }
+  }
+  const words = stageOrderedWords(mask);
+  const maskVals = new Uint32Array(words.length);
+  for (let i = 0; i < words.length; i++) maskVals[i] = mask[words[i]!]!;
+  const s: MaskShape = { mask: mask.slice(), words, maskVals };
+  recentShapes.unshift(s);
+  if (recentShapes.length > RECENT_SHAPES) recentShapes.pop();
+  return s;
+}
+
 /** Nonzero words of `mask` ordered by stage, then by word. */
 function stageOrderedWords(mask: Uint32Array): Int32Array {
   const perStage = [0, 0, 0, 0];
@@ -211,16 +250,16 @@ export class ClsRule<T> {
     this.priority = priority;
     this.payload = payload;
     this.conjunctions = conjunctions;
-    this.words = stageOrderedWords(mask);
-    const n = this.words.length;
+    const shape = maskShape(mask);
+    this.words = shape.words;
+    this.maskVals = shape.maskVals;
+    const words = shape.words;
+    const n = words.length;
     const vals: number[] = [];
-    const maskVals = new Uint32Array(n);
     for (let i = 0; i < n; i++) {
-      const w = this.words[i]!;
-      maskVals[i] = mask[w]!;
+      const w = words[i]!;
       vals.push(key[w]! & mask[w]!);
     }
-    this.maskVals = maskVals;
     // An array grown by push keeps spare room; a slice is exactly its length.
     this.vals = vals.slice();
   }
