@@ -378,6 +378,33 @@ export function decodeInstructions(b: Uint8Array, version: number): OfpAction[] 
   return exactLength(out);
 }
 
+/** Instruction lists `decodeInstructionsShared` remembers, by version and wire bytes. */
+const sharedLists = new Map<string, OfpAction[]>();
+const SHARED_LISTS_MAX = 16384;
+const SHARED_BYTES_MAX = 256;
+
+/**
+ * decodeInstructions for flow_mods, sharing one decoded list among every
+ * flow_mod that carries the same instruction bytes: a table of 100,000
+ * flows typically repeats a few hundred action lists, and both decoding
+ * each copy and keeping it per rule were visible (bench openflow: load
+ * time and memory per flow). The list returned may be shared: callers
+ * must not change it or its actions (rules never do). Bounded: the memory
+ * starts over when full.
+ */
+export function decodeInstructionsShared(b: Uint8Array, version: number): OfpAction[] | DecodeError {
+  if (b.length > SHARED_BYTES_MAX) return decodeInstructions(b, version);
+  let key = String.fromCharCode(version);
+  for (let i = 0; i < b.length; i += 64) key += String.fromCharCode.apply(null, b.subarray(i, Math.min(b.length, i + 64)) as unknown as number[]);
+  const have = sharedLists.get(key);
+  if (have !== undefined) return have;
+  const list = decodeInstructions(b, version);
+  if (isDecErr(list)) return list;
+  if (sharedLists.size >= SHARED_LISTS_MAX) sharedLists.clear();
+  sharedLists.set(key, list);
+  return list;
+}
+
 const CODECS: ListCodecs = {
   parseList: (text, insideCt) => parseList(text, true, insideCt ?? false),
   formatList: (list) => formatActions(list),

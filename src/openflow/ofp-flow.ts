@@ -17,7 +17,7 @@ import { decodeNxRaw, decodeOxmMatch, nxMatchToString, putNxRaw, putOxmMatch } f
 import { decodeOfp10Match, decodeOfp11Match, encodeOfp10Match, encodeOfp11Match, OFP11_MATCH_LEN, OFPFW10_ALL } from "./ofp-match.js";
 import type { OfpAction } from "./ofp-actions.js";
 import { OFPG_ANY } from "./ofp-stats.js";
-import { decodeActions, decodeInstructions, encodeActions, encodeInstructions, formatActions, putInstructions, verifyInstructionOrder } from "./ofp-actions-codec.js";
+import { decodeActions, decodeInstructions, decodeInstructionsShared, encodeActions, encodeInstructions, formatActions, putInstructions, verifyInstructionOrder } from "./ofp-actions-codec.js";
 import { isTextError } from "./ofp-actions-util.js";
 import { checkActionsAgainstFlow } from "./ofp-actions-check.js";
 
@@ -263,7 +263,7 @@ function finishFlowMod(fm: FlowModBody, rawFlags: number, r: OfpReader, version:
   if (inconsistent) return fail(inconsistent);
   if (fm.command > OFPFC_DELETE_STRICT) return fail("OFPFMFC_BAD_COMMAND");
   // A view of the message (decoders copy what they keep).
-  const actions = decodeInstructions(r.bytesView(r.remaining), version);
+  const actions = decodeInstructionsShared(r.bytesView(r.remaining), version);
   if (isDecodeError(actions)) return actions;
   fm.actions = actions;
   // An OpenFlow 1.0 list carries instructions as actions: they must come last, in order.
