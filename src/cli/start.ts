@@ -1,5 +1,6 @@
 /**
  * `tsovs start [--detach] [--enable-dummy[=override]] [--disable-system]
+ * [--disable-system-route]
  * [OVSDB-SERVER OPTIONS...]`: the whole switch in one process — the
  * database server on the default database (`$OVS_DBDIR/conf.db`, created
  * from the bundled schema when missing) listening on
@@ -27,6 +28,7 @@ import { vlogModule } from "../util/vlog.js";
 import { startVswitchd, PROGRAM as VSWITCHD, type RunningVswitchd, type VswitchdConfig } from "../vswitchd/vswitchd.js";
 import type { DummyMode } from "../vswitchd/port-config.js";
 import { DETACHED_ENV, detachDaemon } from "./daemon.js";
+import { disableSystemRoutes } from "../netdev/tnl-route.js";
 
 const log = vlogModule("tsovs_start");
 
@@ -55,6 +57,7 @@ export async function run(args: string[]): Promise<number | undefined> {
     if (a === "--enable-dummy") dummy = "dummy";
     else if (a === "--enable-dummy=override") dummy = "override";
     else if (a === "--disable-system") disableSystem = true;
+    else if (a === "--disable-system-route") disableSystemRoutes();
     else if (a === "--detach") wantDetach = true;
     else dbArgs.push(a);
   }

@@ -1,7 +1,8 @@
 /**
  * `tsovs vswitchd [DATABASE] [--pidfile[=FILE]] [--overwrite-pidfile]
  * [--detach] [--log-file[=FILE]] [-vSPEC] [--enable-dummy[=override]]
- * [--disable-system] [--unixctl=SOCKET]`: the switch daemon, with the
+ * [--disable-system] [--disable-system-route] [--unixctl=SOCKET]`: the
+ * switch daemon, with the
  * options of ovs-vswitchd(8). DATABASE defaults to
  * `unix:$OVS_RUNDIR/db.sock`; it may be tsovs's database server or OVS's.
  */
@@ -9,6 +10,7 @@ import * as path from "node:path";
 import { defaultDbRemote, logdir, rundir } from "../util/dirs.js";
 import { vlogModule } from "../util/vlog.js";
 import { startVswitchd, PROGRAM, type VswitchdConfig } from "../vswitchd/vswitchd.js";
+import { disableSystemRoutes } from "../netdev/tnl-route.js";
 import { daemonOption, runDaemon } from "./daemon.js";
 
 const log = vlogModule("vswitchd");
@@ -44,11 +46,17 @@ Other options:
 `;
 }
 
+/** The daemon's configuration plus what only the command line sets. */
+export type VswitchdArgs = VswitchdConfig & {
+  /** `--disable-system-route`: no kernel routes in ovs/route (tunnels use user routes only). */
+  disableSystemRoute: boolean;
+};
+
 /** Parses the command line; a config, or an exit status after printing. */
-export function parseVswitchdArgs(args: string[]): VswitchdConfig | number {
-  const cfg: VswitchdConfig = {
+export function parseVswitchdArgs(args: string[]): VswitchdArgs | number {
+  const cfg: VswitchdArgs = {
     remote: defaultDbRemote(), pidfile: null, overwritePidfile: false, logFile: null, unixctl: null,
-    verbose: [], dummy: "none", disableSystem: false, detach: false,
+    verbose: [], dummy: "none", disableSystem: false, detach: false, disableSystemRoute: false,
   };
   let database: string | null = null;
   for (let i = 0; i < args.length; i++) {
@@ -84,6 +92,9 @@ export function parseVswitchdArgs(args: string[]): VswitchdConfig | number {
       case "--disable-system":
         cfg.disableSystem = true;
         break;
+      case "--disable-system-route":
+        cfg.disableSystemRoute = true;
+        break;
       case "--mlockall":
         break;
       default:
@@ -99,5 +110,11 @@ export function parseVswitchdArgs(args: string[]): VswitchdConfig | number {
 export async function run(args: string[]): Promise<number | undefined> {
   const cfg = parseVswitchdArgs(args);
   if (typeof cfg === "number") return cfg;
-  return runDaemon({ subcommand: "vswitchd", program: PROGRAM, args, detach: cfg.detach, log, start: () => startVswitchd(cfg) });
+  return runDaemon({
+    subcommand: "vswitchd", program: PROGRAM, args, detach: cfg.detach, log,
+    start: () => {
+      if (cfg.disableSystemRoute) disableSystemRoutes();
+      return startVswitchd(cfg);
+    },
+  });
 }

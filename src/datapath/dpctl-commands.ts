@@ -2,7 +2,9 @@
  * The dpctl commands (OVS's lib/dpctl.c) over the dpif interface: what
  * `ovs-dpctl CMD` and `ovs-appctl dpctl/CMD` do — add-dp, del-dp, add-if,
  * set-if, del-if, dump-dps, show, dump-flows, add-flow, mod-flow, del-flow,
- * get-flow, del-flows, parse-actions, list-commands — with OVS 3.1's output
+ * get-flow, del-flows, the conntrack commands (dump-conntrack,
+ * flush-conntrack, ct-stats-show, ct-set/get-maxconns, ct-get-nconns),
+ * parse-actions, list-commands — with OVS 3.1's output
  * and error texts.
  *
  * The commands run against datapaths reached through a `DpctlEnv` (by
@@ -21,6 +23,9 @@ import { OdpKeyError, odpFlowToNetlink, odpKeyToFlow, odpMaskToFlow } from "../f
 import * as L from "../flow/key-layout.js";
 import { parseIpv4, parseIpv6, parseMac } from "../flow/odp-text.js";
 import { UnixctlError, type UnixctlRegistry } from "../unixctl/server.js";
+import { CtTuple, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, type Conntrack, type CtConn } from "./conntrack.js";
+import { formatConn, protoName } from "./conntrack-format.js";
+import { TCP_STATE_NAMES, TCPS_ESTABLISHED, TCPS_FIN_WAIT_2, TCPS_SYN_RECV, TCPS_TIME_WAIT } from "./conntrack-tcp.js";
 
 /** Where datapaths live; the default is this process's dpif registry. */
 export interface DpctlEnv {
@@ -763,6 +768,287 @@ const listCommands: Handler = (_args, c) => {
   return 0;
 };
 
+
+/* ---------------- conntrack ---------------- */
+
+/** The datapath's connection tracker, or null (EOPNOTSUPP). */
+function conntrackOf(dp: DpifProvider): Conntrack | null {
+  const ct = (dp as unknown as { conntrack?: Conntrack }).conntrack;
+  return ct ?? null;
+}
+
+/** `zone=N` as ovs_scan("zone=%"SCNu16) reads it, or null. */
+function scanZone(a: string | undefined): number | null {
+  if (a === undefined) return null;
+  const m = /^zone=(\d+)/.exec(a);
+  if (m === null) return null;
+  const v = Number(m[1]);
+  return v <= 0xffff ? v : null;
+}
+
+function openCt(args: string[], c: Ctx, maxArgs: number): { dp: DpifProvider; ct: Conntrack } | number {
+  const dp = optDpifOpen(args, c, maxArgs);
+  if (typeof dp === "number") return dp;
+  const ct = conntrackOf(dp);
+  if (ct === null) return Errno.EOPNOTSUPP;
+  return { dp, ct };
+}
+
+const dumpConntrack: Handler = (argsIn, c) => {
+  const args = argsIn.slice();
+  const zone = scanZone(args.length > 1 ? args[args.length - 1] : undefined);
+  if (zone !== null) args.pop();
+  const r = openCt(args, c, 2);
+  if (typeof r === "number") {
+    if (r === Errno.EOPNOTSUPP) c.out.error(r, "starting conntrack dump");
+    return r;
+  }
+  const now = c.env.now();
+  for (const conn of r.ct.connections(now, zone)) {
+    c.out.print(formatConn(conn, now, c.opts.verbosity > 0, c.opts.statistics) + "\n");
+  }
+  return 0;
+};
+
+/** A parsed ct-orig-tuple / ct-reply-tuple: the fields given. */
+interface TupleFilter {
+  v6: boolean | null;
+  src: Uint32Array | null;
+  dst: Uint32Array | null;
+  proto: number | null;
+  sport: number | null;
+  dport: number | null;
+  icmpId: number | null;
+  icmpType: number | null;
+  icmpCode: number | null;
+}
+
+const EMPTY_TUPLE_FILTER: TupleFilter = { v6: null, src: null, dst: null, proto: null, sport: null, dport: null, icmpId: null, icmpType: null, icmpCode: null };
+
+function parseCtTuple(text: string): TupleFilter | string {
+  const f: TupleFilter = { v6: null, src: null, dst: null, proto: null, sport: null, dport: null, icmpId: null, icmpType: null, icmpCode: null };
+  for (const part of text.split(",")) {
+    if (part === "") continue;
+    const eq = part.indexOf("=");
+    const k = eq < 0 ? part : part.slice(0, eq);
+    const v = eq < 0 ? "" : part.slice(eq + 1);
+    const num = (max: number): number | null => {
+      if (!/^(0x[0-9a-fA-F]+|\d+)$/.test(v)) return null;
+      const n = Number(v);
+      return n <= max ? n : null;
+    };
+    if (k === "ct_nw_src" || k === "ct_nw_dst") {
+      const a = parseIpv4(v);
+      if (a === null) return `failed to parse field ${k}`;
+      const w = new Uint32Array(4);
+      w[0] = a >>> 0;
+      f.v6 = false;
+      if (k === "ct_nw_src") f.src = w;
+      else f.dst = w;
+    } else if (k === "ct_ipv6_src" || k === "ct_ipv6_dst") {
+      const a = parseIpv6(v);
+      if (a === null) return `failed to parse field ${k}`;
+      const w = new Uint32Array(4);
+      for (let i = 0; i < 4; i++) w[i] = ((a[4 * i]! << 24) | (a[4 * i + 1]! << 16) | (a[4 * i + 2]! << 8) | a[4 * i + 3]!) >>> 0;
+      f.v6 = true;
+      if (k === "ct_ipv6_src") f.src = w;
+      else f.dst = w;
+    } else if (k === "ct_nw_proto" || k === "ct_tp_src" || k === "ct_tp_dst" || k === "icmp_id" || k === "icmp_type" || k === "icmp_code") {
+      const n = num(k === "ct_nw_proto" || k === "icmp_type" || k === "icmp_code" ? 0xff : 0xffff);
+      if (n === null) return `failed to parse field ${k}`;
+      if (k === "ct_nw_proto") f.proto = n;
+      else if (k === "ct_tp_src") f.sport = n;
+      else if (k === "ct_tp_dst") f.dport = n;
+      else if (k === "icmp_id") f.icmpId = n;
+      else if (k === "icmp_type") f.icmpType = n;
+      else f.icmpCode = n;
+    } else {
+      return `invalid conntrack tuple field: ${k}`;
+    }
+  }
+  return f;
+}
+
+/**
+ * Whether a connection tuple matches a partial one (OVS 3.1's
+ * ofp_ct_match): absent addresses and ports match anything; for ICMP
+ * (the match's protocol) id, type and code must be equal, absent meaning 0.
+ */
+function tupleMatches(f: TupleFilter, proto: number | null, t: CtTuple): boolean {
+  const eq = (a: Uint32Array, b: Uint32Array): boolean => a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
+  if (f.v6 !== null && f.v6 !== t.v6) return false;
+  if (f.src !== null && !eq(f.src, t.src)) return false;
+  if (f.dst !== null && !eq(f.dst, t.dst)) return false;
+  if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) {
+    return (f.icmpId ?? 0) === t.sport && (f.icmpType ?? 0) === t.stype && (f.icmpCode ?? 0) === t.scode;
+  }
+  if (f.sport !== null && f.sport !== 0 && f.sport !== t.sport) return false;
+  if (f.dport !== null && f.dport !== 0 && f.dport !== t.dport) return false;
+  return true;
+}
+
+const flushConntrack: Handler = (argsIn, c) => {
+  let i = 1;
+  if (argsIn.length > 1 && dpExists(c, argsIn[1]!)) i = 2;
+  let zone: number | null = null;
+  const z = scanZone(argsIn[i]);
+  if (z !== null) {
+    zone = z;
+    i++;
+  }
+  const tuples: TupleFilter[] = [];
+  for (; i < argsIn.length && tuples.length < 2; i++) {
+    const f = parseCtTuple(argsIn[i]!);
+    if (typeof f === "string") {
+      c.out.error(Errno.EINVAL, f);
+      return Errno.EINVAL;
+    }
+    tuples.push(f);
+  }
+  if (i < argsIn.length) {
+    c.out.error(Errno.EINVAL, "invalid arguments");
+    return Errno.EINVAL;
+  }
+  const r = openCt(argsIn, c, 5);
+  if (typeof r === "number") {
+    if (r === Errno.EOPNOTSUPP) c.out.error(r, "failed to flush conntrack");
+    return r;
+  }
+  const now = c.env.now();
+  if (tuples.length === 0) {
+    r.ct.flush(zone);
+    return 0;
+  }
+  const orig = tuples[0]!;
+  const reply = tuples[1] ?? null;
+  const proto = orig.proto ?? reply?.proto ?? null;
+  if (proto === null && [orig, reply].some((t) => t !== null && (t.sport !== null || t.dport !== null))) {
+    c.out.error(Errno.EINVAL, "port is set without protocol");
+    return Errno.EINVAL;
+  }
+  const full = reply === null && orig.src !== null && orig.dst !== null && orig.proto !== null &&
+    (orig.proto === IPPROTO_ICMP || orig.proto === IPPROTO_ICMPV6 || (orig.sport !== null && orig.dport !== null));
+  if (full) {
+    // A whole original tuple names one connection.
+    const t = new CtTuple();
+    t.v6 = orig.v6 === true;
+    t.src.set(orig.src!);
+    t.dst.set(orig.dst!);
+    t.proto = orig.proto!;
+    t.zone = zone ?? 0;
+    if (t.proto === IPPROTO_ICMP || t.proto === IPPROTO_ICMPV6) {
+      t.sport = t.dport = orig.icmpId ?? 0;
+      t.stype = orig.icmpType ?? (t.proto === IPPROTO_ICMP ? 8 : 128);
+      t.scode = orig.icmpCode ?? 0;
+      t.dtype = t.proto === IPPROTO_ICMP ? ({ 8: 0, 0: 8, 13: 14, 14: 13, 15: 16, 16: 15 } as Record<number, number>)[t.stype] ?? 0
+        : t.stype === 128 ? 129 : t.stype === 129 ? 128 : 0;
+    } else {
+      t.sport = orig.sport!;
+      t.dport = orig.dport!;
+    }
+    if (!r.ct.flushTuple(t, now)) {
+      c.out.error(Errno.ENOENT, "failed to flush conntrack");
+      return Errno.ENOENT;
+    }
+    return 0;
+  }
+  const victims: CtConn[] = [];
+  for (const conn of r.ct.connections(now, zone)) {
+    if (proto !== null && conn.key.proto !== proto) continue;
+    if (tupleMatches(orig, proto, conn.key) && tupleMatches(reply ?? EMPTY_TUPLE_FILTER, proto, conn.rev)) victims.push(conn);
+  }
+  for (const v of victims) r.ct.removeConn(v);
+  return 0;
+};
+
+/**
+ * Protocols ct-stats-show counts, in its print order. OVS 3.1 counts
+ * ICMPv6 connections in the total but prints no line for them.
+ */
+const CT_STATS_KEYS: readonly [number, string][] = [
+  [IPPROTO_TCP, "TCP"], [17, "UDP"], [136, "UDPLITE"], [132, "SCTP"], [IPPROTO_ICMP, "ICMP"],
+  [33, "DCCP"], [2, "IGMP"],
+];
+
+const ctStatsShow: Handler = (argsIn, c) => {
+  const args = argsIn.slice();
+  const zone = scanZone(args.length > 1 ? args[args.length - 1] : undefined);
+  if (zone !== null) args.pop();
+  const r = openCt(args, c, 2);
+  if (typeof r === "number") {
+    if (r === Errno.EOPNOTSUPP) c.out.error(r, "starting conntrack dump");
+    return r;
+  }
+  const conns = r.ct.connections(c.env.now(), zone);
+  const perProto = new Map<number, number>();
+  const tcpStates = new Array<number>(TCP_STATE_NAMES.length).fill(0);
+  let other = 0;
+  for (const conn of conns) {
+    const p = conn.key.proto;
+    if (CT_STATS_KEYS.some(([n]) => n === p)) perProto.set(p, (perProto.get(p) ?? 0) + 1);
+    else if (p !== IPPROTO_ICMPV6) other++;
+    if (p === IPPROTO_TCP) {
+      // The state dump-conntrack shows: the later peer state, coalesced.
+      let st = Math.max(conn.peer0.state, conn.peer1.state);
+      if (st === TCPS_FIN_WAIT_2) st = TCPS_TIME_WAIT;
+      else if (st === TCPS_SYN_RECV) st = TCPS_ESTABLISHED;
+      tcpStates[st] = (tcpStates[st] ?? 0) + 1;
+    }
+  }
+  let s = `Connections Stats:\n    Total: ${conns.length}\n`;
+  for (const [p, name] of CT_STATS_KEYS) {
+    const n = perProto.get(p) ?? 0;
+    if (n === 0) continue;
+    s += `  ${name}: ${n}\n`;
+    if (p === IPPROTO_TCP && c.opts.verbosity > 0) {
+      s += "    Conn per TCP states:\n";
+      for (let i = 0; i < tcpStates.length; i++) if (tcpStates[i]) s += `\t  [${TCP_STATE_NAMES[i]}]=${tcpStates[i]}\n`;
+    }
+  }
+  if (other) s += `  Other: ${other}\n`;
+  c.out.print(s);
+  return 0;
+};
+
+const ctSetMaxconns: Handler = (args, c) => {
+  const a = args[args.length - 1]!;
+  const r = openCt(args, c, 3);
+  if (typeof r === "number") {
+    if (r === Errno.EOPNOTSUPP) c.out.error(r, "ct_set_maxconns failed");
+    return r;
+  }
+  if (!/^\d+$/.test(a) || Number(a) > 0xffffffff) {
+    c.out.error(Errno.EINVAL, "maxconns missing or malformed");
+    return Errno.EINVAL;
+  }
+  r.ct.maxConns = Number(a);
+  c.out.print("setting maxconns successful\n");
+  return 0;
+};
+
+const ctGetMaxconns: Handler = (args, c) => {
+  const r = openCt(args, c, 2);
+  if (typeof r === "number") {
+    if (r === Errno.EOPNOTSUPP) c.out.error(r, "maxconns could not be retrieved");
+    return r;
+  }
+  c.out.print(`${r.ct.maxConns}\n`);
+  return 0;
+};
+
+const ctGetNconns: Handler = (args, c) => {
+  const r = openCt(args, c, 2);
+  if (typeof r === "number") {
+    if (r === Errno.EOPNOTSUPP) c.out.error(r, "nconns could not be retrieved");
+    return r;
+  }
+  c.out.print(`${r.ct.nConns}\n`);
+  return 0;
+};
+void protoName;
+
+const CT_COMMANDS = new Set(["dump-conntrack", "flush-conntrack", "ct-stats-show", "ct-set-maxconns", "ct-get-maxconns", "ct-get-nconns"]);
+
 /** The command table (lib/dpctl.c all_commands, the datapath-generic subset). */
 export const COMMANDS: readonly CommandSpec[] = [
   { name: "add-dp", usage: "dp [iface...]", min: 1, max: Infinity, handler: addDp },
@@ -778,6 +1064,12 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: "get-flow", usage: "[dp] ufid", min: 1, max: 2, handler: getFlow },
   { name: "del-flow", usage: "[dp] flow", min: 1, max: 2, handler: delFlow },
   { name: "del-flows", usage: "[dp]", min: 0, max: 1, handler: delFlows },
+  { name: "dump-conntrack", usage: "[-m] [-s] [dp] [zone=N]", min: 0, max: 4, handler: dumpConntrack },
+  { name: "flush-conntrack", usage: "[dp] [zone=N] [ct-orig-tuple] [ct-reply-tuple]", min: 0, max: 4, handler: flushConntrack },
+  { name: "ct-stats-show", usage: "[dp] [zone=N]", min: 0, max: 3, handler: ctStatsShow },
+  { name: "ct-set-maxconns", usage: "[dp] maxconns", min: 1, max: 2, handler: ctSetMaxconns },
+  { name: "ct-get-maxconns", usage: "[dp]", min: 0, max: 1, handler: ctGetMaxconns },
+  { name: "ct-get-nconns", usage: "[dp]", min: 0, max: 1, handler: ctGetNconns },
   { name: "list-commands", usage: "", min: 0, max: Infinity, handler: listCommands },
   { name: "parse-actions", usage: "actions", min: 1, max: Infinity, handler: parseActions },
 ];
@@ -864,7 +1156,10 @@ export function parseDpctlOptions(args: string[]): { opts: DpctlOptions; rest: s
  */
 export function registerDpctlCommands(registry: UnixctlRegistry, env: DpctlEnv = defaultDpctlEnv, program = "ovs-vswitchd"): void {
   for (const cmd of COMMANDS) {
-    registry.register(`dpctl/${cmd.name}`, cmd.usage, 0, Infinity, (args) => {
+    // The conntrack commands check their argument counts (options
+    // included) in unixctl, as OVS registers every dpctl command.
+    const ctCmd = CT_COMMANDS.has(cmd.name);
+    registry.register(`dpctl/${cmd.name}`, cmd.usage, ctCmd ? cmd.min : 0, ctCmd ? cmd.max : Infinity, (args) => {
       const p = parseDpctlOptions(args);
       if ("error" in p) throw new UnixctlError(p.error);
       const r = runDpctl([cmd.name, ...p.rest], { ...p.opts, program, isAppctl: true }, env);

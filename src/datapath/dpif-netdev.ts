@@ -50,7 +50,9 @@ import { vlogModule } from "../util/vlog.js";
 import { zeroNetdevStats, type Netdev, type NetdevStats } from "../netdev/netdev-provider.js";
 import { Emc, emcHash, DEFAULT_EMC_INSERT_INV_PROB } from "./emc.js";
 import { ExecContext, type ExecuteActionsFn } from "./exec-context.js";
+import { Conntrack } from "./conntrack.js";
 import { executeActions } from "./execute.js";
+import { TNL_TYPE_NONE, tnlTypeOfPortType } from "./execute-tnl.js";
 import { FlowTable, STAT_STRIDE, ST_BYTES, ST_PACKETS, ST_TCP, ST_USED } from "./flow-table.js";
 import { Smc } from "./smc.js";
 import {
@@ -152,10 +154,13 @@ export function ufidFromKey(key: Uint32Array, base = 0, out: Uint32Array = new U
     c = Math.imul(((c << 11) | (c >>> 21)) ^ x, 0x85ebca6b);
     d = Math.imul(((d << 13) | (d >>> 19)) ^ x, 0xc2b2ae35);
   }
-  out[0] = fmix(a ^ d);
-  out[1] = fmix(b ^ a);
-  out[2] = fmix(c ^ b);
-  out[3] = fmix(d ^ c);
+  // Each lane is finalised on its own: a lane is a bijection of any one
+  // key word, so keys differing in one word never share a ufid (mixing
+  // lanes together before finalising made such keys collide).
+  out[0] = fmix(a);
+  out[1] = fmix(b);
+  out[2] = fmix(c);
+  out[3] = fmix(d);
   return out;
 }
 
@@ -230,6 +235,8 @@ export class DpifNetdev implements DpifProvider {
   private readonly recircBatches: DpPacketBatch[] = [];
   private readonly recircStage: DpPacket[][] = [];
   private readonly ctx: ExecContext;
+  /** The connection tracker of this datapath (ct actions, dpctl/*-conntrack). */
+  readonly conntrack = new Conntrack();
   private readonly scratchKey = new Uint32Array(W);
   private readonly scratchUfid = new Uint32Array(4);
   private readonly scratchMask = new Uint32Array(FLOW_U32S);
@@ -261,6 +268,7 @@ export class DpifNetdev implements DpifProvider {
     // NSH); packets with tunnel or conntrack words bypass it.
     this.emc = new Emc(REGION_TUN_START);
     this.ctx = new ExecContext(this.pool);
+    this.ctx.conntrack = this.conntrack;
     for (let i = 0; i < BATCH_SIZE; i++) {
       this.keyViews.push(this.keyBuf.subarray(i * W, (i + 1) * W));
       this.groups.push(new DpPacketBatch());
@@ -335,6 +343,7 @@ export class DpifNetdev implements DpifProvider {
     this.ports[portNo] = port;
     this.portList.push(port);
     this.portList.sort((a, b) => a.portNo - b.portNo);
+    this.setTnlType(portNo, tnlTypeOfPortType(type));
     return { error: 0, portNo };
   }
 
@@ -421,8 +430,30 @@ export class DpifNetdev implements DpifProvider {
     return -1;
   }
 
+  /**
+   * The meters `meter(id)` actions run packets through (OVS's datapath
+   * meters; the switch keeps their configuration and counters): true
+   * drops the packet. Null: every packet passes.
+   */
+  setMeterHook(hook: ((id: number, bytes: number, now: number) => boolean) | null): void {
+    this.ctx.meter = hook;
+  }
+
+  /** Records a port's tunnel type for the executor's tnl_pop (ExecContext.tnlType). */
+  private setTnlType(portNo: number, type: number): void {
+    let t = this.ctx.tnlType;
+    if (portNo >= t.length) {
+      if (type === TNL_TYPE_NONE) return;
+      const bigger = new Uint8Array(Math.max(portNo + 1, t.length * 2, 16));
+      bigger.set(t);
+      t = this.ctx.tnlType = bigger;
+    }
+    t[portNo] = type;
+  }
+
   private removePort(p: DpPort): void {
     this.flushPort(p);
+    this.setTnlType(p.portNo, TNL_TYPE_NONE);
     this.ports[p.portNo] = null;
     this.portList = this.portList.filter((q) => q !== p);
     const kept = this.txPendingList.slice(0, this.txPendingCount).filter((q) => q !== p);

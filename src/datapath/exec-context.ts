@@ -35,6 +35,7 @@
  * than `initial` packets), so the steady state allocates nothing.
  */
 import type { DpPacket, DpPacketPool } from "../packet/dp-packet.js";
+import type { Conntrack } from "./conntrack.js";
 
 export class ExecContext {
   /** Time of the current batch in milliseconds. */
@@ -56,6 +57,23 @@ export class ExecContext {
   upPkt: (DpPacket | null)[];
   /** Userdata bytes of each upcall (copied), or null when absent. */
   upUserdata: (Uint8Array | null)[];
+
+  /**
+   * Tunnel type of each datapath port, indexed by port number, for
+   * `tnl_pop(port)` (TNL_TYPE_* of execute-tnl.ts; 0: not a tunnel port,
+   * the packet is dropped as OVS drops it). Kept by the datapath.
+   */
+  tnlType: Uint8Array = new Uint8Array(0);
+
+  /**
+   * The datapath's meters for `meter(id)`: runs a packet of `bytes` bytes
+   * through meter `id` at `now`, true when a band drops it. Null: no
+   * meters (every packet passes). Kept by the datapath.
+   */
+  meter: ((id: number, bytes: number, now: number) => boolean) | null = null;
+
+  /** The datapath's connection tracker for `ct` (null: ct marks packets +trk+inv). */
+  conntrack: Conntrack | null = null;
 
   /** Packets to re-classify after `recirc`. */
   recircCount = 0;

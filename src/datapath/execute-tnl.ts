@@ -100,12 +100,30 @@ export function tnlPush(pkt: DpPacket, b: Uint8Array, p: number, plen: number, h
   return outPort;
 }
 
+/** Tunnel types of datapath ports, for `ExecContext.tnlType` (0: not a tunnel port). */
+export const TNL_TYPE_NONE = 0;
+export const TNL_TYPE_VXLAN = 1;
+export const TNL_TYPE_GENEVE = 2;
+export const TNL_TYPE_GRE = 3;
+
+/** The TNL_TYPE_* of a datapath port type ("vxlan", "geneve", "gre"; else none). */
+export function tnlTypeOfPortType(type: string): number {
+  switch (type) {
+    case "vxlan": return TNL_TYPE_VXLAN;
+    case "geneve": return TNL_TYPE_GENEVE;
+    case "gre": return TNL_TYPE_GRE;
+    default: return TNL_TYPE_NONE;
+  }
+}
+
 /**
- * Strips VXLAN / Geneve / GRE outer headers from `pkt` into its tunnel
- * metadata. Returns false (packet unchanged) when the packet is not such a
- * tunnel packet.
+ * Strips the outer headers of a `type` (TNL_TYPE_*) tunnel from `pkt` into
+ * its tunnel metadata, as the tunnel port's netdev does in OVS: the port
+ * decides the encapsulation (whatever its UDP destination port); the
+ * outer DF bit is not recorded. Returns false (packet unchanged) when the
+ * packet is not such a tunnel packet.
  */
-export function tnlPop(pkt: DpPacket): boolean {
+export function tnlPop(pkt: DpPacket, type: number): boolean {
   const d = pkt.buf;
   const s = pkt.start;
   if (pkt.packetType !== 0 || pkt.len < 14) return false;
@@ -115,7 +133,6 @@ export function tnlPop(pkt: DpPacket): boolean {
   let l4: number;
   let proto: number;
   let tos: number, ttl: number;
-  let df = false;
   let src4 = 0, dst4 = 0;
   let v6 = false;
   if (et === 0x0800) {
@@ -125,7 +142,6 @@ export function tnlPop(pkt: DpPacket): boolean {
     proto = d[ip + 9]!;
     tos = d[ip + 1]!;
     ttl = d[ip + 8]!;
-    df = (be16(d, ip + 6) & 0x4000) !== 0;
     if (be16(d, ip + 6) & 0x3fff) return false; // fragments are not reassembled here
     src4 = be32(d, ip + 12);
     dst4 = be32(d, ip + 16);
@@ -142,33 +158,33 @@ export function tnlPop(pkt: DpPacket): boolean {
   }
   const end = s + pkt.len;
   let inner: number;
-  let flags = df ? 1 : 0;
+  let flags = 0;
   let tunHi = 0, tunLo = 0;
   let tpSrc = 0, tpDst = 0;
   let genLen = 0;
-  if (proto === 17) {
+  if (proto === 17 && (type === TNL_TYPE_VXLAN || type === TNL_TYPE_GENEVE)) {
     tpSrc = be16(d, l4);
     tpDst = be16(d, l4 + 2);
     if (be16(d, l4 + 6) !== 0) flags |= 2;
     const u = l4 + 8;
-    if (tpDst === 4789) {
-      if (u + 8 > end || !(d[u]! & 0x08)) return false;
+    if (type === TNL_TYPE_VXLAN) {
+      // Flags exactly "I", reserved low byte of the VNI word zero.
+      if (u + 8 > end || be32(d, u) !== 0x08000000 || (d[u + 7]! !== 0)) return false;
       tunLo = be32(d, u + 4) >>> 8;
       flags |= 4;
       inner = u + 8;
-    } else if (tpDst === 6081) {
+    } else {
       if (u + 8 > end) return false;
       const optLen = (d[u]! & 0x3f) * 4;
       if ((d[u]! >> 6) !== 0 || be16(d, u + 2) !== 0x6558 || u + 8 + optLen > end) return false;
       if (d[u + 1]! & 0x80) flags |= 8;
       tunLo = be32(d, u + 4) >>> 8;
-      flags |= 4;
+      // key, and Geneve metadata present (FLOW_TNL_F_UDPIF: `geneve()` even without options).
+      flags |= 4 | 0x10;
       genLen = optLen;
       inner = u + 8 + optLen;
-    } else {
-      return false;
     }
-  } else if (proto === 47) {
+  } else if (proto === 47 && type === TNL_TYPE_GRE) {
     if (l4 + 4 > end) return false;
     const gf = be16(d, l4);
     if (be16(d, l4 + 2) !== 0x6558 || (gf & 0x4fff) !== 0) return false;

@@ -26,12 +26,17 @@
  *   (a packet injected with `execute`) they are computed on first need.
  *
  * Tunnels: tnl_push / tnl_pop (VXLAN, Geneve, GRE over IPv4/IPv6) are in
- * execute-tnl.ts; tnl_pop re-classifies the inner packet with in_port set
- * to the tunnel port (through `ctx.pushRecirc`, recirc_id unchanged).
+ * execute-tnl.ts. tnl_push, as OVS's dpif-netdev, encapsulates the packet
+ * in place (metadata reset, in_port = the tunnel port) and execution goes
+ * on with the next actions; as the last action it is not done (the packet
+ * is dropped). tnl_pop decapsulates as the named tunnel port's type says
+ * (`ctx.tnlType`) and re-classifies the inner packet with in_port set to
+ * the tunnel port (through `ctx.pushRecirc`, recirc_id unchanged).
  *
  * Not yet supported (the packet copy is dropped and counted): lb_output,
- * push_nsh/pop_nsh, add_mpls, dec_ttl. `ct` marks the
- * packet tracked+invalid (there is no connection tracker yet); `meter`
+ * push_nsh/pop_nsh, add_mpls, dec_ttl. `ct` runs the datapath's
+ * connection tracker (conntrack-action.ts; without one, as in bare
+ * executor tests, the packet is marked tracked+invalid); `meter`
  * passes packets (no meters yet).
  */
 import { csumUpdate16, csumUpdate32, sctpChecksum } from "../packet/checksum.js";
@@ -41,6 +46,7 @@ import { FLOW_U32S } from "../flow/key-layout.js";
 import type { ExecContext } from "./exec-context.js";
 import * as A from "../flow/odp-attrs.js";
 import { tnlPop, tnlPush } from "./execute-tnl.js";
+import { executeCt } from "./conntrack-action.js";
 
 const HDR = 4;
 
@@ -186,7 +192,7 @@ export function executeActionsOne(ctx: ExecContext, pkt: DpPacket, actions: Uint
 function isConsumer(t: number): boolean {
   return t === A.OVS_ACTION_ATTR_OUTPUT || t === A.OVS_ACTION_ATTR_USERSPACE || t === A.OVS_ACTION_ATTR_RECIRC ||
     t === A.OVS_ACTION_ATTR_CLONE || t === A.OVS_ACTION_ATTR_SAMPLE || t === A.OVS_ACTION_ATTR_CHECK_PKT_LEN ||
-    t === A.OVS_ACTION_ATTR_TUNNEL_PUSH || t === A.OVS_ACTION_ATTR_TUNNEL_POP;
+    t === A.OVS_ACTION_ATTR_TUNNEL_POP;
 }
 
 /** Offset of the last consuming action in [off, end), or -1. */
@@ -258,31 +264,28 @@ function execList(ctx: ExecContext, pkt: DpPacket, b: Uint8Array, off: number, e
         break;
       }
       case A.OVS_ACTION_ATTR_TUNNEL_PUSH: {
-        const out = steal ? pkt : clonePacket(ctx, pkt);
-        if (out !== null) {
-          if (cutlen > 0 && out.len > cutlen) out.truncate(cutlen);
-          const h = out.dpHash !== 0 ? out.dpHash : l4Hash(out, 0, false);
-          const port = tnlPush(out, b, p, plen, h);
-          if (port >= 0) {
-            out.tun.fill(0);
-            out.tunGeneve.fill(0);
-            handed++;
-            ctx.pushOutput(port, out);
-          } else {
-            executeStats.malformed++;
-            if (!steal) out.release();
-            else return true;
-          }
-        }
+        // As OVS: the outer headers go onto the packet itself and the
+        // following actions (the underlay bridge's output) send it. Later
+        // consumers decide ownership; with none left the push is moot.
+        if (cutlen > 0 && pkt.len > cutlen) pkt.truncate(cutlen);
         cutlen = 0;
-        if (steal) return false;
+        const h = pkt.dpHash !== 0 ? pkt.dpHash : l4Hash(pkt, 0, false);
+        const port = tnlPush(pkt, b, p, plen, h);
+        if (port < 0) {
+          executeStats.malformed++;
+          return true;
+        }
+        // pkt_metadata_init(out_port): the outer packet starts afresh.
+        resetMetadata(pkt, port);
         break;
       }
       case A.OVS_ACTION_ATTR_TUNNEL_POP: {
         const out = steal ? pkt : clonePacket(ctx, pkt);
         if (out !== null) {
-          if (plen >= 4 && tnlPop(out)) {
-            out.inPort = u32le(b, p);
+          const tp = plen >= 4 ? u32le(b, p) : -1;
+          const type = tp >= 0 && tp < ctx.tnlType.length ? ctx.tnlType[tp]! : 0;
+          if (type !== 0 && tnlPop(out, type)) {
+            out.inPort = tp;
             handed++;
             ctx.pushRecirc(out);
           } else if (!steal) {
@@ -365,10 +368,13 @@ function execList(ctx: ExecContext, pkt: DpPacket, b: Uint8Array, off: number, e
         pkt.ctNwProto = 0;
         break;
       case A.OVS_ACTION_ATTR_CT:
-        // No connection tracker yet: the packet is tracked but invalid.
-        pkt.ctState = 0x20 | 0x10;
+        // Without a connection tracker the packet is tracked but invalid.
+        if (ctx.conntrack !== null) executeCt(ctx.conntrack, pkt, b, p, p + plen, ctx.now);
+        else pkt.ctState = 0x20 | 0x10;
         break;
       case A.OVS_ACTION_ATTR_METER:
+        // A meter band that drops the packet ends its actions.
+        if (plen >= 4 && ctx.meter !== null && ctx.meter(u32le(b, p), pkt.len, ctx.now)) return true;
         break;
       case A.OVS_ACTION_ATTR_POP_ETH:
         if (pkt.packetType === 0 && pkt.len >= 14) {
@@ -398,6 +404,22 @@ function execList(ctx: ExecContext, pkt: DpPacket, b: Uint8Array, off: number, e
     o = aNext(b, o);
   }
   return true;
+}
+
+/** Metadata of a freshly encapsulated packet (OVS pkt_metadata_init): all zero but in_port. */
+function resetMetadata(pkt: DpPacket, inPort: number): void {
+  pkt.tun.fill(0);
+  pkt.tunGeneve.fill(0);
+  pkt.inPort = inPort;
+  pkt.recircId = 0;
+  pkt.dpHash = 0;
+  pkt.skbPriority = 0;
+  pkt.pktMark = 0;
+  pkt.ctState = 0;
+  pkt.ctZone = 0;
+  pkt.ctMark = 0;
+  pkt.ctLabel.fill(0);
+  pkt.ctNwProto = 0;
 }
 
 /**
@@ -635,6 +657,7 @@ function setTunnel(pkt: DpPacket, b: Uint8Array, a: number): void {
         const n = Math.min(aLen(b, o) - HDR, 252);
         for (let i = 0; i < n; i += 4) pkt.tunGeneve[i >> 2] = be32(b, q + i);
         t[16] = ((t[16]! & ~0xff) | n) >>> 0;
+        flags |= 0x10; // FLOW_TNL_F_UDPIF
         break;
       }
       default:

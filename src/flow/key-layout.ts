@@ -243,6 +243,12 @@ export const FLOW_TNL_F_DONT_FRAGMENT = 1 << 0;
 export const FLOW_TNL_F_CSUM = 1 << 1;
 export const FLOW_TNL_F_KEY = 1 << 2;
 export const FLOW_TNL_F_OAM = 1 << 3;
+/**
+ * Geneve metadata present (OVS FLOW_TNL_F_UDPIF): the packet came from a
+ * Geneve tunnel, so its datapath key carries `geneve(...)` even without
+ * options. Not an OpenFlow-visible flag.
+ */
+export const FLOW_TNL_F_UDPIF = 1 << 4;
 /** tun_tp_src (16-31) | tun_tp_dst (0-15). */
 export const W_TUN_TP_SRC = 63;
 export const S_TUN_TP_SRC = 16;

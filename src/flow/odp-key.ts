@@ -33,7 +33,7 @@ import {
 } from "./odp-attrs.js";
 import {
   FLOW_NW_FRAG_ANY, FLOW_NW_FRAG_LATER, FLOW_NW_FRAG_MASK, FLOW_TNL_F_CSUM, FLOW_TNL_F_DONT_FRAGMENT,
-  FLOW_TNL_F_KEY, FLOW_TNL_F_OAM, FLOW_U32S, O_ARP_SHA, O_ARP_THA, O_CT_IPV6_DST, O_CT_IPV6_SRC, O_CT_LABEL,
+  FLOW_TNL_F_KEY, FLOW_TNL_F_OAM, FLOW_TNL_F_UDPIF, FLOW_U32S, O_ARP_SHA, O_ARP_THA, O_CT_IPV6_DST, O_CT_IPV6_SRC, O_CT_LABEL,
   O_ETH_DST, O_ETH_SRC, O_IPV6_DST, O_IPV6_SRC, O_ND_TARGET, O_TUN_GENEVE, O_TUN_ID, O_TUN_IPV6_DST,
   O_TUN_IPV6_SRC, S_CT_NW_PROTO, S_CT_STATE, S_CT_TP_SRC, S_CT_ZONE, S_DL_TYPE, S_NW_FRAG, S_NW_PROTO, S_NW_TOS,
   S_NW_TTL, S_TP_SRC, S_TUN_GBP_FLAGS, S_TUN_GBP_ID, S_TUN_TOS, S_TUN_TP_SRC, S_TUN_TTL, W_CT_MARK,
@@ -160,7 +160,7 @@ function putTunnel(w: NlWriter, data: Uint32Array, flow: Uint32Array): void {
   if (tpd) w.putBe16(OVS_TUNNEL_KEY_ATTR_TP_DST, tpd);
   if (flags & FLOW_TNL_F_OAM) w.putFlag(OVS_TUNNEL_KEY_ATTR_OAM);
   const glen = sub(flow, W_TUN_GENEVE_LEN, 0, 8);
-  if (glen) {
+  if (glen || (flow[W_TUN_FLAGS]! & FLOW_TNL_F_UDPIF) !== 0) {
     const b = new Uint8Array(glen);
     copyOut(data, O_TUN_GENEVE, glen, b, 0);
     w.putBytes(OVS_TUNNEL_KEY_ATTR_GENEVE_OPTS, b);
@@ -406,6 +406,7 @@ function readTunnel(buf: Uint8Array, a: number, out: Uint32Array, isMask: boolea
       case OVS_TUNNEL_KEY_ATTR_GENEVE_OPTS:
         if (len > 252) throw new OdpKeyError("geneve options too long");
         copyIn(out, O_TUN_GENEVE, len, buf, p);
+        flags |= FLOW_TNL_F_UDPIF;
         if (!isMask) setSub(out, W_TUN_GENEVE_LEN, 0, 8, len);
         else setSub(out, W_TUN_GENEVE_LEN, 0, 8, 0xff);
         break;

@@ -7,6 +7,7 @@
  */
 import type { Netdev, NetdevClass } from "./netdev-provider.js";
 import { dummyNetdevClass } from "./netdev-dummy.js";
+import { TUNNEL_TYPES, tunnelNetdevClass } from "./netdev-vport.js";
 
 const classes = new Map<string, NetdevClass>();
 let dummyOverride = false;
@@ -48,3 +49,5 @@ netdevRegisterClass(dummyNetdevClass);
 for (const type of ["internal", "dummy-internal", "tap"]) {
   netdevRegisterClass({ type, open: (name, options) => dummyNetdevClass.open(name, options) });
 }
+// Tunnel ports (vxlan, geneve, gre): userspace tunnelling, netdev-vport.ts.
+for (const type of TUNNEL_TYPES) netdevRegisterClass(tunnelNetdevClass(type));

@@ -36,6 +36,7 @@ import { parseActive, parsePassive, connectActive, type ActiveAddress, type Pass
 import { connectSsl, createSslServer, loadSsl, type SslFiles } from "../jsonrpc/ssl.js";
 import type { OfpMessage } from "../openflow/ofp-msgs.js";
 import type { OfpErrorName } from "../openflow/ofp-errors.js";
+import type { PacketInBody } from "../openflow/ofp-packet.js";
 import { bitmapOf, type VersionBitmap } from "../openflow/ofp-version.js";
 import { vlogModule } from "../util/vlog.js";
 import { ASYNC_ROLE_STATUS, Ofconn, type OfconnHandler, type OfconnType } from "./ofconn.js";
@@ -279,7 +280,10 @@ class Remote {
 
   private attach(sock: net.Socket, name: string): void {
     const handler: OfconnHandler = {
-      onMessage: (c, msg, bytes) => this.mgr.owner.handleMessage(c, msg, bytes),
+      onMessage: (c, msg, bytes) => {
+        if (msg.type === "NXT_RESUME" && this.mgr.resume !== null && !(c.type === "primary" && c.role === "secondary")) this.mgr.handleResume(c, msg.body, bytes);
+        else this.mgr.owner.handleMessage(c, msg, bytes);
+      },
       onUndecodable: (c, bytes, error) => this.mgr.owner.handleUndecodable?.(c, bytes, error) ?? false,
       onConnected: (c) => {
         if (this.active) {
@@ -374,7 +378,26 @@ export class Connmgr {
   failOpenActive = false;
   private failOpenTimer: NodeJS.Timeout | null = null;
 
+  /**
+   * NXT_RESUME (set by ofproto-dpif, which can resume paused pipelines):
+   * returns the OpenFlow error to answer with, or null. While null, the
+   * switch answers NXT_RESUME itself (every continuation is stale).
+   */
+  resume: ((conn: Ofconn, body: PacketInBody) => OfpErrorName | null) | null = null;
+
   constructor(readonly owner: ConnmgrOwner) {}
+
+  /** Runs the resume hook for one NXT_RESUME; errors go back on the connection. */
+  handleResume(conn: Ofconn, body: PacketInBody, bytes: Uint8Array): void {
+    let e: OfpErrorName | null;
+    try {
+      e = this.resume!(conn, body);
+    } catch (err) {
+      log.err(`NXT_RESUME failed: ${(err as Error).stack ?? String(err)}`);
+      e = "OFPBRC_EPERM";
+    }
+    if (e !== null) conn.sendError(e, bytes);
+  }
 
   /**
    * Fail-open, as OVS's: a standalone bridge whose active controllers have

@@ -73,6 +73,8 @@ function portLine(backer: DpifBacker, p: DpifPort): string {
     if (q.error === 0 && q.port !== undefined) type = q.port.type;
     const c = backer.dpif.portGetConfig?.(p.odpNo);
     if (c !== undefined && c.error === 0 && c.config !== undefined) config = c.config;
+    // A tunnel shares its datapath port: its own options are what OVS shows.
+    if (p.netdev !== null && p.netdev.type === p.type && p.netdev.getReportedConfig !== undefined) config = p.netdev.getReportedConfig();
   } else if (p.type === "patch") {
     const peer = p.cfg.options["peer"];
     if (peer !== undefined) config = { peer };
@@ -140,7 +142,7 @@ function dumpFlows(args: string[]): string {
   while (cursor >= 0) {
     const page = backer.dpif.flowDumpPage(cursor, 1024);
     for (const f of page.flows) {
-      const port = backer.portByOdp(f.key[W_IN_PORT]!);
+      const port = backer.portByOdp(f.key[W_IN_PORT]!, f.key);
       if (port === null || port.bridge !== br) continue;
       s += formatDpifDumpLine(f, now, verbose, portNames) + "\n";
     }

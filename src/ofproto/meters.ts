@@ -166,8 +166,42 @@ function secNsec(ms: number): { sec: number; nsec: number } {
   return { sec: Math.floor(m / 1000), nsec: (m % 1000) * 1_000_000 };
 }
 
+/**
+ * The datapath meter ids of the meters of every bridge on one datapath
+ * (OVS's provider meter ids, which `meter(N)` actions name): a meter
+ * takes the lowest free id when it is added and gives it back when
+ * deleted, as OVS's id pool does. The datapath runs packets through a
+ * meter by its id (`run`, the shape of ExecContext.meter).
+ */
+export class MeterIdPool {
+  private readonly owners = new Map<number, { table: MeterTable<unknown>; meterId: number }>();
+
+  alloc(table: MeterTable<unknown>, meterId: number): number {
+    let id = 0;
+    while (this.owners.has(id)) id++;
+    this.owners.set(id, { table, meterId });
+    return id;
+  }
+
+  free(id: number): void {
+    this.owners.delete(id);
+  }
+
+  /** Runs one packet of `bytes` bytes through datapath meter `id` at `now`; true when it is dropped. */
+  run(id: number, bytes: number, now: number): boolean {
+    const o = this.owners.get(id);
+    return o !== undefined && o.table.meterPackets(o.meterId, 1, bytes, now) > 0;
+  }
+}
+
 export class MeterTable<A> {
   private readonly meters = new Map<number, Meter>();
+  /**
+   * Where the meters' datapath ids come from (ofproto-dpif sets the
+   * datapath's pool); without one, meter N is datapath meter N-1.
+   */
+  idPool: MeterIdPool | null = null;
+  private readonly providerIds = new Map<number, number>();
   readonly features: MeterFeatures;
   /** Scratch for `meterPackets` / `meterBatch` (no allocation per batch). */
   private sizes = new Float64Array(64);
@@ -193,6 +227,12 @@ export class MeterTable<A> {
 
   get(meterId: number): Meter | undefined {
     return this.meters.get(meterId);
+  }
+
+  /** The datapath id of meter `meterId` (what `meter(N)` names), or null when it has none. */
+  providerId(meterId: number): number | null {
+    if (this.idPool === null) return this.meters.has(meterId) ? meterId - 1 : null;
+    return this.providerIds.get(meterId) ?? null;
   }
 
   /** Every meter, by id. */
@@ -224,6 +264,7 @@ export class MeterTable<A> {
       bands: mm.meter.bands.map((b) => ({ ...b, burstSize: b.burstSize === 0 ? b.rate : b.burstSize })),
     };
     this.meters.set(id, new Meter(config, old?.created ?? now, now));
+    if (old === undefined && this.idPool !== null) this.providerIds.set(id, this.idPool.alloc(this as MeterTable<unknown>, id));
     return { ok: true, removed: [] };
   }
 
@@ -244,7 +285,14 @@ export class MeterTable<A> {
     if (id === OFPM13_ALL) for (const k of this.meters.keys()) doomed.add(k);
     else if (this.meters.has(id)) doomed.add(id);
     if (doomed.size === 0) return [];
-    for (const k of doomed) this.meters.delete(k);
+    for (const k of doomed) {
+      this.meters.delete(k);
+      const pid = this.providerIds.get(k);
+      if (pid !== undefined) {
+        this.idPool?.free(pid);
+        this.providerIds.delete(k);
+      }
+    }
     const t = this.tables;
     if (t === null || t.facts.meterOf === undefined) return [];
     const rules = new Set<OfRule<A>>();

@@ -47,12 +47,18 @@ import {
   DpifNetdev,
   Errno,
   ODPP_NONE,
+  DPIF_UC_MISS,
   type DpifProvider,
 } from "../datapath/index.js";
 import { DpPacket } from "../packet/dp-packet.js";
 import { extractFlowKey } from "../flow/extract.js";
 import { FLOW_U32S, W_IN_PORT } from "../flow/key-layout.js";
-import { netdevTypes } from "../netdev/netdev.js";
+import { netdevOpen, netdevTypes } from "../netdev/netdev.js";
+import { isTunnelType, NetdevVport, parseTunnelOptions, tunnelDpifPortName } from "../netdev/netdev-vport.js";
+import { setDeviceMacSource } from "../netdev/tnl-route.js";
+import { tnlPortMapDelete, tnlPortMapDeleteIpdev, tnlPortMapInsert, tnlPortMapInsertIpdev } from "../netdev/tnl-ports.js";
+import { OFPP_TABLE } from "../openflow/ofp-codec.js";
+import { isTnlOdpPort, setTnlBridges, setTnlPacketSender, tnlPortAdd, tnlPortOf, tnlPortRemove, tnlReceivePort } from "./xlate-tnl.js";
 import { zeroNetdevStats, type Netdev, type NetdevRxWatch, type NetdevStats } from "../netdev/netdev-provider.js";
 import { OFPP_LOCAL, OFPP_MAX } from "../openflow/ofp-codec.js";
 import { OFPPC_PORT_DOWN, OFPPS_LINK_DOWN, OFPPS_LIVE, featuresToKbps } from "../openflow/ofp-port.js";
@@ -63,6 +69,10 @@ import { Ofproto, type OfPort, type OfprotoOptions } from "./ofproto.js";
 import { Udpif, type XlateFn } from "./upcall.js";
 import { MacLearning } from "./mac-learning.js";
 import { hmapOrder } from "./ofport-order.js";
+import { MirrorBridge, configureMirrors, type MirrorConfig } from "./mirror.js";
+import { resumeContinuation } from "./continuation.js";
+import { MeterIdPool } from "./meters.js";
+import { BridgeBonds, type Bond } from "./bond.js";
 import type {
   BridgeDpConfig,
   BundleConfig,
@@ -78,6 +88,8 @@ import type {
 } from "./xlate-types.js";
 
 const log = vlogModule("ofproto_dpif");
+/** OVS logs a netdev that refuses its configuration under "netdev". */
+const netdevLog = vlogModule("netdev");
 
 /** Poll interval of an idle backer (ms) with ports that must be polled (dummy devices). */
 const IDLE_POLL_MS = 10;
@@ -189,6 +201,13 @@ class DpifBundle implements XBundle {
   cvlans: ReadonlySet<number> | null = null;
   qinqEthtype = 0x8100;
   protected = false;
+  /** Mirror masks (mirror.ts keeps them): declared so every bundle has one shape. */
+  mirrorSrc = 0;
+  mirrorDst = 0;
+  mirrorOutMask = 0;
+  mirrorOut = false;
+  /** The bond (bond.ts), for a bundle of several interfaces. */
+  bond: Bond | null = null;
   constructor(readonly name: string) {}
 }
 
@@ -249,6 +268,8 @@ export class DpifBacker {
   /** Every port of pollList has a readiness watch (the idle timer may be long). */
   private allWatched = false;
   readonly clock: () => number;
+  /** Datapath meter ids of every bridge's meters (meters.ts). */
+  readonly meterIds = new MeterIdPool();
 
   constructor(type: string, opts: DpifBridgeOptions) {
     this.type = type;
@@ -259,7 +280,25 @@ export class DpifBacker {
     const xlate = opts.xlate ?? defaultXlate;
     if (xlate === null) throw new Error("ofproto-dpif: no translation function (setDefaultXlate)");
     this.udpif = new Udpif(this, xlate, { timer: opts.revalidateTimer ?? true });
+    // Upcalls pass through here so that a tunnel packet's port can be told
+    // from its key (portByOdp).
+    const udpif = this.udpif;
+    this.dpif.registerUpcallHandler({
+      upcall: (u) => {
+        this.upcallKey = u.key;
+        // A packet a tunnel received (OVS's netdev_vport_inc_rx, for the packet that sets up its flow).
+        if (u.type === DPIF_UC_MISS && !this.odpPorts.has(u.key[W_IN_PORT]!)) {
+          const tp = this.portByOdp(u.key[W_IN_PORT]!, u.key);
+          if (tp !== null && tp.netdev instanceof NetdevVport) tp.netdev.incRx(1, u.packet.length);
+        }
+        const r = udpif.upcall(u);
+        this.upcallKey = null;
+        return r;
+      },
+    });
     this.udpif.setConfig(globalConfig);
+    const meters = this.meterIds;
+    this.netdevDp?.setMeterHook((id, bytes, now) => meters.run(id, bytes, now));
     this.runLoop = opts.runLoop ?? true;
     if (this.runLoop) {
       this.schedulePoll();
@@ -271,9 +310,23 @@ export class DpifBacker {
     return this.dpif.name;
   }
 
-  portByOdp(odpNo: number): DpifPort | null {
-    return this.odpPorts.get(odpNo) ?? null;
+  /**
+   * The port of datapath port `odpNo`. Tunnel ports share their datapath
+   * port: which one a packet belongs to depends on its tunnel metadata,
+   * from `key` (a datapath flow key) or, when the caller has none, the key
+   * of the upcall being handled.
+   */
+  portByOdp(odpNo: number, key: Uint32Array | null = null): DpifPort | null {
+    const p = this.odpPorts.get(odpNo);
+    if (p !== undefined) return p;
+    if (!isTnlOdpPort(odpNo)) return null;
+    const k = key ?? this.upcallKey;
+    if (k !== null) return (tnlReceivePort(k, odpNo) as DpifPort | null) ?? null;
+    return null;
   }
+
+  /** The key of the upcall being handled (tunnel ports: see portByOdp). */
+  private upcallKey: Uint32Array | null = null;
 
   /** @internal */
   linkOdp(port: DpifPort): void {
@@ -524,6 +577,10 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
   /** Ports by OpenFlow number. */
   readonly ports = new Map<number, DpifPort>();
   readonly bundles = new Map<string, DpifBundle>();
+  /** Port mirrors (mirror.ts). */
+  readonly mbridge = new MirrorBridge();
+  /** Bonds of the bridge's bundles (bond.ts); a delay running out re-runs them. */
+  readonly bonds: BridgeBonds = new BridgeBonds(() => this.now(), () => this.refreshPortStates(), (p, f) => this.sendToPort(p.ofpNo, f), this);
   /** Ports by interface name (including ports that failed to open). */
   private readonly byName = new Map<string, DpifPort>();
   /** OVS's ofport_usage: when each number was last in use (ms; in use now: Infinity). */
@@ -540,7 +597,18 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
     this.created = backer.clock();
     this.datapathType = backer.type;
     this.ofproto = new Ofproto(name, { now: backer.clock, ...(opts.ofproto ?? {}) });
+    this.ofproto.meterTable.idPool = backer.meterIds;
     this.ofproto.packetOut = (conn, body) => this.packetOut(body);
+    // NXT_RESUME: paused pipelines (continuation.ts).
+    this.ofproto.connmgr.resume = (conn, body) => resumeContinuation(body, {
+      bridges: allDpifBridges(),
+      extract: (packet, flow) => {
+        if (!this.poPacket.setData(packet)) return false;
+        extractFlowKey(this.poPacket, flow);
+        return true;
+      },
+      run: (bridge, flow, packet) => (bridge as OfprotoDpif).runResumed(flow, packet),
+    });
     this.macs = (opts.macTable ?? defaultMacTable)?.(this) ?? new MacLearning();
     this.watchGroupsAndMeters();
     const tables = this.ofproto.tables;
@@ -573,8 +641,9 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
     return this.backer.clock();
   }
 
-  portByOdp(odpNo: number): XPort | null {
-    const p = this.backer.portByOdp(odpNo);
+  /** The bridge's port of datapath port `odpNo`; a tunnel's needs the packet's datapath `key` (see DpifBacker.portByOdp). */
+  portByOdp(odpNo: number, key: Uint32Array | null = null): XPort | null {
+    const p = this.backer.portByOdp(odpNo, key);
     return p !== null && p.bridge === this ? p : null;
   }
 
@@ -642,9 +711,11 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
       }
       if (ports.length !== xb.ports.length || ports.some((p, k) => p !== xb!.ports[k])) changed = true;
       xb.ports = ports;
+      if (this.bonds.configure(xb, b.bond)) changed = true;
     }
     for (const [name, xb] of [...this.bundles]) if (!seen.has(name)) {
       this.bundles.delete(name);
+      this.bonds.destroy(xb);
       // MACs learned on a bundle that is gone are forgotten (OVS's bundle_destroy).
       if (this.macs instanceof MacLearning) this.macs.flushBundle(xb);
       changed = true;
@@ -658,6 +729,8 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
       }
     }
     if (resolvePatchPeers()) changed = true;
+    if (this.mbridge.size > 0 && configureMirrors(this.mbridge, this.mirrorCfg, this.bundles).changed) changed = true;
+    if (this.bonds.run(this.bundles.values())) changed = true;
     if (changed) this.requestRevalidation();
   }
 
@@ -680,6 +753,23 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
   runMacs(now: number): void {
     const m = this.macs as MacTable & { run?(now: number): boolean };
     if (m.run !== undefined && m.run(now)) this.requestRevalidation();
+  }
+
+  private mirrorCfg: readonly MirrorConfig[] = [];
+
+  setMirrors(mirrors: readonly MirrorConfig[]): Map<string, "no-output-bundle" | "too-many"> {
+    this.mirrorCfg = mirrors;
+    const r = configureMirrors(this.mbridge, mirrors, this.bundles);
+    if (r.changed) {
+      // As OVS: a mirror change flushes the MAC table (a port may have become a mirror output).
+      if (this.macs instanceof MacLearning) this.macs.flush();
+      this.requestRevalidation();
+    }
+    return r.failed;
+  }
+
+  mirrorStats(key: string): { packets: number; bytes: number } | null {
+    return this.mbridge.stats(key);
   }
 
   ifaceStatus(name: string): IfaceStatus | null {
@@ -752,14 +842,16 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
     }
     const s: NetdevStats = zeroNetdevStats();
     const dp = this.backer.dpif;
-    if (p.odpNo >= 0) {
+    // A tunnel shares its datapath port: its own counters are what it has.
+    const tunnel: boolean = isTunnelType(nd.type);
+    if (p.odpNo >= 0 && !tunnel) {
       const r = dp.portStats(p.odpNo);
       if (r.error === 0 && r.stats !== undefined) Object.assign(s, r.stats);
       else nd.getStats(s);
     } else {
       nd.getStats(s);
     }
-    const isDummy = nd.type === "dummy" || nd.type === "dummy-internal" || nd.type === "tap" || nd.type === "internal";
+    const isDummy = nd.type === "dummy" || nd.type === "dummy-internal" || nd.type === "tap" || nd.type === "internal" || tunnel;
     const all: [string, number][] = [
       ["rx_packets", s.rxPackets], ["rx_bytes", s.rxBytes], ["tx_packets", s.txPackets], ["tx_bytes", s.txBytes],
     ];
@@ -771,6 +863,7 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
 
   close(): void {
     if (this.closed) return;
+    this.bonds.close(this.bundles.values());
     for (const p of [...this.byName.values()]) this.removeIface(p, true);
     this.ofproto.close();
     this.closed = true;
@@ -797,7 +890,14 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
     let odpNo = -1;
     let error: string | null = null;
     let netdev: Netdev | null = null;
-    if (type !== "patch") {
+    if (isTunnelType(type)) {
+      const t = this.openTunnel(cfg, type);
+      if (typeof t === "string") error = t;
+      else {
+        odpNo = t.odpNo;
+        netdev = t.netdev;
+      }
+    } else if (type !== "patch") {
       const r = this.backer.dpif.portAdd({ name: cfg.name, type, options: cfg.options });
       if (r.error !== 0 || r.portNo === undefined) {
         error = openError(cfg.name, type, r.error);
@@ -846,15 +946,63 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
     }
     if (ofpNo === OFPP_LOCAL) port.hwAddr = port.ofport.hwAddr;
     this.ports.set(ofpNo, port);
-    if (odpNo >= 0) this.backer.linkOdp(port);
+    if (netdev instanceof NetdevVport) {
+      tnlPortAdd(port, netdev, odpNo);
+      tnlPortMapInsert(odpNo, tunnelDpifPortName(netdev.type, netdev.config.dstPort), netdev.config.dstPort, netdev.type === "gre");
+    } else if (odpNo >= 0) {
+      this.backer.linkOdp(port);
+      tnlPortMapInsertIpdev(port.name);
+      setDeviceMacSource(port.name, () => port.netdev?.getMac() ?? port.hwAddr);
+    }
     this.refreshPortState(port);
     port.seenConfig = port.config;
     port.seenState = port.state;
   }
 
+  /**
+   * Opens a tunnel interface: its own netdev (the options, checked as OVS
+   * does) and the datapath port the tunnels of its kind share, added on
+   * first use ("vxlan_sys_4789"). The Interface.error text on failure.
+   */
+  private openTunnel(cfg: IfaceConfig, type: "vxlan" | "geneve" | "gre"): { netdev: NetdevVport; odpNo: number } | string {
+    const nd = netdevOpen(cfg.name, type, cfg.options);
+    if (typeof nd === "string") {
+      netdevLog.warn(`${cfg.name}: could not set configuration (Invalid argument)`);
+      return nd;
+    }
+    if (!(nd instanceof NetdevVport)) return `could not open network device ${cfg.name} (Invalid argument)`;
+    const dpName = tunnelDpifPortName(type, nd.config.dstPort);
+    const q = this.backer.dpif.portQueryByName(dpName);
+    if (q.error === 0 && q.port !== undefined) return { netdev: nd, odpNo: q.port.portNo };
+    const opts: Record<string, string> = { remote_ip: "flow" };
+    if (type !== "gre") opts["dst_port"] = String(nd.config.dstPort);
+    const r = this.backer.dpif.portAdd({ name: dpName, type, options: opts });
+    if (r.error !== 0 || r.portNo === undefined) return openError(cfg.name, type, r.error);
+    return { netdev: nd, odpNo: r.portNo };
+  }
+
   /** Applies a changed Interface row to an existing port; true when something changed. */
   private updateIface(port: DpifPort, cfg: IfaceConfig): boolean {
     const old = port.cfg;
+    if (port.netdev instanceof NetdevVport && !sameOptions(old.options, cfg.options)) {
+      // New tunnel options: applied in place while the tunnel keeps its
+      // datapath port; otherwise (another UDP port, or options the port
+      // cannot take) it is opened again (same OpenFlow number).
+      const nd = port.netdev;
+      const next = parseTunnelOptions(cfg.name, nd.type, cfg.options);
+      if (typeof next !== "string" && next.dstPort === nd.config.dstPort) {
+        nd.config = next;
+        port.error = null;
+        return true;
+      }
+      const bundle = port.bundle;
+      const ofpNo = port.ofpNo;
+      this.removeIface(port);
+      this.addIface(null, cfg, ofpNo);
+      const np = this.byName.get(cfg.name);
+      if (np !== undefined) np.bundle = bundle;
+      return true;
+    }
     port.cfg = cfg;
     let changed = false;
     if (!sameOptions(old.options, cfg.options)) {
@@ -904,7 +1052,18 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
       if (port.ofpNo !== OFPP_LOCAL) this.ofproto.removePort(port.ofpNo);
       port.ofport = null;
     }
-    if (port.odpNo >= 0) {
+    if (port.netdev instanceof NetdevVport) {
+      if (tnlPortOf(port) !== undefined) {
+        tnlPortRemove(port);
+        tnlPortMapDelete(port.odpNo, port.netdev.config.dstPort);
+      }
+      // The shared datapath port goes with the last tunnel using it.
+      if (port.odpNo >= 0 && !isTnlOdpPort(port.odpNo)) this.backer.dpif.portDel(port.odpNo);
+    } else if (port.odpNo >= 0) {
+      if (this.backer.portByOdp(port.odpNo) === port) {
+        tnlPortMapDeleteIpdev(port.name);
+        setDeviceMacSource(port.name, null);
+      }
       this.backer.unlinkOdp(port);
       const r = this.backer.dpif.portDel(port.odpNo);
       if (r.error !== 0 && !(closing && port.odpNo === 0)) log.dbg(`${this.name}: ${port.name}: port delete failed (errno ${r.error})`);
@@ -981,6 +1140,8 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
         changed = true;
       }
     }
+    // Bonds follow their members' link state (bond.ts).
+    if (this.bonds.run(this.bundles.values())) changed = true;
     if (changed) this.requestRevalidation();
   }
 
@@ -1015,7 +1176,64 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
 
   /* ---------- packet-out ---------- */
 
+  /**
+   * Sends `frame` through the bridge's tables as if it came in on
+   * `inOfp` (output:TABLE): how native tunnelling sends its ARP requests.
+   */
+  injectFrame(inOfp: number, frame: Uint8Array): void {
+    if (this.closed) return;
+    const pkt = this.poPacket;
+    if (!pkt.setData(frame)) return;
+    const flow = new Uint32Array(FLOW_U32S);
+    extractFlowKey(pkt, flow);
+    flow[W_IN_PORT] = inOfp;
+    const xout = this.backer.udpif.xlate({
+      bridge: this, flow, wc: null, packet: frame, ofpacts: [{ type: "output", port: OFPP_TABLE, maxLen: 0 }], mayLearn: true,
+      statsPackets: 1, statsBytes: frame.length,
+    });
+    for (const d of xout.deferred) d();
+    if (xout.actions.length === 0) return;
+    const xp = this.ports.get(inOfp);
+    const odpIn = xp !== undefined && xp.odpNo >= 0 ? xp.odpNo : ODPP_NONE;
+    const r = this.backer.dpif.execute({ packet: frame, actions: xout.actions, inPort: odpIn });
+    if (r.error !== 0) log.warn(`${this.name}: sending a frame failed (errno ${r.error})`);
+  }
+
   private readonly poPacket = new DpPacket(65536 + 256);
+
+  /**
+   * Sends `frame` out of OpenFlow port `ofpNo` as the switch's own packet
+   * (OVS's ofproto_dpif_send_packet: bonds' LACP PDUs).
+   */
+  sendToPort(ofpNo: number, frame: Uint8Array): void {
+    if (this.closed) return;
+    const pkt = this.poPacket;
+    if (!pkt.setData(frame)) return;
+    const flow = new Uint32Array(FLOW_U32S);
+    extractFlowKey(pkt, flow);
+    flow[W_IN_PORT] = 0xffff /* OFPP_NONE */;
+    const xout = this.backer.udpif.xlate({
+      bridge: this, flow, wc: null, packet: frame, ofpacts: [{ type: "output", port: ofpNo, maxLen: 0 }], mayLearn: false,
+    });
+    if (xout.actions.length === 0) return;
+    const r = this.backer.dpif.execute({ packet: frame, actions: xout.actions, inPort: ODPP_NONE });
+    if (r.error !== 0) log.warn(`${this.name}: sending a frame on port ${ofpNo} failed (errno ${r.error})`);
+  }
+
+  /** Translates a resumed pipeline (its frozen state under `flow`'s recirc_id) and executes it on `packet`. */
+  runResumed(flow: Uint32Array, packet: Uint8Array): void {
+    if (this.closed) return;
+    const xout = this.backer.udpif.xlate({
+      bridge: this, flow, wc: null, packet, mayLearn: true, statsPackets: 1, statsBytes: packet.length,
+    });
+    for (const d of xout.deferred) d();
+    if (xout.needRevalidate === true) this.requestRevalidation();
+    if (xout.actions.length === 0 || xout.error !== null) return;
+    const xp = this.ports.get(flow[W_IN_PORT]! & 0xffff);
+    const odpIn = xp !== undefined && xp.odpNo >= 0 ? xp.odpNo : ODPP_NONE;
+    const r = this.backer.dpif.execute({ packet, actions: xout.actions, inPort: odpIn });
+    if (r.error !== 0) log.warn(`${this.name}: resumed packet execution failed (errno ${r.error})`);
+  }
 
   /**
    * OFPT_PACKET_OUT: the packet's flow (in_port from the message) through
@@ -1046,6 +1264,14 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
 }
 
 /* ---------------- helpers ---------------- */
+
+// Native tunnelling finds underlay bridges among all bridges and sends its
+// ARP requests through them (xlate-tnl.ts).
+setTnlBridges(() => allDpifBridges());
+setTnlPacketSender((bridge, inPort, frame) => {
+  const br = allDpifBridges().find((b) => b === bridge);
+  br?.injectFrame(inPort.ofpNo, frame);
+});
 
 /**
  * What ifaceStatus reports beyond IfaceStatus for kernel devices

@@ -52,6 +52,7 @@ import { NXFMF_INITIAL, NXFMF_OWN, type FlowUpdate } from "../openflow/ofp-flow.
 import { OFPFMC14_ADD, OFPFMC14_DELETE, OFPFMF14_ONLY_OWN, type FlowUpdate14 } from "../openflow/ofp-monitor.js";
 import { OFPPC_PORT_DOWN, OFPPR_ADD, OFPPR_DELETE, OFPPR_MODIFY, OFPPS_LINK_DOWN, OFPPS_LIVE } from "../openflow/ofp-port.js";
 import type { TlvMap } from "../openflow/ofp-control.js";
+import { allocTunMetadataSlots, setTunMetadataMap } from "../openflow/mf-key.js";
 import type { TableDesc } from "../openflow/ofp-table.js";
 import { decodeTableFeaturesStrict, type TableFeatures } from "../openflow/ofp-table-features.js";
 import { TF_ACTIONS, TF_INSTRUCTIONS, TF_MASK, TF_MATCH, TF_SET_FIELDS, TF_WILDCARD } from "./table-features-data.js";
@@ -771,8 +772,9 @@ export class Ofproto {
       case "OFPT_PACKET_OUT":
         return this.packetOutMsg(conn, msg.body);
       case "NXT_RESUME":
-        // No pipeline is ever paused here (the datapath translation comes
-        // later), so every continuation is stale.
+        // A bridge with a datapath resumes continuations before this
+        // (connmgr.ts hands NXT_RESUME to ofproto-dpif); an ofproto alone
+        // never pauses a pipeline, so every continuation is stale here.
         return this.isSecondary(conn) ? "OFPBRC_IS_SECONDARY" : "NXR_STALE";
       case "NXST_IPFIX_BRIDGE_REQUEST":
       case "NXST_IPFIX_FLOW_REQUEST":
@@ -1325,14 +1327,19 @@ export class Ofproto {
           next.push({ ...m });
         }
         if (next.reduce((s, m) => s + m.optionLen, 0) > 256) return "NXTTMFC_TABLE_FULL";
+        const slots = allocTunMetadataSlots(next);
+        if (slots === null) return "NXTTMFC_TABLE_FULL";
         this.tlvMaps = next;
+        setTunMetadataMap(slots);
         return null;
       }
       case 1:
         this.tlvMaps = this.tlvMaps.filter((x) => !b.mappings.some((m) => m.index === x.index));
+        setTunMetadataMap(this.tlvMaps.length === 0 ? null : allocTunMetadataSlots(this.tlvMaps));
         return null;
       case 2:
         this.tlvMaps = [];
+        setTunMetadataMap(null);
         return null;
       default:
         return "NXTTMFC_BAD_COMMAND";

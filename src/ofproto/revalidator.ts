@@ -293,10 +293,10 @@ export class Revalidator {
   private refresh(k: Ukey, now: number): void {
     k.refreshed = now;
     const u = this.udpif;
-    const port = u.backer.portByOdp(ukeyKeyWord(k, W_IN_PORT));
-    if (port === null || port.ofport === null || port.bridge !== k.bridge) return;
     const flow = this.flow;
     ukeyKeyInto(k, flow);
+    const port = u.backer.portByOdp(flow[W_IN_PORT]!, flow);
+    if (port === null || port.ofport === null || port.bridge !== k.bridge) return;
     flow[W_IN_PORT] = port.ofpNo;
     const xout = u.xlate({ bridge: k.bridge, flow, wc: null, packet: null, mayLearn: true });
     for (const d of xout.deferred) d();
@@ -309,10 +309,10 @@ export class Revalidator {
    */
   private revalidateUkey(k: Ukey): boolean {
     const u = this.udpif;
-    const port = u.backer.portByOdp(ukeyKeyWord(k, W_IN_PORT));
-    if (port === null || port.ofport === null || port.bridge !== k.bridge || k.bridge.isClosed) return false;
     const flow = this.flow;
     ukeyKeyInto(k, flow);
+    const port = u.backer.portByOdp(flow[W_IN_PORT]!, flow);
+    if (port === null || port.ofport === null || port.bridge !== k.bridge || k.bridge.isClosed) return false;
     flow[W_IN_PORT] = port.ofpNo;
     const wc = this.wc;
     wc.fill(0);

@@ -20,7 +20,7 @@ import {
   W_DP_HASH, W_IN_PORT, W_IPV6_LABEL, W_IPV6_SRC, W_METADATA, W_MPLS_LSE0, W_NW_DST, W_NW_PROTO,
   W_NW_SRC, W_PACKET_TYPE, W_PKT_MARK, W_RECIRC_ID, W_REG0, W_SKB_PRIORITY, W_TCP_FLAGS, W_TP_SRC, W_TUN_DST,
   W_TUN_ID, W_TUN_IPV6_DST, W_VLAN0, W_ETH_DST, W_ARP_SHA, W_IGMP_GROUP,
-  W_CT_IPV6_SRC, REGION_TUN_START, REGION_CTX_START, W_ACTSET_OUTPUT,
+  W_CT_IPV6_SRC, REGION_TUN_START, REGION_CTX_START, W_ACTSET_OUTPUT, W_TUN_GENEVE,
 } from "../flow/key-layout.js";
 import { Match } from "../openflow/match.js";
 import { OFPP_UNSET } from "../openflow/ofp-codec.js";
@@ -30,6 +30,9 @@ import { parseActions } from "../openflow/ofp-actions-codec.js";
 import type { OfpAction } from "../openflow/ofp-actions.js";
 import { UnixctlError as UnixctlErrorLike, type UnixctlRegistry } from "../unixctl/index.js";
 import { xlateActions } from "./xlate.js";
+import { geneveToMetadata } from "./xlate-tnl.js";
+import { tunMetadataSlots } from "../openflow/mf-key.js";
+import { keyByte, setKeyByte } from "../flow/key-ops.js";
 import type { TraceNode, TraceNodeType, TraceSink, XBridge, XlateOut } from "./xlate-types.js";
 import { SLOW_ACTION, SLOW_BFD, SLOW_CFM, SLOW_LACP, SLOW_LLDP, SLOW_MATCH, SLOW_STP } from "./xlate-types.js";
 
@@ -110,6 +113,12 @@ export function formatFlow(flow: Uint32Array): string {
     flow[W_TUN_IPV6_DST + 2] !== 0 || flow[W_TUN_IPV6_DST + 3] !== 0;
   if (tunSet) {
     for (let w = REGION_TUN_START; w < REGION_CTX_START; w++) mask[w] = 0xffffffff;
+    // tun_metadata fields the packet has (tsovs keeps no presence bits: a nonzero value).
+    for (const s of tunMetadataSlots() ?? []) {
+      let any = false;
+      for (let i = 0; i < s.len; i++) if (keyByte(flow, W_TUN_GENEVE * 4 + s.offset + i) !== 0) any = true;
+      if (any) for (let i = 0; i < s.len; i++) setKeyByte(mask, W_TUN_GENEVE * 4 + s.offset + i, 0xff);
+    }
   } else if (flow[W_TUN_ID] !== 0 || flow[W_TUN_ID + 1] !== 0) {
     setWords(mask, W_TUN_ID, 2);
   }
@@ -404,7 +413,7 @@ export function parseTraceArgs(args: readonly string[], bridges: TraceBridges): 
     const odpIn = flow[W_IN_PORT]!;
     let found: XBridge | null = null;
     for (const b of candidates) {
-      const p = b.xbridge.portByOdp(odpIn);
+      const p = b.xbridge.portByOdp(odpIn, flow);
       if (p !== null) {
         found = b.xbridge;
         flow[W_IN_PORT] = p.ofpNo;
@@ -413,6 +422,8 @@ export function parseTraceArgs(args: readonly string[], bridges: TraceBridges): 
     }
     if (found === null) throw new TraceError("no OpenFlow port for datapath port " + odpIn);
     bridge = found;
+    // Geneve options as the datapath has them become tun_metadata (TLV map), as OVS shows the flow.
+    if (!geneveToMetadata(flow)) throw new TraceError("Failed to parse Geneve options");
   } else {
     if (words.length !== 2) throw new TraceError("Must specify bridge name");
     const b = bridges.bridge(words[0]!);

@@ -661,7 +661,7 @@ export class Udpif implements DpifUpcallHandler {
 
   private miss(u: DpifUpcall): DpifUpcallReply {
     this.counters.misses++;
-    const port = this.backer.portByOdp(u.key[W_IN_PORT]!);
+    const port = this.backer.portByOdp(u.key[W_IN_PORT]!, u.key);
     if (port === null || port.ofport === null) {
       // A port no bridge has (the datapath's own local port): drop, install nothing.
       this.counters.noPort++;
@@ -744,7 +744,7 @@ export class Udpif implements DpifUpcallHandler {
     this.counters.actionUpcalls++;
     const type = cookieType(u.userdata);
     if (type !== USER_ACTION_COOKIE_CONTROLLER && type !== USER_ACTION_COOKIE_SLOW_PATH) return DROP_REPLY;
-    const port = this.backer.portByOdp(u.inPort);
+    const port = this.backer.portByOdp(u.key[W_IN_PORT]!, u.key);
     if (port === null || port.ofport === null) return DROP_REPLY;
     const flow = new Uint32Array(FLOW_U32S);
     flow.set(u.key.subarray(0, DPW));

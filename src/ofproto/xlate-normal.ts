@@ -34,7 +34,8 @@ import * as L from "../flow/key-layout.js";
 import { OFPPC_NO_FLOOD } from "../openflow/ofp-port.js";
 import { formatMac } from "../openflow/ofp-codec.js";
 import { vlogModule } from "../util/vlog.js";
-import type { NormalCtx, XBundle, XBridge } from "./xlate-types.js";
+import type { NormalCtx, XBundle, XBridge, XPort } from "./xlate-types.js";
+import { BV_DROP, BV_DROP_IF_MOVED, type Bond } from "./bond.js";
 
 const log = vlogModule("ofproto_dpif_xlate");
 
@@ -107,7 +108,7 @@ function bundleAllowsCvlan(b: XBundle, vid: number): boolean {
 }
 
 /** Whether `b` carries the internal VLAN(s) `x` (OVS's xbundle_includes_vlan). */
-function bundleIncludesVlan(b: XBundle, x: Int32Array): boolean {
+export function bundleIncludesVlan(b: XBundle, x: Int32Array): boolean {
   switch (b.vlanMode) {
     case "access":
       return x[VID0] === bundleVlan(b) && x[VID1] === 0;
@@ -181,7 +182,7 @@ function isGratuitousArp(flow: Uint32Array, wc: Uint32Array | null): boolean {
 }
 
 /** Reads the flow's tags into an xvlan (OVS's xvlan_extract). */
-function xvlanExtract(flow: Uint32Array, x: Int32Array): void {
+export function xvlanExtract(flow: Uint32Array, x: Int32Array): void {
   x.fill(0);
   for (let i = 0; i < 2; i++) {
     const w = flow[L.W_VLAN0 + i]!;
@@ -201,7 +202,7 @@ function xvlanPop(x: Int32Array): void {
 }
 
 /** Input view -> the bridge's internal view (OVS's xvlan_input_translate). */
-function xvlanInputTranslate(b: XBundle, inX: Int32Array, x: Int32Array): void {
+export function xvlanInputTranslate(b: XBundle, inX: Int32Array, x: Int32Array): void {
   switch (b.vlanMode) {
     case "access":
       x.fill(0);
@@ -270,7 +271,7 @@ function xvlanPut(x: Int32Array, headers: Uint32Array): void {
 /** Logs what OVS's xlate_report_error logs outside a trace, rate-limited (burst 5, then 1 per 2 s). */
 let errorTokens = 5;
 let errorStamp = 0;
-function reportError(ctx: NormalCtx, text: string): void {
+export function reportError(ctx: NormalCtx, text: string): void {
   ctx.report(text, "error");
   const now = Date.now();
   errorTokens = Math.min(5, errorTokens + (now - errorStamp) / 2000);
@@ -282,7 +283,7 @@ function reportError(ctx: NormalCtx, text: string): void {
 }
 
 /** Whether the outer VID `vid` may enter on `b` (OVS's input_vid_is_valid), reporting why not. */
-function inputVidIsValid(ctx: NormalCtx, vid: number, b: XBundle): boolean {
+export function inputVidIsValid(ctx: NormalCtx, vid: number, b: XBundle): boolean {
   if (b === OFPP_NONE_BUNDLE) return true;
   switch (b.vlanMode) {
     case "access":
@@ -310,6 +311,29 @@ function inputVidIsValid(ctx: NormalCtx, vid: number, b: XBundle): boolean {
   }
 }
 
+/**
+ * Whether a packet received on bond member `inPort` may enter (the bond
+ * part of OVS's is_admissible), reporting why not.
+ */
+function bondAdmits(ctx: NormalCtx, bond: Bond, inPort: XPort, inBundle: XBundle, vlan: number): boolean {
+  const verdict = bond.checkAdmissibility(inPort, (macs[DST]! & 1) !== 0);
+  if (verdict === BV_DROP) {
+    ctx.report("bonding refused admissibility, dropping");
+    return false;
+  }
+  if (verdict === BV_DROP_IF_MOVED) {
+    const e = ctx.bridge.macs.lookup(macs, SRC, vlan);
+    if (e !== null && e.bundle.name !== inBundle.name) {
+      const locked = (e as { gratArpLockUntil?: number }).gratArpLockUntil ?? -Infinity;
+      if (!isGratuitousArp(ctx.flow, ctx.wc) || Math.floor(ctx.bridge.now() / 1000) < locked) {
+        ctx.report("SLB bond thinks this packet looped back, dropping");
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
 /** The bridge's current bundle for one named by a MAC entry (bundles may have been rebuilt), or null. */
 function currentBundle(bridge: XBridge, b: XBundle): XBundle | null {
   const cur = bridge.bundles.get(b.name);
@@ -322,6 +346,14 @@ function outputNormal(ctx: NormalCtx, inBundle: XBundle, out: XBundle, x: Int32A
     ctx.report("Flow is between protected ports, skipping output.", "warn");
     return;
   }
+  outputToBundleXvlan(ctx, out, x, scratch, headers);
+}
+
+/**
+ * Outputs to `out` with the internal VLANs `x` translated into its view
+ * (OVS's output_normal without NORMAL's protected-port check; mirrors use it).
+ */
+export function outputToBundleXvlan(ctx: NormalCtx, out: XBundle, x: Int32Array, scratch: Int32Array, headers: Uint32Array): void {
   /* A bundle with no interfaces yet (partially configured): nothing to send on. */
   if (out.ports.length === 0) return;
   xvlanOutputTranslate(out, x, scratch);
@@ -420,6 +452,7 @@ function normal(ctx: NormalCtx, frame: NormalFrame): void {
     ctx.report("packet has reserved destination MAC, dropping");
     return;
   }
+  if (inPort !== null && inBundle.bond != null && !bondAdmits(ctx, inBundle.bond, inPort, inBundle, vlan)) return;
 
   /* Learning. */
   const isGratArp = isGratuitousArp(flow, wc);

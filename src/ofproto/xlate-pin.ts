@@ -12,9 +12,16 @@
  * turns the cookie and the packet (already modified by the preceding
  * actions) into a packet-in for the bridge's controllers.
  */
-import { FLOW_U32S, W_IN_PORT, W_METADATA, W_PKT_MARK, W_REG0, W_TUN_ID, W_TUN_SRC, W_TUN_DST } from "../flow/key-layout.js";
+import {
+  FLOW_U32S, S_CT_NW_PROTO, S_CT_STATE, S_CT_TP_DST, S_CT_TP_SRC, S_CT_ZONE, S_DL_TYPE, W_CT_IPV6_DST, W_CT_IPV6_SRC, W_CT_LABEL,
+  W_CT_MARK, W_CT_NW_DST, W_CT_NW_PROTO, W_CT_NW_SRC, W_CT_STATE, W_CT_TP_DST, W_CT_TP_SRC, W_CT_ZONE, W_DL_TYPE, W_IN_PORT,
+  W_METADATA, W_PACKET_TYPE, W_PKT_MARK, W_REG0, W_TUN_ID, W_TUN_SRC, W_TUN_DST,
+} from "../flow/key-layout.js";
 import { Match } from "../openflow/match.js";
-import { NO_BUFFER, OFPR_EXPLICIT_MISS, OFPR_IMPLICIT_MISS, OFPR_NO_MATCH, packetInReasonForVersion, type PacketInBody } from "../openflow/ofp-packet.js";
+import {
+  NO_BUFFER, OFPR_EXPLICIT_MISS, OFPR_IMPLICIT_MISS, OFPR_NO_MATCH, packetInReasonForVersion, type ContinuationProp, type PacketInBody,
+} from "../openflow/ofp-packet.js";
+import { continuationProps } from "./continuation-props.js";
 import type { OfpMessage } from "../openflow/ofp-msgs.js";
 import type { Ofconn } from "./ofconn.js";
 import type { XBridge } from "./xlate-types.js";
@@ -51,6 +58,8 @@ export interface FrozenState {
   ruleCookie?: bigint;
   /** The packet went through ct() before freezing (OVS's frozen_state.conntracked). */
   conntracked?: boolean;
+  /** Mirrors the packet was already sent to (OVS's frozen_state.mirrors). */
+  mirrors?: number;
 }
 
 const frozenById = new Map<number, FrozenState>();
@@ -68,7 +77,7 @@ function stateKey(s: FrozenState): string {
     k += "|A";
     for (const it of s.actions) k += it.action === null ? `|u${it.tableId},${it.cookie}` : "|" + formatActions([it.action]);
     k += "|S" + formatActions(s.actionSet ?? []);
-    k += "|K" + (s.stack ?? []).join(",") + (s.conntracked === true ? "|ct" : "");
+    k += "|K" + (s.stack ?? []).join(",") + (s.conntracked === true ? "|ct" : "") + (s.mirrors ? `|m${s.mirrors}` : "");
   }
   return k;
 }
@@ -163,15 +172,15 @@ export function decodeControllerCookie(u: Uint8Array | null): ControllerCookie |
   };
 }
 
-/** The packet-in metadata match: in_port always, pipeline fields when nonzero (as OVS). */
+/** The packet-in metadata match (OVS's flow_get_metadata): in_port always, other pipeline fields when nonzero. */
 export function packetInMetadata(flow: Uint32Array): Match {
   const m = new Match();
   m.key[W_IN_PORT] = flow[W_IN_PORT]! & 0xffff;
   m.mask[W_IN_PORT] = 0xffff;
-  const copy = (w: number): void => {
-    if (flow[w] !== 0) {
-      m.key[w] = flow[w]!;
-      m.mask[w] = 0xffffffff;
+  const copy = (w: number, mask = 0xffffffff): void => {
+    if ((flow[w]! & mask) !== 0) {
+      m.key[w] = (m.key[w]! | (flow[w]! & mask)) >>> 0;
+      m.mask[w] = (m.mask[w]! | mask) >>> 0;
     }
   };
   for (let i = 0; i < 16; i++) copy(W_REG0 + i);
@@ -182,8 +191,50 @@ export function packetInMetadata(flow: Uint32Array): Match {
   copy(W_TUN_ID + 1);
   copy(W_TUN_SRC);
   copy(W_TUN_DST);
+  copy(W_PACKET_TYPE);
+  const ctState = (flow[W_CT_STATE]! >>> S_CT_STATE) & 0xff;
+  if (ctState !== 0) {
+    copy(W_CT_STATE, 0xff << S_CT_STATE);
+    // dl_type too: the conntrack fields mean nothing without it.
+    m.key[W_DL_TYPE] = (m.key[W_DL_TYPE]! | (flow[W_DL_TYPE]! & (0xffff << S_DL_TYPE))) >>> 0;
+    m.mask[W_DL_TYPE] = (m.mask[W_DL_TYPE]! | (0xffff << S_DL_TYPE)) >>> 0;
+    const dlType = (flow[W_DL_TYPE]! >>> S_DL_TYPE) & 0xffff;
+    const valid = (ctState & CS_TRACKED) !== 0 && (ctState & CS_INVALID) === 0;
+    if (valid && ((flow[W_CT_NW_PROTO]! >>> S_CT_NW_PROTO) & 0xff) !== 0) {
+      const all = (w: number, mask = 0xffffffff): void => {
+        m.key[w] = (m.key[w]! | (flow[w]! & mask)) >>> 0;
+        m.mask[w] = (m.mask[w]! | mask) >>> 0;
+      };
+      if (dlType === 0x0800) {
+        all(W_CT_NW_SRC);
+        all(W_CT_NW_DST);
+      } else if (dlType === 0x86dd) {
+        for (let i = 0; i < 4; i++) {
+          all(W_CT_IPV6_SRC + i);
+          all(W_CT_IPV6_DST + i);
+        }
+      }
+      if (dlType === 0x0800 || dlType === 0x86dd) {
+        all(W_CT_NW_PROTO, 0xff << S_CT_NW_PROTO);
+        all(W_CT_TP_SRC, 0xffff << S_CT_TP_SRC);
+        all(W_CT_TP_DST, 0xffff << S_CT_TP_DST);
+      }
+    }
+  }
+  copy(W_CT_ZONE, 0xffff << S_CT_ZONE);
+  copy(W_CT_MARK);
+  if ((flow[W_CT_LABEL]! | flow[W_CT_LABEL + 1]! | flow[W_CT_LABEL + 2]! | flow[W_CT_LABEL + 3]!) !== 0) {
+    for (let j = 0; j < 4; j++) {
+      m.key[W_CT_LABEL + j] = flow[W_CT_LABEL + j]!;
+      m.mask[W_CT_LABEL + j] = 0xffffffff;
+    }
+  }
   return m;
 }
+
+/** ct_state bits (OVS's CS_TRACKED, CS_INVALID). */
+const CS_TRACKED = 0x20;
+const CS_INVALID = 0x10;
 
 function isMiss(reason: number): boolean {
   return reason === OFPR_NO_MATCH || reason === OFPR_EXPLICIT_MISS || reason === OFPR_IMPLICIT_MISS;
@@ -191,7 +242,8 @@ function isMiss(reason: number): boolean {
 
 /** Builds the packet-in message for one connection, in its packet-in format and version. */
 export function buildPacketIn(conn: Ofconn, packet: Uint8Array, reason: number, tableId: number, cookie: bigint,
-  flow: Uint32Array, userdata: Uint8Array | null, maxLen: number): OfpMessage | null {
+  flow: Uint32Array, userdata: Uint8Array | null, maxLen: number,
+  continuation: ((version: number) => ContinuationProp[]) | null = null): OfpMessage | null {
   let len = packet.length;
   const limit = isMiss(reason) && maxLen === 0xffff ? conn.missSendLen : maxLen;
   if (limit !== 0xffff && limit < len) len = limit;
@@ -206,7 +258,7 @@ export function buildPacketIn(conn: Ofconn, packet: Uint8Array, reason: number, 
     cookie: fmt === "standard" && version < 4 ? 0xffffffffffffffffn : cookie,
     metadata: packetInMetadata(flow),
     userdata: fmt === "nxt_packet_in2" ? userdata : null,
-    continuation: null,
+    continuation: fmt === "nxt_packet_in2" && continuation !== null ? continuation(version) : null,
   };
   if (fmt === "nxt_packet_in2") return { type: "NXT_PACKET_IN2", version, xid: 0, body } as OfpMessage;
   if (fmt === "nxt_packet_in") return { type: "NXT_PACKET_IN", version, xid: 0, body } as OfpMessage;
@@ -228,12 +280,21 @@ export function handleControllerUpcall(userdata: Uint8Array | null, packet: Uint
   const st = frozenState(c.recircId);
   const bridge = findBridge(c.uuid, st?.bridgeName ?? null);
   if (bridge === null || st === null) return -1;
-  return sendPacketIn(bridge, packet, c.reason, st.tableId, c.ruleCookie, st.flow, st.userdata, c.controllerId, c.maxLen);
+  // A paused pipeline: the packet-in carries its continuation (NXT_PACKET_IN2 only).
+  let cont: ((version: number) => ContinuationProp[]) | null = null;
+  if (c.continuation) {
+    const odpPort = bridge.ports.get(st.flow[W_IN_PORT]! & 0xffff)?.odpNo ?? 0;
+    cont = (version) => continuationProps(st, odpPort > 0 ? odpPort : 0, version);
+  }
+  // A continuation carries the whole packet (it is resumed from it), whatever max_len says.
+  return sendPacketIn(bridge, packet, c.reason, st.tableId, c.ruleCookie, st.flow, st.userdata, c.controllerId,
+    cont !== null ? 0xffff : c.maxLen, cont);
 }
 
 /** Sends a packet-in to the controllers of `bridge` that want it. */
 export function sendPacketIn(bridge: XBridge, packet: Uint8Array, reason: number, tableId: number, cookie: bigint,
-  flow: Uint32Array, userdata: Uint8Array | null, controllerId: number, maxLen: number): number {
+  flow: Uint32Array, userdata: Uint8Array | null, controllerId: number, maxLen: number,
+  continuation: ((version: number) => ContinuationProp[]) | null = null): number {
   return bridge.ofproto.connmgr.sendPacketIn(reason, controllerId,
-    (conn) => buildPacketIn(conn, packet, reason, tableId, cookie, flow, userdata, maxLen));
+    (conn) => buildPacketIn(conn, packet, reason, tableId, cookie, flow, userdata, maxLen, continuation));
 }

@@ -14,6 +14,8 @@
 import type { Ofproto } from "./ofproto.js";
 import type { OfRule } from "./rule.js";
 import type { OfpAction } from "../openflow/ofp-actions.js";
+import type { MirrorBridge, MirrorConfig } from "./mirror.js";
+import type { Bond, BondSettings } from "./bond.js";
 
 /* ---------------- ports and bundles ---------------- */
 
@@ -39,8 +41,16 @@ export interface XBundle {
   qinqEthtype: number;
   /** True for a bundle that takes part in no VLAN at all: flood / learning skip it (OVS's mirror output ports). */
   mirrorOut?: boolean;
+  /** Mirrors (bits of the bridge's MirrorBridge) selecting packets received on the bundle (mirror.ts sets them). */
+  mirrorSrc?: number;
+  /** Mirrors selecting packets sent on the bundle. */
+  mirrorDst?: number;
+  /** Mirrors that output to the bundle (nonzero exactly when `mirrorOut`). */
+  mirrorOutMask?: number;
   /** Protected port (Port.protected): never forwards to another protected port. */
   protected?: boolean;
+  /** The bond (bond.ts) when the bundle has several interfaces; absent or null otherwise. */
+  bond?: Bond | null;
 }
 
 /** An OpenFlow port of a bridge as translation sees it (OVS's xport). */
@@ -103,8 +113,12 @@ export interface XBridge {
   ofproto: Ofproto;
   /** Ports by OpenFlow number. */
   ports: ReadonlyMap<number, XPort>;
-  /** Ports by datapath number. */
-  portByOdp(odpNo: number): XPort | null;
+  /**
+   * Ports by datapath number. Tunnel ports share one datapath port: which
+   * one a packet arrived on depends on its tunnel metadata, from `key` (a
+   * datapath flow key with the datapath in_port).
+   */
+  portByOdp(odpNo: number, key?: Uint32Array | null): XPort | null;
   bundles: ReadonlyMap<string, XBundle>;
   macs: MacTable;
   /** The datapath port of the bridge's LOCAL port. */
@@ -115,6 +129,8 @@ export interface XBridge {
   datapathName: string;
   /** ms clock. */
   now(): number;
+  /** The bridge's port mirrors (mirror.ts); absent or null = none. */
+  readonly mbridge?: MirrorBridge | null;
 }
 
 /* ---------------- translation ---------------- */
@@ -290,6 +306,8 @@ export interface BundleConfig {
   cvlans: number[] | null;
   qinqEthtype: number;
   protected: boolean;
+  /** Bond settings (Port.bond_*, lacp, other_config), for a Port with more than one interface. */
+  bond?: BondSettings;
 }
 
 /** What the bridge reads back for each interface (written to the Interface row). */
@@ -341,6 +359,14 @@ export interface DpifBridgeApi {
   setConfig(cfg: BridgeDpConfig): void;
   /** Status of one interface, or null when the bridge has no such interface. */
   ifaceStatus(name: string): IfaceStatus | null;
+  /**
+   * Makes the bridge's port mirrors exactly `mirrors` (mirror.ts); returns
+   * the keys that could not be configured and why. Optional: a bridge
+   * without it has no mirrors.
+   */
+  setMirrors?(mirrors: readonly MirrorConfig[]): Map<string, "no-output-bundle" | "too-many">;
+  /** tx_packets / tx_bytes of the mirror `key`, or null when it is not configured. */
+  mirrorStats?(key: string): { packets: number; bytes: number } | null;
   /** Deletes the bridge: its ports leave the datapath, its connections close. */
   close(): void;
 }

@@ -22,7 +22,12 @@
  * stop translation; what is left (actions with table/cookie markers,
  * action set, stack, pipeline metadata) is kept under a recirculation id
  * (xlate-pin.ts) and emitted as recirc(id). A packet coming back with
- * that id resumes there (`thaw`).
+ * that id resumes there (`thaw`). controller(pause) emits a userspace
+ * controller action marked "continuation" instead: the packet-in carries
+ * the frozen state and NXT_RESUME thaws it (continuation.ts).
+ *
+ * Mirrors (xlate-mirror.ts): ingress mirroring before the first actions,
+ * egress mirroring after each output to a port.
  *
  * Hot path: translation contexts are reused, flows are typed arrays, the
  * action loop is one switch (common actions first) without closures,
@@ -65,14 +70,18 @@ import { commitOdpActions, dlType, mplsCount, nwProto, vlanCount } from "./xlate
 import {
   boundField, maskSubfield, prereqsOk, readSubfield, setFieldMasked, subfieldPrereqsOk, writeSubfield,
 } from "./xlate-fields.js";
-import { allocRecircId, bridgeUuid, encodeControllerCookie, frozenState, sendPacketIn, type FrozenItem } from "./xlate-pin.js";
+import { allocRecircId, bridgeUuid, encodeControllerCookie, frozenState, type FrozenItem } from "./xlate-pin.js";
 import { OfportMap, hashInt } from "./ofport-order.js";
 import type {
   NormalCtx, TraceNode, TraceNodeType, TraceSink, XBridge, XBundle, XlateIn, XlateOut, XPort,
 } from "./xlate-types.js";
 import { xlateNormal } from "./xlate-normal.js";
+import { mirrorIngress, mirrorOutputInput, mirrorPacket } from "./xlate-mirror.js";
 import { xlateLearn } from "./xlate-learn.js";
 import { bundleExecute, multipathExecute } from "./xlate-hash.js";
+import { lacpSpecial } from "./bond.js";
+import { SLOW_LACP as SLOW_LACP_BIT } from "./xlate-types.js";
+import { tnlComposeOutput, tnlPortOf, tnlTerminate, tnlWcFinish, tnlWcInit, unwrapTrailingClone } from "./xlate-tnl.js";
 
 type Rule = OfRule<OfpAction[]>;
 
@@ -155,6 +164,10 @@ export class XlateCtx implements NormalCtx {
   /** The clock of `nowBridge`, read once per translation (creditRule). */
   nowMs = 0;
   nowBridge: XBridge | null = null;
+  /** Mirrors the packet was already sent to (OVS's ctx->mirrors; xlate-mirror.ts). */
+  mirrors = 0;
+  /** Snap length of the mirror being output to (0 = whole packet). */
+  mirrorSnaplen = 0;
 
   constructor() {
     this.wc = this.ownWc;
@@ -203,12 +216,18 @@ export class XlateCtx implements NormalCtx {
     this.pause = null;
     this.wasMpls = false;
     this.nowBridge = null;
+    this.mirrors = 0;
+    this.mirrorSnaplen = 0;
   }
 
   /* ---- NormalCtx ---- */
 
   outputToBundle(bundle: XBundle, vlan: number, vlanHeaders?: Uint32Array): void {
-    const port = bundle.ports[0];
+    // A bond picks the member (bond.ts); none enabled: nothing is sent.
+    // balance-tcp recirculates instead: hash(l4), then table 254 picks by dp_hash.
+    const bond = bundle.bond ?? null;
+    const recirc = bond !== null ? bond.recircTarget() : 0;
+    const port = bond !== null ? bond.chooseOutput(this.flow, recirc === 0 ? this.wc : null, vlan)?.port : bundle.ports[0];
     if (port === undefined) return;
     const flow = this.flow;
     const old0 = flow[W_VLAN0]!;
@@ -226,7 +245,15 @@ export class XlateCtx implements NormalCtx {
       const tpid = (old0 & 0x1000) !== 0 && old0 >>> 16 !== 0 ? old0 >>> 16 : 0x8100;
       flow[W_VLAN0] = ((tpid << 16) | pcp | 0x1000 | (vlan & 0xfff)) >>> 0;
     }
-    composeOutput(this, port.ofpNo, true);
+    // SLB rebalancing counts the bytes each bucket sends (OVS's bond_account).
+    if (recirc === 0 && bond !== null && (this.xin.statsBytes ?? 0) > 0) bond.account(this.flow, vlan, this.xin.statsBytes!);
+    if (recirc !== 0) {
+      commit(this);
+      this.odp.hash(bond!.basis);
+      this.odp.recirc(recirc);
+    } else {
+      composeOutput(this, port.ofpNo, true);
+    }
     flow[W_VLAN0] = old0;
     flow[W_VLAN1] = old1;
   }
@@ -323,11 +350,9 @@ function xlateWith(ctx: XlateCtx, xin: XlateIn): XlateOut {
   const t = dlType(flow);
   if (t === ETH_TYPE_IP || t === ETH_TYPE_IPV6) wc[W_NW_PROTO] = (wc[W_NW_PROTO]! | 0x3) >>> 0;
   wc[W_RECIRC_ID] = 0xffffffff;
-  if (flow[W_TUN_DST] !== 0 || flow[W_TUN_IPV6_DST] !== 0 || flow[W_TUN_IPV6_DST + 1] !== 0 ||
-    flow[W_TUN_IPV6_DST + 2] !== 0 || flow[W_TUN_IPV6_DST + 3] !== 0) {
-    // A tunnelled packet: its tunnel metadata is part of every megaflow.
-    for (let w = REGION_TUN_START; w < REGION_CTX_START; w++) wc[w] = 0xffffffff;
-  }
+  // A tunnelled packet: what chose its tunnel port is part of every megaflow.
+  // (Geneve options the TLV map cannot take fail the translation, as OVS's.)
+  if (!tnlWcInit(flow, wc)) ctx.error = "Invalid tunnel metadata";
 
   if (ctx.trace !== null) {
     const node = ctx.trace.add("bridge", `bridge("${ctx.bridge.name}")`);
@@ -336,8 +361,10 @@ function xlateWith(ctx: XlateCtx, xin: XlateIn): XlateOut {
   let pushed = 0;
 
   let lookupFrom = xin.tableId ?? 0;
-  let doLookup = true;
+  let doLookup = ctx.error === null;
+  let thawed = false;
   if (flow[W_RECIRC_ID] !== 0 && xin.ofpacts === undefined && xin.rule == null) {
+    thawed = true;
     doLookup = thaw(ctx, flow[W_RECIRC_ID]!);
     lookupFrom = ctx.tableId;
   }
@@ -345,7 +372,7 @@ function xlateWith(ctx: XlateCtx, xin: XlateIn): XlateOut {
     // Frozen actions ran (or the state was missing).
   } else if (xin.ofpacts !== undefined && xin.rule == null) {
     ctx.tableId = xin.tableId ?? 0;
-    doXlateActions(ctx, xin.ofpacts, true, false);
+    if (!mirrorGate(ctx, thawed)) doXlateActions(ctx, xin.ofpacts, true, false);
   } else {
     let rule: Rule | null = xin.rule ?? null;
     let node: TraceNode | null = null;
@@ -355,20 +382,21 @@ function xlateWith(ctx: XlateCtx, xin: XlateIn): XlateOut {
       ctx.tableId = lk.tableId;
       node = reportTable(ctx, kind, rule, lk.tableId);
       if (rule !== null) creditRule(ctx, rule);
-      else if (kind === LK_MISS_PIN) {
-        // The miss rule: its one action sends the packet to the controller.
+      else {
         if (node !== null) {
           ctx.trace!.push(node);
           pushed++;
         }
-        ctx.add("action", "controller(reason=)");
-        ctx.ruleCookie = 0n;
-        xlateController(ctx, 0xffff, OFPR_IMPLICIT_MISS, 0, null, false);
-        node = null;
-      } else if (node !== null) {
-        ctx.trace!.push(node);
-        pushed++;
-        ctx.add("action", "drop");
+        if (mirrorGate(ctx, thawed)) {
+          // Dropped: received on a mirror output port.
+        } else if (kind === LK_MISS_PIN) {
+          // The miss rule: its one action sends the packet to the controller.
+          ctx.add("action", "controller(reason=)");
+          ctx.ruleCookie = 0n;
+          xlateController(ctx, 0xffff, OFPR_IMPLICIT_MISS, 0, null, false);
+        } else {
+          ctx.add("action", "drop");
+        }
         node = null;
       }
     } else {
@@ -383,17 +411,22 @@ function xlateWith(ctx: XlateCtx, xin: XlateIn): XlateOut {
       }
       ctx.rule = rule;
       ctx.ruleCookie = rule.cookie;
-      doXlateActions(ctx, rule.actions, true, false);
+      // A LACP PDU on a bond member goes to LACP, not through the actions (OVS's process_special).
+      if (!thawed && lacpSpecial(ctx.inPort, dlType(flow), xin.packet)) ctx.slow |= SLOW_LACP_BIT;
+      else if (!mirrorGate(ctx, thawed)) doXlateActions(ctx, rule.actions, true, false);
     }
   }
-  if (ctx.error === null) xlateActionSet(ctx);
+  // A frozen pipeline keeps its action set for when it resumes (OVS runs it only when not freezing).
+  if (ctx.error === null && !ctx.freezing) xlateActionSet(ctx);
   if (ctx.error === null && ctx.freezing) finishFreezing(ctx);
 
   for (; pushed > 0; pushed--) ctx.trace!.pop();
   if (ctx.trace !== null) ctx.trace.pop();
   finishWildcards(ctx, xin.flow);
+  tnlWcFinish(xin.flow, ctx.wc);
 
   if (ctx.error !== null) ctx.odp.w.truncate(0);
+  else unwrapTrailingClone(ctx.odp.w);
   const out: XlateOut = {
     actions: copyActions(ctx.odp.w.buf, ctx.odp.size),
     slow: ctx.slow,
@@ -404,6 +437,19 @@ function xlateWith(ctx: XlateCtx, xin: XlateIn): XlateOut {
   };
   if (ctx.revalidate) out.needRevalidate = true;
   return out;
+}
+
+/**
+ * Before the first actions (OVS's xlate_actions): a packet received on a
+ * mirror output port is dropped (true); any other goes to the mirrors
+ * selecting its input bundle, unless it is a recirculated one.
+ */
+function mirrorGate(ctx: XlateCtx, thawed: boolean): boolean {
+  const mb = ctx.bridge.mbridge;
+  if (mb === undefined || mb === null || !mb.hasMirrors) return false;
+  if (mirrorOutputInput(ctx)) return true;
+  if (!thawed) mirrorIngress(ctx);
+  return false;
 }
 
 /** OVS's xlate_wc_finish: drops non-packet fields from the megaflow mask and fixes up ICMP/VLAN/fragment masks. */
@@ -988,22 +1034,40 @@ function triggerFreeze(ctx: XlateCtx): void {
 function finishFreezing(ctx: XlateCtx): void {
   commit(ctx);
   if (ctx.pause !== null) {
-    // controller(pause): the datapath drops the packet; with side effects the
-    // packet-in goes to the controller (without a continuation: NXT_RESUME is not supported).
+    // controller(pause): the datapath hands the packet up with a controller
+    // cookie marked "continuation" that names the frozen state; the upcall
+    // turns it into an NXT_PACKET_IN2 carrying the continuation, and
+    // NXT_RESUME runs the rest (continuation.ts). Nothing without a packet
+    // (ofproto/trace), as OVS.
     const p = ctx.pause;
     ctx.pause = null;
+    if (ctx.xin.packet !== null || ctx.xin.revalidating === true) {
+      const id = allocRecircId({
+        bridgeName: ctx.bridge.name,
+        bridgeUuid: bridgeUuid(ctx.bridge),
+        tableId: 0,
+        flow: ctx.flow.slice(),
+        userdata: p.userdata,
+        actions: ctx.frozen,
+        actionSet: ctx.actionSet.slice(),
+        stack: ctx.stack.slice(),
+        ruleCookie: ctx.ruleCookie,
+        conntracked: ctx.conntracked,
+        mirrors: ctx.mirrors,
+      });
+      ctx.odp.userspace(0, encodeControllerCookie({
+        uuid: bridgeUuid(ctx.bridge),
+        dontSend: !ctx.sideEffects,
+        continuation: true,
+        reason: p.reason,
+        recircId: id,
+        ruleCookie: ctx.ruleCookie,
+        controllerId: p.controllerId,
+        maxLen: p.maxLen,
+      }));
+    }
     ctx.freezing = false;
     ctx.frozen = [];
-    const pkt = ctx.xin.packet;
-    if (ctx.sideEffects && pkt !== null) {
-      const bridge = ctx.bridge;
-      const flow = ctx.flow.slice();
-      const tableId = ctx.tableId;
-      const cookie = ctx.ruleCookie;
-      ctx.deferred.push(() => {
-        sendPacketIn(bridge, pkt, OFPR_ACTION, tableId, cookie, flow, p.userdata, p.controllerId, p.maxLen);
-      });
-    }
     return;
   }
   const id = allocRecircId({
@@ -1016,6 +1080,7 @@ function finishFreezing(ctx: XlateCtx): void {
     actionSet: ctx.actionSet.slice(),
     stack: ctx.stack.slice(),
     ruleCookie: ctx.ruleCookie,
+    mirrors: ctx.mirrors,
   });
   ctx.odp.recirc(id);
   ctx.freezing = false;
@@ -1040,6 +1105,7 @@ function thaw(ctx: XlateCtx, recircId: number): boolean {
   ctx.tableId = st.tableId;
   ctx.ruleCookie = st.ruleCookie ?? 0n;
   ctx.conntracked = st.conntracked === true;
+  ctx.mirrors = st.mirrors ?? 0;
   const thawNode = ctx.add("recirc", "thaw");
   if (thawNode !== null) {
     ctx.trace!.push(thawNode);
@@ -1391,10 +1457,16 @@ export function composeOutput(ctx: XlateCtx, ofpPort: number, checkStp: boolean)
   }
   if (xport.odpNo < 0) return;
   commit(ctx);
-  ctx.odp.output(xport.odpNo);
+  // Native tunnels (xlate-tnl.ts): tnl_push to a tunnel port, tnl_pop for a local endpoint.
+  if (tnlPortOf(xport) !== undefined) tnlComposeOutput(ctx, xport, patchPortOutput);
+  else if (!tnlTerminate(ctx, xport)) {
+    if (ctx.mirrorSnaplen !== 0 && ctx.mirrorSnaplen < 0xffff) ctx.odp.trunc(ctx.mirrorSnaplen);
+    ctx.odp.output(xport.odpNo);
+  }
+  if (xport.bundle !== null && ctx.bridge.mbridge?.hasMirrors === true) mirrorPacket(ctx, xport.bundle, xport.bundle.mirrorDst ?? 0);
 }
 
-function patchPortOutput(ctx: XlateCtx, inDev: XPort, outDev: XPort): void {
+export function patchPortOutput(ctx: XlateCtx, inDev: XPort, outDev: XPort): void {
   const flow = ctx.flow;
   const oldFlow = flow.slice();
   const oldBridge = ctx.bridge;
@@ -1405,6 +1477,9 @@ function patchPortOutput(ctx: XlateCtx, inDev: XPort, outDev: XPort): void {
   const oldInPort = ctx.inPort;
   const oldTable = ctx.tableId;
   const oldTun = ctx.wc.slice(REGION_TUN_START, REGION_CTX_START);
+  // Another bridge's mirrors see the packet afresh (OVS's independent_mirrors).
+  const oldMirrors = ctx.mirrors;
+  if (outDev.bridge !== oldBridge) ctx.mirrors = 0;
   ctx.stack = [];
   ctx.actionSet = [];
   ctx.actionSetHasGroup = false;
@@ -1427,7 +1502,7 @@ function patchPortOutput(ctx: XlateCtx, inDev: XPort, outDev: XPort): void {
     ctx.add("detail", "OFPPC_NO_RECV set, skipping");
   } else {
     xlateTable(ctx, outDev.ofpNo, 0, true, true);
-    if (ctx.error === null) xlateActionSet(ctx);
+    if (ctx.error === null && !ctx.freezing) xlateActionSet(ctx);
     if (ctx.freezing) finishFreezing(ctx);
   }
   if (node !== null) ctx.trace!.pop();
@@ -1439,6 +1514,7 @@ function patchPortOutput(ctx: XlateCtx, inDev: XPort, outDev: XPort): void {
   ctx.actionSetHasGroup = oldHasGroup;
   ctx.inPort = oldInPort;
   ctx.tableId = oldTable;
+  ctx.mirrors = oldMirrors;
   ctx.wc.set(oldTun, REGION_TUN_START);
   ctx.exit = false;
   if (ctx.error === "Recursion too deep" || ctx.error === "Too many resubmits") ctx.error = null;
@@ -1705,8 +1781,7 @@ function xlateClone(ctx: XlateCtx, actions: readonly OfpAction[], last: boolean)
 function xlateMeter(ctx: XlateCtx, meterId: number): void {
   const mt = ctx.bridge.ofproto.meterTable;
   if (!mt.has(meterId)) return;
-  const hook = (ctx.bridge as XBridge & { meterProviderId?: (id: number) => number | null }).meterProviderId;
-  const pid = hook !== undefined ? hook.call(ctx.bridge, meterId) : meterId - 1;
+  const pid = mt.providerId(meterId);
   if (pid !== null && pid >= 0) ctx.odp.meter(pid);
 }
 
@@ -1759,7 +1834,7 @@ function xlateCt(ctx: XlateCtx, a: Extract<OfpAction, { type: "ct" }>, last: boo
     // OVS's compose_recirculate_and_fork: the packet recirculates into `table`, translation goes on.
     const id = allocRecircId({
       bridgeName: ctx.bridge.name, bridgeUuid: bridgeUuid(ctx.bridge), tableId: a.table, flow: flow.slice(), userdata: null,
-      actions: [], actionSet: ctx.actionSet.slice(), stack: ctx.stack.slice(), ruleCookie: ctx.ruleCookie, conntracked: true,
+      actions: [], actionSet: ctx.actionSet.slice(), stack: ctx.stack.slice(), ruleCookie: ctx.ruleCookie, conntracked: true, mirrors: ctx.mirrors,
     });
     ctx.odp.recirc(id);
     const sink = ctx.trace as (TraceSink & { recirc?: (id: number, table: number, flow: Uint32Array, zone: number) => void }) | null;

@@ -171,6 +171,9 @@ export interface TunMetadataSlot {
   readonly offset: number;
   /** Length in bytes (1..124). */
   readonly len: number;
+  /** The Geneve option (class, type) the field carries (the TLV map entry), when known. */
+  readonly optClass?: number;
+  readonly optType?: number;
 }
 
 /**
@@ -191,10 +194,40 @@ export function setTunMetadataMap(slots: readonly TunMetadataSlot[] | null): str
   FIELD_WORDS.clear();
   for (const x of list) BINDINGS[`tun_metadata${x.index}`] = bytes(O_TUN_GENEVE + x.offset, x.len);
   tunMapInstalled = slots !== null;
+  installedSlots = slots === null ? null : list.slice().sort((a, b) => a.index - b.index);
   return null;
 }
 
 let tunMapInstalled = false;
+let installedSlots: TunMetadataSlot[] | null = null;
+
+/** The installed TLV map (by field index), or null when none is installed. */
+export function tunMetadataSlots(): readonly TunMetadataSlot[] | null {
+  return installedSlots;
+}
+
+/**
+ * Slots for a TLV map (what `add-tlv-map` installs): each entry gets the
+ * first free 4-byte-aligned room of its length in the Geneve option space,
+ * in the order given (OVS's first-fit allocation). Null when they do not fit.
+ */
+export function allocTunMetadataSlots(entries: readonly { index: number; optionClass: number; optionType: number; optionLen: number }[]): TunMetadataSlot[] | null {
+  const used = new Uint8Array(GENEVE_OPTS_MAX / 4);
+  const out: TunMetadataSlot[] = [];
+  for (const e of entries) {
+    const n = Math.max(1, Math.ceil(e.optionLen / 4));
+    let at = -1;
+    for (let i = 0; i + n <= used.length && at < 0; i++) {
+      let free = true;
+      for (let j = 0; j < n; j++) if (used[i + j]) free = false;
+      if (free) at = i;
+    }
+    if (at < 0) return null;
+    used.fill(1, at, at + n);
+    out.push({ index: e.index, offset: at * 4, len: Math.max(1, e.optionLen), optClass: e.optionClass, optType: e.optionType });
+  }
+  return out;
+}
 
 /** Total bytes one match may give its tun_metadata fields when no TLV map is installed (OVS's TUN_METADATA_TOT_OPT_SIZE). */
 export const TUN_METADATA_TOT_OPT_SIZE = 256;

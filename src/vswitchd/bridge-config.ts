@@ -13,6 +13,7 @@ import type { BridgeDpConfig, DatapathGlobalConfig } from "../ofproto/xlate-type
 import type { ControllerConfig, FailMode } from "../ofproto/connmgr.js";
 import type { TableConfig } from "../ofproto/tables.js";
 import type { IdlRow } from "../ovsdb/idl.js";
+import type { MirrorSettings } from "../ofproto/mirror.js";
 import { parseMac } from "../packet/bytes.js";
 import { vlogModule } from "../util/vlog.js";
 
@@ -169,5 +170,60 @@ export function tableConfigOf(row: IdlRow | null): TableConfig {
     groups: row.get("groups").keys.map(String),
     prefixes: prefixes.length > 0 ? prefixes : null,
     readonly: false,
+  };
+}
+
+/**
+ * The settings of one Mirror row of bridge `bridgeName` (OVS's
+ * mirror_configure), or null when the row cannot be used — logged as OVS
+ * logs it: an output port not on the bridge, or no output at all. Both an
+ * output port and an output VLAN: the port wins, with an error logged.
+ * `portName` resolves a Port uuid to the name of a port of this bridge
+ * (undefined: not on the bridge); `allPorts` are the bridge's port names
+ * (select_all).
+ */
+export function mirrorSettingsOf(
+  m: IdlRow, bridgeName: string, portName: (uuid: string) => string | undefined, allPorts: readonly string[],
+): MirrorSettings | null {
+  const name = String(m.scalar("name") ?? "");
+  const outRef = m.get("output_port").keys[0];
+  const outVlan = m.get("output_vlan").keys[0];
+  let outBundle: string | null = null;
+  let vlan = -1;
+  if (outRef !== undefined) {
+    const n = portName(String(outRef));
+    if (n === undefined) {
+      log.err(`bridge ${bridgeName}: mirror ${name} outputs to port not on bridge`);
+      return null;
+    }
+    outBundle = n;
+    if (outVlan !== undefined) {
+      log.err(`bridge ${bridgeName}: mirror ${name} specifies both output port and output vlan; ignoring output vlan`);
+    }
+  } else if (outVlan !== undefined) {
+    vlan = Number(outVlan);
+  } else {
+    log.err(`bridge ${bridgeName}: mirror ${name} does not specify output; ignoring`);
+    return null;
+  }
+  const ports = (col: string): string[] => {
+    const out: string[] = [];
+    for (const ref of m.get(col).keys) {
+      const n = portName(String(ref));
+      if (n !== undefined) out.push(n);
+    }
+    return out;
+  };
+  const all = m.scalar("select_all") === true;
+  const snap = m.get("snaplen").keys[0];
+  const vlans = m.get("select_vlan").keys.map((k) => Number(k));
+  return {
+    name,
+    srcs: all ? allPorts : ports("select_src_port"),
+    dsts: all ? allPorts : ports("select_dst_port"),
+    vlans: vlans.length > 0 ? vlans : null,
+    outBundle,
+    outVlan: vlan,
+    snaplen: snap !== undefined ? Number(snap) : 0,
   };
 }

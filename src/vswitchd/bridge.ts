@@ -34,7 +34,8 @@
  * The IDL holds the database lock `ovs_vswitchd`, so two switch daemons on
  * one database never both configure: without the lock nothing is applied.
  *
- * Mirrors are not supported yet (logged once per Mirror row); Manager rows
+ * Mirror rows become the bridges' port mirrors (src/ofproto/mirror.ts),
+ * whose statistics are written back with the other statistics; Manager rows
  * concern the database server (it connects to managers), so there is
  * nothing for the switch to do with them.
  */
@@ -58,10 +59,13 @@ import { KERNEL_NEXT_HOP, NO_NEXT_HOP } from "../ofproto/in-band.js";
 import { bundleConfigOf, datapathTypeFor, type DummyMode } from "./port-config.js";
 import {
   bridgeDpConfigOf, controllerConfigOf, failModeOf, globalConfigOf, pickBridgeMac, pickDatapathId,
-  protocolsBitmap, statsIntervalOf, tableConfigOf, type MacCandidate,
+  mirrorSettingsOf, protocolsBitmap, statsIntervalOf, tableConfigOf, type MacCandidate,
 } from "./bridge-config.js";
+import type { MirrorConfig } from "../ofproto/mirror.js";
 
 const log = vlogModule("bridge");
+/** OVS logs the mirror limit from ofproto-dpif-mirror. */
+const mirrorLog = vlogModule("ofproto_dpif_mirror");
 
 /** Opens one ofproto-dpif bridge (src/ofproto/ofproto-dpif.ts's openDpifBridge, or a fake in tests). */
 export type OpenDpifBridge = (name: string, datapathType: string) => DpifBridgeApi | Promise<DpifBridgeApi>;
@@ -170,7 +174,6 @@ export class Bridges extends EventEmitter<BridgeEvents> {
   private closed = false;
   private statusTimer: NodeJS.Timeout | null = null;
   private lastStatsAt = 0;
-  private warnedMirrors = new Set<string>();
   private idleWaiters: (() => void)[] = [];
   private lockWarned = false;
 
@@ -535,12 +538,30 @@ export class Bridges extends EventEmitter<BridgeEvents> {
 
     this.configureTables(b, row);
 
+    this.configureMirrors(b, row);
+  }
+
+  /** The bridge's Mirror rows into its mirrors (OVS's bridge_configure_mirrors). */
+  private configureMirrors(b: BridgeState, row: IdlRow): void {
+    if (b.api.setMirrors === undefined) return;
+    const portNames = new Map<string, string>();
+    for (const ref of row.get("ports").keys) {
+      const p = this.idl.row("Port", String(ref));
+      if (p !== undefined) portNames.set(p.uuid, String(p.scalar("name")));
+    }
+    const all = [...portNames.values()];
+    const list: MirrorConfig[] = [];
     for (const ref of row.get("mirrors").keys) {
       const m = this.idl.row("Mirror", String(ref));
-      if (m !== undefined && !this.warnedMirrors.has(m.uuid)) {
-        this.warnedMirrors.add(m.uuid);
-        log.warn(`bridge ${b.name}: mirror ${String(m.scalar("name"))}: mirrors are not supported yet`);
-      }
+      if (m === undefined) continue;
+      const s = mirrorSettingsOf(m, b.name, (u) => portNames.get(u), all);
+      if (s !== null) list.push({ key: m.uuid, settings: s });
+    }
+    const failed = b.api.setMirrors(list);
+    for (const [key, why] of failed) {
+      const name = list.find((m) => m.key === key)?.settings.name ?? key;
+      if (why === "too-many") mirrorLog.warn(`maximum of 32 port mirrors reached, cannot create ${name}`);
+      else log.err(`bridge ${b.name}: mirror ${name} outputs to port not on bridge`);
     }
   }
 
@@ -631,6 +652,15 @@ export class Bridges extends EventEmitter<BridgeEvents> {
         }
       }
       this.writeControllerStatus(row, b.api.ofproto.connmgr.controllerStatus(), set, statsDue);
+      if (statsDue && b.api.mirrorStats !== undefined) {
+        // Mirror.statistics of the mirrors that are configured (OVS's mirror_refresh_stats).
+        for (const ref of row.get("mirrors").keys) {
+          const m = this.idl.row("Mirror", String(ref));
+          const st = m === undefined ? null : b.api.mirrorStats(m.uuid);
+          if (m === undefined || st === null) continue;
+          set(m, "statistics", mapDatum([["tx_bytes", st.bytes], ["tx_packets", st.packets]]));
+        }
+      }
     }
     if (txn.isEmpty) return;
     if (log.enabled("dbg")) log.dbg("writing status");

@@ -16,6 +16,7 @@
  *   whose internal interface carries the parent bridge's Ethernet address.
  */
 import type { BundleConfig, IfaceConfig, VlanMode } from "../ofproto/xlate-types.js";
+import type { BondMode, BondSettings } from "../ofproto/bond.js";
 import type { IdlRow } from "../ovsdb/idl.js";
 import { parseMac } from "../packet/bytes.js";
 import { vlogModule } from "../util/vlog.js";
@@ -145,7 +146,9 @@ export function bundleConfigOf(port: IdlRow, ctx: BundleBuildContext, quiet = fa
   }
   const vlan = resolveVlan(port, quiet);
   const other = port.stringMap("other_config");
+  const bond = ifaces.length > 1 ? bondSettingsOf(port, quiet, ctx) : null;
   return {
+    ...(bond !== null ? { bond } : {}),
     name,
     ifaces,
     vlanMode: vlan.vlanMode,
@@ -154,5 +157,81 @@ export function bundleConfigOf(port: IdlRow, ctx: BundleBuildContext, quiet = fa
     cvlans: vlan.cvlans,
     qinqEthtype: other.get("qinq-ethtype") === "802.1q" ? ETH_TYPE_VLAN_8021Q : ETH_TYPE_VLAN_8021AD,
     protected: port.scalar("protected") === true,
+  };
+}
+
+const BOND_MODES: ReadonlySet<string> = new Set(["active-backup", "balance-slb", "balance-tcp"]);
+
+/** smap_get_int: the integer value of `key`, or `dflt` when absent or not a number. */
+function mapInt(m: Map<string, string>, key: string, dflt: number): number {
+  const v = m.get(key);
+  if (v === undefined) return dflt;
+  const n = /^\s*[+-]?\d+/.exec(v);
+  return n === null ? dflt : Number.parseInt(n[0], 10);
+}
+
+/** OVS's port_configure_bond: the bond settings of a Port with several interfaces. */
+export function bondSettingsOf(port: IdlRow, quiet = false, ctx: Pick<BundleBuildContext, "bridgeMac" | "iface"> | null = null): BondSettings {
+  const name = String(port.scalar("name"));
+  const other = port.stringMap("other_config");
+  const modeText = port.scalar("bond_mode");
+  let mode: BondMode = "active-backup";
+  if (typeof modeText !== "string" || modeText === "") {
+    if (!quiet) log.warn(`port ${name}: Using the default bond_mode active-backup. Note that in previous versions, the default bond_mode was balance-slb`);
+  } else if (BOND_MODES.has(modeText)) {
+    mode = modeText as BondMode;
+  } else if (!quiet) {
+    log.warn(`port ${name}: unknown bond_mode ${modeText}, defaulting to active-backup`);
+  }
+  let rebalance = mapInt(other, "bond-rebalance-interval", 10000);
+  if (rebalance !== 0 && rebalance < 1000) rebalance = 1000;
+  const up = port.scalar("bond_updelay");
+  const down = port.scalar("bond_downdelay");
+  const lacp = port.scalar("lacp");
+  const activeText = port.scalar("bond_active_slave");
+  const activeMac = typeof activeText === "string" ? parseMac(activeText) : null;
+  const primary = other.get("bond-primary");
+  // LACP (bridge.c's port_configure_lacp / iface_configure_lacp).
+  let lacpMode: "off" | "active" | "passive" = "off";
+  if (lacp === "active" || lacp === "passive") lacpMode = lacp;
+  else if (typeof lacp === "string" && lacp !== "" && lacp !== "off" && !quiet) log.warn(`port ${name}: unknown LACP mode ${lacp}`);
+  let sysId: Uint8Array | null = ctx?.bridgeMac ?? null;
+  const sysIdText = other.get("lacp-system-id");
+  if (sysIdText !== undefined) {
+    sysId = parseMac(sysIdText);
+    if (sysId === null) {
+      if (!quiet && lacpMode !== "off") log.warn(`port ${name}: LACP system ID (${sysIdText}) must be an Ethernet address`);
+      lacpMode = "off";
+    }
+  }
+  const lacpMembers: Record<string, { portId: number; portPriority: number; key: number }> = {};
+  if (ctx !== null) {
+    for (const ref of port.get("interfaces").keys) {
+      const row = ctx.iface(String(ref));
+      if (row === undefined) continue;
+      const io = row.stringMap("other_config");
+      lacpMembers[String(row.scalar("name"))] = {
+        portId: mapInt(io, "lacp-port-id", 0),
+        portPriority: mapInt(io, "lacp-port-priority", 0),
+        key: mapInt(io, "lacp-aggregation-key", 0),
+      };
+    }
+  }
+  const lacpTime = other.get("lacp-time");
+  return {
+    lacpFast: lacpTime !== undefined && lacpTime.toLowerCase() === "fast",
+    lacpSysId: sysId,
+    lacpSysPriority: mapInt(other, "lacp-system-priority", 0),
+    lacpMembers,
+    mode,
+    updelay: typeof up === "number" && up > 0 ? up : 0,
+    downdelay: typeof down === "number" && down > 0 ? down : 0,
+    basis: mapInt(other, "bond-hash-basis", 0) >>> 0,
+    rebalanceInterval: rebalance,
+    primary: primary !== undefined && primary !== "" ? primary : null,
+    lacpFallbackAb: other.get("lacp-fallback-ab") === "true",
+    allMembersActive: other.get("all-members-active") === "true",
+    lacp: lacpMode,
+    activeMemberMac: activeMac,
   };
 }

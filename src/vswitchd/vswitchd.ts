@@ -135,6 +135,15 @@ async function registerOptionalCommands(registry: UnixctlRegistry, ctx: Vswitchd
     ));
   }
   if (trace?.registerTraceCommands) guarded("trace commands", () => trace.registerTraceCommands!(registry, ctx));
+  // bond/... (bond-commands.ts): a change runs the bridges' bonds at once, as OVS's main loop would.
+  const bond = await optionalImport<{ registerBondCommands?: (r: UnixctlRegistry, c: { afterChange(): void }) => void }>("../ofproto/bond-commands.js");
+  if (bond?.registerBondCommands) {
+    guarded("bond commands", () => bond.registerBondCommands!(registry, {
+      afterChange: () => {
+        for (const b of ctx.bridges()) (b as { refreshPortStates?: () => void }).refreshPortStates?.();
+      },
+    }));
+  }
 }
 
 /** Starts the daemon in this process. Throws with a message for the user when it cannot start. */
@@ -230,6 +239,10 @@ export async function startVswitchd(
     bridge: (name) => bridges.bridges.get(name)?.api ?? null,
   };
   await registerOptionalCommands(registry, ctx);
+  // Native tunnelling: ovs/route/*, tnl/*, netdev-dummy/ip4addr (tnl-commands.ts); only
+  // user routes when every device is a dummy.
+  const tnl = await optionalImport<{ registerTnlCommands?: (r: UnixctlRegistry, o: { systemRouting: boolean }) => void }>("../ofproto/tnl-commands.js");
+  tnl?.registerTnlCommands?.(registry, { systemRouting: cfg.dummy !== "override" });
 
   if (cfg.unixctl !== "none") {
     const sockPath = cfg.unixctl === null ? path.join(rundir(), `${PROGRAM}.${process.pid}.ctl`) : resolveIn(rundir(), cfg.unixctl);

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { DpPacketBatch, DpPacketPool, type DpPacket } from "../../src/packet/dp-packet.js";
 import { ExecContext } from "../../src/datapath/exec-context.js";
 import { executeActions, setExecuteRandomSeed } from "../../src/datapath/execute.js";
+import { TNL_TYPE_GENEVE, TNL_TYPE_GRE, TNL_TYPE_VXLAN } from "../../src/datapath/execute-tnl.js";
 import { OdpActionsBuilder, sampleProbability } from "../../src/datapath/odp-actions.js";
 import { parseOdpActions } from "../../src/flow/odp-parse.js";
 import { extractFlowKey } from "../../src/flow/extract.js";
@@ -25,9 +26,13 @@ interface Out {
   pkt: DpPacket;
 }
 
-function run(frame: Uint8Array, actions: string | Uint8Array, opts: { pool?: DpPacketPool; extract?: boolean } = {}) {
+function run(frame: Uint8Array, actions: string | Uint8Array, opts: { pool?: DpPacketPool; extract?: boolean; tnlPorts?: [number, number][] } = {}) {
   const pool = opts.pool ?? new DpPacketPool(16, 2048);
   const ctx = new ExecContext(pool);
+  if (opts.tnlPorts !== undefined) {
+    ctx.tnlType = new Uint8Array(64);
+    for (const [port, type] of opts.tnlPorts) ctx.tnlType[port] = type;
+  }
   const pkt = pool.alloc()!;
   pkt.setData(frame);
   pkt.inPort = 7;
@@ -274,13 +279,17 @@ test("fuzz: malformed or random action bytes never throw and never leak packets"
   }), { numRuns: 1500 });
 });
 
+const PUSH_VXLAN4 = "tnl_push(tnl_port(4),header(size=50,type=4,eth(dst=f8:bc:12:44:34:b6,src=f8:bc:12:46:58:e0,dl_type=0x0800)," +
+  "ipv4(src=1.1.2.88,dst=1.1.2.92,proto=17,tos=0,ttl=64,frag=0x4000),udp(src=0,dst=4789,csum=0x0),vxlan(flags=0x8000000,vni=0x1c7)),out_port(1))";
+
 test("tnl_push (VXLAN over IPv4) builds the outer headers; tnl_pop restores the inner frame and metadata", () => {
   const inner = tcp4();
-  const push = "tnl_push(tnl_port(4),header(size=50,type=4,eth(dst=f8:bc:12:44:34:b6,src=f8:bc:12:46:58:e0,dl_type=0x0800)," +
-    "ipv4(src=1.1.2.88,dst=1.1.2.92,proto=17,tos=0,ttl=64,frag=0x4000),udp(src=0,dst=4789,csum=0x0),vxlan(flags=0x8000000,vni=0x1c7)),out_port(1))";
-  const r = run(inner, push);
+  // As OVS: tnl_push encapsulates in place, the next action outputs the result.
+  const r = run(inner, PUSH_VXLAN4 + ",2");
   assert.equal(r.outs.length, 1);
-  assert.equal(r.outs[0]!.port, 1);
+  assert.equal(r.outs[0]!.port, 2);
+  assert.equal(r.outs[0]!.pkt, r.pkt, "the packet itself is encapsulated, no copy");
+  assert.equal(r.outs[0]!.pkt.inPort, 1, "metadata reset with in_port = out_port (the underlay bridge port), as OVS");
   const got = r.outs[0]!.pkt.data();
   const sport = (got[34]! << 8) | got[35]!;
   assert.ok(sport >= 32768 && sport < 61000, `source port ${sport}`);
@@ -290,7 +299,7 @@ test("tnl_push (VXLAN over IPv4) builds the outer headers; tnl_pop restores the 
     ipv4({ src: ip4("1.1.2.88"), dst: ip4("1.1.2.92"), proto: 17, ttl: 64, dontFrag: true }, udp(sport, 4789, vx), false));
   assert.equal(toHex(got), toHex(want));
 
-  const back = run(got, "tnl_pop(4)");
+  const back = run(got, "tnl_pop(4)", { tnlPorts: [[4, TNL_TYPE_VXLAN]] });
   assert.equal(back.ctx.recircCount, 1);
   const p = back.ctx.recircPkt[0]!;
   assert.equal(toHex(p.data()), toHex(inner));
@@ -298,14 +307,49 @@ test("tnl_push (VXLAN over IPv4) builds the outer headers; tnl_pop restores the 
   assert.equal(p.tun[1], 0x1c7, "tun_id");
   assert.equal(p.tun[2], ip4("1.1.2.88"));
   assert.equal(p.tun[3], ip4("1.1.2.92"));
-  assert.equal(p.tun[12]! & 0xffff, 1 | 4, "flags df|key");
+  assert.equal(p.tun[12]! & 0xffff, 4, "flags: key only (OVS does not record the outer DF bit)");
   assert.equal((p.tun[12]! >>> 16) & 0xff, 64, "ttl");
   assert.equal(p.tun[13], ((sport << 16) | 4789) >>> 0);
 });
 
+test("tnl_push as the last action drops the packet; before two outputs both get the encapsulated packet", () => {
+  const last = run(tcp4(), "1," + PUSH_VXLAN4);
+  assert.deepEqual(last.outs.map((o) => o.port), [1]);
+  assert.equal(last.outs[0]!.bytes, toHex(tcp4()), "the output before tnl_push is not encapsulated");
+  const only = run(tcp4(), PUSH_VXLAN4);
+  assert.equal(only.outs.length, 0);
+  assert.equal(only.ctx.dropped, 1);
+  assert.equal(only.pool.available(), 16, "the packet went back to the pool");
+  const two = run(tcp4(), PUSH_VXLAN4 + ",2,3");
+  assert.deepEqual(two.outs.map((o) => o.port), [2, 3]);
+  assert.equal(two.outs[0]!.bytes, two.outs[1]!.bytes);
+  assert.equal(two.outs[0]!.pkt.len, tcp4().length + 50);
+  const cloned = run(tcp4(), `clone(${PUSH_VXLAN4},2),3`);
+  assert.deepEqual(cloned.outs.map((o) => [o.port, o.pkt.len]), [[2, tcp4().length + 50], [3, tcp4().length]]);
+});
+
+test("tnl_pop decapsulates as the named port's type says, whatever the UDP port; unknown ports drop", () => {
+  const inner = tcp4();
+  const enc = (dport: number) => {
+    const push = PUSH_VXLAN4.replace("dst=4789", `dst=${dport}`);
+    return run(inner, push + ",2").outs[0]!.pkt.data().slice();
+  };
+  const on4790 = run(enc(4790), "tnl_pop(4)", { tnlPorts: [[4, TNL_TYPE_VXLAN]] });
+  assert.equal(on4790.ctx.recircCount, 1, "VXLAN on dst_port 4790 is popped by a VXLAN port");
+  assert.equal(toHex(on4790.ctx.recircPkt[0]!.data()), toHex(inner));
+  assert.equal(on4790.ctx.recircPkt[0]!.tun[13]! & 0xffff, 4790);
+  const unknown = run(enc(4789), "tnl_pop(4)");
+  assert.equal(unknown.ctx.recircCount, 0);
+  assert.equal(unknown.ctx.dropped, 1);
+  const wrongType = run(enc(4789), "tnl_pop(4)", { tnlPorts: [[4, TNL_TYPE_GRE]] });
+  assert.equal(wrongType.ctx.recircCount, 0, "a GRE port does not pop a UDP packet");
+  const asGeneve = run(enc(4789), "tnl_pop(4)", { tnlPorts: [[4, TNL_TYPE_GENEVE]] });
+  assert.equal(asGeneve.ctx.recircCount, 0, "a VXLAN header is not a valid Geneve header (protocol type)");
+});
+
 test("tnl_push (Geneve over IPv6) computes the UDP checksum", () => {
   const push = "tnl_push(tnl_port(6),header(size=70,type=4,eth(dst=f8:bc:12:44:34:b6,src=f8:bc:12:46:58:e0,dl_type=0x86dd)," +
-    "ipv6(src=2001:cafe::88,dst=2001:cafe::92,label=0,proto=17,tclass=0x0,hlimit=64),udp(src=0,dst=4789,csum=0xffff),vxlan(flags=0x8000000,vni=0x1c7)),out_port(1))";
+    "ipv6(src=2001:cafe::88,dst=2001:cafe::92,label=0,proto=17,tclass=0x0,hlimit=64),udp(src=0,dst=4789,csum=0xffff),vxlan(flags=0x8000000,vni=0x1c7)),out_port(1)),1";
   const got = run(tcp4(), push).outs[0]!.pkt.data();
   const udpOff = 14 + 40;
   const udpLen = (got[udpOff + 4]! << 8) | got[udpOff + 5]!;
@@ -317,7 +361,21 @@ test("tnl_push (Geneve over IPv6) computes the UDP checksum", () => {
   for (let i = 0; i < udpLen; i += 2) s += (got[udpOff + i]! << 8) | (i + 1 < udpLen ? got[udpOff + i + 1]! : 0);
   while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
   assert.equal(s, 0xffff);
-  const back = run(got, "tnl_pop(6)").ctx.recircPkt[0]!;
+  const back = run(got, "tnl_pop(6)", { tnlPorts: [[6, TNL_TYPE_VXLAN]] }).ctx.recircPkt[0]!;
   assert.equal(toHex(back.data()), toHex(tcp4()));
   assert.equal(back.tun[12]! & 0xffff, 2 | 4, "flags csum|key");
+});
+
+test("tnl_pop of Geneve marks the metadata as Geneve's (geneve() in the key) even without options", () => {
+  const push = "tnl_push(tnl_port(6),header(size=50,type=5,eth(dst=f8:bc:12:44:34:b6,src=f8:bc:12:46:58:e0,dl_type=0x0800)," +
+    "ipv4(src=1.1.2.88,dst=1.1.2.93,proto=17,tos=0,ttl=64,frag=0x4000),udp(src=0,dst=6081,csum=0x0),geneve(vni=0x7b)),out_port(1)),2";
+  const enc = run(tcp4(), push).outs[0]!.pkt.data().slice();
+  const back = run(enc, "tnl_pop(6)", { tnlPorts: [[6, TNL_TYPE_GENEVE]] });
+  assert.equal(back.ctx.recircCount, 1);
+  const p = back.ctx.recircPkt[0]!;
+  assert.equal(toHex(p.data()), toHex(tcp4()));
+  assert.equal(p.tun[1], 0x7b);
+  assert.equal(p.tun[12]! & 0xffff, 4 | 0x10, "flags: key and Geneve metadata present (FLOW_TNL_F_UDPIF)");
+  assert.equal(p.tun[16]! & 0xff, 0, "no options");
+  assert.equal(run(enc, "tnl_pop(6)", { tnlPorts: [[6, TNL_TYPE_VXLAN]] }).ctx.recircCount, 0, "a VXLAN port does not pop Geneve");
 });

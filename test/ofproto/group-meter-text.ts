@@ -179,6 +179,6 @@ export function ourMeterFeatures(sw: Switch): string[] {
 export function ourFlows(sw: Switch): string[] {
   return sw.tables
     .allRules()
-    .map((r) => formatRule({ ...r, match: r.match, actions: formatActions(r.actions) } as unknown as OfRule<string>))
+    .map((r) => formatRule({ ...r, priority: r.priority, match: r.match, actions: formatActions(r.actions) } as unknown as OfRule<string>))
     .sort();
 }

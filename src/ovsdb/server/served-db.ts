@@ -71,11 +71,12 @@ export class ServedDb {
   private committed(changes: ChangeSet, outcome: TransactOutcome | null): void {
     const ev: CommitEvent = { txnId: randomUUID(), changes };
     if (this.storage) {
-      // The record is built and its write started before the monitor
-      // updates are rendered, so the fdatasync (in libuv's thread pool)
-      // runs on the other core while this one renders updates: one
-      // ovs-vsctl transaction adding 1,000 ports (bench ovsdb (a)) waits
-      // for the disk ~10 ms less. Commit order is kept: this runs
+      // The record is built and written before the monitor updates are
+      // rendered: a big one's fdatasync (in libuv's thread pool) then runs
+      // on the other core while this one renders updates (one ovs-vsctl
+      // transaction adding 1,000 ports, bench ovsdb (a), waits for the
+      // disk ~10 ms less); small ones are flushed at the end of this
+      // event-loop turn (see LogWriter). Commit order is kept: this runs
       // synchronously in the commit listener.
       let p: Promise<void>;
       try {

@@ -133,9 +133,9 @@ export class OvsdbServer {
 
   /** Every commit of every database arrives here: update monitors, retry triggers, re-read db: remotes. */
   private committed(served: ServedDb, ev: CommitEvent): void {
-    if (this.sessions.size > 0) {
-      const renderer = new UpdateRenderer(ev.changes, this.conditions);
-      for (const s of this.sessions) if (s.monitors.size > 0) s.sendUpdates(served, ev.txnId, renderer);
+    let renderer: UpdateRenderer | null = null;
+    for (const s of this.sessions) {
+      if (s.monitors.size > 0) s.sendUpdates(served, ev.txnId, (renderer ??= new UpdateRenderer(ev.changes, this.conditions)));
     }
     if (this.triggers.size > 0 && !this.retryScheduled.has(served.name)) {
       this.retryScheduled.add(served.name);
