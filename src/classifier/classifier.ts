@@ -117,6 +117,8 @@ import { PrefixTrie, prefixLength, unwildcardPrefix } from "./prefix-trie.js";
 
 /** The highest version; a rule is visible until it by default. */
 export const CLS_MAX_VERSION = Number.MAX_SAFE_INTEGER;
+/** `ClsRule.removeVersion` of a rule not made invisible. */
+const NOT_REMOVED = -1;
 /** The lowest version. */
 export const CLS_MIN_VERSION = 0;
 /** OVS's CLS_MAX_TRIES. */
@@ -227,8 +229,12 @@ export class ClsRule<T> {
   readonly vals: readonly number[];
   /** First version the rule is visible in. */
   addVersion = CLS_MIN_VERSION;
-  /** First version the rule is no longer visible in. */
-  removeVersion = CLS_MAX_VERSION;
+  /**
+   * First version the rule is no longer visible in, or NOT_REMOVED: a
+   * small integer either way, which V8 keeps in the object (the maximum
+   * version as the "never" value made this a boxed double per rule).
+   */
+  removeVersion = NOT_REMOVED;
   /** @internal Next rule in the same hash bucket (priority descending). */
   next: ClsRule<T> | null = null;
   /** @internal The subtable holding the rule, null when not inserted. */
@@ -274,7 +280,7 @@ export class ClsRule<T> {
 
   /** True when the rule is visible to lookups at `version`. */
   visibleIn(version: number): boolean {
-    return this.addVersion <= version && version < this.removeVersion;
+    return this.addVersion <= version && (this.removeVersion === NOT_REMOVED || version < this.removeVersion);
   }
 
   /** The masked key as a full flow key (a fresh array; not for the hot path). */
@@ -578,13 +584,14 @@ export class Classifier<T> {
     rule.words = st.words;
     rule.maskVals = st.maskVals;
     rule.addVersion = version;
-    rule.removeVersion = CLS_MAX_VERSION;
+    rule.removeVersion = NOT_REMOVED;
     const hashes = this.ruleHashes(st, rule);
     for (let s = 0; s < st.indices.length; s++) {
       st.indices[s]!.increment(hashes[s]!);
     }
     const h = hashes[hashes.length - 1]!;
-    rule.hash = h;
+    // Kept as int32 (a small integer in the object); the buckets take it as uint32.
+    rule.hash = h | 0;
     // Chain sorted by priority descending; a new rule goes after equals.
     const head = st.buckets.get(h);
     if (head === null || head.priority < rule.priority) {
@@ -695,10 +702,10 @@ export class Classifier<T> {
 
   /** Takes `rule` out of `st` (which holds it); the prefix tries too unless the caller rebuilds them. */
   private unlink(st: Subtable<T>, rule: ClsRule<T>, updateTries: boolean): boolean {
-    const head = st.buckets.get(rule.hash);
+    const head = st.buckets.get(rule.hash >>> 0);
     if (head === null) return false;
     if (head === rule) {
-      st.buckets.set(rule.hash, rule.next);
+      st.buckets.set(rule.hash >>> 0, rule.next);
     } else {
       let p = head;
       while (p.next !== null && p.next !== rule) p = p.next;
@@ -746,7 +753,7 @@ export class Classifier<T> {
 
   /** Undoes `makeInvisibleIn` (a rolled-back bundle). */
   restoreVisibility(rule: ClsRule<T>): void {
-    rule.removeVersion = CLS_MAX_VERSION;
+    rule.removeVersion = NOT_REMOVED;
   }
 
   /**
@@ -935,7 +942,7 @@ export class Classifier<T> {
         let r = st.buckets.get(hashFinish(h, n * 4));
         for (; r !== null; r = r.next) {
           if (r.priority <= bestPri) break;
-          if (r.addVersion > version || version >= r.removeVersion) continue;
+          if (r.addVersion > version || (r.removeVersion !== NOT_REMOVED && version >= r.removeVersion)) continue;
           const vals = r.vals;
           let j = 0;
           for (; j < n; j++) {
