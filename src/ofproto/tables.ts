@@ -194,6 +194,8 @@ interface GroupSpec {
 type Undo<A> =
   | { kind: "insert"; table: OfTable<A>; rule: OfRule<A> }
   | { kind: "hide"; table: OfTable<A>; rule: OfRule<A>; reason: RemovedReason | null }
+  /** Many rules hidden for one reason (a loose delete): one record, not one each. */
+  | { kind: "hideMany"; rules: OfRule<A>[]; reason: RemovedReason }
   | { kind: "forward"; from: OfRule<A>; to: OfRule<A> };
 
 /** Selection criteria, OVS's rule_criteria. */
@@ -822,7 +824,18 @@ export class Transaction<A> {
       },
       version,
     );
-    for (const r of rules) this.hide(this.ofp.tables[r.tableId]!, r, fm.deleteReason ?? "delete", version);
+    const reason = fm.deleteReason ?? "delete";
+    if (rules.length < 8) {
+      for (const r of rules) this.hide(this.ofp.tables[r.tableId]!, r, reason, version);
+      return null;
+    }
+    const tables = this.ofp.tables;
+    for (const r of rules) {
+      const t = tables[r.tableId]!;
+      t.cls.makeInvisibleIn(r.cls, version);
+      t.nFlows--;
+    }
+    this.undo.push({ kind: "hideMany", rules, reason });
     return null;
   }
 
@@ -841,6 +854,12 @@ export class Transaction<A> {
       } else if (u.kind === "hide") {
         u.table.cls.restoreVisibility(u.rule.cls);
         u.table.nFlows++;
+      } else if (u.kind === "hideMany") {
+        for (const r of u.rules) {
+          const t = this.ofp.tables[r.tableId]!;
+          t.cls.restoreVisibility(r.cls);
+          t.nFlows++;
+        }
       }
     }
   }
@@ -873,10 +892,30 @@ export class Transaction<A> {
           u.rule.removedReason = u.reason;
           removed.push({ rule: u.rule, reason: u.reason });
         }
+      } else if (u.kind === "hideMany") {
+        const reason = u.reason;
+        let t: OfTable<A> | null = null;
+        let list: ClsRule<OfRule<A>>[] = [];
+        for (const r of u.rules) {
+          this.ofp.indexRule(r, false);
+          const rt = this.ofp.tables[r.tableId]!;
+          if (rt !== t) {
+            t = rt;
+            let l = leaving.get(rt);
+            if (l === undefined) leaving.set(rt, (l = []));
+            list = l;
+          }
+          list.push(r.cls);
+          r.removedReason = reason;
+          removed.push({ rule: r, reason });
+        }
       }
     }
     for (const [t, list] of leaving) t.cls.removeMany(list);
-    for (const u of this.undo) if (u.kind !== "forward") u.table.activeCount = u.table.nFlows;
+    for (const u of this.undo) {
+      if (u.kind === "insert" || u.kind === "hide") u.table.activeCount = u.table.nFlows;
+    }
+    for (const t of leaving.keys()) t.activeCount = t.nFlows;
     this.ofp.endTx(this);
     return removed;
   }
