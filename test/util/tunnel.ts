@@ -8,32 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { OVS_SCHEMA, run, tempDir } from "./ovs.js";
-import { runAsync, startTsovsSwitch, type Switch } from "./vswitchd.js";
-
-async function killAndWait(pid: number): Promise<void> {
-  try {
-    process.kill(pid, "SIGTERM");
-  } catch {
-    return;
-  }
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    if (Date.now() > deadline) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        /* gone */
-      }
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { killAndWait, runAsync, startTsovsSwitch, type Switch } from "./vswitchd.js";
 
 /** The real ovsdb-server + ovs-vswitchd with dummy system devices and real tunnel vports. */
 export async function startRealTunnelSwitch(dir = tempDir("ovs-tnl-"), systemRoutes = false): Promise<Switch> {

@@ -49,7 +49,8 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-async function killAndWait(pid: number): Promise<void> {
+/** Stops a daemon by pid: SIGTERM, then SIGKILL if it is still there after 5 s. */
+export async function killAndWait(pid: number): Promise<void> {
   try {
     process.kill(pid, "SIGTERM");
   } catch {
