@@ -48,7 +48,7 @@ import type { OfpErrorName } from "../openflow/ofp-errors.js";
 import { decodeMessage, encodeMessage, OfpEncodeError, OFPSF_REPLY_MORE, rawFor, type OfpBodies, type OfpMessage, type OfpMsgType } from "../openflow/ofp-msgs.js";
 import type { PhyPort } from "../openflow/ofp-port.js";
 import type { PacketOutBody } from "../openflow/ofp-packet.js";
-import { NXFMF_INITIAL, NXFMF_OWN, type FlowUpdate } from "../openflow/ofp-flow.js";
+import { NXFMF_INITIAL, NXFMF_OWN, withActionsMemo, type FlowUpdate } from "../openflow/ofp-flow.js";
 import { OFPFMC14_ADD, OFPFMC14_DELETE, OFPFMF14_ONLY_OWN, type FlowUpdate14 } from "../openflow/ofp-monitor.js";
 import { OFPPC_PORT_DOWN, OFPPR_ADD, OFPPR_DELETE, OFPPR_MODIFY, OFPPS_LINK_DOWN, OFPPS_LIVE } from "../openflow/ofp-port.js";
 import type { TlvMap } from "../openflow/ofp-control.js";
@@ -75,6 +75,7 @@ import { FlowMonitors, type ChangeOrigin, type FlowChange, type FlowMonitorSpec 
 import { OfportMap } from "./ofport-order.js";
 import { InBand, type InBandRemote, type NextHopLookup } from "./in-band.js";
 import { internActionBytes } from "./action-intern.js";
+import { timeMsec } from "../util/clock.js";
 
 const log = vlogModule("ofproto");
 
@@ -226,7 +227,7 @@ export class Ofproto {
 
   constructor(name: string, opts: OfprotoOptions = {}) {
     this.name = name;
-    this.now = opts.now ?? Date.now;
+    this.now = opts.now ?? timeMsec;
     this.datapathId = opts.datapathId ?? randomDpid();
     const facts: ActionFacts<Actions> = {
       outputsTo: (actions, port) => this.outputsTo(actions, port),
@@ -1368,7 +1369,7 @@ export class Ofproto {
     // Self-sized entries are encoded in one go, from `stream` when the
     // caller has one (entries that reuse one object, read in order).
     if (SELF_SIZED_ENTRIES.has(type) && (stream !== undefined || typeof list !== "function")) {
-      const all = encodeMessage(mk(stream !== undefined ? stream() : (list as readonly unknown[]), 0), Infinity);
+      const all = withActionsMemo(version, () => encodeMessage(mk(stream !== undefined ? stream() : (list as readonly unknown[]), 0), Infinity));
       if (all.length === head.length) {
         conn.writeBytes(head);
         return;

@@ -212,10 +212,40 @@ export function putOfp11Match(w: OfpWriter, m: Match, version: number): void {
   else putOxmMatch(w, m, version);
 }
 
+/**
+ * Encodings of action lists remembered during `withActionsMemo` (null
+ * outside): a flow dump meets the same list object many times, as rules
+ * share decoded lists, and writes its bytes once per list.
+ */
+let actionsMemo: Map<readonly OfpAction[], Uint8Array> | null = null;
+let actionsMemoVersion = 0;
+
+/** Runs `fn` (one encoding of one version) with action encodings remembered by list identity. */
+export function withActionsMemo<T>(version: number, fn: () => T): T {
+  const outer = actionsMemo;
+  const outerVersion = actionsMemoVersion;
+  actionsMemo = new Map();
+  actionsMemoVersion = version;
+  try {
+    return fn();
+  } finally {
+    actionsMemo = outer;
+    actionsMemoVersion = outerVersion;
+  }
+}
+
 /** Writes the actions/instructions at the end of `w`, in place; throws when `version` cannot carry them. */
 export function putActionsOrThrow(w: OfpWriter, actions: readonly OfpAction[], version: number): void {
+  const memo = actionsMemo !== null && version === actionsMemoVersion ? actionsMemo : null;
+  const known = memo?.get(actions);
+  if (known !== undefined) {
+    w.bytes(known);
+    return;
+  }
+  const start = w.length;
   const e = putInstructions(w, actions, version);
   if (e !== null) throw new RangeError(e.error);
+  if (memo !== null) memo.set(actions, w.buffer.slice(start, w.length));
 }
 
 export function encodeActionsOrThrow(actions: readonly OfpAction[], version: number): Uint8Array {
