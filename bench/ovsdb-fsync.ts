@@ -14,10 +14,11 @@
  *   o_dsync   no fdatasync: the write itself on an O_DSYNC descriptor.
  *
  * Options: --dir=PATH (default: the OS temporary directory, where the
- * benchmarks' databases live), --n=COUNT per method and round (default
- * 1000), --rounds=R (default 2; methods alternate within a round). Prints
- * p10/p50/p90 latency and CPU per call (process user + system, all
- * threads); the last line is one JSON object with the medians over rounds.
+ * benchmarks' databases live), --n=COUNT calls per method and round
+ * (default 1000), --rounds=R (default 2). Within a round the methods take
+ * turns call by call, so all see the same disk load. Prints p10/p50/p90
+ * latency and CPU per call (process user + system, all threads); the last
+ * line is one JSON object with the medians over the rounds.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -80,22 +81,33 @@ interface Figure {
   cpu_us: number;
 }
 const results: Record<string, Figure[]> = {};
+const names = Object.keys(methods);
 for (let round = 0; round < ROUNDS; round++) {
-  for (const [name, fn] of Object.entries(methods)) {
-    const lat: number[] = [];
-    const cpu0 = process.cpuUsage();
-    for (let i = 0; i < N; i++) {
+  // The calls of the methods are interleaved one by one, so that every
+  // method sees the same disk: on a shared machine its latency drifts.
+  const lat: Record<string, number[]> = {};
+  const cpu: Record<string, number> = {};
+  for (const name of names) {
+    lat[name] = [];
+    cpu[name] = 0;
+  }
+  for (let i = 0; i < N; i++) {
+    for (const name of names) {
+      const c0 = process.cpuUsage();
       const t = process.hrtime.bigint();
-      await fn();
-      lat.push(Number(process.hrtime.bigint() - t) / 1000);
+      await methods[name]!();
+      lat[name]!.push(Number(process.hrtime.bigint() - t) / 1000);
+      const c = process.cpuUsage(c0);
+      cpu[name]! += c.user + c.system;
     }
-    const cpu = process.cpuUsage(cpu0);
-    lat.sort((a, b) => a - b);
+  }
+  for (const name of names) {
+    const l = lat[name]!.sort((a, b) => a - b);
     const f: Figure = {
-      p10_us: Math.round(lat[Math.floor(N * 0.1)]!),
-      p50_us: Math.round(lat[Math.floor(N * 0.5)]!),
-      p90_us: Math.round(lat[Math.floor(N * 0.9)]!),
-      cpu_us: Math.round((cpu.user + cpu.system) / N),
+      p10_us: Math.round(l[Math.floor(N * 0.1)]!),
+      p50_us: Math.round(l[Math.floor(N * 0.5)]!),
+      p90_us: Math.round(l[Math.floor(N * 0.9)]!),
+      cpu_us: Math.round(cpu[name]! / N),
     };
     (results[name] ??= []).push(f);
     console.log(`round ${round + 1} ${name.padEnd(8)} p10 ${f.p10_us} µs  p50 ${f.p50_us} µs  p90 ${f.p90_us} µs  CPU ${f.cpu_us} µs/call`);

@@ -53,14 +53,11 @@ export function ip6(w: Uint32Array): string {
   return `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
 }
 
-export function formatTuple(t: CtTuple, verbose: boolean): string {
+/** One direction's tuple; ICMP shows id, type and code with or without -m (as OVS 3.1 prints them). */
+export function formatTuple(t: CtTuple): string {
   let s = t.v6 ? `src=${ip6(t.src)},dst=${ip6(t.dst)}` : `src=${ip4(t.src[0]!)},dst=${ip4(t.dst[0]!)}`;
   if (t.proto === IPPROTO_ICMP || t.proto === IPPROTO_ICMPV6) {
-    s += `,id=${t.sport}`;
-    // The netdev datapath fills type and code in its entries, so they show
-    // even without -m.
-    s += `,type=${t.stype},code=${t.scode}`;
-    void verbose;
+    s += `,id=${t.sport},type=${t.stype},code=${t.scode}`;
   } else {
     s += `,sport=${t.sport},dport=${t.dport}`;
   }
@@ -91,7 +88,7 @@ function labelsHex(l: Uint32Array): string {
 
 /** One dump-conntrack line (no newline). */
 export function formatConn(c: CtConn, now: number, verbose: boolean, stats: boolean): string {
-  let s = `${protoName(c.key.proto)},orig=(${formatTuple(c.key, verbose)}),reply=(${formatTuple(c.rev, verbose)})`;
+  let s = `${protoName(c.key.proto)},orig=(${formatTuple(c.key)}),reply=(${formatTuple(c.rev)})`;
   if (verbose) s += ",id=0";
   if (c.key.zone) s += `,zone=${c.key.zone}`;
   if (verbose) s += ",status=0";
@@ -116,6 +113,6 @@ export function formatConn(c: CtConn, now: number, verbose: boolean, stats: bool
     }
   }
   if (c.helper !== null) s += `,helper=${c.helper}`;
-  if (verbose && c.algRelated && c.parentKey !== null) s += `,parent=(${formatTuple(c.parentKey, verbose)})`;
+  if (verbose && c.algRelated && c.parentKey !== null) s += `,parent=(${formatTuple(c.parentKey)})`;
   return s;
 }

@@ -22,8 +22,9 @@
  *
  * ALGs: `tftp` (a request to port 69 lets the server answer from any
  * port: that connection is related, inherits mark and labels, and
- * carries the parent's tuple); `ftp` is accepted and shown but does no
- * payload parsing (no expectations, no sequence adjustment).
+ * carries the parent's tuple); `ftp` (PORT/EPRT commands and 227/229
+ * replies announce the data connection, which is then related; a bad
+ * announcement is invalid; the payload is not NATed).
  *
  * Not done: fragment reassembly (fragments are invalid), zone limits and
  * timeout policies other than the default, NAT of ALG-related
@@ -241,6 +242,127 @@ function wr32(b: Uint8Array, o: number, v: number): void {
   b[o + 3] = v & 0xff;
 }
 
+const FTP_PORT = 21;
+/** Bytes of an FTP control segment looked at (LARGEST_FTP_MSG_OF_INTEREST). */
+const FTP_MSG_MAX = 128;
+
+const isDigit = (c: string | undefined): boolean => c !== undefined && c >= "0" && c <= "9";
+function skipNonDigits(m: string, i: number): number {
+  while (i < m.length && !isDigit(m[i])) i++;
+  return i;
+}
+/** Digits at `i` (at most `max` + 1 of them, as OVS reads them), or -1. */
+function readNumber(m: string, i: number, max: number): [number, number] {
+  let j = i;
+  while (j < m.length && isDigit(m[j]) && j - i <= max) j++;
+  if (j === i) return [-1, j];
+  return [Number(m.slice(i, j)), j];
+}
+function parseDottedQuad(t: string): number {
+  const p = t.split(".");
+  if (p.length !== 4) return -1;
+  let a = 0;
+  for (const x of p) {
+    if (!/^\d{1,3}$/.test(x) || Number(x) > 255) return -1;
+    a = a * 256 + Number(x);
+  }
+  return a;
+}
+
+/** The port an IPv4 FTP announcement (PORT a,b,c,d,p1,p2 or a 227 reply) names, or -1 when it is invalid. */
+function ftpParseV4(m: string, conn: CtConn): number {
+  const active = m.startsWith("PORT");
+  let i = m.indexOf(" ", active ? 4 : 3);
+  if (i < 0) return -1;
+  i = skipNonDigits(m, i);
+  if (i >= m.length) return -1;
+  // a,b,c,d: the first three commas are dots.
+  let t = "";
+  let commas = 0;
+  let j = i;
+  for (; j < m.length; j++) {
+    let c = m[j]!;
+    if (c === "," && commas < 3) {
+      c = ".";
+      commas++;
+    }
+    if (!isDigit(c) && c !== ".") break;
+    t += c;
+  }
+  const addr = parseDottedQuad(t);
+  if (addr < 0) return -1;
+  const [hi, k] = readNumber(m, j + 1, 3);
+  if (hi < 0 || hi > 255) return -1;
+  const [lo] = readNumber(m, k + 1, 8);
+  if (lo < 0 || lo > 255) return -1;
+  // The address must be one of this connection's (no third-party bounce).
+  const rep = active ? conn.rev.dst[0]! : conn.key.dst[0]!;
+  const own = active ? conn.key.src[0]! : conn.rev.src[0]!;
+  if (addr >>> 0 !== own && addr >>> 0 !== rep) return -1;
+  return (hi << 8) | lo;
+}
+
+/** The port an IPv6 FTP announcement (EPRT |2|addr|port| or an EPSV reply) names, or -1. */
+function ftpParseV6(m: string, conn: CtConn): number {
+  let i: number;
+  let addr: Uint32Array | null = null;
+  if (m.startsWith("EPRT")) {
+    i = skipNonDigits(m, 4);
+    if (m[i] !== "2" || isDigit(m[i + 1])) return -1;
+    i += 2;
+    let j = i;
+    while (j < m.length && /[0-9A-F:.]/.test(m[j]!)) j++;
+    addr = parseIpv6Words(m.slice(i, j));
+    if (addr === null) return -1;
+    i = j + 1;
+  } else {
+    i = m.indexOf("(");
+    i = skipNonDigits(m, i < 0 ? m.length : i);
+    if (!isDigit(m[i])) return -1;
+  }
+  const [v] = readNumber(m, i, 5);
+  if (v < 0 || v > 65535) return -1;
+  if (addr !== null) {
+    const eq = (a: Uint32Array, b: Uint32Array): boolean => a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
+    if (!eq(addr, conn.rev.dst) && !eq(addr, conn.key.src)) return -1;
+  }
+  return v;
+}
+
+/** An IPv6 address in text as four words, or null. */
+function parseIpv6Words(t: string): Uint32Array | null {
+  let head = t, tail = "";
+  const dc = t.indexOf("::");
+  if (dc >= 0) {
+    head = t.slice(0, dc);
+    tail = t.slice(dc + 2);
+    if (tail.includes("::")) return null;
+  }
+  const groups = (x: string): number[] | null => {
+    if (x === "") return [];
+    const out: number[] = [];
+    const parts = x.split(":");
+    for (let k = 0; k < parts.length; k++) {
+      const p = parts[k]!;
+      if (k === parts.length - 1 && p.includes(".")) {
+        const q = parseDottedQuad(p);
+        if (q < 0) return null;
+        out.push(q >>> 16, q & 0xffff);
+      } else if (/^[0-9A-F]{1,4}$/.test(p)) out.push(parseInt(p, 16));
+      else return null;
+    }
+    return out;
+  };
+  const h = groups(head), tl = groups(tail);
+  if (h === null || tl === null) return null;
+  const n = h.length + tl.length;
+  if (dc < 0 ? n !== 8 : n > 7) return null;
+  const all = [...h, ...new Array<number>(8 - n).fill(0), ...tl];
+  const w = new Uint32Array(4);
+  for (let k = 0; k < 4; k++) w[k] = ((all[2 * k]! << 16) | all[2 * k + 1]!) >>> 0;
+  return w;
+}
+
 function clear4(a: Uint32Array): void {
   a[0] = a[1] = a[2] = a[3] = 0;
 }
@@ -291,6 +413,8 @@ export class Conntrack {
   private l4 = 0;
   private l4Len = 0;
   private foundConn: CtConn | null = null;
+  /** The last lookup missed but met the reply tuple of an expired NATed connection. */
+  private foundStaleNat = false;
   private foundReply = false;
 
   /** Number of connections (expired ones not yet swept included, as OVS counts). */
@@ -333,7 +457,39 @@ export class Conntrack {
       if (conn.helper !== null && key.proto === IPPROTO_UDP && key.dport === TFTP_PORT && conn.helper.startsWith("tftp")) {
         this.expect(conn, conn.key.sport, (pkt.ctState & CS_REPLY_DIR) !== 0);
       }
+      // FTP: PORT/EPRT commands and 227/229 replies announce data connections.
+      if (conn.helper !== null && key.proto === IPPROTO_TCP && (key.sport === FTP_PORT || key.dport === FTP_PORT) &&
+        conn.helper.startsWith("ftp")) {
+        this.ftpCtl(pkt, conn);
+      }
     }
+  }
+
+  /**
+   * An FTP control segment: PORT / EPRT (active) or a 227 / 229 reply
+   * (passive) makes the announced port expected; an announcement that
+   * does not parse, or names an address not of this connection, makes
+   * the segment invalid. (No NAT of the payload.)
+   */
+  private ftpCtl(pkt: DpPacket, conn: CtConn): void {
+    const b = pkt.buf;
+    const l4 = this.l4;
+    const data = l4 + (b[l4 + 12]! >>> 4) * 4;
+    const end = Math.min(l4 + this.l4Len, data + FTP_MSG_MAX);
+    if (data >= end) return;
+    let msg = "";
+    for (let i = data; i < end; i++) msg += String.fromCharCode(b[i]!);
+    const v6 = conn.key.v6;
+    const up = msg.toUpperCase();
+    // OVS 3.1 knows PORT and 227 over IPv4, EPRT and EPSV replies over IPv6.
+    if (v6 ? !up.startsWith("EPRT") && !up.includes("EXTENDED PASSIVE") : !up.startsWith("PORT") && !up.startsWith("227")) return;
+    const port = v6 ? ftpParseV6(up, conn) : ftpParseV4(up, conn);
+    if (port < 0) {
+      log.warn("Invalid FTP control packet format");
+      pkt.ctState |= CS_TRACKED | CS_INVALID;
+      return;
+    }
+    this.expect(conn, port, (pkt.ctState & CS_REPLY_DIR) !== 0);
   }
 
   /** Records that `parent` expects a connection to port `dport` (expectation_create). */
@@ -394,6 +550,14 @@ export class Conntrack {
       this.lookup(key, now);
       conn = this.foundConn;
       reply = this.foundReply;
+      if (conn === null && this.foundStaleNat) {
+        // A reply to an expired NATed connection not yet cleaned: OVS
+        // finds the un-NAT entry but not its parent, and calls it invalid.
+        pkt.ctState |= CS_INVALID;
+        this.writeMd(pkt, zone, null, null);
+        this.lastConn = null;
+        return;
+      }
     }
     const related = this.related;
     if (force && reply && conn !== null) {
@@ -578,17 +742,28 @@ export class Conntrack {
   /** Finds the live connection with `t` in either direction (foundConn/foundReply). */
   private lookup(t: CtTuple, now: number): boolean {
     let n = this.index.get(t.hash()) ?? null;
+    this.foundStaleNat = false;
     while (n !== null) {
-      if (n.conn.expiration > now && n.tuple.equals(t)) {
-        this.foundConn = n.conn;
-        this.foundReply = n.reply;
-        return true;
+      if (n.tuple.equals(t)) {
+        if (n.conn.expiration > now) {
+          this.foundConn = n.conn;
+          this.foundReply = n.reply;
+          return true;
+        }
+        // OVS keeps a NATed connection's reply tuple (its "un-NAT" entry,
+        // which never expires by itself) until the cleaner removes both.
+        if (n.reply && n.conn.natAction !== 0) this.foundStaleNat = true;
       }
       n = n.next;
     }
     this.foundConn = null;
     this.foundReply = false;
     return false;
+  }
+
+  /** Whether `t` is taken for a new NAT reply tuple (live, or a stale un-NAT entry). */
+  private natTupleTaken(t: CtTuple, now: number): boolean {
+    return this.lookup(t, now) || this.foundStaleNat;
   }
 
   /** Removes expired connections. */
@@ -904,7 +1079,7 @@ export class Conntrack {
       if (v6) addToAddr6(addr, a);
       else addr[0] = (nat.minAddr[0]! + a) >>> 0;
       if (!pat) {
-        if (!this.lookup(rev, now)) return true;
+        if (!this.natTupleTaken(rev, now)) return true;
         continue;
       }
       const span = maxP - minP + 1;
@@ -913,7 +1088,7 @@ export class Conntrack {
         if (pi > 0 && p === firstP) continue;
         if (snat) rev.dport = p;
         else rev.sport = p;
-        if (!this.lookup(rev, now)) return true;
+        if (!this.natTupleTaken(rev, now)) return true;
       }
     }
     return false;

@@ -17,6 +17,7 @@ import {
   Conntrack, CS_ESTABLISHED, CS_INVALID, CS_NEW, CS_RELATED, CS_REPLY_DIR, CS_SRC_NAT, CS_DST_NAT, CS_TRACKED, NatSpec, NAT_SRC, NAT_DST, NAT_DST_PORT,
 } from "../../src/datapath/conntrack.js";
 import { formatConn } from "../../src/datapath/conntrack-format.js";
+import { TM_OTHER_FIRST } from "../../src/datapath/conntrack-tcp.js";
 import { executeCt } from "../../src/datapath/conntrack-action.js";
 import * as P from "../util/packets.js";
 
@@ -293,4 +294,26 @@ test("conntrack: TFTP expectations make the server's reply related, with the par
   // Flushing the parent forgets the expectation.
   t.flush();
   assert.equal(ct(t, udp("b", 6000, 3000), 0), TRK | CS_NEW);
+});
+
+test("conntrack: an expired NATed connection holds its reply tuple until swept", () => {
+  const t = new Conntrack();
+  const snat = new NatSpec();
+  snat.action = NAT_SRC;
+  snat.minAddr[0] = snat.maxAddr[0] = P.ip4("192.168.0.100") >>> 0;
+  t.timeouts[TM_OTHER_FIRST] = 1; // UDP's first-packet timeout: 1 s
+  ct(t, udp("a", 5000, 53), 0, { commit: true, nat: snat });
+  // 2 s later the connection has expired but is not swept yet (every 5 s).
+  const later = 2000;
+  const reply = pkt(P.eth(B2A, 0x0800, P.ipv4({ src: P.ip4(B), dst: P.ip4("192.168.0.100"), proto: 17, ttl: 64 }, P.udp(53, 5000, P.payloadBytes(8)))));
+  t.execute(reply, 0x800, 0, false, false, 0, 0, false, null, null, null, null, later);
+  assert.equal(reply.ctState, TRK | CS_INVALID);
+  // A new connection from the same client cannot reuse the translated port yet.
+  const again = udp("a", 5000, 53);
+  ct(t, again, later, { commit: true, nat: snat });
+  assert.equal(rd16(again.buf, again.start + 34), 5001);
+  t.sweep(later);
+  const third = pkt(P.eth(A2B, 0x0800, P.ipv4({ src: P.ip4("10.1.1.9"), dst: P.ip4(B), proto: 17, ttl: 64 }, P.udp(5000, 53, P.payloadBytes(8)))));
+  ct(t, third, later, { commit: true, nat: snat });
+  assert.equal(rd16(third.buf, third.start + 34), 5000);
 });

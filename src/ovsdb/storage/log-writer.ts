@@ -115,10 +115,12 @@ export class LogWriter {
    *
    * Why synchronously: a small record's fdatasync handed to libuv's thread
    * pool costs a thread wake-up, a completion event back to the loop and
-   * a promise step: ~80 µs more CPU and ~60 µs more latency per commit
-   * than the same call made here (1,500 write+fdatasync pairs each way on
-   * the 2-core development VM; bench ovsdb (b'): 5,000 durable
-   * transactions took 13% less time and 14% less server CPU). A commit's
+   * a promise step. bench/ovsdb-fsync.ts on the 2-core development VM:
+   * 126 µs of CPU per call here against 230 µs in the thread pool, and a
+   * lower latency floor (p10 221 µs against 286 µs). Bench ovsdb (b')'s
+   * 10,000 durable transactions on tmpfs, where the flush itself costs
+   * nothing: 387 -> 248 µs and 235 -> 171 µs of server CPU per transaction
+   * (OVS: 220 µs). A commit's
    * reply waits for its fdatasync either way; the loop blocks only for
    * small records, once per turn, after every request read in that turn
    * has been handled, as OVS's own server blocks on a durable commit.
