@@ -10,6 +10,7 @@
  * The peers live in the connection object (plain numbers, no allocation
  * per packet).
  */
+import { get16 as rd16, get32 as rd32 } from "../packet/bytes.js";
 
 /** TCP states as ct_dpif numbers them (CT_DPIF_TCPS_*). */
 export const TCPS_CLOSED = 0;
@@ -96,8 +97,6 @@ export class TcpPeer {
 function seqDiff(a: number, b: number): number {
   return (a - b) | 0;
 }
-const rd16 = (b: Uint8Array, o: number): number => (b[o]! << 8) | b[o + 1]!;
-const rd32 = (b: Uint8Array, o: number): number => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 
 export function tcpFlags(b: Uint8Array, l4: number): number {
   return rd16(b, l4 + 12) & 0x0fff;

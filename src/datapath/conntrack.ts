@@ -38,6 +38,7 @@ import {
   DEFAULT_TIMEOUTS, TcpPeer, TM_ICMP_FIRST, TM_ICMP_REPLY, TM_OTHER_BIDIR, TM_OTHER_FIRST, TM_OTHER_MULTIPLE,
   UPDATE_INVALID, UPDATE_NEW, UPDATE_VALID, UPDATE_VALID_NEW, tcpConnUpdate, tcpNewConn, tcpUpdateTimeout, tcpValidNew,
 } from "./conntrack-tcp.js";
+import { get16 as rd16, get32 as rd32, set16 as wr16, set32 as wr32 } from "../packet/bytes.js";
 
 const log = vlogModule("conntrack");
 
@@ -229,18 +230,6 @@ export interface ConntrackStats {
   l4CsumErr: number;
 }
 
-const rd16 = (b: Uint8Array, o: number): number => (b[o]! << 8) | b[o + 1]!;
-const rd32 = (b: Uint8Array, o: number): number => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-function wr16(b: Uint8Array, o: number, v: number): void {
-  b[o] = (v >>> 8) & 0xff;
-  b[o + 1] = v & 0xff;
-}
-function wr32(b: Uint8Array, o: number, v: number): void {
-  b[o] = (v >>> 24) & 0xff;
-  b[o + 1] = (v >>> 16) & 0xff;
-  b[o + 2] = (v >>> 8) & 0xff;
-  b[o + 3] = v & 0xff;
-}
 
 const FTP_PORT = 21;
 /** Bytes of an FTP control segment looked at (LARGEST_FTP_MSG_OF_INTEREST). */

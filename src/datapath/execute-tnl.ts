@@ -10,24 +10,12 @@
  * (key-layout.ts W_TUN_* minus REGION_TUN_START).
  */
 import type { DpPacket } from "../packet/dp-packet.js";
+import { get16 as be16, get32 as be32, get32le as u32le, set16 as wbe16 } from "../packet/bytes.js";
 
 /** UDP source port range for tunnels (OVS's tnl_udp_port_min/max). */
 const TNL_UDP_PORT_MIN = 32768;
 const TNL_UDP_PORT_MAX = 61000;
 
-function be16(b: Uint8Array, o: number): number {
-  return (b[o]! << 8) | b[o + 1]!;
-}
-function be32(b: Uint8Array, o: number): number {
-  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-}
-function wbe16(b: Uint8Array, o: number, v: number): void {
-  b[o] = (v >>> 8) & 0xff;
-  b[o + 1] = v & 0xff;
-}
-function u32le(b: Uint8Array, o: number): number {
-  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
-}
 function sum16(b: Uint8Array, o: number, len: number, s: number): number {
   let i = 0;
   for (; i + 1 < len; i += 2) s += (b[o + i]! << 8) | b[o + i + 1]!;

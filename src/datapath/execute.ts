@@ -47,30 +47,12 @@ import type { ExecContext } from "./exec-context.js";
 import * as A from "../flow/odp-attrs.js";
 import { tnlPop, tnlPush } from "./execute-tnl.js";
 import { executeCt } from "./conntrack-action.js";
+import { get16 as be16, get32 as be32, get32le as u32le, set16 as wbe16, set32 as wbe32 } from "../packet/bytes.js";
 
 const HDR = 4;
 
 function u16le(b: Uint8Array, o: number): number {
   return b[o]! | (b[o + 1]! << 8);
-}
-function u32le(b: Uint8Array, o: number): number {
-  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
-}
-function be16(b: Uint8Array, o: number): number {
-  return (b[o]! << 8) | b[o + 1]!;
-}
-function be32(b: Uint8Array, o: number): number {
-  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-}
-function wbe16(b: Uint8Array, o: number, v: number): void {
-  b[o] = (v >>> 8) & 0xff;
-  b[o + 1] = v & 0xff;
-}
-function wbe32(b: Uint8Array, o: number, v: number): void {
-  b[o] = (v >>> 24) & 0xff;
-  b[o + 1] = (v >>> 16) & 0xff;
-  b[o + 2] = (v >>> 8) & 0xff;
-  b[o + 3] = v & 0xff;
 }
 function aLen(b: Uint8Array, o: number): number {
   return b[o]! | (b[o + 1]! << 8);
