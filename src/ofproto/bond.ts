@@ -15,6 +15,15 @@
  *   protection), multicast only enters by the active member.
  * - balance-tcp: needs negotiated LACP; without it nothing is sent or
  *   received (unless `lacp-fallback-ab`, which behaves as active-backup).
+ *   Output recirculates, as OVS's datapath actions say it:
+ *   `hash(l4(BASIS)),recirc(ID)`, and hidden table-254 rules
+ *   `recirc_id=ID,dp_hash=BUCKET/0xff actions=output:MEMBER` pick the
+ *   member in the second pass.
+ *
+ * A new active member (or a member going down) makes the bond announce
+ * every MAC learned elsewhere on the bridge with a RARP from that MAC
+ * out of the member it now uses (OVS's learning packets), so that the
+ * switches beyond learn the new path at once.
  *
  * ## Order, as OVS's
  * OVS keeps members in a hash map keyed by the address of their ofport
@@ -37,6 +46,7 @@ import * as L from "../flow/key-layout.js";
 import { OFPPC_PORT_DOWN, OFPPS_LINK_DOWN } from "../openflow/ofp-port.js";
 import { formatMac } from "../openflow/ofp-codec.js";
 import { vlogModule } from "../util/vlog.js";
+import { onTimeWarp } from "../util/clock.js";
 import { HmapOrder, hashInt, hashString } from "./ofport-order.js";
 import type { XBridge, XPort } from "./xlate-types.js";
 import type { Ofproto } from "./ofproto.js";
@@ -136,7 +146,7 @@ function hashFlowSrc(flow: Uint32Array, vlan: number, basis: number): number {
 
 /* ---------------- the global list of bonds ---------------- */
 
-const allBonds = new Map<string, Bond>();
+/* Every bond of every bridge, in OVS's map keyed by name (two bridges may both have a "bond0"). */
 let bondOrder = new HmapOrder<Bond>((b) => hashString(b.name));
 
 /** Every bond in OVS's order (bond/list, bond/show). */
@@ -146,12 +156,11 @@ export function listBonds(): Bond[] {
 
 /** The bond named `name`, or null. */
 export function findBond(name: string): Bond | null {
-  return allBonds.get(name) ?? null;
+  return bondOrder.values().find((b) => b.name === name) ?? null;
 }
 
 /** Forgets every bond (tests). */
 export function resetBonds(): void {
-  allBonds.clear();
   bondOrder = new HmapOrder<Bond>((b) => hashString(b.name));
 }
 
@@ -203,11 +212,8 @@ export class Bond {
 
   /** Creates bond `name` and adds it to the global list. */
   static create(name: string, s: BondSettings, now: () => number, host: BondHost | null = null): Bond {
-    const old = allBonds.get(name);
-    if (old !== undefined) old.destroy();
     const b = new Bond(name, now);
     b.host = host;
-    allBonds.set(name, b);
     bondOrder.insert(b);
     b.reconfigure(s);
     return b;
@@ -226,10 +232,7 @@ export class Bond {
   destroy(): void {
     if (this.mode === "balance-tcp") this.mode = "active-backup";
     syncRecircRules(this);
-    if (allBonds.get(this.name) === this) {
-      allBonds.delete(this.name);
-      bondOrder.remove(this);
-    }
+    bondOrder.remove(this);
   }
 
   /** Applies `s`; true when installed megaflows must be revalidated. */
@@ -459,13 +462,6 @@ export class Bond {
     return send;
   }
 
-  /** True when the megaflows must be revalidated (and clears it). */
-  takeRevalidate(): boolean {
-    const r = this.revalidate;
-    this.revalidate = false;
-    return r;
-  }
-
   /** Marks the bond for revalidation (unixctl changes). */
   markRevalidate(): void {
     this.revalidate = true;
@@ -635,13 +631,14 @@ export class Bond {
   }
 
   /** bond/show's text for this bond (OVS 3.1's bond_print_details). */
-  details(lbOutput = false): string {
+  details(): string {
     let s = `---- ${this.name} ----\n`;
     s += `bond_mode: ${this.mode}\n`;
     const mayRecirc = this.mayRecirc();
     s += `bond may use recirculation: ${mayRecirc ? "yes" : "no"}, Recirc-ID : ${mayRecirc ? this.recircId : -1}\n`;
     s += `bond-hash-basis: ${this.basis >>> 0}\n`;
-    s += `lb_output action: ${lbOutput ? "enabled" : "disabled"}, bond-id: -1\n`;
+    /* other_config:lb-output-action is not supported: always the recirculation path. */
+    s += "lb_output action: disabled, bond-id: -1\n";
     if (this.mode === "balance-slb") s += `all members active: ${this.allMembersActive ? "true" : "false"}\n`;
     s += `updelay: ${this.updelay} ms\n`;
     s += `downdelay: ${this.downdelay} ms\n`;
@@ -795,14 +792,21 @@ export class BridgeBonds {
     private readonly send: (port: XPort, frame: Uint8Array) => void = () => undefined,
     /** The bridge, for balance-tcp's recirculation. */
     private readonly host: BondHost | null = null,
-  ) {}
+  ) {
+    // time/warp moves the clock past delays and LACP timers without waiting.
+    this.unwarp = onTimeWarp((now) => {
+      if (now >= this.wakeAt) this.wake();
+    });
+  }
+
+  private readonly unwarp: () => void;
 
   /** Keeps `xb.bond` in step with `settings` (undefined: not a bond); true when megaflows must be revalidated. */
   configure(xb: BondedBundle, settings: BondSettings | undefined): boolean {
     let changed = false;
     if (settings !== undefined && xb.ports.length > 0) {
       let bond = xb.bond ?? null;
-      if (bond === null || findBond(xb.name) !== bond) {
+      if (bond === null) {
         bond = Bond.create(xb.name, settings, this.now, this.host);
         bond.lacpChanged = () => this.wakeSoon();
         xb.bond = bond;
@@ -867,6 +871,8 @@ export class BridgeBonds {
       let status: LacpStatus = "off";
       if (lacp !== null) {
         for (const m of bond.memberList()) {
+          /* OVS tells LACP when a device's carrier-reset counter moves; dummy devices have none. */
+          if (m.port.type === "dummy") continue;
           const up = portCarrier(m.port);
           if (this.carriers.get(m.port) !== up) {
             if (this.carriers.has(m.port)) lacp.carrierChanged(m.port, up);
@@ -934,6 +940,7 @@ export class BridgeBonds {
   }
 
   close(bundles: Iterable<BondedBundle>): void {
+    this.unwarp();
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     if (this.immediate !== null) clearImmediate(this.immediate);
@@ -967,4 +974,29 @@ export function composeRarp(mac: Uint8Array, vlan: number): Uint8Array {
   f.set(mac, a + 8);
   f.set(mac, a + 18);
   return f;
+}
+
+/** What OVS's bridge writes for a bond (bridge.c's port_refresh_bond_status, iface lacp_current). */
+export interface BondPortStatus {
+  /** Port.bond_active_slave: the active member's MAC ("00:00:00:00:00:00" when none), or null when unchanged since last asked. */
+  activeSlave: string | null;
+  /** Interface.lacp_current per member name; empty when the bond runs no LACP. */
+  lacpCurrent: Map<string, boolean>;
+}
+
+/** The status of `bond` to write; `force` reports the active member even when unchanged. */
+export function bondPortStatus(bond: Bond, force = false): BondPortStatus {
+  let activeSlave: string | null = null;
+  if (bond.activeMemberChanged || force) {
+    activeSlave = formatMac(bond.activeMemberMac);
+    bond.activeMemberChanged = false;
+  }
+  const lacpCurrent = new Map<string, boolean>();
+  if (bond.lacp !== null) {
+    for (const m of bond.memberList()) {
+      const c = bond.lacp.isCurrent(m.port);
+      if (c !== null) lacpCurrent.set(m.name, c);
+    }
+  }
+  return { activeSlave, lacpCurrent };
 }

@@ -65,6 +65,7 @@ import { OFPPC_PORT_DOWN, OFPPS_LINK_DOWN, OFPPS_LIVE, featuresToKbps } from "..
 import type { OfpErrorName } from "../openflow/ofp-errors.js";
 import type { PacketOutBody } from "../openflow/ofp-packet.js";
 import { vlogModule } from "../util/vlog.js";
+import { timeMsec } from "../util/clock.js";
 import { Ofproto, type OfPort, type OfprotoOptions } from "./ofproto.js";
 import { Udpif, type XlateFn } from "./upcall.js";
 import { MacLearning } from "./mac-learning.js";
@@ -72,7 +73,7 @@ import { hmapOrder } from "./ofport-order.js";
 import { MirrorBridge, configureMirrors, type MirrorConfig } from "./mirror.js";
 import { resumeContinuation } from "./continuation.js";
 import { MeterIdPool } from "./meters.js";
-import { BridgeBonds, type Bond } from "./bond.js";
+import { BridgeBonds, bondPortStatus, type Bond, type BondPortStatus } from "./bond.js";
 import type {
   BridgeDpConfig,
   BundleConfig,
@@ -273,7 +274,7 @@ export class DpifBacker {
 
   constructor(type: string, opts: DpifBridgeOptions) {
     this.type = type;
-    this.clock = opts.clock ?? Date.now;
+    this.clock = opts.clock ?? timeMsec;
     const dp = dpifOpen(type, backerDpName(type), { create: true, clock: this.clock });
     if (typeof dp === "number") throw new Error(`${backerDpName(type)}: cannot open datapath of type ${type} (errno ${dp})`);
     this.dpif = dp;
@@ -1200,6 +1201,16 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
   }
 
   private readonly poPacket = new DpPacket(65536 + 256);
+
+  /**
+   * A bond's status columns (bond.ts's bondPortStatus: Port.bond_active_slave
+   * when it changed, or always with `force`; Interface.lacp_current), or
+   * null when `portName` is not a bond of this bridge.
+   */
+  bondStatus(portName: string, force = false): BondPortStatus | null {
+    const b = this.bundles.get(portName)?.bond ?? null;
+    return b === null ? null : bondPortStatus(b, force);
+  }
 
   /**
    * Sends `frame` out of OpenFlow port `ofpNo` as the switch's own packet

@@ -11,7 +11,7 @@ import { afterEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { OFPPS_LINK_DOWN } from "../../src/openflow/ofp-port.js";
 import {
-  BV_ACCEPT, BV_DROP, BV_DROP_IF_MOVED, Bond, BridgeBonds, defaultBondSettings, hashMac, lacpSpecial, listBonds, resetBonds,
+  BV_ACCEPT, BV_DROP, BV_DROP_IF_MOVED, Bond, BridgeBonds, bondPortStatus, defaultBondSettings, hashMac, lacpSpecial, listBonds, resetBonds,
   type BondSettings, type BondedBundle,
 } from "../../src/ofproto/bond.js";
 import { composeLacpFrame, listLacps, parseLacpFrame } from "../../src/ofproto/lacp.js";
@@ -73,6 +73,22 @@ describe("bond", () => {
     assert.match(b.details(), /active member mac: 00:00:00:00:00:00\(none\)/);
   });
 
+  test("two bridges may each have a bond of the same name", () => {
+    const a = new BridgeBonds(now, () => undefined);
+    const b = new BridgeBonds(now, () => undefined);
+    const xa: BondedBundle = { name: "bond0", ports: [port(1, "a1"), port(2, "a2")], bond: null };
+    const xb: BondedBundle = { name: "bond0", ports: [port(1, "c1"), port(2, "c2")], bond: null };
+    a.configure(xa, settings());
+    b.configure(xb, settings());
+    a.run([xa]);
+    b.run([xb]);
+    assert.equal(listBonds().length, 2);
+    assert.equal(xa.bond!.active?.name.startsWith("a"), true);
+    a.close([xa]);
+    assert.deepEqual(listBonds(), [xb.bond]);
+    b.close([xb]);
+  });
+
   test("the last active member (Port.bond_active_slave) is chosen again", () => {
     const p1 = port(1, "b1");
     const p2 = port(2, "b2");
@@ -126,6 +142,29 @@ describe("bond", () => {
     const flow = makeFlow({ inPort: 3, src: "50:54:00:00:00:05", dst: "ff:ff:ff:ff:ff:ff" });
     assert.equal(b.chooseOutput(flow, wc, 0)?.name, "b1");
     assert.equal(b.hash![218]?.name, "b1", "dl_src hashes to bucket 218");
+  });
+
+  test("balance-slb rebalancing moves a loaded bucket to the idle member; status columns", () => {
+    const p1 = port(1, "b1");
+    const p2 = port(2, "b2");
+    const b = Bond.create("bond0", settings({ mode: "balance-slb", rebalanceInterval: 1000 }), now);
+    b.setMembers([p1, p2]);
+    run(b);
+    const st = bondPortStatus(b);
+    assert.equal(st.activeSlave, "aa:55:aa:55:00:01", "the first choice is written once");
+    assert.equal(bondPortStatus(b).activeSlave, null);
+    assert.equal(bondPortStatus(b, true).activeSlave, "aa:55:aa:55:00:01");
+    // Three buckets on b1 carry 3 MB; b2 carries nothing.
+    for (const i of [1, 2, 3]) {
+      b.hash![i] = b.member(p1);
+      b.bucketBytes![i] = 1_000_000;
+    }
+    assert.equal(b.rebalance(), false, "not before the interval");
+    clock.now += 1000;
+    assert.equal(b.rebalance(), true);
+    assert.equal([1, 2, 3].filter((i) => b.hash![i]?.port === p2).length, 1, "one bucket moved");
+    assert.equal(b.bucketBytes![1], 500_000, "loads decay by half");
+    assert.match(b.details(), /next rebalance: 1000 ms\n[^]*member b1: enabled\n  active member\n  may_enable: true\n  hash \d: 488 kB load\n/);
   });
 
   test("admissibility per mode and LACP status", () => {
