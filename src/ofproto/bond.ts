@@ -236,6 +236,9 @@ export class Bond {
   }
 
   /** Applies `s`; true when installed megaflows must be revalidated. */
+  /** Set by the first `reconfigure` (the bond's creation). */
+  private configured = false;
+
   reconfigure(s: BondSettings): boolean {
     let revalidate = false;
     this.updelay = s.updelay;
@@ -268,8 +271,10 @@ export class Bond {
       this.recircId = 0;
     }
     if (this.mode === "active-backup" || this.hash === null || revalidate) this.resetBuckets();
-    if (s.activeMemberMac !== null) this.activeMemberMac = s.activeMemberMac.slice();
-    this.activeMemberChanged = false;
+    // The last run's active member (Port.bond_active_slave) counts only for a new bond, as OVS's bond_create.
+    if (!this.configured && s.activeMemberMac !== null) this.activeMemberMac = s.activeMemberMac.slice();
+    if (!this.configured) this.activeMemberChanged = false;
+    this.configured = true;
     return revalidate;
   }
 

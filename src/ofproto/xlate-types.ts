@@ -367,6 +367,12 @@ export interface DpifBridgeApi {
   setMirrors?(mirrors: readonly MirrorConfig[]): Map<string, "no-output-bundle" | "too-many">;
   /** tx_packets / tx_bytes of the mirror `key`, or null when it is not configured. */
   mirrorStats?(key: string): { packets: number; bytes: number } | null;
+  /**
+   * A bond's status columns: Port.bond_active_slave (a MAC, null when
+   * unchanged since last asked, unless `force`) and Interface.lacp_current
+   * per member; null when `portName` is not a bond.
+   */
+  bondStatus?(portName: string, force?: boolean): { activeSlave: string | null; lacpCurrent: Map<string, boolean> } | null;
   /** Deletes the bridge: its ports leave the datapath, its connections close. */
   close(): void;
 }

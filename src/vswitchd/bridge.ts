@@ -644,11 +644,17 @@ export class Bridges extends EventEmitter<BridgeEvents> {
       for (const pref of row.get("ports").keys) {
         const port = this.idl.row("Port", String(pref));
         if (port === undefined) continue;
+        // A bond's active member and its members' LACP state (OVS's port_refresh_bond_status).
+        const bond = b.api.bondStatus?.(String(port.scalar("name")), afterReconfigure) ?? null;
+        if (bond !== null && bond.activeSlave !== null) set(port, "bond_active_slave", scalarDatum(bond.activeSlave));
         for (const iref of port.get("interfaces").keys) {
           const iface = this.idl.row("Interface", String(iref));
           if (iface === undefined) continue;
-          const st = b.api.ifaceStatus(String(iface.scalar("name")));
+          const name = String(iface.scalar("name"));
+          const st = b.api.ifaceStatus(name);
           if (st !== null) this.writeIfaceStatus(iface, st, set, statsDue);
+          const current = bond?.lacpCurrent.get(name);
+          set(iface, "lacp_current", current !== undefined ? scalarDatum(current) : EMPTY);
         }
       }
       this.writeControllerStatus(row, b.api.ofproto.connmgr.controllerStatus(), set, statsDue);
