@@ -2,10 +2,11 @@
  * The dpctl commands (OVS's lib/dpctl.c) over the dpif interface: what
  * `ovs-dpctl CMD` and `ovs-appctl dpctl/CMD` do — add-dp, del-dp, add-if,
  * set-if, del-if, dump-dps, show, dump-flows, add-flow, mod-flow, del-flow,
- * get-flow, del-flows, the conntrack commands (dump-conntrack,
- * flush-conntrack, ct-stats-show, ct-set/get-maxconns, ct-get-nconns),
- * parse-actions, list-commands — with OVS 3.1's output
- * and error texts.
+ * get-flow, del-flows, add-flows/mod-flows/del-flows with a flow file,
+ * cache-get-size, cache-set-size, normalize-actions (dpctl-normalize.ts),
+ * the conntrack commands (dump-conntrack, flush-conntrack, ct-stats-show,
+ * ct-set/get-maxconns, ct-get-nconns), parse-actions, list-commands — with
+ * OVS 3.1's output and error texts.
  *
  * The commands run against datapaths reached through a `DpctlEnv` (by
  * default the in-process dpif registry of dpif.ts), so the same code
@@ -15,6 +16,7 @@
  * followed, where tsovs knows more than OVS says, by a line with the
  * precise reason (the bad token of a flow or action).
  */
+import * as fs from "node:fs";
 import { dpifDelete, dpifEnumerate, dpifOpen, dpifTypes, parseDpName } from "./dpif.js";
 import { Errno, type DpifFlow, type DpifProvider, type DpifFlowStats } from "./dpif-provider.js";
 import { formatDpFlowStats, formatOdpActions, formatOdpFlow, formatUfid } from "../flow/odp-format.js";
@@ -23,8 +25,11 @@ import { OdpKeyError, odpFlowToNetlink, odpKeyToFlow, odpMaskToFlow } from "../f
 import * as L from "../flow/key-layout.js";
 import { parseIpv4, parseIpv6, parseMac } from "../flow/odp-text.js";
 import { UnixctlError, type UnixctlRegistry } from "../unixctl/server.js";
+import { timeMsec } from "../util/clock.js";
+import { statsSinceClear } from "./pmd-stats.js";
+import { normalizeActions } from "./dpctl-normalize.js";
 import { CtTuple, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, type Conntrack, type CtConn } from "./conntrack.js";
-import { formatConn, protoName } from "./conntrack-format.js";
+import { formatConn } from "./conntrack-format.js";
 import { TCP_STATE_NAMES, TCPS_ESTABLISHED, TCPS_FIN_WAIT_2, TCPS_SYN_RECV, TCPS_TIME_WAIT } from "./conntrack-tcp.js";
 
 /** Where datapaths live; the default is this process's dpif registry. */
@@ -42,7 +47,7 @@ export const defaultDpctlEnv: DpctlEnv = {
   remove: (type, name) => dpifDelete(type, name),
   types: () => dpifTypes(),
   names: (type) => dpifEnumerate(type),
-  now: () => Date.now(),
+  now: () => timeMsec(),
 };
 
 /** dpctl_params. */
@@ -328,7 +333,8 @@ function shownType(dp: DpifProvider, type: string): string {
 }
 
 function showDpif(dp: DpifProvider, c: Ctx): void {
-  const st = dp.getStats();
+  // The userspace datapath counts from the last pmd-stats-clear, as OVS's does.
+  const st = dp.type === "netdev" ? statsSinceClear(dp.name, dp.getStats()) : dp.getStats();
   c.out.print(`${dpifName(dp)}:\n  lookups: hit:${st.hits} missed:${st.missed} lost:${st.lost}\n  flows: ${st.flows}\n`);
   const ports = dp.portDump().slice().sort((a, b) => a.portNo - b.portNo);
   for (const p of ports) {
@@ -740,7 +746,101 @@ function sameMatch(f: DpifFlow, key: Uint32Array, mask: Uint32Array): boolean {
   return true;
 }
 
+/**
+ * add-flows, mod-flows and del-flows with a file: one flow a line,
+ * "[add|modify|delete] flow [actions]" (the verb defaults to the
+ * command's; delete takes no actions). A line that does not parse is
+ * reported and skipped; a flow the datapath refuses is reported as
+ * add-flow/del-flow report it; the command itself succeeds, as OVS's does.
+ */
+function processFlowFile(args: string[], c: Ctx, verb: "add" | "modify" | "delete"): number {
+  const file = args[args.length - 1]!;
+  // The datapath is opened once, before the file: no datapath is an error.
+  const dp = optDpifOpen(args, c, 3);
+  if (typeof dp === "number") return dp;
+  const dpArgs = [dpifName(dp)];
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    c.out.error(code === "ENOENT" ? Errno.ENOENT : code === "EACCES" ? 13 : Errno.EINVAL, `Opening file "${file}" failed`);
+    return 0;
+  }
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i]!.replace(/#.*/, "").trim();
+    if (line === "") continue;
+    let op: string = verb;
+    const verbMatch = /^(add|modify|delete)\s+/.exec(line);
+    if (verbMatch !== null) {
+      op = verbMatch[1]!;
+      line = line.slice(verbMatch[0].length);
+    }
+    // The flow is the first word; the actions, the rest of the line.
+    const sp = line.search(/\s/);
+    const flow = sp < 0 ? line : line.slice(0, sp);
+    const actions = sp < 0 ? "" : line.slice(sp).trim();
+    if (op === "delete" ? actions !== "" : actions === "") {
+      c.out.error(0, `Failed parsing line number ${i + 1}, skipped!`);
+      continue;
+    }
+    if (op === "delete") delFlow(["del-flow", ...dpArgs, flow], c);
+    else putFlow(["add-flow", ...dpArgs, flow, actions], c, op === "add", op === "modify");
+  }
+  return 0;
+}
+
+/**
+ * cache-get-size: the datapath caches whose sizes can be read; the
+ * userspace datapath reports none (its EMC and SMC sizes are fixed), so
+ * only the datapath's name line is printed, as by OVS.
+ */
+const cacheGetSize: Handler = (args, c) => {
+  const names: string[] = [];
+  if (args.length > 1) {
+    const dp = openByName(c, args[1]!);
+    if (typeof dp === "number") {
+      c.out.error(dp, `Opening datapath ${args[1]!} failed`);
+      return dp;
+    }
+    names.push(dpifName(dp));
+  } else {
+    for (const t of c.env.types()) for (const n of c.env.names(t)) names.push(`${t}@${n}`);
+    names.sort();
+  }
+  for (const n of names) c.out.print(`${n}:\n`);
+  return 0;
+};
+
+/** cache-set-size: no cache of the userspace datapath can be resized. */
+const cacheSetSize: Handler = (args, c) => {
+  if (!/^[+-]?\d+$/.test(args[3]!)) {
+    c.out.error(Errno.EINVAL, "size is malformed");
+    return Errno.EINVAL;
+  }
+  const dp = openByName(c, args[1]!);
+  if (typeof dp === "number") {
+    c.out.error(dp, `Opening datapath ${args[1]!} failed`);
+    return dp;
+  }
+  c.out.error(95, "Setting caches not supported");
+  return 95;
+};
+
+const normalizeActionsCmd: Handler = (args, c) => {
+  const r = normalizeActions(args.slice(1));
+  c.out.print(r.text);
+  if (r.error !== null) c.out.error(r.error.errno, r.error.message);
+  return r.error === null ? 0 : r.error.errno || Errno.EINVAL;
+};
+
+const addFlows: Handler = (args, c) => processFlowFile(args, c, "add");
+const modFlows: Handler = (args, c) => processFlowFile(args, c, "modify");
+
 const delFlows: Handler = (args, c) => {
+  // A file: "dp file", or one argument that names no datapath.
+  if (args.length > 2 || (args.length === 2 && !dpExists(c, args[1]!))) return processFlowFile(args, c, "delete");
   const dp = optDpifOpen(args, c, 2);
   if (typeof dp === "number") return dp;
   const r = dp.flowFlush();
@@ -1045,9 +1145,10 @@ const ctGetNconns: Handler = (args, c) => {
   c.out.print(`${r.ct.nConns}\n`);
   return 0;
 };
-void protoName;
 
 const CT_COMMANDS = new Set(["dump-conntrack", "flush-conntrack", "ct-stats-show", "ct-set-maxconns", "ct-get-maxconns", "ct-get-nconns"]);
+/** The flow-file and cache commands, also bounded by unixctl as OVS registers them. */
+const BOUNDED_COMMANDS = new Set(["add-flows", "mod-flows", "del-flows", "cache-get-size", "cache-set-size", "normalize-actions"]);
 
 /** The command table (lib/dpctl.c all_commands, the datapath-generic subset). */
 export const COMMANDS: readonly CommandSpec[] = [
@@ -1057,21 +1158,26 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: "del-if", usage: "dp iface...", min: 2, max: Infinity, handler: delIf },
   { name: "set-if", usage: "dp iface...", min: 2, max: Infinity, handler: setIf },
   { name: "dump-dps", usage: "", min: 0, max: 0, handler: dumpDps },
-  { name: "show", usage: "[dp...]", min: 0, max: Infinity, handler: show },
+  { name: "show", usage: "[-s] [dp...]", min: 0, max: Infinity, handler: show },
   { name: "dump-flows", usage: "[-m] [--names] [dp] [filter=..] [type=..] [pmd=..]", min: 0, max: 6, handler: dumpFlows },
   { name: "add-flow", usage: "[dp] flow actions", min: 2, max: 3, handler: addFlow },
   { name: "mod-flow", usage: "[dp] flow actions", min: 2, max: 3, handler: modFlow },
   { name: "get-flow", usage: "[dp] ufid", min: 1, max: 2, handler: getFlow },
   { name: "del-flow", usage: "[dp] flow", min: 1, max: 2, handler: delFlow },
-  { name: "del-flows", usage: "[dp]", min: 0, max: 1, handler: delFlows },
+  { name: "add-flows", usage: "[dp] file", min: 1, max: 2, handler: addFlows },
+  { name: "mod-flows", usage: "[dp] file", min: 1, max: 2, handler: modFlows },
+  { name: "del-flows", usage: "[dp] [file]", min: 0, max: 2, handler: delFlows },
   { name: "dump-conntrack", usage: "[-m] [-s] [dp] [zone=N]", min: 0, max: 4, handler: dumpConntrack },
   { name: "flush-conntrack", usage: "[dp] [zone=N] [ct-orig-tuple] [ct-reply-tuple]", min: 0, max: 4, handler: flushConntrack },
+  { name: "cache-get-size", usage: "[dp]", min: 0, max: 1, handler: cacheGetSize },
+  { name: "cache-set-size", usage: "dp cache <size>", min: 3, max: 3, handler: cacheSetSize },
   { name: "ct-stats-show", usage: "[dp] [zone=N]", min: 0, max: 3, handler: ctStatsShow },
   { name: "ct-set-maxconns", usage: "[dp] maxconns", min: 1, max: 2, handler: ctSetMaxconns },
   { name: "ct-get-maxconns", usage: "[dp]", min: 0, max: 1, handler: ctGetMaxconns },
   { name: "ct-get-nconns", usage: "[dp]", min: 0, max: 1, handler: ctGetNconns },
   { name: "list-commands", usage: "", min: 0, max: Infinity, handler: listCommands },
   { name: "parse-actions", usage: "actions", min: 1, max: Infinity, handler: parseActions },
+  { name: "normalize-actions", usage: "actions", min: 2, max: Infinity, handler: normalizeActionsCmd },
 ];
 
 function resolveOptions(opts: DpctlOptions): Ctx["opts"] {
@@ -1158,7 +1264,7 @@ export function registerDpctlCommands(registry: UnixctlRegistry, env: DpctlEnv =
   for (const cmd of COMMANDS) {
     // The conntrack commands check their argument counts (options
     // included) in unixctl, as OVS registers every dpctl command.
-    const ctCmd = CT_COMMANDS.has(cmd.name);
+    const ctCmd = CT_COMMANDS.has(cmd.name) || BOUNDED_COMMANDS.has(cmd.name);
     registry.register(`dpctl/${cmd.name}`, cmd.usage, ctCmd ? cmd.min : 0, ctCmd ? cmd.max : Infinity, (args) => {
       const p = parseDpctlOptions(args);
       if ("error" in p) throw new UnixctlError(p.error);

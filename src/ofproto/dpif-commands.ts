@@ -1,12 +1,19 @@
 /**
  * The unixctl commands of ofproto-dpif, with OVS 3.1's texts:
- * dpif/show, dpif/dump-dps, dpif/dump-flows, ofproto/list, upcall/show,
- * revalidator/purge, revalidator/wait, bridge/dump-flows,
- * netdev-dummy/receive and netdev-dummy/set-admin-state.
+ * dpif/show, dpif/dump-dps, dpif/dump-flows, dpif/show-dp-features,
+ * dpif/set-dp-features, ofproto/list, upcall/show, the upcall switches
+ * (upcall/disable-megaflows, enable-megaflows, disable-ufid, enable-ufid,
+ * set-flow-limit), ofproto/list-tunnels, revalidator/purge,
+ * revalidator/wait, bridge/dump-flows,
+ * the dpif-netdev/pmd-* family (the main thread as OVS shows it on a
+ * datapath without PMD threads), netdev-dummy/receive,
+ * netdev-dummy/set-admin-state and netdev-dummy/conn-state.
  *
  * They read the live backers and bridges of ofproto-dpif.ts (every bridge
  * of the process), so a vswitchd registers them once:
- * `registerDpifCommands(registry)`.
+ * `registerDpifCommands(registry)`. Registering also hooks the process
+ * clock's warps (util/clock.ts): each `time/warp` step polls the
+ * datapaths, runs the revalidators and expires OpenFlow rules.
  */
 import type { DpifFlow } from "../datapath/index.js";
 import { odpFlowToNetlink } from "../flow/odp-key.js";
@@ -18,6 +25,11 @@ import { formatMatchWithPriority } from "../openflow/ofp-flow.js";
 import { UnixctlError, type UnixctlRegistry } from "../unixctl/server.js";
 import { allBackers, allDpifBridges, findDpifBridge, type DpifBacker, type DpifPort } from "./ofproto-dpif.js";
 import { hmapOrder } from "./ofport-order.js";
+import { megaflowsAreEnabled, setMegaflowsEnabled, setUfidEnabled, ufidIsEnabled } from "./upcall.js";
+import { pmdRxqText, pmdStatsClear, pmdStatsText, statsSinceClear } from "../datapath/pmd-stats.js";
+import { onTimeWarp } from "../util/clock.js";
+import { formatIpv4, formatIpv6 } from "../flow/odp-text.js";
+import { NetdevVport, type TunnelConfig } from "../netdev/netdev-vport.js";
 
 
 export function registerDpifCommands(registry: UnixctlRegistry): void {
@@ -42,6 +54,301 @@ export function registerDpifCommands(registry: UnixctlRegistry): void {
   registry.register("bridge/dump-flows", "[--offload-stats] bridge", 1, 2, (args) => bridgeDumpFlows(args));
   registry.register("netdev-dummy/receive", "name [--qid queue_id] packet|flow [--len packet_len]", 2, Infinity, (args) => dummyReceive(args));
   registry.register("netdev-dummy/set-admin-state", "[netdev] up|down", 1, 2, (args) => setAdminState(args));
+  registry.register("netdev-dummy/conn-state", "[netdev]", 0, 1, (args) => (args.length === 1 ? `${args[0]!}: unknown\n` : ""));
+  registerUpcallSwitches(registry);
+  registerPmdCommands(registry);
+  registry.register("ofproto/list-tunnels", "", 0, 0, () => listTunnels());
+  registry.register("dpif/show-dp-features", "bridge", 1, 1, (args) => showDpFeatures(args[0]!));
+  registry.register("dpif/set-dp-features", "bridge", 1, 3, (args) => setDpFeatures(args));
+  if (!warpHooked) {
+    warpHooked = true;
+    onTimeWarp((now) => runTimers(now));
+  }
+}
+
+/* ---------------- ofproto/list-tunnels ---------------- */
+
+/** An address as OVS's ipv6_format_mapped shows it: IPv4 (plain or mapped) dotted, "::" when unset. */
+function mappedAddress(a: Uint8Array | null): string {
+  if (a === null || a.every((b) => b === 0)) return "::";
+  if (a.length === 4) return formatIpv4(((a[0]! << 24) | (a[1]! << 16) | (a[2]! << 8) | a[3]!) >>> 0);
+  const mapped = a.subarray(0, 10).every((b) => b === 0) && a[10] === 0xff && a[11] === 0xff;
+  return mapped ? formatIpv4(((a[12]! << 24) | (a[13]! << 16) | (a[14]! << 8) | a[15]!) >>> 0) : formatIpv6(a);
+}
+
+/** C's "%#x": "0" for zero, else 0x-prefixed hex. */
+function altHex(v: bigint | number): string {
+  return v === 0 || v === 0n ? "0" : `0x${v.toString(16)}`;
+}
+
+/** One line of ofproto/list-tunnels (OVS's tnl_port_format). */
+function tunnelLine(name: string, odp: number, c: TunnelConfig): string {
+  let s = `port ${odp}: ${name} (${c.type}: `;
+  if (!c.remoteFlow) s += `${mappedAddress(c.localIp)}->${mappedAddress(c.remoteIp)}`;
+  else if (!c.localFlow) s += `${mappedAddress(c.localIp)}->flow`;
+  else s += "flow->flow";
+  s += c.inKeyFlow ? ", key=flow" : `, key=${altHex(c.inKey)}`;
+  s += `, ${c.packetType ?? "legacy_l2"}, dp port=${odp}`;
+  if (c.outKey !== c.inKey || c.outKeyPresent !== c.inKeyPresent || c.outKeyFlow !== c.inKeyFlow) {
+    s += `, out_key=${!c.outKeyPresent ? "none" : c.outKeyFlow ? "flow" : altHex(c.outKey)}`;
+  }
+  s += c.ttlInherit ? ", ttl=inherit" : `, ttl=${c.ttl}`;
+  if (c.tosInherit) s += ", tos=inherit";
+  else if (c.tos !== 0) s += `, tos=${altHex(c.tos)}`;
+  if (!c.dontFragment) s += ", df=false";
+  if (c.csum === true) s += ", csum=true";
+  return s + ")\n";
+}
+
+/**
+ * The tunnel ports of every bridge, by datapath port then name (OVS walks
+ * its hash tables of them). With dummy devices overriding every type
+ * there are none, as in OVS.
+ */
+function listTunnels(): string {
+  const rows: { odp: number; name: string; line: string }[] = [];
+  for (const br of allDpifBridges()) {
+    for (const p of br.ports.values()) {
+      if (!(p.netdev instanceof NetdevVport) || p.odpNo < 0) continue;
+      rows.push({ odp: p.odpNo, name: p.name, line: tunnelLine(p.name, p.odpNo, p.netdev.config) });
+    }
+  }
+  rows.sort((a, b) => a.odp - b.odp || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return rows.map((r) => r.line).join("");
+}
+
+/* ---------------- time/warp ---------------- */
+
+let warpHooked = false;
+
+/**
+ * One turn of the timers a warp step must run, in OVS's order: the
+ * datapath polled, the revalidator pushing megaflow statistics to the
+ * rules (so idle timeouts see them) and expiring idle megaflows, then the
+ * OpenFlow rules' timeouts; MAC aging runs in the backer's run.
+ */
+function runTimers(now: number): void {
+  for (const b of allBackers()) {
+    b.run(now);
+    b.udpif.revalidator.sweep();
+  }
+  for (const br of allDpifBridges()) br.ofproto.expire(now);
+}
+
+/* ---------------- upcall switches ---------------- */
+
+/** OVS's atoi: leading blanks, a sign, digits; anything else ends it (0 when none). */
+export function atoi(s: string): number {
+  const m = /^\s*([+-]?\d+)/.exec(s);
+  return m ? Number.parseInt(m[1]!, 10) : 0;
+}
+
+/** Deletes every megaflow of every backer (udpif_flush_all_datapaths). */
+function flushAllDatapaths(): void {
+  for (const b of allBackers()) {
+    b.udpif.revalidator.purge();
+    b.dpif.flowFlush();
+  }
+}
+
+function registerUpcallSwitches(registry: UnixctlRegistry): void {
+  registry.register("upcall/disable-megaflows", "", 0, 0, () => {
+    setMegaflowsEnabled(false);
+    flushAllDatapaths();
+    return "megaflows disabled";
+  });
+  registry.register("upcall/enable-megaflows", "", 0, 0, () => {
+    setMegaflowsEnabled(true);
+    flushAllDatapaths();
+    return "megaflows enabled";
+  });
+  registry.register("upcall/disable-ufid", "", 0, 0, () => {
+    setUfidEnabled(false);
+    return "Datapath dumping tersely using UFID disabled";
+  });
+  registry.register("upcall/enable-ufid", "", 0, 0, () => {
+    setUfidEnabled(true);
+    return "Datapath dumping tersely using UFID enabled for supported datapaths";
+  });
+  registry.register("upcall/set-flow-limit", "flow-limit-number", 1, 1, (args) => {
+    // Until the revalidator's next adaptation, as in OVS.
+    const limit = atoi(args[0]!) >>> 0;
+    for (const b of allBackers()) b.udpif.flowLimit = limit;
+    return `set flow_limit to ${limit}\n`;
+  });
+}
+
+/** Whether megaflows are on (tests). */
+export { megaflowsAreEnabled };
+
+/* ---------------- dpif-netdev/pmd-* ---------------- */
+
+/** The userspace datapaths, by datapath name. */
+function netdevBackers(): DpifBacker[] {
+  return allBackers().filter((b) => b.netdevDp !== null);
+}
+
+/**
+ * Parses `[-pmd core] [-secs secs] [dp]` as OVS does: a well-formed option
+ * is taken, anything else ends the options. Returns the core asked for
+ * (null for all) and the datapath, or an error text.
+ */
+function pmdArgs(args: string[]): { core: number | null; secs: number; backer: DpifBacker | null } | string {
+  let core: number | null = null;
+  let secs = 60;
+  let i = 0;
+  while (i < args.length) {
+    if (args[i] === "-pmd" && i + 1 < args.length && /^\d+$/.test(args[i + 1]!)) {
+      core = Number(args[i + 1]);
+      i += 2;
+    } else if (args[i] === "-secs" && i + 1 < args.length) {
+      const v = /^\d+$/.test(args[i + 1]!) ? Number(args[i + 1]) : 0;
+      secs = v >= 1 && v <= 60 ? Math.ceil(v / 5) * 5 : 60;
+      i += 2;
+    } else break;
+  }
+  const dps = netdevBackers();
+  let backer: DpifBacker | null = null;
+  if (i < args.length) backer = dps.find((b) => b.dpName === args[i] || `${b.type}@${b.dpName}` === args[i]) ?? null;
+  if (backer === null && dps.length === 1) backer = dps[0]!;
+  if (backer === null && dps.length > 1) return "please specify an existing datapath";
+  return { core, secs, backer };
+}
+
+function registerPmdCommands(registry: UnixctlRegistry): void {
+  registry.register("dpif-netdev/pmd-stats-show", "[-pmd core] [dp]", 0, 3, (args) => {
+    const a = pmdArgs(args);
+    if (typeof a === "string") throw new UnixctlError(a);
+    // The main thread is no PMD core: a -pmd filter leaves nothing to show.
+    if (a.backer === null || a.core !== null) return "";
+    return pmdStatsText(a.backer.dpName, a.backer.dpif.getStats());
+  });
+  registry.register("dpif-netdev/pmd-stats-clear", "[-pmd core] [dp]", 0, 3, (args) => {
+    const a = pmdArgs(args);
+    if (typeof a === "string") throw new UnixctlError(a);
+    if (a.backer !== null && a.core === null) pmdStatsClear(a.backer.dpName, a.backer.dpif.getStats());
+    return "";
+  });
+  registry.register("dpif-netdev/pmd-rxq-show", "[-pmd core] [-secs secs] [dp]", 0, 5, (args) => {
+    const a = pmdArgs(args);
+    if (typeof a === "string") throw new UnixctlError(a);
+    return a.core !== null ? "" : pmdRxqText(a.secs);
+  });
+  registry.register("dpif-netdev/pmd-rxq-rebalance", "[dp]", 0, 1, (args) => {
+    const dps = netdevBackers();
+    const dp = args.length === 1 ? dps.find((b) => b.dpName === args[0] || `${b.type}@${b.dpName}` === args[0]) : dps.length === 1 ? dps[0] : undefined;
+    if (dp === undefined) throw new UnixctlError("please specify an existing datapath");
+    // With the main thread as the only poller there is nothing to move.
+    return "pmd rxq rebalance requested.\n";
+  });
+  registry.register("dpif-netdev/pmd-perf-log-set", "on|off [-b before] [-a after] [-e|-ne] [-us usec] [-q qlen]", 0, Infinity, (args) => {
+    // Checked as OVS checks it; there is no PMD whose iterations could be logged.
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]!;
+      if (a === "on" || a === "off" || a === "-e" || a === "-ne") continue;
+      if ((a === "-b" || a === "-a" || a === "-us" || a === "-q") && i + 1 < args.length && /^\d+$/.test(args[i + 1]!)) {
+        i++;
+        continue;
+      }
+      throw new UnixctlError("Usage: ovs-appctl dpif-netdev/pmd-perf-log-set [on|off] [-b before] [-a after] [-e|-ne] [-us usec] [-q qlen]");
+    }
+    return "";
+  });
+  registry.register("dpif-netdev/pmd-perf-show", "[-nh] [-it iter-history-len] [-ms ms-history-len] [-pmd core] [dp]", 0, 8, () => "");
+}
+
+/* ---------------- dpif/show-dp-features, dpif/set-dp-features ---------------- */
+
+/** What the userspace datapath supports: (field, label, boot value), in show-dp-features' order. */
+const DP_FEATURES: readonly [string, string, boolean | number][] = [
+  ["masked_set_action", "Masked set action", true],
+  ["tnl_push_pop", "Tunnel push pop", true],
+  ["ufid", "Ufid", true],
+  ["trunc", "Truncate action", true],
+  ["clone", "Clone action", true],
+  ["sample_nesting", "Sample nesting", 10],
+  ["ct_eventmask", "Conntrack eventmask", true],
+  ["ct_clear", "Conntrack clear", true],
+  ["max_hash_alg", "Max dp_hash algorithm", 1],
+  ["check_pkt_len", "Check pkt length action", true],
+  ["ct_timeout", "Conntrack timeout policy", true],
+  ["explicit_drop_action", "Explicit Drop action", true],
+  ["lb_output_action", "Optimized Balance TCP mode", true],
+  ["ct_zero_snat", "Conntrack all-zero IP SNAT", true],
+  ["add_mpls", "MPLS Label add", true],
+  ["max_vlan_headers", "Max VLAN headers", 1],
+  ["max_mpls_depth", "Max MPLS depth", 3],
+  ["recirc", "Recirc", true],
+  ["ct_state", "CT state", true],
+  ["ct_zone", "CT zone", true],
+  ["ct_mark", "CT mark", true],
+  ["ct_label", "CT label", true],
+  ["ct_state_nat", "CT state NAT", true],
+  ["ct_orig_tuple", "CT orig tuple", true],
+  ["ct_orig_tuple6", "CT orig tuple for IPv6", true],
+  ["nd_ext", "IPv6 ND Extension", true],
+];
+
+/** The order set-dp-features lists them in (OVS walks a hash table of them). */
+const SET_ORDER = [
+  "sample_nesting", "clone", "ufid", "lb_output_action", "nd_ext", "ct_orig_tuple", "tnl_push_pop",
+  "ct_eventmask", "ct_state", "ct_zero_snat", "ct_clear", "max_vlan_headers", "recirc", "ct_label",
+  "max_hash_alg", "add_mpls", "ct_state_nat", "ct_timeout", "explicit_drop_action", "ct_mark",
+  "ct_orig_tuple6", "max_mpls_depth", "masked_set_action", "check_pkt_len", "ct_zone", "trunc",
+];
+
+/**
+ * Run-time feature values set by dpif/set-dp-features, per backer. They
+ * are shown, as OVS shows them; tsovs's translation does not consult them
+ * (its datapath supports every feature).
+ */
+const runtimeFeatures = new WeakMap<DpifBacker, Map<string, boolean | number>>();
+
+function featuresOf(b: DpifBacker): Map<string, boolean | number> {
+  let m = runtimeFeatures.get(b);
+  if (m === undefined) {
+    m = new Map(DP_FEATURES.map(([f, , v]) => [f, v]));
+    runtimeFeatures.set(b, m);
+  }
+  return m;
+}
+
+function showDpFeatures(bridge: string): string {
+  const br = findDpifBridge(bridge);
+  if (br === null) throw new UnixctlError("no such bridge");
+  // What the datapath offers (boot time): set-dp-features' changes do not show here, as in OVS.
+  let s = "";
+  for (const [, label, v] of DP_FEATURES) {
+    s += `${label}: ${typeof v === "boolean" ? (v ? "Yes" : "No") : v}\n`;
+  }
+  return s;
+}
+
+function setDpFeatures(args: string[]): string {
+  const br = findDpifBridge(args[0]!);
+  if (br === null) throw new UnixctlError("no such bridge");
+  const rt = featuresOf(br.backer);
+  const line = (f: string): string => {
+    const d = DP_FEATURES.find((x) => x[0] === f)!;
+    return `${f} (${d[1]}) : [run time]:${String(rt.get(f))}, [boot time]:${String(d[2])}\n`;
+  };
+  if (args.length === 1) return SET_ORDER.map(line).join("");
+  const f = args[1]!;
+  const d = DP_FEATURES.find((x) => x[0] === f);
+  if (d === undefined) return "Unexpected support field\n";
+  if (args.length === 2) return line(f);
+  const v = args[2]!;
+  if (typeof d[2] === "boolean") {
+    if (v !== "true" && v !== "false") return "Boolean value expected\n";
+    // A feature the datapath lacks at boot cannot be turned on.
+    if (v === "true" && !d[2]) return "Feature cannot be enabled, it's not supported by the datapath\n";
+    rt.set(f, v === "true");
+  } else {
+    const n = atoi(v);
+    if (n > d[2]) return "Value too large, it's not supported by the datapath\n";
+    rt.set(f, n);
+  }
+  return "";
 }
 
 /* ---------------- dpif/show, dpif/dump-dps, ofproto/list ---------------- */
@@ -54,7 +361,7 @@ export function dpifShow(): string {
   let s = "";
   const backers = [...allBackers()].sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
   for (const backer of backers) {
-    const st = backer.dpif.getStats();
+    const st = statsSinceClear(backer.dpName, backer.dpif.getStats());
     s += `${backer.type}@${backer.dpName}: hit:${st.hits} missed:${st.missed}\n`;
     for (const br of [...backer.bridges.values()].sort(byName)) {
       s += `  ${br.name}:\n`;
@@ -172,7 +479,7 @@ function upcallShow(): string {
     s += `${b.type}@${b.dpName}:\n`;
     s += `  flows         : (current ${st.flows}) (avg ${r.avgFlows}) (max ${r.maxFlows}) (limit ${u.flowLimit})\n`;
     s += `  dump duration : ${r.dumpDuration || 1}ms\n`;
-    s += "  ufid enabled : true\n";
+    s += `  ufid enabled : ${ufidIsEnabled()}\n`;
     s += "\n";
     s += `  ${id}: (keys ${u.ukeys.size})\n`;
   }

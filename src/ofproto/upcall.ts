@@ -28,6 +28,11 @@
  * 568-byte mask slice); translation is ~40 % of a setup, and within it the
  * classifier's cache misses (bench/xlate).
  *
+ * ## Megaflows off
+ * `upcall/disable-megaflows` (dpif-commands.ts) makes every miss install
+ * an exact-match flow (all datapath words of the key matched) until
+ * `upcall/enable-megaflows`; both flush the installed flows.
+ *
  * ## Flow limit
  * As OVS's: the limit starts at min(flow-limit, 10000) and the revalidator
  * moves it with its dump duration (revalidator.ts); misses beyond it are
@@ -72,6 +77,29 @@ export type XlateFn = (xin: XlateIn) => XlateOut;
 export type ControllerUpcallFn = (upcall: DpifUpcall, bridge: OfprotoDpif) => void;
 
 let controllerUpcallHook: ControllerUpcallFn | null = null;
+
+/**
+ * `upcall/disable-megaflows` turns this off for every udpif: misses then
+ * install exact-match flows (every datapath word of the key matched),
+ * which is what people use to tell a wildcarding bug from a translation
+ * bug.
+ */
+let megaflowsEnabled = true;
+/** `upcall/disable-ufid`: shown by upcall/show (dumps here always use the ufid). */
+let ufidEnabled = true;
+
+export function setMegaflowsEnabled(on: boolean): void {
+  megaflowsEnabled = on;
+}
+export function megaflowsAreEnabled(): boolean {
+  return megaflowsEnabled;
+}
+export function setUfidEnabled(on: boolean): void {
+  ufidEnabled = on;
+}
+export function ufidIsEnabled(): boolean {
+  return ufidEnabled;
+}
 
 /** Replaces the default controller-upcall handling (tests). */
 export function setControllerUpcallHandler(fn: ControllerUpcallFn | null): void {
@@ -696,7 +724,8 @@ export class Udpif implements DpifUpcallHandler {
       return reply;
     }
     const mask = this.maskBuf;
-    for (let i = 0; i < DPW; i++) mask[i] = wc[i]!;
+    if (megaflowsEnabled) for (let i = 0; i < DPW; i++) mask[i] = wc[i]!;
+    else mask.fill(0xffffffff, 0, DPW);
     mask[W_IN_PORT] = 0xffffffff;
     mask[W_RECIRC_ID] = 0xffffffff;
     mask[W_PACKET_TYPE] = 0xffffffff;

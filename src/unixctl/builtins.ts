@@ -2,7 +2,7 @@
  * The commands every OVS daemon answers on its control socket:
  * `list-commands`, `version` and the `vlog/...` family, with OVS's texts.
  */
-import { listLevels, logFile, reopenLogFile, setLevels, setLogFile } from "../util/vlog.js";
+import { listLevels, logFile, reopenLogFile, setLevels, setLogFile, setRateLimiting } from "../util/vlog.js";
 import { UnixctlError, type UnixctlRegistry } from "./server.js";
 
 /** The version string daemons report, as OVS 3.1 prints it. */
@@ -12,6 +12,14 @@ export const OVS_VERSION = "3.1.0";
 export function versionText(program: string): string {
   return `${program} (Open vSwitch) ${OVS_VERSION}\n`;
 }
+
+/** `vlog/list-pattern`: the line formats, fixed in tsovs, as OVS shows its defaults. */
+const LOG_PATTERNS =
+  "         prefix                            format\n" +
+  "         ------                            ------\n" +
+  "SYSLOG   <%B> %D{%h %e %T} %E %A:          ovs|%05N|%c%T|%p|%m\n" +
+  "CONSOLE  none                              %D{%Y-%m-%dT%H:%M:%SZ}|%05N|%c%T|%p|%m\n" +
+  "FILE     none                              %D{%Y-%m-%dT%H:%M:%S.###Z}|%05N|%c%T|%p|%m\n";
 
 /** Registers the built-in commands on `registry` for daemon `program`. */
 export function registerBuiltins(registry: UnixctlRegistry, program: string): void {
@@ -31,6 +39,14 @@ export function registerBuiltins(registry: UnixctlRegistry, program: string): vo
     }
     return "";
   });
+  registry.register("vlog/list-pattern", "", 0, 0, () => LOG_PATTERNS);
+  for (const [name, on] of [["vlog/enable-rate-limit", true], ["vlog/disable-rate-limit", false]] as const) {
+    registry.register(name, "[module]...", 0, Infinity, (args) => {
+      const err = setRateLimiting(args, on);
+      if (err !== null) throw new UnixctlError(err);
+      return "";
+    });
+  }
   registry.register("vlog/reopen", "", 0, 0, () => {
     if (reopenClosedLogFile()) return "";
     if (logFile() === null) throw new UnixctlError("Logging to file not configured");

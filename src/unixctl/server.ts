@@ -61,12 +61,16 @@ export class UnixctlRegistry {
     return [...this.commands.keys()].sort();
   }
 
-  /** The `list-commands` text: one line per command, name padded to 24 columns. */
+  /**
+   * The `list-commands` text: one line per command, the name left-justified
+   * in 23 columns and always followed by one space (a long name pushes its
+   * usage right rather than touching it).
+   */
   listText(): string {
     let out = "The available commands are:\n";
     for (const name of this.names()) {
       const c = this.commands.get(name)!;
-      if (c.hidden !== true) out += `  ${name.padEnd(24)}${c.usage}\n`;
+      if (c.hidden !== true) out += `  ${name.padEnd(23)} ${c.usage}\n`;
     }
     return out;
   }
@@ -102,7 +106,8 @@ export class UnixctlRegistry {
 
 /** Writes a unixctl reply with OVS's member order (`id` first, no `result` on error). */
 function sendReply(conn: JsonRpcConnection, id: unknown, r: { result: string } | { error: string }): void {
-  if ("result" in r) conn.send({ id, result: r.result, error: null });
+  // A non-empty reply ends in a newline on the wire, as OVS's unixctl adds it.
+  if ("result" in r) conn.send({ id, result: r.result === "" ? "" : withNewline(r.result), error: null });
   else conn.send({ id, error: r.error });
 }
 

@@ -32,6 +32,8 @@ let logFilePath: string | null = null;
 
 export class VlogModule {
   readonly levels: Record<Destination, Level>;
+  /** False after `vlog/disable-rate-limit`: rate-limited messages all go through. */
+  rateLimited = true;
   constructor(readonly name: string) {
     this.levels = { ...DEFAULT_LEVELS };
   }
@@ -68,6 +70,10 @@ export class VlogModule {
    */
   logRl(rl: VlogRateLimit, level: Level, message: string): void {
     if (!this.enabled(level)) return;
+    if (!this.rateLimited) {
+      this.log(level, message);
+      return;
+    }
     const now = Date.now();
     if (!rl.take(now)) return;
     if (rl.dropped > 0) {
@@ -185,4 +191,21 @@ export function listLevels(): string {
     out += `${name.padEnd(19)}${LEVEL_LABEL[m.levels.console].padEnd(11)}${LEVEL_LABEL[m.levels.syslog].padEnd(10)}${LEVEL_LABEL[m.levels.file]}\n`;
   }
   return out;
+}
+
+/**
+ * `vlog/enable-rate-limit` and `vlog/disable-rate-limit`: switches rate
+ * limiting for the named modules (every module when none is named).
+ * Returns an error text for an unknown module (nothing is changed then),
+ * or null.
+ */
+export function setRateLimiting(names: readonly string[], on: boolean): string | null {
+  const mods: VlogModule[] = [];
+  for (const n of names) {
+    const m = modules.get(n);
+    if (m === undefined) return "unknown module";
+    mods.push(m);
+  }
+  for (const m of names.length === 0 ? modules.values() : mods) m.rateLimited = on;
+  return null;
 }

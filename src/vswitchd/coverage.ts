@@ -33,6 +33,11 @@ export function coverageInc(name: string, n = 1): void {
   }
 }
 
+/** The total of a counter, or null when it never fired (`coverage/read-counter`'s "No such counter"). */
+export function coverageTotal(name: string): number | null {
+  return counters.get(name)?.total ?? null;
+}
+
 /** The current total of a counter (0 when it never fired). */
 export function coverageRead(name: string): number {
   return counters.get(name)?.total ?? 0;

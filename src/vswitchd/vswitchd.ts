@@ -5,7 +5,9 @@
  * `ovs-appctl -t ovs-vswitchd` talks to.
  *
  * Commands: the built-ins (list-commands, version, vlog/...), exit,
- * memory/show, coverage/show, bridge/reconnect, ofproto/list, qos/show and
+ * memory/show, coverage/show, coverage/read-counter, time/stop and
+ * time/warp (the process clock, util/clock.ts), bridge/reconnect,
+ * ofproto/list, qos/show and
  * qos/show-types (tsovs has no QoS: OVS's texts for an interface without
  * it), the datapath's dpctl/... commands, and the commands of the
  * ofproto-dpif modules (dpif/..., fdb/..., ofproto/trace, ...) which are
@@ -24,7 +26,8 @@ import { UnixctlRegistry, UnixctlServer, UnixctlError, registerBuiltins, version
 import { ensureDir, rundir } from "../util/dirs.js";
 import { setLevels, setLogFile, vlogModule } from "../util/vlog.js";
 import { Bridges, type BridgeOptions, type OpenDpifBridge } from "./bridge.js";
-import { coverageShowText } from "./coverage.js";
+import { coverageShowText, coverageTotal } from "./coverage.js";
+import { timeStop, timeWarp } from "../util/clock.js";
 import type { DummyMode } from "./port-config.js";
 
 export const PROGRAM = "ovs-vswitchd";
@@ -74,6 +77,12 @@ async function wireDpif(dpif: DpifModule): Promise<void> {
     log.warn("ofproto-dpif translation (xlate.ts) is not built: packets are dropped");
     dpif.setDefaultXlate?.(dropXlate);
   }
+}
+
+/** C's atoi: leading blanks, a sign and digits; 0 when there are none. */
+function atoiOf(s: string): number {
+  const m = /^\s*([+-]?\d+)/.exec(s);
+  return m ? Number.parseInt(m[1]!, 10) : 0;
 }
 
 /** Imports a module of another part of tsovs if it is built, else null. */
@@ -219,6 +228,25 @@ export async function startVswitchd(
     return `handlers:1 idl-cells-Open_vSwitch:${cells} ports:${ports} revalidators:1 rules:${rules}\n`;
   });
   registry.register("coverage/show", "", 0, 0, () => coverageShowText());
+  registry.register("coverage/read-counter", "COUNTER", 1, 1, (args) => {
+    const n = coverageTotal(args[0]!);
+    if (n === null) throw new UnixctlError("No such counter");
+    return `${n}\n`;
+  });
+  // The process clock (util/clock.ts): stopped, then warped with every timer run.
+  registry.register("time/stop", "", 0, 0, () => {
+    timeStop();
+    return "";
+  });
+  registry.register("time/warp", "[large_msecs] msecs", 1, 2, (args) => {
+    // With two arguments: LARGE_MSECS in all, MSECS at a time.
+    const msecs = atoiOf(args[args.length - 1]!);
+    const total = args.length === 2 ? atoiOf(args[0]!) : msecs;
+    if (msecs <= 0) throw new UnixctlError("invalid MSECS");
+    if (total < 0) throw new UnixctlError("invalid LARGE_MSECS");
+    timeWarp(total, msecs);
+    return "warped";
+  });
   registry.register("bridge/reconnect", "[bridge]", 0, 1, async (args) => {
     if (!(await bridges.reconnect(args[0]))) throw new UnixctlError("Unknown bridge");
     return "";
