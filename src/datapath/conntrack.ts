@@ -39,6 +39,7 @@ import {
   UPDATE_INVALID, UPDATE_NEW, UPDATE_VALID, UPDATE_VALID_NEW, tcpConnUpdate, tcpNewConn, tcpUpdateTimeout, tcpValidNew,
 } from "./conntrack-tcp.js";
 import { get16 as rd16, get32 as rd32, set16 as wr16, set32 as wr32 } from "../packet/bytes.js";
+import { hashAdd } from "../flow/key-ops.js";
 
 const log = vlogModule("conntrack");
 
@@ -132,24 +133,17 @@ export class CtTuple {
   }
 
   hash(): number {
-    let h = mix(0x2545f491, this.zone | (this.proto << 16) | (this.v6 ? 1 << 24 : 0));
+    let h = hashAdd(0x2545f491, this.zone | (this.proto << 16) | (this.v6 ? 1 << 24 : 0));
     for (let i = 0; i < 4; i++) {
-      h = mix(h, this.src[i]!);
-      h = mix(h, this.dst[i]!);
+      h = hashAdd(h, this.src[i]!);
+      h = hashAdd(h, this.dst[i]!);
     }
-    h = mix(h, this.sport | (this.dport << 16));
-    h = mix(h, this.stype | (this.scode << 8) | (this.dtype << 16) | (this.dcode << 24));
+    h = hashAdd(h, this.sport | (this.dport << 16));
+    h = hashAdd(h, this.stype | (this.scode << 8) | (this.dtype << 16) | (this.dcode << 24));
     return h;
   }
 }
 
-function mix(h: number, v: number): number {
-  v = Math.imul(v, 0xcc9e2d51);
-  v = (v << 15) | (v >>> 17);
-  h ^= Math.imul(v, 0x1b873593);
-  h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
-}
 
 /** The translation a `nat(...)` action asks for. */
 export class NatSpec {

@@ -16,6 +16,7 @@ import { OdpKeyError, odpKeyToFlow } from "../flow/odp-key.js";
 import { formatOdpActions, formatOdpFlow } from "../flow/odp-format.js";
 import { OVS_ACTION_ATTR_OUTPUT, OVS_ACTION_ATTR_POP_VLAN, OVS_ACTION_ATTR_PUSH_VLAN } from "../flow/odp-attrs.js";
 import { W_DL_TYPE, S_DL_TYPE, W_MPLS_LSE0, W_VLAN0, W_VLAN1 } from "../flow/key-layout.js";
+import { concatBytes } from "../packet/bytes.js";
 
 /** What was printed and, on failure, the error (errno and OVS's message). */
 export interface NormalizeResult {
@@ -55,17 +56,6 @@ function sortOutputRuns(attrs: Uint8Array[]): void {
   }
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 function vlanPrefix(word: number): string {
   const tpid = word >>> 16;
@@ -154,7 +144,7 @@ export function normalizeActions(args: readonly string[]): NormalizeResult {
       prefix += vlanPrefix(w);
     }
     // Groups follow each other without a separator, as OVS prints them.
-    text += `${prefix}${mpls}${formatOdpActions(concat(g.attrs))}`;
+    text += `${prefix}${mpls}${formatOdpActions(concatBytes(g.attrs))}`;
   }
   return { text, error: null };
 }

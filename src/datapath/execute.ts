@@ -48,6 +48,7 @@ import * as A from "../flow/odp-attrs.js";
 import { tnlPop, tnlPush } from "./execute-tnl.js";
 import { executeCt } from "./conntrack-action.js";
 import { get16 as be16, get32 as be32, get32le as u32le, set16 as wbe16, set32 as wbe32 } from "../packet/bytes.js";
+import { hashAdd } from "../flow/key-ops.js";
 
 const HDR = 4;
 
@@ -258,7 +259,8 @@ function execList(ctx: ExecContext, pkt: DpPacket, b: Uint8Array, off: number, e
           return true;
         }
         // pkt_metadata_init(out_port): the outer packet starts afresh.
-        resetMetadata(pkt, port);
+        pkt.resetMetadata();
+        pkt.inPort = port;
         break;
       }
       case A.OVS_ACTION_ATTR_TUNNEL_POP: {
@@ -388,21 +390,6 @@ function execList(ctx: ExecContext, pkt: DpPacket, b: Uint8Array, off: number, e
   return true;
 }
 
-/** Metadata of a freshly encapsulated packet (OVS pkt_metadata_init): all zero but in_port. */
-function resetMetadata(pkt: DpPacket, inPort: number): void {
-  pkt.tun.fill(0);
-  pkt.tunGeneve.fill(0);
-  pkt.inPort = inPort;
-  pkt.recircId = 0;
-  pkt.dpHash = 0;
-  pkt.skbPriority = 0;
-  pkt.pktMark = 0;
-  pkt.ctState = 0;
-  pkt.ctZone = 0;
-  pkt.ctMark = 0;
-  pkt.ctLabel.fill(0);
-  pkt.ctNwProto = 0;
-}
 
 /**
  * Runs a nested list (clone, sample, check_pkt_len) on the packet itself
@@ -474,13 +461,6 @@ function popMpls(pkt: DpPacket, ethertype: number): void {
 
 /* ---------------- dp_hash ---------------- */
 
-function mix(h: number, v: number): number {
-  v = Math.imul(v, 0xcc9e2d51);
-  v = (v << 15) | (v >>> 17);
-  h ^= Math.imul(v, 0x1b873593);
-  h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
-}
 
 /** Hash of the packet's 5-tuple (L4 hash); `sym` makes it direction-independent. */
 function l4Hash(pkt: DpPacket, basis: number, sym: boolean): number {
@@ -511,13 +491,13 @@ function l4Hash(pkt: DpPacket, basis: number, sym: boolean): number {
     pd = be16(b, s + l4 + 2);
   }
   if (sym) {
-    h = mix(h, (a ^ c) >>> 0);
-    h = mix(h, (ps ^ pd) | (proto << 16));
+    h = hashAdd(h, (a ^ c) >>> 0);
+    h = hashAdd(h, (ps ^ pd) | (proto << 16));
   } else {
-    h = mix(h, a);
-    h = mix(h, c);
-    h = mix(h, ((ps << 16) | pd) >>> 0);
-    h = mix(h, proto);
+    h = hashAdd(h, a);
+    h = hashAdd(h, c);
+    h = hashAdd(h, ((ps << 16) | pd) >>> 0);
+    h = hashAdd(h, proto);
   }
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);

@@ -7,6 +7,7 @@
  *
  * Malformed files are reported as `PcapError` values, never thrown.
  */
+import { concatBytes } from "./bytes.js";
 
 export const PCAP_MAGIC_USEC = 0xa1b2c3d4;
 export const PCAP_MAGIC_NSEC = 0xa1b23c4d;
@@ -107,15 +108,7 @@ export function writePcap(frames: readonly (Uint8Array | PcapRecord)[], linkType
     if (f instanceof Uint8Array) parts.push(pcapRecord(f));
     else parts.push(pcapRecord(f.data, f.timeNs, f.origLen));
   }
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /**
