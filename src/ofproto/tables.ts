@@ -510,6 +510,9 @@ export class OfprotoTables<A> {
       if (c.strict) {
         const r = t.cls.findExact(c.match.mask, c.match.key, c.priority, version);
         if (r !== null && this.criteriaMatch(c, r.payload)) out.push(r.payload);
+      } else if (c.cookieMask === 0n && c.outPort === OFPP_ANY && c.outGroup === OFPG_ANY) {
+        // No filter beyond the match (del-flows, dump-flows): only hidden rules stay out.
+        for (const r of t.cls.loose(c.match.mask, c.match.key, version)) if (r.priority <= 0xffff) out.push(r.payload);
       } else {
         for (const r of t.cls.loose(c.match.mask, c.match.key, version)) if (this.criteriaMatch(c, r.payload)) out.push(r.payload);
       }
