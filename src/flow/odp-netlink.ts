@@ -167,20 +167,27 @@ export class NlWriter {
     const p = this.putUninit(type, data.length);
     this.buf.set(data, p);
   }
+  // The offset first: putUninit may grow (replace) `buf`, and an argument
+  // list evaluates `this.buf` before the call that grows it.
   putU8(type: number, v: number): void {
-    this.buf[this.putUninit(type, 1)] = v & 0xff;
+    const p = this.putUninit(type, 1);
+    this.buf[p] = v & 0xff;
   }
   putU16(type: number, v: number): void {
-    putU16(this.buf, this.putUninit(type, 2), v);
+    const p = this.putUninit(type, 2);
+    putU16(this.buf, p, v);
   }
   putBe16(type: number, v: number): void {
-    putBe16(this.buf, this.putUninit(type, 2), v);
+    const p = this.putUninit(type, 2);
+    putBe16(this.buf, p, v);
   }
   putU32(type: number, v: number): void {
-    putU32(this.buf, this.putUninit(type, 4), v);
+    const p = this.putUninit(type, 4);
+    putU32(this.buf, p, v);
   }
   putBe32(type: number, v: number): void {
-    putBe32(this.buf, this.putUninit(type, 4), v);
+    const p = this.putUninit(type, 4);
+    putBe32(this.buf, p, v);
   }
   putBe64(type: number, v: bigint): void {
     const p = this.putUninit(type, 8);

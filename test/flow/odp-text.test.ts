@@ -328,3 +328,12 @@ test("a key extracted from a packet prints as OVS prints an upcall-installed meg
   assert.equal(formatOdpFlow(nl.key, nl.mask, null, false),
     "recirc_id(0),in_port(1),packet_type(ns=0,id=0),eth_type(0x0800),ipv4(frag=no)");
 });
+
+test("long action lists keep every value while the encoding buffer grows", () => {
+  // The netlink writer starts at 64 bytes: the 9th output used to be written
+  // into the buffer it had just outgrown (and came back as output 0).
+  const outputs = Array.from({ length: 40 }, (_, i) => String(i + 1)).join(",");
+  assert.equal(formatOdpActions(parseOdpActions(outputs)), outputs);
+  const mixed = "3,push_vlan(vid=5,pcp=3),2,1,pop_vlan,4,push_vlan(tpid=0x88a8,vid=7,pcp=0),push_vlan(vid=8,pcp=1),6,5";
+  assert.equal(formatOdpActions(parseOdpActions(mixed)), mixed);
+});
