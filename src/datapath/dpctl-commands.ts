@@ -19,7 +19,7 @@
 import * as fs from "node:fs";
 import { dpifDelete, dpifEnumerate, dpifOpen, dpifTypes, parseDpName } from "./dpif.js";
 import { Errno, type DpifFlow, type DpifProvider, type DpifFlowStats } from "./dpif-provider.js";
-import { formatDpFlowStats, formatOdpActions, formatOdpFlow, formatUfid } from "../flow/odp-format.js";
+import { formatDpFlowStats, formatOdpActions, formatOdpFlow, formatUfidWords } from "../flow/odp-format.js";
 import { OdpParseError, parseOdpActions, parseOdpFlow, parseUfidPrefix } from "../flow/odp-parse.js";
 import { OdpKeyError, odpFlowToNetlink, odpKeyToFlow, odpMaskToFlow } from "../flow/odp-key.js";
 import * as L from "../flow/key-layout.js";
@@ -416,17 +416,6 @@ function ufidWords(bytes: Uint8Array): Uint32Array {
   return w;
 }
 
-function ufidBytes(w: Uint32Array): Uint8Array {
-  const b = new Uint8Array(16);
-  for (let i = 0; i < 4; i++) {
-    const v = w[i]!;
-    b[4 * i] = v & 0xff;
-    b[4 * i + 1] = (v >>> 8) & 0xff;
-    b[4 * i + 2] = (v >>> 16) & 0xff;
-    b[4 * i + 3] = (v >>> 24) & 0xff;
-  }
-  return b;
-}
 
 function statsText(s: DpifFlowStats, now: number): string {
   return formatDpFlowStats({ nPackets: s.packets, nBytes: s.bytes, used: s.used, tcpFlags: s.tcpFlags }, now);
@@ -435,7 +424,7 @@ function statsText(s: DpifFlowStats, now: number): string {
 /** format_dpif_flow for a flow in the flow-key layout. */
 export function formatDpifFlowLine(f: DpifFlow, now: number, verbose: boolean, names: ReadonlyMap<number, string> | null): string {
   const nl = odpFlowToNetlink(f.key, f.mask);
-  let s = verbose ? formatUfid(ufidBytes(f.ufid)) + ", " : "";
+  let s = verbose ? formatUfidWords(f.ufid[0]!, f.ufid[1]!, f.ufid[2]!, f.ufid[3]!) + ", " : "";
   s += formatOdpFlow(nl.key, nl.mask, names, verbose) + ", " + statsText(f.stats, now);
   if (verbose) s += ", dp:ovs";
   return s + ", actions:" + formatOdpActions(f.actions, names);

@@ -906,9 +906,12 @@ export function formatDpFlowStats(st: DpFlowStats, now: number): string {
 export function formatUfid(ufid: Uint8Array): string {
   // OVS stores the ufid as a u128 in host order and prints it with UUID_FMT
   // from its 32-bit parts: word 0 first, as 8 hex digits, etc.
-  const w = (i: number): number => getU32(ufid, i * 4);
+  return formatUfidWords(getU32(ufid, 0), getU32(ufid, 4), getU32(ufid, 8), getU32(ufid, 12));
+}
+
+/** `formatUfid` of a ufid held as its four 32-bit words (as the datapath keeps it). */
+export function formatUfidWords(a: number, b: number, c: number, d: number): string {
   const h8 = (v: number): string => v.toString(16).padStart(8, "0");
-  const a = w(0), b = w(1), c = w(2), d = w(3);
   return `ufid:${h8(a)}-${(b >>> 16).toString(16).padStart(4, "0")}-${(b & 0xffff).toString(16).padStart(4, "0")}-` +
     `${(c >>> 16).toString(16).padStart(4, "0")}-${(c & 0xffff).toString(16).padStart(4, "0")}${h8(d)}`;
 }

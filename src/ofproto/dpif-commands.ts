@@ -17,7 +17,7 @@
  */
 import type { DpifFlow } from "../datapath/index.js";
 import { odpFlowToNetlink } from "../flow/odp-key.js";
-import { formatDpFlowStats, formatOdpActions, formatOdpFlow, formatUfid } from "../flow/odp-format.js";
+import { formatDpFlowStats, formatOdpActions, formatOdpFlow, formatUfidWords } from "../flow/odp-format.js";
 import { W_IN_PORT } from "../flow/key-layout.js";
 import { packetFromFlowText } from "../flow/compose.js";
 import { formatActions } from "../openflow/ofp-actions-codec.js";
@@ -406,22 +406,11 @@ export function ofprotoList(): string {
 
 /* ---------------- dpif/dump-flows ---------------- */
 
-function ufidBytes(w: Uint32Array): Uint8Array {
-  const b = new Uint8Array(16);
-  for (let i = 0; i < 4; i++) {
-    const v = w[i]!;
-    b[4 * i] = v & 0xff;
-    b[4 * i + 1] = (v >>> 8) & 0xff;
-    b[4 * i + 2] = (v >>> 16) & 0xff;
-    b[4 * i + 3] = (v >>> 24) & 0xff;
-  }
-  return b;
-}
 
 /** One line of dpif/dump-flows (OVS's format_dpif_flow without the dp layer). */
 export function formatDpifDumpLine(f: DpifFlow, now: number, verbose: boolean, names: ReadonlyMap<number, string> | null): string {
   const nl = odpFlowToNetlink(f.key, f.mask);
-  let s = verbose ? formatUfid(ufidBytes(f.ufid)) + " " : "";
+  let s = verbose ? formatUfidWords(f.ufid[0]!, f.ufid[1]!, f.ufid[2]!, f.ufid[3]!) + " " : "";
   s += formatOdpFlow(nl.key, nl.mask, names, verbose) + ", ";
   s += formatDpFlowStats({ nPackets: f.stats.packets, nBytes: f.stats.bytes, used: f.stats.used, tcpFlags: f.stats.tcpFlags }, now);
   return s + ", actions:" + formatOdpActions(f.actions, names);
