@@ -24,7 +24,7 @@ import {
   type Pidfile,
 } from "../unixctl/index.js";
 import { dbdir, ensureDir, packageRoot, pkgdatadir, rundir } from "../util/dirs.js";
-import { setLevels, setLogFile, vlogModule } from "../util/vlog.js";
+import { configureLogging, vlogModule } from "../util/vlog.js";
 import { daemonOption, resolveIn, runDaemon } from "./daemon.js";
 
 const PROGRAM = "ovsdb-server";
@@ -186,14 +186,7 @@ function danglingLinkTarget(file: string): string | null {
  * for the user) when a database cannot be opened or a socket not bound.
  */
 export async function startOvsdbServer(cfg: OvsdbServerConfig): Promise<RunningOvsdbServer> {
-  for (const spec of cfg.verbose) {
-    const err = setLevels(spec);
-    if (err !== null) throw new Error(`--verbose: ${err}`);
-  }
-  if (cfg.logFile !== null) {
-    ensureDir(path.dirname(cfg.logFile));
-    setLogFile(cfg.logFile);
-  }
+  configureLogging(cfg.verbose, cfg.logFile);
   log.info(versionText(PROGRAM).trim());
   // The pid file comes first, so that a second server on the same files stops before touching them.
   const pidfile: Pidfile | null = cfg.pidfile !== null ? await createPidfile(cfg.pidfile, cfg.overwritePidfile) : null;

@@ -11,6 +11,8 @@
  * nowhere: the machine has no syslog daemon we could rely on.
  */
 import * as fs from "node:fs";
+import * as path from "node:path";
+import { ensureDir } from "./dirs.js";
 
 export const LEVELS = ["off", "emer", "err", "warn", "info", "dbg"] as const;
 export type Level = (typeof LEVELS)[number];
@@ -130,6 +132,21 @@ export function vlogModule(name: string): VlogModule {
     modules.set(name, m);
   }
   return m;
+}
+
+/**
+ * A daemon's --verbose specs and --log-file, applied at start-up; throws
+ * with a message for the user on a bad spec.
+ */
+export function configureLogging(verbose: readonly string[], logFile: string | null): void {
+  for (const spec of verbose) {
+    const err = setLevels(spec);
+    if (err !== null) throw new Error(`--verbose: ${err}`);
+  }
+  if (logFile !== null) {
+    ensureDir(path.dirname(logFile));
+    setLogFile(logFile);
+  }
 }
 
 /** Opens (or reopens, for log rotation) the log file. */

@@ -24,7 +24,7 @@ import { registerDpctlCommands } from "../datapath/dpctl-commands.js";
 import { registerLinuxNetdevClasses } from "../netdev/linux-classes.js";
 import { UnixctlRegistry, UnixctlServer, UnixctlError, registerBuiltins, versionText, createPidfile, type Pidfile } from "../unixctl/index.js";
 import { ensureDir, rundir } from "../util/dirs.js";
-import { setLevels, setLogFile, vlogModule } from "../util/vlog.js";
+import { configureLogging, vlogModule } from "../util/vlog.js";
 import { Bridges, type BridgeOptions, type OpenDpifBridge } from "./bridge.js";
 import { coverageShowText, coverageTotal } from "./coverage.js";
 import { timeStop, timeWarp } from "../util/clock.js";
@@ -160,14 +160,7 @@ export async function startVswitchd(
   cfg: VswitchdConfig,
   opts: { openBridge?: OpenDpifBridge; program?: string; initDatabase?: BridgeOptions["initDatabase"] } = {},
 ): Promise<RunningVswitchd> {
-  for (const spec of cfg.verbose) {
-    const err = setLevels(spec);
-    if (err !== null) throw new Error(`--verbose: ${err}`);
-  }
-  if (cfg.logFile !== null) {
-    ensureDir(path.dirname(cfg.logFile));
-    setLogFile(cfg.logFile);
-  }
+  configureLogging(cfg.verbose, cfg.logFile);
   log.info(versionText(PROGRAM).trim());
   ensureDir(rundir());
   const pidfile: Pidfile | null = cfg.pidfile !== null ? await createPidfile(cfg.pidfile, cfg.overwritePidfile) : null;
