@@ -1115,25 +1115,20 @@ const ctSetMaxconns: Handler = (args, c) => {
   return 0;
 };
 
-const ctGetMaxconns: Handler = (args, c) => {
-  const r = openCt(args, c, 2);
-  if (typeof r === "number") {
-    if (r === Errno.EOPNOTSUPP) c.out.error(r, "maxconns could not be retrieved");
-    return r;
-  }
-  c.out.print(`${r.ct.maxConns}\n`);
-  return 0;
-};
-
-const ctGetNconns: Handler = (args, c) => {
-  const r = openCt(args, c, 2);
-  if (typeof r === "number") {
-    if (r === Errno.EOPNOTSUPP) c.out.error(r, "nconns could not be retrieved");
-    return r;
-  }
-  c.out.print(`${r.ct.nConns}\n`);
-  return 0;
-};
+/** ct-get-maxconns / ct-get-nconns: one number of the datapath's connection tracker. */
+function ctGetter(what: string, read: (ct: Conntrack) => number): Handler {
+  return (args, c) => {
+    const r = openCt(args, c, 2);
+    if (typeof r === "number") {
+      if (r === Errno.EOPNOTSUPP) c.out.error(r, `${what} could not be retrieved`);
+      return r;
+    }
+    c.out.print(`${read(r.ct)}\n`);
+    return 0;
+  };
+}
+const ctGetMaxconns = ctGetter("maxconns", (ct) => ct.maxConns);
+const ctGetNconns = ctGetter("nconns", (ct) => ct.nConns);
 
 const CT_COMMANDS = new Set(["dump-conntrack", "flush-conntrack", "ct-stats-show", "ct-set-maxconns", "ct-get-maxconns", "ct-get-nconns"]);
 /** The flow-file and cache commands, also bounded by unixctl as OVS registers them. */
