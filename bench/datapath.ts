@@ -32,6 +32,7 @@ import type { DummyNetdev } from "../src/netdev/netdev-dummy.js";
 import { DpPacket, DpPacketBatch } from "../src/packet/dp-packet.js";
 import { ExecContext } from "../src/datapath/exec-context.js";
 import { executeActions } from "../src/datapath/execute.js";
+import { udpFrame } from "../test/util/datapath.js";
 
 function arg(name: string, def: number): number {
   const a = process.argv.find((s) => s.startsWith(`--${name}=`));
@@ -47,22 +48,9 @@ function wanted(name: string): boolean {
 const STEADY_SECONDS = arg("steady-seconds", 10);
 const MEM_FLOWS = arg("flows", 200000);
 
-/** A 64-byte Ethernet/IPv4/UDP frame. */
+/** An Ethernet/IPv4/UDP frame of 64 bytes. */
 function frame(src: number, dst: number, sport: number, dport: number): Uint8Array {
-  const f = new Uint8Array(64);
-  const dv = new DataView(f.buffer);
-  f.set([0x50, 0x54, 0, 0, 0, 2, 0x50, 0x54, 0, 0, 0, 1], 0);
-  dv.setUint16(12, 0x0800);
-  f[14] = 0x45;
-  dv.setUint16(16, 50);
-  f[22] = 64;
-  f[23] = 17;
-  dv.setUint32(26, src);
-  dv.setUint32(30, dst);
-  dv.setUint16(34, sport);
-  dv.setUint16(36, dport);
-  dv.setUint16(38, 30);
-  return f;
+  return udpFrame({ src, dst, sport, dport, payload: 22 });
 }
 
 function output(port: number): Uint8Array {

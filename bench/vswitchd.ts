@@ -28,6 +28,7 @@ import { parseMatch } from "../src/openflow/match-parse.js";
 import type { OfpAction } from "../src/openflow/ofp-actions.js";
 import type { BundleConfig, IfaceConfig } from "../src/ofproto/xlate-types.js";
 import { DummyNetdev } from "../src/netdev/netdev-dummy.js";
+import { udpFrame } from "../test/util/datapath.js";
 
 function arg(name: string, def: number): number {
   const a = process.argv.find((s) => s.startsWith(`--${name}=`));
@@ -38,21 +39,9 @@ const FLOWS = arg("flows", 100000);
 const SECONDS = arg("seconds", 2);
 const RULES_PER_TABLE = 250;
 
+/** An Ethernet/IPv4/UDP frame of 60 bytes. */
 function frame(src: number, dst: number, sport: number, dport: number): Uint8Array {
-  const f = new Uint8Array(60);
-  const dv = new DataView(f.buffer);
-  f.set([0x50, 0x54, 0, 0, 0, 2, 0x50, 0x54, 0, 0, 0, 1], 0);
-  dv.setUint16(12, 0x0800);
-  f[14] = 0x45;
-  dv.setUint16(16, 46);
-  f[22] = 64;
-  f[23] = 17;
-  dv.setUint32(26, src);
-  dv.setUint32(30, dst);
-  dv.setUint16(34, sport);
-  dv.setUint16(36, dport);
-  dv.setUint16(38, 26);
-  return f;
+  return udpFrame({ src, dst, sport, dport });
 }
 
 function add(br: OfprotoDpif, tableId: number, priority: number, match: string, actions: OfpAction[]): void {
