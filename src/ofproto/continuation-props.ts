@@ -17,6 +17,7 @@ import type { OfpAction } from "../openflow/ofp-actions.js";
 import type { OfpErrorName } from "../openflow/ofp-errors.js";
 import type { ContinuationProp } from "../openflow/ofp-packet.js";
 import type { FrozenItem, FrozenState } from "./xlate-pin.js";
+import { bigToBytes, bytesToBig } from "../packet/bytes.js";
 
 /** OpenFlow's IN_PORT, the in_port of a resubmit(,N). */
 const OFPP_IN_PORT = 0xfff8;
@@ -54,21 +55,9 @@ function encodable(list: readonly OfpAction[], version: number): OfpAction[] {
 
 /** A stack value as the bytes OVS pushes (the narrowest of 4, 8 or 16 bytes that holds it). */
 function stackBytes(v: bigint): Uint8Array {
-  const n = v < 1n << 32n ? 4 : v < 1n << 64n ? 8 : 16;
-  const b = new Uint8Array(n);
-  let x = v;
-  for (let i = n - 1; i >= 0; i--) {
-    b[i] = Number(x & 0xffn);
-    x >>= 8n;
-  }
-  return b;
+  return bigToBytes(v, v < 1n << 32n ? 4 : v < 1n << 64n ? 8 : 16);
 }
 
-function stackValue(b: Uint8Array): bigint {
-  let v = 0n;
-  for (const x of b) v = (v << 8n) | BigInt(x);
-  return v;
-}
 
 /** The continuation properties of a paused pipeline's frozen state, for a connection speaking `version`. */
 export function continuationProps(st: FrozenState, odpPort: number, version: number): ContinuationProp[] {
@@ -138,7 +127,7 @@ export function parseContinuation(props: readonly ContinuationProp[] | null): Co
         c.bridgeUuid = p.uuid;
         break;
       case "stack":
-        c.stack.unshift(stackValue(p.value));
+        c.stack.unshift(bytesToBig(p.value));
         break;
       case "mirrors":
         c.mirrors = p.value >>> 0;

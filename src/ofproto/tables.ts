@@ -91,6 +91,7 @@ import {
   type RemovedReason,
 } from "./flow-mod.js";
 import { OfRule } from "./rule.js";
+import { bytesToBig } from "../packet/bytes.js";
 
 /** A table's configuration: OVS's Flow_Table row (plus OVS's internal read-only flag). */
 export interface TableConfig {
@@ -225,11 +226,6 @@ function parseGroupSpec(s: string): GroupSpec | null {
   return { field, start, end };
 }
 
-function bytesToBig(b: Uint8Array): bigint {
-  let v = 0n;
-  for (const x of b) v = (v << 8n) | BigInt(x);
-  return v;
-}
 
 /** The eviction group of a rule: its (masked) values of the group fields. */
 function groupKey<A>(specs: readonly GroupSpec[], rule: OfRule<A>): string {

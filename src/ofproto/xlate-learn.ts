@@ -16,6 +16,7 @@ import { reportSubfield, type XlateCtx } from "./xlate.js";
 import { VlogRateLimit, vlogModule } from "../util/vlog.js";
 import { mfFromName } from "../openflow/meta-flow.js";
 import { mfGet, mfSet } from "../openflow/mf-key.js";
+import { bigToBytes, bytesToBig } from "../packet/bytes.js";
 
 type Learn = Extract<OfpAction, { type: "learn" }>;
 
@@ -26,19 +27,6 @@ function specValue(ctx: XlateCtx, s: LearnSpec): bigint {
   return v & ((1n << BigInt(s.nBits)) - 1n);
 }
 
-function bigToBytes(v: bigint, n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  for (let i = n - 1; i >= 0; i--) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
-  return out;
-}
-function bytesToBig(b: Uint8Array): bigint {
-  let v = 0n;
-  for (const x of b) v = (v << 8n) | BigInt(x);
-  return v;
-}
 
 /** Adds the Ethernet-level prerequisite a matched field needs (OVS's match_add_ethernet_prereq). */
 function addPrereq(m: Match, fieldName: string): void {

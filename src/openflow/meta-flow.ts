@@ -24,7 +24,7 @@
  * name their containing entry; their bit positions, and the placement of
  * tun_metadata in the Geneve bytes, are the match layer's (next session).
  */
-import { ipv6ToString } from "../packet/bytes.js";
+import { bigToBytes, bytesToBig, ipv6ToString } from "../packet/bytes.js";
 import { formatPort, OFPP_ALL, OFPP_CONTROLLER, OFPP_FLOOD, OFPP_IN_PORT, OFPP_LOCAL, OFPP_NONE, OFPP_NORMAL, OFPP_TABLE } from "./ofp-codec.js";
 
 /** How a field's value is written in text. */
@@ -488,29 +488,16 @@ export interface MfValue {
   mask: Uint8Array | null;
 }
 
-function toBig(b: Uint8Array): bigint {
-  let v = 0n;
-  for (const x of b) v = (v << 8n) | BigInt(x);
-  return v;
-}
 
-function fromBig(v: bigint, n: number): Uint8Array {
-  const b = new Uint8Array(n);
-  for (let i = n - 1; i >= 0; i--) {
-    b[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
-  return b;
-}
 
 function allOnes(b: Uint8Array, bits: number): boolean {
-  return toBig(b) === (1n << BigInt(bits)) - 1n || b.every((x) => x === 0xff);
+  return bytesToBig(b) === (1n << BigInt(bits)) - 1n || b.every((x) => x === 0xff);
 }
 
 /** CIDR prefix length of a mask, or -1 when not a prefix. */
 function prefixLen(mask: Uint8Array): number {
   const bits = mask.length * 8;
-  const v = toBig(mask);
+  const v = bytesToBig(mask);
   for (let n = 0; n <= bits; n++) {
     const m = n === 0 ? 0n : ((1n << BigInt(n)) - 1n) << BigInt(bits - n);
     if (m === v) return n;
@@ -548,7 +535,7 @@ function fmtFlagsMasked(names: readonly string[], value: number, mask: number): 
 }
 
 function fmtHex(b: Uint8Array): string {
-  const v = toBig(b);
+  const v = bytesToBig(b);
   return v === 0n ? "0" : `0x${v.toString(16)}`;
 }
 
@@ -570,11 +557,11 @@ const FRAG_TEXT: readonly [number, number, string][] = [
 export function formatMfValue(fld: MfField, v: MfValue): string {
   const exact = v.mask === null || allOnes(v.mask, fld.bits);
   const mask = exact ? null : v.mask!;
-  const num = Number(toBig(v.value));
+  const num = Number(bytesToBig(v.value));
   switch (fld.format) {
     case "decimal":
       // A masked decimal field prints both parts in hex, as OVS does.
-      return mask ? `${fmtHex(v.value)}/${fmtHex(mask)}` : String(toBig(v.value));
+      return mask ? `${fmtHex(v.value)}/${fmtHex(mask)}` : String(bytesToBig(v.value));
     case "hex":
       return fmtHex(v.value) + (mask ? `/${fmtHex(mask)}` : "");
     case "ethernet":
@@ -593,13 +580,13 @@ export function formatMfValue(fld: MfField, v: MfValue): string {
     case "ofp11-port":
       return fmtPort(num, v.value.length);
     case "tcp-flags":
-      return mask ? fmtFlagsMasked(TCP_FLAG_NAMES, num, Number(toBig(mask))) : fmtFlagsMasked(TCP_FLAG_NAMES, num, 0xfff);
+      return mask ? fmtFlagsMasked(TCP_FLAG_NAMES, num, Number(bytesToBig(mask))) : fmtFlagsMasked(TCP_FLAG_NAMES, num, 0xfff);
     case "ct-state":
-      return fmtFlagsMasked(CT_STATE_NAMES, num, mask ? Number(toBig(mask)) : 0xff);
+      return fmtFlagsMasked(CT_STATE_NAMES, num, mask ? Number(bytesToBig(mask)) : 0xff);
     case "tun-flags":
-      return fmtFlagsMasked(TUN_FLAG_NAMES, num, mask ? Number(toBig(mask)) : 1);
+      return fmtFlagsMasked(TUN_FLAG_NAMES, num, mask ? Number(bytesToBig(mask)) : 1);
     case "frag": {
-      const m = mask ? Number(toBig(mask)) & 3 : 3;
+      const m = mask ? Number(bytesToBig(mask)) & 3 : 3;
       const hit = FRAG_TEXT.find(([val, msk]) => msk === m && val === (num & m));
       return hit ? hit[2] : `${num}/${m}`;
     }
@@ -687,7 +674,7 @@ function parseMac(s: string): Uint8Array | null {
 
 function prefixMask(n: number, bytes: number): Uint8Array {
   const bits = bytes * 8;
-  return fromBig(n === 0 ? 0n : ((1n << BigInt(n)) - 1n) << BigInt(bits - n), bytes);
+  return bigToBytes(n === 0 ? 0n : ((1n << BigInt(n)) - 1n) << BigInt(bits - n), bytes);
 }
 
 function parseFlagsMasked(names: readonly string[], s: string, fieldName: string): MfParse | { value: number; mask: number } {
@@ -730,9 +717,9 @@ export function parseMfValue(fld: MfField, text: string): MfParse {
       if (ms !== null) {
         const m = parseInteger(ms, n);
         if (m === null) return bad();
-        mask = fromBig(m, n);
+        mask = bigToBytes(m, n);
       }
-      return { ok: true, value: { value: fromBig(v, n), mask } };
+      return { ok: true, value: { value: bigToBytes(v, n), mask } };
     }
     case "ethernet": {
       const v = parseMac(vs);
@@ -765,7 +752,7 @@ export function parseMfValue(fld: MfField, text: string): MfParse {
         p = Number(v);
       }
       if (n === 4 && p >= 0xff00 && p <= 0xffff) p = (p + 0xffff0000) >>> 0;
-      return { ok: true, value: { value: fromBig(BigInt(p), n), mask: null } };
+      return { ok: true, value: { value: bigToBytes(BigInt(p), n), mask: null } };
     }
     case "tcp-flags":
     case "ct-state":
@@ -775,16 +762,16 @@ export function parseMfValue(fld: MfField, text: string): MfParse {
         const v = parseInteger(vs, n);
         const m = ms === null ? null : parseInteger(ms, n);
         if (v === null || (ms !== null && m === null)) return bad();
-        return { ok: true, value: { value: fromBig(v, n), mask: m === null ? null : fromBig(m, n) } };
+        return { ok: true, value: { value: bigToBytes(v, n), mask: m === null ? null : bigToBytes(m, n) } };
       }
       const r = parseFlagsMasked(names, text, fld.name);
       if ("ok" in r) return r;
-      return { ok: true, value: { value: fromBig(BigInt(r.value), n), mask: fromBig(BigInt(r.mask), n) } };
+      return { ok: true, value: { value: bigToBytes(BigInt(r.value), n), mask: bigToBytes(BigInt(r.mask), n) } };
     }
     case "frag": {
       const hit = FRAG_TEXT.find(([, , name]) => name === text);
       if (!hit) return bad();
-      return { ok: true, value: { value: fromBig(BigInt(hit[0]), n), mask: fromBig(BigInt(hit[1]), n) } };
+      return { ok: true, value: { value: bigToBytes(BigInt(hit[0]), n), mask: bigToBytes(BigInt(hit[1]), n) } };
     }
     case "packet-type": {
       const m = /^\((\w+),(\w+)\)$/.exec(text);
@@ -792,7 +779,7 @@ export function parseMfValue(fld: MfField, text: string): MfParse {
       const ns = parseInteger(m[1]!, 2);
       const t = parseInteger(m[2]!, 2);
       if (ns === null || t === null) return bad();
-      return { ok: true, value: { value: fromBig((ns << 16n) | t, 4), mask: null } };
+      return { ok: true, value: { value: bigToBytes((ns << 16n) | t, 4), mask: null } };
     }
   }
 }

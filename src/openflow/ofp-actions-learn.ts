@@ -21,6 +21,7 @@ import { type ActionEntry, type WireAction } from "./ofp-actions-table.js";
 import {
   err, hexNum, isTextError, parseU64, parseUint, parseUintBits, putNxAction, splitItems, type ActionTextError,
 } from "./ofp-actions-util.js";
+import { bigToBytes } from "../packet/bytes.js";
 
 const NX = 0x00002320;
 export const NX_LEARN_F_SEND_FLOW_REM = 1;
@@ -44,14 +45,6 @@ function bigOf(b: Uint8Array): bigint {
   return v;
 }
 
-function bytesOf(v: bigint, n: number): Uint8Array {
-  const b = new Uint8Array(n);
-  for (let i = n - 1; i >= 0; i--) {
-    b[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
-  return b;
-}
 
 function sameSubfield(a: Subfield, b: Subfield): boolean {
   return a.field === b.field && a.ofs === b.ofs && a.nBits === b.nBits;
@@ -93,7 +86,7 @@ function parseSpec(key: string, value: string, hasValue: boolean): LearnSpec | A
     }
     const v = parseImmediate(srcText, dst.sf, false);
     if (isTextError(v)) return v;
-    return { dstType: "load", src: null, imm: bytesOf(v, immLen(dst.sf.nBits)), dst: dst.sf, nBits: dst.sf.nBits };
+    return { dstType: "load", src: null, imm: bigToBytes(v, immLen(dst.sf.nBits)), dst: dst.sf, nBits: dst.sf.nBits };
   }
   if (key === "output") {
     const src = parseSubfield(value);
@@ -128,7 +121,7 @@ function parseSpec(key: string, value: string, hasValue: boolean): LearnSpec | A
     const immErr = whole !== null && !whole.ok ? whole.error : / does not fit into /.test(v.error) ? `${key}=${value}: value ${value} does not fit into ${dst.nBits} bits` : v.error;
     return err(`${key}=${value}: ${key} value ${value} cannot be parsed as a subfield (${subErr}) or an immediate value (${immErr})`);
   }
-  return { dstType: "match", src: null, imm: bytesOf(v, immLen(dst.nBits)), dst, nBits: dst.nBits };
+  return { dstType: "match", src: null, imm: bigToBytes(v, immLen(dst.nBits)), dst, nBits: dst.nBits };
 }
 
 function parseLearn(arg: string): ActionOf<"learn"> | ActionTextError {
@@ -212,7 +205,7 @@ function parseLearn(arg: string): ActionOf<"learn"> | ActionTextError {
 function formatImm(imm: Uint8Array, dst: Subfield, byName: boolean): string {
   const v = bigOf(imm);
   const fld = subfieldField(dst);
-  if (byName) return formatMfValue(fld, { value: bytesOf(v, fld.bytes), mask: null });
+  if (byName) return formatMfValue(fld, { value: bigToBytes(v, fld.bytes), mask: null });
   return hexNum(v);
 }
 
@@ -351,5 +344,5 @@ export const LEARN_WIRE: readonly WireAction[] = [
 
 /** Kept for callers that build immediates (learn specs) from numbers. */
 export function learnImmediate(v: bigint, nBits: number): Uint8Array {
-  return bytesOf(v, immLen(nBits));
+  return bigToBytes(v, immLen(nBits));
 }

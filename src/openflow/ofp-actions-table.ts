@@ -30,6 +30,7 @@ import {
   err, formatDottedHex, formatIpv4Num, formatMacBytes, hexNum, isTextError, parseDottedHex, parseIpv4Text, parseMac,
   parseU64, parseUint, parseUintBits, putNxAction, putOfAction, splitItems, type ActionTextError,
 } from "./ofp-actions-util.js";
+import { bigToBytes, bytesToBig } from "../packet/bytes.js";
 
 /** What a list-level codec passes down to entries (for nested lists: write_actions, clone). */
 export interface ListCodecs {
@@ -135,20 +136,7 @@ function writePortFor(w: OfpWriter, port: number, version: number): void {
   else w.u32(portToOfp11(port));
 }
 
-function be(v: bigint, n: number): Uint8Array {
-  const b = new Uint8Array(n);
-  for (let i = n - 1; i >= 0; i--) {
-    b[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
-  return b;
-}
 
-function big(b: Uint8Array): bigint {
-  let v = 0n;
-  for (const x of b) v = (v << 8n) | BigInt(x);
-  return v;
-}
 
 /** The mask of an exact set_field: all bytes set (OVS compares whole bytes). */
 function onesMask(fld: MfField): Uint8Array {
@@ -162,13 +150,13 @@ function isExactMask(_fld: MfField, mask: Uint8Array): boolean {
 
 /** A mask limited to the bits the field really has (what a load touches). */
 function fieldMask(fld: MfField, mask: Uint8Array): bigint {
-  return big(mask) & ((1n << BigInt(fieldBits(fld))) - 1n);
+  return bytesToBig(mask) & ((1n << BigInt(fieldBits(fld))) - 1n);
 }
 
 /** set_field value for a field, built from a number. */
 export function setFieldOf(name: string, value: bigint, load = false): ActionOf<"set_field"> {
   const fld = mfFromName(name)!;
-  return { type: "set_field", field: fld.name, value: be(value, fld.bytes), mask: onesMask(fld), load };
+  return { type: "set_field", field: fld.name, value: bigToBytes(value, fld.bytes), mask: onesMask(fld), load };
 }
 
 /**
@@ -201,7 +189,7 @@ function encodeRegLoads(w: OfpWriter, a: ActionOf<"set_field">): ActionTextError
   const hdr = nxHeaderBytesOf(fld);
   // Experimenter and variable-length fields go in NXAST_REG_LOAD2, as OVS does.
   if (hdr.length !== 4 || isVariableLength(fld)) return encodeRegLoad2(w, a);
-  const value = big(a.value);
+  const value = bytesToBig(a.value);
   for (const [ofs0, n0] of maskRuns(a.mask, fieldBits(fld))) {
     for (let ofs = ofs0; ofs < ofs0 + n0; ofs += 64) {
       const n = Math.min(64, ofs0 + n0 - ofs);
@@ -285,7 +273,7 @@ function encodeSetField(w: OfpWriter, a: ActionOf<"set_field">, version: number,
 
 /** The pre-1.2 actions that express a set_field in `version`, when they exist. */
 function legacyOfSetField(a: ActionOf<"set_field">, version: number, hadVlan: boolean): OfpAction[] | null {
-  const v = big(a.value);
+  const v = bytesToBig(a.value);
   const n = Number(v & 0xffffffffn);
   switch (a.field) {
     case "vlan_tci":
@@ -761,7 +749,7 @@ export const ACTION_TABLE: Entries = {
         const fld = subfieldField(sf);
         if (!fld.writable) return err(`destination field ${fld.name} is not writable`);
         const fieldMask = ((1n << BigInt(sf.nBits)) - 1n) << BigInt(sf.ofs);
-        return { type: "set_field", field: fld.name, value: be(v << BigInt(sf.ofs), fld.bytes), mask: be(fieldMask, fld.bytes), load: true };
+        return { type: "set_field", field: fld.name, value: bigToBytes(v << BigInt(sf.ofs), fld.bytes), mask: bigToBytes(fieldMask, fld.bytes), load: true };
       }
       const fld = parseField(dstText.trim());
       if (isTextError(fld)) return fld;
@@ -772,7 +760,7 @@ export const ACTION_TABLE: Entries = {
       let mask = pv.mask ?? onesMask(fld);
       if (fld.format === "tun-flags" && /^[+-]/.test(valueText.trim())) {
         // "+oam" / "-oam" sets only the flags it names.
-        mask = be(/oam/.test(valueText) ? 1n : 0n, fld.bytes);
+        mask = bigToBytes(/oam/.test(valueText) ? 1n : 0n, fld.bytes);
       }
       return { type: "set_field", field: fld.name, value: pv.value, mask, load: false };
     },
@@ -780,7 +768,7 @@ export const ACTION_TABLE: Entries = {
       const fld = mfFromName(a.field)!;
       const exact = isExactMask(fld, a.mask);
       if (a.load) {
-        const value = big(a.value);
+        const value = bytesToBig(a.value);
         return maskRuns(a.mask, fieldBits(fld)).map(([ofs, n]) => {
           const v = (value >> BigInt(ofs)) & ((1n << BigInt(n)) - 1n);
           return `load:${hexNum(v)}->${formatSubfield({ field: fld.name, ofs, nBits: n })}`;
@@ -788,7 +776,7 @@ export const ACTION_TABLE: Entries = {
       }
       // An exact tun_flags value prints as its flag names ("0" when none), not +/- pairs.
       const text = fld.format === "tun-flags" && fieldMask(fld, a.mask) === 1n
-        ? (big(a.value) & 1n ? "oam" : "0")
+        ? (bytesToBig(a.value) & 1n ? "oam" : "0")
         : formatMfValue(fld, { value: a.value, mask: exact ? null : a.mask });
       return `set_field:${text}->${fld.name}`;
     },
@@ -1438,10 +1426,10 @@ function decodeSetFieldOxm(r: OfpReader, version: number, len: number, regLoad2 
   const mask = hit.header.hasmask ? widen(r.bytes(n), 0) : onesMask(fld);
   // Like OVS's mf_is_value_valid, only some fields limit their values.
   const limit = VALUE_LIMITS[fld.name];
-  if (limit !== undefined && big(value) > limit) return fail("OFPBAC_BAD_SET_ARGUMENT");
+  if (limit !== undefined && bytesToBig(value) > limit) return fail("OFPBAC_BAD_SET_ARGUMENT");
   // (NXAST_REG_LOAD2 does not judge these values.)
-  if (!regLoad2 && !setFieldValueOk(fld.name, big(value))) return fail("OFPBAC_BAD_SET_ARGUMENT");
-  if (fld.name === "vlan_vid" && !hit.header.hasmask && !(big(value) & 0x1000n)) {
+  if (!regLoad2 && !setFieldValueOk(fld.name, bytesToBig(value))) return fail("OFPBAC_BAD_SET_ARGUMENT");
+  if (fld.name === "vlan_vid" && !hit.header.hasmask && !(bytesToBig(value) & 0x1000n)) {
     // OVS: set_field vlan_vid without OFPVID_PRESENT is not a VLAN id.
     return fail("OFPBAC_BAD_SET_ARGUMENT");
   }
@@ -1460,7 +1448,7 @@ function decodeRegLoad(r: OfpReader): OfpAction | DecodeError {
   if (nBits < 64 && v >> BigInt(nBits) !== 0n) return fail("OFPBAC_BAD_ARGUMENT");
   const fld = subfieldField(sf);
   const mask = ((1n << BigInt(nBits)) - 1n) << BigInt(ofs);
-  return { type: "set_field", field: fld.name, value: be(v << BigInt(ofs), fld.bytes), mask: be(mask, fld.bytes), load: true };
+  return { type: "set_field", field: fld.name, value: bigToBytes(v << BigInt(ofs), fld.bytes), mask: bigToBytes(mask, fld.bytes), load: true };
 }
 
 /**
