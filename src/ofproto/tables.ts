@@ -195,7 +195,7 @@ interface GroupSpec {
 type Undo<A> =
   | { kind: "insert"; table: OfTable<A>; rule: OfRule<A> }
   | { kind: "hide"; table: OfTable<A>; rule: OfRule<A>; reason: RemovedReason | null }
-  /** Many rules hidden for one reason (a loose delete): one record, not one each. */
+  /** The rules a delete hides, for one reason: one record, not one each. */
   | { kind: "hideMany"; rules: OfRule<A>[]; reason: RemovedReason }
   | { kind: "forward"; from: OfRule<A>; to: OfRule<A> };
 
@@ -823,18 +823,14 @@ export class Transaction<A> {
       },
       version,
     );
-    const reason = fm.deleteReason ?? "delete";
-    if (rules.length < 8) {
-      for (const r of rules) this.hide(this.ofp.tables[r.tableId]!, r, reason, version);
-      return null;
-    }
+    if (rules.length === 0) return null;
     const tables = this.ofp.tables;
     for (const r of rules) {
       const t = tables[r.tableId]!;
       t.cls.makeInvisibleIn(r.cls, version);
       t.nFlows--;
     }
-    this.undo.push({ kind: "hideMany", rules, reason });
+    this.undo.push({ kind: "hideMany", rules, reason: fm.deleteReason ?? "delete" });
     return null;
   }
 
