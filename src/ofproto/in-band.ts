@@ -62,6 +62,11 @@ function ipText(ip: number): string {
   return `${ip >>> 24}.${(ip >>> 16) & 0xff}.${(ip >>> 8) & 0xff}.${ip & 0xff}`;
 }
 
+function sameMac(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 /** Next hops of the dummy datapath: none (its devices have no routes). */
 export const NO_NEXT_HOP: NextHopLookup = () => ({ error: "Operation not supported" });
 
@@ -121,6 +126,8 @@ export class InBand {
   private nextRemoteRefresh = 0;
   /** The rules installed, by a key of priority and match. */
   private installed = new Map<string, { priority: number; match: Match }>();
+  /** The remotes or an address changed since the rules were last brought in line. */
+  private stale = true;
 
   constructor(
     readonly bridgeName: string,
@@ -136,6 +143,7 @@ export class InBand {
     if (!same) {
       this.remotes = remotes.map((r) => ({ ip: r.ip, port: r.port, mac: null }));
       this.nextRemoteRefresh = 0;
+      this.stale = true;
     }
     this.run(now);
   }
@@ -149,13 +157,22 @@ export class InBand {
   run(now: number): void {
     if (now >= this.nextLocalRefresh) {
       this.nextLocalRefresh = now + 1000;
-      this.localMac = this.localMacOf();
+      const mac = this.localMacOf();
+      if (!sameMac(mac, this.localMac)) this.stale = true;
+      this.localMac = mac;
     }
     if (now >= this.nextRemoteRefresh) {
       let next = Infinity;
-      for (const r of this.remotes) next = Math.min(next, now + this.refreshRemote(r));
+      for (const r of this.remotes) {
+        const before = r.mac;
+        next = Math.min(next, now + this.refreshRemote(r));
+        if (!sameMac(before, r.mac)) this.stale = true;
+      }
       this.nextRemoteRefresh = next;
     }
+    // The rules follow from the remotes and the addresses: rebuilt only when one of them moved.
+    if (!this.stale) return;
+    this.stale = false;
     this.sync(this.wanted(), now);
   }
 
