@@ -98,6 +98,9 @@ test("live: tsovs and ovs-dpctl parse-actions agree", { skip: ovsSkip("ovs-dpctl
     "check_pkt_len(size=9000,gt(userspace(pid=2,userdata(ff))),le(2,3))",
     "set(tunnel(tun_id=0xffffffffffffffff,dst=10.0.0.1,ttl=1,flags(oam)))",
     "set(eth(src=01:02:03:04:05:06/ff:ff:ff:ff:ff:fe)),set(udp(src=1/0xfff0,dst=2))",
+    // Longer than the encoder's first 64-byte buffer.
+    Array.from({ length: 40 }, (_, i) => String(i + 1)).join(","),
+    "3,push_vlan(vid=5,pcp=3),2,1,pop_vlan,4,push_vlan(tpid=0x88a8,vid=7,pcp=0),push_vlan(vid=8,pcp=1),6,5",
   ];
   const r = spawnSync("ovs-dpctl", ["parse-actions", ...inputs], { encoding: "utf8", timeout: 20_000 });
   assert.equal(r.status, 0, r.stderr);
