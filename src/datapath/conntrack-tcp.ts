@@ -176,14 +176,19 @@ export function tcpNewConn(src: TcpPeer, dst: TcpPeer, b: Uint8Array, l4: number
 
 /** The timeout class the last tcpConnUpdate set, or -1 (it kept the expiration). */
 export let tcpUpdateTimeout = -1;
+/** The last tcpConnUpdate accepted a segment outside the windows because `seqChk` was off. */
+export let tcpSeqChkBypassed = false;
 
 /**
  * Tracks a segment sent by `src` to `dst` (tcp_conn_update). Returns an
  * UPDATE_* outcome; `tcpUpdateTimeout` is the new timeout class, or -1
- * when the expiration stays.
+ * when the expiration stays. With `seqChk` false (sequence checking
+ * disabled) every segment with valid flags passes the window checks, RST
+ * included, and moves the states as an in-window one would.
  */
-export function tcpConnUpdate(src: TcpPeer, dst: TcpPeer, b: Uint8Array, l4: number, l4Len: number): number {
+export function tcpConnUpdate(src: TcpPeer, dst: TcpPeer, b: Uint8Array, l4: number, l4Len: number, seqChk = true): number {
   tcpUpdateTimeout = -1;
+  tcpSeqChkBypassed = false;
   const flags = tcpFlags(b, l4);
   if (tcpInvalidFlags(flags)) return UPDATE_INVALID;
   if ((flags & (F_SYN | F_ACK)) === F_SYN) {
@@ -256,11 +261,13 @@ export function tcpConnUpdate(src: TcpPeer, dst: TcpPeer, b: Uint8Array, l4: num
   const ackskew = checkAckskew ? seqDiff(dst.seqlo, ack) : 0;
   const dstWin = (dst.maxWin << dws) >>> 0;
   const winScaled = (win << sws) >>> 0;
-  if (seqDiff(src.seqhi, end) >= 0 &&
+  const inWindow = seqDiff(src.seqhi, end) >= 0 &&
     seqDiff(seq, (src.seqlo - dstWin) >>> 0) >= 0 &&
     ackskew >= -MAXACKWINDOW &&
     ackskew <= MAXACKWINDOW * (1 << sws) &&
-    ((flags & F_RST) === 0 || origSeq === src.seqlo || origSeq === ((src.seqlo + 1) >>> 0) || ((origSeq + 1) >>> 0) === src.seqlo)) {
+    ((flags & F_RST) === 0 || origSeq === src.seqlo || origSeq === ((src.seqlo + 1) >>> 0) || ((origSeq + 1) >>> 0) === src.seqlo);
+  if (!inWindow && !seqChk) tcpSeqChkBypassed = true;
+  if (inWindow || !seqChk) {
     if (src.maxWin < win) src.maxWin = win;
     if (seqDiff(end, src.seqlo) > 0) src.seqlo = end;
     if (seqDiff((ack + winScaled) >>> 0, dst.seqhi) >= 0) dst.seqhi = (ack + Math.max(winScaled, 1)) >>> 0;

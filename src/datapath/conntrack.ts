@@ -26,7 +26,12 @@
  * replies announce the data connection, which is then related; a bad
  * announcement is invalid; the payload is not NATed).
  *
- * Not done: fragment reassembly (fragments are invalid), zone limits and
+ * Per-zone connection limits (ct-limits.ts) are enforced when a
+ * connection is committed: over its zone's limit (or over maxconns) the
+ * packet stays +new and nothing is committed, as in OVS. TCP sequence
+ * checking can be switched off (`tcpSeqChk`, dpctl/ct-disable-tcp-seq-chk).
+ *
+ * Not done: fragment reassembly (fragments are invalid),
  * timeout policies other than the default, NAT of ALG-related
  * connections, the per-packet connection cache of pkt_metadata (every
  * `ct` does the full lookup).
@@ -36,10 +41,11 @@ import { csumPartial, csumFinish, csumUpdate16, csumUpdate32 } from "../packet/c
 import { vlogModule } from "../util/vlog.js";
 import {
   DEFAULT_TIMEOUTS, TcpPeer, TM_ICMP_FIRST, TM_ICMP_REPLY, TM_OTHER_BIDIR, TM_OTHER_FIRST, TM_OTHER_MULTIPLE,
-  UPDATE_INVALID, UPDATE_NEW, UPDATE_VALID, UPDATE_VALID_NEW, tcpConnUpdate, tcpNewConn, tcpUpdateTimeout, tcpValidNew,
+  UPDATE_INVALID, UPDATE_NEW, UPDATE_VALID, UPDATE_VALID_NEW, tcpConnUpdate, tcpNewConn, tcpSeqChkBypassed, tcpUpdateTimeout, tcpValidNew,
 } from "./conntrack-tcp.js";
 import { get16 as rd16, get32 as rd32, set16 as wr16, set32 as wr32 } from "../packet/bytes.js";
 import { hashAdd } from "../flow/key-ops.js";
+import { CtZoneLimits, type ZoneLimit } from "./ct-limits.js";
 
 const log = vlogModule("conntrack");
 
@@ -196,6 +202,8 @@ export class CtConn {
   parentKey: CtTuple | null = null;
   /** Removed from the table. */
   dead = false;
+  /** The zone limit record this connection was admitted under (it counts there), or null. */
+  admitLimit: ZoneLimit | null = null;
 }
 
 /**
@@ -219,6 +227,10 @@ class CtNode {
 /** Counters (coverage-style). */
 export interface ConntrackStats {
   full: number;
+  /** Commits refused by a zone limit (conntrack_zone_full). */
+  zoneFull: number;
+  /** TCP segments let through unchecked because sequence checking is off. */
+  tcpSeqChkBypass: number;
   natExhausted: number;
   l3CsumErr: number;
   l4CsumErr: number;
@@ -379,7 +391,11 @@ export class Conntrack {
   private readonly conns = new Set<CtConn>();
   maxConns = DEFAULT_MAX_CONNS;
   readonly timeouts: number[] = DEFAULT_TIMEOUTS.slice();
-  readonly stats: ConntrackStats = { full: 0, natExhausted: 0, l3CsumErr: 0, l4CsumErr: 0 };
+  readonly stats: ConntrackStats = { full: 0, zoneFull: 0, tcpSeqChkBypass: 0, natExhausted: 0, l3CsumErr: 0, l4CsumErr: 0 };
+  /** Per-zone connection limits (dpctl/ct-set-limits). */
+  readonly zoneLimits = new CtZoneLimits();
+  /** TCP sequence checking (dpctl/ct-enable-tcp-seq-chk); on by default. */
+  tcpSeqChk = true;
   private lastSweep = 0;
   /** ALG expectations (few; scanned only for packets that would open a connection). */
   private readonly expectations: AlgExpectation[] = [];
@@ -600,8 +616,10 @@ export class Conntrack {
   private connUpdate(conn: CtConn, pkt: DpPacket, reply: boolean, now: number): number {
     switch (conn.kind) {
       case KIND_TCP: {
-        const r = reply ? tcpConnUpdate(conn.peer1, conn.peer0, pkt.buf, this.l4, this.l4Len)
-          : tcpConnUpdate(conn.peer0, conn.peer1, pkt.buf, this.l4, this.l4Len);
+        const chk = this.tcpSeqChk;
+        const r = reply ? tcpConnUpdate(conn.peer1, conn.peer0, pkt.buf, this.l4, this.l4Len, chk)
+          : tcpConnUpdate(conn.peer0, conn.peer1, pkt.buf, this.l4, this.l4Len, chk);
+        if (tcpSeqChkBypassed) this.stats.tcpSeqChkBypass++;
         if (tcpUpdateTimeout >= 0) this.setTimeout(conn, tcpUpdateTimeout, now);
         return r;
       }
@@ -641,6 +659,11 @@ export class Conntrack {
     const exp = this.algExp;
     if (exp !== null) pkt.ctState |= CS_RELATED;
     if (!commit) return null;
+    const zl = this.zoneLimits.lookupOrDefault(key.zone);
+    if (zl !== null && zl.count >= zl.limit) {
+      this.stats.zoneFull++;
+      return null;
+    }
     if (this.conns.size >= this.maxConns) {
       this.stats.full++;
       return null;
@@ -668,6 +691,10 @@ export class Conntrack {
         return null;
       }
       this.natPacket(pkt, nc, false);
+    }
+    if (zl !== null) {
+      zl.count++;
+      nc.admitLimit = zl;
     }
     this.insert(nc);
     return nc;
@@ -718,6 +745,8 @@ export class Conntrack {
       for (let i = this.expectations.length - 1; i >= 0; i--) if (this.expectations[i]!.parent === conn) this.expectations.splice(i, 1);
     }
     this.conns.delete(conn);
+    const zl = conn.admitLimit;
+    if (zl !== null && this.zoneLimits.isLive(zl)) zl.count--;
     this.unlink(conn.key, conn);
     this.unlink(conn.rev, conn);
   }
@@ -760,6 +789,24 @@ export class Conntrack {
     const out: CtConn[] = [];
     for (const c of this.conns) if (c.expiration > now && (zone === null || c.key.zone === zone)) out.push(c);
     return out;
+  }
+
+  /**
+   * Sets the connection limit of `zone` (DEFAULT_ZONE: the default
+   * limit), logging as OVS does; false for a zone out of range.
+   */
+  setZoneLimit(zone: number, limit: number): boolean {
+    const r = this.zoneLimits.set(zone, limit);
+    if (r === "changed") log.info(`Changed zone limit of ${limit} for zone ${zone}`);
+    else if (r === "created") log.info(`Created zone limit of ${limit} for zone ${zone}`);
+    else log.warn(`Request to create zone limit for invalid zone ${zone}`);
+    return r !== null;
+  }
+
+  /** Deletes the connection limit of `zone` (a zone without one is logged and ignored). */
+  delZoneLimit(zone: number): void {
+    if (this.zoneLimits.delete(zone)) log.info(`Deleted zone limit for zone ${zone}`);
+    else log.info(`Attempted delete of non-existent zone limit: zone ${zone}`);
   }
 
   /** Removes every connection (of `zone` when given). */

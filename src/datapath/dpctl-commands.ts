@@ -5,7 +5,9 @@
  * get-flow, del-flows, add-flows/mod-flows/del-flows with a flow file,
  * cache-get-size, cache-set-size, normalize-actions (dpctl-normalize.ts),
  * the conntrack commands (dump-conntrack, flush-conntrack, ct-stats-show,
- * ct-set/get-maxconns, ct-get-nconns), parse-actions, list-commands — with
+ * ct-bkts, ct-set/get-maxconns, ct-get-nconns, ct-set/get/del-limits,
+ * ct-enable/disable/get-tcp-seq-chk), offload-stats-show, parse-actions,
+ * list-commands — with
  * OVS 3.1's output and error texts.
  *
  * The commands run against datapaths reached through a `DpctlEnv` (by
@@ -30,6 +32,7 @@ import { statsSinceClear } from "./pmd-stats.js";
 import { normalizeActions } from "./dpctl-normalize.js";
 import { CtTuple, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, type Conntrack, type CtConn } from "./conntrack.js";
 import { formatConn } from "./conntrack-format.js";
+import { DEFAULT_ZONE } from "./ct-limits.js";
 import { TCP_STATE_NAMES, TCPS_ESTABLISHED, TCPS_FIN_WAIT_2, TCPS_SYN_RECV, TCPS_TIME_WAIT } from "./conntrack-tcp.js";
 
 /** Where datapaths live; the default is this process's dpif registry. */
@@ -868,11 +871,8 @@ function conntrackOf(dp: DpifProvider): Conntrack | null {
 
 /** `zone=N` as ovs_scan("zone=%"SCNu16) reads it, or null. */
 function scanZone(a: string | undefined): number | null {
-  if (a === undefined) return null;
-  const m = /^zone=(\d+)/.exec(a);
-  if (m === null) return null;
-  const v = Number(m[1]);
-  return v <= 0xffff ? v : null;
+  if (a === undefined || !a.startsWith("zone=")) return null;
+  return scanUnsignedPrefix(a.slice(5), 16);
 }
 
 function openCt(args: string[], c: Ctx, maxArgs: number): { dp: DpifProvider; ct: Conntrack } | number {
@@ -1130,7 +1130,263 @@ function ctGetter(what: string, read: (ct: Conntrack) => number): Handler {
 const ctGetMaxconns = ctGetter("maxconns", (ct) => ct.maxConns);
 const ctGetNconns = ctGetter("nconns", (ct) => ct.nConns);
 
-const CT_COMMANDS = new Set(["dump-conntrack", "flush-conntrack", "ct-stats-show", "ct-set-maxconns", "ct-get-maxconns", "ct-get-nconns"]);
+/**
+ * A number as sscanf's `%u` reads the front of `s` (an optional sign,
+ * then decimal digits; the rest ignored), wrapped to `bits`; null when
+ * no digit comes first.
+ */
+function scanUnsignedPrefix(s: string, bits: 16 | 32): number | null {
+  const m = /^\s*([+-]?)(\d+)/.exec(s);
+  if (m === null) return null;
+  const mod = 2n ** BigInt(bits);
+  let v = BigInt(m[2]!);
+  // strtoul saturates; the cast to the field's width then wraps.
+  if (v > 0xffffffffffffffffn) v = 0xffffffffffffffffn;
+  if (m[1] === "-") v = -v;
+  return Number(((v % mod) + mod) % mod);
+}
+
+/**
+ * A whole number as strtoll/strtoull with base 0 read it (0x hex, 0
+ * octal, an optional sign), or null. `wrap`: a u32 field (str_to_u32:
+ * the value is cut to 32 bits, negatives wrap); else a u16 field
+ * (str_to_u16: 0..65535 only).
+ */
+function parseCNumber(s: string, wrap: boolean): number | null {
+  const m = /^\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)$/.exec(s);
+  if (m === null) return null;
+  const t = m[2]!;
+  let v = /^0[xX]/.test(t) ? BigInt(t) : t.length > 1 && t.startsWith("0") ? BigInt(`0o${t.slice(1)}`) : BigInt(t);
+  if (v > 0xffffffffffffffffn) return null;
+  if (m[1] === "-") v = -v;
+  if (wrap) return Number(((v % 0x100000000n) + 0x100000000n) % 0x100000000n);
+  return v >= 0n && v <= 0xffffn ? Number(v) : null;
+}
+
+/**
+ * The key=value pairs of a zone limit tuple as ofputil_parse_key_value
+ * splits them (separated by commas or white space; a key without `=`
+ * has an empty value).
+ */
+function keyValues(text: string): [string, string][] {
+  const out: [string, string][] = [];
+  let i = 0;
+  const n = text.length;
+  const isSep = (ch: string): boolean => ch === "," || ch === " " || ch === "\t" || ch === "\r" || ch === "\n";
+  for (;;) {
+    while (i < n && isSep(text[i]!)) i++;
+    if (i >= n) return out;
+    let j = i;
+    while (j < n && !isSep(text[j]!) && text[j] !== "=" && text[j] !== ":" && text[j] !== "(") j++;
+    const key = text.slice(i, j);
+    const delim = j < n ? text[j]! : "";
+    i = j + (delim !== "" ? 1 : 0);
+    if (delim !== "=" && delim !== ":" && delim !== "(") {
+      out.push([key, ""]);
+      continue;
+    }
+    let k = i;
+    let depth = 0;
+    while (k < n) {
+      const ch = text[k]!;
+      if (delim === "(" ? ch === ")" && depth === 0 : isSep(ch) && depth === 0) break;
+      if (ch === "(") depth++;
+      else if (ch === ")" && depth > 0) depth--;
+      k++;
+    }
+    out.push([key, text.slice(i, k)]);
+    i = k + (k < n ? 1 : 0);
+  }
+}
+
+/** `zone=N,limit=L` (ct_dpif_parse_zone_limit_tuple): the pair, or the error text. */
+function parseZoneLimitTuple(text: string): { zone: number; limit: number } | string {
+  let zone: number | null = null;
+  let limit: number | null = null;
+  for (const [k, v] of keyValues(text)) {
+    if (v === "") return `field ${k} missing value`;
+    if (k === "zone") {
+      zone = parseCNumber(v, false);
+      if (zone === null) return "failed to parse field zone";
+    } else if (k === "limit") {
+      limit = parseCNumber(v, true);
+      if (limit === null) return "failed to parse field limit";
+    } else {
+      return `invalid zone limit field: ${k}`;
+    }
+  }
+  if (zone === null || limit === null) return "failed to parse zone limit";
+  return { zone, limit };
+}
+
+/** `zone=N1[,N2]...` of ct-del-limits / ct-get-limits: the zones, or the error text. */
+function parseLimitZones(arg: string | undefined): number[] | string {
+  if (arg === undefined || !arg.startsWith("zone=")) return `invalid argument ${arg ?? "(null)"}`;
+  const zones: number[] = [];
+  for (const tok of arg.slice(5).split(",")) {
+    if (tok === "") continue;
+    const z = scanUnsignedPrefix(tok, 16);
+    if (z === null) return "invalid zone";
+    zones.push(z);
+  }
+  // OVS 3.1 reads past the end here (and crashes); an empty list is an invalid zone.
+  if (zones.length === 0) return "invalid zone";
+  return zones;
+}
+
+const ctSetLimits: Handler = (args, c) => {
+  let i = args.length > 1 && dpExists(c, args[1]!) ? 2 : 1;
+  const r = openCt(args, c, Infinity);
+  if (typeof r === "number") {
+    if (r === Errno.EOPNOTSUPP) c.out.error(r, "failed to set conntrack limit");
+    return r;
+  }
+  let defaultLimit: number | null = null;
+  const first = args[i];
+  if (first === undefined) {
+    // OVS 3.1 reads past the arguments here (and crashes).
+    c.out.error(Errno.EINVAL, "failed to parse zone limit");
+    return Errno.EINVAL;
+  }
+  if (first.startsWith("default=")) {
+    defaultLimit = scanUnsignedPrefix(first.slice(8), 32);
+    if (defaultLimit === null) {
+      c.out.error(Errno.EINVAL, "invalid default limit");
+      return Errno.EINVAL;
+    }
+    i++;
+  }
+  const zones: { zone: number; limit: number }[] = [];
+  for (; i < args.length; i++) {
+    const z = parseZoneLimitTuple(args[i]!);
+    if (typeof z === "string") {
+      c.out.error(Errno.EINVAL, z);
+      return Errno.EINVAL;
+    }
+    zones.push(z);
+  }
+  if (defaultLimit !== null) r.ct.setZoneLimit(DEFAULT_ZONE, defaultLimit);
+  for (const z of zones) r.ct.setZoneLimit(z.zone, z.limit);
+  return 0;
+};
+
+const ctDelLimits: Handler = (args, c) => {
+  const i = args.length > 1 && dpExists(c, args[1]!) ? 2 : 1;
+  const r = openCt(args, c, 3);
+  if (typeof r === "number") {
+    if (r === Errno.EOPNOTSUPP) c.out.error(r, "failed to delete conntrack limit");
+    return r;
+  }
+  const zones = parseLimitZones(args[i]);
+  if (typeof zones === "string") {
+    c.out.error(Errno.EINVAL, zones);
+    return Errno.EINVAL;
+  }
+  for (const z of zones) r.ct.delZoneLimit(z);
+  return 0;
+};
+
+const ctGetLimits: Handler = (args, c) => {
+  const i = args.length > 1 && dpExists(c, args[1]!) ? 2 : 1;
+  const r = openCt(args, c, 3);
+  if (typeof r === "number") {
+    if (r === Errno.EOPNOTSUPP) c.out.error(r, `failed to get conntrack limit ${strerror(r)}`);
+    return r;
+  }
+  let query: number[] | null = null;
+  if (args.length > i) {
+    const zones = parseLimitZones(args[i]);
+    if (typeof zones === "string") {
+      c.out.error(Errno.EINVAL, zones);
+      return Errno.EINVAL;
+    }
+    query = zones;
+  }
+  const limits = r.ct.zoneLimits;
+  let s = `default limit=${limits.defaultValue}`;
+  const rows = query === null ? limits.zones().map((zl) => ({ zone: zl.zone, zl }))
+    : query.map((zone) => ({ zone, zl: limits.lookupOrDefault(zone) }));
+  for (const { zone, zl } of rows) s += `\nzone=${zone},limit=${zl?.limit ?? 0},count=${zl?.count ?? 0}`;
+  c.out.print(s + "\n");
+  return 0;
+};
+
+/** ct-enable-tcp-seq-chk / ct-disable-tcp-seq-chk. */
+function ctSetTcpSeqChk(enabled: boolean): Handler {
+  const verb = enabled ? "enabling" : "disabling";
+  return (args, c) => {
+    const r = openCt(args, c, 3);
+    if (typeof r === "number") {
+      if (r === Errno.EOPNOTSUPP) c.out.error(r, `${verb} TCP sequence checking failed`);
+      return r;
+    }
+    r.ct.tcpSeqChk = enabled;
+    c.out.print(`${verb} TCP sequence checking successful`);
+    return 0;
+  };
+}
+
+const ctGetTcpSeqChk: Handler = (args, c) => {
+  const r = openCt(args, c, 2);
+  if (typeof r === "number") {
+    if (r === Errno.EOPNOTSUPP) c.out.error(r, "TCP sequence checking query failed");
+    return r;
+  }
+  c.out.print(`TCP sequence checking: ${r.ct.tcpSeqChk ? "enabled" : "disabled"}\n`);
+  return 0;
+};
+
+/**
+ * ct-bkts: connections per conntrack bucket. The userspace tracker of
+ * OVS 3.1 keeps its connections in one hash map and reports it as a
+ * single bucket; tsovs's is the same.
+ */
+const ctBkts: Handler = (argsIn, c) => {
+  const args = argsIn.slice();
+  let gt = 0;
+  const last = args.length > 1 ? args[args.length - 1]! : "";
+  if (last.startsWith("gt=")) {
+    const v = scanUnsignedPrefix(last.slice(3), 16);
+    if (v !== null) {
+      gt = v;
+      args.pop();
+    }
+  }
+  const r = openCt(args, c, 2);
+  if (typeof r === "number") {
+    if (r === Errno.EOPNOTSUPP) c.out.error(r, "starting conntrack dump");
+    return r;
+  }
+  const buckets = 1;
+  const conns = r.ct.connections(c.env.now()).length;
+  let s = `Total Buckets: ${buckets}\nCurrent Connections: ${conns}\n\n`;
+  if (conns > 0) {
+    const rule = "+-----------+-----------------------------------------+";
+    s += `${rule}\n|  Buckets  |         Connections per Buckets         |\n${rule}`;
+    const perBucket = [conns];
+    for (let b = 0; b < buckets; b++) {
+      if (b % 8 === 0) s += `\n ${String(b).padStart(3)}..${String(b + 7).padStart(3)}   | `;
+      s += perBucket[b]! > gt ? String(perBucket[b]).padStart(5) : "    .";
+    }
+    s += "\n\n";
+  }
+  c.out.print(s);
+  return 0;
+};
+
+/** offload-stats-show: without a hardware offload provider the netdev datapath has no statistics to give. */
+const offloadStatsShow: Handler = (args, c) => {
+  const dp = optDpifOpen(args, c, 2);
+  if (typeof dp === "number") return dp;
+  c.out.error(Errno.EINVAL, "retrieving offload statistics");
+  return Errno.EINVAL;
+};
+
+const CT_COMMANDS = new Set([
+  "dump-conntrack", "flush-conntrack", "ct-stats-show", "ct-set-maxconns", "ct-get-maxconns", "ct-get-nconns",
+  "ct-bkts", "ct-set-limits", "ct-del-limits", "ct-get-limits", "ct-enable-tcp-seq-chk", "ct-disable-tcp-seq-chk",
+  "ct-get-tcp-seq-chk", "offload-stats-show",
+]);
 /** The flow-file and cache commands, also bounded by unixctl as OVS registers them. */
 const BOUNDED_COMMANDS = new Set(["add-flows", "mod-flows", "del-flows", "cache-get-size", "cache-set-size", "normalize-actions"]);
 
@@ -1151,14 +1407,22 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: "add-flows", usage: "[dp] file", min: 1, max: 2, handler: addFlows },
   { name: "mod-flows", usage: "[dp] file", min: 1, max: 2, handler: modFlows },
   { name: "del-flows", usage: "[dp] [file]", min: 0, max: 2, handler: delFlows },
+  { name: "offload-stats-show", usage: "[dp]", min: 0, max: 1, handler: offloadStatsShow },
   { name: "dump-conntrack", usage: "[-m] [-s] [dp] [zone=N]", min: 0, max: 4, handler: dumpConntrack },
   { name: "flush-conntrack", usage: "[dp] [zone=N] [ct-orig-tuple] [ct-reply-tuple]", min: 0, max: 4, handler: flushConntrack },
   { name: "cache-get-size", usage: "[dp]", min: 0, max: 1, handler: cacheGetSize },
   { name: "cache-set-size", usage: "dp cache <size>", min: 3, max: 3, handler: cacheSetSize },
   { name: "ct-stats-show", usage: "[dp] [zone=N]", min: 0, max: 3, handler: ctStatsShow },
+  { name: "ct-bkts", usage: "[dp] [gt=N]", min: 0, max: 2, handler: ctBkts },
   { name: "ct-set-maxconns", usage: "[dp] maxconns", min: 1, max: 2, handler: ctSetMaxconns },
   { name: "ct-get-maxconns", usage: "[dp]", min: 0, max: 1, handler: ctGetMaxconns },
   { name: "ct-get-nconns", usage: "[dp]", min: 0, max: 1, handler: ctGetNconns },
+  { name: "ct-enable-tcp-seq-chk", usage: "[dp]", min: 0, max: 1, handler: ctSetTcpSeqChk(true) },
+  { name: "ct-disable-tcp-seq-chk", usage: "[dp]", min: 0, max: 1, handler: ctSetTcpSeqChk(false) },
+  { name: "ct-get-tcp-seq-chk", usage: "[dp]", min: 0, max: 1, handler: ctGetTcpSeqChk },
+  { name: "ct-set-limits", usage: "[dp] [default=L] [zone=N,limit=L]...", min: 1, max: Infinity, handler: ctSetLimits },
+  { name: "ct-del-limits", usage: "[dp] zone=N1[,N2]...", min: 1, max: 2, handler: ctDelLimits },
+  { name: "ct-get-limits", usage: "[dp] [zone=N1[,N2]...]", min: 0, max: 2, handler: ctGetLimits },
   { name: "list-commands", usage: "", min: 0, max: Infinity, handler: listCommands },
   { name: "parse-actions", usage: "actions", min: 1, max: Infinity, handler: parseActions },
   { name: "normalize-actions", usage: "actions", min: 2, max: Infinity, handler: normalizeActionsCmd },

@@ -401,6 +401,22 @@ export class DpifNetdev implements DpifProvider {
     return this.ports[portNo]?.netdev ?? null;
   }
 
+  /** Gives port `portNo` the number `newNo` (dpif-dummy/change-port-number): 0, ENOENT or EBUSY. */
+  portRenumber(portNo: number, newNo: number): number {
+    const p = this.ports[portNo];
+    if (p == null || portNo === ODPP_LOCAL || newNo <= 0 || newNo > MAX_PORT_NO) return Errno.ENOENT;
+    if (this.ports[newNo] != null) return Errno.EBUSY;
+    this.flushPort(p);
+    this.setTnlType(newNo, this.ctx.tnlType[portNo] ?? TNL_TYPE_NONE);
+    this.setTnlType(portNo, TNL_TYPE_NONE);
+    this.ports[portNo] = null;
+    while (this.ports.length <= newNo) this.ports.push(null);
+    this.ports[newNo] = p;
+    p.portNo = newNo;
+    this.portList.sort((a, b) => a.portNo - b.portNo);
+    return 0;
+  }
+
   /**
    * The dummy datapath classes ("dummy", and "system" under
    * --enable-dummy=override) number ports after their names, as OVS's.

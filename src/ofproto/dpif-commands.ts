@@ -7,7 +7,9 @@
  * revalidator/wait, bridge/dump-flows,
  * the dpif-netdev/pmd-* family (the main thread as OVS shows it on a
  * datapath without PMD threads), netdev-dummy/receive,
- * netdev-dummy/set-admin-state and netdev-dummy/conn-state.
+ * netdev-dummy/set-admin-state, netdev-dummy/conn-state,
+ * dpif-dummy/change-port-number, and (from datapath/dpif-netdev-impl.ts)
+ * the dpif-netdev implementation-selection commands and odp-execute/*.
  *
  * They read the live backers and bridges of ofproto-dpif.ts (every bridge
  * of the process), so a vswitchd registers them once:
@@ -30,6 +32,10 @@ import { pmdRxqText, pmdStatsClear, pmdStatsText, statsSinceClear } from "../dat
 import { onTimeWarp } from "../util/clock.js";
 import { formatIpv4, formatIpv6 } from "../flow/odp-text.js";
 import { NetdevVport, type TunnelConfig } from "../netdev/netdev-vport.js";
+import { registerDpifNetdevImplCommands } from "../datapath/dpif-netdev-impl.js";
+import { DpifNetdev } from "../datapath/index.js";
+import { dpifEnumerate, dpifOpen, dpifTypes } from "../datapath/dpif.js";
+import { netdevHasType } from "../netdev/netdev.js";
 
 
 export function registerDpifCommands(registry: UnixctlRegistry): void {
@@ -57,6 +63,8 @@ export function registerDpifCommands(registry: UnixctlRegistry): void {
   registry.register("netdev-dummy/conn-state", "[netdev]", 0, 1, (args) => (args.length === 1 ? `${args[0]!}: unknown\n` : ""));
   registerUpcallSwitches(registry);
   registerPmdCommands(registry);
+  registerDpifNetdevImplCommands(registry);
+  registry.register("dpif-dummy/change-port-number", "dp port new-number", 3, 3, (args) => changePortNumber(args));
   registry.register("ofproto/list-tunnels", "", 0, 0, () => listTunnels());
   registry.register("dpif/show-dp-features", "bridge", 1, 1, (args) => showDpFeatures(args[0]!));
   registry.register("dpif/set-dp-features", "bridge", 1, 3, (args) => setDpFeatures(args));
@@ -594,3 +602,53 @@ function setAdminState(args: string[]): string {
   return "OK";
 }
 
+
+/** C's atoi as glibc has it for big numbers: strtol (saturating), cut to an int. */
+function atoiInt(s: string): number {
+  const m = /^\s*([+-]?)(\d+)/.exec(s);
+  if (m === null) return 0;
+  let v = BigInt(m[2]!);
+  if (m[1] === "-") v = -v;
+  const max = 0x7fffffffffffffffn;
+  if (v > max) v = max;
+  if (v < -max - 1n) v = -max - 1n;
+  return Number(BigInt.asIntN(32, v));
+}
+
+/**
+ * dpif-dummy/change-port-number DP PORT NEW-NUMBER: renumbers a port of a
+ * dummy userspace datapath (an OVS test helper). The bridge that owns
+ * the port follows (its datapath port number changes, as OVS's port poll
+ * would notice) and the datapath flows are revalidated from scratch.
+ */
+function changePortNumber(args: string[]): string {
+  const [dpName, portName, numText] = args as [string, string, string];
+  let dp: DpifNetdev | null = null;
+  for (const type of dpifTypes()) {
+    if (!dpifEnumerate(type).includes(dpName)) continue;
+    const d = dpifOpen(type, dpName, { create: false });
+    // Under --enable-dummy every userspace datapath class is a dummy one (OVS overrides them all).
+    if (d instanceof DpifNetdev && (d.isDummyClass || netdevHasType("dummy"))) dp = d;
+    break;
+  }
+  if (dp === null) throw new UnixctlError("unknown datapath or not a dummy");
+  const q = dp.portQueryByName(portName);
+  if (q.error !== 0 || q.port === undefined) throw new UnixctlError("unknown port");
+  const newNo = atoiInt(numText) >>> 0;
+  if (newNo === 0 || newNo === 0xffffffff) throw new UnixctlError("bad port number");
+  if (dp.portQueryByNumber(newNo).error === 0) throw new UnixctlError("port number already in use");
+  const oldNo = q.port.portNo;
+  if (dp.portRenumber(oldNo, newNo) !== 0) throw new UnixctlError("bad port number");
+  for (const b of allBackers()) {
+    if (b.dpif !== dp) continue;
+    const port = b.portByOdp(oldNo);
+    if (port !== null && port.name === portName) {
+      b.unlinkOdp(port);
+      port.odpNo = newNo;
+      b.linkOdp(port);
+    }
+    b.portsChanged();
+    b.udpif.revalidator.purge();
+  }
+  return "";
+}
