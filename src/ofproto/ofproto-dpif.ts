@@ -61,7 +61,7 @@ import { OFPP_TABLE } from "../openflow/ofp-codec.js";
 import { isTnlOdpPort, setTnlBridges, setTnlPacketSender, tnlPortAdd, tnlPortOf, tnlPortRemove, tnlReceivePort } from "./xlate-tnl.js";
 import { zeroNetdevStats, type Netdev, type NetdevRxWatch, type NetdevStats } from "../netdev/netdev-provider.js";
 import { OFPP_LOCAL, OFPP_MAX } from "../openflow/ofp-codec.js";
-import { OFPPC_PORT_DOWN, OFPPS_LINK_DOWN, OFPPS_LIVE, featuresToKbps } from "../openflow/ofp-port.js";
+import { OFPPC_PORT_DOWN, OFPPS_LINK_DOWN, OFPPS_LIVE, OFPPS_STP_MASK, featuresToKbps } from "../openflow/ofp-port.js";
 import type { OfpErrorName } from "../openflow/ofp-errors.js";
 import type { PacketOutBody } from "../openflow/ofp-packet.js";
 import { vlogModule } from "../util/vlog.js";
@@ -74,6 +74,7 @@ import { MirrorBridge, configureMirrors, type MirrorConfig } from "./mirror.js";
 import { resumeContinuation } from "./continuation.js";
 import { MeterIdPool } from "./meters.js";
 import { BridgeBonds, bondPortStatus, type Bond, type BondPortStatus } from "./bond.js";
+import { BridgeStp, stpOfpState, type StpBridgeSettings, type StpPortSettings } from "./stp-bridge.js";
 import type {
   BridgeDpConfig,
   BundleConfig,
@@ -582,6 +583,8 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
   readonly mbridge = new MirrorBridge();
   /** Bonds of the bridge's bundles (bond.ts); a delay running out re-runs them. */
   readonly bonds: BridgeBonds = new BridgeBonds(() => this.now(), () => this.refreshPortStates(), (p, f) => this.sendToPort(p.ofpNo, f), this);
+  /** Spanning tree (stp-bridge.ts); null while Bridge.stp_enable is off. */
+  stp: BridgeStp | null = null;
   /** Ports by interface name (including ports that failed to open). */
   private readonly byName = new Map<string, DpifPort>();
   /** OVS's ofport_usage: when each number was last in use (ms; in use now: Infinity). */
@@ -750,6 +753,50 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
     }
   }
 
+  /**
+   * Spanning tree: `settings` null turns it off; `ports` (by interface
+   * name) are the ports that take part, numbered by the bridge.
+   */
+  setStp(settings: StpBridgeSettings | null, ports: ReadonlyMap<string, StpPortSettings>): void {
+    if (this.closed) return;
+    if (settings === null) {
+      if (this.stp === null) return;
+      this.stp.close();
+      this.stp = null;
+      this.stpChanged(true);
+      return;
+    }
+    if (this.stp === null) {
+      this.stp = new BridgeStp(
+        { name: this.name, now: () => this.now(), send: (p, f) => this.sendToPort(p.ofpNo, f), changed: (flush) => this.stpChanged(flush) },
+        settings,
+      );
+    } else {
+      this.stp.configure(settings);
+    }
+    const byPort = new Map<XPort, StpPortSettings>();
+    for (const [name, s] of ports) {
+      const p = this.byName.get(name);
+      if (p !== undefined && p.ofport !== null) byPort.set(p, s);
+    }
+    this.stp.configurePorts(byPort);
+  }
+
+  /** STP port states → OpenFlow port states; after a topology change learned MACs go. */
+  private stpChanged(flushMacs: boolean): void {
+    for (const p of this.ports.values()) {
+      const op = p.ofport;
+      if (op === null) continue;
+      const stpBits = this.stp !== null ? stpOfpState(this.stp.portState(p)) : 0;
+      const state = (op.state & ~OFPPS_STP_MASK) | stpBits;
+      if (state !== op.state) this.ofproto.setPortState(op.ofpNo, state);
+    }
+    // A port that starts or stops learning, or a topology change, makes learned MACs stale.
+    const learnChanged = this.stp?.applyStates(this.ports.values()) ?? false;
+    if ((flushMacs || learnChanged) && this.macs instanceof MacLearning) this.macs.flush();
+    this.requestRevalidation();
+  }
+
   /** Ages MAC entries; a change that may alter megaflows asks for revalidation. */
   runMacs(now: number): void {
     const m = this.macs as MacTable & { run?(now: number): boolean };
@@ -865,6 +912,8 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
   close(): void {
     if (this.closed) return;
     this.bonds.close(this.bundles.values());
+    this.stp?.close();
+    this.stp = null;
     for (const p of [...this.byName.values()]) this.removeIface(p, true);
     this.ofproto.close();
     this.closed = true;

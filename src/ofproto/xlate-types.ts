@@ -16,6 +16,7 @@ import type { OfRule } from "./rule.js";
 import type { OfpAction } from "../openflow/ofp-actions.js";
 import type { MirrorBridge, MirrorConfig } from "./mirror.js";
 import type { Bond, BondSettings } from "./bond.js";
+import type { BridgeStp, StpBridgeSettings, StpPortSettings } from "./stp-bridge.js";
 
 /* ---------------- ports and bundles ---------------- */
 
@@ -131,6 +132,16 @@ export interface XBridge {
   now(): number;
   /** The bridge's port mirrors (mirror.ts); absent or null = none. */
   readonly mbridge?: MirrorBridge | null;
+  /** The bridge's spanning tree (stp-bridge.ts); absent or null = none. */
+  readonly stp?: XlateStp | null;
+}
+
+/** What translation asks of a bridge's spanning tree (stp-bridge.ts's BridgeStp). */
+export interface XlateStp {
+  /** stp.ts's STP_* state of the port (STP_DISABLED when it takes no part). */
+  portState(xp: XPort): number;
+  /** A BPDU received on the port (OVS's stp_process_packet). */
+  processPacket(xp: XPort, frame: Uint8Array): void;
 }
 
 /* ---------------- translation ---------------- */
@@ -373,6 +384,13 @@ export interface DpifBridgeApi {
    * per member; null when `portName` is not a bond.
    */
   bondStatus?(portName: string, force?: boolean): { activeSlave: string | null; lacpCurrent: Map<string, boolean> } | null;
+  /**
+   * Spanning tree (stp-bridge.ts): null settings turn it off; `ports` are
+   * the taking part, by interface name. Optional: without it, no STP.
+   */
+  setStp?(settings: StpBridgeSettings | null, ports: ReadonlyMap<string, StpPortSettings>): void;
+  /** The spanning tree, for status columns; null when off. */
+  readonly stp?: BridgeStp | null;
   /** Deletes the bridge: its ports leave the datapath, its connections close. */
   close(): void;
 }

@@ -51,7 +51,7 @@ import {
 import { mfGet } from "../openflow/mf-key.js";
 import {
   FLOW_NW_FRAG_ANY, FLOW_NW_FRAG_LATER, FLOW_U32S, REGION_OF_START, S_DL_TYPE, W_ACTSET_OUTPUT, W_CONJ_ID,
-  W_DL_TYPE, W_DP_HASH, W_IN_PORT, W_METADATA, W_MPLS_LSE0, W_NW_PROTO, W_PACKET_TYPE, W_RECIRC_ID, W_REG0,
+  W_DL_TYPE, W_DP_HASH, W_ETH_DST, W_ETH_SRC, W_IN_PORT, W_METADATA, W_MPLS_LSE0, W_NW_PROTO, W_PACKET_TYPE, W_RECIRC_ID, W_REG0,
   W_SKB_PRIORITY, W_TCP_FLAGS, W_TP_SRC, W_TUN_DST, W_TUN_ID, W_VLAN0, W_VLAN1, W_TUN_IPV6_DST,
   W_CT_STATE, W_CT_MARK, W_CT_LABEL, W_CT_NW_SRC, W_CT_NW_DST, W_CT_TP_SRC,
   REGION_TUN_START, REGION_CTX_START,
@@ -80,7 +80,8 @@ import { mirrorIngress, mirrorOutputInput, mirrorPacket } from "./xlate-mirror.j
 import { xlateLearn } from "./xlate-learn.js";
 import { bundleExecute, multipathExecute } from "./xlate-hash.js";
 import { lacpSpecial } from "./bond.js";
-import { SLOW_LACP as SLOW_LACP_BIT } from "./xlate-types.js";
+import { SLOW_LACP as SLOW_LACP_BIT, SLOW_STP } from "./xlate-types.js";
+import { stpForwardInState, stpLearnInState, stpShouldForwardBpdu } from "./stp.js";
 import { tnlComposeOutput, tnlPortOf, tnlTerminate, tnlWcFinish, tnlWcInit, unwrapTrailingClone } from "./xlate-tnl.js";
 
 type Rule = OfRule<OfpAction[]>;
@@ -387,7 +388,9 @@ function xlateWith(ctx: XlateCtx, xin: XlateIn): XlateOut {
           ctx.trace!.push(node);
           pushed++;
         }
-        if (mirrorGate(ctx, thawed)) {
+        if (!thawed && stpSpecial(ctx, ctx.inPort, xin.packet)) {
+          // A BPDU: spanning tree took it.
+        } else if (mirrorGate(ctx, thawed)) {
           // Dropped: received on a mirror output port.
         } else if (kind === LK_MISS_PIN) {
           // The miss rule: its one action sends the packet to the controller.
@@ -413,7 +416,9 @@ function xlateWith(ctx: XlateCtx, xin: XlateIn): XlateOut {
       ctx.ruleCookie = rule.cookie;
       // A LACP PDU on a bond member goes to LACP, not through the actions (OVS's process_special).
       if (!thawed && lacpSpecial(ctx.inPort, dlType(flow), xin.packet)) ctx.slow |= SLOW_LACP_BIT;
-      else if (!mirrorGate(ctx, thawed)) doXlateActions(ctx, rule.actions, true, false);
+      else if (!thawed && stpSpecial(ctx, ctx.inPort, xin.packet)) {
+        // A BPDU: spanning tree took it (OVS's process_special).
+      } else if (!mirrorGate(ctx, thawed)) xlateReceived(ctx, rule.actions);
     }
   }
   // A frozen pipeline keeps its action set for when it resumes (OVS runs it only when not freezing).
@@ -437,6 +442,52 @@ function xlateWith(ctx: XlateCtx, xin: XlateIn): XlateOut {
   };
   if (ctx.revalidate) out.needRevalidate = true;
   return out;
+}
+
+/** The flow's destination is the STP address and it is an 802.3 frame (OVS's is_stp). */
+function isStpFlow(f: Uint32Array): boolean {
+  return f[W_ETH_DST] === 0x0180c200 && f[W_ETH_SRC]! >>> 16 === 0 && dlType(f) === 0x05ff;
+}
+
+/**
+ * OVS's process_special for spanning tree: on a bridge running STP every
+ * translation looks at the destination MAC; a BPDU goes to STP (with the
+ * packet, when there is one) and the flow to the slow path.
+ */
+function stpSpecial(ctx: XlateCtx, xp: XPort | null, packet: Uint8Array | null): boolean {
+  const stp = ctx.bridge.stp;
+  if (stp == null || xp === null) return false;
+  ctx.wc[W_ETH_DST] = 0xffffffff;
+  ctx.wc[W_ETH_SRC] = (ctx.wc[W_ETH_SRC]! | 0xffff0000) >>> 0;
+  if (!isStpFlow(ctx.flow)) return false;
+  if (packet !== null) stp.processPacket(xp, packet);
+  ctx.slow |= SLOW_STP;
+  return true;
+}
+
+/** The STP state of `xp` in its own bridge (disabled, i.e. forwarding, without STP). */
+function stpState(xp: XPort): number {
+  const stp = xp.bridge.stp;
+  return stp == null ? 1 /* STP_DISABLED */ : stp.portState(xp);
+}
+
+/**
+ * The actions of the rule a received packet matched (OVS's xlate_actions
+ * with may_receive): a port STP neither forwards nor learns on takes
+ * nothing; one that only learns lets NORMAL and learn see the packet,
+ * then its datapath actions (and action set) are dropped.
+ */
+function xlateReceived(ctx: XlateCtx, actions: readonly OfpAction[]): void {
+  const xp = ctx.inPort;
+  const st = xp !== null ? stpState(xp) : 1;
+  if (!stpForwardInState(st) && !stpLearnInState(st)) return;
+  const mark = ctx.odp.size;
+  doXlateActions(ctx, actions, true, false);
+  if (!stpForwardInState(st) && ctx.error === null) {
+    ctx.odp.w.truncate(mark);
+    ctx.actionSet = [];
+    ctx.actionSetHasGroup = false;
+  }
 }
 
 /**
@@ -1440,7 +1491,6 @@ function commit(ctx: XlateCtx): void {
 
 /** OVS's compose_output_action__. */
 export function composeOutput(ctx: XlateCtx, ofpPort: number, checkStp: boolean): void {
-  void checkStp;
   const xport = ctx.bridge.ports.get(ofpPort);
   if (xport === undefined) {
     ctx.add("warn", "Nonexistent output port");
@@ -1449,6 +1499,18 @@ export function composeOutput(ctx: XlateCtx, ofpPort: number, checkStp: boolean)
   if ((xport.config & OFPPC_NO_FWD) !== 0) {
     ctx.add("detail", "OFPPC_NO_FWD set, skipping output");
     return;
+  }
+  if (checkStp && ctx.bridge.stp != null) {
+    const st = stpState(xport);
+    if (isStpFlow(ctx.base)) {
+      if (!stpShouldForwardBpdu(st)) {
+        ctx.add("warn", "STP not in listening state, skipping bpdu output");
+        return;
+      }
+    } else if (!stpForwardInState(st)) {
+      ctx.add("warn", "STP not in forwarding state, skipping output");
+      return;
+    }
   }
   if (xport.peer !== null || xport.type === "patch") {
     if (xport.peer === null) return;
@@ -1498,12 +1560,22 @@ export function patchPortOutput(ctx: XlateCtx, inDev: XPort, outDev: XPort): voi
   ctx.bridge = outDev.bridge;
   ctx.inPort = outDev;
   ctx.version = outDev.bridge.ofproto.tables.version;
-  if ((outDev.config & OFPPC_NO_RECV) !== 0) {
+  const peerStp = stpState(outDev);
+  if (stpSpecial(ctx, outDev, ctx.xin.packet ?? null)) {
+    // A BPDU for the peer bridge's spanning tree.
+  } else if ((outDev.config & OFPPC_NO_RECV) !== 0) {
     ctx.add("detail", "OFPPC_NO_RECV set, skipping");
-  } else {
+  } else if (stpForwardInState(peerStp)) {
     xlateTable(ctx, outDev.ofpNo, 0, true, true);
     if (ctx.error === null && !ctx.freezing) xlateActionSet(ctx);
     if (ctx.freezing) finishFreezing(ctx);
+  } else if (stpLearnInState(peerStp)) {
+    // STP blocks forwarding: NORMAL and learn see the packet, then it is dropped.
+    const oldBase = ctx.base.slice();
+    const mark = ctx.odp.size;
+    xlateTable(ctx, outDev.ofpNo, 0, true, true);
+    ctx.base.set(oldBase);
+    ctx.odp.w.truncate(mark);
   }
   if (node !== null) ctx.trace!.pop();
   ctx.flow.set(oldFlow);

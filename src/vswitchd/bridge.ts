@@ -41,7 +41,7 @@
  */
 import { EventEmitter } from "node:events";
 import * as path from "node:path";
-import type { DatapathGlobalConfig, DpifBridgeApi, IfaceStatus } from "../ofproto/xlate-types.js";
+import type { DatapathGlobalConfig, DpifBridgeApi, IfaceStatus, XPort } from "../ofproto/xlate-types.js";
 import type { IfaceStatusExtra } from "../ofproto/ofproto-dpif.js";
 import type { ControllerConfig, ControllerStatus, FailMode } from "../ofproto/connmgr.js";
 import { ALL_OFP_VERSIONS } from "../ofproto/connmgr.js";
@@ -52,6 +52,7 @@ import type { SslFiles } from "../jsonrpc/ssl.js";
 import { Idl, type IdlRow } from "../ovsdb/idl.js";
 import { datumEquals, newUuid, sortDatum, singleton, type Atom, type Datum } from "../ovsdb/datum.js";
 import { macToString } from "../packet/bytes.js";
+import { stpConfigOf, type StpPortInput } from "./stp-config.js";
 import { vlogModule } from "../util/vlog.js";
 import { coverageInc } from "./coverage.js";
 import { inBandRemotesOf } from "./in-band-config.js";
@@ -539,6 +540,28 @@ export class Bridges extends EventEmitter<BridgeEvents> {
     this.configureTables(b, row);
 
     this.configureMirrors(b, row);
+    this.configureStp(b, row);
+  }
+
+  /** Spanning tree from Bridge.stp_enable and the stp-* knobs (stp-config.ts). */
+  private configureStp(b: BridgeState, row: IdlRow): void {
+    if (b.api.setStp === undefined) return;
+    const ports: StpPortInput[] = [];
+    for (const ref of row.get("ports").keys) {
+      const port = this.idl.row("Port", String(ref));
+      if (port === undefined) continue;
+      const ifaces: IdlRow[] = [];
+      for (const iref of port.get("interfaces").keys) {
+        const i = this.idl.row("Interface", String(iref));
+        if (i !== undefined) ifaces.push(i);
+      }
+      const input: StpPortInput = { port, ifaces };
+      const st = ifaces.length === 1 ? (b.api.ifaceStatus(String(ifaces[0]!.scalar("name"))) as (IfaceStatus & { linkSpeed?: number }) | null) : null;
+      if (st?.linkSpeed !== undefined) input.linkSpeed = st.linkSpeed;
+      ports.push(input);
+    }
+    const cfg = stpConfigOf(row, b.mac, ports);
+    b.api.setStp(cfg?.settings ?? null, cfg?.ports ?? new Map());
   }
 
   /** The bridge's Mirror rows into its mirrors (OVS's bridge_configure_mirrors). */
@@ -563,6 +586,16 @@ export class Bridges extends EventEmitter<BridgeEvents> {
       if (why === "too-many") mirrorLog.warn(`maximum of 32 port mirrors reached, cannot create ${name}`);
       else log.err(`bridge ${b.name}: mirror ${name} outputs to port not on bridge`);
     }
+  }
+
+  /** The switch port of a single-interface Port row, for its STP status. */
+  private stpPortOf(b: BridgeState, port: IdlRow): XPort | null {
+    const refs = port.get("interfaces").keys;
+    if (refs.length !== 1) return null;
+    const name = this.idl.row("Interface", String(refs[0]))?.scalar("name");
+    if (typeof name !== "string") return null;
+    for (const p of b.api.xbridge.ports.values()) if (p.name === name) return p;
+    return null;
   }
 
   private ifaceRowByName(bridge: IdlRow, name: string): IdlRow | undefined {
@@ -640,12 +673,18 @@ export class Bridges extends EventEmitter<BridgeEvents> {
       const row = this.idl.row("Bridge", b.uuid);
       if (row === undefined) continue;
       set(row, "datapath_id", scalarDatum(b.api.ofproto.datapathId.toString(16).padStart(16, "0")));
+      // Spanning tree status (OVS's br_refresh_stp_status, port_refresh_stp_status/_stats).
+      const stp = b.api.stp ?? null;
+      set(row, "status", stp !== null ? mapDatum(stp.bridgeStatus()) : EMPTY);
       set(row, "datapath_version", scalarDatum("<built-in>"));
       for (const pref of row.get("ports").keys) {
         const port = this.idl.row("Port", String(pref));
         if (port === undefined) continue;
         // A bond's active member and its members' LACP state (OVS's port_refresh_bond_status).
         const bond = b.api.bondStatus?.(String(port.scalar("name")), afterReconfigure) ?? null;
+        const stpPort = stp !== null ? this.stpPortOf(b, port) : null;
+        set(port, "status", stpPort !== null ? mapDatum(stp!.portStatus(stpPort) ?? []) : EMPTY);
+        if (statsDue) set(port, "statistics", stpPort !== null ? mapDatum(stp!.portStatistics(stpPort) ?? []) : EMPTY);
         if (bond !== null && bond.activeSlave !== null) set(port, "bond_active_slave", scalarDatum(bond.activeSlave));
         for (const iref of port.get("interfaces").keys) {
           const iface = this.idl.row("Interface", String(iref));

@@ -153,6 +153,8 @@ async function registerOptionalCommands(registry: UnixctlRegistry, ctx: Vswitchd
       },
     }));
   }
+  const stp = await optionalImport<{ registerStpCommands?: (r: UnixctlRegistry) => void }>("../ofproto/stp-commands.js");
+  if (stp?.registerStpCommands) guarded("stp commands", () => stp.registerStpCommands!(registry));
 }
 
 /** Starts the daemon in this process. Throws with a message for the user when it cannot start. */
