@@ -11,6 +11,7 @@ import { extractFlowKey } from "../flow/extract.js";
 import { FLOW_U32S } from "../flow/key-layout.js";
 import * as A from "../flow/odp-attrs.js";
 import { NAT_DST, NAT_DST_PORT, NAT_SRC, NAT_SRC_PORT, NatSpec, type Conntrack } from "./conntrack.js";
+import { IPF_DONE, IPF_HELD } from "./ipf.js";
 import { vlogModule } from "../util/vlog.js";
 
 const log = vlogModule("dpif_netdev");
@@ -55,8 +56,15 @@ function readAddr(b: Uint8Array, o: number, len: number, out: Uint32Array): bool
   return false;
 }
 
-/** Runs `ct(...)` (attributes at b[off, end)) on `pkt` with tracker `ct` at time `now` (ms). */
-export function executeCt(ct: Conntrack, pkt: DpPacket, b: Uint8Array, off: number, end: number, now: number): void {
+/** executeCt: the packet went through the tracker. */
+export const CT_DONE = 0;
+/** executeCt: a fragment kept by reassembly; the caller stops executing the packet (and frees it). */
+export const CT_STOLEN = 1;
+/** executeCt: a fragment completed its packet; the kept fragments in `ct.ipf.resume` continue after the ct action. */
+export const CT_RESUME = 2;
+
+/** Runs `ct(...)` (attributes at b[off, end)) on `pkt` with tracker `ct` at time `now` (ms); CT_*. */
+export function executeCt(ct: Conntrack, pkt: DpPacket, b: Uint8Array, off: number, end: number, now: number): number {
   let commit = false, force = false, zone = 0;
   let setMark = false, markVal = 0, markMask = 0;
   let setLabel = false;
@@ -149,6 +157,32 @@ export function executeCt(ct: Conntrack, pkt: DpPacket, b: Uint8Array, off: numb
     natWarned = now;
     log.warn("NAT specified without commit.");
   }
-  ct.execute(pkt, dlTypeOf(pkt), zone, commit, force, markVal, markMask, setMark,
+  const dlType = dlTypeOf(pkt);
+  // Fragments are reassembled first (ipf.ts): the tracker sees whole packets.
+  const f = ct.ipf.preprocess(pkt, dlType, zone, now);
+  if (f === IPF_HELD) return CT_STOLEN;
+  const target = f === IPF_DONE ? ct.ipf.reassembled! : pkt;
+  if (f === IPF_DONE) extractFlowKey(target, scratchKey);
+  ct.execute(target, dlType, zone, commit, force, markVal, markMask, setMark,
     setLabel ? labelVal : null, setLabel ? labelMask : null, haveNat ? nat : null, helper, now);
+  if (f !== IPF_DONE) return CT_DONE;
+  // Every fragment carries the reassembled packet's connection state.
+  copyCtState(target, pkt);
+  for (const h of ct.ipf.resume) copyCtState(target, h);
+  return CT_RESUME;
+}
+
+function copyCtState(from: DpPacket, to: DpPacket): void {
+  to.ctState = from.ctState;
+  to.ctZone = from.ctZone;
+  to.ctMark = from.ctMark;
+  to.ctLabel.set(from.ctLabel);
+  to.ctOrigTupleIpv6 = from.ctOrigTupleIpv6;
+  to.ctNwProto = from.ctNwProto;
+  to.ctNwSrc = from.ctNwSrc;
+  to.ctNwDst = from.ctNwDst;
+  to.ctIpv6Src.set(from.ctIpv6Src);
+  to.ctIpv6Dst.set(from.ctIpv6Dst);
+  to.ctTpSrc = from.ctTpSrc;
+  to.ctTpDst = from.ctTpDst;
 }

@@ -31,7 +31,8 @@
  * packet stays +new and nothing is committed, as in OVS. TCP sequence
  * checking can be switched off (`tcpSeqChk`, dpctl/ct-disable-tcp-seq-chk).
  *
- * Not done: fragment reassembly (fragments are invalid),
+ * Fragments are reassembled in front of the tracker (ipf.ts, from the
+ * `ct` action). Not done:
  * timeout policies other than the default, NAT of ALG-related
  * connections, the per-packet connection cache of pkt_metadata (every
  * `ct` does the full lookup).
@@ -46,6 +47,7 @@ import {
 import { get16 as rd16, get32 as rd32, set16 as wr16, set32 as wr32 } from "../packet/bytes.js";
 import { hashAdd } from "../flow/key-ops.js";
 import { CtZoneLimits, type ZoneLimit } from "./ct-limits.js";
+import { Ipf } from "./ipf.js";
 
 const log = vlogModule("conntrack");
 
@@ -396,6 +398,8 @@ export class Conntrack {
   readonly zoneLimits = new CtZoneLimits();
   /** TCP sequence checking (dpctl/ct-enable-tcp-seq-chk); on by default. */
   tcpSeqChk = true;
+  /** Fragment reassembly in front of the tracker (ipf.ts; dpctl/ipf-*). */
+  readonly ipf = new Ipf();
   private lastSweep = 0;
   /** ALG expectations (few; scanned only for packets that would open a connection). */
   private readonly expectations: AlgExpectation[] = [];

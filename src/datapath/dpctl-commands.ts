@@ -33,6 +33,7 @@ import { normalizeActions } from "./dpctl-normalize.js";
 import { CtTuple, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, type Conntrack, type CtConn } from "./conntrack.js";
 import { formatConn } from "./conntrack-format.js";
 import { DEFAULT_ZONE } from "./ct-limits.js";
+import { IPF_MAX_FRAGS_UBOUND, IPF_MIN_FRAG_LBOUND } from "./ipf.js";
 import { TCP_STATE_NAMES, TCPS_ESTABLISHED, TCPS_FIN_WAIT_2, TCPS_SYN_RECV, TCPS_TIME_WAIT } from "./conntrack-tcp.js";
 
 /** Where datapaths live; the default is this process's dpif registry. */
@@ -1336,6 +1337,79 @@ const ctGetTcpSeqChk: Handler = (args, c) => {
   return 0;
 };
 
+/* ---------------- fragment reassembly (ipf.ts) ---------------- */
+
+/** The last argument as OVS's ipf commands read a family: "v4" or "v6" (else null). */
+function ipfFamily(a: string | undefined): "v4" | "v6" | null {
+  return a === "v4" || a === "v6" ? a : null;
+}
+
+function ipfSetEnabled(enabled: boolean): Handler {
+  const verb = enabled ? "enabling" : "disabling";
+  return (args, c) => {
+    const r = openCt(args, c, 4);
+    if (typeof r === "number") return r;
+    const fam = ipfFamily(args[args.length - 1]);
+    if (fam === null) {
+      c.out.error(Errno.EINVAL, "parameter missing: 'v4' for IPv4 or 'v6' for IPv6");
+      return Errno.EINVAL;
+    }
+    if (fam === "v4") r.ct.ipf.v4Enabled = enabled;
+    else r.ct.ipf.v6Enabled = enabled;
+    c.out.print(`${verb} fragmentation reassembly successful\n`);
+    return 0;
+  };
+}
+
+const ipfSetMinFrag: Handler = (args, c) => {
+  const r = openCt(args, c, 4);
+  if (typeof r === "number") return r;
+  const fam = ipfFamily(args[args.length - 2]);
+  if (fam === null) {
+    // (OVS words this one without the quotes.)
+    c.out.error(Errno.EINVAL, "parameter missing: v4 for IPv4 or v6 for IPv6");
+    return Errno.EINVAL;
+  }
+  const v = scanUnsignedPrefix(args[args.length - 1]!, 32);
+  if (v === null) {
+    c.out.error(Errno.EINVAL, "parameter missing for minimum fragment size");
+    return Errno.EINVAL;
+  }
+  if (v < IPF_MIN_FRAG_LBOUND) {
+    c.out.error(Errno.EPERM, "requested minimum fragment size too small; see documentation");
+    return Errno.EPERM;
+  }
+  if (fam === "v4") r.ct.ipf.minV4FragSize = v;
+  else r.ct.ipf.minV6FragSize = v;
+  c.out.print("setting minimum fragment size successful\n");
+  return 0;
+};
+
+const ipfSetMaxNfrags: Handler = (args, c) => {
+  const r = openCt(args, c, 3);
+  if (typeof r === "number") return r;
+  const v = scanUnsignedPrefix(args[args.length - 1]!, 32);
+  if (v === null) {
+    c.out.error(Errno.EINVAL, "parameter missing for maximum fragments");
+    return Errno.EINVAL;
+  }
+  if (v > IPF_MAX_FRAGS_UBOUND) {
+    c.out.error(Errno.EPERM, "setting maximum fragments failed");
+    return Errno.EPERM;
+  }
+  r.ct.ipf.maxFrags = v;
+  c.out.print("setting maximum fragments successful\n");
+  return 0;
+};
+
+const ipfGetStatus: Handler = (args, c) => {
+  const r = openCt(args, c, 2);
+  if (typeof r === "number") return r;
+  c.out.print(r.ct.ipf.statusText());
+  if (c.opts.verbosity > 0) c.out.print("\n        Fragment Lists:\n\n");
+  return 0;
+};
+
 /**
  * ct-bkts: connections per conntrack bucket. The userspace tracker of
  * OVS 3.1 keeps its connections in one hash map and reports it as a
@@ -1385,7 +1459,8 @@ const offloadStatsShow: Handler = (args, c) => {
 const CT_COMMANDS = new Set([
   "dump-conntrack", "flush-conntrack", "ct-stats-show", "ct-set-maxconns", "ct-get-maxconns", "ct-get-nconns",
   "ct-bkts", "ct-set-limits", "ct-del-limits", "ct-get-limits", "ct-enable-tcp-seq-chk", "ct-disable-tcp-seq-chk",
-  "ct-get-tcp-seq-chk", "offload-stats-show",
+  "ct-get-tcp-seq-chk", "offload-stats-show", "ipf-set-enabled", "ipf-set-disabled", "ipf-set-min-frag",
+  "ipf-set-max-nfrags", "ipf-get-status",
 ]);
 /** The flow-file and cache commands, also bounded by unixctl as OVS registers them. */
 const BOUNDED_COMMANDS = new Set(["add-flows", "mod-flows", "del-flows", "cache-get-size", "cache-set-size", "normalize-actions"]);
@@ -1423,6 +1498,11 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: "ct-set-limits", usage: "[dp] [default=L] [zone=N,limit=L]...", min: 1, max: Infinity, handler: ctSetLimits },
   { name: "ct-del-limits", usage: "[dp] zone=N1[,N2]...", min: 1, max: 2, handler: ctDelLimits },
   { name: "ct-get-limits", usage: "[dp] [zone=N1[,N2]...]", min: 0, max: 2, handler: ctGetLimits },
+  { name: "ipf-set-enabled", usage: "[dp] v4|v6", min: 1, max: 2, handler: ipfSetEnabled(true) },
+  { name: "ipf-set-disabled", usage: "[dp] v4|v6", min: 1, max: 2, handler: ipfSetEnabled(false) },
+  { name: "ipf-set-min-frag", usage: "[dp] v4|v6 minfragment", min: 2, max: 3, handler: ipfSetMinFrag },
+  { name: "ipf-set-max-nfrags", usage: "[dp] maxfrags", min: 1, max: 2, handler: ipfSetMaxNfrags },
+  { name: "ipf-get-status", usage: "[dp]", min: 0, max: 1, handler: ipfGetStatus },
   { name: "list-commands", usage: "", min: 0, max: Infinity, handler: listCommands },
   { name: "parse-actions", usage: "actions", min: 1, max: Infinity, handler: parseActions },
   { name: "normalize-actions", usage: "actions", min: 2, max: Infinity, handler: normalizeActionsCmd },

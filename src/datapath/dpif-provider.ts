@@ -29,6 +29,7 @@ export const ODPP_NONE = 0xffffffff;
 
 /** errno values used in replies (Linux numbering, as OVS reports them). */
 export const Errno = {
+  EPERM: 1,
   ENOENT: 2,
   E2BIG: 7,
   EBUSY: 16,

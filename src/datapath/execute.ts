@@ -46,7 +46,7 @@ import { FLOW_U32S } from "../flow/key-layout.js";
 import type { ExecContext } from "./exec-context.js";
 import * as A from "../flow/odp-attrs.js";
 import { tnlPop, tnlPush } from "./execute-tnl.js";
-import { executeCt } from "./conntrack-action.js";
+import { CT_RESUME, CT_STOLEN, executeCt } from "./conntrack-action.js";
 import { get16 as be16, get32 as be32, get32le as u32le, set16 as wbe16, set32 as wbe32 } from "../packet/bytes.js";
 import { hashAdd } from "../flow/key-ops.js";
 
@@ -353,8 +353,13 @@ function execList(ctx: ExecContext, pkt: DpPacket, b: Uint8Array, off: number, e
         break;
       case A.OVS_ACTION_ATTR_CT:
         // Without a connection tracker the packet is tracked but invalid.
-        if (ctx.conntrack !== null) executeCt(ctx.conntrack, pkt, b, p, p + plen, ctx.now);
-        else pkt.ctState = 0x20 | 0x10;
+        if (ctx.conntrack !== null) {
+          const r = executeCt(ctx.conntrack, pkt, b, p, p + plen, ctx.now);
+          // A fragment kept for reassembly: nothing more happens to this copy.
+          if (r === CT_STOLEN) return true;
+          // Its packet is complete: the kept fragments go on with the rest of these actions.
+          if (r === CT_RESUME) resumeFragments(ctx, ctx.conntrack.ipf.resume.splice(0), b, aNext(b, o), end, last, depth);
+        } else pkt.ctState = 0x20 | 0x10;
         break;
       case A.OVS_ACTION_ATTR_METER:
         // A meter band that drops the packet ends its actions.
@@ -390,6 +395,11 @@ function execList(ctx: ExecContext, pkt: DpPacket, b: Uint8Array, off: number, e
   return true;
 }
 
+
+/** Fragments reassembly kept, continuing after the ct action that completed their packet. */
+function resumeFragments(ctx: ExecContext, frags: DpPacket[], b: Uint8Array, off: number, end: number, last: number, depth: number): void {
+  for (const f of frags) if (execList(ctx, f, b, off, end, last, depth)) f.release();
+}
 
 /**
  * Runs a nested list (clone, sample, check_pkt_len) on the packet itself

@@ -563,7 +563,6 @@ function lookupFromTable(ctx: XlateCtx, tableId: number, inPort: number, mayPack
     key = FRAG_KEY;
     key.set(flow);
     key[W_TP_SRC] = 0;
-    ctx.wc[W_NW_PROTO] = (ctx.wc[W_NW_PROTO]! | 0xff000000) >>> 0;
   }
   let miss = "default";
   let id = tableId;

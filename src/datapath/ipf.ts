@@ -1,0 +1,234 @@
+/**
+ * IP fragment reassembly for the userspace connection tracker (OVS's
+ * lib/ipf.c): conntrack needs whole packets, so the `ct` action first
+ * hands fragments here.
+ *
+ * A fragment is kept (a copy; the datapath drops the original) until its
+ * list, keyed by zone, recirculation id, addresses, protocol and IP id, is
+ * complete. The fragment that completes it gets a reassembled packet,
+ * which the tracker sees instead; every fragment of the list then carries
+ * the reassembled packet's connection state and continues through the
+ * rest of the actions (the kept ones resumed by the executor), so that the
+ * fragments, not a reassembled packet, leave the switch.
+ *
+ * Checks and limits as OVS 3.1's: checksum and length of the IPv4 header,
+ * a minimum size for fragments other than the last (too small: not kept,
+ * the tracker marks it invalid), no overlaps, at most `maxFrags` kept
+ * fragments, lists expiring after 15 s. Counters and knobs are those of
+ * `dpctl/ipf-get-status` and `dpctl/ipf-set-*`.
+ *
+ * Not done: IPv6 (fragments are left to the tracker, which marks them
+ * invalid), NAT rewrites of the fragments, and `-m`'s per-list dump.
+ */
+import { DpPacket, DP_PACKET_HEADROOM } from "../packet/dp-packet.js";
+
+export const IPF_PASS = 0;
+export const IPF_HELD = 1;
+export const IPF_DONE = 2;
+
+/** How long a list waits for its missing fragments (ms). */
+export const IPF_FRAG_LIST_TIMEOUT = 15_000;
+/** Lower bound of the minimum fragment size (both families, as OVS 3.1 checks it). */
+export const IPF_MIN_FRAG_LBOUND = 400;
+/** Upper bound of max-nfrags. */
+export const IPF_MAX_FRAGS_UBOUND = 5000;
+
+export class IpfCounters {
+  accepted = 0;
+  completed = 0;
+  expired = 0;
+  tooSmall = 0;
+  overlapped = 0;
+  purged = 0;
+}
+
+interface Frag {
+  pkt: DpPacket;
+  /** Payload byte range [start, end). */
+  start: number;
+  end: number;
+}
+
+interface FragList {
+  frags: Frag[];
+  /** End of the whole payload, known once the last fragment arrived (-1 before). */
+  total: number;
+  expires: number;
+}
+
+const ETH_TYPE_IP = 0x0800;
+
+function ipv4HeaderChecksumOk(b: Uint8Array, o: number, hlen: number): boolean {
+  let s = 0;
+  for (let i = 0; i < hlen; i += 2) s += (b[o + i]! << 8) | b[o + i + 1]!;
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  return s === 0xffff;
+}
+
+function ipv4HeaderChecksum(b: Uint8Array, o: number, hlen: number): number {
+  let s = 0;
+  for (let i = 0; i < hlen; i += 2) if (i !== 10) s += (b[o + i]! << 8) | b[o + i + 1]!;
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  return ~s & 0xffff;
+}
+
+export class Ipf {
+  v4Enabled = true;
+  v6Enabled = true;
+  maxFrags = 1000;
+  minV4FragSize = 1200;
+  minV6FragSize = 1280;
+  /** Fragments kept now. */
+  nFrag = 0;
+  readonly v4 = new IpfCounters();
+  readonly v6 = new IpfCounters();
+  private readonly lists = new Map<string, FragList>();
+
+  /** After IPF_DONE: the reassembled packet (for the tracker) and the kept fragments to resume. */
+  reassembled: DpPacket | null = null;
+  readonly resume: DpPacket[] = [];
+
+  /**
+   * Looks at `pkt` before the tracker does. IPF_PASS: not a fragment this
+   * module takes (the tracker sees it as it is); IPF_HELD: kept, the
+   * caller stops executing the original; IPF_DONE: it completed its list,
+   * see `reassembled` and `resume`.
+   */
+  preprocess(pkt: DpPacket, dlType: number, zone: number, now: number): number {
+    this.reassembled = null;
+    this.resume.length = 0;
+    if (this.lists.size > 0) this.expire(now);
+    if (dlType !== ETH_TYPE_IP || !this.v4Enabled || pkt.l3Ofs < 0 || pkt.packetType !== 0) return IPF_PASS;
+    const b = pkt.buf;
+    const l3 = pkt.start + pkt.l3Ofs;
+    const l3Size = pkt.len - pkt.l3Ofs - pkt.l2PadSize;
+    if (l3Size < 20) return IPF_PASS;
+    const fragField = (b[l3 + 6]! << 8) | b[l3 + 7]!;
+    const more = (fragField & 0x2000) !== 0;
+    const offset = (fragField & 0x1fff) * 8;
+    if (!more && offset === 0) return IPF_PASS;
+    const hlen = (b[l3]! & 0x0f) * 4;
+    const totLen = (b[l3 + 2]! << 8) | b[l3 + 3]!;
+    if (totLen !== l3Size || hlen < 20 || l3Size < hlen || !ipv4HeaderChecksumOk(b, l3, hlen)) return IPF_PASS;
+    if (more && l3Size < this.minV4FragSize) {
+      this.v4.tooSmall++;
+      return IPF_PASS;
+    }
+    if (this.nFrag >= this.maxFrags) return IPF_PASS;
+    const start = offset;
+    const end = offset + (l3Size - hlen);
+    const key = `${zone}|${pkt.recircId}|${b[l3 + 9]}|${(b[l3 + 4]! << 8) | b[l3 + 5]!}|${b.subarray(l3 + 12, l3 + 20).join(".")}`;
+    let list = this.lists.get(key);
+    if (list !== undefined) {
+      for (const f of list.frags) {
+        if (start < f.end && f.start < end) {
+          this.v4.overlapped++;
+          return IPF_PASS;
+        }
+      }
+      // A second last fragment disagreeing about the end is an overlap too.
+      if (!more && list.total >= 0 && list.total !== end) {
+        this.v4.overlapped++;
+        return IPF_PASS;
+      }
+    }
+    this.v4.accepted++;
+    const total = !more ? end : (list?.total ?? -1);
+    if (list !== undefined && total >= 0 && this.covers(list.frags, start, end, total)) {
+      this.complete(key, list, pkt, start, end, total);
+      return IPF_DONE;
+    }
+    if (list === undefined) {
+      list = { frags: [], total: -1, expires: now + IPF_FRAG_LIST_TIMEOUT };
+      this.lists.set(key, list);
+    }
+    if (!more) list.total = end;
+    const copy = new DpPacket(pkt.len + DP_PACKET_HEADROOM);
+    copy.copyFrom(pkt);
+    list.frags.push({ pkt: copy, start, end });
+    this.nFrag++;
+    return IPF_HELD;
+  }
+
+  /** True when `frags` plus [start, end) cover [0, total) without gaps. */
+  private covers(frags: readonly Frag[], start: number, end: number, total: number): boolean {
+    const all = [...frags.map((f) => [f.start, f.end] as const), [start, end] as const].sort((x, y) => x[0] - y[0]);
+    let at = 0;
+    for (const [s, e] of all) {
+      if (s !== at) return false;
+      at = e;
+    }
+    return at === total;
+  }
+
+  /** Builds the reassembled packet from the list and `pkt` (the fragment that completed it). */
+  private complete(key: string, list: FragList, pkt: DpPacket, start: number, end: number, payload: number): void {
+    this.lists.delete(key);
+    this.nFrag -= list.frags.length;
+    this.v4.completed += list.frags.length + 1;
+    const parts: Frag[] = [...list.frags, { pkt, start, end }].sort((x, y) => x.start - y.start);
+    const first = parts[0]!.pkt;
+    const fb = first.buf;
+    const fl3 = first.start + first.l3Ofs;
+    const hlen = (fb[fl3]! & 0x0f) * 4;
+    const l2Len = first.l3Ofs;
+    const out = new Uint8Array(l2Len + hlen + payload);
+    out.set(fb.subarray(first.start, fl3 + hlen), 0);
+    for (const p of parts) {
+      const q = p.pkt;
+      const ql3 = q.start + q.l3Ofs;
+      const qh = (q.buf[ql3]! & 0x0f) * 4;
+      out.set(q.buf.subarray(ql3 + qh, ql3 + qh + (p.end - p.start)), l2Len + hlen + p.start);
+    }
+    const tot = hlen + payload;
+    out[l2Len + 2] = tot >> 8;
+    out[l2Len + 3] = tot & 0xff;
+    // The first fragment's offset and flags, less "more fragments" (DF stays).
+    out[l2Len + 6] &= ~0x20;
+    const c = ipv4HeaderChecksum(out, l2Len, hlen);
+    out[l2Len + 10] = c >> 8;
+    out[l2Len + 11] = c & 0xff;
+    const r = new DpPacket(out.length + DP_PACKET_HEADROOM);
+    r.copyFrom(pkt);
+    r.setData(out);
+    this.reassembled = r;
+    for (const f of list.frags) this.resume.push(f.pkt);
+  }
+
+  /**
+   * Drops lists whose time ran out (15 s after their first fragment). As
+   * in OVS, this happens when packets go through the ct action; OVS then
+   * sends the fragments on, to be marked invalid: here they are dropped.
+   */
+  expire(now: number): void {
+    for (const [key, list] of this.lists) {
+      if (now < list.expires) continue;
+      this.lists.delete(key);
+      this.nFrag -= list.frags.length;
+      this.v4.expired += list.frags.length;
+    }
+  }
+
+  /** `dpctl/ipf-get-status`. */
+  statusText(): string {
+    const lines = [
+      "Fragmentation Module Status",
+      "---------------------------",
+      `v4 enabled: ${this.v4Enabled ? 1 : 0}`,
+      `v6 enabled: ${this.v6Enabled ? 1 : 0}`,
+      `max num frags (v4/v6): ${this.maxFrags}`,
+      `num frag: ${this.nFrag}`,
+      `min v4 frag size: ${this.minV4FragSize}`,
+    ];
+    const counters = (v: string, c: IpfCounters) => [
+      `${v} frags accepted: ${c.accepted}`,
+      `${v} frags completed: ${c.completed}`,
+      `${v} frags expired: ${c.expired}`,
+      `${v} frags too small: ${c.tooSmall}`,
+      `${v} frags overlapped: ${c.overlapped}`,
+      `${v} frags purged: ${c.purged}`,
+    ];
+    lines.push(...counters("v4", this.v4), `min v6 frag size: ${this.minV6FragSize}`, ...counters("v6", this.v6));
+    return lines.map((l) => `        ${l}\n`).join("");
+  }
+}
