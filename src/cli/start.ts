@@ -9,8 +9,9 @@
  * (`ovsdb-server.pid`, `ovs-vswitchd.pid`), so the real `ovs-vsctl`,
  * `ovs-ofctl` and `ovs-appctl` work as with OVS.
  *
- * In the foreground it logs at INFO to the console and to
- * `$OVS_LOGDIR/ovsdb-server.log` (one process, one log file); `--detach`
+ * In the foreground it logs at INFO to the console; the database
+ * server's modules log to `$OVS_LOGDIR/ovsdb-server.log` and the rest to
+ * `$OVS_LOGDIR/ovs-vswitchd.log`, where OVS users look for them; `--detach`
  * returns once both are ready. Ctrl-C (SIGINT) or SIGTERM stops it
  * cleanly; so does `ovs-appctl -t ovs-vswitchd exit` followed by
  * `ovs-appctl -t ovsdb-server exit` (the process ends when both have
@@ -24,7 +25,7 @@ import * as path from "node:path";
 import { OVS_VERSION } from "../unixctl/index.js";
 import { parseArgs, startOvsdbServer, type RunningOvsdbServer } from "./ovsdb-server.js";
 import { rundir } from "../util/dirs.js";
-import { vlogModule } from "../util/vlog.js";
+import { logFile, routeModules, setLogFile, vlogModule } from "../util/vlog.js";
 import { startVswitchd, PROGRAM as VSWITCHD, type RunningVswitchd, type VswitchdConfig } from "../vswitchd/vswitchd.js";
 import type { DummyMode } from "../vswitchd/port-config.js";
 import { DETACHED_ENV, detachDaemon } from "./daemon.js";
@@ -91,6 +92,13 @@ export async function run(args: string[]): Promise<number | undefined> {
     db = await startOvsdbServer(cfg);
   } catch (e) {
     return fail((e as Error).message);
+  }
+  // One process, two log files as with OVS: the database server's modules
+  // keep ovsdb-server.log, everything else goes to ovs-vswitchd.log.
+  const dbLog = logFile();
+  if (dbLog !== null) {
+    routeModules(["ovsdb_server", "ovsdb_jsonrpc_server", "ovsdb_file", "ovsdb_transaction", "lockfile"], dbLog);
+    setLogFile(path.join(path.dirname(dbLog), `${VSWITCHD}.log`));
   }
   log.info(`database server ready: unix:${sock} (${cfg.databases.join(", ")})`);
   stopNow = () => db.shutdown();

@@ -32,6 +32,21 @@ let sequence = 0;
 let logFd: number | null = null;
 let logFilePath: string | null = null;
 
+/**
+ * A second log file for some modules (`routeModules`): `tsovs start` runs
+ * the database server and the switch in one process, yet OVS users look
+ * for the switch's lines in ovs-vswitchd.log and the server's in
+ * ovsdb-server.log.
+ */
+let routedFd: number | null = null;
+let routedPath: string | null = null;
+let routedPrefixes: readonly string[] = [];
+
+function fdFor(name: string): number | null {
+  if (routedFd !== null) for (const p of routedPrefixes) if (name.startsWith(p)) return routedFd;
+  return logFd;
+}
+
 export class VlogModule {
   readonly levels: Record<Destination, Level>;
   /** False after `vlog/disable-rate-limit`: rate-limited messages all go through. */
@@ -44,22 +59,23 @@ export class VlogModule {
     const rank = LEVEL_RANK[level];
     return (
       rank <= LEVEL_RANK[this.levels.console] ||
-      (logFd !== null && rank <= LEVEL_RANK[this.levels.file])
+      (fdFor(this.name) !== null && rank <= LEVEL_RANK[this.levels.file])
     );
   }
   log(level: Level, message: string): void {
     const rank = LEVEL_RANK[level];
     const toConsole = rank <= LEVEL_RANK[this.levels.console];
-    const toFile = logFd !== null && rank <= LEVEL_RANK[this.levels.file];
+    const fd = fdFor(this.name);
+    const toFile = fd !== null && rank <= LEVEL_RANK[this.levels.file];
     if (!toConsole && !toFile) return;
     sequence++;
     const now = new Date().toISOString();
     const seq = String(sequence).padStart(5, "0");
     const tail = `${seq}|${this.name}|${LEVEL_LABEL[level]}|${message}\n`;
     if (toConsole) process.stderr.write(`${now.slice(0, 19)}Z|${tail}`);
-    if (toFile && logFd !== null) {
+    if (toFile && fd !== null) {
       try {
-        fs.writeSync(logFd, `${now}|${tail}`);
+        fs.writeSync(fd, `${now}|${tail}`);
       } catch {
         /* A full disk must not take the daemon down with it. */
       }
@@ -164,8 +180,25 @@ export function logFile(): string | null {
   return logFilePath;
 }
 
+/**
+ * Sends the lines of modules whose names start with one of `prefixes` to
+ * `file` instead of the main log file (null: back to the main one).
+ */
+export function routeModules(prefixes: readonly string[], file: string | null): void {
+  if (routedFd !== null) fs.closeSync(routedFd);
+  routedFd = null;
+  routedPath = file;
+  routedPrefixes = prefixes;
+  if (file !== null) {
+    ensureDir(path.dirname(file));
+    routedFd = fs.openSync(file, "a");
+  }
+}
+
+/** vlog/reopen: both files, for log rotation. */
 export function reopenLogFile(): void {
   setLogFile(logFilePath);
+  if (routedPath !== null) routeModules(routedPrefixes, routedPath);
 }
 
 /**

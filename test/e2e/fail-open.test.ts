@@ -50,7 +50,7 @@ test("fail-open: a standalone bridge without its controller becomes a learning s
   let ts: Switch | null = null;
   try {
     ts = await startTsovsSwitch(tsDir);
-    const [want, got] = await Promise.all([scenario(real, path.join(realDir, "ovs-vswitchd.log")), scenario(ts, path.join(tsDir, "ovsdb-server.log"))]);
+    const [want, got] = await Promise.all([scenario(real, path.join(realDir, "ovs-vswitchd.log")), scenario(ts, path.join(tsDir, "ovs-vswitchd.log"))]);
     assert.deepEqual(got, want);
     assert.ok(want.includes("log: failing open"));
   } finally {

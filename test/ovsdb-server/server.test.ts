@@ -308,7 +308,10 @@ test("tsovs start serves the default database in the run directory and stops on 
     await exited;
     assert.equal(exitCode, 0);
     assert.match(stderr, /\|ovsdb_server\|INFO\|/, "logs to the console at INFO");
-    assert.match(fs.readFileSync(path.join(dir, "ovsdb-server.log"), "utf8"), /SIGINT received, exiting/);
+    // One process, two log files as with OVS: the server's lines, and the switch's (and the start's).
+    assert.match(fs.readFileSync(path.join(dir, "ovsdb-server.log"), "utf8"), /\|ovsdb_server\|INFO\|/);
+    assert.doesNotMatch(fs.readFileSync(path.join(dir, "ovsdb-server.log"), "utf8"), /\|bridge\||\|vswitchd\|/);
+    assert.match(fs.readFileSync(path.join(dir, "ovs-vswitchd.log"), "utf8"), /\|vswitchd\|INFO\|[^]*SIGINT received, exiting/);
     assert.equal(fs.existsSync(path.join(dir, "db.sock")), false);
   } finally {
     if (exitCode === null) child.kill("SIGKILL");
