@@ -16,6 +16,9 @@ import { runAsync, startRealSwitch, startTsovsSwitch, type Switch } from "../uti
 
 const FLOWS = [
   "table=0,priority=10,ip,ct_state=-trk,actions=ct(table=1)",
+  "table=0,priority=10,ipv6,ct_state=-trk,actions=ct(table=1)",
+  "table=1,priority=10,ipv6,ct_state=+trk+new,actions=ct(commit),output:2",
+  "table=1,priority=5,ipv6,ct_state=+trk+inv,actions=drop",
   "table=0,priority=1,actions=drop",
   "table=1,priority=10,ip,ct_state=+trk+new,actions=ct(commit),output:2",
   "table=1,priority=10,ip,ct_state=+trk+est,actions=output:2",
@@ -43,6 +46,42 @@ function fragment(id: number, offset: number, more: boolean, payload: Uint8Array
   dv.setUint16(10, csum(ip.subarray(0, 20)));
   ip.set(payload, 20);
   return "000000000002" + "000000000001" + "0800" + Buffer.from(ip).toString("hex");
+}
+
+const V6_SRC = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+const V6_DST = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+
+/** An ICMPv6 echo request of `len` bytes (checksum over the IPv6 pseudo-header). */
+function echo6(echoId: number, len: number): Uint8Array {
+  const m = new Uint8Array(len);
+  m[0] = 128;
+  new DataView(m.buffer).setUint16(4, echoId);
+  for (let i = 8; i < len; i++) m[i] = (i * 5) & 0xff;
+  const pseudo = new Uint8Array(40 + len);
+  pseudo.set(V6_SRC, 0);
+  pseudo.set(V6_DST, 16);
+  new DataView(pseudo.buffer).setUint32(32, len);
+  pseudo[39] = 58;
+  pseudo.set(m, 40);
+  new DataView(m.buffer).setUint16(2, csum(pseudo));
+  return m;
+}
+
+/** An Ethernet/IPv6 fragment (Fragment header, id `id`) of `data` at byte `offset`, as hex. */
+function fragment6(id: number, offset: number, more: boolean, data: Uint8Array): string {
+  const ip = new Uint8Array(48 + data.length);
+  const dv = new DataView(ip.buffer);
+  ip[0] = 0x60;
+  dv.setUint16(4, 8 + data.length);
+  ip[6] = 44;
+  ip[7] = 64;
+  ip.set(V6_SRC, 8);
+  ip.set(V6_DST, 24);
+  ip[40] = 58;
+  dv.setUint16(42, offset | (more ? 1 : 0));
+  dv.setUint32(44, id);
+  ip.set(data, 48);
+  return "000000000002" + "000000000001" + "86dd" + Buffer.from(ip).toString("hex");
 }
 
 /** An ICMP echo request of 1292 bytes with echo id `echoId`. */
@@ -124,6 +163,17 @@ test("ipf: fragments are reassembled for conntrack and delivered as OVS 3.1 does
     assert.match(tx, /tx pkts=2, bytes=1360/);
     const [da, db] = await both((sw) => appctl(sw, "dpctl/dump-flows"));
     assert.deepEqual(flowsOf(db), flowsOf(da), "datapath flows");
+
+    // IPv6: an ICMPv6 echo in two fragments behind a Fragment header.
+    const m6 = echo6(0x6161, 1400);
+    for (const sw of sws) {
+      await appctl(sw, "netdev-dummy/receive", "p1", fragment6(0x12345678, 0, true, m6.subarray(0, 1232)));
+      await appctl(sw, "netdev-dummy/receive", "p1", fragment6(0x12345678, 1232, false, m6.subarray(1232)));
+    }
+    const st6 = await same("ipf-get-status after an IPv6 reassembly", (sw) => appctl(sw, "dpctl/ipf-get-status"));
+    assert.match(st6, /v6 frags completed: 4\n/);
+    const conns6 = await same("the IPv6 connection", (sw) => appctl(sw, "dpctl/dump-conntrack"));
+    assert.match(conns6, /icmpv6,orig=\(src=2001:db8::1,dst=2001:db8::2,id=24929,type=128,code=0\)/);
 
     // A non-last fragment under the minimum size: not kept ("too small"), invalid for ct.
     const small = fragment(0x2222, 0, true, echo(0x4343, 200).subarray(0, 200));
