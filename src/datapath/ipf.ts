@@ -22,6 +22,7 @@
  * fragments, and `-m`'s per-list dump.
  */
 import { DpPacket, DP_PACKET_HEADROOM } from "../packet/dp-packet.js";
+import { internetChecksum } from "../packet/checksum.js";
 
 export const IPF_PASS = 0;
 export const IPF_HELD = 1;
@@ -75,20 +76,6 @@ interface FragList {
 const ETH_TYPE_IP = 0x0800;
 const ETH_TYPE_IPV6 = 0x86dd;
 const IPPROTO_FRAGMENT = 44;
-
-function ipv4HeaderChecksumOk(b: Uint8Array, o: number, hlen: number): boolean {
-  let s = 0;
-  for (let i = 0; i < hlen; i += 2) s += (b[o + i]! << 8) | b[o + i + 1]!;
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  return s === 0xffff;
-}
-
-function ipv4HeaderChecksum(b: Uint8Array, o: number, hlen: number): number {
-  let s = 0;
-  for (let i = 0; i < hlen; i += 2) if (i !== 10) s += (b[o + i]! << 8) | b[o + i + 1]!;
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  return ~s & 0xffff;
-}
 
 export class Ipf {
   v4Enabled = true;
@@ -176,7 +163,7 @@ export class Ipf {
     if (!more && offset === 0) return null;
     const hlen = (b[l3]! & 0x0f) * 4;
     const totLen = (b[l3 + 2]! << 8) | b[l3 + 3]!;
-    if (totLen !== l3Size || hlen < 20 || l3Size < hlen || !ipv4HeaderChecksumOk(b, l3, hlen)) return null;
+    if (totLen !== l3Size || hlen < 20 || l3Size < hlen || internetChecksum(b, l3, hlen) !== 0) return null;
     return {
       v6: false, more, start: offset, end: offset + (l3Size - hlen), l3Size, dataOfs: pkt.l3Ofs + hlen,
       key: `4|${b[l3 + 9]}|${(b[l3 + 4]! << 8) | b[l3 + 5]!}|${b.subarray(l3 + 12, l3 + 20).join(".")}`,
@@ -266,7 +253,9 @@ export class Ipf {
       out[l2Len + 3] = tot & 0xff;
       // The first fragment's offset and flags, less "more fragments" (DF stays).
       out[l2Len + 6] &= ~0x20;
-      const c = ipv4HeaderChecksum(out, l2Len, headLen);
+      out[l2Len + 10] = 0;
+      out[l2Len + 11] = 0;
+      const c = internetChecksum(out, l2Len, headLen);
       out[l2Len + 10] = c >> 8;
       out[l2Len + 11] = c & 0xff;
     }
