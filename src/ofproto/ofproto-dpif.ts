@@ -75,6 +75,7 @@ import { resumeContinuation } from "./continuation.js";
 import { MeterIdPool } from "./meters.js";
 import { BridgeBonds, bondPortStatus, type Bond, type BondPortStatus } from "./bond.js";
 import { BridgeStp, stpOfpState, type StpBridgeSettings, type StpPortSettings } from "./stp-bridge.js";
+import { McastSnooping, type McastPortSettings, type McastSnoopingSettings } from "./mcast-snooping.js";
 import type {
   BridgeDpConfig,
   BundleConfig,
@@ -585,6 +586,8 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
   readonly bonds: BridgeBonds = new BridgeBonds(() => this.now(), () => this.refreshPortStates(), (p, f) => this.sendToPort(p.ofpNo, f), this);
   /** Spanning tree (stp-bridge.ts); null while Bridge.stp_enable is off. */
   stp: BridgeStp | null = null;
+  /** IGMP/MLD snooping (mcast-snooping.ts); null while Bridge.mcast_snooping_enable is off. */
+  ms: McastSnooping | null = null;
   /** Ports by interface name (including ports that failed to open). */
   private readonly byName = new Map<string, DpifPort>();
   /** OVS's ofport_usage: when each number was last in use (ms; in use now: Infinity). */
@@ -722,6 +725,7 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
       this.bonds.destroy(xb);
       // MACs learned on a bundle that is gone are forgotten (OVS's bundle_destroy).
       if (this.macs instanceof MacLearning) this.macs.flushBundle(xb);
+      this.ms?.flushBundle(xb.name);
       changed = true;
     }
     for (const p of this.byName.values()) {
@@ -782,6 +786,39 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
     this.stp.configurePorts(byPort);
   }
 
+  /**
+   * Multicast snooping (mcast-snooping.ts): `settings` null turns it off;
+   * `ports` are the Port rows' flood flags by Port name (OVS's
+   * set_mcast_snooping + set_mcast_snooping_port).
+   */
+  setMcastSnooping(settings: McastSnoopingSettings | null, ports: ReadonlyMap<string, McastPortSettings>): void {
+    if (this.closed) return;
+    if (settings === null) {
+      if (this.ms === null) return;
+      this.ms.close();
+      this.ms = null;
+      this.requestRevalidation();
+      return;
+    }
+    let changed = false;
+    if (this.ms === null) {
+      this.ms = new McastSnooping(() => this.now());
+      this.ms.startTimers(() => this.requestRevalidation());
+      changed = true;
+    }
+    const ms = this.ms;
+    ms.setIdleTime(settings.idleTime);
+    ms.setMaxEntries(settings.maxEntries);
+    if (ms.setFloodUnreg(settings.floodUnreg)) changed = true;
+    for (const [name, s] of ports) {
+      if (!this.bundles.has(name)) continue;
+      ms.setPortFlood(name, s.flood);
+      ms.setPortFloodReports(name, s.floodReports);
+    }
+    if (ms.needRevalidate) changed = true;
+    if (changed) this.requestRevalidation();
+  }
+
   /** STP port states → OpenFlow port states; after a topology change learned MACs go. */
   private stpChanged(flushMacs: boolean): void {
     for (const p of this.ports.values()) {
@@ -794,6 +831,7 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
     // A port that starts or stops learning, or a topology change, makes learned MACs stale.
     const learnChanged = this.stp?.applyStates(this.ports.values()) ?? false;
     if ((flushMacs || learnChanged) && this.macs instanceof MacLearning) this.macs.flush();
+    if (flushMacs || learnChanged) this.ms?.mdbFlush();
     this.requestRevalidation();
   }
 
@@ -914,6 +952,8 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
     this.bonds.close(this.bundles.values());
     this.stp?.close();
     this.stp = null;
+    this.ms?.close();
+    this.ms = null;
     for (const p of [...this.byName.values()]) this.removeIface(p, true);
     this.ofproto.close();
     this.closed = true;

@@ -27,8 +27,17 @@
  * The trace lines (`ctx.report`) are OVS's words and kinds, checked
  * against `ovs-appctl ofproto/trace` of the real ovs-vswitchd.
  *
- * Not handled here (yet): multicast snooping, bond admissibility (LACP,
- * active-backup member checks) and priority-tags.
+ * With multicast snooping on (the bridge's `ms`, mcast-snooping.ts), step 6
+ * for IPv4/IPv6 to a multicast (not broadcast) MAC is OVS's instead: IGMP
+ * and MLD take the slow path, teach the table (reports, leaves, queries,
+ * when there is a packet and learning is allowed) and go to router and
+ * report-flood ports (reports) or everywhere (queries); link-local groups
+ * (224.0.0.x, ff02::1) flood; other data goes to the group's members, the
+ * flood ports and the routers, or — unregistered — floods (or, with
+ * flood-unregistered off, goes to routers and flood ports only).
+ *
+ * Not handled here (yet): bond admissibility (LACP, active-backup member
+ * checks) and priority-tags.
  */
 import * as L from "../flow/key-layout.js";
 import { OFPPC_NO_FLOOD } from "../openflow/ofp-port.js";
@@ -36,6 +45,22 @@ import { formatMac } from "../openflow/ofp-codec.js";
 import { vlogModule } from "../util/vlog.js";
 import type { NormalCtx, XBundle, XBridge, XPort } from "./xlate-types.js";
 import { BV_DROP, BV_DROP_IF_MOVED, type Bond } from "./bond.js";
+import { csumFinish, csumPartial, ipv6PseudoSum } from "../packet/checksum.js";
+import {
+  IGMP_HOST_LEAVE_MESSAGE,
+  IGMP_HOST_MEMBERSHIP_QUERY,
+  IGMP_HOST_MEMBERSHIP_REPORT,
+  IGMPV2_HOST_MEMBERSHIP_REPORT,
+  IGMPV3_HOST_MEMBERSHIP_REPORT,
+  MLD2_REPORT,
+  MLD_DONE,
+  MLD_QUERY,
+  MLD_REPORT,
+  igmpIsMembership,
+  igmpIsQuery,
+  type McastSnooping,
+} from "./mcast-snooping.js";
+import { SLOW_ACTION } from "./xlate-types.js";
 
 const log = vlogModule("ofproto_dpif_xlate");
 
@@ -44,6 +69,10 @@ const OFPP_NONE = 0xffff;
 const ETH_TYPE_VLAN = 0x8100;
 const ETH_TYPE_VLAN_8021AD = 0x88a8;
 const ETH_TYPE_ARP = 0x0806;
+const ETH_TYPE_IP = 0x0800;
+const ETH_TYPE_IPV6 = 0x86dd;
+const IPPROTO_IGMP = 2;
+const IPPROTO_ICMPV6 = 58;
 const ARP_OP_REQUEST = 1;
 const ARP_OP_REPLY = 2;
 const VLAN_CFI = 0x1000;
@@ -466,6 +495,11 @@ function normal(ctx: NormalCtx, frame: NormalFrame): void {
   }
 
   /* Forwarding. */
+  const ms = bridge.ms ?? null;
+  if (ms !== null && (macs[DST]! & 1) !== 0 && !macIsBroadcast() && (dlType === ETH_TYPE_IP || dlType === ETH_TYPE_IPV6)) {
+    mcastNormal(ctx, ms, frame, inBundle, dlType, vlan);
+    return;
+  }
   const entry = bridge.macs.lookup(macs, DST, vlan);
   if (entry !== null) {
     const out = currentBundle(bridge, entry.bundle);
@@ -481,4 +515,359 @@ function normal(ctx: NormalCtx, frame: NormalFrame): void {
     ctx.report("no learned MAC for destination, flooding");
     flood(ctx, inBundle, x, scratch, headers);
   }
+}
+
+/* ---------------- multicast snooping ---------------- */
+
+function macIsBroadcast(): boolean {
+  for (let i = 0; i < 6; i++) if (macs[DST + i] !== 0xff) return false;
+  return true;
+}
+
+function unwildcardNwProto(wc: Uint32Array | null): void {
+  if (wc) wc[L.W_NW_PROTO] = (wc[L.W_NW_PROTO]! | (L.M_NW_PROTO << L.S_NW_PROTO)) >>> 0;
+}
+
+function unwildcardTpSrc(wc: Uint32Array | null): void {
+  if (wc) wc[L.W_TP_SRC] = (wc[L.W_TP_SRC]! | (L.M_TP_SRC << L.S_TP_SRC)) >>> 0;
+}
+
+function nwProtoOf(flow: Uint32Array): number {
+  return (flow[L.W_NW_PROTO]! >>> L.S_NW_PROTO) & L.M_NW_PROTO;
+}
+
+function tpSrcOf(flow: Uint32Array): number {
+  return (flow[L.W_TP_SRC]! >>> L.S_TP_SRC) & L.M_TP_SRC;
+}
+
+/** An ICMPv6 flow (un-wildcards nw_proto when IPv6, as OVS's is_icmpv6). */
+function isIcmpv6(flow: Uint32Array, wc: Uint32Array | null, dlType: number): boolean {
+  if (dlType !== ETH_TYPE_IPV6) return false;
+  unwildcardNwProto(wc);
+  return nwProtoOf(flow) === IPPROTO_ICMPV6;
+}
+
+/** An MLD message (OVS's is_mld). */
+function isMld(flow: Uint32Array, wc: Uint32Array | null, dlType: number): boolean {
+  if (!isIcmpv6(flow, wc, dlType)) return false;
+  unwildcardTpSrc(wc);
+  const t = tpSrcOf(flow);
+  return t === MLD_QUERY || t === MLD_REPORT || t === MLD_DONE || t === MLD2_REPORT;
+}
+
+/** An MLD message other than a query (OVS's is_mld_report). */
+function isMldReport(flow: Uint32Array, wc: Uint32Array | null, dlType: number): boolean {
+  if (!isMld(flow, wc, dlType)) return false;
+  return tpSrcOf(flow) !== MLD_QUERY;
+}
+
+/** 224.0.0.x or ff02::1: flooded whatever the table says (RFC 4541 2.1.2). */
+function isIpLocalMulticast(flow: Uint32Array, wc: Uint32Array | null, dlType: number): boolean {
+  if (dlType === ETH_TYPE_IP) {
+    if (wc) wc[L.W_NW_DST] = 0xffffffff;
+    return (flow[L.W_NW_DST]! & 0xffffff00) >>> 0 === 0xe0000000;
+  }
+  if (wc) for (let i = 0; i < 4; i++) wc[L.W_IPV6_DST + i] = 0xffffffff;
+  return flow[L.W_IPV6_DST] === 0xff020000 && flow[L.W_IPV6_DST + 1] === 0 && flow[L.W_IPV6_DST + 2] === 0 && flow[L.W_IPV6_DST + 3] === 1;
+}
+
+/** Where the L3 and L4 headers of a packet start and where its IP payload ends (-1: not found). */
+let pktL3 = -1;
+let pktL4 = -1;
+let pktEnd = -1;
+
+/** Finds L3/L4 in `p` for an IPv4 or IPv6 packet to `proto` (after VLAN tags and IPv6 extension headers). */
+function locateL4(p: Uint8Array, proto: number): boolean {
+  pktL3 = pktL4 = pktEnd = -1;
+  let off = 12;
+  if (p.length < 14) return false;
+  let type = (p[off]! << 8) | p[off + 1]!;
+  off += 2;
+  while ((type === ETH_TYPE_VLAN || type === ETH_TYPE_VLAN_8021AD) && off + 4 <= p.length) {
+    type = (p[off + 2]! << 8) | p[off + 3]!;
+    off += 4;
+  }
+  if (type === ETH_TYPE_IP) {
+    if (off + 20 > p.length) return false;
+    const ihl = (p[off]! & 0x0f) * 4;
+    const tot = (p[off + 2]! << 8) | p[off + 3]!;
+    if (ihl < 20 || p[off + 9] !== proto) return false;
+    pktL3 = off;
+    pktL4 = off + ihl;
+    pktEnd = Math.min(p.length, off + tot);
+    return pktL4 <= pktEnd;
+  }
+  if (type === ETH_TYPE_IPV6) {
+    if (off + 40 > p.length) return false;
+    pktL3 = off;
+    const end = Math.min(p.length, off + 40 + ((p[off + 4]! << 8) | p[off + 5]!));
+    let next = p[off + 6]!;
+    let at = off + 40;
+    /* Hop-by-hop, routing, destination options, fragment, AH. */
+    while (next !== proto) {
+      if (at + 8 > end) return false;
+      if (next === 0 || next === 43 || next === 60) {
+        const len = (p[at + 1]! + 1) * 8;
+        next = p[at]!;
+        at += len;
+      } else if (next === 44) {
+        next = p[at]!;
+        at += 8;
+      } else if (next === 51) {
+        const len = (p[at + 1]! + 2) * 4;
+        next = p[at]!;
+        at += len;
+      } else {
+        return false;
+      }
+    }
+    pktL4 = at;
+    pktEnd = end;
+    return pktL4 <= pktEnd;
+  }
+  return false;
+}
+
+function reportDebug(ctx: NormalCtx, text: string): void {
+  ctx.report(text);
+  if (log.enabled("dbg")) log.dbg(`bridge ${ctx.bridge.name}: ${text}`);
+}
+
+function ip4Text(ip: number): string {
+  return `${ip >>> 24}.${(ip >>> 16) & 0xff}.${(ip >>> 8) & 0xff}.${ip & 0xff}`;
+}
+
+/** Teaches the table an IGMP report, leave or query (OVS's update_mcast_snooping_table4__). */
+function updateMcast4(ctx: NormalCtx, ms: McastSnooping, vlan: number, inBundle: XBundle, p: Uint8Array): void {
+  const flow = ctx.flow;
+  if (!locateL4(p, IPPROTO_IGMP) || pktL4 + 8 > pktEnd || csumFinish(csumPartial(p, pktL4, pktEnd - pktL4)) !== 0) {
+    reportDebug(ctx, `multicast snooping received bad IGMP checksum on port ${inBundle.name} in VLAN ${vlan}`);
+    return;
+  }
+  const group = flow[L.W_IGMP_GROUP]! >>> 0;
+  const port = inBundle.name;
+  switch (tpSrcOf(flow)) {
+    case IGMP_HOST_MEMBERSHIP_REPORT:
+    case IGMPV2_HOST_MEMBERSHIP_REPORT:
+      if (ms.addGroup4(group, vlan, port)) {
+        reportDebug(ctx, `multicast snooping learned that ${ip4Text(group)} is on port ${port} in VLAN ${vlan}`);
+      }
+      break;
+    case IGMP_HOST_LEAVE_MESSAGE:
+      if (ms.leaveGroup4(group, vlan, port)) {
+        reportDebug(ctx, `multicast snooping leaving ${ip4Text(group)} is on port ${port} in VLAN ${vlan}`);
+      }
+      break;
+    case IGMP_HOST_MEMBERSHIP_QUERY: {
+      const src = flow[L.W_NW_SRC]! >>> 0;
+      if (src !== 0 && ms.addMrouter(vlan, port)) {
+        reportDebug(ctx, `multicast snooping query from ${ip4Text(src)} is on port ${port} in VLAN ${vlan}`);
+      }
+      break;
+    }
+    case IGMPV3_HOST_MEMBERSHIP_REPORT: {
+      const n = ms.addReport(p, pktL4, pktEnd, vlan, port);
+      if (n > 0) reportDebug(ctx, `multicast snooping processed ${n} addresses on port ${port} in VLAN ${vlan}`);
+      break;
+    }
+  }
+}
+
+/** Teaches the table an MLD message (OVS's update_mcast_snooping_table6__). */
+function updateMcast6(ctx: NormalCtx, ms: McastSnooping, vlan: number, inBundle: XBundle, p: Uint8Array): void {
+  const flow = ctx.flow;
+  let ok = locateL4(p, IPPROTO_ICMPV6) && pktL4 + 8 <= pktEnd;
+  if (ok) {
+    const len = pktEnd - pktL4;
+    ok = csumFinish(csumPartial(p, pktL4, len, ipv6PseudoSum(p, pktL3 + 8, pktL3 + 24, IPPROTO_ICMPV6, len))) === 0;
+  }
+  if (!ok) {
+    reportDebug(ctx, `multicast snooping received bad MLD checksum on port ${inBundle.name} in VLAN ${vlan}`);
+    return;
+  }
+  const port = inBundle.name;
+  switch (tpSrcOf(flow)) {
+    case MLD_QUERY: {
+      let any = true;
+      for (let i = 0; i < 4; i++) if (flow[L.W_IPV6_SRC + i] !== 0) any = false;
+      if (!any && ms.addMrouter(vlan, port)) reportDebug(ctx, `multicast snooping query on port ${port} in VLAN ${vlan}`);
+      break;
+    }
+    case MLD_REPORT:
+    case MLD_DONE:
+    case MLD2_REPORT: {
+      const n = ms.addMld(p, pktL4, pktEnd, vlan, port);
+      if (n > 0) reportDebug(ctx, `multicast snooping processed ${n} addresses on port ${port} in VLAN ${vlan}`);
+      break;
+    }
+  }
+}
+
+/** Teaches the table from the packet being translated, unless it came from a flood port (OVS's update_mcast_snooping_table). */
+function updateMcast(ctx: NormalCtx, ms: McastSnooping, dlType: number, vlan: number, inBundle: XBundle): void {
+  const p = ctx.xin?.packet ?? null;
+  if (!ctx.mayLearn || p === null) return;
+  if (inBundle === OFPP_NONE_BUNDLE || ms.isFloodPort(inBundle.name)) return;
+  if (dlType === ETH_TYPE_IP) updateMcast4(ctx, ms, vlan, inBundle, p);
+  else updateMcast6(ctx, ms, vlan, inBundle, p);
+  /* Megaflows of data to a group that changed must not wait for the next aging run. */
+  if (ms.needRevalidate) ctx.needRevalidate();
+}
+
+/*
+ * The bundles a multicast packet goes to, gathered before any output (an
+ * output through a patch port may translate on another bridge) and sent
+ * afterwards. Per nesting depth, reused.
+ */
+class McastOut {
+  readonly bundles: XBundle[] = [];
+  n = 0;
+  flood = false;
+}
+const mcastOuts: McastOut[] = [];
+
+function mcastAdd(out: McastOut, b: XBundle): void {
+  out.bundles[out.n++] = b;
+}
+
+/** The group's members (OVS's xlate_normal_mcast_send_group). */
+function sendGroup(ctx: NormalCtx, grp: { bundles: Map<string, unknown> }, inBundle: XBundle, out: McastOut): void {
+  for (const port of grp.bundles.keys()) {
+    const b = ctx.bridge.bundles.get(port);
+    if (b !== undefined && b.name !== inBundle.name) {
+      ctx.report("forwarding to mcast group port");
+      mcastAdd(out, b);
+    } else if (b === undefined) {
+      ctx.report("mcast group port is unknown, dropping", "warn");
+    } else {
+      ctx.report("mcast group port is input port, dropping");
+    }
+  }
+}
+
+/** The router ports of the packet's VLAN (OVS's xlate_normal_mcast_send_mrouters). */
+function sendMrouters(ctx: NormalCtx, ms: McastSnooping, inBundle: XBundle, vlan: number, out: McastOut): void {
+  for (const m of ms.mrouters.values()) {
+    const b = ctx.bridge.bundles.get(m.port);
+    if (b !== undefined && b.name !== inBundle.name && m.vlan === vlan) {
+      ctx.report("forwarding to mcast router port");
+      mcastAdd(out, b);
+    } else if (b === undefined) {
+      ctx.report("mcast router port is unknown, dropping", "warn");
+    } else if (m.vlan !== vlan) {
+      ctx.report("mcast router is on another vlan, dropping");
+    } else {
+      ctx.report("mcast router port is input port, dropping");
+    }
+  }
+}
+
+/** The flood ports (OVS's xlate_normal_mcast_send_fports). */
+function sendFports(ctx: NormalCtx, ms: McastSnooping, inBundle: XBundle, out: McastOut): void {
+  for (const port of ms.fports) {
+    const b = ctx.bridge.bundles.get(port);
+    if (b !== undefined && b.name !== inBundle.name) {
+      ctx.report("forwarding to mcast flood port");
+      mcastAdd(out, b);
+    } else if (b === undefined) {
+      ctx.report("mcast flood port is unknown, dropping", "warn");
+    } else {
+      ctx.report("mcast flood port is input port, dropping");
+    }
+  }
+}
+
+/** The report-flood ports (OVS's xlate_normal_mcast_send_rports). */
+function sendRports(ctx: NormalCtx, ms: McastSnooping, inBundle: XBundle, out: McastOut): void {
+  for (const port of ms.rports) {
+    const b = ctx.bridge.bundles.get(port);
+    if (b !== undefined && b.name !== inBundle.name) {
+      ctx.report("forwarding report to mcast flagged port");
+      mcastAdd(out, b);
+    } else if (b === undefined) {
+      ctx.report("mcast port is unknown, dropping the report", "warn");
+    } else {
+      ctx.report("mcast port is input port, dropping the Report");
+    }
+  }
+}
+
+function mcastFinish(ctx: NormalCtx, out: McastOut, inBundle: XBundle, frame: NormalFrame): void {
+  if (out.flood) {
+    flood(ctx, inBundle, frame.x, frame.scratch, frame.headers);
+  } else {
+    for (let i = 0; i < out.n; i++) outputNormal(ctx, inBundle, out.bundles[i]!, frame.x, frame.scratch, frame.headers);
+  }
+  for (let i = 0; i < out.n; i++) out.bundles[i] = OFPP_NONE_BUNDLE;
+  out.n = 0;
+  out.flood = false;
+}
+
+/** NORMAL's forwarding step for IP multicast with snooping on (the mcast part of OVS's xlate_normal). */
+function mcastNormal(ctx: NormalCtx, ms: McastSnooping, frame: NormalFrame, inBundle: XBundle, dlType: number, vlan: number): void {
+  const flow = ctx.flow;
+  const wc = ctx.wc;
+  const d = depth - 1;
+  const out = mcastOuts[d] ?? (mcastOuts[d] = new McastOut());
+  const xvid = frame.x[VID0]!;
+
+  let isIgmp = false;
+  if (dlType === ETH_TYPE_IP) {
+    unwildcardNwProto(wc);
+    isIgmp = nwProtoOf(flow) === IPPROTO_IGMP;
+  }
+  if (isIgmp) {
+    /* Reports must reach userspace every time, or memberships would expire. */
+    if (ctx.slow !== undefined) ctx.slow |= SLOW_ACTION;
+    /*
+     * OVS un-wildcards the IGMP type too, but a datapath key has no IGMP
+     * fields, so its megaflow (and trace) cannot show it: leaving it out
+     * gives the same megaflow, and the slow path sees every packet anyway.
+     */
+    const type = tpSrcOf(flow);
+    if (igmpIsMembership(type) || igmpIsQuery(type)) updateMcast(ctx, ms, dlType, vlan, inBundle);
+    if (igmpIsMembership(type)) {
+      sendMrouters(ctx, ms, inBundle, xvid, out);
+      sendRports(ctx, ms, inBundle, out);
+      mcastFinish(ctx, out, inBundle, frame);
+    } else {
+      ctx.report("multicast traffic, flooding");
+      flood(ctx, inBundle, frame.x, frame.scratch, frame.headers);
+    }
+    return;
+  }
+  if (isMld(flow, wc, dlType)) {
+    if (ctx.slow !== undefined) ctx.slow |= SLOW_ACTION;
+    updateMcast(ctx, ms, dlType, vlan, inBundle);
+    if (isMldReport(flow, wc, dlType)) {
+      sendMrouters(ctx, ms, inBundle, xvid, out);
+      sendRports(ctx, ms, inBundle, out);
+      mcastFinish(ctx, out, inBundle, frame);
+    } else {
+      ctx.report("MLD query, flooding");
+      flood(ctx, inBundle, frame.x, frame.scratch, frame.headers);
+    }
+    return;
+  }
+  if (isIpLocalMulticast(flow, wc, dlType)) {
+    ctx.report("RFC4541: section 2.1.2, item 2, flooding");
+    flood(ctx, inBundle, frame.x, frame.scratch, frame.headers);
+    return;
+  }
+
+  const grp = dlType === ETH_TYPE_IP
+    ? ms.lookup4(flow[L.W_NW_DST]! >>> 0, vlan)
+    : ms.lookupWords(flow[L.W_IPV6_DST]!, flow[L.W_IPV6_DST + 1]!, flow[L.W_IPV6_DST + 2]!, flow[L.W_IPV6_DST + 3]!, vlan);
+  if (grp !== null) {
+    sendGroup(ctx, grp, inBundle, out);
+    sendFports(ctx, ms, inBundle, out);
+    sendMrouters(ctx, ms, inBundle, xvid, out);
+  } else if (ms.floodUnreg) {
+    ctx.report("unregistered multicast, flooding");
+    out.flood = true;
+  } else {
+    sendMrouters(ctx, ms, inBundle, xvid, out);
+    sendFports(ctx, ms, inBundle, out);
+  }
+  mcastFinish(ctx, out, inBundle, frame);
 }

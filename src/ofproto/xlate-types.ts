@@ -17,6 +17,7 @@ import type { OfpAction } from "../openflow/ofp-actions.js";
 import type { MirrorBridge, MirrorConfig } from "./mirror.js";
 import type { Bond, BondSettings } from "./bond.js";
 import type { BridgeStp, StpBridgeSettings, StpPortSettings } from "./stp-bridge.js";
+import type { McastSnooping, McastSnoopingSettings, McastPortSettings } from "./mcast-snooping.js";
 
 /* ---------------- ports and bundles ---------------- */
 
@@ -134,6 +135,8 @@ export interface XBridge {
   readonly mbridge?: MirrorBridge | null;
   /** The bridge's spanning tree (stp-bridge.ts); absent or null = none. */
   readonly stp?: XlateStp | null;
+  /** IGMP/MLD snooping (mcast-snooping.ts); absent or null = off. */
+  readonly ms?: McastSnooping | null;
 }
 
 /** What translation asks of a bridge's spanning tree (stp-bridge.ts's BridgeStp). */
@@ -289,6 +292,10 @@ export interface NormalCtx {
   report(text: string, type?: TraceNodeType): void;
   /** Asks for revalidation of every megaflow after the packet is handled (MAC moved). */
   needRevalidate(): void;
+  /** The translation's input: multicast snooping reads reports from its packet. */
+  readonly xin?: { readonly packet: Uint8Array | null };
+  /** SLOW_* bits of the translation: NORMAL sends IGMP and MLD to the slow path (SLOW_ACTION). */
+  slow?: number;
 }
 
 /* ---------------- the bridge-facing API ---------------- */
@@ -391,6 +398,13 @@ export interface DpifBridgeApi {
   setStp?(settings: StpBridgeSettings | null, ports: ReadonlyMap<string, StpPortSettings>): void;
   /** The spanning tree, for status columns; null when off. */
   readonly stp?: BridgeStp | null;
+  /**
+   * IGMP/MLD snooping (mcast-snooping.ts): null settings turn it off;
+   * `ports` are the Port rows' flood flags, by Port name. Optional.
+   */
+  setMcastSnooping?(settings: McastSnoopingSettings | null, ports: ReadonlyMap<string, McastPortSettings>): void;
+  /** The multicast snooping table, for mdb/show; null when off. */
+  readonly ms?: McastSnooping | null;
   /** Deletes the bridge: its ports leave the datapath, its connections close. */
   close(): void;
 }

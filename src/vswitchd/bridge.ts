@@ -53,6 +53,7 @@ import { Idl, type IdlRow } from "../ovsdb/idl.js";
 import { datumEquals, newUuid, sortDatum, singleton, type Atom, type Datum } from "../ovsdb/datum.js";
 import { macToString } from "../packet/bytes.js";
 import { stpConfigOf, type StpPortInput } from "./stp-config.js";
+import { mcastConfigOf } from "./mcast-config.js";
 import { vlogModule } from "../util/vlog.js";
 import { coverageInc } from "./coverage.js";
 import { inBandRemotesOf } from "./in-band-config.js";
@@ -541,6 +542,19 @@ export class Bridges extends EventEmitter<BridgeEvents> {
 
     this.configureMirrors(b, row);
     this.configureStp(b, row);
+    this.configureMcastSnooping(b, row);
+  }
+
+  /** Multicast snooping from Bridge.mcast_snooping_enable and the mcast-snooping-* knobs (mcast-config.ts). */
+  private configureMcastSnooping(b: BridgeState, row: IdlRow): void {
+    if (b.api.setMcastSnooping === undefined) return;
+    const ports: IdlRow[] = [];
+    for (const ref of row.get("ports").keys) {
+      const port = this.idl.row("Port", String(ref));
+      if (port !== undefined) ports.push(port);
+    }
+    const cfg = mcastConfigOf(row, ports);
+    b.api.setMcastSnooping(cfg?.settings ?? null, cfg?.ports ?? new Map());
   }
 
   /** Spanning tree from Bridge.stp_enable and the stp-* knobs (stp-config.ts). */

@@ -155,6 +155,9 @@ async function registerOptionalCommands(registry: UnixctlRegistry, ctx: Vswitchd
   }
   const stp = await optionalImport<{ registerStpCommands?: (r: UnixctlRegistry) => void }>("../ofproto/stp-commands.js");
   if (stp?.registerStpCommands) guarded("stp commands", () => stp.registerStpCommands!(registry));
+  // mdb/... (mcast-commands.ts): the bridges' multicast snooping tables.
+  const mcast = await optionalImport<{ registerMcastCommands?: (r: UnixctlRegistry, c: VswitchdCommandContext) => void }>("../ofproto/mcast-commands.js");
+  if (mcast?.registerMcastCommands) guarded("mdb commands", () => mcast.registerMcastCommands!(registry, ctx));
 }
 
 /** Starts the daemon in this process. Throws with a message for the user when it cannot start. */
