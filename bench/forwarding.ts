@@ -15,9 +15,16 @@
  *   packet is an upcall that installs its own megaflow (tp_src matched
  *   exactly), so the datapath ends with 10,000 megaflows. Measured: the
  *   time from trafgen's start until 99% of them are installed under full
- *   load (upcall throughput, polled with dpctl/show every 100 ms), then
- *   the steady forwarding rate over 10,000 megaflows (more than the
- *   exact-match cache holds).
+ *   load (upcall throughput, polled with dpctl/show every 100 ms) and the
+ *   switch process's CPU time meanwhile (`setup_cpu_s`, comparable on a
+ *   shared machine), then the steady forwarding rate over 10,000
+ *   megaflows (more than the exact-match cache holds), then the setup
+ *   again after `revalidator/purge` in the same process (`warm_*`): a
+ *   fresh tsovs runs its first ~10,000 upcalls mostly as interpreted code
+ *   while V8 compiles the upcall path on other threads (counted in the
+ *   CPU time); the second pass shows the compiled path. The datapath's
+ *   `pmd-stats-show` counters at the first setup's end are logged (not
+ *   in the JSON): how many upcalls the packets took.
  * - tcp: iperf3 from ns1 to ns2 through the `in_port` rules, TX checksum
  *   offload off on the host ends (a userspace switch forwards frames as
  *   they come, unfinished checksums included) — for all three switches.
@@ -35,6 +42,7 @@
  *
  * usage: npm run bench -- forwarding [seconds] [--only=flow1,flows10k,tcp]
  *          [--switch=tsovs,ovs,bridge] [--cpu-prof]   (tsovs under node --cpu-prof)
+ *          [--node-args=--flag1,--flag2]   (more node options for tsovs)
  * Last line: one JSON object.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -74,16 +82,19 @@ interface Options {
   variants: Variant[];
   switches: SwitchName[];
   cpuProf: boolean;
+  /** Extra node options for tsovs (`--node-args=--a,--b`: JIT flags experiments). */
+  nodeArgs: string[];
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { seconds: 5, variants: [...VARIANTS], switches: [...SWITCHES], cpuProf: false };
+  const o: Options = { seconds: 5, variants: [...VARIANTS], switches: [...SWITCHES], cpuProf: false, nodeArgs: [] };
   for (const a of argv) {
     if (/^\d+(\.\d+)?$/.test(a)) o.seconds = Number(a);
     else if (a.startsWith("--duration=")) o.seconds = Number(a.slice(11));
     else if (a.startsWith("--only=")) o.variants = a.slice(7).split(",").map((v) => v.trim()) as Variant[];
     else if (a.startsWith("--switch=")) o.switches = a.slice(9).split(",").map((v) => v.trim()) as SwitchName[];
     else if (a === "--cpu-prof") o.cpuProf = true;
+    else if (a.startsWith("--node-args=")) o.nodeArgs = a.slice(12).split(",").filter((x) => x !== "");
     else throw new Error(`unknown argument ${a}`);
   }
   for (const v of o.variants) if (!VARIANTS.includes(v)) throw new Error(`unknown variant ${v} (${VARIANTS.join(", ")})`);
@@ -151,6 +162,8 @@ interface Sut {
   setRules(rules: string[]): void;
   /** Datapath flows (megaflows) installed, or -1 when not applicable. */
   megaflows(): number;
+  /** `dpif-netdev/pmd-stats-clear` / the counter lines of `pmd-stats-show` (logged, not in the JSON). */
+  pmdStats(clear: boolean): string;
   stop(): Promise<void>;
 }
 
@@ -168,21 +181,21 @@ function ovsTool(dir: string, cmd: "ovs-vsctl" | "ovs-ofctl" | "ovs-appctl", arg
   return r.stdout;
 }
 
-async function startSwitch(name: SwitchName, t: Topology, cpuProf: boolean): Promise<Sut> {
+async function startSwitch(name: SwitchName, t: Topology, cpuProf: boolean, nodeArgs: string[]): Promise<Sut> {
   if (name === "bridge") {
     ip("-n", t.sw, "link", "add", "br0", "type", "bridge", "stp_state", "0", "forward_delay", "0");
     sysctl(t.sw, "net.ipv6.conf.br0.disable_ipv6", "1");
     ip("-n", t.sw, "link", "set", "p1", "master", "br0");
     ip("-n", t.sw, "link", "set", "p2", "master", "br0");
     ip("-n", t.sw, "link", "set", "br0", "up");
-    return { name, daemon: null, dir: "", setRules: () => undefined, megaflows: () => -1, stop: async () => undefined };
+    return { name, daemon: null, dir: "", setRules: () => undefined, megaflows: () => -1, pmdStats: () => "", stop: async () => undefined };
   }
   const dir = tempDir(`fwd-${name}-`);
   let daemon: SwitchDaemon;
   try {
     if (name === "tsovs") {
       const profArgs = cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${path.join(dir, "prof")}`] : [];
-      daemon = await startTsovsIn(t.sw, dir, profArgs);
+      daemon = await startTsovsIn(t.sw, dir, [...nodeArgs, ...profArgs]);
     } else {
       daemon = await startOvsIn(t.sw, dir);
     }
@@ -201,6 +214,14 @@ async function startSwitch(name: SwitchName, t: Topology, cpuProf: boolean): Pro
     megaflows(): number {
       const m = /flows: (\d+)/.exec(ovsTool(dir, "ovs-appctl", ["dpctl/show"]));
       return m === null ? -1 : Number(m[1]);
+    },
+    pmdStats(clear: boolean): string {
+      try {
+        const out = ovsTool(dir, "ovs-appctl", [clear ? "dpif-netdev/pmd-stats-clear" : "dpif-netdev/pmd-stats-show"]);
+        return out.split("\n").filter((l) => /packets received|hits|upcalls|miss|lost|processing cycles/.test(l)).map((l) => l.trim()).join("; ");
+      } catch (e) {
+        return (e as Error).message.split("\n")[0]!;
+      }
     },
     stop: () => daemon.stop(),
   };
@@ -300,6 +321,15 @@ interface UdpResult {
   setup_s?: number;
   /** flows10k: 9,900 / setup_s. */
   upcalls_per_s?: number;
+  /** flows10k: CPU seconds of the switch process during setup_s (robust to a shared machine). */
+  setup_cpu_s?: number;
+  /** flows10k: 9,900 / setup_cpu_s. */
+  upcalls_per_cpu_s?: number;
+  /** flows10k: the same after revalidator/purge in the same switch process, same load (warm JIT for tsovs). */
+  warm_setup_s?: number;
+  warm_upcalls_per_s?: number;
+  warm_setup_cpu_s?: number;
+  warm_upcalls_per_cpu_s?: number;
 }
 
 interface Sample {
@@ -320,10 +350,13 @@ function sample(t: Topology, sut: Sut): Sample {
 async function udpRun(t: Topology, sut: Sut, variant: Variant, seconds: number, work: string): Promise<UdpResult> {
   const cfg = path.join(work, `${variant}.cfg`);
   fs.writeFileSync(cfg, trafgenConfig(variant));
+  if (variant === "flows10k") sut.pmdStats(true);
   const tg = startTrafgen(t, cfg);
   try {
     let setupS: number | undefined;
+    let setupCpu = 0;
     const t0 = performance.now();
+    const cpu0 = sut.daemon !== null ? processCpuSeconds(sut.daemon.pid) : 0;
     if (variant === "flows10k" && sut.megaflows() >= 0) {
       // Upcall throughput: how long until every source port has its megaflow, under full load.
       const limit = Math.max(20, seconds * 3) * 1000;
@@ -332,6 +365,8 @@ async function udpRun(t: Topology, sut: Sut, variant: Variant, seconds: number, 
         await sleep(100);
         if (sut.megaflows() >= SETUP_FLOWS) {
           setupS = (performance.now() - t0) / 1000;
+          setupCpu = sut.daemon !== null ? processCpuSeconds(sut.daemon.pid) - cpu0 : 0;
+          console.log(`${sut.name} ${variant}: at setup: ${sut.pmdStats(false)}`);
           break;
         }
       }
@@ -359,12 +394,53 @@ async function udpRun(t: Topology, sut: Sut, variant: Variant, seconds: number, 
     if (setupS !== undefined) {
       r.setup_s = +setupS.toFixed(2);
       r.upcalls_per_s = setupS > 0 ? Math.round(SETUP_FLOWS / setupS) : -1;
+      if (setupCpu > 0) {
+        r.setup_cpu_s = +setupCpu.toFixed(2);
+        r.upcalls_per_cpu_s = Math.round(SETUP_FLOWS / setupCpu);
+      }
       r.megaflows = sut.megaflows();
+      // The same setups again in the same switch process, after
+      // revalidator/purge, under the same load: for tsovs the rate once the
+      // JIT has compiled the upcall path (the first pass above runs mostly
+      // interpreted code plus the compiler's own threads).
+      if (setupS > 0 && sut.daemon !== null) {
+        await sleep(200);
+        const again = await setupTime(sut, seconds, () => sut.megaflows() < N_FLOWS / 2);
+        if (again !== null) {
+          r.warm_setup_s = +again.s.toFixed(2);
+          r.warm_upcalls_per_s = Math.round(SETUP_FLOWS / again.s);
+          if (again.cpu > 0) {
+            r.warm_setup_cpu_s = +again.cpu.toFixed(2);
+            r.warm_upcalls_per_cpu_s = Math.round(SETUP_FLOWS / again.cpu);
+          }
+        }
+      }
     }
     return r;
   } finally {
     await stopTrafgen(tg);
   }
+}
+
+/**
+ * `revalidator/purge`, then the time (and switch CPU) until 99% of the
+ * megaflows are back, polling every 100 ms; null when not within the limit.
+ */
+async function setupTime(sut: Sut, seconds: number, purged: () => boolean): Promise<{ s: number; cpu: number } | null> {
+  const dir = sut.dir;
+  ovsTool(dir, "ovs-appctl", ["revalidator/purge"]);
+  const t0 = performance.now();
+  const cpu0 = processCpuSeconds(sut.daemon!.pid);
+  // A purge that did not take (flows back at once) would fake the figure.
+  if (!purged()) return null;
+  const limit = Math.max(20, seconds * 3) * 1000;
+  while (performance.now() - t0 < limit) {
+    await sleep(100);
+    if (sut.megaflows() >= SETUP_FLOWS) {
+      return { s: (performance.now() - t0) / 1000, cpu: processCpuSeconds(sut.daemon!.pid) - cpu0 };
+    }
+  }
+  return null;
 }
 
 interface TcpResult {
@@ -413,7 +489,7 @@ async function benchSwitch(name: SwitchName, o: Options, work: string): Promise<
   let profile: string | undefined;
   try {
     buildTopology(t);
-    sut = await startSwitch(name, t, o.cpuProf);
+    sut = await startSwitch(name, t, o.cpuProf, o.nodeArgs);
     for (const v of o.variants) {
       try {
         const r0 = performance.now();
@@ -505,7 +581,7 @@ async function main(): Promise<void> {
     bench: "forwarding", frame_bytes: FRAME_BYTES, seconds: o.seconds, cpus: (await import("node:os")).cpus().length,
     sender: "trafgen --cpus 1 (qdisc bypass) in ns1; counted: rx_packets of ns2's veth (UDP to a MAC ns2 does not own: dropped on arrival)",
     per_core: "mpps_per_core / gbps_per_core: rate per core of the switch process's CPU time (kernel time of its system calls included)",
-    flows10k: `UDP tp_src cycles over ${N_FLOWS} values; ${N_FLOWS} OpenFlow rules udp,in_port=1,tp_src=N: one upcall and one exact-tp_src megaflow per port; setup_s = time until 99% are installed under full load (polling dpctl/show every 100 ms), upcalls_per_s = 9900 / setup_s, mpps = steady state over ${N_FLOWS} megaflows`,
+    flows10k: `UDP tp_src cycles over ${N_FLOWS} values; ${N_FLOWS} OpenFlow rules udp,in_port=1,tp_src=N: one upcall and one exact-tp_src megaflow per port; setup_s = time until 99% are installed under full load (polling dpctl/show every 100 ms), upcalls_per_s = 9900 / setup_s, *_cpu_s: the switch process's CPU time meanwhile; warm_*: the same again after revalidator/purge in the same process (tsovs: JIT-compiled upcall path), mpps = steady state over ${N_FLOWS} megaflows`,
     tcp: "iperf3 ns1 -> ns2, TX checksum offload off on the host ends (all switches)",
     results: all, ratios, ...(profile !== undefined ? { tsovs_cpu_profile: profile } : {}),
   }));

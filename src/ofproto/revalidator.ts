@@ -49,14 +49,14 @@
  * allocation); a full re-translation of all of them 1.6-2.4 s, which is
  * translation's cost (~20 µs each under that load).
  */
-import { STAT_STRIDE, ST_BYTES, ST_PACKETS, ST_USED } from "../datapath/flow-table.js";
+import { STAT_STRIDE, ST_BYTES, ST_PACKETS, ST_USED, type FlowTable } from "../datapath/flow-table.js";
 import { FLOW_DP_U32S, FLOW_U32S, W_IN_PORT, W_PACKET_TYPE, W_RECIRC_ID } from "../flow/key-layout.js";
 import { vlogModule } from "../util/vlog.js";
 import type { Udpif, Ukey } from "./upcall.js";
 import type { OfprotoDpif } from "./ofproto-dpif.js";
 import type { ClsRule } from "../classifier/index.js";
 import {
-  clearDontSend, REFRESH_DEFERRED, REFRESH_DEFERRED_MS, REFRESH_NONE, sameBytes, slowPathActions, ukeyKeyInto, ukeyKeyWord, ukeyUfid,
+  clearDontSend, REFRESH_DEFERRED, REFRESH_DEFERRED_MS, REFRESH_NONE, sameBytes, slowPathActions, ukeyKeyInto, ukeyKeyWord, ukeyRefreshKind, ukeyUfid, xlateIn,
 } from "./upcall.js";
 import { MacLearning } from "./mac-learning.js";
 
@@ -67,6 +67,8 @@ const DPW = FLOW_DP_U32S;
 export const REVALIDATE_INTERVAL = 500;
 /** Beyond this many new rules since the last sweep, a table change re-translates everything. */
 const MAX_ADDED_RULES = 64;
+/** The largest count passed on as a small integer (V8's 31-bit Smi range). */
+const SMALL_INT_MAX = 0x3fffffff;
 /** Idle limit while over the flow limit (ms). */
 const OVER_LIMIT_MAX_IDLE = 100;
 
@@ -199,49 +201,20 @@ export class Revalidator {
     const now = u.backer.clock();
     const maxIdle = nBefore > u.flowLimit ? OVER_LIMIT_MAX_IDLE : u.maxIdle;
     let deleted = 0;
-    for (const k of u.ukeys.all()) {
-      if (!k.live) continue;
-      let packets: number;
-      let bytes: number;
-      let used: number;
-      if (ft !== null) {
-        const f = ft.findByUfid(ukeyUfid(k));
-        if (f < 0) {
-          u.ukeys.remove(k);
-          continue;
-        }
-        const o = f * STAT_STRIDE;
-        packets = ft.stats[o + ST_PACKETS]!;
-        bytes = ft.stats[o + ST_BYTES]!;
-        used = ft.stats[o + ST_USED]!;
-      } else {
-        const r = dpif.flowGet({ ufid: ukeyUfid(k) });
-        if (r.error !== 0 || r.flow === undefined) {
-          u.ukeys.remove(k);
-          continue;
-        }
-        packets = r.flow.stats.packets;
-        bytes = r.flow.stats.bytes;
-        used = r.flow.stats.used;
-      }
-      const fresh = this.credit(k, packets, bytes, used);
-      if (fresh > 0 && k.refreshKind !== REFRESH_NONE && now - k.refreshed >= refreshInterval(k)) this.refresh(k, now);
-      const lastUsed = used > 0 ? used : k.created;
-      if (now - lastUsed > maxIdle) {
-        this.deleteUkey(k);
-        deleted++;
-        continue;
-      }
-      if ((full || (changes !== null && changes.size > 0 && this.affected(k, changes))) && !this.revalidateUkey(k)) {
-        this.deleteUkey(k);
-        deleted++;
-      }
+    // The per-megaflow work is a function of its own: it is compiled once
+    // like any hot function, where a loop body in here was compiled anew
+    // (on-stack replacement) at every sweep of a fresh switch.
+    const all = u.ukeys.all();
+    for (let i = 0; i < all.length; i++) {
+      if (this.sweepOne(all[i]!, ft, now, maxIdle, full, changes)) deleted++;
     }
     if (full) this.fullSweeps++;
     this.sweeps++;
     const duration = Math.max(1, Math.round(performance.now() - start));
     this.dumpDuration = duration;
-    const n = dpif.getStats().flows;
+    // The flow count straight from the userspace datapath's table (its
+    // getStats() builds a whole statistics object).
+    const n = ft !== null ? ft.count : dpif.getStats().flows;
     this.avgFlows = Math.floor((this.avgFlows + n) / 2);
     this.maxFlows = Math.max(this.maxFlows, n);
     this.adaptFlowLimit(duration, nBefore);
@@ -249,6 +222,54 @@ export class Revalidator {
     this.waiters = [];
     for (const f of w) f();
     return deleted;
+  }
+
+  /**
+   * One megaflow of a sweep: statistics, side-effect replay, idle expiry,
+   * revalidation. True when it was deleted (idle or no longer valid); a
+   * megaflow gone from the datapath only loses its ukey.
+   */
+  private sweepOne(
+    k: Ukey, ft: FlowTable | null, now: number, maxIdle: number, full: boolean,
+    changes: Map<OfprotoDpif, ClsRule<unknown>[] | null> | null,
+  ): boolean {
+    const u = this.udpif;
+    if (!k.live) return false;
+    let packets: number;
+    let bytes: number;
+    let used: number;
+    if (ft !== null) {
+      const f = ft.findByUfid(ukeyUfid(k));
+      if (f < 0) {
+        u.ukeys.remove(k);
+        return false;
+      }
+      const o = f * STAT_STRIDE;
+      packets = ft.stats[o + ST_PACKETS]!;
+      bytes = ft.stats[o + ST_BYTES]!;
+      used = ft.stats[o + ST_USED]!;
+    } else {
+      const r = u.backer.dpif.flowGet({ ufid: ukeyUfid(k) });
+      if (r.error !== 0 || r.flow === undefined) {
+        u.ukeys.remove(k);
+        return false;
+      }
+      packets = r.flow.stats.packets;
+      bytes = r.flow.stats.bytes;
+      used = r.flow.stats.used;
+    }
+    const fresh = this.credit(k, packets, bytes, used);
+    if (fresh > 0 && ukeyRefreshKind(k) !== REFRESH_NONE && now - k.refreshed >= refreshInterval(k)) this.refresh(k, now);
+    const lastUsed = used > 0 ? used : k.created;
+    if (now - lastUsed > maxIdle) {
+      this.deleteUkey(k);
+      return true;
+    }
+    if ((full || (changes !== null && changes.size > 0 && this.affected(k, changes))) && !this.revalidateUkey(k)) {
+      this.deleteUkey(k);
+      return true;
+    }
+    return false;
   }
 
   /** OVS's flow-limit adaptation to the dump duration. */
@@ -277,7 +298,13 @@ export class Revalidator {
     }
     if (dp === 0 && db === 0) return 0;
     const t = used > 0 ? used : k.used;
-    for (const r of k.rules) if (!r.removed) r.credit(dp, db, t);
+    // Small counts go to the rules as small integers: the datapath's
+    // counters are doubles, and a double added to a rule's integer counter
+    // changes the shape of every rule (translation's compiled code is
+    // thrown away, in the middle of a fresh switch's first flow setups).
+    const dpi = dp <= SMALL_INT_MAX ? dp | 0 : dp;
+    const dbi = db <= SMALL_INT_MAX ? db | 0 : db;
+    for (const r of k.rules) if (!r.removed) r.credit(dpi, dbi, t);
     k.packets = packets;
     k.bytes = bytes;
     k.used = used;
@@ -298,7 +325,7 @@ export class Revalidator {
     const port = u.backer.portByOdp(flow[W_IN_PORT]!, flow);
     if (port === null || port.ofport === null || port.bridge !== k.bridge) return;
     flow[W_IN_PORT] = port.ofpNo;
-    const xout = u.xlate({ bridge: k.bridge, flow, wc: null, packet: null, mayLearn: true });
+    const xout = u.xlate(xlateIn(k.bridge, flow, null, null, true, 0, 0, false));
     for (const d of xout.deferred) d();
     if (xout.needRevalidate === true) this.request();
   }
@@ -321,7 +348,7 @@ export class Revalidator {
     rec.start(flow, k.bridge);
     this.retranslations++;
     try {
-      xout = u.xlateFn({ bridge: k.bridge, flow, wc, packet: null, mayLearn: false, revalidating: true });
+      xout = u.xlateFn(xlateIn(k.bridge, flow, wc, null, false, 0, 0, true));
     } catch (e) {
       log.warn(`revalidation failed: ${e instanceof Error ? e.message : String(e)}`);
       return false;
@@ -343,6 +370,8 @@ export class Revalidator {
       for (let i = 0; i < DPW; i++) if ((mask[i]! & ~old[i]!) !== 0) return false;
     }
     const actions = xout.slow !== 0 ? slowPathActions(xout.slow, port.ofpNo) : clearDontSend(xout.actions);
+    // The refresh kind is the setup's: decided from its rules before they go.
+    ukeyRefreshKind(k);
     k.rules = xout.rules;
     k.slow = xout.slow;
     if (sameBytes(actions, k.actions)) return true;

@@ -28,6 +28,17 @@
  * 568-byte mask slice); translation is ~40 % of a setup, and within it the
  * classifier's cache misses (bench/xlate).
  *
+ * A fresh switch is another matter (bench forwarding, flows10k): its
+ * first ~10,000 setups cost ~110 µs of CPU each, against ~40 µs for the
+ * same setups once V8 has compiled the path, because they run as
+ * interpreted code while the compiler's threads (about half of that CPU)
+ * build the optimized code. What keeps that phase short: word copies with
+ * TypedArray builtins (fast before compilation too), objects whose shapes
+ * never change after the first setups (ukey statistics in the arena, small
+ * integers to the rules, one XlateIn shape), nothing decided per setup
+ * that can wait (the NORMAL check of the refresh kind), and the sweep's
+ * per-megaflow work in a function of its own (revalidator.ts).
+ *
  * ## Megaflows off
  * `upcall/disable-megaflows` (dpif-commands.ts) makes every miss install
  * an exact-match flow (all datapath words of the key matched) until
@@ -119,8 +130,20 @@ export const INITIAL_FLOW_LIMIT = 10000;
 export const REFRESH_NONE = 0;
 export const REFRESH_DEFERRED = 1;
 export const REFRESH_MAC = 2;
+/**
+ * REFRESH_MAC or REFRESH_NONE, not decided yet (whether the setup's rules
+ * output to NORMAL): decided by `ukeyRefreshKind` when the revalidator
+ * first needs it, off the flow setup path (most megaflows never do).
+ */
+export const REFRESH_UNDECIDED = 3;
 /** Replay interval of side effects (learn, fin_timeout) of active megaflows (ms). */
 export const REFRESH_DEFERRED_MS = 1000;
+
+/** `k.refreshKind`, deciding REFRESH_UNDECIDED from the rules of its translation. */
+export function ukeyRefreshKind(k: Ukey): number {
+  if (k.refreshKind === REFRESH_UNDECIDED) k.refreshKind = usesNormal(k.rules) ? REFRESH_MAC : REFRESH_NONE;
+  return k.refreshKind;
+}
 
 /** Whether some rule's actions include output to NORMAL (nested lists too). */
 function usesNormal(rules: readonly OfRule<OfpAction[]>[]): boolean {
@@ -162,9 +185,6 @@ const DROP_REPLY: DpifUpcallReply = { error: 0, actions: EMPTY, mask: null };
 export class Ukey {
   /** Next in the hash chain. */
   next: Ukey | null = null;
-  /** Stats already credited to rules. */
-  packets = 0;
-  bytes = 0;
   /** Rules the last translation visited. */
   rules: readonly OfRule<OfpAction[]>[];
   /** Cleared by deletion. */
@@ -176,7 +196,8 @@ export class Ukey {
    * carries packets, as OVS's xlate cache does, so that learned flows and
    * MAC entries stay fresh: REFRESH_NONE, REFRESH_DEFERRED (learn,
    * fin_timeout: every second), REFRESH_MAC (NORMAL: a quarter of the MAC
-   * aging time).
+   * aging time); REFRESH_UNDECIDED until `ukeyRefreshKind` decides between
+   * the last two.
    */
   refreshKind = 0;
   /** Tables 0-30 the last translation looked up (bit per table). */
@@ -213,6 +234,30 @@ export class Ukey {
     const short = isShortKey(key);
     this.slot = ukeyArena.store(ufid, key, short, created);
     this.longKey = short ? null : key.slice(0, DPW);
+  }
+
+  /**
+   * Packets already credited to rules. In the arena, not a field: the
+   * datapath's counters are doubles, and a double stored into a field
+   * that held small integers changes the shape of every ukey, which threw
+   * away the compiled upcall path (a burst of deoptimizations) in the
+   * middle of the first flow setups of a fresh switch.
+   */
+  get packets(): number {
+    return this.slot >= 0 ? ukeyArena.counts[this.slot * 2]! : 0;
+  }
+
+  set packets(n: number) {
+    if (this.slot >= 0) ukeyArena.counts[this.slot * 2] = n;
+  }
+
+  /** Bytes already credited to rules (see `packets`). */
+  get bytes(): number {
+    return this.slot >= 0 ? ukeyArena.counts[this.slot * 2 + 1]! : 0;
+  }
+
+  set bytes(n: number) {
+    if (this.slot >= 0) ukeyArena.counts[this.slot * 2 + 1] = n;
   }
 
   /** When the megaflow was installed (ms). */
@@ -279,14 +324,19 @@ function isShortKey(key: Uint32Array): boolean {
 
 /**
  * Per-ukey words in typed arrays indexed by slot: ufid (4 words), short
- * key (FLOW_HOT_U32S words), times (created, refreshed, used). Slots of
- * removed ukeys are reused; the arrays double when full and never shrink
- * (peak megaflows × ~210 bytes).
+ * key (FLOW_HOT_U32S words), times (created, refreshed, used), statistics
+ * credited (packets, bytes). Slots of removed ukeys are reused; the arrays
+ * double when full and never shrink (peak megaflows × ~226 bytes).
  */
 class UkeyArena {
   ufids = new Uint32Array(1024 * 4);
   keys = new Uint32Array(1024 * FLOW_HOT_U32S);
   times = new Float64Array(1024 * 3);
+  /** Statistics already credited (packets, bytes). */
+  counts = new Float64Array(1024 * 2);
+  /** The key array `hotView` views (its FLOW_HOT_U32S first words). */
+  private hotOf: Uint32Array = new Uint32Array(0);
+  private hotView: Uint32Array = this.hotOf;
   private cap = 1024;
   private readonly freeSlots: number[] = [];
   private top = 0;
@@ -303,13 +353,21 @@ class UkeyArena {
     u[slot * 4 + 1] = ufid[1]!;
     u[slot * 4 + 2] = ufid[2]!;
     u[slot * 4 + 3] = ufid[3]!;
-    const keys = this.keys;
-    const b = slot * FLOW_HOT_U32S;
-    if (short) for (let i = 0; i < FLOW_HOT_U32S; i++) keys[b + i] = key[i]!;
+    // A builtin copy (see Udpif.miss), from a view kept for the key array
+    // (the datapath hands every synchronous upcall the same one).
+    if (short) {
+      if (key !== this.hotOf) {
+        this.hotOf = key;
+        this.hotView = key.subarray(0, FLOW_HOT_U32S);
+      }
+      this.keys.set(this.hotView, slot * FLOW_HOT_U32S);
+    }
     const t = this.times;
     t[slot * 3] = created;
     t[slot * 3 + 1] = created;
     t[slot * 3 + 2] = 0;
+    this.counts[slot * 2] = 0;
+    this.counts[slot * 2 + 1] = 0;
     return slot;
   }
 
@@ -327,6 +385,9 @@ class UkeyArena {
     keys.set(this.keys);
     const times = new Float64Array(cap * 3);
     times.set(this.times);
+    const counts = new Float64Array(cap * 2);
+    counts.set(this.counts);
+    this.counts = counts;
     this.ufids = ufids;
     this.keys = keys;
     this.times = times;
@@ -608,6 +669,21 @@ export class LookupRecorder {
 
 /* ---------------- the udpif ---------------- */
 
+/**
+ * An XlateIn of the one shape every frequent translation uses (misses,
+ * revalidation, side-effect replays): objects of one shape keep
+ * translation's compiled code monomorphic. The revalidator's first
+ * sweep with a differently shaped object threw the compiled translation
+ * away (deoptimization, compiled again) in the middle of a fresh switch's
+ * first flow setups.
+ */
+export function xlateIn(
+  bridge: XBridge, flow: Uint32Array, wc: Uint32Array | null, packet: Uint8Array | null, mayLearn: boolean,
+  statsPackets: number, statsBytes: number, revalidating: boolean,
+): XlateIn {
+  return { bridge, flow, wc, packet, mayLearn, statsPackets, statsBytes, revalidating };
+}
+
 export interface UdpifOptions {
   /** Run the revalidator on timers (default true). */
   timer?: boolean;
@@ -631,6 +707,8 @@ export class Udpif implements DpifUpcallHandler {
   private readonly flowBuf = new Uint32Array(FLOW_U32S);
   private readonly wcBuf = new Uint32Array(FLOW_U32S);
   private readonly maskBuf = new Uint32Array(FLOW_U32S);
+  /** The datapath words of wcBuf (the mask is copied from it with one builtin call). */
+  private readonly wcDp = this.wcBuf.subarray(0, DPW);
   private readonly reply: DpifUpcallReply = { error: 0, actions: EMPTY, mask: null };
   private readonly missXin: XlateIn;
   /** The flow_put of every installing miss (the datapath keeps no reference to it). */
@@ -642,10 +720,7 @@ export class Udpif implements DpifUpcallHandler {
     opts: UdpifOptions = {},
   ) {
     this.revalidator = new Revalidator(this, { timer: opts.timer ?? true });
-    this.missXin = {
-      bridge: null as unknown as XBridge, flow: this.flowBuf, wc: this.wcBuf, packet: null, mayLearn: true,
-      statsPackets: 1, statsBytes: 0,
-    };
+    this.missXin = xlateIn(null as unknown as XBridge, this.flowBuf, this.wcBuf, null, true, 1, 0, false);
     backer.dpif.registerUpcallHandler(this);
   }
 
@@ -698,7 +773,14 @@ export class Udpif implements DpifUpcallHandler {
     const bridge = port.bridge;
     const flow = this.flowBuf;
     const key = u.key;
-    for (let i = 0; i < DPW; i++) flow[i] = key[i]!;
+    // Builtin copies and fills: as fast as compiled loops, and much faster
+    // than interpreted ones (a fresh switch sets up its first flows before
+    // the JIT has compiled this path).
+    if (key.length >= DPW) flow.set(key.length === DPW ? key : key.subarray(0, DPW));
+    else {
+      flow.fill(0);
+      flow.set(key);
+    }
     flow.fill(0, DPW);
     flow[W_IN_PORT] = port.ofpNo;
     const wc = this.wcBuf;
@@ -724,7 +806,7 @@ export class Udpif implements DpifUpcallHandler {
       return reply;
     }
     const mask = this.maskBuf;
-    if (megaflowsEnabled) for (let i = 0; i < DPW; i++) mask[i] = wc[i]!;
+    if (megaflowsEnabled) mask.set(this.wcDp);
     else mask.fill(0xffffffff, 0, DPW);
     mask[W_IN_PORT] = 0xffffffff;
     mask[W_RECIRC_ID] = 0xffffffff;
@@ -764,7 +846,7 @@ export class Udpif implements DpifUpcallHandler {
     k.tables = this.recorder.tables;
     k.pure = this.recorder.pure;
     k.ofpIn = this.flowBuf[W_IN_PORT]!;
-    k.refreshKind = xout.deferred.length > 0 ? REFRESH_DEFERRED : usesNormal(xout.rules) ? REFRESH_MAC : REFRESH_NONE;
+    k.refreshKind = xout.deferred.length > 0 ? REFRESH_DEFERRED : REFRESH_UNDECIDED;
     this.ukeys.insert(k);
     this.counters.installs++;
   }
@@ -785,10 +867,7 @@ export class Udpif implements DpifUpcallHandler {
       return DROP_REPLY;
     }
     // Slow path: the whole translation, with side effects, for this packet.
-    const xout = this.xlateFn({
-      bridge: port.bridge, flow, wc: null, packet: u.packet, mayLearn: true,
-      statsPackets: 1, statsBytes: u.packet.length,
-    });
+    const xout = this.xlateFn(xlateIn(port.bridge, flow, null, u.packet, true, 1, u.packet.length, false));
     for (const d of xout.deferred) d();
     if (xout.needRevalidate === true) this.requestRevalidation();
     return { error: 0, actions: xout.actions, mask: null };

@@ -56,3 +56,56 @@ test("the UDP source ports 14160 and 10064 (a collision once) give two flows", (
     dp.destroy();
   }
 });
+
+test("a miss upcall carries the datapath words of its key and their ufid, with and without tunnel metadata", async () => {
+  const { DpPacketBatch } = await import("../../src/packet/dp-packet.js");
+  const { FLOW_DP_U32S, REGION_TUN_START, TUN_IDX_DST } = await import("../../src/flow/key-layout.js");
+  const dp = new DpifNetdev("ufid-upcall", "dummy");
+  try {
+    assert.equal(dp.portAdd({ name: "p1", type: "dummy" }).error, 0);
+    const seen: { key: Uint32Array; ufid: Uint32Array }[] = [];
+    // A reply without a mask installs nothing: every packet below misses.
+    dp.registerUpcallHandler({
+      upcall(up) {
+        seen.push({ key: up.key.slice(), ufid: up.ufid.slice() });
+        return { error: 0, actions: new Uint8Array(0), mask: null };
+      },
+    });
+    const b = new DpPacketBatch();
+    for (const tunnel of [false, true, false]) {
+      const p = dp.pool.alloc()!;
+      p.setData(udpKeyFrame());
+      if (tunnel) p.tun[TUN_IDX_DST] = 0xc0a80001;
+      b.add(p);
+      dp.processRx(b, 1, 1);
+    }
+    assert.equal(seen.length, 3);
+    for (const [i, s] of seen.entries()) {
+      assert.equal(s.key.length, FLOW_DP_U32S);
+      const whole = new Uint32Array(FLOW_U32S);
+      whole.set(s.key);
+      assert.deepEqual(s.ufid, ufidFromKey(whole), `upcall ${i}`);
+    }
+    // The tunnel destination is in the key (and so in the ufid).
+    assert.ok(seen[1]!.key.subarray(REGION_TUN_START).some((w) => w !== 0));
+    assert.notDeepEqual(seen[1]!.ufid, seen[0]!.ufid);
+    assert.deepEqual(seen[2]!.ufid, seen[0]!.ufid);
+  } finally {
+    dp.destroy();
+  }
+});
+
+test("ufidFromKey over a prefix of words equals the whole key's when the rest are zero", async () => {
+  const fc = (await import("fast-check")).default;
+  const { FLOW_DP_U32S, REGION_TUN_START } = await import("../../src/flow/key-layout.js");
+  fc.assert(fc.property(fc.array(fc.tuple(fc.nat(REGION_TUN_START - 1), fc.nat(0xffffffff)), { maxLength: 30 }), (words) => {
+    const key = new Uint32Array(FLOW_U32S);
+    for (const [w, v] of words) key[w] = v;
+    assert.deepEqual(ufidFromKey(key, 0, new Uint32Array(4), REGION_TUN_START), ufidFromKey(key, 0, new Uint32Array(4), FLOW_DP_U32S));
+  }));
+});
+
+function udpKeyFrame(): Uint8Array {
+  return eth({ src: "00:11:22:33:44:55", dst: "66:77:88:99:aa:bb" }, ETH_TYPE_IP,
+    ipv4({ src: ip4("10.0.0.1"), dst: ip4("10.0.0.2"), proto: 17 }, udp(1, 2, payloadBytes(8))));
+}

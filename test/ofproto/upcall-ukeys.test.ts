@@ -1,7 +1,8 @@
 /**
  * The upcall handler's megaflow bookkeeping (src/ofproto/upcall.ts): the
  * ukey table (insert / find / replace / remove across growth), the ukey
- * arena (keys and ufids read back exactly, slots reused after removal),
+ * arena (keys, ufids, times and credited statistics read back exactly,
+ * slots reused after removal),
  * action-list interning and clearDontSend — checked against plain models.
  */
 import { test } from "node:test";
@@ -75,6 +76,9 @@ test("ukey arena: keys, ufids and times read back exactly; freed slots are reuse
     const k = ukey(10_000 + i);
     table.insert(k);
     keys.push(k);
+    // Statistics already credited (above 2^32 too: byte counters grow).
+    k.packets = i + 1;
+    k.bytes = (i + 1) * 5_000_000_000;
   }
   for (let i = 0; i < 3000; i += 2) table.remove(keys[i]!);
   // New ukeys take the freed slots.
@@ -98,6 +102,13 @@ test("ukey arena: keys, ufids and times read back exactly; freed slots are reuse
   };
   for (let i = 1; i < 3000; i += 2) check(keys[i]!, 10_000 + i);
   for (let i = 0; i < 1500; i++) check(fresh[i]!, 20_000 + i);
+  for (let i = 1; i < 3000; i += 2) {
+    assert.equal(keys[i]!.packets, i + 1);
+    assert.equal(keys[i]!.bytes, (i + 1) * 5_000_000_000);
+  }
+  // A reused slot starts from zero; a removed ukey reads zero.
+  for (const k of fresh) assert.deepEqual([k.packets, k.bytes], [0, 0]);
+  assert.deepEqual([keys[0]!.packets, keys[0]!.bytes], [0, 0]);
   const k = fresh[7]!;
   k.used = 1_700_000_123_456;
   k.refreshed = 1_700_000_654_321;
