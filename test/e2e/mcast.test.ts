@@ -257,7 +257,9 @@ test("IGMP reports take the slow path and multicast data reaches only members in
       await vsctl(sw, "set", "bridge", "br0", "stp_enable=true");
       shows.push(await appctl(sw, "stp/tcn"), await appctl(sw, "mdb/show", "br0"));
     }
-    assert.deepEqual(shows.slice(3), shows.slice(0, 3));
+    // (The clock runs here: an entry's age in seconds may differ by the time the steps took.)
+    const noAge = (t: string) => t.replace(/ +\d+\n/g, " AGE\n");
+    assert.deepEqual(shows.slice(3).map(noAge), shows.slice(0, 3).map(noAge));
     assert.match(shows[0]!, /^ +3 +0 +224\.1\.1\.1 +\d+\n$/m);
     assert.doesNotMatch(shows[0]!, /querier/);
     assert.equal(shows[2], " port  VLAN  GROUP                Age\n");
