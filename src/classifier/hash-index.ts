@@ -69,6 +69,16 @@ export class HashIndex<V> {
     this.vals[i] = v;
   }
 
+  /** Number of slots: `valueAt` takes 0 .. slotCount - 1. */
+  get slotCount(): number {
+    return this.mask + 1;
+  }
+
+  /** The value in slot `i`, null when the slot is empty (a walk over every value without a generator). */
+  valueAt(i: number): V | null {
+    return this.slots[2 * i + 1] !== 0 ? this.vals[i]! : null;
+  }
+
   /** Every stored value. */
   *values(): IterableIterator<V> {
     for (let i = 0; i <= this.mask; i++) if (this.slots[2 * i + 1] !== 0 && this.vals[i] !== null) yield this.vals[i]!;

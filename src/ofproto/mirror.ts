@@ -73,13 +73,14 @@ const NO_MATCH = new Match();
 
 /** The xlate-cache entry of the mirrors one megaflow sends to (see the module comment). */
 export class MirrorStatsRule extends OfRule<OfpAction[]> {
-  constructor(readonly mbridge: MirrorBridge, readonly mask: number) {
+  /** `mirrors`: the mirrors' bits (not `mask`: an OfRule is a classifier rule, whose mask that is). */
+  constructor(readonly mbridge: MirrorBridge, readonly mirrors: number) {
     super(255, NO_MATCH, 0, 0n, 0, 0, NO_FLAGS, 0, [], 0);
   }
 
   override credit(packets: number, bytes: number, now: number): void {
     void now;
-    this.mbridge.credit(this.mask, packets, bytes);
+    this.mbridge.credit(this.mirrors, packets, bytes);
   }
 }
 

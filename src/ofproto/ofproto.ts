@@ -585,7 +585,8 @@ export class Ofproto {
         const watch = this.monitorsActive() ? this.beforeFlowMod(fm) : null;
         const r = this.tables.flowMod(fm, now);
         if (!r.ok) return r.error;
-        this.sendFlowRemoved(r.removed, now);
+        // Only the rules with send_flow_rem: a delete of 100,000 flows need not visit each again.
+        this.sendFlowRemoved(r.flowRemoved, now);
         if (watch !== null) this.reportFlowMod(fm, watch, r.removed, { conn, xid: msg.xid });
         return null;
       }

@@ -450,3 +450,53 @@ test("between overlapping rules of equal priority, the subtable that reached tha
   assert.equal(cls.lookup(packet([W_IN_PORT, 3]), 0, null)?.payload, "in_port=3");
   assert.equal(cls.lookup(packet([W_IN_PORT, 4]), 0, null)?.payload, "drop");
 });
+
+test("a delete's hideLoose + removeAllInvisible leaves the same classifier as building it without the rules (property)", () => {
+  fc.assert(
+    fc.property(fc.array(ruleArb, { minLength: 1, maxLength: 120, size: "max" }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 20 }), fc.array(packetArb, { minLength: 1, maxLength: 10 }), (specs, how, maxPri, pkts) => {
+      const { cls, model } = load(specs);
+      const byPayload = new Map<ModelRule, ClsRule<ModelRule>>();
+      for (const r of cls.rules()) byPayload.set(r.payload, r);
+      // 0: every rule (a del-flows); 1: rules up to a priority (hidden rules stay); 2: a loose match (one rule's).
+      const sel = how === 2 ? { mask: model[0]!.mask, key: model[0]!.key } : { mask: newKey(), key: newKey() };
+      const limit = how === 1 ? maxPri : Infinity;
+      const want = cls.loose(sel.mask, sel.key, 0).filter((r) => r.priority <= limit).map((r) => r.payload);
+      const hidden: ModelRule[] = [];
+      assert.equal(cls.hideLoose(sel.mask, sel.key, 1, limit, hidden), want.length);
+      assert.deepEqual(hidden, want, "the rules loose() selects, in its order");
+      // Version 0 still sees every rule; version 1 none of the hidden ones.
+      const gone = new Set(hidden);
+      const live = model.filter((m) => !gone.has(m));
+      for (const p of pkts) {
+        checkLookup(cls, model, p, 0, pkts);
+        checkLookup(cls, live, p, 1, pkts);
+      }
+      // A rolled-back delete: everything visible again, then hidden again.
+      for (const m of hidden) cls.restoreVisibility(byPayload.get(m)!);
+      assert.equal(cls.removeAllInvisible(hidden.length), false, "nothing is invisible after a rollback");
+      for (const p of pkts) checkLookup(cls, model, p, 1, pkts);
+      const again: ModelRule[] = [];
+      cls.hideLoose(sel.mask, sel.key, 2, limit, again);
+      assert.deepEqual(again, hidden);
+      const whole = cls.removeAllInvisible(again.length);
+      if (how === 0) assert.equal(whole, true, "a delete of every rule drops whole subtables");
+      if (!whole) assert.equal(cls.removeMany(again.map((m) => byPayload.get(m)!)), again.length);
+      assert.equal(cls.count, live.length);
+      const fresh = new Classifier<ModelRule>();
+      for (const m of live) fresh.insert(new ClsRule(m.mask, m.key, m.priority, m), 0);
+      for (const p of pkts) {
+        checkLookup(cls, live, p, 2, pkts);
+        if (modelLookup(live, p, 0).length > 1) continue;
+        const wc1 = newKey();
+        const wc2 = newKey();
+        assert.equal(cls.lookup(p, 2, wc1)?.payload ?? null, fresh.lookup(p, 0, wc2)?.payload ?? null);
+        assert.deepEqual(wc1, wc2, "the wildcards are those of a classifier built without the removed rules");
+      }
+      // The removed rule objects can go back in (a dropped subtable no longer holds them).
+      for (const m of hidden) cls.insert(byPayload.get(m)!, 3);
+      assert.equal(cls.count, model.length);
+      for (const p of pkts) checkLookup(cls, model, p, 3, pkts);
+    }),
+    { numRuns: Math.ceil(RUNS / 2) },
+  );
+});

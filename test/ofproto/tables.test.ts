@@ -400,3 +400,129 @@ describe("lookup and statistics", () => {
     assert.deepEqual(t.flowStats({ tableId: 254 + 5, match: new Match() }, 0), { ok: false, error: "OFPBRC_BAD_TABLE_ID" });
   });
 });
+
+describe("deleting every flow (a table's classifier dropped whole)", () => {
+  const groupsOf = (a: string): number[] => a.split(",").filter((x) => x.startsWith("group:")).map((x) => Number(x.slice(6)));
+  /** Flows in three tables over several masks and prefixes, one with send_flow_rem and one naming group 4, plus a hidden rule (priority above 65535) in table 2. */
+  function loaded(): OfprotoTables<string> {
+    const t = new OfprotoTables<string>({ ...TEXT_ACTIONS, groupsOf });
+    const lines: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      lines.push(`priority=${100 + (i % 3)},tcp,nw_src=10.0.${i}.0/24,tp_dst=${80 + i},actions=output:1`);
+      lines.push(`table=1,priority=5,ip,nw_dst=192.168.${i}.1,actions=output:2`);
+      lines.push(`table=2,priority=${i},udp,in_port=${i},actions=drop`);
+    }
+    lines.push("table=1,priority=7,send_flow_rem,arp,actions=output:3");
+    lines.push("table=2,priority=9,ip,actions=group:4");
+    ok(t.bundle(lines.map((l) => fm("add", l)), 0));
+    ok(t.flowMod(fm("add", "in_port=99,actions=NORMAL", { priority: 0x10000, tableId: 2 }), 0));
+    return t;
+  }
+  const hidden = (t: OfprotoTables<string>) => t.allRules().filter((r) => r.priority > 0xffff);
+
+  test("del-flows removes every flow, keeps the hidden rule, and reports each flow once", () => {
+    const t = loaded();
+    const before = t.allRules().filter((r) => r.priority <= 0xffff);
+    assert.equal(t.rulesOfGroup(4).size, 1);
+    const r = ok(t.flowMod(fm("delete", ""), 5));
+    assert.equal(r.removed.length, before.length);
+    assert.deepEqual(new Set(r.removed.map((x) => x.rule)), new Set(before));
+    for (const x of r.removed) {
+      assert.equal(x.reason, "delete");
+      assert.equal(x.rule.removed, true);
+      assert.equal(x.rule.removedReason, "delete");
+    }
+    // The flow with send_flow_rem is there to get its FLOW_REMOVED, and named as the one that does.
+    assert.deepEqual(r.removed.filter((x) => x.rule.flags.sendFlowRem).map((x) => x.rule.actions), ["output:3"]);
+    assert.deepEqual(r.flowRemoved.map((x) => [x.rule.actions, x.reason]), [["output:3", "delete"]]);
+    assert.equal(t.rulesOfGroup(4).size, 0, "group 4's rules leave its index (ref_count)");
+    assert.deepEqual(hidden(t).map((x) => x.actions), ["NORMAL"]);
+    assert.equal(hidden(t)[0]!.removed, false);
+    assert.deepEqual(t.tableStats().slice(0, 3).map((s) => s.activeCount), [0, 0, 1]);
+    assert.equal(t.tables[1]!.cls.count, 0);
+    assert.equal(t.tables[1]!.cls.subtableCount, 0);
+    assert.equal(t.tables[2]!.cls.count, 1);
+    assert.equal(t.tables[2]!.cls.subtableCount, 1);
+    assert.equal(t.lookup(2, packet("udp,in_port=99"), null)?.actions, "NORMAL");
+    assert.equal(t.lookup(2, packet("udp,in_port=3"), null), null);
+    assert.equal(t.lookup(1, packet("ip,nw_dst=192.168.3.1"), null), null);
+    assert.deepEqual(t.addedSince(0, 1000), hidden(t), "the revalidator hears only of the rule still in place");
+  });
+
+  test("after it, the same flows go back in and look up as in fresh tables", () => {
+    const t = loaded();
+    ok(t.flowMod(fm("delete", ""), 5));
+    const flows = ["priority=100,tcp,nw_src=10.0.3.0/24,tp_dst=83,actions=output:1", "table=1,priority=5,ip,nw_dst=192.168.3.1,actions=output:2"];
+    for (const f of flows) ok(t.flowMod(fm("add", f), 6));
+    const fresh = tables();
+    for (const f of flows) ok(fresh.flowMod(fm("add", f), 6));
+    for (const [table, p] of [[0, "tcp,nw_src=10.0.3.1,tp_dst=83"], [0, "tcp,nw_src=10.0.4.1,tp_dst=83"], [1, "ip,nw_dst=192.168.3.1"], [1, "ip,nw_dst=192.168.4.1"]] as const) {
+      const wc1 = new Uint32Array(FLOW_U32S);
+      const wc2 = new Uint32Array(FLOW_U32S);
+      const got = t.lookup(table, packet(p), wc1);
+      const want = fresh.lookup(table, packet(p), wc2);
+      assert.equal(got?.actions ?? null, want?.actions ?? null, p);
+      assert.deepEqual(wc1, wc2, `wildcards for ${p}`);
+    }
+  });
+
+  test("inside a bundle: later flow_mods see the tables empty, lookups the old flows, and a failure rolls it back", () => {
+    const t = loaded();
+    const before = dump(t);
+    const pkt = packet("ip,nw_dst=192.168.3.1");
+    const tx = t.begin();
+    assert.equal(tx.apply(fm("add", "table=1,priority=5,tcp,actions=output:9"), 0), null);
+    assert.equal(tx.apply(fm("delete", ""), 0), null);
+    assert.equal(tx.apply(fm("add", "table=1,priority=5,ip,nw_dst=192.168.3.1,actions=output:7"), 0), null);
+    assert.equal(t.lookup(1, pkt, null)?.actions, "output:2", "lookups see the published flows");
+    assert.equal(t.lookup(1, pkt, null, tx.view)?.actions, "output:7", "the transaction sees its own");
+    assert.equal(t.lookup(1, packet("tcp,nw_dst=1.1.1.1"), null, tx.view), null, "the delete took the flow added before it");
+    tx.abort();
+    assert.deepEqual(dump(t), before);
+    assert.ok(t.allRules().every((r) => !r.removed && r.removedReason === null), "a rolled-back delete unmarks its rules");
+    assert.deepEqual(t.tableStats().slice(0, 3).map((s) => s.activeCount), [40, 41, 42]);
+    assert.equal(t.lookup(1, pkt, null)?.actions, "output:2");
+    // A bundle failing after its delete leaves everything in place too.
+    const r = t.bundle([fm("delete", ""), fm("add", "table=300,arp,actions=drop", { tableId: 300 })], 0);
+    assert.deepEqual(r, { ok: false, error: "OFPBRC_BAD_TABLE_ID", index: 1 });
+    assert.deepEqual(dump(t), before);
+    assert.equal(t.rulesOfGroup(4).size, 1);
+    // And a committed one: the flow added before the delete goes with the others, the one added after stays.
+    const done = ok(t.bundle([fm("add", "table=1,priority=5,tcp,actions=output:9"), fm("delete", ""), fm("add", "table=1,priority=5,ip,nw_dst=192.168.3.1,actions=output:7")], 0));
+    assert.equal(done.removed.length, 123);
+    assert.ok(done.removed.every((x) => x.rule.removed && x.reason === "delete"));
+    assert.ok(done.removed.some((x) => x.rule.actions === "output:9"));
+    assert.deepEqual(dump(t).filter((l) => !l.includes("priority=65536")), ["table=1, reset_counts priority=5,ip,nw_dst=192.168.3.1 actions=output:7"]);
+    assert.equal(t.lookup(1, pkt, null)?.actions, "output:7");
+    assert.equal(t.tables[1]!.cls.count, 1);
+  });
+
+  test("expiry still finds every flow with a timeout after deletes, and those fin_timeout gives one", () => {
+    const t = loaded();
+    ok(t.flowMod(fm("add", "table=3,priority=1,hard_timeout=10,ip,actions=drop"), 0));
+    ok(t.flowMod(fm("add", "table=3,priority=2,idle_timeout=5,ip,actions=drop"), 0));
+    assert.equal(t.nextExpiry(), 5000);
+    ok(t.flowMod(fm("delete", ""), 1));
+    assert.equal(t.nextExpiry(), Infinity);
+    ok(t.flowMod(fm("add", "table=3,priority=1,hard_timeout=10,ip,actions=drop"), 2000));
+    ok(t.flowMod(fm("add", "table=1,priority=1,arp,actions=drop"), 2000));
+    ok(t.flowMod(fm("delete_strict", "table=3,priority=1,ip"), 2000));
+    assert.equal(t.nextExpiry(), Infinity);
+    ok(t.flowMod(fm("add", "table=3,priority=1,hard_timeout=10,ip,actions=drop"), 3000));
+    assert.deepEqual(t.expire(13001).map((g) => [g.rule.tableId, g.reason]), [[3, "hard_timeout"]]);
+    // fin_timeout on a permanent flow.
+    t.allRules().find((r) => r.tableId === 1)!.reduceTimeouts(5, 0);
+    assert.deepEqual(t.expire(20000).map((g) => [g.rule.tableId, g.reason]), [[1, "idle_timeout"]]);
+  });
+
+  test("deleting one table, or by a match, is the same as rule by rule", () => {
+    const t = loaded();
+    const r = ok(t.flowMod(fm("delete", "table=1"), 0));
+    assert.equal(r.removed.length, 41);
+    assert.deepEqual(t.tableStats().slice(0, 3).map((s) => s.activeCount), [40, 0, 42]);
+    const r2 = ok(t.flowMod(fm("delete", "ip"), 0));
+    assert.equal(r2.removed.length, 81);
+    assert.deepEqual(t.tableStats().slice(0, 3).map((s) => s.activeCount), [0, 0, 1]);
+    assert.equal(t.lookup(2, packet("udp,in_port=99"), null)?.actions, "NORMAL");
+  });
+});
