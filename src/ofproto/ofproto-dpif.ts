@@ -75,7 +75,12 @@ import { resumeContinuation } from "./continuation.js";
 import { MeterIdPool } from "./meters.js";
 import { BridgeBonds, bondPortStatus, type Bond, type BondPortStatus } from "./bond.js";
 import { BridgeStp, stpOfpState, type StpBridgeSettings, type StpPortSettings } from "./stp-bridge.js";
+import { SflowAgent, type SflowPort, type SflowSettings } from "./sflow.js";
+import { NetflowExporter, type NetflowSettings } from "./netflow.js";
 import { McastSnooping, type McastPortSettings, type McastSnoopingSettings } from "./mcast-snooping.js";
+import { BfdSession, type BfdSettings } from "./bfd.js";
+import { Cfm, cfmSettingsValid, type CfmSettings } from "./cfm.js";
+import type { CfmStatus } from "./xlate-types.js";
 import type {
   BridgeDpConfig,
   BundleConfig,
@@ -169,6 +174,10 @@ export class DpifPort implements XPort {
   seenConfig = 0;
   seenState = 0;
   hwAddr: Uint8Array = new Uint8Array(6);
+  /** BFD on this interface (bfd.ts; Interface:bfd), else null. */
+  bfd: BfdSession | null = null;
+  /** CFM on this interface (cfm.ts; Interface.cfm_mpid), else null. */
+  cfm: Cfm | null = null;
 
   constructor(
     readonly bridge: OfprotoDpif,
@@ -586,6 +595,10 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
   readonly bonds: BridgeBonds = new BridgeBonds(() => this.now(), () => this.refreshPortStates(), (p, f) => this.sendToPort(p.ofpNo, f), this);
   /** Spanning tree (stp-bridge.ts); null while Bridge.stp_enable is off. */
   stp: BridgeStp | null = null;
+  /** sFlow (sflow.ts); null without a Bridge.sflow row. */
+  sflow: SflowAgent | null = null;
+  /** NetFlow (netflow.ts); null without a Bridge.netflow row. */
+  netflow: NetflowExporter | null = null;
   /** IGMP/MLD snooping (mcast-snooping.ts); null while Bridge.mcast_snooping_enable is off. */
   ms: McastSnooping | null = null;
   /** Ports by interface name (including ports that failed to open). */
@@ -819,6 +832,64 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
     if (changed) this.requestRevalidation();
   }
 
+  /** sFlow from the Bridge's sFlow row (OVS's set_sflow); null turns it off. */
+  setSflow(settings: SflowSettings | null): void {
+    if (this.closed) return;
+    if (settings === null) {
+      if (this.sflow === null) return;
+      this.sflow.close();
+      this.sflow = null;
+    } else if (this.sflow === null) {
+      this.sflow = new SflowAgent(settings, () => this.sflowPorts());
+    } else {
+      const before = this.sflow.probability;
+      this.sflow.configure(settings);
+      if (this.sflow.probability === before) return;
+    }
+    this.requestRevalidation();
+  }
+
+  /** NetFlow from the Bridge's NetFlow row (OVS's set_netflow); null turns it off. */
+  setNetflow(settings: NetflowSettings | null): void {
+    if (this.closed) return;
+    if (settings === null) {
+      if (this.netflow === null) return;
+      this.netflow.close();
+      this.netflow = null;
+    } else if (this.netflow === null) {
+      this.netflow = new NetflowExporter(settings, () => this.now());
+    } else {
+      this.netflow.configure(settings);
+      return;
+    }
+    // Megaflows keep (or may drop) the NetFlow fields.
+    this.requestRevalidation();
+  }
+
+  /** The ports sFlow reports on: those with a kernel interface index, by datapath number. */
+  private sflowPorts(): Map<number, SflowPort> {
+    const out = new Map<number, SflowPort>();
+    for (const p of this.ports.values()) {
+      const nd = p.netdev;
+      const ifindex = nd?.getIfindex?.() ?? 0;
+      if (nd === null || p.odpNo < 0 || ifindex <= 0) continue;
+      out.set(p.odpNo, {
+        odpNo: p.odpNo,
+        ifindex,
+        speed: () => nd.getLinkSpeed?.()?.bps ?? 0,
+        up: () => nd.isUp(),
+        stats: () => {
+          const st = this.ifaceStatistics(p);
+          return {
+            rxPackets: st["rx_packets"] ?? 0, rxBytes: st["rx_bytes"] ?? 0, txPackets: st["tx_packets"] ?? 0, txBytes: st["tx_bytes"] ?? 0,
+            rxDropped: st["rx_dropped"] ?? 0, txDropped: st["tx_dropped"] ?? 0, rxErrors: st["rx_errors"] ?? 0, txErrors: st["tx_errors"] ?? 0,
+          };
+        },
+      });
+    }
+    return out;
+  }
+
   /** STP port states → OpenFlow port states; after a topology change learned MACs go. */
   private stpChanged(flushMacs: boolean): void {
     for (const p of this.ports.values()) {
@@ -833,6 +904,70 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
     if ((flushMacs || learnChanged) && this.macs instanceof MacLearning) this.macs.flush();
     if (flushMacs || learnChanged) this.ms?.mdbFlush();
     this.requestRevalidation();
+  }
+
+  /**
+   * BFD on interface `ifaceName` (OVS's set_bfd): null settings drop the
+   * session. Creating or dropping one changes what translation looks at.
+   */
+  setBfd(ifaceName: string, settings: BfdSettings | null): void {
+    const p = this.byName.get(ifaceName);
+    if (p === undefined || this.closed) return;
+    if (settings === null || p.ofport === null) {
+      if (p.bfd === null) return;
+      p.bfd.close();
+      p.bfd = null;
+      this.requestRevalidation();
+      return;
+    }
+    if (p.bfd !== null) {
+      p.bfd.configure(settings);
+      return;
+    }
+    p.bfd = new BfdSession(ifaceName, {
+      rxPackets: () => Number(this.ifaceStatus(ifaceName)?.statistics["rx_packets"] ?? 0),
+      hwAddr: () => p.hwAddr,
+      send: (frame) => this.sendToPort(p.ofpNo, frame),
+      // Fast-failover liveness follows the forwarding flag (OVS's may_enable, REV_PORT_TOGGLED).
+      forwardingChanged: () => this.requestRevalidation(),
+    }, settings, () => this.now());
+    this.requestRevalidation();
+  }
+
+  /** CFM on interface `ifaceName` (OVS's set_cfm): null settings, or invalid ones, drop the session. */
+  setCfm(ifaceName: string, settings: CfmSettings | null): void {
+    const p = this.byName.get(ifaceName);
+    if (p === undefined || this.closed) return;
+    if (settings !== null && p.ofport !== null && cfmSettingsValid(settings)) {
+      if (p.cfm !== null) {
+        p.cfm.configure(settings);
+        return;
+      }
+      p.cfm = new Cfm(ifaceName, {
+        rxPackets: () => Number(this.ifaceStatus(ifaceName)?.statistics["rx_packets"] ?? 0),
+        hwAddr: () => p.hwAddr,
+        send: (frame) => this.sendToPort(p.ofpNo, frame),
+        forwardingChanged: () => this.requestRevalidation(),
+      }, settings, () => this.now());
+      this.requestRevalidation();
+      return;
+    }
+    if (p.cfm === null) return;
+    p.cfm.close();
+    p.cfm = null;
+    this.requestRevalidation();
+  }
+
+  /** The CFM status of `ifaceName` (OVS's get_cfm_status), null without CFM. */
+  cfmStatus(ifaceName: string): CfmStatus | null {
+    const c = this.byName.get(ifaceName)?.cfm ?? null;
+    if (c === null) return null;
+    return { faults: c.getFault(), remoteOpstate: c.getOpup(), flapCount: c.flapCount, health: c.health, rmps: c.rmps.slice() };
+  }
+
+  /** Interface.bfd_status of `ifaceName` (OVS's get_bfd_status), null without BFD. */
+  bfdStatus(ifaceName: string): [string, string][] | null {
+    return this.byName.get(ifaceName)?.bfd?.status() ?? null;
   }
 
   /** Ages MAC entries; a change that may alter megaflows asks for revalidation. */
@@ -952,6 +1087,10 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
     this.bonds.close(this.bundles.values());
     this.stp?.close();
     this.stp = null;
+    this.sflow?.close();
+    this.sflow = null;
+    this.netflow?.close();
+    this.netflow = null;
     this.ms?.close();
     this.ms = null;
     for (const p of [...this.byName.values()]) this.removeIface(p, true);
@@ -1136,6 +1275,11 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
 
   private removeIface(port: DpifPort, closing = false): void {
     this.byName.delete(port.name);
+    // Its BFD session goes with it (bfd/show no longer lists it).
+    port.bfd?.close();
+    port.bfd = null;
+    port.cfm?.close();
+    port.cfm = null;
     if (port.ofport !== null) {
       this.ports.delete(port.ofpNo);
       this.lastUsed.set(port.ofpNo, this.now());

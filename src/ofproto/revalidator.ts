@@ -305,6 +305,8 @@ export class Revalidator {
     const dpi = dp <= SMALL_INT_MAX ? dp | 0 : dp;
     const dbi = db <= SMALL_INT_MAX ? db | 0 : db;
     for (const r of k.rules) if (!r.removed) r.credit(dpi, dbi, t);
+    const nf = k.netflow;
+    if (nf !== null) nf.exporter.update(nf.flow, nf.output, dp, db, 0);
     k.packets = packets;
     k.bytes = bytes;
     k.used = used;
@@ -373,6 +375,7 @@ export class Revalidator {
     // The refresh kind is the setup's: decided from its rules before they go.
     ukeyRefreshKind(k);
     k.rules = xout.rules;
+    k.netflow = xout.netflow ?? null;
     k.slow = xout.slow;
     if (sameBytes(actions, k.actions)) return true;
     // The datapath takes whole keys; the ukey may keep a short one.
@@ -388,6 +391,8 @@ export class Revalidator {
   deleteUkey(k: Ukey): void {
     const r = this.udpif.backer.dpif.flowDel({ ufid: ukeyUfid(k) });
     if (r.error === 0 && r.stats !== undefined) this.credit(k, r.stats.packets, r.stats.bytes, r.stats.used);
+    // The megaflow is gone: NetFlow exports its flow now (OVS's netflow_flow_clear).
+    if (k.netflow !== null) k.netflow.exporter.expireFlow(k.netflow.flow);
     this.udpif.ukeys.remove(k);
   }
 

@@ -71,7 +71,7 @@ import { vlogModule } from "../util/vlog.js";
 import { OFPP_NORMAL } from "../openflow/ofp-codec.js";
 import type { OfRule } from "./rule.js";
 import type { OfpAction } from "../openflow/ofp-actions.js";
-import type { DatapathGlobalConfig, XBridge, XlateIn, XlateOut } from "./xlate-types.js";
+import type { DatapathGlobalConfig, XBridge, XlateIn, XlateNetflow, XlateOut } from "./xlate-types.js";
 import type { DpifBacker, OfprotoDpif } from "./ofproto-dpif.js";
 import { Revalidator } from "./revalidator.js";
 import { handleControllerUpcall } from "./xlate-pin.js";
@@ -164,6 +164,7 @@ function actionsUseNormal(list: readonly OfpAction[], depth: number): boolean {
 /** user_action_cookie types (OVS's enum user_action_cookie_type). */
 export const USER_ACTION_COOKIE_SLOW_PATH = 2;
 export const USER_ACTION_COOKIE_CONTROLLER = 5;
+export const USER_ACTION_COOKIE_SFLOW = 1;
 
 const EMPTY = new Uint8Array(0);
 const EMPTY_KEY = new Uint32Array(0);
@@ -187,6 +188,8 @@ export class Ukey {
   next: Ukey | null = null;
   /** Rules the last translation visited. */
   rules: readonly OfRule<OfpAction[]>[];
+  /** NetFlow's account of the megaflow's packets (OVS's XC_NETFLOW xlate-cache entry), or null. */
+  netflow: XlateNetflow | null = null;
   /** Cleared by deletion. */
   live = true;
   /** The OpenFlow number of the input port at the last translation. */
@@ -839,6 +842,7 @@ export class Udpif implements DpifUpcallHandler {
 
   private addUkey(u: DpifUpcall, mask: Uint32Array, actions: Uint8Array, bridge: OfprotoDpif, xout: XlateOut, now: number, packets: number, bytes: number): void {
     const k = new Ukey(u.ufid, u.key, mask, actions, bridge, xout.rules, xout.slow, now);
+    if (xout.netflow !== undefined) k.netflow = xout.netflow;
     // Statistics already credited (translation credited the upcalled packet itself).
     k.packets = packets;
     k.bytes = bytes;
@@ -854,9 +858,15 @@ export class Udpif implements DpifUpcallHandler {
   private actionUpcall(u: DpifUpcall): DpifUpcallReply {
     this.counters.actionUpcalls++;
     const type = cookieType(u.userdata);
-    if (type !== USER_ACTION_COOKIE_CONTROLLER && type !== USER_ACTION_COOKIE_SLOW_PATH) return DROP_REPLY;
+    if (type !== USER_ACTION_COOKIE_CONTROLLER && type !== USER_ACTION_COOKIE_SLOW_PATH && type !== USER_ACTION_COOKIE_SFLOW) return DROP_REPLY;
     const port = this.backer.portByOdp(u.key[W_IN_PORT]!, u.key);
     if (port === null || port.ofport === null) return DROP_REPLY;
+    if (type === USER_ACTION_COOKIE_SFLOW) {
+      // A sampled packet for the bridge's sFlow agent (cookie: VLAN TCI at 24, output at 28).
+      const dv = new DataView(u.userdata!.buffer, u.userdata!.byteOffset, u.userdata!.length);
+      port.bridge.sflow?.received(u.packet, u.key[W_IN_PORT]!, dv.getUint16(24, false), dv.getUint32(28, true));
+      return DROP_REPLY;
+    }
     const flow = new Uint32Array(FLOW_U32S);
     flow.set(u.key.subarray(0, DPW));
     flow[W_IN_PORT] = port.ofpNo;

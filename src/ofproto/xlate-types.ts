@@ -17,7 +17,11 @@ import type { OfpAction } from "../openflow/ofp-actions.js";
 import type { MirrorBridge, MirrorConfig } from "./mirror.js";
 import type { Bond, BondSettings } from "./bond.js";
 import type { BridgeStp, StpBridgeSettings, StpPortSettings } from "./stp-bridge.js";
+import type { SflowSettings } from "./sflow.js";
+import type { NetflowExporter, NetflowSettings } from "./netflow.js";
 import type { McastSnooping, McastSnoopingSettings, McastPortSettings } from "./mcast-snooping.js";
+import type { BfdSession, BfdSettings } from "./bfd.js";
+import type { Cfm, CfmSettings } from "./cfm.js";
 
 /* ---------------- ports and bundles ---------------- */
 
@@ -75,6 +79,10 @@ export interface XPort {
   bridge: XBridge;
   /** Ethernet address of the interface (6 bytes). */
   hwAddr: Uint8Array;
+  /** The interface's BFD session (bfd.ts); absent or null = none. */
+  bfd?: BfdSession | null;
+  /** The interface's CFM session (cfm.ts); absent or null = none. */
+  cfm?: Cfm | null;
 }
 
 /* ---------------- MAC learning ---------------- */
@@ -108,6 +116,18 @@ export interface MacTable {
 
 /* ---------------- the bridge ---------------- */
 
+/** An interface's CFM state for its Interface cfm_* columns (OVS's cfm_status). */
+export interface CfmStatus {
+  /** CFM_FAULT_* bits (cfm/set-fault overrides them). */
+  faults: number;
+  /** 1 up, 0 down, -1 none (not extended). */
+  remoteOpstate: number;
+  flapCount: number;
+  /** 0..100, or -1 undefined. */
+  health: number;
+  rmps: number[];
+}
+
 /** What translation needs of a bridge (OVS's xbridge). */
 export interface XBridge {
   name: string;
@@ -135,8 +155,27 @@ export interface XBridge {
   readonly mbridge?: MirrorBridge | null;
   /** The bridge's spanning tree (stp-bridge.ts); absent or null = none. */
   readonly stp?: XlateStp | null;
+  /** sFlow sampling (sflow.ts); absent or null = off. */
+  readonly sflow?: XlateSflow | null;
+  /** NetFlow export (netflow.ts); absent or null = off. */
+  readonly netflow?: NetflowExporter | null;
   /** IGMP/MLD snooping (mcast-snooping.ts); absent or null = off. */
   readonly ms?: McastSnooping | null;
+}
+
+/** The NetFlow flow a translation accounted its packets to (for later statistics of the megaflow). */
+export interface XlateNetflow {
+  exporter: NetflowExporter;
+  flow: Uint32Array;
+  output: number;
+}
+
+/** What translation asks of a bridge's sFlow agent (sflow.ts). */
+export interface XlateSflow {
+  /** The sample action's probability: UINT32_MAX / sampling rate. */
+  readonly probability: number;
+  /** The ifindex sFlow reports for datapath port `odpNo` (0: none). */
+  ifindexOf(odpNo: number): number;
 }
 
 /** What translation asks of a bridge's spanning tree (stp-bridge.ts's BridgeStp). */
@@ -217,6 +256,8 @@ export interface XlateOut {
   slow: number;
   /** The flow after every action (ofproto/trace's "Final flow"). */
   finalFlow: Uint32Array;
+  /** Set on a bridge with NetFlow: where the megaflow's later statistics go. */
+  netflow?: XlateNetflow;
   /** Every rule visited (for stats, revalidation bookkeeping). */
   rules: OfRule<OfpAction[]>[];
   /** Errors that ended translation early (OVS's xlate_error), or null. */
@@ -398,6 +439,12 @@ export interface DpifBridgeApi {
   setStp?(settings: StpBridgeSettings | null, ports: ReadonlyMap<string, StpPortSettings>): void;
   /** The spanning tree, for status columns; null when off. */
   readonly stp?: BridgeStp | null;
+  /** sFlow from the Bridge's sFlow row (sflow.ts); null turns it off. Optional: without it, no sFlow. */
+  setSflow?(settings: SflowSettings | null): void;
+  /** The sFlow agent; null when off. */
+  readonly sflow?: XlateSflow | null;
+  /** NetFlow from the Bridge's NetFlow row (netflow.ts); null turns it off. Optional. */
+  setNetflow?(settings: NetflowSettings | null): void;
   /**
    * IGMP/MLD snooping (mcast-snooping.ts): null settings turn it off;
    * `ports` are the Port rows' flood flags, by Port name. Optional.
@@ -405,6 +452,14 @@ export interface DpifBridgeApi {
   setMcastSnooping?(settings: McastSnoopingSettings | null, ports: ReadonlyMap<string, McastPortSettings>): void;
   /** The multicast snooping table, for mdb/show; null when off. */
   readonly ms?: McastSnooping | null;
+  /** BFD on interface `ifaceName` (bfd.ts): null settings turn it off. Optional: without it, no BFD. */
+  setBfd?(ifaceName: string, settings: BfdSettings | null): void;
+  /** Interface.bfd_status of `ifaceName`: null without BFD. */
+  bfdStatus?(ifaceName: string): [string, string][] | null;
+  /** CFM on interface `ifaceName` (cfm.ts): null settings turn it off. Optional. */
+  setCfm?(ifaceName: string, settings: CfmSettings | null): void;
+  /** The CFM status columns of `ifaceName`: null without CFM. */
+  cfmStatus?(ifaceName: string): CfmStatus | null;
   /** Deletes the bridge: its ports leave the datapath, its connections close. */
   close(): void;
 }

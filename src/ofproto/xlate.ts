@@ -70,7 +70,7 @@ import { commitOdpActions, dlType, mplsCount, nwProto, vlanCount } from "./xlate
 import {
   boundField, maskSubfield, prereqsOk, readSubfield, setFieldMasked, subfieldPrereqsOk, writeSubfield,
 } from "./xlate-fields.js";
-import { allocRecircId, bridgeUuid, encodeControllerCookie, frozenState, type FrozenItem } from "./xlate-pin.js";
+import { allocRecircId, bridgeUuid, encodeControllerCookie, frozenState, USER_ACTION_COOKIE_LEN, type FrozenItem } from "./xlate-pin.js";
 import { OfportMap, hashInt } from "./ofport-order.js";
 import type {
   NormalCtx, TraceNode, TraceNodeType, TraceSink, XBridge, XBundle, XlateIn, XlateOut, XPort,
@@ -81,7 +81,9 @@ import { xlateLearn } from "./xlate-learn.js";
 import { bundleExecute, multipathExecute } from "./xlate-hash.js";
 import { lacpSpecial } from "./bond.js";
 import { SLOW_LACP as SLOW_LACP_BIT, SLOW_STP } from "./xlate-types.js";
+import { SLOW_BFD, SLOW_CFM } from "./xlate-types.js";
 import { stpForwardInState, stpLearnInState, stpShouldForwardBpdu } from "./stp.js";
+import { NetflowExporter, NF_OUT_DROP, NF_OUT_FLOOD, NF_OUT_MULTI } from "./netflow.js";
 import { tnlComposeOutput, tnlPortOf, tnlTerminate, tnlWcFinish, tnlWcInit, unwrapTrailingClone } from "./xlate-tnl.js";
 
 type Rule = OfRule<OfpAction[]>;
@@ -134,6 +136,12 @@ export class XlateCtx implements NormalCtx {
   exit = false;
   error: string | null = null;
   slow = 0;
+  /** sFlow (OVS's compose_sflow_action): where the cookie is in the actions (-1: none), outputs so far, the last one's datapath port. */
+  sflowCookieAt = -1;
+  sflowOutputs = 0;
+  sflowOdpPort = 0;
+  /** NetFlow's output interface: one OpenFlow port, or NF_OUT_DROP / NF_OUT_MULTI / NF_OUT_FLOOD. */
+  nfOutput = NF_OUT_DROP;
   actionSet: OfpAction[] = [];
   actionSetHasGroup = false;
   inActionSet = false;
@@ -203,6 +211,9 @@ export class XlateCtx implements NormalCtx {
     this.exit = false;
     this.error = null;
     this.slow = 0;
+    this.sflowCookieAt = -1;
+    this.sflowOutputs = 0;
+    this.nfOutput = NF_OUT_DROP;
     if (this.actionSet.length !== 0) this.actionSet = [];
     this.actionSetHasGroup = false;
     this.inActionSet = false;
@@ -354,6 +365,8 @@ function xlateWith(ctx: XlateCtx, xin: XlateIn): XlateOut {
   // A tunnelled packet: what chose its tunnel port is part of every megaflow.
   // (Geneve options the TLV map cannot take fail the translation, as OVS's.)
   if (!tnlWcInit(flow, wc)) ctx.error = "Invalid tunnel metadata";
+  // NetFlow records carry the 5-tuple and ToS: IPv4 megaflows keep them.
+  if (ctx.bridge.netflow != null) NetflowExporter.maskWildcards(flow, wc);
 
   if (ctx.trace !== null) {
     const node = ctx.trace.add("bridge", `bridge("${ctx.bridge.name}")`);
@@ -388,16 +401,18 @@ function xlateWith(ctx: XlateCtx, xin: XlateIn): XlateOut {
           ctx.trace!.push(node);
           pushed++;
         }
-        if (!thawed && stpSpecial(ctx, ctx.inPort, xin.packet)) {
-          // A BPDU: spanning tree took it.
+        if (!thawed && (cfmSpecial(ctx, ctx.inPort, xin.packet) || bfdSpecial(ctx, ctx.inPort, xin.packet) || stpSpecial(ctx, ctx.inPort, xin.packet))) {
+          // A BFD control packet or a BPDU: BFD or spanning tree took it.
         } else if (mirrorGate(ctx, thawed)) {
           // Dropped: received on a mirror output port.
         } else if (kind === LK_MISS_PIN) {
+          if (!thawed) composeSflow(ctx);
           // The miss rule: its one action sends the packet to the controller.
           ctx.add("action", "controller(reason=)");
           ctx.ruleCookie = 0n;
           xlateController(ctx, 0xffff, OFPR_IMPLICIT_MISS, 0, null, false);
         } else {
+          if (!thawed) composeSflow(ctx);
           ctx.add("action", "drop");
         }
         node = null;
@@ -415,10 +430,15 @@ function xlateWith(ctx: XlateCtx, xin: XlateIn): XlateOut {
       ctx.rule = rule;
       ctx.ruleCookie = rule.cookie;
       // A LACP PDU on a bond member goes to LACP, not through the actions (OVS's process_special).
-      if (!thawed && lacpSpecial(ctx.inPort, dlType(flow), xin.packet)) ctx.slow |= SLOW_LACP_BIT;
+      if (!thawed && (cfmSpecial(ctx, ctx.inPort, xin.packet) || bfdSpecial(ctx, ctx.inPort, xin.packet))) {
+        // A BFD control packet for the interface's session (OVS's process_special).
+      } else if (!thawed && lacpSpecial(ctx.inPort, dlType(flow), xin.packet)) ctx.slow |= SLOW_LACP_BIT;
       else if (!thawed && stpSpecial(ctx, ctx.inPort, xin.packet)) {
         // A BPDU: spanning tree took it (OVS's process_special).
-      } else if (!mirrorGate(ctx, thawed)) xlateReceived(ctx, rule.actions);
+      } else if (!mirrorGate(ctx, thawed)) {
+        if (!thawed) composeSflow(ctx);
+        xlateReceived(ctx, rule.actions);
+      }
     }
   }
   // A frozen pipeline keeps its action set for when it resumes (OVS runs it only when not freezing).
@@ -430,6 +450,13 @@ function xlateWith(ctx: XlateCtx, xin: XlateIn): XlateOut {
   finishWildcards(ctx, xin.flow);
   tnlWcFinish(xin.flow, ctx.wc);
 
+  if (ctx.sflowCookieAt >= 0) fixSflowCookie(ctx);
+  // NetFlow counts what the bridge itself received and forwarded (not recirculations, not packets to controllers).
+  const nf = ctx.bridge.netflow;
+  const nfOut = nf != null && !thawed && ctx.error === null ? { exporter: nf, flow: ctx.xin.flow.slice(), output: ctx.nfOutput } : null;
+  if (nfOut !== null && (ctx.xin.statsPackets ?? 0) > 0) {
+    nf!.update(ctx.xin.flow, ctx.nfOutput, ctx.xin.statsPackets ?? 0, ctx.xin.statsBytes ?? 0, ctx.xin.flow[W_TCP_FLAGS]! & 0xff);
+  }
   if (ctx.error !== null) ctx.odp.w.truncate(0);
   else unwrapTrailingClone(ctx.odp.w);
   const out: XlateOut = {
@@ -441,7 +468,41 @@ function xlateWith(ctx: XlateCtx, xin: XlateIn): XlateOut {
     deferred: ctx.deferred.length === 0 ? [] : ctx.deferred,
   };
   if (ctx.revalidate) out.needRevalidate = true;
+  if (nfOut !== null) out.netflow = nfOut;
   return out;
+}
+
+/** USER_ACTION_COOKIE_SFLOW. */
+const COOKIE_SFLOW = 1;
+
+/**
+ * OVS's compose_sflow_action: on a bridge with sFlow, a packet received
+ * from a port is first sampled (sample(probability, userspace(sFlow
+ * cookie, actions))). The cookie's VLAN and output are filled in once the
+ * translation knows them (fixSflowCookie).
+ */
+function composeSflow(ctx: XlateCtx): void {
+  const sf = ctx.bridge.sflow;
+  if (sf == null || (ctx.xin.flow[W_IN_PORT]! & 0xffff) === OFPP_NONE) return;
+  const at = ctx.odp.size;
+  ctx.odp.sample(sf.probability, (b) => b.userspace(0, new Uint8Array(USER_ACTION_COOKIE_LEN), { actions: true }));
+  // sample(4) probability(8) actions(4) userspace(4) pid(8), then the userdata's header(4).
+  ctx.sflowCookieAt = at + 32;
+}
+
+/** OVS's fix_sflow_action: the cookie's input port, bridge, VLAN and output(s). */
+function fixSflowCookie(ctx: XlateCtx): void {
+  const b = ctx.odp.w.buf;
+  const o = ctx.sflowCookieAt;
+  const dv = new DataView(b.buffer, b.byteOffset);
+  dv.setUint16(o, COOKIE_SFLOW, true);
+  dv.setUint16(o + 2, ctx.xin.flow[W_IN_PORT]! & 0xffff, true);
+  b.set(bridgeUuid(ctx.bridge), o + 4);
+  // The VLAN the packet arrived with (TCI, network order).
+  dv.setUint16(o + 24, ctx.xin.flow[W_VLAN0]! & 0xffff, false);
+  const ifindex = ctx.sflowOutputs === 1 ? ctx.bridge.sflow!.ifindexOf(ctx.sflowOdpPort) : 0;
+  const output = ctx.sflowOutputs === 0 ? 0x40000000 | 256 : ifindex > 0 ? ifindex : 0x80000000 | ctx.sflowOutputs;
+  dv.setUint32(o + 28, output >>> 0, true);
 }
 
 /** The flow's destination is the STP address and it is an 802.3 frame (OVS's is_stp). */
@@ -462,6 +523,28 @@ function stpSpecial(ctx: XlateCtx, xp: XPort | null, packet: Uint8Array | null):
   if (!isStpFlow(ctx.flow)) return false;
   if (packet !== null) stp.processPacket(xp, packet);
   ctx.slow |= SLOW_STP;
+  return true;
+}
+
+/**
+ * OVS's process_special for BFD (checked before LACP and STP): a control
+ * packet for the session of the interface it came in on goes to that
+ * session (with the packet, when there is one) and the flow to the slow path.
+ */
+function bfdSpecial(ctx: XlateCtx, xp: XPort | null, packet: Uint8Array | null): boolean {
+  const bfd = xp?.bfd;
+  if (bfd == null || !bfd.shouldProcessFlow(ctx.flow, ctx.wc)) return false;
+  if (packet !== null) bfd.processPacket(ctx.flow, packet);
+  ctx.slow |= SLOW_BFD;
+  return true;
+}
+
+/** OVS's process_special for CFM (checked first): a CCM for the interface's session goes to it, the flow to the slow path. */
+function cfmSpecial(ctx: XlateCtx, xp: XPort | null, packet: Uint8Array | null): boolean {
+  const cfm = xp?.cfm;
+  if (cfm == null || !cfm.shouldProcessFlow(ctx.flow, ctx.wc)) return false;
+  if (packet !== null) cfm.processHeartbeat(packet);
+  ctx.slow |= SLOW_CFM;
   return true;
 }
 
@@ -1476,6 +1559,7 @@ function portsInHmapOrder(b: XBridge): XPort[] {
 }
 
 function flood(ctx: XlateCtx, all: boolean): void {
+  ctx.nfOutput = NF_OUT_FLOOD;
   const inPort = ctx.flow[W_IN_PORT]! & 0xffff;
   for (const p of portsInHmapOrder(ctx.bridge)) {
     if (p.ofpNo === inPort) continue;
@@ -1523,6 +1607,9 @@ export function composeOutput(ctx: XlateCtx, ofpPort: number, checkStp: boolean)
   else if (!tnlTerminate(ctx, xport)) {
     if (ctx.mirrorSnaplen !== 0 && ctx.mirrorSnaplen < 0xffff) ctx.odp.trunc(ctx.mirrorSnaplen);
     ctx.odp.output(xport.odpNo);
+    ctx.sflowOdpPort = xport.odpNo;
+    ctx.sflowOutputs++;
+    ctx.nfOutput = ctx.nfOutput === NF_OUT_DROP ? ofpPort : ctx.nfOutput === NF_OUT_FLOOD ? NF_OUT_FLOOD : NF_OUT_MULTI;
   }
   if (xport.bundle !== null && ctx.bridge.mbridge?.hasMirrors === true) mirrorPacket(ctx, xport.bundle, xport.bundle.mirrorDst ?? 0);
 }
@@ -1560,8 +1647,10 @@ export function patchPortOutput(ctx: XlateCtx, inDev: XPort, outDev: XPort): voi
   ctx.inPort = outDev;
   ctx.version = outDev.bridge.ofproto.tables.version;
   const peerStp = stpState(outDev);
-  if (stpSpecial(ctx, outDev, ctx.xin.packet ?? null)) {
-    // A BPDU for the peer bridge's spanning tree.
+  // Packets received by the peer count for its BFD's forwarding_if_rx (OVS's bfd_account_rx).
+  if (outDev.bfd != null && (ctx.xin.statsPackets ?? 0) > 0) outDev.bfd.accountRx(ctx.xin.statsPackets ?? 0);
+  if (cfmSpecial(ctx, outDev, ctx.xin.packet ?? null) || bfdSpecial(ctx, outDev, ctx.xin.packet ?? null) || stpSpecial(ctx, outDev, ctx.xin.packet ?? null)) {
+    // A BFD control packet for the peer interface's session, or a BPDU for the peer bridge's spanning tree.
   } else if ((outDev.config & OFPPC_NO_RECV) !== 0) {
     ctx.add("detail", "OFPPC_NO_RECV set, skipping");
   } else if (stpForwardInState(peerStp)) {
@@ -1651,6 +1740,8 @@ function bucketLive(ctx: XlateCtx, b: Bucket<OfpAction[]>, depth: number): boole
     if (p === undefined) return false;
     if ((p.config & OFPPC_PORT_DOWN) !== 0 || (p.state & OFPPS_LINK_DOWN) !== 0) return false;
     if ((p.state & OFPPS_LIVE) === 0 && (p.state & OFPPS_LINK_DOWN) !== 0) return false;
+    // A port with BFD or CFM is alive only while one of them says so (OVS's may_enable).
+    if ((p.bfd != null || p.cfm != null) && !((p.bfd?.mayEnable ?? false) || (p.cfm?.mayEnable ?? false))) return false;
   }
   if (b.watchGroup !== 0xffffffff) {
     if (depth >= 32) return false;

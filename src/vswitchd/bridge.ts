@@ -53,7 +53,12 @@ import { Idl, type IdlRow } from "../ovsdb/idl.js";
 import { datumEquals, newUuid, sortDatum, singleton, type Atom, type Datum } from "../ovsdb/datum.js";
 import { macToString } from "../packet/bytes.js";
 import { stpConfigOf, type StpPortInput } from "./stp-config.js";
+import { SFL_DEFAULT_HEADER_SIZE, SFL_DEFAULT_POLLING_INTERVAL, SFL_DEFAULT_SAMPLING_RATE } from "../ofproto/sflow.js";
+import { hashString } from "../ofproto/ofport-order.js";
 import { mcastConfigOf } from "./mcast-config.js";
+import { bfdSettingsOf } from "./bfd-config.js";
+import { cfmFaultNames, cfmSettingsOf } from "../ofproto/cfm.js";
+import type { CfmStatus } from "../ofproto/xlate-types.js";
 import { vlogModule } from "../util/vlog.js";
 import { coverageInc } from "./coverage.js";
 import { inBandRemotesOf } from "./in-band-config.js";
@@ -542,7 +547,48 @@ export class Bridges extends EventEmitter<BridgeEvents> {
 
     this.configureMirrors(b, row);
     this.configureStp(b, row);
+    this.configureSflow(b, row);
+    this.configureNetflow(b, row);
     this.configureMcastSnooping(b, row);
+    this.configureBfd(b, row);
+  }
+
+  /**
+   * BFD on each interface from Interface:bfd (bfd-config.ts; OVS's
+   * ofproto_port_set_bfd) and CFM from cfm_mpid and other_config:cfm_*
+   * (cfm.ts; OVS's iface_configure_cfm).
+   */
+  private configureBfd(b: BridgeState, row: IdlRow): void {
+    for (const ref of row.get("ports").keys) {
+      const port = this.idl.row("Port", String(ref));
+      if (port === undefined) continue;
+      for (const iref of port.get("interfaces").keys) {
+        const i = this.idl.row("Interface", String(iref));
+        if (i === undefined) continue;
+        const name = String(i.scalar("name"));
+        b.api.setBfd?.(name, bfdSettingsOf(i.stringMap("bfd")));
+        if (b.api.setCfm !== undefined) {
+          const mpid = i.scalar("cfm_mpid");
+          const opts = i.stringMap("options");
+          const keyFlow = opts.get("key") === "flow" || opts.get("in_key") === "flow";
+          b.api.setCfm(name, cfmSettingsOf(typeof mpid === "number" ? mpid : null, i.stringMap("other_config"), keyFlow));
+        }
+      }
+    }
+  }
+
+  /** Interface cfm_* columns (OVS's iface_refresh_cfm_stats); all empty without CFM. */
+  private writeCfmStatus(iface: IdlRow, s: CfmStatus | null, set: (row: IdlRow, column: string, value: Datum) => void): void {
+    if (s === null) {
+      for (const c of ["cfm_fault", "cfm_fault_status", "cfm_remote_opstate", "cfm_flap_count", "cfm_health", "cfm_remote_mpids"]) set(iface, c, EMPTY);
+      return;
+    }
+    set(iface, "cfm_fault", scalarDatum(s.faults !== 0));
+    set(iface, "cfm_fault_status", { keys: cfmFaultNames(s.faults), values: null });
+    set(iface, "cfm_flap_count", scalarDatum(s.flapCount));
+    set(iface, "cfm_remote_opstate", s.remoteOpstate >= 0 ? scalarDatum(s.remoteOpstate !== 0 ? "up" : "down") : EMPTY);
+    set(iface, "cfm_remote_mpids", { keys: s.rmps, values: null });
+    set(iface, "cfm_health", s.health >= 0 ? scalarDatum(s.health) : EMPTY);
   }
 
   /** Multicast snooping from Bridge.mcast_snooping_enable and the mcast-snooping-* knobs (mcast-config.ts). */
@@ -555,6 +601,54 @@ export class Bridges extends EventEmitter<BridgeEvents> {
     }
     const cfg = mcastConfigOf(row, ports);
     b.api.setMcastSnooping(cfg?.settings ?? null, cfg?.ports ?? new Map());
+  }
+
+  /** sFlow from the Bridge's sFlow row (OVS's bridge_configure_sflow). */
+  private configureSflow(b: BridgeState, row: IdlRow): void {
+    if (b.api.setSflow === undefined) return;
+    const ref = row.get("sflow").keys[0];
+    const sf = ref !== undefined ? this.idl.row("sFlow", String(ref)) : undefined;
+    if (sf === undefined) {
+      b.api.setSflow(null);
+      return;
+    }
+    const int = (c: string, def: number): number => {
+      const v = sf.get(c).keys[0];
+      return typeof v === "number" ? v : def;
+    };
+    const agent = sf.get("agent").keys[0];
+    b.api.setSflow({
+      targets: sf.get("targets").keys.map(String),
+      sampling: int("sampling", SFL_DEFAULT_SAMPLING_RATE),
+      polling: int("polling", SFL_DEFAULT_POLLING_INTERVAL),
+      header: int("header", SFL_DEFAULT_HEADER_SIZE),
+      agent: agent !== undefined ? String(agent) : null,
+      subId: [...this.bridges.values()].filter((x) => x.api.sflow != null).indexOf(b),
+    });
+  }
+
+  /** NetFlow from the Bridge's NetFlow row (OVS's bridge_configure_netflow). */
+  private configureNetflow(b: BridgeState, row: IdlRow): void {
+    if (b.api.setNetflow === undefined) return;
+    const ref = row.get("netflow").keys[0];
+    const nf = ref !== undefined ? this.idl.row("NetFlow", String(ref)) : undefined;
+    if (nf === undefined) {
+      b.api.setNetflow(null);
+      return;
+    }
+    const int = (c: string): number | undefined => {
+      const v = nf.get(c).keys[0];
+      return typeof v === "number" ? v : undefined;
+    };
+    // Without engine_type/engine_id OVS derives them from the datapath: here from the bridge's name.
+    const h = hashString(b.name);
+    b.api.setNetflow({
+      targets: nf.get("targets").keys.map(String),
+      engineType: int("engine_type") ?? (h >>> 8) & 0xff,
+      engineId: int("engine_id") ?? h & 0xff,
+      activeTimeout: int("active_timeout") ?? -1,
+      addIdToInterface: nf.get("add_id_to_interface").keys[0] === true,
+    });
   }
 
   /** Spanning tree from Bridge.stp_enable and the stp-* knobs (stp-config.ts). */
@@ -708,6 +802,9 @@ export class Bridges extends EventEmitter<BridgeEvents> {
           if (st !== null) this.writeIfaceStatus(iface, st, set, statsDue);
           const current = bond?.lacpCurrent.get(name);
           set(iface, "lacp_current", current !== undefined ? scalarDatum(current) : EMPTY);
+          // BFD session state (OVS's iface_refresh_ofproto_status); empty without BFD.
+          if (st !== null && b.api.bfdStatus !== undefined) set(iface, "bfd_status", mapDatum(b.api.bfdStatus(name) ?? []));
+          if (st !== null && b.api.cfmStatus !== undefined) this.writeCfmStatus(iface, b.api.cfmStatus(name), set);
         }
       }
       this.writeControllerStatus(row, b.api.ofproto.connmgr.controllerStatus(), set, statsDue);

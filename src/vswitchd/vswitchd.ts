@@ -158,6 +158,12 @@ async function registerOptionalCommands(registry: UnixctlRegistry, ctx: Vswitchd
   // mdb/... (mcast-commands.ts): the bridges' multicast snooping tables.
   const mcast = await optionalImport<{ registerMcastCommands?: (r: UnixctlRegistry, c: VswitchdCommandContext) => void }>("../ofproto/mcast-commands.js");
   if (mcast?.registerMcastCommands) guarded("mdb commands", () => mcast.registerMcastCommands!(registry, ctx));
+  // bfd/show, bfd/set-forwarding (bfd-commands.ts).
+  const bfd = await optionalImport<{ registerBfdCommands?: (r: UnixctlRegistry) => void }>("../ofproto/bfd-commands.js");
+  if (bfd?.registerBfdCommands) guarded("bfd commands", () => bfd.registerBfdCommands!(registry));
+  // cfm/show, cfm/set-fault (cfm.ts).
+  const cfm = await optionalImport<{ registerCfmCommands?: (r: UnixctlRegistry) => void }>("../ofproto/cfm.js");
+  if (cfm?.registerCfmCommands) guarded("cfm commands", () => cfm.registerCfmCommands!(registry));
 }
 
 /** Starts the daemon in this process. Throws with a message for the user when it cannot start. */
