@@ -34,6 +34,7 @@
  * and data lookups happen once per megaflow.
  */
 import { onTimeWarp } from "../util/clock.js";
+import { ipv6ToString } from "../packet/bytes.js";
 
 /** Default membership lifetime, seconds (OVS's MCAST_ENTRY_DEFAULT_IDLE_TIME). */
 export const MCAST_DEFAULT_IDLE_TIME = 300;
@@ -139,31 +140,7 @@ export function formatMcastAddr(a: Uint8Array): string {
   let mapped = a[10] === 0xff && a[11] === 0xff;
   for (let i = 0; i < 10 && mapped; i++) if (a[i] !== 0) mapped = false;
   if (mapped) return `${a[12]}.${a[13]}.${a[14]}.${a[15]}`;
-  return formatIpv6(a);
-}
-
-/** RFC 5952 text of 16 bytes (as inet_ntop writes it). */
-export function formatIpv6(a: Uint8Array): string {
-  const w: number[] = [];
-  for (let i = 0; i < 8; i++) w.push((a[2 * i]! << 8) | a[2 * i + 1]!);
-  let bestAt = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (w[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestAt = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (xs: number[]) => xs.map((x) => x.toString(16)).join(":");
-  if (bestAt < 0) return hex(w);
-  return `${hex(w.slice(0, bestAt))}::${hex(w.slice(bestAt + bestLen))}`;
+  return ipv6ToString(a);
 }
 
 function normalizeIdleTime(t: number): number {

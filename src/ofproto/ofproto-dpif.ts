@@ -924,14 +924,19 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
       p.bfd.configure(settings);
       return;
     }
-    p.bfd = new BfdSession(ifaceName, {
-      rxPackets: () => Number(this.ifaceStatus(ifaceName)?.statistics["rx_packets"] ?? 0),
+    p.bfd = new BfdSession(ifaceName, this.monitorHost(p), settings, () => this.now());
+    this.requestRevalidation();
+  }
+
+  /** What a port's BFD or CFM session needs from the bridge: its counters, address and a way out. */
+  private monitorHost(p: DpifPort) {
+    return {
+      rxPackets: () => Number(this.ifaceStatus(p.name)?.statistics["rx_packets"] ?? 0),
       hwAddr: () => p.hwAddr,
-      send: (frame) => this.sendToPort(p.ofpNo, frame),
+      send: (frame: Uint8Array) => this.sendToPort(p.ofpNo, frame),
       // Fast-failover liveness follows the forwarding flag (OVS's may_enable, REV_PORT_TOGGLED).
       forwardingChanged: () => this.requestRevalidation(),
-    }, settings, () => this.now());
-    this.requestRevalidation();
+    };
   }
 
   /** CFM on interface `ifaceName` (OVS's set_cfm): null settings, or invalid ones, drop the session. */
@@ -943,12 +948,7 @@ export class OfprotoDpif implements DpifBridgeApi, XBridge {
         p.cfm.configure(settings);
         return;
       }
-      p.cfm = new Cfm(ifaceName, {
-        rxPackets: () => Number(this.ifaceStatus(ifaceName)?.statistics["rx_packets"] ?? 0),
-        hwAddr: () => p.hwAddr,
-        send: (frame) => this.sendToPort(p.ofpNo, frame),
-        forwardingChanged: () => this.requestRevalidation(),
-      }, settings, () => this.now());
+      p.cfm = new Cfm(ifaceName, this.monitorHost(p), settings, () => this.now());
       this.requestRevalidation();
       return;
     }

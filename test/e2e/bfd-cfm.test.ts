@@ -11,28 +11,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ovsSkip } from "../util/ovs.js";
-import { runAsync, startRealSwitch, startTsovsSwitch, type Switch } from "../util/vswitchd.js";
+import { startRealSwitch, startTsovsSwitch, type Switch } from "../util/vswitchd.js";
+import { agreedActions, appctl, fastFailoverSetup, patchPairSetup, vsctl, warp } from "../util/monitor.js";
 
-const SETUP = [
-  "add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=dummy", "other_config:hwaddr=aa:55:aa:55:00:00",
-  "--", "add-br", "br1", "--", "set", "bridge", "br1", "datapath_type=dummy", "other_config:hwaddr=aa:55:aa:56:00:00",
-  "--", "add-port", "br1", "p1", "--", "set", "interface", "p1", "type=patch", "options:peer=p0", "ofport_request=1",
-  "--", "add-port", "br0", "p0", "--", "set", "interface", "p0", "type=patch", "options:peer=p1", "ofport_request=1",
+const SETUP = patchPairSetup([
   "--", "set", "interface", "p0", "cfm_mpid=1", "--", "set", "interface", "p1", "cfm_mpid=2",
-];
+]);
 
 const COLUMNS = ["cfm_fault", "cfm_fault_status", "cfm_remote_mpids", "cfm_flap_count", "cfm_health", "cfm_remote_opstate"];
-
-async function appctl(sw: Switch, ...args: string[]): Promise<string> {
-  const r = await runAsync("ovs-appctl", args, sw.dir);
-  return r.stdout + (r.status !== 0 ? `[status ${r.status}] ${r.stderr}` : "");
-}
-
-async function vsctl(sw: Switch, ...args: string[]): Promise<string> {
-  const r = await runAsync("ovs-vsctl", ["--timeout=20", ...args], sw.dir);
-  assert.equal(r.status, 0, `ovs-vsctl ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
 
 /** cfm/show of one interface without the timer countdowns. */
 async function show(sw: Switch, iface: string): Promise<string> {
@@ -43,10 +29,6 @@ async function columns(sw: Switch): Promise<string> {
   let out = "";
   for (const i of ["p0", "p1"]) for (const c of COLUMNS) out += `${i} ${c}=${(await vsctl(sw, "get", "interface", i, c)).trim()}\n`;
   return out;
-}
-
-async function warp(sws: Switch[], steps: number): Promise<void> {
-  for (let i = 0; i < steps; i++) for (const sw of sws) await appctl(sw, "time/warp", "100");
 }
 
 test("CFM between two bridges behaves as OVS 3.1's: cfm/show, cfm_* columns, set-fault, peer loss, extended opstate, health", { skip: ovsSkip(), timeout: 240_000 }, async () => {
@@ -129,30 +111,8 @@ test("a fast-failover group skips a port whose CFM reports a fault, as OVS 3.1 (
   try {
     sws.push(await startRealSwitch(), await startTsovsSwitch());
     const [ovs, ts] = sws as [Switch, Switch];
-    for (const sw of sws) {
-      await appctl(sw, "time/stop");
-      await vsctl(sw, ...SETUP, "--", "add-port", "br0", "d1", "--", "set", "interface", "d1", "type=dummy", "ofport_request=2");
-      for (const args of [
-        ["-O", "OpenFlow13", "add-group", "br0", "group_id=1,type=ff,bucket=watch_port:1,output:1,bucket=watch_port:2,output:2"],
-        ["add-flow", "br0", "priority=10,in_port=LOCAL,actions=group:1"],
-      ]) {
-        const r = await runAsync("ovs-ofctl", args, sw.dir);
-        assert.equal(r.status, 0, r.stderr);
-      }
-    }
-    const actions = async (what: string): Promise<string> => {
-      const get = async (sw: Switch) => (await appctl(sw, "ofproto/trace", "br0", "in_port=LOCAL")).split("\n").find((l) => l.startsWith("Datapath actions:")) ?? "";
-      let a = "";
-      let b = "";
-      for (let i = 0; i < 30; i++) {
-        a = await get(ovs);
-        b = await get(ts);
-        if (a === b) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.equal(b, a, what);
-      return a;
-    };
+    await fastFailoverSetup(sws, SETUP);
+    const actions = (what: string) => agreedActions(ovs, ts, what);
     await warp(sws, 41);
     const up = await actions("CFM without fault: the first bucket");
     for (const sw of sws) await appctl(sw, "cfm/set-fault", "p0", "true");

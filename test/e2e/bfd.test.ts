@@ -16,25 +16,11 @@ import * as path from "node:path";
 import { readPcap } from "../../src/packet/pcap.js";
 import { ovsSkip } from "../util/ovs.js";
 import { runAsync, startRealSwitch, startTsovsSwitch, type Switch } from "../util/vswitchd.js";
+import { agreedActions, appctl, fastFailoverSetup, patchPairSetup, vsctl, warp } from "../util/monitor.js";
 
-const SETUP = [
-  "add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=dummy", "other_config:hwaddr=aa:55:aa:55:00:00",
-  "--", "add-br", "br1", "--", "set", "bridge", "br1", "datapath_type=dummy", "other_config:hwaddr=aa:55:aa:56:00:00",
-  "--", "add-port", "br1", "p1", "--", "set", "interface", "p1", "type=patch", "options:peer=p0", "ofport_request=1",
-  "--", "add-port", "br0", "p0", "--", "set", "interface", "p0", "type=patch", "options:peer=p1", "ofport_request=1",
+const SETUP = patchPairSetup([
   "--", "set", "interface", "p0", "bfd:enable=true", "--", "set", "interface", "p1", "bfd:enable=true",
-];
-
-async function appctl(sw: Switch, ...args: string[]): Promise<string> {
-  const r = await runAsync("ovs-appctl", args, sw.dir);
-  return r.stdout + (r.status !== 0 ? `[status ${r.status}] ${r.stderr}` : "");
-}
-
-async function vsctl(sw: Switch, ...args: string[]): Promise<string> {
-  const r = await runAsync("ovs-vsctl", ["--timeout=20", ...args], sw.dir);
-  assert.equal(r.status, 0, `ovs-vsctl ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
+]);
 
 /** bfd/show of one interface without what is random (discriminators, jittered times). */
 async function show(sw: Switch, iface: string): Promise<string> {
@@ -49,10 +35,6 @@ async function show(sw: Switch, iface: string): Promise<string> {
 async function trace(sw: Switch, flow: string): Promise<string> {
   const text = await appctl(sw, "ofproto/trace", "br0", flow);
   return text.replace(/^Datapath actions: ([\d,]+)$/m, (_l, ports: string) => `Datapath actions: ${ports.split(",").sort().join(",")}`);
-}
-
-async function warp(sws: Switch[], steps: number): Promise<void> {
-  for (let i = 0; i < steps; i++) for (const sw of sws) await appctl(sw, "time/warp", "100");
 }
 
 test("BFD between two bridges behaves as OVS 3.1's: bfd/show, bfd_status, set-forwarding, peer loss, cpath_down, intervals, decay", { skip: ovsSkip(), timeout: 240_000 }, async () => {
@@ -256,31 +238,8 @@ test("a fast-failover group skips a port whose BFD does not forward, as OVS 3.1 
   try {
     sws.push(await startRealSwitch(), await startTsovsSwitch());
     const [ovs, ts] = sws as [Switch, Switch];
-    for (const sw of sws) {
-      await appctl(sw, "time/stop");
-      await vsctl(sw, ...SETUP, "--", "add-port", "br0", "d1", "--", "set", "interface", "d1", "type=dummy", "ofport_request=2");
-      for (const args of [
-        ["-O", "OpenFlow13", "add-group", "br0", "group_id=1,type=ff,bucket=watch_port:1,output:1,bucket=watch_port:2,output:2"],
-        ["add-flow", "br0", "priority=10,in_port=LOCAL,actions=group:1"],
-      ]) {
-        const r = await runAsync("ovs-ofctl", args, sw.dir);
-        assert.equal(r.status, 0, r.stderr);
-      }
-    }
-    /** The trace's datapath actions once both switches agree (OVS applies may_enable in its main loop). */
-    const actions = async (what: string): Promise<string> => {
-      const get = async (sw: Switch) => (await appctl(sw, "ofproto/trace", "br0", "in_port=LOCAL")).split("\n").find((l) => l.startsWith("Datapath actions:")) ?? "";
-      let a = "";
-      let b = "";
-      for (let i = 0; i < 30; i++) {
-        a = await get(ovs);
-        b = await get(ts);
-        if (a === b) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.equal(b, a, what);
-      return a;
-    };
+    await fastFailoverSetup(sws, SETUP);
+    const actions = (what: string) => agreedActions(ovs, ts, what);
     await warp(sws, 41);
     const up = await actions("BFD up: the first bucket");
     await appctl(ovs, "bfd/set-forwarding", "p0", "false");
