@@ -884,7 +884,11 @@ function openCt(args: string[], c: Ctx, maxArgs: number): { dp: DpifProvider; ct
   return { dp, ct };
 }
 
-const dumpConntrack: Handler = (argsIn, c) => {
+/**
+ * `[dp] [zone=N]` of the commands that dump connections: the tracker and
+ * the zone (null: all), or the errno after OVS's message.
+ */
+function openCtDump(argsIn: string[], c: Ctx): { ct: Conntrack; zone: number | null } | number {
   const args = argsIn.slice();
   const zone = scanZone(args.length > 1 ? args[args.length - 1] : undefined);
   if (zone !== null) args.pop();
@@ -893,6 +897,13 @@ const dumpConntrack: Handler = (argsIn, c) => {
     if (r === Errno.EOPNOTSUPP) c.out.error(r, "starting conntrack dump");
     return r;
   }
+  return { ct: r.ct, zone };
+}
+
+const dumpConntrack: Handler = (argsIn, c) => {
+  const r = openCtDump(argsIn, c);
+  if (typeof r === "number") return r;
+  const zone = r.zone;
   const now = c.env.now();
   for (const conn of r.ct.connections(now, zone)) {
     c.out.print(formatConn(conn, now, c.opts.verbosity > 0, c.opts.statistics) + "\n");
@@ -1061,14 +1072,9 @@ const CT_STATS_KEYS: readonly [number, string][] = [
 ];
 
 const ctStatsShow: Handler = (argsIn, c) => {
-  const args = argsIn.slice();
-  const zone = scanZone(args.length > 1 ? args[args.length - 1] : undefined);
-  if (zone !== null) args.pop();
-  const r = openCt(args, c, 2);
-  if (typeof r === "number") {
-    if (r === Errno.EOPNOTSUPP) c.out.error(r, "starting conntrack dump");
-    return r;
-  }
+  const r = openCtDump(argsIn, c);
+  if (typeof r === "number") return r;
+  const zone = r.zone;
   const conns = r.ct.connections(c.env.now(), zone);
   const perProto = new Map<number, number>();
   const tcpStates = new Array<number>(TCP_STATE_NAMES.length).fill(0);

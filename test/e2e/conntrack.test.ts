@@ -204,12 +204,17 @@ const FUZZ_FLOWS = [
   "table=1,ip,ct_state=+trk+inv,actions=mod_nw_tos:16,output:3",
 ];
 
-function fuzzPackets(seed: number, n: number): [number, string][] {
+/** A repeatable random source (a linear congruential generator): rnd(m) is in [0, m). */
+function seededRandom(seed: number): (m: number) => number {
   let st = seed;
-  const rnd = (m: number): number => {
+  return (m) => {
     st = (Math.imul(st, 1103515245) + 12345) >>> 0;
     return (st >>> 8) % m;
   };
+}
+
+function fuzzPackets(seed: number, n: number): [number, string][] {
+  const rnd = seededRandom(seed);
   const conns = [0, 1, 2].map((i) => ({ sp: 2000 + i, dp: 80 + i, sa: 1000 * (i + 1), sb: 90000 * (i + 1), ca: 0, cb: 0 }));
   const FLAGS = [0x002, 0x012, 0x010, 0x018, 0x011, 0x004, 0x014, 0x003, 0x001, 0x010, 0x018, 0x010];
   const out: [number, string][] = [];
@@ -294,11 +299,7 @@ const NAT_FUZZ_FLOWS = [
 ];
 
 function natFuzzPackets(seed: number, n: number): [number, string][] {
-  let st = seed;
-  const rnd = (m: number): number => {
-    st = (Math.imul(st, 1103515245) + 12345) >>> 0;
-    return (st >>> 8) % m;
-  };
+  const rnd = seededRandom(seed);
   const out: [number, string][] = [];
   for (let k = 0; k < n; k++) {
     const c = ["10.1.1.1", "10.1.1.3"][rnd(2)]!;
