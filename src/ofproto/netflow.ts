@@ -89,17 +89,18 @@ export class NetflowExporter {
 
   /** Accounts `packets`/`bytes` of `flow` (input port, 5-tuple, ToS) that went to `outPort` (or NF_OUT_*). */
   update(flow: Uint32Array, outPort: number, packets: number, bytes: number, tcpFlags: number): void {
-    if (packets <= 0 || flow[W_DL_TYPE]! >>> 16 !== 0x0800) return;
-    const nw = flow[W_NW_PROTO]!;
-    const f = {
-      inPort: flow[W_IN_PORT]! & 0xffff, src: flow[W_NW_SRC]!, dst: flow[W_NW_DST]!, proto: nw >>> S_NW_PROTO,
-      tos: (nw >>> S_NW_TOS) & 0xff & IP_DSCP_MASK, srcPort: flow[W_TP_SRC]! >>> 16, dstPort: flow[W_TP_SRC]! & 0xffff,
-    };
-    const key = this.keyOf(flow)!;
+    if (packets <= 0) return;
+    const key = this.keyOf(flow);
+    if (key === null) return;
     const now = this.now();
     let e = this.flows.get(key);
     if (e === undefined) {
-      e = { ...f, outPort, packets: 0, bytes: 0, tcpFlags: 0, created: now, first: now, last: now, lastExpired: now };
+      const nw = flow[W_NW_PROTO]!;
+      e = {
+        inPort: flow[W_IN_PORT]! & 0xffff, src: flow[W_NW_SRC]!, dst: flow[W_NW_DST]!, proto: nw >>> S_NW_PROTO,
+        tos: (nw >>> S_NW_TOS) & IP_DSCP_MASK, srcPort: flow[W_TP_SRC]! >>> 16, dstPort: flow[W_TP_SRC]! & 0xffff,
+        outPort, packets: 0, bytes: 0, tcpFlags: 0, created: now, first: now, last: now, lastExpired: now,
+      };
       this.flows.set(key, e);
     }
     if (e.packets === 0) e.first = now;

@@ -136,7 +136,6 @@ export class BridgeStp {
     this.settings = settings;
     this.stp = new Stp(host.name, macToBig(settings.systemId) | (BigInt(settings.priority & 0xffff) << 48n), {
       send: (no, bpdu) => this.sendBpdu(no, bpdu),
-      now: () => host.now(),
       log: (level, text) => (level === "warn" ? log.warn(text) : log.dbg(text)),
     });
     this.applyTimes(settings);
@@ -325,7 +324,7 @@ export class BridgeStp {
     return [
       ["stp_port_id", String(sp.portId)],
       ["stp_role", this.stp.role(sp)],
-      ["stp_sec_in_state", String(Math.floor((this.host.now() - (this.applied.get(xp)?.since ?? sp.stateChangedAt)) / 1000))],
+      ["stp_sec_in_state", String(Math.floor((this.host.now() - (this.applied.get(xp)?.since ?? this.host.now())) / 1000))],
       ["stp_state", stpStateName(sp.state)],
     ];
   }

@@ -130,8 +130,6 @@ export class StpPort {
   txCount = 0;
   rxCount = 0;
   errorCount = 0;
-  /** When the state last changed (ms, the owner's clock). */
-  stateChangedAt = 0;
 
   constructor(
     readonly stp: Stp,
@@ -149,8 +147,6 @@ export class StpPort {
 export interface StpCallbacks {
   /** Sends BPDU bytes (no Ethernet/LLC header) out of port `portNo`. */
   send(portNo: number, bpdu: Uint8Array): void;
-  /** The owner's clock (ms), for the time a port entered its state. */
-  now(): number;
   /** A log line (protocol errors, as OVS's stp module logs them). */
   log?(level: "warn" | "dbg", text: string): void;
 }
@@ -558,7 +554,6 @@ export class Stp {
   private setPortState(p: StpPort, state: number): void {
     if (state === p.state) return;
     p.state = state;
-    p.stateChangedAt = this.cb.now();
     this.stateChanged = true;
   }
 

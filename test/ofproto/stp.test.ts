@@ -10,7 +10,6 @@ import { Stp, STP_BLOCKING, STP_FORWARDING, STP_LISTENING, stpIdText, ticksToMs,
 
 /** Bridges whose ports are joined by links; time advances in 100 ms steps. */
 class Net {
-  now = 0;
   readonly bridges: Stp[] = [];
   /** [bridge, port] -> [bridge, port]. */
   private readonly links = new Map<string, [number, number]>();
@@ -20,7 +19,6 @@ class Net {
     const i = this.bridges.length;
     const s = new Stp(`br${i}`, BigInt(mac), {
       send: (no, bpdu) => this.deliver(i, no, bpdu),
-      now: () => this.now,
     });
     this.bridges.push(s);
     return s;
@@ -51,7 +49,6 @@ class Net {
 
   async run(ms: number): Promise<void> {
     for (let t = 0; t < ms; t += 100) {
-      this.now += 100;
       for (const s of this.bridges) s.tick(100);
       await new Promise((r) => setImmediate(r));
     }
@@ -91,7 +88,7 @@ test("a triangle elects the lowest id as root and blocks one port; a cut link he
 });
 
 test("bad BPDUs are errors; timers are clamped to 802.1D's ranges", () => {
-  const s = new Stp("br", 0x1n, { send: () => undefined, now: () => 0 });
+  const s = new Stp("br", 0x1n, { send: () => undefined });
   const p = s.ports[0]!;
   s.enablePort(p);
   s.receivedBpdu(p, Uint8Array.of(0, 0));
