@@ -88,29 +88,59 @@ function secNsec(ms: number): { sec: number; nsec: number } {
   return { sec: Math.floor(m / 1000), nsec: (m % 1000) * 1_000_000 };
 }
 
+/** A rule as a flow stats entry: the shape of src/openflow's FlowStats. */
+export interface WireFlowStats<A> {
+  tableId: number;
+  durationSec: number;
+  durationNsec: number;
+  priority: number;
+  idleTimeout: number;
+  hardTimeout: number;
+  flags: number;
+  importance: number;
+  idleAge: number;
+  hardAge: number;
+  cookie: bigint;
+  packetCount: bigint;
+  byteCount: bigint;
+  match: Match;
+  actions: A;
+}
+
 /**
- * A rule as a flow stats entry (the shape of src/openflow's FlowStats);
- * with `scratch`, its match is written there (valid until the next call).
+ * A rule as a flow stats entry; with `scratch`, its match is written there
+ * (valid until the next call).
  */
-export function wireFlowStats<A>(r: OfRule<A>, now: number, scratch?: Match) {
-  const d = secNsec(now - r.created);
-  return {
-    tableId: r.tableId,
-    durationSec: d.sec,
-    durationNsec: d.nsec,
-    priority: r.priority,
-    idleTimeout: r.idleTimeout,
-    hardTimeout: r.hardTimeout,
-    flags: flagsToBits(r.flags),
-    importance: r.importance,
-    idleAge: Math.floor(Math.max(0, now - r.used) / 1000),
-    hardAge: Math.floor(Math.max(0, now - r.modified) / 1000),
-    cookie: r.cookie,
-    packetCount: BigInt(r.packetCount),
-    byteCount: BigInt(r.byteCount),
-    match: scratch !== undefined ? r.matchInto(scratch) : r.match,
-    actions: r.actions,
+export function wireFlowStats<A>(r: OfRule<A>, now: number, scratch?: Match): WireFlowStats<A> {
+  const out: WireFlowStats<A> = {
+    tableId: 0, durationSec: 0, durationNsec: 0, priority: 0, idleTimeout: 0, hardTimeout: 0, flags: 0, importance: 0,
+    idleAge: 0, hardAge: 0, cookie: 0n, packetCount: 0n, byteCount: 0n, match: scratch ?? r.match, actions: r.actions,
   };
+  return wireFlowStatsInto(out, r, now, scratch ?? null);
+}
+
+/**
+ * `wireFlowStats` written into `out`, for a dump that encodes each entry
+ * before it reads the next rule: 100,000 flows then make no object each.
+ */
+export function wireFlowStatsInto<A>(out: WireFlowStats<A>, r: OfRule<A>, now: number, scratch: Match | null): WireFlowStats<A> {
+  const ms = Math.max(0, Math.floor(now - r.created));
+  out.tableId = r.tableId;
+  out.durationSec = Math.floor(ms / 1000);
+  out.durationNsec = (ms % 1000) * 1_000_000;
+  out.priority = r.priority;
+  out.idleTimeout = r.idleTimeout;
+  out.hardTimeout = r.hardTimeout;
+  out.flags = flagsToBits(r.flags);
+  out.importance = r.importance;
+  out.idleAge = Math.floor(Math.max(0, now - r.used) / 1000);
+  out.hardAge = Math.floor(Math.max(0, now - r.modified) / 1000);
+  out.cookie = r.cookie;
+  out.packetCount = r.packetCount === 0 ? 0n : BigInt(r.packetCount);
+  out.byteCount = r.byteCount === 0 ? 0n : BigInt(r.byteCount);
+  if (scratch !== null) out.match = r.matchInto(scratch);
+  out.actions = r.actions;
+  return out;
 }
 
 /** OFPRR_* numbers of the removal reasons (OpenFlow 1.4+ numbering; OVS's enum ofp_flow_removed_reason). */

@@ -74,6 +74,10 @@ export const ASYNC_REQUESTFORWARD = 5;
 /** OFP_DEFAULT_MISS_SEND_LEN: what a controller gets of a table-miss packet by default. */
 export const OFP_DEFAULT_MISS_SEND_LEN = 128;
 
+/** How much of a streamed reply goes out at once, and then per event-loop turn (`Ofconn.writeMessages`). */
+const STREAM_SYNC_BYTES = 256 * 1024;
+const STREAM_SLICE_BYTES = 128 * 1024;
+
 /** How long OVS waits for the rest of a multipart request. */
 const MULTIPART_TIMEOUT_MS = 1000;
 const OFPT_ECHO_REQUEST = 2;
@@ -164,6 +168,10 @@ export class Ofconn {
   private readonly assembling = new Map<number, { parts: Uint8Array[]; bodyOffset: number; size: number; timer: NodeJS.Timeout }>();
   private echoSent = false;
   private nextXid = 1;
+  /** A long reply is being sent (`writeMessages`): input waits, and other output queues behind it. */
+  private streaming = false;
+  /** Output that came while streaming, sent when the stream ends. */
+  private held: Uint8Array[] = [];
 
   constructor(
     private readonly socket: net.Socket,
@@ -249,7 +257,56 @@ export class Ofconn {
   /** Sends encoded bytes (one or more whole messages). */
   writeBytes(bytes: Uint8Array): void {
     if (this.closed) return;
-    this.socket.write(bytes);
+    if (this.streaming) this.held.push(bytes);
+    else this.socket.write(bytes);
+  }
+
+  /**
+   * Sends the messages `next` makes (null: no more), the first
+   * STREAM_SYNC_BYTES of them at once and the rest a slice per event-loop
+   * turn, so that the peer reads and prints the first flows of a large
+   * dump while later ones are still being encoded, and the switch goes on
+   * forwarding meanwhile. Until the last is sent, this connection's input
+   * waits (a reply to a later request must not overtake the stream) and
+   * anything else sent to it queues behind the stream, in order.
+   */
+  writeMessages(next: () => Uint8Array | null): void {
+    if (this.closed) return;
+    if (this.streaming) {
+      for (let m = next(); m !== null; m = next()) this.held.push(m);
+      return;
+    }
+    if (this.writeSlice(next, STREAM_SYNC_BYTES)) return;
+    this.streaming = true;
+    this.socket.pause();
+    const step = (): void => {
+      if (this.closed) return;
+      if (!this.writeSlice(next, STREAM_SLICE_BYTES)) {
+        // Let the socket take what is queued before encoding more.
+        if (this.socket.writableLength > STREAM_SLICE_BYTES) this.socket.once("drain", step);
+        else setImmediate(step);
+        return;
+      }
+      this.streaming = false;
+      const held = this.held;
+      this.held = [];
+      for (const b of held) this.socket.write(b);
+      this.socket.resume();
+      this.onData(null);
+    };
+    setImmediate(step);
+  }
+
+  /** Writes messages from `next` until it ends (true) or `budget` bytes are written (false). */
+  private writeSlice(next: () => Uint8Array | null, budget: number): boolean {
+    let sent = 0;
+    while (sent < budget) {
+      const m = next();
+      if (m === null) return true;
+      this.socket.write(m);
+      sent += m.length;
+    }
+    return false;
   }
 
   /** Sends the error OVS answers `request` with: it echoes the whole request, not only 64 bytes. */
@@ -302,14 +359,18 @@ export class Ofconn {
     this.close("inactivity probe timeout");
   }
 
-  private onData(chunk: Buffer): void {
+  /** Input arrived (or, null, a stream ended and what came meanwhile can be handled). */
+  private onData(chunk: Buffer | null): void {
     if (this.closed) return;
-    this.lastReceived = Date.now();
-    if (this.echoSent) {
-      this.echoSent = false;
-      this.armProbe();
+    if (chunk !== null) {
+      this.lastReceived = Date.now();
+      if (this.echoSent) {
+        this.echoSent = false;
+        this.armProbe();
+      }
+      this.framer.push(chunk);
     }
-    this.framer.push(chunk);
+    if (this.streaming) return;
     // The replies to one read go out in one write (ovs-ofctl pipelines a flow_mod and a barrier per flow).
     this.socket.cork();
     try {
@@ -317,7 +378,7 @@ export class Ofconn {
         const m = this.framer.next();
         if (m === null) break;
         this.onFrame(m);
-        if (this.closed) return;
+        if (this.closed || this.streaming) return;
       }
     } finally {
       this.socket.uncork();

@@ -48,7 +48,7 @@ import type { OfpErrorName } from "../openflow/ofp-errors.js";
 import { decodeMessage, encodeMessage, OfpEncodeError, OFPSF_REPLY_MORE, rawFor, type OfpBodies, type OfpMessage, type OfpMsgType } from "../openflow/ofp-msgs.js";
 import type { PhyPort } from "../openflow/ofp-port.js";
 import type { PacketOutBody } from "../openflow/ofp-packet.js";
-import { NXFMF_INITIAL, NXFMF_OWN, withActionsMemo, type FlowUpdate } from "../openflow/ofp-flow.js";
+import { NXFMF_INITIAL, NXFMF_OWN, newActionsMemo, withActionsMemo, type FlowUpdate } from "../openflow/ofp-flow.js";
 import { OFPFMC14_ADD, OFPFMC14_DELETE, OFPFMF14_ONLY_OWN, type FlowUpdate14 } from "../openflow/ofp-monitor.js";
 import { OFPPC_PORT_DOWN, OFPPR_ADD, OFPPR_DELETE, OFPPR_MODIFY, OFPPS_LINK_DOWN, OFPPS_LIVE } from "../openflow/ofp-port.js";
 import type { TlvMap } from "../openflow/ofp-control.js";
@@ -67,7 +67,7 @@ import { Connmgr, type FailMode } from "./connmgr.js";
 import { flowMod, groupsOfActions, meterOfActions, NO_BUFFER, OFPTT_ALL, type ActionFacts, type OfproFlowMod } from "./flow-mod.js";
 import { checkGroupMod, GroupTable, type GroupMod } from "./groups.js";
 import { MeterTable } from "./meters.js";
-import { FF_NO_BYT_COUNTS, FF_NO_PKT_COUNTS, FF_SEND_FLOW_REM, flowModFromWire, REMOVED_REASON_CODE, wireFlowRemoved, wireFlowStats, type WireFlowMod } from "./flow-mod-wire.js";
+import { FF_NO_BYT_COUNTS, FF_NO_PKT_COUNTS, FF_SEND_FLOW_REM, flowModFromWire, REMOVED_REASON_CODE, wireFlowRemoved, wireFlowStats, wireFlowStatsInto, type WireFlowMod } from "./flow-mod-wire.js";
 import { ASYNC_FLOW_REMOVED, ASYNC_PORT_STATUS, defaultAsyncConfig, type Ofconn, type OpenBundle } from "./ofconn.js";
 import { OfprotoTables, type RemovedRule } from "./tables.js";
 import type { OfRule } from "./rule.js";
@@ -1367,15 +1367,14 @@ export class Ofproto {
     const mk = (entries: Iterable<unknown>, flags: number) =>
       ({ type, version, xid: req.xid, statsFlags: flags, body: { [key]: entries } }) as unknown as OfpMessage;
     const head = encodeMessage(mk([], 0));
-    // Self-sized entries are encoded in one go, from `stream` when the
-    // caller has one (entries that reuse one object, read in order).
+    // Self-sized entries are encoded a batch at a time, from `stream` when
+    // the caller has one (entries that reuse one object, read in order),
+    // and the messages go out as they fill.
     if (SELF_SIZED_ENTRIES.has(type) && (stream !== undefined || typeof list !== "function")) {
-      const all = withActionsMemo(version, () => encodeMessage(mk(stream !== undefined ? stream() : (list as readonly unknown[]), 0), Infinity));
-      if (all.length === head.length) {
-        conn.writeBytes(head);
-        return;
-      }
-      if (this.sendSelfSized(conn, head, all)) return;
+      const source = (stream !== undefined ? stream() : (list as readonly unknown[]))[Symbol.iterator]();
+      const reply = new SelfSizedReply(head, version, (entries) => encodeMessage(mk(entries, 0), Infinity), source);
+      conn.writeMessages(() => reply.next());
+      return;
     }
     const entries = typeof list === "function" ? list() : list;
     if (entries.length === 0) {
@@ -1406,41 +1405,109 @@ export class Ofproto {
     }
   }
 
-  /**
-   * Sends `all` — one encoding of a whole reply whose entries each begin
-   * with their own 16-bit length — as messages of at most 65535 bytes, each
-   * filled with as many whole entries as fit. Encoding the reply once is
-   * what makes dumping 100,000 flows affordable. Returns false, having sent
-   * nothing, if an entry length is implausible.
-   */
-  private sendSelfSized(conn: Ofconn, head: Uint8Array, all: Uint8Array): boolean {
-    const hlen = head.length;
-    for (let o = hlen; o < all.length; ) {
-      const el = (all[o]! << 8) | all[o + 1]!;
-      if (el < 8 || o + el > all.length) return false;
-      o += el;
-    }
-    let i = hlen;
-    while (i < all.length) {
+}
+
+/** How many entries of a self-sized reply are encoded at once (about 30 kB of flows). */
+const SELF_SIZED_BATCH = 200;
+
+/**
+ * At most SELF_SIZED_BATCH entries of `source`, for one encoding: a class
+ * rather than a generator, so that every batch of every dump has the same
+ * shape (a generator declared per dump made the codec's compiled loop
+ * bail out on each new one).
+ */
+class EntryBatch implements Iterator<unknown>, Iterable<unknown> {
+  private left = 0;
+  /** The source has no more entries. */
+  ended = false;
+
+  constructor(private readonly source: Iterator<unknown>) {}
+
+  /** Starts the next batch. */
+  reset(): this {
+    this.left = SELF_SIZED_BATCH;
+    return this;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  next(): IteratorResult<unknown> {
+    if (this.left === 0 || this.ended) return { done: true, value: undefined };
+    const r = this.source.next();
+    if (r.done === true) this.ended = true;
+    else this.left--;
+    return r;
+  }
+}
+
+/**
+ * The messages of a multipart reply whose entries each begin with their
+ * own 16-bit length, one per `next()`: `encode` makes a whole reply of the
+ * entries it is given (after `head`, the reply with none), a batch of
+ * entries at a time, and each message takes as many whole entries as fit
+ * in 65535 bytes; all but the last carry OFPSF_REPLY_MORE. One actions
+ * memo serves the whole reply (rules share actions).
+ */
+class SelfSizedReply {
+  private readonly memo = newActionsMemo();
+  private readonly batch: EntryBatch;
+  private pending = new Uint8Array(0);
+  private done = false;
+
+  constructor(
+    private readonly head: Uint8Array,
+    private readonly version: number,
+    private readonly encode: (entries: Iterable<unknown>) => Uint8Array,
+    source: Iterator<unknown>,
+  ) {
+    this.batch = new EntryBatch(source);
+  }
+
+  next(): Uint8Array | null {
+    if (this.done) return null;
+    const hlen = this.head.length;
+    for (;;) {
+      // A full message's worth of whole entries, with more behind it: send it.
+      const pending = this.pending;
+      let end = 0;
       let len = hlen;
-      let j = i;
-      while (j < all.length) {
-        const el = (all[j]! << 8) | all[j + 1]!;
-        if (j !== i && len + el > 0xffff) break;
+      while (end < pending.length) {
+        const el = (pending[end]! << 8) | pending[end + 1]!;
+        if (el < 8 || end + el > pending.length) throw new RangeError(`flow stats entry of ${el} bytes`);
+        if (end !== 0 && len + el > 0xffff) break;
         len += el;
-        j += el;
+        end += el;
       }
-      const out = new Uint8Array(len);
-      out.set(head, 0);
-      out.set(all.subarray(i, j), hlen);
-      out[2] = len >> 8;
-      out[3] = len & 0xff;
-      out[10] = 0;
-      out[11] = j < all.length ? OFPSF_REPLY_MORE : 0;
-      conn.writeBytes(out);
-      i = j;
+      if (end < pending.length) return this.message(end, true);
+      if (this.batch.ended) {
+        this.done = true;
+        return this.message(end, false);
+      }
+      const enc = withActionsMemo(this.version, () => this.encode(this.batch.reset()), this.memo).subarray(hlen);
+      if (enc.length > 0) {
+        const both = new Uint8Array(pending.length + enc.length);
+        both.set(pending, 0);
+        both.set(enc, pending.length);
+        this.pending = both;
+      }
     }
-    return true;
+  }
+
+  /** A message of the first `end` pending bytes. */
+  private message(end: number, more: boolean): Uint8Array {
+    const head = this.head;
+    const len = head.length + end;
+    const out = new Uint8Array(len);
+    out.set(head, 0);
+    out.set(this.pending.subarray(0, end), head.length);
+    out[2] = len >> 8;
+    out[3] = len & 0xff;
+    out[10] = 0;
+    out[11] = more ? OFPSF_REPLY_MORE : 0;
+    this.pending = this.pending.subarray(end);
+    return out;
   }
 }
 
@@ -1458,14 +1525,20 @@ function toUpdate14(u: FlowUpdate, initial: boolean): FlowUpdate14 {
  * (OVS's OFPUTIL_FF_STATE: send_flow_rem, no_packet_counts,
  * no_byte_counts); reset_counts and check_overlap act on the flow_mod.
  */
-function statsOf(r: OfRule<Actions>, now: number, scratch?: Match) {
-  const s = wireFlowStats(r, now, scratch);
+function statsOf(r: OfRule<Actions>, now: number) {
+  const s = wireFlowStats(r, now);
   s.flags &= FF_SEND_FLOW_REM | FF_NO_PKT_COUNTS | FF_NO_BYT_COUNTS;
   return s;
 }
 
-/** The rules as flow stats entries sharing one match (each valid until the next is read). */
+/** The rules as flow stats entries: one object, rewritten for each (valid until the next is read). */
 function* statsCursor(rules: readonly OfRule<Actions>[], now: number) {
+  if (rules.length === 0) return;
   const scratch = new MatchClass();
-  for (const r of rules) yield statsOf(r, now, scratch);
+  const s = wireFlowStats(rules[0]!, now, scratch);
+  for (const r of rules) {
+    wireFlowStatsInto(s, r, now, scratch);
+    s.flags &= FF_SEND_FLOW_REM | FF_NO_PKT_COUNTS | FF_NO_BYT_COUNTS;
+    yield s;
+  }
 }

@@ -81,9 +81,7 @@ export class OfpWriter {
     return this;
   }
   u64(v: bigint): this {
-    const at = this.reserve(8);
-    if (this.view === null) this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
-    this.view.setBigUint64(at, BigInt.asUintN(64, v));
+    this.setU64(this.reserve(8), v);
     return this;
   }
   bytes(b: Uint8Array): this {
@@ -122,6 +120,10 @@ export class OfpWriter {
     b[at + 1] = (v >>> 16) & 0xff;
     b[at + 2] = (v >>> 8) & 0xff;
     b[at + 3] = v & 0xff;
+  }
+  setU64(at: number, v: bigint): void {
+    if (this.view === null) this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    this.view.setBigUint64(at, v === 0n ? 0n : BigInt.asUintN(64, v));
   }
   setU8(at: number, v: number): void {
     this.buf[at] = v & 0xff;

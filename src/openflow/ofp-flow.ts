@@ -217,14 +217,25 @@ export function putOfp11Match(w: OfpWriter, m: Match, version: number): void {
  * outside): a flow dump meets the same list object many times, as rules
  * share decoded lists, and writes its bytes once per list.
  */
-let actionsMemo: Map<readonly OfpAction[], Uint8Array> | null = null;
+let actionsMemo: ActionsMemo | null = null;
 let actionsMemoVersion = 0;
 
-/** Runs `fn` (one encoding of one version) with action encodings remembered by list identity. */
-export function withActionsMemo<T>(version: number, fn: () => T): T {
+/** Encoded action lists by list identity. */
+export type ActionsMemo = Map<readonly OfpAction[], Uint8Array>;
+
+export function newActionsMemo(): ActionsMemo {
+  return new Map();
+}
+
+/**
+ * Runs `fn` (encodings of one version) with action encodings remembered
+ * by list identity in `memo` (a fresh one unless given: a reply encoded in
+ * parts passes the same one to each).
+ */
+export function withActionsMemo<T>(version: number, fn: () => T, memo: ActionsMemo = newActionsMemo()): T {
   const outer = actionsMemo;
   const outerVersion = actionsMemoVersion;
-  actionsMemo = new Map();
+  actionsMemo = memo;
   actionsMemoVersion = version;
   try {
     return fn();
@@ -827,15 +838,23 @@ export const OFP11_FLOW_STATS_REPLY_CODEC: BodyCodec<FlowStatsReplyBody> = {
   encode(w, b, ctx) {
     const v = ctx.version;
     for (const fs of b.stats) {
-      const start = w.length;
-      const len = w.fork(2);
-      w.u8(fs.tableId).zeros(1).u32(fs.durationSec).u32(fs.durationNsec).u16(fs.priority).u16(fs.idleTimeout).u16(fs.hardTimeout);
-      w.u16(v >= 4 ? encodeFlowFlags(fs.flags, v) : 0).u16(v >= 5 ? fs.importance : 0).zeros(2);
-      w.u64(fs.cookie).u64(fs.packetCount).u64(fs.byteCount);
+      // The fixed part (ofp11_flow_stats) in one reservation: a dump writes 100,000.
+      const at = w.alloc(48);
+      w.setU16(at + 2, fs.tableId << 8);
+      w.setU32(at + 4, fs.durationSec);
+      w.setU32(at + 8, fs.durationNsec);
+      w.setU16(at + 12, fs.priority);
+      w.setU16(at + 14, fs.idleTimeout);
+      w.setU16(at + 16, fs.hardTimeout);
+      w.setU16(at + 18, v >= 4 ? encodeFlowFlags(fs.flags, v) : 0);
+      w.setU16(at + 20, v >= 5 ? fs.importance : 0);
+      w.setU16(at + 22, 0);
+      w.setU64(at + 24, fs.cookie);
+      w.setU64(at + 32, fs.packetCount);
+      w.setU64(at + 40, fs.byteCount);
       putOfp11Match(w, fs.match, v);
       putActionsOrThrow(w, fs.actions, v);
-      w.join(len);
-      void start;
+      w.setU16(at, w.length - at);
     }
   },
   print: printFlowStatsReply,
@@ -880,10 +899,20 @@ export const NX_FLOW_STATS_REPLY_CODEC: BodyCodec<FlowStatsReplyBody> = {
   },
   encode(w, b, ctx) {
     for (const fs of b.stats) {
-      const at = w.length;
-      w.u16(0).u8(fs.tableId).zeros(1).u32(fs.durationSec).u32(fs.durationNsec);
-      w.u16(fs.priority).u16(fs.idleTimeout).u16(fs.hardTimeout).u16(0).u16(ageField(fs.idleAge)).u16(ageField(fs.hardAge));
-      w.u64(fs.cookie).u64(fs.packetCount).u64(fs.byteCount);
+      // The fixed part (nx_flow_stats) in one reservation: a dump writes 100,000.
+      const at = w.alloc(48);
+      w.setU16(at, 0);
+      w.setU16(at + 2, fs.tableId << 8);
+      w.setU32(at + 4, fs.durationSec);
+      w.setU32(at + 8, fs.durationNsec);
+      w.setU16(at + 12, fs.priority);
+      w.setU16(at + 14, fs.idleTimeout);
+      w.setU16(at + 16, fs.hardTimeout);
+      w.setU16(at + 20, ageField(fs.idleAge));
+      w.setU16(at + 22, ageField(fs.hardAge));
+      w.setU64(at + 24, fs.cookie);
+      w.setU64(at + 32, fs.packetCount);
+      w.setU64(at + 40, fs.byteCount);
       w.setU16(at + 18, putNxMatch(w, fs.match, 0n, 0n));
       putActionsOrThrow(w, fs.actions, ctx.version);
       w.setU16(at, w.length - at);

@@ -63,3 +63,36 @@ test("a dump of 3,000 flows is split into the messages OVS sends (differential)"
     await real.stop();
   }
 });
+
+test("a long dump is streamed, and requests sent behind it wait for its end", { skip: ovsSkip("ovs-ofctl"), timeout: 120_000 }, async () => {
+  const ts = await startTsovsBridge(["br0"]);
+  try {
+    const n = 6000;
+    fs.writeFileSync(path.join(ts.dir, "flows.txt"), Array.from({ length: n }, (_, i) => flowLine(i)).join("\n") + "\n");
+    const r = ofctl(ts.dir, ["add-flows", "br0", path.join(ts.dir, "flows.txt")]);
+    assert.equal(r.status, 0, r.out);
+    const c = await RawOfconn.open(path.join(ts.dir, "br0.mgmt"), 1);
+    try {
+      const body = { tableId: 0xff, outPort: 0xffff, outGroup: 0xffffffff, cookie: 0n, cookieMask: 0n, match: new Match() };
+      // The dump (about 700 kB: sent over several event-loop turns), then a
+      // delete of every flow in the same write: the dump still has them all.
+      const del = { command: 3, tableId: 0xff, match: new Match(), priority: 0, cookie: 0n, cookieMask: 0n, newCookie: 0xffffffffffffffffn,
+        idleTimeout: 0, hardTimeout: 0, importance: 0, flags: 0, bufferId: 0xffffffff, outPort: 0xffff, outGroup: 0xffffffff, actions: [] };
+      const replies = await c.transact([{ type: "NXST_FLOW_REQUEST", body }, { type: "OFPT_FLOW_MOD", body: del }] as Omit<OfpMessage, "xid" | "version">[]);
+      const bytes = replies.reduce((a, m) => a + m.length, 0);
+      assert.ok(bytes > 512 * 1024, `${bytes} bytes`);
+      let entries = 0;
+      for (const m of replies) {
+        assert.equal(m[1], 17, "only flow stats replies (no error)");
+        for (let o = 24; o < m.length; o += (m[o]! << 8) | m[o + 1]!) entries++;
+      }
+      assert.equal(entries, n + 1, "every flow and the bridge's NORMAL flow");
+      assert.equal(replies.filter((m) => (m[11]! & 1) === 0).length, 1, "one last message");
+    } finally {
+      c.close();
+    }
+    assert.match(ofctl(ts.dir, ["dump-flows", "br0"]).out, /^NXST_FLOW reply \(xid=0x[0-9a-f]+\):\n$/);
+  } finally {
+    await ts.stop();
+  }
+});
