@@ -1096,7 +1096,7 @@ export class DpifNetdev implements DpifProvider {
     const hot = (this.keyCold[slot]! & (KEY_COLD_TUN | KEY_COLD_CTX | KEY_COLD_GENEVE)) === 0;
     const ufid = ufidFromKey(keys, base, up.ufid, hot ? REGION_TUN_START : DPW);
     up.type = DPIF_UC_MISS;
-    up.packet = pkt.buf.subarray(pkt.start, pkt.start + pkt.len);
+    up.packet = pkt.frame();
     up.inPort = pkt.inPort;
     up.userdata = null;
     const reply = this.callHandler(handler, up);

@@ -113,7 +113,11 @@ export class FlowTable {
     if ((this.count + 1) * 2 > this.index.length) this.rehashIndex(this.index.length * 2);
     const id = this.allocId();
     this.actionId[id] = this.actions.intern(actions);
-    this.ufid.set(ufid.subarray(0, 4), id * 4);
+    const u = this.ufid;
+    u[id * 4] = ufid[0]!;
+    u[id * 4 + 1] = ufid[1]!;
+    u[id * 4 + 2] = ufid[2]!;
+    u[id * 4 + 3] = ufid[3]!;
     this.stats.fill(0, id * STAT_STRIDE, id * STAT_STRIDE + STAT_STRIDE);
     void now;
     this.dpcls.insert(id, key, base, mask);
@@ -190,9 +194,12 @@ export class FlowTable {
     for (let id = 0; id < this.highWater; id++) {
       const len = this.residLen[id]!;
       if (len === 0) continue;
+      // Residuals are a few words: a loop, not two views per flow.
       const o = this.residOff[id]!;
-      idx.set(this.residIdx.subarray(o, o + len), j);
-      val.set(this.residVal.subarray(o, o + len), j);
+      for (let i = 0; i < len; i++) {
+        idx[j + i] = this.residIdx[o + i]!;
+        val[j + i] = this.residVal[o + i]!;
+      }
       this.residOff[id] = j;
       j += len;
     }

@@ -350,7 +350,10 @@ export class Revalidator {
     rec.start(flow, k.bridge);
     this.retranslations++;
     try {
-      xout = u.xlateFn(xlateIn(k.bridge, flow, wc, null, false, 0, 0, true));
+      const xin = xlateIn(k.bridge, flow, wc, null, false, 0, 0, true);
+      // Unchanged actions come back as the very array the ukey holds.
+      xin.actionsInterner = u.actionsPool;
+      xout = u.xlateFn(xin);
     } catch (e) {
       log.warn(`revalidation failed: ${e instanceof Error ? e.message : String(e)}`);
       return false;
@@ -377,7 +380,7 @@ export class Revalidator {
     k.rules = xout.rules;
     k.netflow = xout.netflow ?? null;
     k.slow = xout.slow;
-    if (sameBytes(actions, k.actions)) return true;
+    if (actions === k.actions || sameBytes(actions, k.actions)) return true;
     // The datapath takes whole keys; the ukey may keep a short one.
     const key = this.fullKey;
     ukeyKeyInto(k, key);

@@ -291,14 +291,16 @@ function traceOne(bridge: XBridge, flow: Uint32Array, opts: TraceOptions): { tex
   const parts: string[] = [];
   parts.push(`Flow: ${formatFlow(flow)}\n`);
   formatTraceNodes(tree.root, 0, parts);
+  // A traced translation keeps its final flow.
+  const final = out.finalFlow!;
   let same = true;
   for (let i = 0; i < FLOW_U32S; i++) {
-    if (out.finalFlow[i] !== flow[i]) {
+    if (final[i] !== flow[i]) {
       same = false;
       break;
     }
   }
-  parts.push(`\nFinal flow: ${same ? "unchanged" : formatFlow(out.finalFlow)}\n`);
+  parts.push(`\nFinal flow: ${same ? "unchanged" : formatFlow(final)}\n`);
   parts.push(`Megaflow: ${formatMegaflow(flow, wc)}\n`);
   parts.push(`Datapath actions: ${formatOdpActions(out.actions)}\n`);
   if (out.error !== null) {

@@ -65,13 +65,14 @@ import {
 } from "../datapath/index.js";
 import { OdpActionsBuilder } from "../datapath/odp-actions.js";
 import { FLOW_DP_U32S, FLOW_HOT_U32S, FLOW_U32S, W_IN_PORT, W_PACKET_TYPE, W_RECIRC_ID } from "../flow/key-layout.js";
+import { wordsEqual } from "../flow/key-ops.js";
 import { USER_ACTION_COOKIE_LEN } from "../flow/odp-format.js";
 import { OVS_ACTION_ATTR_USERSPACE, OVS_USERSPACE_ATTR_USERDATA } from "../flow/odp-attrs.js";
 import { vlogModule } from "../util/vlog.js";
 import { OFPP_NORMAL } from "../openflow/ofp-codec.js";
 import type { OfRule } from "./rule.js";
 import type { OfpAction } from "../openflow/ofp-actions.js";
-import type { DatapathGlobalConfig, XBridge, XlateIn, XlateNetflow, XlateOut } from "./xlate-types.js";
+import type { ActionsInterner, DatapathGlobalConfig, XBridge, XlateIn, XlateNetflow, XlateOut } from "./xlate-types.js";
 import type { DpifBacker, OfprotoDpif } from "./ofproto-dpif.js";
 import { Revalidator } from "./revalidator.js";
 import { handleControllerUpcall } from "./xlate-pin.js";
@@ -321,9 +322,9 @@ export function ukeyKeyWord(k: Ukey, w: number): number {
 }
 
 function isShortKey(key: Uint32Array): boolean {
-  for (let i = FLOW_HOT_U32S; i < DPW; i++) if (key[i] !== 0) return false;
-  return true;
+  return wordsEqual(key, ZERO_KEY, FLOW_HOT_U32S, DPW);
 }
+const ZERO_KEY = new Uint32Array(DPW);
 
 /**
  * Per-ukey words in typed arrays indexed by slot: ufid (4 words), short
@@ -524,17 +525,25 @@ export class MaskPool {
  * object that kept translation's 64 kB slab alive). Bounded: the table
  * starts over when it holds ACTIONS_POOL_MAX lists.
  */
-export class ActionsPool {
+export class ActionsPool implements ActionsInterner {
   private readonly byHash = new Map<number, Uint8Array>();
 
   intern(a: Uint8Array): Uint8Array {
+    return this.internBytes(a, a.length);
+  }
+
+  internBytes(src: Uint8Array, n: number): Uint8Array {
     let h = 0x811c9dc5 | 0;
-    for (let i = 0; i < a.length; i++) h = Math.imul(h ^ a[i]!, 0x01000193);
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ src[i]!, 0x01000193);
     h &= 0x3fffffff;
     const x = this.byHash.get(h);
-    if (x !== undefined && sameBytes(x, a)) return x;
+    if (x !== undefined && x.length === n) {
+      let i = 0;
+      while (i < n && x[i] === src[i]) i++;
+      if (i === n) return x;
+    }
     if (this.byHash.size >= ACTIONS_POOL_MAX) this.byHash.clear();
-    const copy = a.slice();
+    const copy = src.slice(0, n);
     this.byHash.set(h, copy);
     return copy;
   }
@@ -542,8 +551,7 @@ export class ActionsPool {
 const ACTIONS_POOL_MAX = 4096;
 
 function sameWords(a: Uint32Array, b: Uint32Array): boolean {
-  for (let i = 0; i < DPW; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return wordsEqual(a, b, 0, DPW);
 }
 
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -660,13 +668,7 @@ export class LookupRecorder {
       this.pure = false;
       return;
     }
-    const o = this.orig;
-    for (let i = 0; i < DPW; i++) {
-      if (flow[i] !== o[i]) {
-        this.pure = false;
-        return;
-      }
-    }
+    if (!wordsEqual(flow, this.orig, 0, DPW)) this.pure = false;
   }
 }
 
@@ -684,7 +686,7 @@ export function xlateIn(
   bridge: XBridge, flow: Uint32Array, wc: Uint32Array | null, packet: Uint8Array | null, mayLearn: boolean,
   statsPackets: number, statsBytes: number, revalidating: boolean,
 ): XlateIn {
-  return { bridge, flow, wc, packet, mayLearn, statsPackets, statsBytes, revalidating };
+  return { bridge, flow, wc, packet, mayLearn, statsPackets, statsBytes, revalidating, actionsInterner: null };
 }
 
 export interface UdpifOptions {
@@ -724,6 +726,7 @@ export class Udpif implements DpifUpcallHandler {
   ) {
     this.revalidator = new Revalidator(this, { timer: opts.timer ?? true });
     this.missXin = xlateIn(null as unknown as XBridge, this.flowBuf, this.wcBuf, null, true, 1, 0, false);
+    this.missXin.actionsInterner = this.actionsPool;
     backer.dpif.registerUpcallHandler(this);
   }
 
@@ -827,7 +830,8 @@ export class Udpif implements DpifUpcallHandler {
     // does not count the upcalled packet in the megaflow's statistics,
     // which OVS's dump-flows shows ("packets:0, ..., used:never");
     // translation has credited it to the rules already.
-    const actions = this.actionsPool.intern(xout.actions);
+    // Interned by translation (missXin.actionsInterner).
+    const actions = xout.actions;
     const put = this.missPut;
     put.key = u.key;
     put.mask = imask;

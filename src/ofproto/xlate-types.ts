@@ -246,6 +246,18 @@ export interface XlateIn {
    * not tracing (ofproto/trace-packet-out reports "action", as OVS).
    */
   inPacketOut?: boolean;
+  /**
+   * Where the resulting datapath actions are interned (the upcall
+   * handler's pool): equal lists then share one array, and a translation
+   * whose actions are already known allocates none. Null: a fresh copy.
+   */
+  actionsInterner?: ActionsInterner | null;
+}
+
+/** Interns datapath action lists (upcall.ts's ActionsPool). */
+export interface ActionsInterner {
+  /** The pooled array equal to `src`'s first `n` bytes (a copy of them when new). */
+  internBytes(src: Uint8Array, n: number): Uint8Array;
 }
 
 /** The result of one translation (OVS's xlate_out + odp actions). */
@@ -254,8 +266,8 @@ export interface XlateOut {
   actions: Uint8Array;
   /** SLOW_* bits: when nonzero, the megaflow must send packets to userspace. */
   slow: number;
-  /** The flow after every action (ofproto/trace's "Final flow"). */
-  finalFlow: Uint32Array;
+  /** The flow after every action (ofproto/trace's "Final flow"), kept only when tracing (else null). */
+  finalFlow: Uint32Array | null;
   /** Set on a bridge with NetFlow: where the megaflow's later statistics go. */
   netflow?: XlateNetflow;
   /** Every rule visited (for stats, revalidation bookkeeping). */
@@ -267,7 +279,7 @@ export interface XlateOut {
    * translation (packet-ins queued for the connmgr, learned flows): the
    * caller runs them when it handles the packet.
    */
-  deferred: (() => void)[];
+  deferred: readonly (() => void)[];
   /**
    * Translation moved or added a MAC entry (NormalCtx.needRevalidate):
    * the caller revalidates every megaflow after handling the packet.

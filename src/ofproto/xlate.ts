@@ -459,18 +459,23 @@ function xlateWith(ctx: XlateCtx, xin: XlateIn): XlateOut {
   }
   if (ctx.error !== null) ctx.odp.w.truncate(0);
   else unwrapTrailingClone(ctx.odp.w);
+  const interner = xin.actionsInterner;
   const out: XlateOut = {
-    actions: copyActions(ctx.odp.w.buf, ctx.odp.size),
+    actions: interner != null ? interner.internBytes(ctx.odp.w.buf, ctx.odp.size) : copyActions(ctx.odp.w.buf, ctx.odp.size),
     slow: ctx.slow,
-    finalFlow: copyFlow(ctx.flow),
+    // Only a trace prints it: a copy per flow setup would be 568 bytes of garbage.
+    finalFlow: ctx.trace !== null ? copyFlow(ctx.flow) : null,
     rules: visitedRules(ctx),
     error: ctx.error,
-    deferred: ctx.deferred.length === 0 ? [] : ctx.deferred,
+    deferred: ctx.deferred.length === 0 ? NO_DEFERRED : ctx.deferred,
   };
   if (ctx.revalidate) out.needRevalidate = true;
   if (nfOut !== null) out.netflow = nfOut;
   return out;
 }
+
+/** The side effects of a translation that has none (shared: never added to). */
+const NO_DEFERRED: readonly (() => void)[] = Object.freeze([]);
 
 /** USER_ACTION_COOKIE_SFLOW. */
 const COOKIE_SFLOW = 1;

@@ -101,6 +101,8 @@ export class DpPacket {
 
   /** The pool this packet returns to, or null for a free-standing packet. */
   pool: DpPacketPool | null = null;
+  /** The last view `frame()` made. */
+  private frameCache: Uint8Array | null = null;
 
   constructor(size: number = DP_PACKET_DEFAULT_SIZE) {
     this.buf = new Uint8Array(size);
@@ -121,6 +123,17 @@ export class DpPacket {
   /** The frame bytes (a view, no copy). */
   data(): Uint8Array {
     return this.buf.subarray(this.start, this.start + this.len);
+  }
+
+  /**
+   * `data()`, the same view again while the frame has not moved or
+   * changed length: a pooled packet that misses the flow table once per
+   * new flow then makes no view per upcall.
+   */
+  frame(): Uint8Array {
+    const v = this.frameCache;
+    if (v !== null && v.byteOffset === this.start && v.length === this.len) return v;
+    return (this.frameCache = this.buf.subarray(this.start, this.start + this.len));
   }
 
   /** Clears metadata and offsets (not the bytes) and resets start to the default headroom. */

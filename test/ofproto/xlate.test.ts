@@ -43,13 +43,14 @@ test("megaflow mask: always-examined fields plus what the lookup and actions rea
   const b = makeBridge("br0", [1, 2]);
   b.addFlow("in_port=1,ip,nw_dst=10.0.0.0/8 actions=mod_nw_src:1.1.1.1,output:2");
   const x = xin(b, "in_port=1,tcp,nw_src=5.5.5.5,nw_dst=10.1.2.3");
+  x.trace = new TraceTree();
   const out = xlateActions(x);
   assert.equal(formatOdpActions(out.actions), "set(ipv4(src=1.1.1.1)),2");
   assert.equal(x.wc![W_IN_PORT], 0xffffffff);
   assert.equal(x.wc![W_RECIRC_ID], 0xffffffff);
   assert.equal(x.wc![W_NW_SRC], 0xffffffff, "a rewritten field is matched");
   assert.equal(x.wc![W_NW_DST], 0xff000000, "the prefix the classifier looked at");
-  assert.equal(out.finalFlow[W_NW_SRC], 0x01010101);
+  assert.equal(out.finalFlow![W_NW_SRC], 0x01010101, "the trace's final flow");
 });
 
 test("resubmit depth and count limits end translation with OVS's errors", () => {
