@@ -185,8 +185,6 @@ const DROP_REPLY: DpifUpcallReply = { error: 0, actions: EMPTY, mask: null };
  * that every young-generation GC copied: most of a flow setup's GC cost.
  */
 export class Ukey {
-  /** Next in the hash chain. */
-  next: Ukey | null = null;
   /** Rules the last translation visited. */
   rules: readonly OfRule<OfpAction[]>[];
   /** NetFlow's account of the megaflow's packets (OVS's XC_NETFLOW xlate-cache entry), or null. */
@@ -236,7 +234,7 @@ export class Ukey {
   ) {
     this.rules = rules;
     const short = isShortKey(key);
-    this.slot = ukeyArena.store(ufid, key, short, created);
+    this.slot = ukeyArena.store(this, ufid, key, short, created);
     this.longKey = short ? null : key.slice(0, DPW);
   }
 
@@ -338,6 +336,8 @@ class UkeyArena {
   times = new Float64Array(1024 * 3);
   /** Statistics already credited (packets, bytes). */
   counts = new Float64Array(1024 * 2);
+  /** The ukey of each slot in use. */
+  readonly owners: (Ukey | null)[] = [];
   /** The key array `hotView` views (its FLOW_HOT_U32S first words). */
   private hotOf: Uint32Array = new Uint32Array(0);
   private hotView: Uint32Array = this.hotOf;
@@ -345,12 +345,15 @@ class UkeyArena {
   private readonly freeSlots: number[] = [];
   private top = 0;
 
-  store(ufid: Uint32Array, key: Uint32Array, short: boolean, created: number): number {
+  store(owner: Ukey, ufid: Uint32Array, key: Uint32Array, short: boolean, created: number): number {
     let slot: number;
-    if (this.freeSlots.length > 0) slot = this.freeSlots.pop()!;
-    else {
+    if (this.freeSlots.length > 0) {
+      slot = this.freeSlots.pop()!;
+      this.owners[slot] = owner;
+    } else {
       if (this.top === this.cap) this.grow();
       slot = this.top++;
+      this.owners.push(owner);
     }
     const u = this.ufids;
     u[slot * 4] = ufid[0]!;
@@ -377,6 +380,7 @@ class UkeyArena {
 
   free(k: Ukey): void {
     if (k.slot < 0) return;
+    this.owners[k.slot] = null;
     this.freeSlots.push(k.slot);
     k.slot = -1;
   }
@@ -401,14 +405,15 @@ class UkeyArena {
 const ukeyArena = new UkeyArena();
 
 /**
- * Ukeys by ufid: buckets on the first ufid word (ufids are hashes),
- * chained through `Ukey.next`. A plain array of heads rather than a
- * `Map<number, Ukey>`: ufid words above 2^30 are heap numbers as Map keys
- * (an allocation and a slow hash per insert and find).
+ * Ukeys by ufid: open addressing with linear probing on the first ufid
+ * word (ufids are hashes), each entry the ukey's arena slot + 1 (0:
+ * empty), at most half full. A probe reads the arena's packed ufid words
+ * rather than chasing ukey objects through a chain, and a `Map` keyed by
+ * ufid words would box those above 2^30.
  */
 export class UkeyTable {
-  private heads: (Ukey | null)[] = new Array<Ukey | null>(1024).fill(null);
-  private mask = 1023;
+  private idx = new Int32Array(2048);
+  private mask = 2047;
   size = 0;
 
   find(ufid: Uint32Array): Ukey | null {
@@ -417,16 +422,14 @@ export class UkeyTable {
 
   private findWords(a: number, b: number, c: number, d: number): Ukey | null {
     const uf = ukeyArena.ufids;
-    for (let u: Ukey | null = this.heads[a & this.mask]!; u !== null; u = u.next) {
-      const o = u.slot * 4;
-      if (uf[o] === a && uf[o + 1] === b && uf[o + 2] === c && uf[o + 3] === d) return u;
+    const idx = this.idx;
+    const m = this.mask;
+    for (let i = a & m; ; i = (i + 1) & m) {
+      const s = idx[i]!;
+      if (s === 0) return null;
+      const o = (s - 1) * 4;
+      if (uf[o] === a && uf[o + 1] === b && uf[o + 2] === c && uf[o + 3] === d) return ukeyArena.owners[s - 1]!;
     }
-    return null;
-  }
-
-  /** The bucket of `u` (its first ufid word). */
-  private bucketOf(u: Ukey, mask: number): number {
-    return ukeyArena.ufids[u.slot * 4]! & mask;
   }
 
   /** Adds `u`, replacing (removing) a ukey with its ufid. */
@@ -435,54 +438,65 @@ export class UkeyTable {
     const o = u.slot * 4;
     const old = this.findWords(uf[o]!, uf[o + 1]!, uf[o + 2]!, uf[o + 3]!);
     if (old !== null) this.remove(old);
-    if (this.size >= this.heads.length) this.grow();
-    const b = this.bucketOf(u, this.mask);
-    u.next = this.heads[b]!;
-    this.heads[b] = u;
+    if ((this.size + 1) * 2 > this.idx.length) this.grow();
+    this.place(u.slot);
     this.size++;
+  }
+
+  private place(slot: number): void {
+    const idx = this.idx;
+    const m = this.mask;
+    let i = ukeyArena.ufids[slot * 4]! & m;
+    while (idx[i] !== 0) i = (i + 1) & m;
+    idx[i] = slot + 1;
   }
 
   /** Removes `u` (it is dead from then on: its key slot is reused). */
   remove(u: Ukey): void {
     if (u.slot < 0) return;
-    const b = this.bucketOf(u, this.mask);
-    let prev: Ukey | null = null;
-    for (let x: Ukey | null = this.heads[b]!; x !== null; prev = x, x = x.next) {
-      if (x !== u) continue;
-      if (prev === null) this.heads[b] = x.next;
-      else prev.next = x.next;
-      x.next = null;
-      x.live = false;
-      this.size--;
-      ukeyArena.free(x);
-      return;
+    const uf = ukeyArena.ufids;
+    const idx = this.idx;
+    const m = this.mask;
+    let i = uf[u.slot * 4]! & m;
+    for (;;) {
+      const s = idx[i]!;
+      if (s === 0) return;
+      if (s - 1 === u.slot) break;
+      i = (i + 1) & m;
     }
+    // Backward-shift deletion: entries after the hole that may move back do.
+    for (let j = (i + 1) & m; ; j = (j + 1) & m) {
+      const s = idx[j]!;
+      if (s === 0) break;
+      const home = uf[(s - 1) * 4]! & m;
+      // It stays when its home lies cyclically in (i, j].
+      if (i <= j ? i < home && home <= j : i < home || home <= j) continue;
+      idx[i] = s;
+      i = j;
+    }
+    idx[i] = 0;
+    u.live = false;
+    this.size--;
+    ukeyArena.free(u);
   }
 
   /** A snapshot of every ukey. */
   all(): Ukey[] {
     const out: Ukey[] = [];
-    const heads = this.heads;
-    for (let i = 0; i < heads.length; i++) for (let u: Ukey | null = heads[i]!; u !== null; u = u.next) out.push(u);
+    const idx = this.idx;
+    const owners = ukeyArena.owners;
+    for (let i = 0; i < idx.length; i++) {
+      const s = idx[i]!;
+      if (s !== 0) out.push(owners[s - 1]!);
+    }
     return out;
   }
 
   private grow(): void {
-    const old = this.heads;
-    const n = old.length * 2;
-    const heads = new Array<Ukey | null>(n).fill(null);
-    const m = n - 1;
-    for (let i = 0; i < old.length; i++) {
-      for (let u: Ukey | null = old[i]!; u !== null;) {
-        const next: Ukey | null = u.next;
-        const b = this.bucketOf(u, m);
-        u.next = heads[b]!;
-        heads[b] = u;
-        u = next;
-      }
-    }
-    this.heads = heads;
-    this.mask = m;
+    const old = this.idx;
+    this.idx = new Int32Array(old.length * 2);
+    this.mask = this.idx.length - 1;
+    for (let i = 0; i < old.length; i++) if (old[i] !== 0) this.place(old[i]! - 1);
   }
 }
 
@@ -686,7 +700,7 @@ export function xlateIn(
   bridge: XBridge, flow: Uint32Array, wc: Uint32Array | null, packet: Uint8Array | null, mayLearn: boolean,
   statsPackets: number, statsBytes: number, revalidating: boolean,
 ): XlateIn {
-  return { bridge, flow, wc, packet, mayLearn, statsPackets, statsBytes, revalidating, actionsInterner: null };
+  return { bridge, flow, wc, packet, mayLearn, statsPackets, statsBytes, revalidating, actionsInterner: null, nowMs: 0 };
 }
 
 export interface UdpifOptions {
@@ -795,7 +809,9 @@ export class Udpif implements DpifUpcallHandler {
     rec.start(flow, bridge);
     // One XlateIn for every miss (translation keeps no reference to it).
     const xin = this.missXin;
+    const now = bridge.now();
     xin.bridge = bridge;
+    xin.nowMs = now;
     xin.packet = u.packet;
     xin.statsBytes = u.packet.length;
     const xout = this.xlateFn(xin);
@@ -817,7 +833,6 @@ export class Udpif implements DpifUpcallHandler {
     mask[W_IN_PORT] = 0xffffffff;
     mask[W_RECIRC_ID] = 0xffffffff;
     mask[W_PACKET_TYPE] = 0xffffffff;
-    const now = bridge.now();
     const imask = this.masks.intern(mask);
     if (xout.slow !== 0) {
       // Installed with a userspace action; this packet runs the translation.

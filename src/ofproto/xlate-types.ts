@@ -252,6 +252,8 @@ export interface XlateIn {
    * whose actions are already known allocates none. Null: a fresh copy.
    */
   actionsInterner?: ActionsInterner | null;
+  /** The bridge's clock as the caller just read it (ms; 0 or absent: translation reads it). */
+  nowMs?: number;
 }
 
 /** Interns datapath action lists (upcall.ts's ActionsPool). */

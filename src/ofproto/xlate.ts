@@ -721,7 +721,8 @@ function creditRule(ctx: XlateCtx, rule: Rule): void {
     // One clock read per bridge per translation.
     if (ctx.nowBridge !== ctx.bridge) {
       ctx.nowBridge = ctx.bridge;
-      ctx.nowMs = ctx.bridge.now();
+      // The caller's reading when it has one (an upcall reads the clock anyway).
+      ctx.nowMs = ctx.xin.nowMs !== undefined && ctx.xin.nowMs > 0 ? ctx.xin.nowMs : ctx.bridge.now();
     }
     rule.credit(p, ctx.xin.statsBytes ?? 0, ctx.nowMs);
   }
