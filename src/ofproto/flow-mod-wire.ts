@@ -11,7 +11,7 @@
 import type { OfpErrorName } from "../openflow/ofp-errors.js";
 import type { Match } from "../openflow/match.js";
 import { NO_FLAGS, OFPG_ANY, OFPP_ANY, type FlowModCommand, type FlowModFlags, type OfproFlowMod, type RemovedReason } from "./flow-mod.js";
-import type { OfRule } from "./rule.js";
+import type { MatchScratch, OfRule } from "./rule.js";
 
 import {
   COOKIE_NONE as WIRE_COOKIE_NONE,
@@ -111,10 +111,10 @@ export interface WireFlowStats<A> {
  * A rule as a flow stats entry; with `scratch`, its match is written there
  * (valid until the next call).
  */
-export function wireFlowStats<A>(r: OfRule<A>, now: number, scratch?: Match): WireFlowStats<A> {
+export function wireFlowStats<A>(r: OfRule<A>, now: number, scratch?: MatchScratch): WireFlowStats<A> {
   const out: WireFlowStats<A> = {
     tableId: 0, durationSec: 0, durationNsec: 0, priority: 0, idleTimeout: 0, hardTimeout: 0, flags: 0, importance: 0,
-    idleAge: 0, hardAge: 0, cookie: 0n, packetCount: 0n, byteCount: 0n, match: scratch ?? r.match, actions: r.actions,
+    idleAge: 0, hardAge: 0, cookie: 0n, packetCount: 0n, byteCount: 0n, match: scratch?.match ?? r.match, actions: r.actions,
   };
   return wireFlowStatsInto(out, r, now, scratch ?? null);
 }
@@ -123,7 +123,7 @@ export function wireFlowStats<A>(r: OfRule<A>, now: number, scratch?: Match): Wi
  * `wireFlowStats` written into `out`, for a dump that encodes each entry
  * before it reads the next rule: 100,000 flows then make no object each.
  */
-export function wireFlowStatsInto<A>(out: WireFlowStats<A>, r: OfRule<A>, now: number, scratch: Match | null): WireFlowStats<A> {
+export function wireFlowStatsInto<A>(out: WireFlowStats<A>, r: OfRule<A>, now: number, scratch: MatchScratch | null): WireFlowStats<A> {
   const ms = Math.max(0, Math.floor(now - r.created));
   out.tableId = r.tableId;
   out.durationSec = Math.floor(ms / 1000);

@@ -45,7 +45,8 @@ import { dummyCustomStats } from "../netdev/netdev-dummy.js";
 import type { OfpAction } from "../openflow/ofp-actions.js";
 import { isDecodeError, OFPP_CONTROLLER, OFPP_LOCAL, OFPP_MAX, OFPP_NONE, OFPP_NORMAL } from "../openflow/ofp-codec.js";
 import type { OfpErrorName } from "../openflow/ofp-errors.js";
-import { decodeMessage, encodeMessage, OfpEncodeError, OFPSF_REPLY_MORE, rawFor, type OfpBodies, type OfpMessage, type OfpMsgType } from "../openflow/ofp-msgs.js";
+import { decodeMessage, encodeBodyInto, encodeMessage, OfpEncodeError, OFPSF_REPLY_MORE, rawFor, type OfpBodies, type OfpMessage, type OfpMsgType } from "../openflow/ofp-msgs.js";
+import { OfpWriter } from "../openflow/ofp-buffer.js";
 import type { PhyPort } from "../openflow/ofp-port.js";
 import type { PacketOutBody } from "../openflow/ofp-packet.js";
 import { NXFMF_INITIAL, NXFMF_OWN, newActionsMemo, withActionsMemo, type FlowUpdate } from "../openflow/ofp-flow.js";
@@ -70,7 +71,7 @@ import { MeterTable } from "./meters.js";
 import { FF_NO_BYT_COUNTS, FF_NO_PKT_COUNTS, FF_SEND_FLOW_REM, flowModFromWire, REMOVED_REASON_CODE, wireFlowRemoved, wireFlowStats, wireFlowStatsInto, type WireFlowMod } from "./flow-mod-wire.js";
 import { ASYNC_FLOW_REMOVED, ASYNC_PORT_STATUS, defaultAsyncConfig, type Ofconn, type OpenBundle } from "./ofconn.js";
 import { OfprotoTables, type RemovedRule } from "./tables.js";
-import type { OfRule } from "./rule.js";
+import { MatchScratch, type OfRule } from "./rule.js";
 import { FlowMonitors, type ChangeOrigin, type FlowChange, type FlowMonitorSpec } from "./flow-monitor.js";
 import { OfportMap } from "./ofport-order.js";
 import { InBand, type InBandRemote, type NextHopLookup } from "./in-band.js";
@@ -1372,7 +1373,7 @@ export class Ofproto {
     // and the messages go out as they fill.
     if (SELF_SIZED_ENTRIES.has(type) && (stream !== undefined || typeof list !== "function")) {
       const source = (stream !== undefined ? stream() : (list as readonly unknown[]))[Symbol.iterator]();
-      const reply = new SelfSizedReply(head, version, (entries) => encodeMessage(mk(entries, 0), Infinity), source);
+      const reply = new SelfSizedReply(head, version, (w, entries) => encodeBodyInto(w, mk(entries, 0)), source);
       conn.writeMessages(() => reply.next());
       return;
     }
@@ -1444,22 +1445,24 @@ class EntryBatch implements Iterator<unknown>, Iterable<unknown> {
 
 /**
  * The messages of a multipart reply whose entries each begin with their
- * own 16-bit length, one per `next()`: `encode` makes a whole reply of the
- * entries it is given (after `head`, the reply with none), a batch of
- * entries at a time, and each message takes as many whole entries as fit
- * in 65535 bytes; all but the last carry OFPSF_REPLY_MORE. One actions
- * memo serves the whole reply (rules share actions).
+ * own 16-bit length, one per `next()`: `encode` writes the entries it is
+ * given (bodies only) at the end of one writer kept for the whole reply,
+ * a batch at a time, and each message takes as many whole entries as fit
+ * after `head` (the reply with none) in 65535 bytes; all but the last
+ * carry OFPSF_REPLY_MORE. One actions memo serves the whole reply (rules
+ * share actions).
  */
 class SelfSizedReply {
   private readonly memo = newActionsMemo();
   private readonly batch: EntryBatch;
-  private pending = new Uint8Array(0);
+  /** Encoded entries not yet sent, from offset 0. */
+  private readonly pending = new OfpWriter(2 * 0xffff);
   private done = false;
 
   constructor(
     private readonly head: Uint8Array,
     private readonly version: number,
-    private readonly encode: (entries: Iterable<unknown>) => Uint8Array,
+    private readonly encode: (w: OfpWriter, entries: Iterable<unknown>) => void,
     source: Iterator<unknown>,
   ) {
     this.batch = new EntryBatch(source);
@@ -1468,45 +1471,44 @@ class SelfSizedReply {
   next(): Uint8Array | null {
     if (this.done) return null;
     const hlen = this.head.length;
+    const w = this.pending;
     for (;;) {
       // A full message's worth of whole entries, with more behind it: send it.
-      const pending = this.pending;
+      const pending = w.buffer;
+      const n = w.length;
       let end = 0;
       let len = hlen;
-      while (end < pending.length) {
+      while (end < n) {
         const el = (pending[end]! << 8) | pending[end + 1]!;
-        if (el < 8 || end + el > pending.length) throw new RangeError(`flow stats entry of ${el} bytes`);
+        if (el < 8 || end + el > n) throw new RangeError(`flow stats entry of ${el} bytes`);
         if (end !== 0 && len + el > 0xffff) break;
         len += el;
         end += el;
       }
-      if (end < pending.length) return this.message(end, true);
+      if (end < n) return this.message(end, true);
       if (this.batch.ended) {
         this.done = true;
         return this.message(end, false);
       }
-      const enc = withActionsMemo(this.version, () => this.encode(this.batch.reset()), this.memo).subarray(hlen);
-      if (enc.length > 0) {
-        const both = new Uint8Array(pending.length + enc.length);
-        both.set(pending, 0);
-        both.set(enc, pending.length);
-        this.pending = both;
-      }
+      withActionsMemo(this.version, () => this.encode(w, this.batch.reset()), this.memo);
     }
   }
 
-  /** A message of the first `end` pending bytes. */
+  /** A message of the first `end` pending bytes (which then leave the writer). */
   private message(end: number, more: boolean): Uint8Array {
     const head = this.head;
+    const w = this.pending;
     const len = head.length + end;
     const out = new Uint8Array(len);
     out.set(head, 0);
-    out.set(this.pending.subarray(0, end), head.length);
+    out.set(w.buffer.subarray(0, end), head.length);
     out[2] = len >> 8;
     out[3] = len & 0xff;
     out[10] = 0;
     out[11] = more ? OFPSF_REPLY_MORE : 0;
-    this.pending = this.pending.subarray(end);
+    const rest = w.length - end;
+    w.buffer.copyWithin(0, end, w.length);
+    w.truncate(rest);
     return out;
   }
 }
@@ -1534,7 +1536,7 @@ function statsOf(r: OfRule<Actions>, now: number) {
 /** The rules as flow stats entries: one object, rewritten for each (valid until the next is read). */
 function* statsCursor(rules: readonly OfRule<Actions>[], now: number) {
   if (rules.length === 0) return;
-  const scratch = new MatchClass();
+  const scratch = new MatchScratch();
   const s = wireFlowStats(rules[0]!, now, scratch);
   for (const r of rules) {
     wireFlowStatsInto(s, r, now, scratch);

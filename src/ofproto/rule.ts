@@ -157,11 +157,28 @@ export class OfRule<A> extends ClsRule<OfRule<A>> {
    * reader done with it before the next rule: a flow dump encodes 100,000
    * matches and must not allocate two flow-sized arrays for each.
    */
-  matchInto(scratch: Match): Match {
+  matchInto(scratch: MatchScratch): Match {
     if (this.ownMatch !== null) return this.ownMatch;
-    this.cls.key(scratch.key);
-    scratch.mask.set(this.cls.mask);
-    return scratch;
+    const m = scratch.match;
+    const words = this.words;
+    const vals = this.vals;
+    const key = m.key;
+    // Rules of one subtable share `words` and the mask: then only the
+    // values change (a dump reads rules subtable by subtable).
+    if (words !== scratch.words) {
+      const old = scratch.words;
+      if (old === null) key.fill(0);
+      else for (let i = 0; i < old.length; i++) key[old[i]!] = 0;
+      scratch.words = words;
+    }
+    for (let i = 0; i < words.length; i++) key[words[i]!] = vals[i]!;
+    const mask = this.mask;
+    if (mask !== scratch.mask) {
+      m.mask.set(mask);
+      // A rule outside a classifier makes a fresh mask each time: not worth remembering.
+      scratch.mask = this.subtable !== null ? mask : null;
+    }
+    return m;
   }
 
   /**
@@ -207,4 +224,17 @@ export class OfRule<A> extends ClsRule<OfRule<A>> {
     this.byteCount += bytes;
     if (packets > 0 && now > this.used) this.used = now;
   }
+}
+
+/**
+ * One Match that rules' matches are written into in turn (`matchInto`,
+ * for a flow dump): it remembers which key words and which mask the last
+ * rule left in it.
+ */
+export class MatchScratch {
+  readonly match = new Match();
+  /** @internal The key words the last rule set (null: unknown, clear all). */
+  words: Int32Array | null = null;
+  /** @internal The mask last copied in (a subtable's), or null. */
+  mask: Uint32Array | null = null;
 }

@@ -285,6 +285,26 @@ const ADD_LOG_MAX = 4096;
 /** The group references of the many rules that name no group (one shared array, not one each). */
 const NO_GROUPS: readonly number[] = Object.freeze([]);
 
+/**
+ * `rules` ordered by table, then priority (highest first), stably. A dump
+ * sorts 100,000 rules: numeric keys in a typed array sort natively, where
+ * a comparator reading two rules per step missed the cache each time.
+ */
+function byTableAndPriority<A>(rules: OfRule<A>[]): OfRule<A>[] {
+  const n = rules.length;
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = rules[i]!;
+    // (table, 65535 - priority, index) in one exact double: 8 + 16 + 24 bits.
+    if (r.priority > 0xffff || n >= 1 << 24) return rules.sort((a, b) => a.tableId - b.tableId || b.priority - a.priority);
+    keys[i] = (r.tableId * 0x10000 + (0xffff - r.priority)) * 0x1000000 + i;
+  }
+  keys.sort();
+  const out = new Array<OfRule<A>>(n);
+  for (let i = 0; i < n; i++) out[i] = rules[keys[i]! % 0x1000000]!;
+  return out;
+}
+
 export class OfprotoTables<A> {
   readonly tables: OfTable<A>[] = [];
   private publishedVersion = 0;
@@ -667,8 +687,7 @@ export class OfprotoTables<A> {
   select(q: FlowQuery): { ok: true; rules: OfRule<A>[] } | { ok: false; error: OfpErrorName } {
     if (q.tableId !== OFPTT_ALL && this.tables[q.tableId] === undefined) return { ok: false, error: "OFPBRC_BAD_TABLE_ID" };
     const rules = this.collect(this.queryCriteria(q), q.version ?? this.version);
-    rules.sort((a, b) => a.tableId - b.tableId || b.priority - a.priority);
-    return { ok: true, rules };
+    return { ok: true, rules: byTableAndPriority(rules) };
   }
 
   /** Flow stats (OFPMP_FLOW) for the rules `q` selects. */

@@ -256,8 +256,12 @@ export function putActionsOrThrow(w: OfpWriter, actions: readonly OfpAction[], v
   const start = w.length;
   const e = putInstructions(w, actions, version);
   if (e !== null) throw new RangeError(e.error);
-  if (memo !== null) memo.set(actions, w.buffer.slice(start, w.length));
+  // Bounded: past a few thousand distinct lists, most are a rule's own.
+  if (memo !== null && memo.size < ACTIONS_MEMO_MAX) memo.set(actions, w.buffer.slice(start, w.length));
 }
+
+/** How many encodings one memo keeps. */
+const ACTIONS_MEMO_MAX = 4096;
 
 export function encodeActionsOrThrow(actions: readonly OfpAction[], version: number): Uint8Array {
   const b = encodeInstructions(actions, version);

@@ -637,6 +637,16 @@ export function encodeMessage(m: OfpMessage, maxLength = 0xffff): Uint8Array {
   return w.finish();
 }
 
+/**
+ * Writes the body of `m` alone (no headers) at the end of `w`: for a
+ * reply streamed in parts, whose messages the caller frames.
+ */
+export function encodeBodyInto(w: OfpWriter, m: OfpMessage): void {
+  const raw = rawFor(m.type, m.version);
+  if (!raw) throw new OfpEncodeError(`${m.type} does not exist in OpenFlow version 0x${m.version.toString(16)}`);
+  (raw.codec as BodyCodec<unknown>).encode(w, m.body, { version: m.version, verbosity: 2, type: raw.type, xid: m.xid });
+}
+
 /* ---------------- framing ---------------- */
 
 /**
