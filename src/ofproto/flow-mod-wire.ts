@@ -21,6 +21,7 @@ import {
   FF_RESET_COUNTS,
   FF_SEND_FLOW_REM,
   type FlowModBody,
+  type FlowStats,
 } from "../openflow/ofp-flow.js";
 
 /** OVS's OFPUTIL_FF_* bits and "no new cookie" (UINT64_MAX), as the codec defines them. */
@@ -88,24 +89,8 @@ function secNsec(ms: number): { sec: number; nsec: number } {
   return { sec: Math.floor(m / 1000), nsec: (m % 1000) * 1_000_000 };
 }
 
-/** A rule as a flow stats entry: the shape of src/openflow's FlowStats. */
-export interface WireFlowStats<A> {
-  tableId: number;
-  durationSec: number;
-  durationNsec: number;
-  priority: number;
-  idleTimeout: number;
-  hardTimeout: number;
-  flags: number;
-  importance: number;
-  idleAge: number;
-  hardAge: number;
-  cookie: bigint;
-  packetCount: bigint;
-  byteCount: bigint;
-  match: Match;
-  actions: A;
-}
+/** A rule as a flow stats entry: src/openflow's FlowStats with the rule's own action type. */
+export type WireFlowStats<A> = Omit<FlowStats, "actions"> & { actions: A };
 
 /**
  * A rule as a flow stats entry; with `scratch`, its match is written there

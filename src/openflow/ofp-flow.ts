@@ -842,20 +842,10 @@ export const OFP11_FLOW_STATS_REPLY_CODEC: BodyCodec<FlowStatsReplyBody> = {
   encode(w, b, ctx) {
     const v = ctx.version;
     for (const fs of b.stats) {
-      // The fixed part (ofp11_flow_stats) in one reservation: a dump writes 100,000.
-      const at = w.alloc(48);
-      w.setU16(at + 2, fs.tableId << 8);
-      w.setU32(at + 4, fs.durationSec);
-      w.setU32(at + 8, fs.durationNsec);
-      w.setU16(at + 12, fs.priority);
-      w.setU16(at + 14, fs.idleTimeout);
-      w.setU16(at + 16, fs.hardTimeout);
+      const at = putFlowStatsFixed(w, fs);
       w.setU16(at + 18, v >= 4 ? encodeFlowFlags(fs.flags, v) : 0);
       w.setU16(at + 20, v >= 5 ? fs.importance : 0);
       w.setU16(at + 22, 0);
-      w.setU64(at + 24, fs.cookie);
-      w.setU64(at + 32, fs.packetCount);
-      w.setU64(at + 40, fs.byteCount);
       putOfp11Match(w, fs.match, v);
       putActionsOrThrow(w, fs.actions, v);
       w.setU16(at, w.length - at);
@@ -863,6 +853,28 @@ export const OFP11_FLOW_STATS_REPLY_CODEC: BodyCodec<FlowStatsReplyBody> = {
   },
   print: printFlowStatsReply,
 };
+
+/**
+ * The 48-byte fixed part that ofp11_flow_stats and nx_flow_stats share the
+ * layout of, in one reservation (a dump writes 100,000): length (0, set
+ * once the entry is whole), table, duration, priority, timeouts, cookie
+ * and counters. Bytes 18-23 (flags or match length, and ages or
+ * importance) are the caller's. Returns the entry's offset.
+ */
+function putFlowStatsFixed(w: OfpWriter, fs: FlowStats): number {
+  const at = w.alloc(48);
+  w.setU16(at, 0);
+  w.setU16(at + 2, fs.tableId << 8);
+  w.setU32(at + 4, fs.durationSec);
+  w.setU32(at + 8, fs.durationNsec);
+  w.setU16(at + 12, fs.priority);
+  w.setU16(at + 14, fs.idleTimeout);
+  w.setU16(at + 16, fs.hardTimeout);
+  w.setU64(at + 24, fs.cookie);
+  w.setU64(at + 32, fs.packetCount);
+  w.setU64(at + 40, fs.byteCount);
+  return at;
+}
 
 /** An NXST flow age on the wire: 0 unknown, else seconds + 1 (saturating). */
 function ageField(a: number): number {
@@ -903,20 +915,9 @@ export const NX_FLOW_STATS_REPLY_CODEC: BodyCodec<FlowStatsReplyBody> = {
   },
   encode(w, b, ctx) {
     for (const fs of b.stats) {
-      // The fixed part (nx_flow_stats) in one reservation: a dump writes 100,000.
-      const at = w.alloc(48);
-      w.setU16(at, 0);
-      w.setU16(at + 2, fs.tableId << 8);
-      w.setU32(at + 4, fs.durationSec);
-      w.setU32(at + 8, fs.durationNsec);
-      w.setU16(at + 12, fs.priority);
-      w.setU16(at + 14, fs.idleTimeout);
-      w.setU16(at + 16, fs.hardTimeout);
+      const at = putFlowStatsFixed(w, fs);
       w.setU16(at + 20, ageField(fs.idleAge));
       w.setU16(at + 22, ageField(fs.hardAge));
-      w.setU64(at + 24, fs.cookie);
-      w.setU64(at + 32, fs.packetCount);
-      w.setU64(at + 40, fs.byteCount);
       w.setU16(at + 18, putNxMatch(w, fs.match, 0n, 0n));
       putActionsOrThrow(w, fs.actions, ctx.version);
       w.setU16(at, w.length - at);
