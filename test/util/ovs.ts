@@ -13,7 +13,7 @@ import * as path from "node:path";
 export const REPO_ROOT = path.resolve(new URL(".", import.meta.url).pathname, "..", "..", "..");
 export const TSOVS_BIN = path.join(REPO_ROOT, "bin", "tsovs.js");
 /** Node options from bin/tsovs.js's shebang, so spawned daemons run as installed. */
-export const TSOVS_NODE_ARGS = ["--max-semi-space-size=4"];
+export const TSOVS_NODE_ARGS = ["--max-semi-space-size=4", "--heap-growing-percent=30"];
 export const OVS_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema";
 
 export function which(cmd: string): string | null {
