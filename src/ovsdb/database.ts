@@ -118,8 +118,14 @@ export class Database {
             const k = indexKey(ch.old, icols[i]!);
             if (t.indexMaps[i]!.get(k) === uuid) t.indexMaps[i]!.delete(k);
           }
-          if (weakCols.length > 0 && ch.new === null) this.updateWeakIn(t, ch.old, -1);
-          t.rows.delete(uuid);
+          if (ch.new === null) {
+            if (weakCols.length > 0) this.updateWeakIn(t, ch.old, -1);
+            t.rows.delete(uuid);
+          }
+          // A modified row is replaced in place below (it keeps its place
+          // in the table's order): deleting the only row of a table, then
+          // adding it back, made V8 shrink and regrow the Map's storage on
+          // every commit of a one-row table (bench ovsdb (b)).
         }
       }
       for (const [uuid, ch] of m) {
@@ -256,14 +262,17 @@ export class Database {
   }
 
   onCommit(listener: CommitListener): () => void {
-    this.listeners.push(listener);
+    this.listeners = [...this.listeners, listener];
     return () => {
       this.listeners = this.listeners.filter((l) => l !== listener);
     };
   }
 
   private emit(changes: ChangeSet, outcome: TransactOutcome | null): void {
-    for (const l of this.listeners.slice()) l(changes, outcome);
+    // onCommit and its unsubscribe replace the array, never change it, so
+    // listeners added or removed by a listener do not disturb this loop.
+    const listeners = this.listeners;
+    for (let i = 0; i < listeners.length; i++) listeners[i]!(changes, outcome);
   }
 
   /** The table schema by name (convenience). */

@@ -196,22 +196,27 @@ class WaitBlocked {}
 export class Txn {
   readonly db: DbState;
   readonly rows = new Map<Table, Map<string, TxnRow>>();
-  readonly symbols = new Map<string, { uuid: string; created: boolean }>();
-  readonly symtab: Symtab;
+  private symbolMap: Map<string, { uuid: string; created: boolean }> | null = null;
+  /** Resolves named-uuids (the table of symbols is made on first use: most transactions name none). */
+  readonly symtab: Symtab = (name: string) => {
+    let s = this.symbols.get(name);
+    if (s === undefined) {
+      s = { uuid: newUuid(), created: false };
+      this.symbols.set(name, s);
+    }
+    return s.uuid;
+  };
   durable = false;
   comments: string[] = [];
   timeoutMs = Infinity;
 
   constructor(db: DbState) {
     this.db = db;
-    this.symtab = (name: string) => {
-      let s = this.symbols.get(name);
-      if (s === undefined) {
-        s = { uuid: newUuid(), created: false };
-        this.symbols.set(name, s);
-      }
-      return s.uuid;
-    };
+  }
+
+  /** The transaction's "uuid-name" symbols. */
+  get symbols(): Map<string, { uuid: string; created: boolean }> {
+    return (this.symbolMap ??= new Map());
   }
 
   private tableRows(table: Table): Map<string, TxnRow> {
@@ -564,9 +569,16 @@ function parseMutation(txn: Txn, ts: TableSchema, json: unknown): Mutation {
   if ((!t.isScalar() && !t.isSetOrOptional()) || (t.key.type !== "integer" && t.key.type !== "real") || (mname === "%=" && t.key.type === "real")) {
     throw mismatch();
   }
-  const argType = new OvsdbType(t.key.withoutConstraints(), null, 1, 1);
+  let argType = scalarArgTypes.get(t);
+  if (argType === undefined) {
+    argType = new OvsdbType(t.key.withoutConstraints(), null, 1, 1);
+    scalarArgTypes.set(t, argType);
+  }
   return { column, mutator: mname, arg: datumFromJSON(argType, argJson, txn.symtab), argType };
 }
+
+/** The operand type of an arithmetic mutation of a column of each type (made once). */
+const scalarArgTypes = new WeakMap<OvsdbType, OvsdbType>();
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -837,8 +849,29 @@ function execAssert(_txn: Txn, p: JsonObjectParser, locks: Set<string> | undefin
   throw new OpFailure(new OvsdbError("not owner", `Asserted lock ${lock} not held.`));
 }
 
-const READ_ONLY_OPS = new Set(["select", "wait", "abort", "comment", "assert"]);
-const ALL_OPS = new Set(["insert", "select", "update", "mutate", "delete", "wait", "commit", "abort", "comment", "assert"]);
+/** OP_UNKNOWN, OP_READ (an operation that never writes) or OP_WRITE. */
+const OP_UNKNOWN = 0;
+const OP_READ = 1;
+const OP_WRITE = 2;
+/** What kind of operation `name` is (a switch: no string hashing per operation, unlike a Set). */
+function opKind(name: string): number {
+  switch (name) {
+    case "select":
+    case "wait":
+    case "abort":
+    case "comment":
+    case "assert":
+      return OP_READ;
+    case "insert":
+    case "update":
+    case "mutate":
+    case "delete":
+    case "commit":
+      return OP_WRITE;
+    default:
+      return OP_UNKNOWN;
+  }
+}
 
 /** The outcome of composing a transaction: results plus the txn if it may commit. */
 export interface Composed {
@@ -854,15 +887,17 @@ export function compose(db: DbState, ops: unknown, opts: TransactOptions): Compo
   const txn = new Txn(db);
   const results: unknown[] = [];
   const n = ops.length;
+  const reserved = db.schema.name.startsWith("_");
   let failed = false;
   for (let i = 0; i < n; i++) {
     const op = ops[i];
     const p = new JsonObjectParser(op, `ovsdb operation ${i + 1} of ${n}`);
     const name = p.member("op", "id") as string | undefined;
+    const kind = name === undefined ? OP_UNKNOWN : opKind(name);
     let result: OpResult | null = null;
     let error: OvsdbError | null = null;
     if (name !== undefined) {
-      if (!ALL_OPS.has(name)) p.raise(`No operation "${name}"`);
+      if (kind === OP_UNKNOWN) p.raise(`No operation "${name}"`);
       else {
         try {
           switch (name) {
@@ -910,9 +945,9 @@ export function compose(db: DbState, ops: unknown, opts: TransactOptions): Compo
     }
     const pe = p.finish();
     if (pe !== null) error = pe;
-    if (error === null && name !== undefined && !READ_ONLY_OPS.has(name)) {
+    if (error === null && name !== undefined && kind !== OP_READ) {
       if (opts.readOnly) error = new OvsdbError("not allowed", `${name} operation not allowed when database server is in read only mode`);
-      else if (db.schema.name.startsWith("_"))
+      else if (reserved)
         error = new OvsdbError("not allowed", `${name} operation not allowed on table in reserved database ${db.schema.name}`);
     }
     if (error !== null) {
@@ -1012,6 +1047,8 @@ function countStrongRefs(txn: Txn, refDelta: RefDelta): OvsdbError | null {
       for (const c of refColumns(ts).strong) {
         const od = tr.old?.data[c.index] ?? null;
         const nd = tr.cur?.data[c.index] ?? null;
+        // An unchanged column (most of them) gains and loses nothing.
+        if (od === nd) continue;
         let err: OvsdbError | null = null;
         diffRefs(c, od, nd, "strong", (tname, u, sign) => {
           addDelta(db, refDelta, tname, u, sign);
@@ -1114,7 +1151,17 @@ function checkMaxRows(txn: Txn): OvsdbError | null {
 function dropWeakRefs(txn: Txn): OvsdbError | null {
   const db = txn.db;
   const deletedTargets: string[] = [];
-  for (const m of txn.rows.values()) for (const tr of m.values()) if (tr.cur === null && tr.old !== null) deletedTargets.push(tr.uuid);
+  let weakRows = false;
+  for (const m of txn.rows.values()) {
+    for (const tr of m.values()) {
+      if (tr.cur === null) {
+        if (tr.old !== null) deletedTargets.push(tr.uuid);
+      } else if (!weakRows && refColumns(tr.table.schema).weak.length > 0) weakRows = true;
+    }
+  }
+  // Nothing deleted and no surviving row with a weak reference column
+  // (e.g. a small transaction on the Open_vSwitch row): nothing to do.
+  if (deletedTargets.length === 0 && !weakRows) return null;
   const removedWeak = new Map<TxnRow, Map<ColumnSchema, number>>();
   const zeroRemoved = new Set<TxnRow>();
   const noteRemoved = (tr: TxnRow, c: ColumnSchema, n: number, before?: Datum) => {

@@ -1,12 +1,15 @@
 /**
  * The OVSDB log framing: records round-trip, and every kind of damage (bad
  * SHA-1, bad length, torn body, invalid JSON, bad header) stops the reader at
- * the damaged record with OVS's message, keeping the good records before it.
+ * the damaged record with OVS's message, keeping the good records before it;
+ * the JavaScript SHA-1 of small records agrees with node:crypto.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { encodeRecord, scanLog, sha1Hex, shashOrder, datumDiff, applyDatumDiff, ovsJsonError, parseOvsJson } from "../../src/ovsdb/storage/index.js";
+import * as crypto from "node:crypto";
+import { encodeRecord, encodeRecordText, scanLog, sha1Hex, shashOrder, datumDiff, applyDatumDiff, ovsJsonError, parseOvsJson } from "../../src/ovsdb/storage/index.js";
 import { OvsdbType, BaseType } from "../../src/ovsdb/index.js";
+import { sha1HexInto } from "../../src/ovsdb/storage/sha1.js";
 
 const schema = { name: "T", version: "1.0.0", tables: { A: { columns: { x: { type: "integer" } } } } };
 const txn = { A: { "5deb3a70-0b24-4ed8-88fe-ec9a6bdb0a88": { x: 1 } }, _date: 1, _is_diff: true };
@@ -126,4 +129,33 @@ test("JSON errors are worded and located as OVS's parser does", () => {
   for (const [text, want] of cases) assert.equal(ovsJsonError(text), want, JSON.stringify(text));
   assert.equal(ovsJsonError('{"a":[1,2.5e3,true,null,"\\u00e9"]}'), null);
   assert.deepEqual(parseOvsJson('["x",{"y":1}]'), { ok: true, value: ["x", { y: 1 }] });
+});
+
+test("small records are hashed in JavaScript: the same SHA-1 as node:crypto at every length and offset", () => {
+  const rnd = (n: number): Buffer => {
+    const b = Buffer.alloc(n);
+    for (let i = 0; i < n; i++) b[i] = (i * 131 + n * 7 + 13) & 0xff;
+    return b;
+  };
+  // Block boundaries (55/56/63/64 bytes and their multiples) are where padding goes wrong.
+  for (let n = 0; n <= 300; n++) {
+    const data = rnd(n + 5);
+    const out = Buffer.alloc(42, 0x2e);
+    sha1HexInto(data, 5, n + 5, out, 1);
+    assert.equal(out.toString("latin1", 1, 41), crypto.createHash("sha1").update(data.subarray(5)).digest("hex"), `length ${n}`);
+    assert.equal(out[0], 0x2e, "nothing written before the digest");
+    assert.equal(out[41], 0x2e, "nothing written after the digest");
+  }
+});
+
+test("a record's header and body are the same whether its body is hashed in JavaScript or by node:crypto", () => {
+  // Around SMALL_RECORD (4 kB): both sides of the switch, ASCII and UTF-8 bodies.
+  for (const len of [0, 1, 100, 4000, 4094, 4095, 4096, 4097, 10_000]) {
+    for (const extra of ["", "é☃"]) {
+      const text = JSON.stringify({ s: "x".repeat(len) + extra });
+      const body = text + "\n";
+      const want = `OVSDB JSON ${Buffer.byteLength(body)} ${crypto.createHash("sha1").update(body).digest("hex")}\n${body}`;
+      assert.equal(encodeRecordText(text).toString("utf8"), want, `length ${len}${extra}`);
+    }
+  }
 });

@@ -20,7 +20,7 @@ import { UpdateRenderer, type ConditionEvaluator, type RowLike } from "./monitor
 import { ServedDb, type CommitEvent, type DbStorage } from "./served-db.js";
 import { ServerDatabase, schemaToJson } from "./server-db.js";
 import { OvsdbSession, type Trigger } from "./session.js";
-import { warmUp } from "./warm-up.js";
+import { warmUp, warmUpIo } from "./warm-up.js";
 
 const log = vlogModule("ovsdb_server");
 
@@ -30,6 +30,11 @@ export const DEFAULT_PROBE_MS = 5000;
 export interface OvsdbServerOptions {
   /** Inactivity probe for TCP remotes, in ms (0 disables). */
   probeIntervalMs?: number;
+  /**
+   * The warm-up's scratch server (warm-up.ts): it warms nothing itself and
+   * logs nothing (its listener comes and goes unseen).
+   */
+  scratch?: boolean;
 }
 
 interface Listener {
@@ -70,11 +75,16 @@ export class OvsdbServer {
   private readonly triggers = new Set<Trigger>();
   /** Remotes as configured (`--remote`, add-remote), in insertion order. */
   private readonly configured: string[] = [];
+  /** Databases named by a configured `db:` remote (their commits may change the remotes). */
+  private readonly dbRemotes = new Set<string>();
   private readonly listeners = new Map<string, Listener>();
   private readonly actives = new Map<string, ActiveRemote>();
   private sessionSeq = 0;
   private closed = false;
   private readonly probeMs: number;
+  private readonly scratch: boolean;
+  /** The I/O warm-up this server started (listeners open once it is done), or null. */
+  private warming: Promise<void> | null = null;
   private retryScheduled = new Set<string>();
   /** `db:` remote targets → the row they came from (for status write-back). */
   private readonly remoteRows = new Map<string, { db: string; table: string; uuid: string }>();
@@ -82,6 +92,7 @@ export class OvsdbServer {
 
   constructor(opts: OvsdbServerOptions = {}) {
     this.probeMs = opts.probeIntervalMs ?? DEFAULT_PROBE_MS;
+    this.scratch = opts.scratch === true;
     const sd = new ServedDb("_Server", this.serverDb.db, null, true, (s, ev) => this.committed(s, ev));
     this.dbs.set("_Server", sd);
     this.serverDb.setDatabase("_Server", schemaToJson(this.serverDb.schema));
@@ -101,7 +112,9 @@ export class OvsdbServer {
     this.serverDb.setDatabase(name, schemaToJson(db.schema));
     this.refreshRemotes();
     // Once per process (see warm-up.ts): at start-up, before the remotes listen.
-    warmUp(db.schema, () => new OvsdbServer({ probeIntervalMs: 0 }));
+    if (!this.scratch && warmUp(db.schema, () => new OvsdbServer({ probeIntervalMs: 0, scratch: true })) && storage !== null) {
+      this.warming = warmUpIo(db.schema, () => new OvsdbServer({ probeIntervalMs: 0, scratch: true }));
+    }
     return served;
   }
 
@@ -135,7 +148,7 @@ export class OvsdbServer {
   private committed(served: ServedDb, ev: CommitEvent): void {
     let renderer: UpdateRenderer | null = null;
     for (const s of this.sessions) {
-      if (s.monitors.size > 0) s.sendUpdates(served, ev.txnId, (renderer ??= new UpdateRenderer(ev.changes, this.conditions)));
+      if (s.monitors.size > 0) s.sendUpdates(served, ev, (renderer ??= new UpdateRenderer(ev.changes, this.conditions)));
     }
     if (this.triggers.size > 0 && !this.retryScheduled.has(served.name)) {
       this.retryScheduled.add(served.name);
@@ -146,7 +159,7 @@ export class OvsdbServer {
         }
       });
     }
-    if (this.configured.some((r) => r.startsWith(`db:${served.name},`))) this.refreshRemotes();
+    if (this.dbRemotes.has(served.name)) this.refreshRemotes();
   }
 
   addTrigger(t: Trigger): void {
@@ -177,6 +190,7 @@ export class OvsdbServer {
       return `${remote}: unknown or malformed remote`;
     }
     if (!this.configured.includes(remote)) this.configured.push(remote);
+    this.noteDbRemotes();
     this.refreshRemotes();
     return null;
   }
@@ -185,8 +199,14 @@ export class OvsdbServer {
     const i = this.configured.indexOf(remote);
     if (i < 0) return false;
     this.configured.splice(i, 1);
+    this.noteDbRemotes();
     this.refreshRemotes();
     return true;
+  }
+
+  private noteDbRemotes(): void {
+    this.dbRemotes.clear();
+    for (const r of this.configured) if (r.startsWith("db:")) this.dbRemotes.add(r.slice(3).split(",")[0]!);
   }
 
   /** The configured remotes, sorted, as `ovsdb-server/list-remotes` prints them. */
@@ -360,6 +380,7 @@ export class OvsdbServer {
       path: addr.kind === "punix" ? addr.path : null,
       ready: Promise.resolve(),
     };
+    this.listeners.set(name, l);
     l.ready = new Promise<void>((resolve) => {
       server.once("error", (e) => {
         log.err(`${name}: listen failed: ${e.message}`);
@@ -369,22 +390,32 @@ export class OvsdbServer {
       const onListening = (): void => {
         server.removeAllListeners("error");
         server.on("error", (e) => log.err(`${name}: ${e.message}`));
-        log.info(`${name}: listening`);
+        if (!this.scratch) log.info(`${name}: listening`);
         resolve();
       };
-      if (addr.kind === "punix") {
-        try {
-          fs.unlinkSync(addr.path);
-        } catch {
-          /* no stale socket */
+      const listen = (): void => {
+        // Closed while the warm-up ran.
+        if (this.closed || this.listeners.get(name) !== l) {
+          resolve();
+          return;
         }
-        server.listen(addr.path, onListening);
-      } else {
-        server.listen(addr.port, addr.host, onListening);
-      }
+        if (addr.kind === "punix") {
+          try {
+            fs.unlinkSync(addr.path);
+          } catch {
+            /* no stale socket */
+          }
+          server.listen(addr.path, onListening);
+        } else {
+          server.listen(addr.port, addr.host, onListening);
+        }
+      };
+      // Clients come once the warm-up is over (not to wait behind it, nor
+      // to find the server's code still cold).
+      if (this.warming === null) listen();
+      else void this.warming.then(listen);
     });
     server.on("connection", (sock) => this.accept(l, sock));
-    this.listeners.set(name, l);
   }
 
   private warnedActive = new Set<string>();

@@ -10,33 +10,47 @@
  * `ovs-vsctl` after a start was the slowest one.
  *
  * What: once per process, when a database with the Open_vSwitch schema is
- * added, a scratch server (never listening) serves a scratch in-memory
- * copy of that schema to a scratch session whose socket discards what is
- * written to it, and the session is fed, as bytes, the requests that
- * ovs-vsctl sends: the monitors, `init`, `add-br`s, transactions adding
- * ports with interfaces, a `del-br` of everything (garbage collection) and
- * small `next_cfg` increments. Records are built and encoded as for the file but
- * never written. The whole path (framing, JSON-RPC dispatch, transaction
- * engine, commit checks, record text, monitor updates, replies) runs
+ * added, in two parts.
+ * 1. In memory: a scratch server (never listening) serves a scratch
+ *    in-memory copy of that schema to a scratch session whose socket
+ *    discards what is written to it, and the session is fed, as bytes,
+ *    the requests that ovs-vsctl sends: the monitors, `init`, `add-br`s,
+ *    transactions adding ports with interfaces, a `del-br` of everything
+ *    (garbage collection) and thousands of small transactions (mostly
+ *    `next_cfg` increments). Records are built and encoded as for the
+ *    file but never written.
+ * 2. Over real I/O, for a database served from a file (warmUpIo): the
+ *    same small transactions from a client on a Unix socket to a scratch
+ *    server writing a scratch file, so that Node's socket streams, the
+ *    log writer's flush and the replies that wait for it run too; the
+ *    server's listeners open only when it is done.
+ * The whole path (framing, JSON-RPC dispatch, transaction engine, commit
+ * checks, record text and its write, monitor updates, replies) runs
  * enough times for V8 to compile it with the types real clients produce.
  *
- * Invisible: nothing is written to disk or to any client, nothing is
- * logged (it is skipped when JSON-RPC debug logging is on), and the real
- * server's databases, sessions and locks are not touched.
+ * Invisible: nothing is written to any client, nothing is logged (it is
+ * skipped when JSON-RPC debug logging is on), the real server's databases,
+ * sessions and locks are not touched, and the scratch directory of part 2
+ * (on tmpfs when there is one) is removed.
  *
  * Cost: most of it is V8's optimizing compiler, which a fresh server would
- * otherwise run during its first transactions: 0.5-0.8 s of CPU (a third
- * of it on the compiler's threads) before the server listens, measured on
- * a loaded 2-core machine; bench ovsdb (a) reports it as a_start_cpu_ms.
- * Smaller warm-ups were not worth it: 6 x 40 ports saved a third of the
- * (a) transaction's CPU, 20 x 40 two thirds. TSOVS_OVSDB_WARMUP=0 in the
- * environment skips it (short-lived servers, e.g. in tests).
+ * otherwise run during its first transactions: about 1.3 s from start to
+ * listening and 2 s of CPU (much of it on the compiler's threads) on a
+ * loaded 2-core machine, against 0.6 s and 0.9 s for part 1 with 300
+ * small transactions; bench ovsdb (a) reports it as a_start_ms and
+ * a_start_cpu_ms. Smaller warm-ups were not worth it: 6 x 40 ports saved a
+ * third of the (a) transaction's CPU, 20 x 40 two thirds; for bench ovsdb
+ * (b') see SMALL_TXNS. TSOVS_OVSDB_WARMUP=0 in the environment skips it
+ * (short-lived servers, e.g. in tests).
  */
 import { EventEmitter } from "node:events";
+import * as fs from "node:fs";
 import type * as net from "node:net";
-import { JsonRpcConnection } from "../../jsonrpc/index.js";
+import * as os from "node:os";
+import * as path from "node:path";
+import { JsonRpcConnection, openJsonRpc } from "../../jsonrpc/index.js";
 import { Database, ZERO_UUID, type DatabaseSchema, type ChangeSet, type TransactOutcome } from "../index.js";
-import { changesToRecord, encodeRecordText } from "../storage/index.js";
+import { changesToRecord, createDbFile, encodeRecordText, openDbFile, type DbFile } from "../storage/index.js";
 import type { DbStorage } from "./served-db.js";
 import { vlogModule } from "../../util/vlog.js";
 
@@ -49,8 +63,14 @@ import { vlogModule } from "../../util/vlog.js";
  */
 const ROUNDS = 20;
 const PORTS_PER_ROUND = 40;
-/** Small transactions (bench ovsdb (b)'s shape). */
-const SMALL_TXNS = 300;
+/**
+ * Small transactions (smallTxnOps), in memory. V8 optimizes a function
+ * only after a few thousand calls, and each of these runs the whole
+ * per-transaction path once: with 300 (and no I/O part), bench ovsdb
+ * (b')'s first 2,000 transactions cost 3-4 times the server CPU of later
+ * ones; with this and the I/O part, about 1.5 times.
+ */
+const SMALL_TXNS = 3000;
 /**
  * Requests are fed in pieces of this size, so that values split between
  * reads (a big ovs-vsctl request arrives in 64 kB reads) are warmed too.
@@ -239,17 +259,145 @@ export class ScratchClient {
     ]);
   }
 
-  /** `n` small transactions (bench ovsdb (b)'s shape). */
+  /** `n` small transactions (smallTxnOps), after the one Open_vSwitch row they need if there is none. */
   smallTxns(n: number): void {
-    for (let i = 0; i < n; i++) {
-      this.send("transact", ["Open_vSwitch", { op: "mutate", table: "Open_vSwitch", where: [], mutations: [["next_cfg", "+=", 1]] }]);
-    }
+    if (this.db.tables.get("Open_vSwitch")!.rows.size === 0) this.send("transact", ["Open_vSwitch", { op: "insert", table: "Open_vSwitch", row: {} }]);
+    for (let i = 0; i < n; i++) this.send("transact", ["Open_vSwitch", ...smallTxnOps(i, n)]);
   }
 
   close(): void {
     this.conn.close();
     void this.server.close().catch(() => undefined);
   }
+}
+
+/**
+ * The operations of small transaction `i` of `n` (both parts of the
+ * warm-up run the same mix, so that the second part meets nothing the
+ * first did not, which would throw optimized code away): mostly
+ * `next_cfg` increments as ovs-vsctl sends them, some with a durable
+ * commit, some adding to a map, some reads; half way, `next_cfg` jumps
+ * past the small integers that share one datum each (datum.ts singleton).
+ */
+function smallTxnOps(i: number, n: number): unknown[] {
+  const next = { op: "mutate", table: "Open_vSwitch", where: [], mutations: [["next_cfg", "+=", 1]] };
+  if (n >= 64 && i === n >> 1) return [{ op: "update", table: "Open_vSwitch", where: [], row: { next_cfg: 5000 } }];
+  switch (i & 7) {
+    case 1:
+    case 5:
+      return [next, { op: "commit", durable: true }];
+    case 3:
+      return [{ op: "mutate", table: "Open_vSwitch", where: [], mutations: [["external_ids", "insert", ["map", [[`k${i & 15}`, `v${i}`]]]]] }];
+    case 7:
+      return [{ op: "select", table: "Open_vSwitch", where: [], columns: ["next_cfg"] }];
+    default:
+      return [next];
+  }
+}
+
+/** What the I/O warm-up needs from a scratch server (made with OvsdbServerOptions.scratch). */
+export interface ScratchIoServer extends ScratchServer {
+  addRemote(remote: string): string | null;
+  remotesReady(): Promise<void>;
+}
+
+/** Small transactions of the I/O warm-up's main round (see warmUpIo): as many, for the I/O path. */
+const IO_TXNS = 3000;
+
+/** The I/O warm-up has been started in this process. */
+let ioTried = false;
+
+/**
+ * The second part of the warm-up, for a database served from a file: small
+ * transactions, one after another, from a client on a real Unix socket to
+ * a scratch server committing to a real database file (in a scratch
+ * directory, on tmpfs when there is one; the file is never fdatasync'ed,
+ * see OpenOptions.scratch), so that what the in-memory part cannot reach
+ * runs too: Node's socket streams both ways, the log writer's end-of-turn
+ * flush, the replies that wait for it, and the server's storage path with
+ * its own classes (a warmed function that later meets other classes is
+ * thrown away and compiled again).
+ *
+ * Why: after the in-memory part alone, the first 2,000 transactions of
+ * bench ovsdb (b') still cost 2-3 times the server CPU of later ones.
+ *
+ * Resolves when done (never rejects: a failure only leaves code cold).
+ * The caller starts listening after it, so no client ever waits behind it.
+ */
+export async function warmUpIo(schema: DatabaseSchema, makeServer: () => ScratchIoServer): Promise<void> {
+  if (ioTried || !warmed || !canWarmUp(schema)) return;
+  ioTried = true;
+  let dir: string | null = null;
+  try {
+    dir = fs.mkdtempSync(path.join(scratchParent(), "tsovs-warm-up-"));
+    // A short round first, torn down like the long one: closing a
+    // connection, a server, a file sets fields that had kept their first
+    // value until then ("closed"...), and V8 throws away the optimized code
+    // that had counted on that value. Done once before the long round,
+    // that happens before the code that matters is optimized, not after.
+    if (await ioRound(dir, "prelude", schema, makeServer, IO_PRELUDE_TXNS)) {
+      await ioRound(dir, "main", schema, makeServer, IO_TXNS);
+    }
+  } catch {
+    /* A warm-up that failed only leaves code cold. */
+  } finally {
+    if (dir !== null) removeScratchDir(dir);
+  }
+}
+
+/**
+ * Removes the scratch directory and the files in it, one by one: the
+ * recursive fs.rmSync loads a module whose start-up made V8 throw away
+ * optimized code of the commit path, just before the server opens.
+ */
+function removeScratchDir(dir: string): void {
+  try {
+    for (const f of fs.readdirSync(dir)) fs.unlinkSync(path.join(dir, f));
+    fs.rmdirSync(dir);
+  } catch {
+    /* best effort: it is a scratch directory under tmpfs or /tmp */
+  }
+}
+
+/** Transactions of the I/O warm-up's first, short round. */
+const IO_PRELUDE_TXNS = 64;
+
+/** One round of the I/O warm-up in `dir`: a file, a server, a client, `n` transactions, all closed. Returns false on failure. */
+async function ioRound(dir: string, name: string, schema: DatabaseSchema, makeServer: () => ScratchIoServer, n: number): Promise<boolean> {
+  let server: ScratchIoServer | null = null;
+  let file: DbFile | null = null;
+  let client: JsonRpcConnection | null = null;
+  try {
+    const dbPath = path.join(dir, `${name}.db`);
+    await createDbFile(dbPath, schema.toJSON());
+    file = await openDbFile(dbPath, { scratch: true, compaction: false });
+    server = makeServer();
+    server.addDatabase(file.db, file);
+    const sock = path.join(dir, `${name}.sock`);
+    if (server.addRemote(`punix:${sock}`) !== null) return false;
+    await server.remotesReady();
+    client = await openJsonRpc(`unix:${sock}`);
+    await client.request("transact", ["Open_vSwitch", { op: "insert", table: "Open_vSwitch", row: {} }]);
+    for (let i = 0; i < n; i++) await client.request("transact", ["Open_vSwitch", ...smallTxnOps(i, n)]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    client?.close();
+    await server?.close().catch(() => undefined);
+    await file?.close().catch(() => undefined);
+  }
+}
+
+/** Where the I/O warm-up's scratch directory goes: tmpfs when there is one. */
+function scratchParent(): string {
+  try {
+    fs.accessSync("/dev/shm", fs.constants.W_OK);
+    if (fs.statSync("/dev/shm").isDirectory()) return "/dev/shm";
+  } catch {
+    /* no tmpfs there */
+  }
+  return os.tmpdir();
 }
 
 /**

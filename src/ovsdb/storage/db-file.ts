@@ -25,7 +25,7 @@ import { type ChangeSet, Database, DatabaseSchema, OvsdbError } from "../index.j
 import { vlogModule } from "../../util/vlog.js";
 import { changesToRecord, replayRecord, schemaFromRecord, schemaRecord, snapshotRecord } from "./file-txn.js";
 import { LogError, detectMagic, encodeRecord, encodeRecordText, scanLog, OVSDB_MAGIC, RAFT_MAGIC } from "./log.js";
-import { LogWriter, syncDir } from "./log-writer.js";
+import { LogWriter, syncDir, type DurableTarget } from "./log-writer.js";
 import { lockDb, type DbLock } from "./lockfile.js";
 
 const vlog = vlogModule("ovsdb_file");
@@ -70,6 +70,11 @@ export interface OpenOptions {
   compaction?: Partial<CompactionPolicy> | false;
   /** Clock for the compaction policy (tests). */
   now?: () => number;
+  /**
+   * A scratch file whose contents are thrown away (the server's start-up
+   * warm-up): records are written but never fdatasync'ed. Never for data.
+   */
+  scratch?: boolean;
 }
 
 /** Reads a whole file, with OVS's error for a missing or unreadable one. */
@@ -217,7 +222,7 @@ export class DbFile {
         vlog.warn(`${path}: truncating ${buf.length - goodEnd} bytes of unusable data at offset ${goodEnd}`);
         saveDiscarded(path, buf.subarray(goodEnd));
       }
-      writer = await LogWriter.open(path, goodEnd);
+      writer = await LogWriter.open(path, goodEnd, opts.scratch !== true);
     }
     return new DbFile(path, schema, db, error, writer, nRecords, baseSize, opts);
   }
@@ -230,16 +235,34 @@ export class DbFile {
    * read-only, closed, or a write failed (after which every commit fails).
    */
   commit(changes: ChangeSet, commentOrOutcome?: string | { comment?: string | undefined } | null): Promise<void> {
-    if (this.writer === null) return Promise.reject(new Error(`${this.path}: database is read-only`));
+    return new Promise((resolve, reject) =>
+      this.commitThen(changes, commentOrOutcome, { settled: (err) => (err === null ? resolve() : reject(err)) }),
+    );
+  }
+
+  /**
+   * commit() telling `done` instead of settling a promise (the server's
+   * path, once per transaction): `done.settled` is called exactly once, in
+   * commit order, when the record is durable or has failed — possibly
+   * before this returns.
+   */
+  commitThen(changes: ChangeSet, commentOrOutcome: string | { comment?: string | undefined } | null | undefined, done: DurableTarget): void {
+    if (this.writer === null) {
+      done.settled(new Error(`${this.path}: database is read-only`));
+      return;
+    }
     const comment = typeof commentOrOutcome === "string" ? commentOrOutcome : (commentOrOutcome?.comment ?? undefined);
-    const record = changesToRecord(changes, comment, this.now());
-    if (record === null) return this.writer.barrier();
-    const p = this.writer.append(encodeRecordText(record));
+    const now = this.now();
+    const record = changesToRecord(changes, comment, now);
+    if (record === null) {
+      this.writer.barrierThen(done);
+      return;
+    }
+    this.writer.appendThen(encodeRecordText(record), done);
     this.nRecords++;
-    if (this.shouldCompact()) {
+    if (this.shouldCompact(now)) {
       void this.compact().catch((e: unknown) => vlog.err(`${this.path}: compaction failed (${(e as Error).message})`));
     }
-    return p;
   }
 
   /** Size of the file in bytes (including queued records). */
@@ -260,9 +283,8 @@ export class DbFile {
   }
 
   /** OVS's rule for compacting on its own (see the file comment). */
-  shouldCompact(): boolean {
+  shouldCompact(now = this.now()): boolean {
     if (!this.policy || this.writer === null || this.compacting !== null) return false;
-    const now = this.now();
     if (now < this.nextSnapshotMin) return false;
     if (now < this.nextSnapshotMax) {
       const size = this.writer.size;

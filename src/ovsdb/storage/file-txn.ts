@@ -19,6 +19,7 @@
  */
 import {
   type ChangeSet,
+  type RowChange,
   applyDatumDiff,
   datumDiff,
   type ColumnSchema,
@@ -72,6 +73,7 @@ function tableOrder(db: Database): string[] {
 
 /** Row uuids in (approximately) the order of OVS's hmap of rows keyed by uuid_hash. */
 function rowOrder(uuids: string[]): string[] {
+  if (uuids.length < 2) return uuids;
   let mask = 0;
   for (let n = 1; n <= uuids.length; n++) if (Math.floor(n / 2) > mask) mask = hmapMask(n);
   const keyed = uuids.map((u, i) => ({ u, b: (parseInt(u.slice(0, 8), 16) & mask) >>> 0, i }));
@@ -106,6 +108,21 @@ function asOvsPrints<T>(obj: Record<string, T>): Record<string, T> {
   return out;
 }
 
+/**
+ * memberOrder of the usual record, one table's changes and its
+ * annotations, by table name (no key joined per record).
+ */
+const oneTableOrders = new Map<string, number[]>();
+function oneTableOrder(table: string): number[] {
+  let order = oneTableOrders.get(table);
+  if (order === undefined) {
+    order = orderOf([table, "_date", "_is_diff"]);
+    if (oneTableOrders.size >= 1024) oneTableOrders.clear();
+    oneTableOrders.set(table, order);
+  }
+  return order;
+}
+
 function orderOf(keys: string[]): number[] {
   const pos = new Map<string, number>();
   keys.forEach((k, i) => pos.set(k, i));
@@ -125,7 +142,8 @@ function orderOf(keys: string[]): number[] {
  */
 function objectText(keys: string[], values: string[]): string {
   if (keys.length === 0) return "{}";
-  const order = memberOrder(keys);
+  if (keys.length === 1) return '{"' + keys[0]! + '":' + values[0]! + "}";
+  const order = keys.length === 3 && keys[1] === "_date" && keys[2] === "_is_diff" ? oneTableOrder(keys[0]!) : memberOrder(keys);
   let s = "{";
   for (let i = 0; i < order.length; i++) {
     const j = order[i]!;
@@ -156,29 +174,92 @@ function insertText(row: Row): string {
     const d = row.getByIndex(c.index);
     if (d === defaults[i] || datumEquals(d, defaults[i]!)) continue;
     keys.push(c.name);
-    values.push(JSON.stringify(datumToJSON(c.type, d)));
+    values.push(jsonText(datumToJSON(c.type, d)));
   }
   return objectText(keys, values);
 }
 
+/**
+ * JSON.stringify, with scalars (most columns a small transaction changes)
+ * turned into text without a call into the runtime. For a finite number
+ * JSON.stringify is defined as String().
+ */
+function jsonText(json: unknown): string {
+  if (typeof json === "number") return String(json);
+  if (typeof json === "boolean") return json ? "true" : "false";
+  return JSON.stringify(json);
+}
+
 /** The changed persistent columns of a modified row (null when none changed). */
 function modifyText(oldRow: Row, newRow: Row): string | null {
-  const keys: string[] = [];
-  const values: string[] = [];
-  for (const c of persistentColumns(newRow.table)) {
+  // The first changed column is kept aside: a small transaction usually
+  // changes one, and then no arrays are made.
+  let firstKey: string | null = null;
+  let firstValue = "";
+  let keys: string[] | null = null;
+  let values: string[] | null = null;
+  const cols = persistentColumns(newRow.table);
+  for (let i = 0; i < cols.length; i++) {
+    const c = cols[i]!;
     const a = oldRow.getByIndex(c.index);
     const b = newRow.getByIndex(c.index);
     if (a === b || datumEquals(a, b)) continue;
-    keys.push(c.name);
-    values.push(JSON.stringify(datumToJSON(c.type, isDiffColumn(c.type) ? datumDiff(c.type, a, b) : b)));
+    const value = jsonText(datumToJSON(c.type, isDiffColumn(c.type) ? datumDiff(c.type, a, b) : b));
+    if (firstKey === null) {
+      firstKey = c.name;
+      firstValue = value;
+    } else {
+      if (keys === null || values === null) {
+        keys = [firstKey];
+        values = [firstValue];
+      }
+      keys.push(c.name);
+      values.push(value);
+    }
   }
-  return keys.length === 0 ? null : objectText(keys, values);
+  if (firstKey === null) return null;
+  if (keys === null || values === null) return '{"' + firstKey + '":' + firstValue + "}";
+  return objectText(keys, values);
+}
+
+/** The record's text for one changed row (null: nothing stored changed). */
+function rowChangeText(ch: RowChange): string | null {
+  if (ch.new === null) return ch.old === null ? null : "null";
+  if (ch.old === null) return insertText(ch.new);
+  return modifyText(ch.old, ch.new);
+}
+
+/**
+ * String(now), remembered: a time in ms is not a small integer for V8, so
+ * each conversion is a call into its runtime, while commits that follow
+ * each other quickly share their millisecond.
+ */
+let lastDate = NaN;
+let lastDateText = "";
+function dateText(now: number): string {
+  if (now !== lastDate) {
+    lastDate = now;
+    lastDateText = String(now);
+  }
+  return lastDateText;
+}
+
+/** annotatedText of a diff record without comment changing one table (whose changes are `tableText`). */
+function oneTableRecord(table: string, tableText: string, now: number): string {
+  const order = oneTableOrder(table);
+  let s = "{";
+  for (let i = 0; i < 3; i++) {
+    const j = order[i]!;
+    if (i > 0) s += ",";
+    s += j === 0 ? '"' + table + '":' + tableText : j === 1 ? '"_date":' + dateText(now) : '"_is_diff":true';
+  }
+  return s + "}";
 }
 
 /** Adds the annotations and closes the record's text. */
 function annotatedText(keys: string[], values: string[], comment: string | undefined, now: number, isDiff: boolean): string {
   keys.push("_date");
-  values.push(String(now));
+  values.push(dateText(now));
   if (comment !== undefined) {
     keys.push("_comment");
     values.push(JSON.stringify(comment));
@@ -195,23 +276,24 @@ function annotatedText(keys: string[], values: string[], comment: string | undef
  * changes nothing that is stored (e.g. only ephemeral columns).
  */
 export function changesToRecord(changes: ChangeSet, comment?: string, now = Date.now()): string | null {
+  if (changes.size === 1 && comment === undefined) {
+    // The usual small transaction, one row of one table: no arrays.
+    for (const [tableName, rows] of changes) {
+      if (rows.size !== 1) break;
+      for (const [uuid, ch] of rows) {
+        const text = rowChangeText(ch);
+        return text === null ? null : oneTableRecord(tableName, '{"' + uuid + '":' + text + "}", now);
+      }
+    }
+  }
   const tkeys: string[] = [];
   const tvalues: string[] = [];
   for (const [tableName, rows] of changes) {
     const rkeys: string[] = [];
     const rvalues: string[] = [];
-    for (const uuid of rowOrder([...rows.keys()])) {
-      const ch = rows.get(uuid)!;
-      let text: string | null;
-      if (ch.new === null) {
-        if (ch.old === null) continue;
-        text = "null";
-      } else if (ch.old === null) {
-        text = insertText(ch.new);
-      } else {
-        text = modifyText(ch.old, ch.new);
-        if (text === null) continue;
-      }
+    for (const uuid of rows.size === 1 ? rows.keys() : rowOrder([...rows.keys()])) {
+      const text = rowChangeText(rows.get(uuid)!);
+      if (text === null) continue;
       rkeys.push(uuid);
       rvalues.push(text);
     }

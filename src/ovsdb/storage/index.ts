@@ -39,6 +39,7 @@ export { datumDiff, applyDatumDiff, isDiffColumn } from "./datum-diff.js";
 export { shashOrder, toShashOrder, ovsJsonString, ovsHashString } from "../hash-order.js";
 export { ovsJsonError, parseOvsJson } from "./ovs-json.js";
 export { lockDb, lockFilePath, type DbLock } from "./lockfile.js";
+export type { DurableTarget } from "./log-writer.js";
 
 import { DbFile, type OpenOptions } from "./db-file.js";
 

@@ -22,6 +22,7 @@
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
+import { objectArray } from "../object-array.js";
 
 /**
  * Queued bytes up to which records are flushed synchronously at the end of
@@ -29,15 +30,40 @@ import * as path from "node:path";
  */
 export const SYNC_FLUSH_MAX_BYTES = 32 * 1024;
 
+/**
+ * Told once an operation is durable (null) or has failed (the error). An
+ * object with a method rather than a function: the server passes the same
+ * kind of object for every database, so the optimized flush code, warmed
+ * on the start-up warm-up's database, still fits the real one (a
+ * different closure per database was a "wrong call target" for it).
+ */
+export interface DurableTarget {
+  settled(err: Error | null): void;
+}
+
 interface Pending {
   kind: "append" | "replace" | "barrier";
   data: Buffer;
-  resolve: () => void;
-  reject: (e: Error) => void;
+  done: DurableTarget;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** A DurableTarget settling a promise. */
+class PromiseTarget implements DurableTarget {
+  constructor(
+    private readonly resolve: () => void,
+    private readonly reject: (e: Error) => void,
+  ) {}
+
+  settled(err: Error | null): void {
+    if (err === null) this.resolve();
+    else this.reject(err);
+  }
 }
 
 export class LogWriter {
-  private queue: Pending[] = [];
+  private queue: Pending[] = objectArray();
   /** Bytes of the queued appends and replaces. */
   private queuedBytes = 0;
   /** An asynchronous step (thread-pool fdatasync, replace) is in progress. */
@@ -54,17 +80,23 @@ export class LogWriter {
     private fh: fsp.FileHandle,
     /** Bytes in the file (where the next record goes). */
     public offset: number,
+    /** False only for scratch files whose contents are thrown away: no fdatasync. */
+    private readonly durable: boolean,
   ) {}
 
-  /** Opens `file` for appending at `offset`, cutting off anything past it. */
-  static async open(file: string, offset: number): Promise<LogWriter> {
+  /**
+   * Opens `file` for appending at `offset`, cutting off anything past it.
+   * `durable` false (scratch files only, see the server's warm-up) skips
+   * every fdatasync.
+   */
+  static async open(file: string, offset: number, durable = true): Promise<LogWriter> {
     const fh = await fsp.open(file, "r+");
     const st = await fh.stat();
     if (st.size !== offset) {
       await fh.truncate(offset);
-      await fh.sync();
+      if (durable) await fh.sync();
     }
-    return new LogWriter(file, fh, offset);
+    return new LogWriter(file, fh, offset, durable);
   }
 
   /** Bytes written so far (the file's size). */
@@ -73,32 +105,51 @@ export class LogWriter {
   }
 
   append(data: Buffer): Promise<void> {
-    return this.enqueue("append", data);
+    return new Promise((resolve, reject) => this.enqueue("append", data, new PromiseTarget(resolve, reject)));
+  }
+
+  /**
+   * append() telling `done` instead of settling a promise: the server's
+   * commit path (one per transaction), where a promise and its reactions
+   * cost more. `done.settled` is called exactly once, in append order,
+   * possibly before this returns (a writer that already failed).
+   */
+  appendThen(data: Buffer, done: DurableTarget): void {
+    this.enqueue("append", data, done);
   }
 
   /** Resolves once every operation queued before it is durable. */
   barrier(): Promise<void> {
-    return this.enqueue("barrier", Buffer.alloc(0));
+    return new Promise((resolve, reject) => this.enqueue("barrier", EMPTY, new PromiseTarget(resolve, reject)));
+  }
+
+  /** barrier() with a callback (see appendThen). */
+  barrierThen(done: DurableTarget): void {
+    this.enqueue("barrier", EMPTY, done);
   }
 
   replace(content: Buffer): Promise<void> {
-    return this.enqueue("replace", content);
+    return new Promise((resolve, reject) => this.enqueue("replace", content, new PromiseTarget(resolve, reject)));
   }
 
-  private enqueue(kind: Pending["kind"], data: Buffer): Promise<void> {
-    if (this.failed) return Promise.reject(this.failed);
-    if (this.closed) return Promise.reject(new Error(`${this.path}: log is closed`));
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ kind, data, resolve, reject });
-      this.queuedBytes += data.length;
-      if (this.running) return; // The running drain takes it.
-      if (kind === "replace" || this.queuedBytes >= SYNC_FLUSH_MAX_BYTES) {
-        this.cancelFlush();
-        void this.drain();
-      } else if (this.flushTimer === null) {
-        this.flushTimer = setImmediate(this.flushNow);
-      }
-    });
+  private enqueue(kind: Pending["kind"], data: Buffer, done: DurableTarget): void {
+    if (this.failed) {
+      done.settled(this.failed);
+      return;
+    }
+    if (this.closed) {
+      done.settled(new Error(`${this.path}: log is closed`));
+      return;
+    }
+    this.queue.push({ kind, data, done });
+    this.queuedBytes += data.length;
+    if (this.running) return; // The running drain takes it.
+    if (kind === "replace" || this.queuedBytes >= SYNC_FLUSH_MAX_BYTES) {
+      this.cancelFlush();
+      void this.drain();
+    } else if (this.flushTimer === null) {
+      this.flushTimer = setImmediate(LogWriter.flushImmediate, this);
+    }
   }
 
   private cancelFlush(): void {
@@ -127,19 +178,35 @@ export class LogWriter {
    * Big records (bench ovsdb (a)) keep the asynchronous path, so that
    * their flush overlaps the rendering of monitor updates.
    */
-  private readonly flushNow = (): void => {
+  /**
+   * The immediate's callback: one function for every writer, so that the
+   * optimized event loop code calling it is not thrown away when another
+   * writer's flush comes (the server's start-up warm-up has its own).
+   */
+  private static flushImmediate(w: LogWriter): void {
+    w.flushNow();
+  }
+
+  private flushNow(): void {
     this.flushTimer = null;
     if (this.running || this.queue.length === 0) return;
     if (this.queue[0]!.kind === "replace" || this.queuedBytes >= SYNC_FLUSH_MAX_BYTES) {
       void this.drain();
       return;
     }
-    const batch: Pending[] = [];
-    while (this.queue.length > 0 && (this.queue[0]!.kind as Pending["kind"]) !== "replace") batch.push(this.queue.shift()!);
+    let batch: Pending[];
+    if (!hasReplace(this.queue)) {
+      // The usual case: the whole queue is the batch.
+      batch = this.queue;
+      this.queue = [];
+    } else {
+      batch = [];
+      while (this.queue.length > 0 && (this.queue[0]!.kind as Pending["kind"]) !== "replace") batch.push(this.queue.shift()!);
+    }
     const data = this.takeAppends(batch);
     if (data !== null) {
       const start = this.offset;
-      const err = this.writeSyncAll(data) ?? syncData(this.fh.fd);
+      const err = this.writeSyncAll(data) ?? (this.durable ? syncData(this.fh.fd) : null);
       if (err !== null) {
         truncateQuietly(this.fh.fd, start);
         this.offset = start;
@@ -147,10 +214,10 @@ export class LogWriter {
         return;
       }
     }
-    for (const p of batch) p.resolve();
+    for (const p of batch) p.done.settled(null);
     // A replace queued behind the batch runs now, asynchronously.
     if (this.queue.length > 0) void this.drain();
-  };
+  }
 
   /** The bytes of the appends in `batch` (null: none), counted in the statistics. */
   private takeAppends(batch: Pending[]): Buffer | null {
@@ -183,7 +250,7 @@ export class LogWriter {
           this.queuedBytes -= op.data.length;
           try {
             await this.doReplace(op.data);
-            op.resolve();
+            op.done.settled(null);
           } catch (e) {
             this.fail(e as Error, [op]);
           }
@@ -202,14 +269,14 @@ export class LogWriter {
             const start = this.offset;
             const err = this.writeSyncAll(data);
             if (err !== null) throw err;
-            await fdatasync(this.fh.fd).catch(async (e: Error) => {
+            if (this.durable) await fdatasync(this.fh.fd).catch(async (e: Error) => {
               // Remove whatever part of the batch reached the file.
               await this.fh.truncate(start).catch(() => undefined);
               this.offset = start;
               throw e;
             });
           }
-          for (const p of batch) p.resolve();
+          for (const p of batch) p.done.settled(null);
         } catch (e) {
           this.fail(e as Error, batch);
         }
@@ -274,8 +341,8 @@ export class LogWriter {
     this.failed = e;
     this.cancelFlush();
     this.queuedBytes = 0;
-    for (const p of batch) p.reject(e);
-    for (const p of this.queue.splice(0)) p.reject(e);
+    for (const p of batch) p.done.settled(e);
+    for (const p of this.queue.splice(0)) p.done.settled(e);
   }
 
   /** Waits for queued operations, then closes the file. */
@@ -285,6 +352,11 @@ export class LogWriter {
     this.closed = true;
     await this.fh.close().catch(() => undefined);
   }
+}
+
+function hasReplace(queue: Pending[]): boolean {
+  for (let i = 0; i < queue.length; i++) if (queue[i]!.kind === "replace") return true;
+  return false;
 }
 
 /**
