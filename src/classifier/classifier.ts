@@ -930,8 +930,10 @@ export class Classifier<T> {
       if (!coversMask(st, words, mask)) continue;
       // With no match field at all (delete everything), only visibility decides.
       const all = words.length === 0;
-      for (const head of st.buckets.values()) {
-        for (let r: ClsRule<T> | null = head; r !== null; r = r.next) {
+      const buckets = st.buckets;
+      // By slot, as hideLoose walks them (no iterator object per subtable and step).
+      for (let b = 0, nb = buckets.slotCount; b < nb; b++) {
+        for (let r: ClsRule<T> | null = buckets.valueAt(b); r !== null; r = r.next) {
           if (r.visibleIn(version) && (all || r.agreesWith(mask, key))) out.push(r);
         }
       }
