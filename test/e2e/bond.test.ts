@@ -20,7 +20,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { ovsSkip, tempDir } from "../util/ovs.js";
+import { ovsSkip } from "../util/ovs.js";
 import { runAsync, startRealSwitch, startTsovsSwitch, type Switch } from "../util/vswitchd.js";
 import { canonicalTrace } from "../util/trace-canon.js";
 
@@ -249,10 +249,11 @@ async function activeMember(dir: string): Promise<string | null> {
 
 /** Runs `steps` on both switches in lock step; returns the two transcripts. */
 async function transcripts(steps: Step[]): Promise<[string, string]> {
-  const real = await startRealSwitch(tempDir("ovs-bond-"));
+  // Directories of the switches' own making: stop() removes them.
+  const real = await startRealSwitch();
   let ts: Switch | null = null;
   try {
-    ts = await startTsovsSwitch(tempDir("tsovs-bond-"), ["--enable-dummy=override", "--disable-system", "--log-file"]);
+    ts = await startTsovsSwitch(undefined, ["--enable-dummy=override", "--disable-system", "--log-file"]);
     let a = "";
     let b = "";
     for (const step of steps) {

@@ -72,7 +72,10 @@ function controlSocketReady(dir: string, program: string): boolean {
 }
 
 /** Starts `tsovs start ARGS` (dummy devices overriding system ones by default) in `dir`. */
-export async function startTsovsSwitch(dir = tempDir("tsovs-sw-"), args = ["--enable-dummy=override", "--disable-system"]): Promise<Switch & { child: ChildProcess }> {
+export async function startTsovsSwitch(dir?: string, args = ["--enable-dummy=override", "--disable-system"]): Promise<Switch & { child: ChildProcess }> {
+  // A directory made here is removed by stop(); one the caller gives is the caller's.
+  const own = dir === undefined;
+  dir ??= tempDir("tsovs-sw-");
   const child = spawn(process.execPath, [...TSOVS_NODE_ARGS, TSOVS_BIN, "start", ...args], { env: envFor(dir), stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   let exited = false;
@@ -92,18 +95,23 @@ export async function startTsovsSwitch(dir = tempDir("tsovs-sw-"), args = ["--en
     dir,
     child,
     stop: async () => {
-      if (exited) return;
-      const done = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      const t = setTimeout(() => child.kill("SIGKILL"), 5000);
-      await done;
-      clearTimeout(t);
+      if (!exited) {
+        const done = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        const t = setTimeout(() => child.kill("SIGKILL"), 5000);
+        await done;
+        clearTimeout(t);
+      }
+      if (own) await removeDir(dir);
     },
   };
 }
 
 /** Starts the real ovsdb-server (initialised) and ovs-vswitchd with dummy devices in `dir`. */
-export async function startRealSwitch(dir = tempDir("ovs-sw-")): Promise<Switch> {
+export async function startRealSwitch(dir?: string): Promise<Switch> {
+  // A directory made here is removed by stop(); one the caller gives is the caller's.
+  const own = dir === undefined;
+  dir ??= tempDir("ovs-sw-");
   const db = path.join(dir, "conf.db");
   let r = run("ovsdb-tool", ["create", db, OVS_SCHEMA], dir);
   if (r.status !== 0) throw new Error(`ovsdb-tool: ${r.stderr}`);
@@ -111,11 +119,15 @@ export async function startRealSwitch(dir = tempDir("ovs-sw-")): Promise<Switch>
   if (r.status !== 0) throw new Error(`ovsdb-server: ${r.stderr}`);
   r = run("ovs-vsctl", ["--no-wait", "init"], dir);
   const vs = await startRealVswitchd(dir);
+  let stopped = false;
   return {
     dir,
     stop: async () => {
+      if (stopped) return;
+      stopped = true;
       await vs.stop();
       await killAndWait(Number(fs.readFileSync(path.join(dir, "ovsdb-server.pid"), "utf8")));
+      if (own) await removeDir(dir);
     },
   };
 }
