@@ -11,7 +11,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ovsSkip } from "../util/ovs.js";
-import { startRealSwitch, startTsovsSwitch, type Switch } from "../util/vswitchd.js";
+import { type Switch, withOvsAndTsovs } from "../util/vswitchd.js";
 import { agreedActions, appctl, fastFailoverSetup, patchPairSetup, vsctl, warp } from "../util/monitor.js";
 
 const SETUP = patchPairSetup([
@@ -32,9 +32,7 @@ async function columns(sw: Switch): Promise<string> {
 }
 
 test("CFM between two bridges behaves as OVS 3.1's: cfm/show, cfm_* columns, set-fault, peer loss, extended opstate, health", { skip: ovsSkip(), timeout: 240_000 }, async () => {
-  const sws: Switch[] = [];
-  try {
-    sws.push(await startRealSwitch(), await startTsovsSwitch());
+  await withOvsAndTsovs(async (sws) => {
     const [ovs, ts] = sws as [Switch, Switch];
     for (const sw of sws) {
       await appctl(sw, "time/stop");
@@ -101,15 +99,11 @@ test("CFM between two bridges behaves as OVS 3.1's: cfm/show, cfm_* columns, set
 
     for (const sw of sws) await vsctl(sw, "del-br", "br0");
     await same("cfm/show p0 after del-br", (sw) => appctl(sw, "cfm/show", "p0"));
-  } finally {
-    for (const sw of sws) await sw.stop();
-  }
+  });
 });
 
 test("a fast-failover group skips a port whose CFM reports a fault, as OVS 3.1 (may_enable)", { skip: ovsSkip(), timeout: 90_000 }, async () => {
-  const sws: Switch[] = [];
-  try {
-    sws.push(await startRealSwitch(), await startTsovsSwitch());
+  await withOvsAndTsovs(async (sws) => {
     const [ovs, ts] = sws as [Switch, Switch];
     await fastFailoverSetup(sws, SETUP);
     const actions = (what: string) => agreedActions(ovs, ts, what);
@@ -122,7 +116,5 @@ test("a fast-failover group skips a port whose CFM reports a fault, as OVS 3.1 (
     for (const sw of sws) await appctl(sw, "cfm/set-fault", "normal");
     await warp(sws, 1);
     assert.equal(await actions("back to normal"), up);
-  } finally {
-    for (const sw of sws) await sw.stop();
-  }
+  });
 });

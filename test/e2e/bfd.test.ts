@@ -15,7 +15,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { readPcap } from "../../src/packet/pcap.js";
 import { ovsSkip } from "../util/ovs.js";
-import { runAsync, startRealSwitch, startTsovsSwitch, type Switch } from "../util/vswitchd.js";
+import { runAsync, type Switch, withOvsAndTsovs } from "../util/vswitchd.js";
 import { agreedActions, appctl, fastFailoverSetup, patchPairSetup, vsctl, warp } from "../util/monitor.js";
 
 const SETUP = patchPairSetup([
@@ -38,9 +38,7 @@ async function trace(sw: Switch, flow: string): Promise<string> {
 }
 
 test("BFD between two bridges behaves as OVS 3.1's: bfd/show, bfd_status, set-forwarding, peer loss, cpath_down, intervals, decay", { skip: ovsSkip(), timeout: 240_000 }, async () => {
-  const sws: Switch[] = [];
-  try {
-    sws.push(await startRealSwitch(), await startTsovsSwitch());
+  await withOvsAndTsovs(async (sws) => {
     const [ovs, ts] = sws as [Switch, Switch];
     for (const sw of sws) {
       assert.equal(await appctl(sw, "time/stop"), "");
@@ -145,15 +143,11 @@ test("BFD between two bridges behaves as OVS 3.1's: bfd/show, bfd_status, set-fo
     await same("bfd/show p0 after del-br", (sw) => appctl(sw, "bfd/show", "p0"));
     await warp(sws, 41);
     await same("bfd/show p1 alone", (sw) => show(sw, "p1"));
-  } finally {
-    for (const sw of sws) await sw.stop();
-  }
+  });
 });
 
 test("BFD across a third bridge that drops one or both directions, as OVS 3.1 (init, Neighbor Signaled Session Down)", { skip: ovsSkip(), timeout: 240_000 }, async () => {
-  const sws: Switch[] = [];
-  try {
-    sws.push(await startRealSwitch(), await startTsovsSwitch());
+  await withOvsAndTsovs(async (sws) => {
     const [ovs, ts] = sws as [Switch, Switch];
     for (const sw of sws) {
       await appctl(sw, "time/stop");
@@ -197,15 +191,11 @@ test("BFD across a third bridge that drops one or both directions, as OVS 3.1 (i
     await same("one way lost", "p0", /Local Session State: down\n  Local Diagnostic: Control Detection Time Expired/);
     await warp(sws, 41);
     await same("one way lost", "p1", /Local Session State: init\n  Local Diagnostic: Neighbor Signaled Session Down/);
-  } finally {
-    for (const sw of sws) await sw.stop();
-  }
+  });
 });
 
 test("BFD control packets on the wire are OVS 3.1's, byte for byte but the random discriminator", { skip: ovsSkip(), timeout: 60_000 }, async () => {
-  const sws: Switch[] = [];
-  try {
-    sws.push(await startRealSwitch(), await startTsovsSwitch());
+  await withOvsAndTsovs(async (sws) => {
     const frames: string[] = [];
     for (const sw of sws) {
       await appctl(sw, "time/stop");
@@ -228,15 +218,11 @@ test("BFD control packets on the wire are OVS 3.1's, byte for byte but the rando
     }
     assert.equal(frames[1], frames[0]);
     assert.match(frames[0]!, /^001122334455.{12}0800/);
-  } finally {
-    for (const sw of sws) await sw.stop();
-  }
+  });
 });
 
 test("a fast-failover group skips a port whose BFD does not forward, as OVS 3.1 (may_enable)", { skip: ovsSkip(), timeout: 90_000 }, async () => {
-  const sws: Switch[] = [];
-  try {
-    sws.push(await startRealSwitch(), await startTsovsSwitch());
+  await withOvsAndTsovs(async (sws) => {
     const [ovs, ts] = sws as [Switch, Switch];
     await fastFailoverSetup(sws, SETUP);
     const actions = (what: string) => agreedActions(ovs, ts, what);
@@ -250,7 +236,5 @@ test("a fast-failover group skips a port whose BFD does not forward, as OVS 3.1 
     for (const sw of sws) await appctl(sw, "bfd/set-forwarding", "p0", "normal");
     await warp(sws, 1);
     assert.equal(await actions("back to normal"), up);
-  } finally {
-    for (const sw of sws) await sw.stop();
-  }
+  });
 });

@@ -12,7 +12,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ovsSkip } from "../util/ovs.js";
-import { runAsync, startRealSwitch, startTsovsSwitch, type Switch } from "../util/vswitchd.js";
+import { runAsync, type Switch, withOvsAndTsovs } from "../util/vswitchd.js";
 
 const FLOWS = [
   "table=0,priority=10,ip,ct_state=-trk,actions=ct(table=1)",
@@ -116,9 +116,7 @@ function flowsOf(dump: string): string[] {
 }
 
 test("ipf: fragments are reassembled for conntrack and delivered as OVS 3.1 does, with the same dpctl/ipf-* replies", { skip: ovsSkip(), timeout: 120_000 }, async () => {
-  const sws: Switch[] = [];
-  try {
-    sws.push(await startRealSwitch(), await startTsovsSwitch());
+  await withOvsAndTsovs(async (sws) => {
     for (const sw of sws) {
       await sh(sw, "ovs-vsctl", "add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=dummy",
         "--", "add-port", "br0", "p1", "--", "set", "interface", "p1", "type=dummy", "ofport_request=1",
@@ -192,7 +190,5 @@ test("ipf: fragments are reassembled for conntrack and delivered as OVS 3.1 does
     for (const sw of sws) await appctl(sw, "netdev-dummy/receive", "p1", whole);
     const st3 = await same("expired", (sw) => appctl(sw, "dpctl/ipf-get-status"));
     assert.match(st3, /v4 frags expired: 1\n +v4 frags too small: 1\n +v4 frags overlapped: 1\n/);
-  } finally {
-    for (const sw of sws) await sw.stop();
-  }
+  });
 });

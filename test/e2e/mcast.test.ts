@@ -19,7 +19,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ovsSkip } from "../util/ovs.js";
-import { runAsync, startRealSwitch, startTsovsSwitch, type Switch } from "../util/vswitchd.js";
+import { runAsync, type Switch, withOvsAndTsovs } from "../util/vswitchd.js";
 import { igmp, igmpv3Report, mld, mldv2Report } from "../util/mcast.js";
 
 const H1 = "00:00:00:00:00:01";
@@ -56,9 +56,7 @@ function sortActions(t: string): string {
 }
 
 test("IGMP/MLD snooping matches OVS 3.1: mdb/show, NORMAL's multicast forwarding and traces, knobs, aging, mdb/flush", { skip: ovsSkip(), timeout: 180_000 }, async () => {
-  const sws: Switch[] = [];
-  try {
-    sws.push(await startRealSwitch(), await startTsovsSwitch());
+  await withOvsAndTsovs(async (sws) => {
     const [ovs, ts] = sws as [Switch, Switch];
     const both = async (f: (sw: Switch) => Promise<string>): Promise<[string, string]> => [await f(ovs), await f(ts)];
     const all = async (...args: string[]): Promise<void> => {
@@ -204,15 +202,11 @@ test("IGMP/MLD snooping matches OVS 3.1: mdb/show, NORMAL's multicast forwarding
     for (const sw of sws) await vsctl(sw, "set", "bridge", "br0", "mcast_snooping_enable=false");
     await same("mdb/show when off", "mdb/show", "br0");
     await sameTrace("data with snooping off", "br0", `in_port=1,udp,dl_src=${H1},dl_dst=01:00:5e:01:01:01,nw_src=10.0.0.1,nw_dst=224.1.1.1`);
-  } finally {
-    for (const sw of sws) await sw.stop();
-  }
+  });
 });
 
 test("IGMP reports take the slow path and multicast data reaches only members in the datapath, as OVS 3.1's", { skip: ovsSkip(), timeout: 60_000 }, async () => {
-  const sws: Switch[] = [];
-  try {
-    sws.push(await startRealSwitch(), await startTsovsSwitch());
+  await withOvsAndTsovs(async (sws) => {
     const out: string[] = [];
     for (const sw of sws) {
       await vsctl(sw, ...SETUP);
@@ -263,7 +257,5 @@ test("IGMP reports take the slow path and multicast data reaches only members in
     assert.match(shows[0]!, /^ +3 +0 +224\.1\.1\.1 +\d+\n$/m);
     assert.doesNotMatch(shows[0]!, /querier/);
     assert.equal(shows[2], " port  VLAN  GROUP                Age\n");
-  } finally {
-    for (const sw of sws) await sw.stop();
-  }
+  });
 });

@@ -9,7 +9,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as dgram from "node:dgram";
 import { ovsSkip } from "../util/ovs.js";
-import { runAsync, startRealSwitch, startTsovsSwitch, type Switch } from "../util/vswitchd.js";
+import { runAsync, type Switch, withOvsAndTsovs } from "../util/vswitchd.js";
 import { SflowAgent, type SflowPort } from "../../src/ofproto/sflow.js";
 
 async function sh(sw: Switch, cmd: string, ...args: string[]): Promise<string> {
@@ -19,9 +19,7 @@ async function sh(sw: Switch, cmd: string, ...args: string[]): Promise<string> {
 }
 
 test("sFlow sampling in ofproto/trace equals OVS 3.1's", { skip: ovsSkip(), timeout: 60_000 }, async () => {
-  const sws: Switch[] = [];
-  try {
-    sws.push(await startRealSwitch(), await startTsovsSwitch());
+  await withOvsAndTsovs(async (sws) => {
     for (const sw of sws) {
       await sh(sw, "ovs-vsctl", "add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=dummy",
         ...[1, 2, 3].flatMap((n) => ["--", "add-port", "br0", `p${n}`, "--", "set", "interface", `p${n}`, "type=dummy", `ofport_request=${n}`]),
@@ -40,9 +38,7 @@ test("sFlow sampling in ofproto/trace equals OVS 3.1's", { skip: ovsSkip(), time
     for (const sw of sws) await sh(sw, "ovs-vsctl", "clear", "bridge", "br0", "sflow");
     const t = await sh(sws[1]!, "ovs-appctl", "ofproto/trace", "br0", "in_port=1,ip");
     assert.match(t, /Datapath actions: 2\n/);
-  } finally {
-    for (const sw of sws) await sw.stop();
-  }
+  });
 });
 
 test("the sFlow agent sends v5 flow samples with the packet's header and counter samples", async () => {

@@ -16,7 +16,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ovsSkip } from "../util/ovs.js";
-import { listByName, runAsync, startRealSwitch, startTsovsSwitch, type Switch } from "../util/vswitchd.js";
+import { listByName, runAsync, type Switch, withOvsAndTsovs } from "../util/vswitchd.js";
 
 const SETUP = [
   "add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=dummy", "other_config:hwaddr=00:00:00:00:00:01", "stp_enable=true",
@@ -60,9 +60,7 @@ async function stateLines(sw: Switch, br: string): Promise<string> {
 }
 
 test("STP on a loop of patch ports converges as OVS 3.1's, with the same stp/show, traces and status", { skip: ovsSkip(), timeout: 180_000 }, async () => {
-  const sws: Switch[] = [];
-  try {
-    sws.push(await startRealSwitch(), await startTsovsSwitch());
+  await withOvsAndTsovs(async (sws) => {
     const [ovs, ts] = sws as [Switch, Switch];
     for (const sw of sws) {
       assert.match(await appctl(sw, "time/stop"), /^$/);
@@ -129,15 +127,11 @@ test("STP on a loop of patch ports converges as OVS 3.1's, with the same stp/sho
     const [sa, sb] = await both((sw) => stateLines(sw, "br1"));
     assert.equal(sb, sa);
     assert.doesNotMatch(sa, /STP_/);
-  } finally {
-    for (const sw of sws) await sw.stop();
-  }
+  });
 });
 
 test("STP knobs read as OVS 3.1 reads them (stp-hello-time in ms, priorities, path cost, system id)", { skip: ovsSkip(), timeout: 60_000 }, async () => {
-  const sws: Switch[] = [];
-  try {
-    sws.push(await startRealSwitch(), await startTsovsSwitch());
+  await withOvsAndTsovs(async (sws) => {
     const out: string[] = [];
     for (const sw of sws) {
       await vsctl(sw, "add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=dummy", "stp_enable=true",
@@ -151,7 +145,5 @@ test("STP knobs read as OVS 3.1 reads them (stp-hello-time in ms, priorities, pa
     assert.match(out[0]!, /stp-hello-time  1s/);
     assert.match(out[0]!, /d1 +designated listening +100 +64\.1/);
     assert.doesNotMatch(out[0]!, /bond0|d2/, "no STP on bonds");
-  } finally {
-    for (const sw of sws) await sw.stop();
-  }
+  });
 });

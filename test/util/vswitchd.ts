@@ -107,6 +107,21 @@ export async function startTsovsSwitch(dir?: string, args = ["--enable-dummy=ove
   };
 }
 
+/**
+ * Starts OVS's switch and then tsovs's (dummy devices, directories of
+ * their own), runs `body` with both in that order, and stops whichever
+ * started, however `body` ends: the frame of every differential test.
+ */
+export async function withOvsAndTsovs<T>(body: (sws: [Switch, Switch]) => Promise<T>): Promise<T> {
+  const sws: Switch[] = [];
+  try {
+    sws.push(await startRealSwitch(), await startTsovsSwitch());
+    return await body(sws as [Switch, Switch]);
+  } finally {
+    for (const sw of sws) await sw.stop();
+  }
+}
+
 /** Starts the real ovsdb-server (initialised) and ovs-vswitchd with dummy devices in `dir`. */
 export async function startRealSwitch(dir?: string): Promise<Switch> {
   // A directory made here is removed by stop(); one the caller gives is the caller's.
