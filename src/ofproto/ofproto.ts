@@ -635,7 +635,8 @@ export class Ofproto {
         const replyType = REPLY_OF[msg.type]!;
         if (rawFor(replyType, msg.version) === null) return "OFPBRC_BAD_TYPE";
         const rules = s.rules;
-        this.sendMultipart(conn, msg, replyType, "stats", () => rules.map((r) => statsOf(r, now)), () => statsCursor(rules, now));
+        // Flow stats entries are self-sized: sendMultipart reads them from the stream only.
+        this.sendMultipart(conn, msg, replyType, "stats", [], () => statsCursor(rules, now));
         return null;
       }
       case "OFPST_AGGREGATE_REQUEST":
@@ -1523,17 +1524,11 @@ function toUpdate14(u: FlowUpdate, initial: boolean): FlowUpdate14 {
 }
 
 /**
- * A rule as a flow stats entry. Only the flags a rule keeps are reported
- * (OVS's OFPUTIL_FF_STATE: send_flow_rem, no_packet_counts,
- * no_byte_counts); reset_counts and check_overlap act on the flow_mod.
+ * The rules as flow stats entries: one object, rewritten for each (valid
+ * until the next is read). Only the flags a rule keeps are reported (OVS's
+ * OFPUTIL_FF_STATE: send_flow_rem, no_packet_counts, no_byte_counts);
+ * reset_counts and check_overlap act on the flow_mod.
  */
-function statsOf(r: OfRule<Actions>, now: number) {
-  const s = wireFlowStats(r, now);
-  s.flags &= FF_SEND_FLOW_REM | FF_NO_PKT_COUNTS | FF_NO_BYT_COUNTS;
-  return s;
-}
-
-/** The rules as flow stats entries: one object, rewritten for each (valid until the next is read). */
 function* statsCursor(rules: readonly OfRule<Actions>[], now: number) {
   if (rules.length === 0) return;
   const scratch = new MatchScratch();
