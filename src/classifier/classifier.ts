@@ -156,6 +156,8 @@ const WORD_STAGE = Uint8Array.from({ length: FLOW_U32S }, (_, w) => wordStage(w)
 /** A mask's nonzero words in stage order and their mask values. */
 interface MaskShape {
   readonly mask: Uint32Array;
+  /** `mask`'s bytes, for one memcmp per comparison. */
+  readonly maskBytes: Buffer;
   readonly words: Int32Array;
   readonly maskVals: Uint32Array;
 }
@@ -170,12 +172,11 @@ const RECENT_SHAPES = 8;
  * again when the rule joins its subtable, were a visible part of adding one.
  */
 function maskShape(mask: Uint32Array): MaskShape {
+  // One memcmp per shape: a word loop over 142 words per candidate was most of this.
+  const bytes = Buffer.from(mask.buffer, mask.byteOffset, FLOW_U32S * 4);
   for (let i = 0; i < recentShapes.length; i++) {
     const s = recentShapes[i]!;
-    const m = s.mask;
-    let w = 0;
-    while (w < FLOW_U32S && m[w] === mask[w]) w++;
-    if (w === FLOW_U32S) {
+    if (s.maskBytes.equals(bytes)) {
       if (i > 0) {
         recentShapes.splice(i, 1);
         recentShapes.unshift(s);
@@ -186,7 +187,8 @@ function maskShape(mask: Uint32Array): MaskShape {
   const words = stageOrderedWords(mask);
   const maskVals = new Uint32Array(words.length);
   for (let i = 0; i < words.length; i++) maskVals[i] = mask[words[i]!]!;
-  const s: MaskShape = { mask: mask.slice(), words, maskVals };
+  const own = mask.slice(0, FLOW_U32S);
+  const s: MaskShape = { mask: own, maskBytes: Buffer.from(own.buffer, own.byteOffset, own.byteLength), words, maskVals };
   recentShapes.unshift(s);
   if (recentShapes.length > RECENT_SHAPES) recentShapes.pop();
   return s;

@@ -9,12 +9,14 @@
  * The table is bounded: once full, new values are kept as they come (the
  * common constants have been seen long before).
  */
+import { byteKey } from "../util/byte-key.js";
+
 const MAX_ENTRIES = 4096;
 const MAX_BYTES = 32;
 const table = new Map<string, Uint8Array>();
 
 function intern(b: Uint8Array): Uint8Array {
-  const key = String.fromCharCode.apply(null, b as unknown as number[]);
+  const key = byteKey(b);
   const have = table.get(key);
   if (have !== undefined && have.length === b.length) return have;
   if (table.size < MAX_ENTRIES) table.set(key, b);

@@ -10,7 +10,7 @@
  */
 import type { OfpErrorName } from "../openflow/ofp-errors.js";
 import type { Match } from "../openflow/match.js";
-import { NO_FLAGS, OFPG_ANY, OFPP_ANY, type FlowModCommand, type FlowModFlags, type OfproFlowMod, type RemovedReason } from "./flow-mod.js";
+import { flagsOfIndex, OFPG_ANY, OFPP_ANY, type FlowModCommand, type FlowModFlags, type OfproFlowMod, type RemovedReason } from "./flow-mod.js";
 import type { MatchScratch, OfRule } from "./rule.js";
 
 import {
@@ -32,15 +32,12 @@ const COMMANDS: readonly FlowModCommand[] = ["add", "modify", "modify_strict", "
 /** What ofproto reads from a decoded flow_mod body: the codec's, with ofproto's own action type. */
 export type WireFlowMod<A> = Omit<FlowModBody, "actions" | "tid"> & { actions: A };
 
-export function flagsFromBits(bits: number): FlowModFlags {
-  return {
-    ...NO_FLAGS,
-    sendFlowRem: (bits & FF_SEND_FLOW_REM) !== 0,
-    checkOverlap: (bits & FF_CHECK_OVERLAP) !== 0,
-    resetCounts: (bits & FF_RESET_COUNTS) !== 0,
-    noPacketCounts: (bits & FF_NO_PKT_COUNTS) !== 0,
-    noByteCounts: (bits & FF_NO_BYT_COUNTS) !== 0,
-  };
+/** The flags of OFPUTIL_FF_* `bits`: one of the shared frozen objects (rules keep them, nothing changes them). */
+export function flagsFromBits(bits: number): Readonly<FlowModFlags> {
+  const b =
+    (bits & FF_SEND_FLOW_REM ? 1 : 0) | (bits & FF_CHECK_OVERLAP ? 2 : 0) | (bits & FF_RESET_COUNTS ? 4 : 0) |
+    (bits & FF_NO_PKT_COUNTS ? 8 : 0) | (bits & FF_NO_BYT_COUNTS ? 16 : 0);
+  return flagsOfIndex(b);
 }
 
 export function flagsToBits(f: Readonly<FlowModFlags>): number {

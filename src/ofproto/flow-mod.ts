@@ -73,6 +73,11 @@ export function internFlags(f: Readonly<FlowModFlags>): Readonly<FlowModFlags> {
   return INTERNED_FLAGS[b]!;
 }
 
+/** The shared flags object with bit 1 sendFlowRem, 2 checkOverlap, 4 resetCounts, 8 noPacketCounts, 16 noByteCounts, 32 noReadonly. */
+export function flagsOfIndex(b: number): Readonly<FlowModFlags> {
+  return INTERNED_FLAGS[b & 63]!;
+}
+
 /** Why a rule left its table (OFPRR_*). */
 export type RemovedReason = "idle_timeout" | "hard_timeout" | "delete" | "group_delete" | "meter_delete" | "eviction";
 

@@ -81,7 +81,7 @@ export class OfRule<A> extends ClsRule<OfRule<A>> {
     this.importance = importance;
     this.actions = actions;
     this.createdRel = this.modifiedRel = this.usedRel = now - TIME_BASE;
-    this.ownMatch = match.hasTunMd() ? match : null;
+    this.ownMatch = match.hasTunMd() ? match.detached() : null;
   }
 
   /** The classifier rule: the rule itself. */

@@ -72,6 +72,26 @@ export function mf(name: string): MfField {
   return f;
 }
 
+/**
+ * Matches take their key and mask words from a shared slab: a flow_mod
+ * decodes (and its action check may copy) a match of two 162-word arrays,
+ * and a backing store per match was a visible part of adding a flow (an
+ * off-heap allocation each, bench openflow). Matches are short-lived; the
+ * few kept long are `detached()` first.
+ */
+const SLAB_MATCHES = 32;
+let slab = new Uint32Array(0);
+let slabUsed = SLAB_MATCHES;
+
+/** The offset in `slab` of the next match's words (key, then mask). */
+function slabTake(): number {
+  if (slabUsed === SLAB_MATCHES) {
+    slab = new Uint32Array(SLAB_MATCHES * 2 * FLOW_U32S);
+    slabUsed = 0;
+  }
+  return slabUsed++ * 2 * FLOW_U32S;
+}
+
 const MASK_IS_VALUE = new Set(["tun_erspan_ver", "tun_erspan_dir", "tun_erspan_hwid", "tun_gtpu_flags", "tun_gtpu_msgtype"]);
 
 export class Match {
@@ -87,19 +107,33 @@ export class Match {
       this.key = key;
       this.mask = mask;
     } else {
-      // Key and mask share one buffer: a backing store per array was a
-      // visible part of decoding a flow_mod (bench ofcodec).
-      const words = new Uint32Array(2 * FLOW_U32S);
-      this.key = key ?? words.subarray(0, FLOW_U32S);
-      this.mask = mask ?? words.subarray(FLOW_U32S);
+      const at = slabTake();
+      this.key = key ?? slab.subarray(at, at + FLOW_U32S);
+      this.mask = mask ?? slab.subarray(at + FLOW_U32S, at + 2 * FLOW_U32S);
     }
   }
 
   clone(): Match {
+    const at = slabTake();
+    const c = new Match(slab.subarray(at, at + FLOW_U32S), slab.subarray(at + FLOW_U32S, at + 2 * FLOW_U32S));
+    c.key.set(this.key);
+    c.mask.set(this.mask);
+    return this.copyTunMdTo(c);
+  }
+
+  /**
+   * A copy in arrays of its own, for a match kept long (a fresh match
+   * shares its buffer with others made about the same time, and would keep
+   * their memory too).
+   */
+  detached(): Match {
     const words = new Uint32Array(2 * FLOW_U32S);
     words.set(this.key);
     words.set(this.mask, FLOW_U32S);
-    const c = new Match(words.subarray(0, FLOW_U32S), words.subarray(FLOW_U32S));
+    return this.copyTunMdTo(new Match(words.subarray(0, FLOW_U32S), words.subarray(FLOW_U32S)));
+  }
+
+  private copyTunMdTo(c: Match): Match {
     if (this.tunMd) {
       c.tunMd = this.tunMd.map((e) => (e ? { value: e.value.slice(), mask: e.mask.slice(), masked: e.masked } : undefined));
       c.tunMdUsed = this.tunMdUsed;

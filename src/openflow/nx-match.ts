@@ -19,7 +19,7 @@
  */
 import { fail, type DecodeError } from "./ofp-codec.js";
 import {
-  decodeNxmHeader, encodeNxmHeader, formatNxmHeader, MF_FIELDS, mfFromCode, mfFromHeader, OXM_CLASS_EXPERIMENTER, parseNxmHeader,
+  decodeNxmHeader, encodeNxmHeader, formatNxmHeader, MF_FIELDS, mfFromCode, mfFromHeader, OXM_CLASS_EXPERIMENTER, OXM_CLASS_OPENFLOW_BASIC, parseNxmHeader,
   type MfField, type NxmHeader,
 } from "./meta-flow.js";
 import { mfIsValueValid, mfKey, mfPortToOfp11, mfValueLen } from "./mf-key.js";
@@ -452,6 +452,27 @@ for (const f of MF_FIELDS) {
   FAST_BITS.set(f, { word: b.word, shift: b.shift, vmask: b.mask >>> 0, bits: (b.mask << b.shift) >>> 0, implies: f.prereqs !== "none" });
 }
 
+/** What decodeNxRaw needs of a field with a plain (non-experimenter) code, found by one array index. */
+interface PlainCodeField {
+  readonly fld: MfField;
+  readonly fast: FastBits | undefined;
+  /** mfValueLen(fld) is nonzero (get/set know the field). */
+  readonly hasValue: boolean;
+}
+
+/** Index in PLAIN_CODE_FIELDS of a plain class (NXM0, NXM1, OpenFlow basic) and field; -1 for other classes. */
+function plainCodeIndex(cls: number, field: number): number {
+  const c = cls === OXM_CLASS_OPENFLOW_BASIC ? 2 : cls <= 1 ? cls : -1;
+  return c < 0 ? -1 : c * 128 + field;
+}
+
+const PLAIN_CODE_FIELDS: (PlainCodeField | undefined)[] = new Array(3 * 128).fill(undefined);
+for (let c = 0; c < 3 * 128; c++) {
+  const cls = c >= 256 ? OXM_CLASS_OPENFLOW_BASIC : c >> 7;
+  const fld = mfFromCode(0, cls, c & 127);
+  if (fld !== null) PLAIN_CODE_FIELDS[c] = { fld, fast: FAST_BITS.get(fld), hasValue: mfValueLen(fld) !== 0 };
+}
+
 /** Match.set of a FastBits field: value `v` under mask `mk` (both already within the field's width). */
 function setBitsFast(m: Match, d: FastBits, v: number, mk: number): void {
   if (mk !== 0 && d.implies && m.mask[W_PACKET_TYPE] === 0) {
@@ -486,15 +507,17 @@ export function decodeNxRaw(b: Uint8Array, strict = true): Match | DecodeError {
     const length = exp ? (word & 0xff) - 4 : word & 0xff;
     const vendor = exp ? ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0 : 0;
     const hl = exp ? 8 : 4;
-    const fld = mfFromCode(vendor, cls, (word >>> 9) & 0x7f);
-    const fast = fld !== null ? FAST_BITS.get(fld) : undefined;
+    const pi = exp ? -1 : plainCodeIndex(cls, (word >>> 9) & 0x7f);
+    const plain = pi >= 0 ? PLAIN_CODE_FIELDS[pi] : undefined;
+    const fld = pi >= 0 ? (plain?.fld ?? null) : mfFromCode(vendor, cls, (word >>> 9) & 0x7f);
+    const fast = plain !== undefined ? plain.fast : fld !== null ? FAST_BITS.get(fld) : undefined;
     // OVS knows a field by its header including the length: a known class
     // and field with another length is an unknown field.
     // tun_metadata is variable-length (1 to 124 bytes, as the TLV map allocates it).
     const tunMd = fast === undefined && fld !== null && fld.name.startsWith("tun_metadata");
     const n = !fld ? 0 : tunMd ? (hasmask ? length / 2 : length) : fld.bytes;
     const lenOk = tunMd ? Number.isInteger(n) && n >= 0 && n <= 124 : length === (hasmask ? 2 * n : n);
-    const known = fld !== null && mfValueLen(fld) && lenOk;
+    const known = fld !== null && (plain !== undefined ? plain.hasValue : mfValueLen(fld) !== 0) && lenOk;
     if (o + hl + length > b.length) return fail("OFPBMC_BAD_LEN");
     const p = o + hl;
     // A masked entry's value must lie inside its mask; OVS checks that on

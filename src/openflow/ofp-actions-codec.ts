@@ -15,6 +15,7 @@ import {
 } from "./ofp-actions-table.js";
 import { err, isTextError, splitItems, type ActionTextError } from "./ofp-actions-util.js";
 import { parsePortText } from "./match-parse.js";
+import { byteKey } from "../util/byte-key.js";
 
 export type { ActionTextError } from "./ofp-actions-util.js";
 export type { EncodeOptions } from "./ofp-actions-table.js";
@@ -394,8 +395,7 @@ const SHARED_BYTES_MAX = 256;
  */
 export function decodeInstructionsShared(b: Uint8Array, version: number): OfpAction[] | DecodeError {
   if (b.length > SHARED_BYTES_MAX) return decodeInstructions(b, version);
-  let key = String.fromCharCode(version);
-  for (let i = 0; i < b.length; i += 64) key += String.fromCharCode.apply(null, b.subarray(i, Math.min(b.length, i + 64)) as unknown as number[]);
+  const key = String.fromCharCode(version) + byteKey(b);
   const have = sharedLists.get(key);
   if (have !== undefined) return have;
   const list = decodeInstructions(b, version);

@@ -655,9 +655,23 @@ export function encodeBodyInto(w: OfpWriter, m: OfpMessage): void {
  * null when more bytes are needed. A header whose length is below 8 is a
  * framing error (`error` is set and the stream cannot continue), as it is
  * for OVS's vconn-stream.
+ *
+ * A chunk that starts with no bytes pending is read in place: the messages
+ * it holds whole are views of it, not copies (a flow_mod and its barrier
+ * arrive in one chunk; two allocations each were visible in the cost of a
+ * flow_mod). The caller must hand over chunks it will not write to again,
+ * as Node's socket reads are. Only bytes that straddle chunks are copied
+ * into the framer's own buffer, and messages taken from there are copies.
+ * (A decoded value that is a view of its message, as some actions' are,
+ * keeps the chunk; flow_mods, which tables keep by the thousand, keep no
+ * view of their message.)
  */
 export class OfpFramer {
-  private buf = new Uint8Array(0);
+  private buf: Uint8Array = EMPTY_BYTES;
+  /** Whether `buf` is the caller's chunk (read in place) rather than `own`. */
+  private inPlace = false;
+  /** The framer's own buffer for bytes that straddle chunks, kept for reuse. */
+  private own: Uint8Array = EMPTY_BYTES;
   private start = 0;
   private end = 0;
   /** Set when the stream is broken (length field < 8). */
@@ -665,11 +679,19 @@ export class OfpFramer {
 
   push(chunk: Uint8Array): void {
     const live = this.end - this.start;
-    if (this.end + chunk.length > this.buf.length) {
-      const cap = Math.max(this.buf.length * 2, live + chunk.length, 4096);
-      const nb = new Uint8Array(cap);
-      nb.set(this.buf.subarray(this.start, this.end));
-      this.buf = nb;
+    if (live === 0) {
+      this.buf = chunk;
+      this.inPlace = true;
+      this.start = 0;
+      this.end = chunk.length;
+      return;
+    }
+    if (this.inPlace || this.end + chunk.length > this.own.length) {
+      const from = this.buf.subarray(this.start, this.end);
+      if (live + chunk.length > this.own.length) this.own = new Uint8Array(Math.max(this.own.length * 2, live + chunk.length, 4096));
+      this.own.set(from);
+      this.buf = this.own;
+      this.inPlace = false;
       this.start = 0;
       this.end = live;
     }
@@ -692,12 +714,20 @@ export class OfpFramer {
       return null;
     }
     if (avail < len) return null;
-    const msg = this.buf.slice(this.start, this.start + len);
+    const at = this.start;
     this.start += len;
-    if (this.start === this.end) this.start = this.end = 0;
+    // A plain Uint8Array either way (a subarray of a Node Buffer would be a Buffer).
+    const msg = this.inPlace ? new Uint8Array(this.buf.buffer, this.buf.byteOffset + at, len) : this.buf.slice(at, this.start);
+    if (this.start === this.end) {
+      // Nothing pending: let go of the caller's chunk.
+      this.buf = EMPTY_BYTES;
+      this.start = this.end = 0;
+    }
     return msg;
   }
 }
+
+const EMPTY_BYTES = new Uint8Array(0);
 
 /* ---------------- replies OVS builds from errors ---------------- */
 

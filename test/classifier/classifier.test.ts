@@ -131,8 +131,11 @@ test("removing many rules at once leaves the same classifier as building it with
       const gone = new Set(drop.map((r) => r.payload));
       const live = all.map((r) => r.payload).filter((m) => !gone.has(m));
       assert.equal(cls.count, live.length);
+      // Built from the remaining rules in the order the classifier now holds
+      // them: subtables of equal priority are searched in the order they
+      // were made, and where the search stops changes what it looked at.
       const fresh = new Classifier<ModelRule>();
-      for (const m of live) fresh.insert(new ClsRule(m.mask, m.key, m.priority, m), 0);
+      for (const r of [...cls.rules()]) fresh.insert(new ClsRule(r.payload.mask, r.payload.key, r.priority, r.payload), 0);
       for (const p of pkts) {
         checkLookup(cls, live, p, 0, pkts);
         // Among rules of one priority that all match, which one wins (and
@@ -482,8 +485,11 @@ test("a delete's hideLoose + removeAllInvisible leaves the same classifier as bu
       if (how === 0) assert.equal(whole, true, "a delete of every rule drops whole subtables");
       if (!whole) assert.equal(cls.removeMany(again.map((m) => byPayload.get(m)!)), again.length);
       assert.equal(cls.count, live.length);
+      // Built from the remaining rules in the order the classifier now holds
+      // them: subtables of equal priority are searched in the order they
+      // were made, and where the search stops changes what it looked at.
       const fresh = new Classifier<ModelRule>();
-      for (const m of live) fresh.insert(new ClsRule(m.mask, m.key, m.priority, m), 0);
+      for (const r of [...cls.rules()]) fresh.insert(new ClsRule(r.payload.mask, r.payload.key, r.priority, r.payload), 0);
       for (const p of pkts) {
         checkLookup(cls, live, p, 2, pkts);
         if (modelLookup(live, p, 0).length > 1) continue;

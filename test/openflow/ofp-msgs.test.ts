@@ -222,16 +222,19 @@ test("OfpFramer reassembles messages split at every byte boundary", () => {
     stream.set(m, off);
     off += m.length;
   }
-  for (const chunk of [1, 3, 7, 64, 1000]) {
-    const f = new OfpFramer();
-    const got: string[] = [];
-    for (let i = 0; i < stream.length; i += chunk) {
-      f.push(stream.subarray(i, i + chunk));
-      for (let m = f.next(); m; m = f.next()) got.push(bytesToHex(m));
+  // Read after every chunk, or only after every third (chunks pile up before a read).
+  for (const every of [1, 3])
+    for (const chunk of [1, 3, 7, 64, 1000]) {
+      const f = new OfpFramer();
+      const got: string[] = [];
+      for (let i = 0, n = 1; i < stream.length; i += chunk, n++) {
+        // Chunks are copies, as socket reads are: the framer may read them in place.
+        f.push(stream.slice(i, i + chunk));
+        if (n % every === 0 || i + chunk >= stream.length) for (let m = f.next(); m; m = f.next()) got.push(bytesToHex(m));
+      }
+      assert.deepEqual(got, msgs.map(bytesToHex), `chunk ${chunk}, read every ${every}`);
+      assert.equal(f.pending, 0);
     }
-    assert.deepEqual(got, msgs.map(bytesToHex), `chunk ${chunk}`);
-    assert.equal(f.pending, 0);
-  }
   const bad = new OfpFramer();
   bad.push(hexToBytes("0100000400000001"));
   assert.equal(bad.next(), null);
