@@ -21,8 +21,13 @@ if (files.length === 0) {
   console.error("no test files found");
   process.exit(1);
 }
-// The database servers tests start are short-lived: skip their JIT warm-up
-// (src/ovsdb/server/warm-up.ts; its own test turns it on) unless asked.
-const env = { ...process.env, TSOVS_OVSDB_WARMUP: process.env.TSOVS_OVSDB_WARMUP ?? "0" };
+// The database servers and switches tests start are short-lived: skip their
+// JIT warm-ups (src/ovsdb/server/warm-up.ts, src/ofproto/warm-up.ts; their
+// own tests turn them on) unless asked.
+const env = {
+  ...process.env,
+  TSOVS_OVSDB_WARMUP: process.env.TSOVS_OVSDB_WARMUP ?? "0",
+  TSOVS_OFPROTO_WARMUP: process.env.TSOVS_OFPROTO_WARMUP ?? "0",
+};
 const r = spawnSync(process.execPath, ["--test", "--test-concurrency=2", ...files], { stdio: "inherit", env });
 process.exit(r.status ?? 1);

@@ -15,7 +15,7 @@ import * as path from "node:path";
 import { dummyNetdevClass } from "../netdev/index.js";
 import type { Netdev } from "../netdev/netdev-provider.js";
 import { bitmapOf } from "../openflow/ofp-version.js";
-import { ALL_OFP_VERSIONS, Ofproto, type FailMode } from "../ofproto/index.js";
+import { ALL_OFP_VERSIONS, Ofproto, warmUpOfproto, type FailMode } from "../ofproto/index.js";
 import { createPidfile, type Pidfile } from "../unixctl/index.js";
 import type { SslFiles } from "../jsonrpc/ssl.js";
 import { ensureDir, rundir, logdir } from "../util/dirs.js";
@@ -164,6 +164,7 @@ export async function run(args: string[]): Promise<number | undefined> {
     }
   }
 
+  await warmUpOfproto();
   const opts: ConstructorParameters<typeof Ofproto>[1] = { allowedVersions: versions };
   if (dpid !== undefined) opts.datapathId = dpid;
   if (hwaddr !== undefined) opts.hwAddr = hwaddr;

@@ -15,3 +15,4 @@ export * from "./connmgr.js";
 export * from "./ofproto.js";
 export * from "./groups.js";
 export * from "./meters.js";
+export * from "./warm-up.js";

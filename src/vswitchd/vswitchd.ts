@@ -20,6 +20,7 @@
 import * as path from "node:path";
 import type { DatapathGlobalConfig, DpifBridgeApi, XlateIn, XlateOut } from "../ofproto/xlate-types.js";
 import type { FdbBridge } from "../ofproto/fdb-commands.js";
+import { warmUpOfproto } from "../ofproto/warm-up.js";
 import { registerDpctlCommands } from "../datapath/dpctl-commands.js";
 import { registerLinuxNetdevClasses } from "../netdev/linux-classes.js";
 import { UnixctlRegistry, UnixctlServer, UnixctlError, registerBuiltins, versionText, createPidfile, type Pidfile } from "../unixctl/index.js";
@@ -184,6 +185,9 @@ export async function startVswitchd(
     const why = registerLinuxNetdevClasses();
     if (why !== null) log.warn(`real network devices are not available: ${why}`);
   }
+
+  // Before any bridge exists: compiles the flow_mod and flow dump paths (src/ofproto/warm-up.ts).
+  await warmUpOfproto();
 
   let openBridge = opts.openBridge;
   let setGlobalConfig: ((c: DatapathGlobalConfig) => void) | null = null;
