@@ -172,6 +172,12 @@ export class Ofconn {
   private streaming = false;
   /** Output that came while streaming, sent when the stream ends. */
   private held: Uint8Array[] = [];
+  /**
+   * While one read's messages are handled: the replies so far, written
+   * together at the end (one write per read; a flow_mod and its barrier
+   * come in one read). Null otherwise.
+   */
+  private gathered: Uint8Array[] | null = null;
 
   constructor(
     private readonly socket: net.Socket,
@@ -258,7 +264,21 @@ export class Ofconn {
   writeBytes(bytes: Uint8Array): void {
     if (this.closed) return;
     if (this.streaming) this.held.push(bytes);
+    else this.output(bytes);
+  }
+
+  /** Writes now, or adds to the replies of the read being handled. */
+  private output(bytes: Uint8Array): void {
+    if (this.gathered !== null) this.gathered.push(bytes);
     else this.socket.write(bytes);
+  }
+
+  /** Writes the gathered replies, in one write. */
+  private flushGathered(): void {
+    const g = this.gathered;
+    this.gathered = null;
+    if (g === null || g.length === 0) return;
+    this.socket.write(g.length === 1 ? g[0]! : Buffer.concat(g));
   }
 
   /**
@@ -303,7 +323,7 @@ export class Ofconn {
     while (sent < budget) {
       const m = next();
       if (m === null) return true;
-      this.socket.write(m);
+      this.output(m);
       sent += m.length;
     }
     return false;
@@ -324,6 +344,8 @@ export class Ofconn {
     this.probeTimer = null;
     for (const a of this.assembling.values()) clearTimeout(a.timer);
     this.assembling.clear();
+    // Replies to the requests before the one that closed the connection go first.
+    this.flushGathered();
     this.socket.end();
     this.socket.destroy();
     this.handler.onClose(this, reason);
@@ -372,7 +394,7 @@ export class Ofconn {
     }
     if (this.streaming) return;
     // The replies to one read go out in one write (ovs-ofctl pipelines a flow_mod and a barrier per flow).
-    this.socket.cork();
+    this.gathered = [];
     try {
       for (;;) {
         const m = this.framer.next();
@@ -381,7 +403,7 @@ export class Ofconn {
         if (this.closed || this.streaming) return;
       }
     } finally {
-      this.socket.uncork();
+      this.flushGathered();
     }
     if (this.framer.error !== null) {
       log.warn(`${this.name}: ${this.framer.error}`);

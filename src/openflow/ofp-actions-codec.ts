@@ -15,7 +15,6 @@ import {
 } from "./ofp-actions-table.js";
 import { err, isTextError, splitItems, type ActionTextError } from "./ofp-actions-util.js";
 import { parsePortText } from "./match-parse.js";
-import { byteKey } from "../util/byte-key.js";
 
 export type { ActionTextError } from "./ofp-actions-util.js";
 export type { EncodeOptions } from "./ofp-actions-table.js";
@@ -379,10 +378,39 @@ export function decodeInstructions(b: Uint8Array, version: number): OfpAction[] 
   return exactLength(out);
 }
 
-/** Instruction lists `decodeInstructionsShared` remembers, by version and wire bytes. */
-const sharedLists = new Map<string, OfpAction[]>();
+/** An instruction list `decodeInstructionsShared` remembers: its version and wire bytes, chained by hash. */
+interface SharedList {
+  readonly version: number;
+  readonly bytes: Uint8Array;
+  readonly list: OfpAction[];
+  readonly next: SharedList | undefined;
+}
+
+/** Remembered lists by hash of version and bytes. */
+const sharedLists = new Map<number, SharedList>();
+let sharedCount = 0;
 const SHARED_LISTS_MAX = 16384;
 const SHARED_BYTES_MAX = 256;
+
+// HOT PATH
+/** Hash of `version` and `b`, four bytes a step (a string key per flow_mod cost more than decoding some lists). */
+function listHash(b: Uint8Array, version: number): number {
+  let h = version;
+  const n = b.length;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    h = Math.imul(h ^ (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)), 0x9e3779b1);
+    h ^= h >>> 15;
+  }
+  for (; i < n; i++) h = Math.imul(h ^ b[i]!, 0x9e3779b1);
+  return (h ^ (h >>> 13)) >>> 0;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 /**
  * decodeInstructions for flow_mods, sharing one decoded list among every
@@ -395,13 +423,18 @@ const SHARED_BYTES_MAX = 256;
  */
 export function decodeInstructionsShared(b: Uint8Array, version: number): OfpAction[] | DecodeError {
   if (b.length > SHARED_BYTES_MAX) return decodeInstructions(b, version);
-  const key = String.fromCharCode(version) + byteKey(b);
-  const have = sharedLists.get(key);
-  if (have !== undefined) return have;
+  const h = listHash(b, version);
+  const first = sharedLists.get(h);
+  for (let e = first; e !== undefined; e = e.next) if (e.version === version && sameBytes(e.bytes, b)) return e.list;
   const list = decodeInstructions(b, version);
   if (isDecErr(list)) return list;
-  if (sharedLists.size >= SHARED_LISTS_MAX) sharedLists.clear();
-  sharedLists.set(key, list);
+  if (sharedCount >= SHARED_LISTS_MAX) {
+    sharedLists.clear();
+    sharedCount = 0;
+  }
+  // The bytes are copied: `b` is a view of the message.
+  sharedLists.set(h, { version, bytes: b.slice(), list, next: sharedCount === 0 ? undefined : first });
+  sharedCount++;
   return list;
 }
 
