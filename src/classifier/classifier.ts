@@ -870,14 +870,22 @@ export class Classifier<T> {
    * is visible in `version` — a strict flow_mod/delete's target.
    */
   findExact(mask: Uint32Array, key: Uint32Array, priority: number, version: number = CLS_MAX_VERSION - 1): ClsRule<T> | null {
-    const probe = new ClsRule<null>(mask, key, priority, null);
-    const st = this.findSubtable(probe, maskHashOf(probe.words, probe.maskVals));
+    return this.findExactOf(new ClsRule<null>(mask, key, priority, null) as unknown as ClsRule<T>, version);
+  }
+
+  /**
+   * findExact for the match and priority of `rule` (not in the classifier
+   * yet): an add builds its rule first and looks for the one it replaces
+   * with it, instead of building the same words twice.
+   */
+  findExactOf(rule: ClsRule<T>, version: number = CLS_MAX_VERSION - 1): ClsRule<T> | null {
+    const st = this.findSubtable(rule, maskHashOf(rule.words, rule.maskVals));
     if (st === null) return null;
     let h = HASH_BASIS;
-    for (let i = 0; i < probe.vals.length; i++) h = hashAdd(h, probe.vals[i]!);
-    h = hashFinish(h, probe.vals.length * 4);
+    for (let i = 0; i < rule.vals.length; i++) h = hashAdd(h, rule.vals[i]!);
+    h = hashFinish(h, rule.vals.length * 4);
     for (let r = st.buckets.get(h); r !== null; r = r.next) {
-      if (r.priority === priority && r.visibleIn(version) && (r as ClsRule<unknown>).sameMatch(probe as ClsRule<unknown>)) return r;
+      if (r !== rule && r.priority === rule.priority && r.visibleIn(version) && r.sameMatch(rule)) return r;
     }
     return null;
   }

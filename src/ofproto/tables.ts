@@ -830,9 +830,9 @@ export class Transaction<A> {
     const bad = this.ofp.facts.check?.(fm.actions, tableId) ?? this.ofp.checkReferences(fm.actions);
     if (bad !== null) return bad;
     const m = fm.match;
-    const old = t.cls.findExact(m.mask, m.key, fm.priority, version)?.payload ?? null;
-    // The classifier rule copies the matched words; only a match the rule keeps whole (tun_metadata) needs its own copy.
-    const rule = new OfRule<A>(tableId, m.hasTunMd() ? m.clone() : m, fm.priority, fm.newCookie ?? 0n, fm.idleTimeout, fm.hardTimeout, internFlags(fm.flags), fm.importance, fm.actions, now, this.ofp.facts.conjunctions?.(fm.actions) ?? null);
+    // The classifier rule copies the matched words; only a match the rule keeps whole (tun_metadata) keeps its own copy.
+    const rule = new OfRule<A>(tableId, m, fm.priority, fm.newCookie ?? 0n, fm.idleTimeout, fm.hardTimeout, internFlags(fm.flags), fm.importance, fm.actions, now, this.ofp.facts.conjunctions?.(fm.actions) ?? null);
+    const old = t.cls.findExactOf(rule.cls, version)?.payload ?? null;
     if (old !== null) {
       if (fm.newCookie === null) rule.cookie = old.cookie;
       this.hide(t, old, null, version);
