@@ -173,10 +173,10 @@ const RECENT_SHAPES = 8;
  */
 function maskShape(mask: Uint32Array): MaskShape {
   // One memcmp per shape: a word loop over 142 words per candidate was most of this.
-  const bytes = Buffer.from(mask.buffer, mask.byteOffset, FLOW_U32S * 4);
+  const bytes = new Uint8Array(mask.buffer, mask.byteOffset, FLOW_U32S * 4);
   for (let i = 0; i < recentShapes.length; i++) {
     const s = recentShapes[i]!;
-    if (s.maskBytes.equals(bytes)) {
+    if (Buffer.compare(s.maskBytes, bytes) === 0) {
       if (i > 0) {
         recentShapes.splice(i, 1);
         recentShapes.unshift(s);
