@@ -480,11 +480,17 @@ export function clearUnmetPrereqs(m: Match): string[] {
  */
 export function flowModMatchError(m: Match): "OFPBAC_MATCH_INCONSISTENT" | null {
   const dl = m.key[W_DL_TYPE]! >>> 16;
-  const v4 = !m.isWildcarded("ct_nw_src") || !m.isWildcarded("ct_nw_dst");
-  const v6 = !m.isWildcarded("ct_ipv6_src") || !m.isWildcarded("ct_ipv6_dst");
+  const v4 = !m.isWildcarded(CT_NW_SRC) || !m.isWildcarded(CT_NW_DST);
+  const v6 = !m.isWildcarded(CT_IPV6_SRC) || !m.isWildcarded(CT_IPV6_DST);
   if ((v4 && dl !== ETH_TYPE_IP) || (v6 && dl !== ETH_TYPE_IPV6)) return "OFPBAC_MATCH_INCONSISTENT";
   return null;
 }
+
+// Looked up once: every flow_mod asks about them.
+const CT_NW_SRC = mf("ct_nw_src");
+const CT_NW_DST = mf("ct_nw_dst");
+const CT_IPV6_SRC = mf("ct_ipv6_src");
+const CT_IPV6_DST = mf("ct_ipv6_dst");
 
 /** True when any Geneve option byte (where tun_metadata lives) is matched: lets code skip the 64 tun_metadata fields. */
 export function geneveMasked(m: Match): boolean {
