@@ -23,8 +23,13 @@ function intern(b: Uint8Array): Uint8Array {
   return b;
 }
 
+/** Lists already interned: decoded lists are shared among flow_mods with the same bytes, and come back often. */
+const internedLists = new WeakSet<readonly object[]>();
+
 /** Replaces, in place, every small byte array in `actions` (nested lists too) by its shared copy. */
 export function internActionBytes(actions: readonly object[]): void {
+  if (internedLists.has(actions)) return;
+  internedLists.add(actions);
   for (const a of actions) {
     const o = a as Record<string, unknown>;
     for (const k in o) {

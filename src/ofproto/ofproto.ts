@@ -794,21 +794,19 @@ export class Ofproto {
 
   /** Turns a decoded flow_mod into ofproto's flow_mod, with the connection's OpenFlow 1.0 table-id setting. */
   decodeFlowMod(conn: Ofconn | null, msg: Extract<OfpMessage, { type: "OFPT_FLOW_MOD" | "NXT_FLOW_MOD" }>): OfproFlowMod<Actions> | OfpErrorName {
-    const body = { ...msg.body } as WireFlowMod<Actions>;
+    const body = msg.body as WireFlowMod<Actions>;
     const of10 = msg.version === 1 || msg.type === "NXT_FLOW_MOD";
-    if (of10) {
-      // The table id rides in the command's high byte with the table-id
-      // extension, which OpenFlow 1.1+ connections always have.
-      const tid = conn === null || conn.flowModTableId || msg.version >= 2;
-      if (!tid) {
-        if (body.tableId !== 0) return "OFPFMFC_BAD_COMMAND";
-        body.tableId = OFPTT_ALL;
-      }
-    }
+    // The table id rides in the command's high byte with the table-id
+    // extension, which OpenFlow 1.1+ connections always have.
+    const noTableId = of10 && conn !== null && !conn.flowModTableId && msg.version < 2;
+    if (noTableId && body.tableId !== 0) return "OFPFMFC_BAD_COMMAND";
+    const fm = flowModFromWire(body, of10 ? 1 : msg.version);
+    if (typeof fm === "string") return fm;
+    if (noTableId) fm.tableId = OFPTT_ALL;
     // Only adds and modifies would release a buffered packet.
-    if (body.command === 3 || body.command === 4) body.bufferId = NO_BUFFER;
-    else internActionBytes(body.actions);
-    return flowModFromWire(body, of10 ? 1 : msg.version);
+    if (body.command === 3 || body.command === 4) fm.bufferId = NO_BUFFER;
+    else internActionBytes(fm.actions);
+    return fm;
   }
 
   /**
