@@ -10,7 +10,7 @@ import type { Atom, Datum } from "./datum.js";
 import { applyDatumDiff, datumFind, datumFromJSON, defaultDatum, emptyDatum } from "./datum.js";
 import { BaseType, OvsdbType } from "./types.js";
 import type { ColumnSchema } from "./schema.js";
-import { compose, diffRefs, indexColumns, indexKey, precommit, refColumns } from "./transaction.js";
+import { compose, diffRefs, indexColumns, indexKey, precommit, primeSchemaCaches, refColumns } from "./transaction.js";
 
 /** True if weak-reference column c of datum d refers to `target`. */
 function refersTo(c: ColumnSchema, d: Datum, target: string): boolean {
@@ -59,6 +59,7 @@ export class Database {
   constructor(schema: DatabaseSchema) {
     this.schema = schema;
     for (const ts of schema.tables.values()) this.tables.set(ts.name, new Table(ts));
+    primeSchemaCaches(schema.tables.values());
   }
 
   transact(ops: unknown, opts: TransactOptions = {}): TransactOutcome {

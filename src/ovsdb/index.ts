@@ -34,6 +34,7 @@ export {
   emptyDatum,
   datumFromJSON,
   datumToJSON,
+  datumJsonText,
   atomToJSON,
   atomFromJSON,
   atomToString,

@@ -69,6 +69,7 @@ import { rowMemberOrder } from "./hash-order.js";
 import type { Condition } from "./condition.js";
 import { conditionMatcher, parseConditions } from "./condition.js";
 import type { ChangeSet, RowChange, TransactOptions, TransactOutcome } from "./database.js";
+import { objectArray } from "./object-array.js";
 
 /** What the engine needs from the database (implemented by Database). */
 export interface DbState {
@@ -179,7 +180,12 @@ const indexColsCache = new WeakMap<TableSchema, ColumnSchema[][]>();
 export function indexColumns(ts: TableSchema): ColumnSchema[][] {
   let r = indexColsCache.get(ts);
   if (r === undefined) {
-    r = ts.indexes.map((ix) => ix.map((n) => ts.columns.get(n)!));
+    // Built by push into an object array: Array.prototype.map makes an
+    // empty table's list (no indexes) an array of another kind than the
+    // others', and code optimized on one kind is thrown away on meeting
+    // the other (the served database's first commit, bench ovsdb (b')).
+    r = objectArray();
+    for (const ix of ts.indexes) r.push(ix.map((n) => ts.columns.get(n)!));
     indexColsCache.set(ts, r);
   }
   return r;
@@ -393,6 +399,28 @@ function defaultData(ts: TableSchema): Datum[] {
   return t.slice();
 }
 
+/**
+ * Fills this module's per-schema caches for every table of `tables` (and
+ * each column's default datum) at once. Why: a cache miss is a code path
+ * that optimized code has never seen run, so meeting one later throws that
+ * code away ("insufficient type feedback"); a server's real database has
+ * schema objects of its own, so without this its first big transaction
+ * (bench ovsdb (a)) deoptimized the insert and commit paths the start-up
+ * warm-up had optimized, and ran while V8 compiled them again.
+ */
+export function primeSchemaCaches(tables: Iterable<TableSchema>): void {
+  for (const ts of tables) {
+    refColumns(ts);
+    indexColumns(ts);
+    badDefaultColumns(ts);
+    defaultData(ts);
+    for (const c of ts.columnList) {
+      defaultDatum(c.type);
+      if (c.type.value === null && (c.type.key.type === "integer" || c.type.key.type === "real")) scalarArgType(c.type);
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Operations.
 
@@ -569,16 +597,21 @@ function parseMutation(txn: Txn, ts: TableSchema, json: unknown): Mutation {
   if ((!t.isScalar() && !t.isSetOrOptional()) || (t.key.type !== "integer" && t.key.type !== "real") || (mname === "%=" && t.key.type === "real")) {
     throw mismatch();
   }
-  let argType = scalarArgTypes.get(t);
-  if (argType === undefined) {
-    argType = new OvsdbType(t.key.withoutConstraints(), null, 1, 1);
-    scalarArgTypes.set(t, argType);
-  }
+  const argType = scalarArgType(t);
   return { column, mutator: mname, arg: datumFromJSON(argType, argJson, txn.symtab), argType };
 }
 
 /** The operand type of an arithmetic mutation of a column of each type (made once). */
 const scalarArgTypes = new WeakMap<OvsdbType, OvsdbType>();
+
+function scalarArgType(t: OvsdbType): OvsdbType {
+  let argType = scalarArgTypes.get(t);
+  if (argType === undefined) {
+    argType = new OvsdbType(t.key.withoutConstraints(), null, 1, 1);
+    scalarArgTypes.set(t, argType);
+  }
+  return argType;
+}
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;

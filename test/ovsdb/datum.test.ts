@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { OvsdbType, applyDatumDiff, compareAtoms, datumDiff, datumEquals, datumFromJSON, datumToJSON, type Datum } from "../../src/ovsdb/index.js";
+import { OvsdbType, applyDatumDiff, compareAtoms, datumDiff, datumEquals, datumFromJSON, datumJsonText, datumToJSON, type Datum } from "../../src/ovsdb/index.js";
 
 const setT = OvsdbType.fromJSON({ key: "string", min: 0, max: "unlimited" });
 const mapT = OvsdbType.fromJSON({ key: "integer", value: "string", min: 0, max: "unlimited" });
@@ -43,4 +43,47 @@ test("applying a diff to the old value gives the new value", () => {
     }),
     { numRuns: 300 },
   );
+});
+
+test("datumJsonText prints what JSON.stringify prints of datumToJSON, for every atom type", () => {
+  const types = [
+    OvsdbType.fromJSON({ key: "string", min: 0, max: "unlimited" }),
+    OvsdbType.fromJSON({ key: "string" }),
+    OvsdbType.fromJSON({ key: "integer", min: 0, max: "unlimited" }),
+    OvsdbType.fromJSON({ key: "real", min: 0, max: 3 }),
+    OvsdbType.fromJSON({ key: "boolean", min: 0, max: 2 }),
+    OvsdbType.fromJSON({ key: "uuid", min: 0, max: "unlimited" }),
+    OvsdbType.fromJSON({ key: "string", value: "string", min: 0, max: "unlimited" }),
+    OvsdbType.fromJSON({ key: "uuid", value: "integer", min: 0, max: "unlimited" }),
+    OvsdbType.fromJSON({ key: "integer", value: "real", min: 0, max: "unlimited" }),
+  ];
+  const atom = (t: string): fc.Arbitrary<unknown> =>
+    t === "string"
+      ? fc.string({ maxLength: 6, unit: "binary" })
+      : t === "integer"
+        ? fc.integer()
+        : t === "real"
+          ? fc.double({ noNaN: true, noDefaultInfinity: true })
+          : t === "boolean"
+            ? fc.boolean()
+            : fc.uuid().map((u) => ["uuid", u]);
+  for (const type of types) {
+    const k = type.key.type;
+    const v = type.value?.type;
+    const json = v === undefined
+      ? fc.array(atom(k), { maxLength: Math.min(type.max, 5) }).map((a) => (a.length === 1 && type.max === 1 ? a[0] : ["set", a]))
+      : fc.array(fc.tuple(atom(k), atom(v)), { maxLength: 5 }).map((a) => ["map", a]);
+    fc.assert(
+      fc.property(json, (j) => {
+        let d: Datum;
+        try {
+          d = datumFromJSON(type, j);
+        } catch {
+          return; // duplicate keys and the like: not a datum
+        }
+        assert.equal(datumJsonText(type, d), JSON.stringify(datumToJSON(type, d)));
+      }),
+      { numRuns: 150 },
+    );
+  }
 });

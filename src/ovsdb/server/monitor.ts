@@ -24,7 +24,7 @@
 import { OvsdbError, syntaxError } from "../error.js";
 import { JsonObjectParser } from "../json-parser.js";
 import type { ColumnSchema, DatabaseSchema, TableSchema } from "../schema.js";
-import { compareAtoms, datumEquals, datumToJSON, defaultDatum, type Atom, type Datum } from "../datum.js";
+import { compareAtoms, datumEquals, datumJsonText, datumToJSON, defaultDatum, type Atom, type Datum } from "../datum.js";
 
 /** What the monitor code needs from a row: its columns' values. */
 export interface RowLike {
@@ -281,6 +281,56 @@ function rowUpdate(tm: TableMonitor, ch: RowChange, conditions: ConditionEvaluat
   return null;
 }
 
+/** rowNonDefault as JSON text (an object's members in the same order). */
+function rowNonDefaultText(tm: TableMonitor, row: RowLike): string {
+  let s = "{";
+  const cols = tm.columns;
+  for (let i = 0; i < cols.length; i++) {
+    const c = cols[i]!;
+    const d = row.getByIndex(c.index);
+    const dflt = tm.defaults[i]!;
+    if (d === dflt || datumEquals(d, dflt)) continue;
+    s += (s.length > 1 ? ',"' : '"') + c.name + '":' + datumJsonText(c.type, d);
+  }
+  return s + "}";
+}
+
+/** rowModify2 as JSON text; null when no selected column changed. */
+function rowModify2Text(tm: TableMonitor, oldRow: RowLike, newRow: RowLike): string | null {
+  let s: string | null = null;
+  for (const c of tm.columns) {
+    const od = oldRow.getByIndex(c.index);
+    const nd = newRow.getByIndex(c.index);
+    if (od === nd || datumEquals(od, nd)) continue;
+    const v = c.type.max > 1 ? datumJsonText(c.type, datumDiff(od, nd, c.type.value !== null)) : datumJsonText(c.type, nd);
+    s = (s === null ? '{"' : s + ',"') + c.name + '":' + v;
+  }
+  return s === null ? null : s + "}";
+}
+
+/**
+ * JSON.stringify(rowUpdate(...)) for versions 2 and 3, built as text (no
+ * object per row and column: bench ovsdb (a) renders 2,000 inserted rows).
+ * Column names are schema ids, printed without escapes.
+ */
+function rowUpdateText(tm: TableMonitor, ch: RowChange, conditions: ConditionEvaluator): string | null {
+  if (tm.version === 1) {
+    const u = rowUpdate(tm, ch, conditions);
+    return u === null ? null : JSON.stringify(u);
+  }
+  const s = tm.select;
+  const oldIn = ch.old !== null && rowMatches(tm, ch.old, conditions);
+  const newIn = ch.new !== null && rowMatches(tm, ch.new, conditions);
+  if (oldIn && newIn) {
+    if (!s.modify) return null;
+    const m = rowModify2Text(tm, ch.old!, ch.new!);
+    return m === null ? null : '{"modify":' + m + "}";
+  }
+  if (newIn) return s.insert ? '{"insert":' + rowNonDefaultText(tm, ch.new!) + "}" : null;
+  if (oldIn) return s.delete ? '{"delete":null}' : null;
+  return null;
+}
+
 /**
  * Renders commits for monitors, sharing work between monitors of the same
  * shape. Create one per commit (or per batch of commits sent together).
@@ -304,8 +354,8 @@ export class UpdateRenderer {
         // inserted rows took ~60 ms to render that way).
         let body = "";
         for (const [uuid, ch] of rows) {
-          const u = rowUpdate(tm, ch, this.conditions);
-          if (u !== null) body += (body === "" ? "{" : ",") + JSON.stringify(uuid) + ":" + JSON.stringify(u);
+          const u = rowUpdateText(tm, ch, this.conditions);
+          if (u !== null) body += (body === "" ? '{"' : ',"') + uuid + '":' + u;
         }
         text = body === "" ? null : body + "}";
         this.cache.set(tm.key, text);

@@ -128,14 +128,23 @@ export class ServedDb implements DurableTarget {
 
   private committed(changes: ChangeSet, outcome: TransactOutcome | null): void {
     const ev = new CommitEvent(changes);
+    this.remember(ev);
+    // Monitor updates go out before the record is built and written: a
+    // client (ovs-vsctl adding 1,000 ports, bench ovsdb (a)) reads and
+    // applies a big update while this builds the record, and its reply,
+    // sent once the record is durable, then waits on the client rather
+    // than the client on the record. Only replies wait for durability,
+    // updates never did. A failure here must not keep the commit from
+    // its record.
+    try {
+      this.announce(this, ev);
+    } catch (e) {
+      log.err(`${this.name}: ${(e as Error).stack ?? String(e)}`);
+    }
     if (this.storage) {
-      // The record is built and written before the monitor updates are
-      // rendered: a big one's fdatasync (in libuv's thread pool) then runs
-      // on the other core while this one renders updates (one ovs-vsctl
-      // transaction adding 1,000 ports, bench ovsdb (a), waits for the
-      // disk ~10 ms less); small ones are flushed at the end of this
-      // event-loop turn (see LogWriter). Commit order is kept: this runs
-      // synchronously in the commit listener.
+      // Commit order is kept: this runs synchronously in the commit
+      // listener. Small records are flushed at the end of this event-loop
+      // turn, big ones' fdatasync runs in libuv's thread pool (LogWriter).
       this.commitSeq++;
       try {
         if (this.storage.commitThen !== undefined) this.storage.commitThen(changes, outcome, this);
@@ -144,8 +153,6 @@ export class ServedDb implements DurableTarget {
         this.settled(e as Error);
       }
     }
-    this.remember(ev);
-    this.announce(this, ev);
   }
 
   /** The number of the latest commit handed to storage (0: none, nothing to wait for). */

@@ -10,7 +10,11 @@
  *
  * `commit(changes)` appends one record per committed transaction and
  * resolves only once it is on disk (LogWriter's group commit batches the
- * fsyncs of concurrent commits).
+ * fsyncs of concurrent commits). While open for writing, the file ends
+ * with a reserve record (an empty transaction of spaces that commits
+ * overwrite, so that their fdatasync need not commit a new file size; see
+ * LogWriter): closing cuts it off, and opening a file that still has one
+ * (the writer was killed) cuts it off silently.
  *
  * Compaction replaces the file by its schema plus one snapshot record. It
  * runs on demand (`compact()`, `ovsdb-server/compact`) and automatically
@@ -23,9 +27,9 @@ import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import { type ChangeSet, Database, DatabaseSchema, OvsdbError } from "../index.js";
 import { vlogModule } from "../../util/vlog.js";
-import { changesToRecord, replayRecord, schemaFromRecord, schemaRecord, snapshotRecord } from "./file-txn.js";
-import { LogError, detectMagic, encodeRecord, encodeRecordText, scanLog, OVSDB_MAGIC, RAFT_MAGIC } from "./log.js";
-import { LogWriter, syncDir, type DurableTarget } from "./log-writer.js";
+import { changesToRecord, primeRecordCaches, replayRecord, schemaFromRecord, schemaRecord, snapshotRecord } from "./file-txn.js";
+import { LogError, detectMagic, encodeRecord, encodeRecordText, scanLog, OVSDB_MAGIC, RAFT_MAGIC, type LogRecord } from "./log.js";
+import { LogWriter, isReserveBody, syncDir, type DurableTarget } from "./log-writer.js";
 import { lockDb, type DbLock } from "./lockfile.js";
 
 const vlog = vlogModule("ovsdb_file");
@@ -193,12 +197,22 @@ export class DbFile {
     const schema = opts.schema ?? fileSchema;
     const converting = opts.schema !== undefined;
     const db = new Database(schema);
+    primeRecordCaches(schema);
     const scan = scanLog(buf, path);
     let error: LogError | OvsdbError | null = null;
     let goodEnd = scan.records[0]!.end;
     let nRecords = 0;
     let baseSize = goodEnd;
-    for (let i = 1; i < scan.records.length; i++) {
+    // A reserve record that a killed server left last (see LogWriter) is
+    // not data: a writer cuts it off silently, and writes where it starts.
+    let nData = scan.records.length;
+    let reserveEnd = -1;
+    const last = scan.records[nData - 1]!;
+    if (!readOnly && nData > 1 && isReserveRecord(buf, last)) {
+      nData--;
+      reserveEnd = last.end;
+    }
+    for (let i = 1; i < nData; i++) {
       const rec = scan.records[i]!;
       try {
         replayRecord(db, rec.json, converting);
@@ -218,11 +232,13 @@ export class DbFile {
     }
     let writer: LogWriter | null = null;
     if (!readOnly) {
-      if (goodEnd < buf.length) {
-        vlog.warn(`${path}: truncating ${buf.length - goodEnd} bytes of unusable data at offset ${goodEnd}`);
-        saveDiscarded(path, buf.subarray(goodEnd));
+      // Bytes after a reserve that replay reached are all that is unusable.
+      const unusable = reserveEnd >= 0 && goodEnd === scan.records[nData]!.offset ? reserveEnd : goodEnd;
+      if (unusable < buf.length) {
+        vlog.warn(`${path}: truncating ${buf.length - unusable} bytes of unusable data at offset ${unusable}`);
+        saveDiscarded(path, buf.subarray(unusable));
       }
-      writer = await LogWriter.open(path, goodEnd, opts.scratch !== true);
+      writer = await LogWriter.open(path, goodEnd, opts.scratch !== true, true);
     }
     return new DbFile(path, schema, db, error, writer, nRecords, baseSize, opts);
   }
@@ -334,6 +350,14 @@ export class DbFile {
     await this.writer?.close();
     this.lock?.release();
   }
+}
+
+/** True if `rec` (of `buf`) is a reserve record: an empty transaction of spaces then "{}". */
+function isReserveRecord(buf: Buffer, rec: LogRecord): boolean {
+  const json = rec.json as Record<string, unknown>;
+  for (const _ in json) return false;
+  const nl = buf.indexOf(0x0a, rec.offset);
+  return nl >= 0 && nl < rec.end && isReserveBody(buf.subarray(nl + 1, rec.end));
 }
 
 function errorText(e: LogError | OvsdbError): string {

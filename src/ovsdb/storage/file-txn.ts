@@ -29,14 +29,14 @@ import {
   type TableSchema,
   datumEquals,
   datumFromJSON,
-  datumToJSON,
+  datumJsonText,
   defaultDatum,
   isUuid,
   OvsdbError,
   syntaxError,
 } from "../index.js";
 import { isDiffColumn, looseType } from "./datum-diff.js";
-import { hmapMask, rowMemberOrder, shashOrder } from "../hash-order.js";
+import { hmapMask, rowMemberOrder, shashOrder, shashOrderOfDistinct } from "../hash-order.js";
 
 type RowJson = Record<string, unknown>;
 type TableJson = Record<string, RowJson | null>;
@@ -71,14 +71,37 @@ function tableOrder(db: Database): string[] {
   return shashOrder(shashOrder(shashOrder([...db.schema.tables.keys()])));
 }
 
-/** Row uuids in (approximately) the order of OVS's hmap of rows keyed by uuid_hash. */
+/**
+ * Row uuids in (approximately) the order of OVS's hmap of rows keyed by
+ * uuid_hash: by bucket of the final mask, later insertions first within a
+ * bucket. A stable counting sort on typed arrays (no object per uuid).
+ */
 function rowOrder(uuids: string[]): string[] {
-  if (uuids.length < 2) return uuids;
+  const n = uuids.length;
+  if (n < 2) return uuids;
   let mask = 0;
-  for (let n = 1; n <= uuids.length; n++) if (Math.floor(n / 2) > mask) mask = hmapMask(n);
-  const keyed = uuids.map((u, i) => ({ u, b: (parseInt(u.slice(0, 8), 16) & mask) >>> 0, i }));
-  keyed.sort((x, y) => x.b - y.b || y.i - x.i);
-  return keyed.map((k) => k.u);
+  for (let k = 1; k <= n; k++) if (Math.floor(k / 2) > mask) mask = hmapMask(k);
+  const bucket = new Int32Array(n);
+  const count = new Int32Array(mask + 2);
+  for (let i = 0; i < n; i++) {
+    const b = uuidPrefix(uuids[i]!) & mask;
+    bucket[i] = b;
+    count[b + 1]!++;
+  }
+  for (let b = 0; b <= mask; b++) count[b + 1]! += count[b]!;
+  const out: string[] = new Array<string>(n);
+  for (let i = n - 1; i >= 0; i--) out[count[bucket[i]!]!++] = uuids[i]!;
+  return out;
+}
+
+/** The first 32 bits of a uuid's text (uuid_hash), as an int32; hex digits only, as uuids are. */
+function uuidPrefix(u: string): number {
+  let h = 0;
+  for (let i = 0; i < 8; i++) {
+    const c = u.charCodeAt(i);
+    h = (h << 4) | (c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57);
+  }
+  return h;
 }
 
 /**
@@ -86,10 +109,10 @@ function rowOrder(uuids: string[]): string[] {
  * column sets recur in every record (bench/ovsdb.ts (a): record building
  * for 2,000 inserted rows fell from ~110 ms to a few ms of CPU).
  */
-const memberOrderCache = new Map<string, number[]>();
-/** Positions of `keys` in the order OVS prints an object built by inserting them in this order. */
-function memberOrder(keys: string[]): number[] {
-  if (keys.length > 32) return orderOf(keys);
+const memberOrderCache = new Map<string, ArrayLike<number>>();
+/** Positions of `keys` (distinct) in the order OVS prints an object built by inserting them in this order. */
+function memberOrder(keys: string[]): ArrayLike<number> {
+  if (keys.length > 32) return shashOrderOfDistinct(keys);
   const sig = keys.join("\u0000");
   let order = memberOrderCache.get(sig);
   if (order === undefined) {
@@ -104,7 +127,8 @@ function memberOrder(keys: string[]): number[] {
 function asOvsPrints<T>(obj: Record<string, T>): Record<string, T> {
   const keys = Object.keys(obj);
   const out: Record<string, T> = {};
-  for (const j of memberOrder(keys)) out[keys[j]!] = obj[keys[j]!]!;
+  const order = memberOrder(keys);
+  for (let i = 0; i < order.length; i++) out[keys[order[i]!]!] = obj[keys[order[i]!]!]!;
   return out;
 }
 
@@ -164,6 +188,15 @@ function columnDefaults(ts: TableSchema): { cols: ColumnSchema[]; defaults: Retu
   return cd;
 }
 
+/**
+ * Fills the record builder's per-table caches for `schema` (see
+ * primeSchemaCaches in transaction.ts: a cache miss met by optimized code
+ * throws it away): done when a database file is opened.
+ */
+export function primeRecordCaches(schema: DatabaseSchema): void {
+  for (const ts of schema.tables.values()) columnDefaults(ts);
+}
+
 /** The columns OVS writes for an inserted row: every non-default persistent one. */
 function insertText(row: Row): string {
   const { cols, defaults } = columnDefaults(row.table);
@@ -174,20 +207,9 @@ function insertText(row: Row): string {
     const d = row.getByIndex(c.index);
     if (d === defaults[i] || datumEquals(d, defaults[i]!)) continue;
     keys.push(c.name);
-    values.push(jsonText(datumToJSON(c.type, d)));
+    values.push(datumJsonText(c.type, d));
   }
   return objectText(keys, values);
-}
-
-/**
- * JSON.stringify, with scalars (most columns a small transaction changes)
- * turned into text without a call into the runtime. For a finite number
- * JSON.stringify is defined as String().
- */
-function jsonText(json: unknown): string {
-  if (typeof json === "number") return String(json);
-  if (typeof json === "boolean") return json ? "true" : "false";
-  return JSON.stringify(json);
 }
 
 /** The changed persistent columns of a modified row (null when none changed). */
@@ -204,7 +226,7 @@ function modifyText(oldRow: Row, newRow: Row): string | null {
     const a = oldRow.getByIndex(c.index);
     const b = newRow.getByIndex(c.index);
     if (a === b || datumEquals(a, b)) continue;
-    const value = jsonText(datumToJSON(c.type, isDiffColumn(c.type) ? datumDiff(c.type, a, b) : b));
+    const value = datumJsonText(c.type, isDiffColumn(c.type) ? datumDiff(c.type, a, b) : b);
     if (firstKey === null) {
       firstKey = c.name;
       firstValue = value;

@@ -84,9 +84,13 @@ export function sha1HexInto(data: Buffer, start: number, end: number, out: Buffe
   H[2] = -0x67452302; // 0x98badcfe
   H[3] = 0x10325476;
   H[4] = -0x3c2d1e10; // 0xc3d2e1f0
-  const n = end - start;
   let p = start;
   for (; end - p >= 64; p += 64) block(data, p);
+  finish(data, p, end, end - start, out, at);
+}
+
+/** Hashes the last (partial) block `data[p, end)` of an `n`-byte message and writes the digest. */
+function finish(data: Buffer, p: number, end: number, n: number, out: Buffer, at: number): void {
   const rest = end - p;
   for (let i = 0; i < rest; i++) TAIL[i] = data[p + i]!;
   TAIL[rest] = 0x80;
@@ -108,4 +112,62 @@ export function sha1HexInto(data: Buffer, start: number, end: number, out: Buffe
     const x = H[i]!;
     for (let j = 0; j < 8; j++) out[at++] = HEX[(x >>> (28 - 4 * j)) & 15]!;
   }
+}
+
+/** 64 spaces: the block a run of spaces is made of. */
+const SPACES = Buffer.alloc(64, 0x20);
+/**
+ * SHA-1 states after 0, 1, 2, ... blocks of 64 spaces (5 words each),
+ * computed as far as needed: the hash of a long run of spaces followed by a
+ * short tail then costs one or two blocks, whatever the run's length.
+ */
+let spaceStates = new Int32Array(5 * 64);
+let spaceStatesKnown = 0;
+/** The message tail of sha1OfSpacesInto: the spaces after the last whole block, then the tail bytes. */
+const SPACED_TAIL = Buffer.alloc(256);
+
+function spaceState(blocks: number): number {
+  if (blocks >= spaceStatesKnown) {
+    if (5 * (blocks + 1) > spaceStates.length) {
+      const grown = new Int32Array(Math.max(5 * (blocks + 1), spaceStates.length * 2));
+      grown.set(spaceStates);
+      spaceStates = grown;
+    }
+    if (spaceStatesKnown === 0) {
+      spaceStates[0] = 0x67452301;
+      spaceStates[1] = -0x10325477;
+      spaceStates[2] = -0x67452302;
+      spaceStates[3] = 0x10325476;
+      spaceStates[4] = -0x3c2d1e10;
+      spaceStatesKnown = 1;
+    }
+    for (let j = spaceStatesKnown; j <= blocks; j++) {
+      for (let w = 0; w < 5; w++) H[w] = spaceStates[5 * (j - 1) + w]!;
+      block(SPACES, 0);
+      for (let w = 0; w < 5; w++) spaceStates[5 * j + w] = H[w]!;
+    }
+    spaceStatesKnown = blocks + 1;
+  }
+  return 5 * blocks;
+}
+
+/**
+ * Writes the SHA-1 of `spaces` space characters followed by `tail` (at most
+ * 64 bytes) as 40 lowercase hex digits into `out` at `at`: the body of the
+ * log's reserve record (log-writer.ts), rehashed at every commit.
+ */
+export function sha1OfSpacesInto(spaces: number, tail: Buffer, out: Buffer, at: number): void {
+  const blocks = Math.floor(spaces / 64);
+  const s = spaceState(blocks);
+  for (let w = 0; w < 5; w++) H[w] = spaceStates[s + w]!;
+  const extra = spaces - 64 * blocks;
+  SPACED_TAIL.fill(0x20, 0, extra);
+  tail.copy(SPACED_TAIL, extra);
+  const end = extra + tail.length;
+  let p = 0;
+  if (end >= 64) {
+    block(SPACED_TAIL, 0);
+    p = 64;
+  }
+  finish(SPACED_TAIL, p, end, spaces + tail.length, out, at);
 }
