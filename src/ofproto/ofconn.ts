@@ -317,18 +317,18 @@ export class Ofconn {
    * waits (a reply to a later request must not overtake the stream) and
    * anything else sent to it queues behind the stream, in order.
    */
-  writeMessages(next: () => Uint8Array | null): void {
+  writeMessages(next: () => Uint8Array | null, release: ((m: Uint8Array) => void) | null = null): void {
     if (this.closed) return;
     if (this.streaming) {
       for (let m = next(); m !== null; m = next()) this.held.push(m);
       return;
     }
-    if (this.writeSlice(next, STREAM_SYNC_BYTES)) return;
+    if (this.writeSlice(next, STREAM_SYNC_BYTES, release)) return;
     this.streaming = true;
     this.socket.pause();
     const step = (): void => {
       if (this.closed) return;
-      if (!this.writeSlice(next, STREAM_SLICE_BYTES)) {
+      if (!this.writeSlice(next, STREAM_SLICE_BYTES, release)) {
         // Let the socket take what is queued before encoding more.
         if (this.socket.writableLength > STREAM_SLICE_BYTES) this.socket.once("drain", step);
         else setImmediate(step);
@@ -344,13 +344,27 @@ export class Ofconn {
     setImmediate(step);
   }
 
-  /** Writes messages from `next` until it ends (true) or `budget` bytes are written (false). */
-  private writeSlice(next: () => Uint8Array | null, budget: number): boolean {
+  /**
+   * Writes messages from `next` until it ends (true) or `budget` bytes are
+   * written (false); each message goes to `release` once the socket is
+   * done with it.
+   */
+  private writeSlice(next: () => Uint8Array | null, budget: number, release: ((m: Uint8Array) => void) | null): boolean {
     let sent = 0;
     while (sent < budget) {
       const m = next();
       if (m === null) return true;
-      this.output(m);
+      if (release === null) this.output(m);
+      else {
+        // Straight to the socket (replies gathered so far go first), so that its callback can hand `m` back.
+        if (this.gathered !== null && this.gathered.length > 0) {
+          const g = this.gathered;
+          this.gathered = null;
+          this.socket.write(g.length === 1 ? g[0]! : Buffer.concat(g));
+          this.gathered = [];
+        }
+        this.socket.write(m, () => release(m));
+      }
       sent += m.length;
     }
     return false;
