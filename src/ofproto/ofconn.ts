@@ -107,6 +107,7 @@ function pollStep(): void {
   if (performance.now() < pollUntil) setImmediate(pollStep);
   else polling = false;
 }
+
 const OFPT_ECHO_REQUEST = 2;
 const OFPT10_STATS_REQUEST = 16;
 const OFPT11_MULTIPART_REQUEST = 18;
@@ -357,10 +358,8 @@ export class Ofconn {
       if (release === null) this.output(m);
       else {
         // Straight to the socket (replies gathered so far go first), so that its callback can hand `m` back.
-        if (this.gathered !== null && this.gathered.length > 0) {
-          const g = this.gathered;
-          this.gathered = null;
-          this.socket.write(g.length === 1 ? g[0]! : Buffer.concat(g));
+        if (this.gathered !== null) {
+          this.flushGathered();
           this.gathered = [];
         }
         this.socket.write(m, () => release(m));
