@@ -10,6 +10,7 @@
 import type * as net from "node:net";
 import { EventEmitter } from "node:events";
 import { JsonFramer } from "./framing.js";
+import { pollAfterInput } from "../util/poll-after-input.js";
 
 export interface JsonRpcRequest {
   method: string;
@@ -70,6 +71,8 @@ export class JsonRpcConnection extends EventEmitter<JsonRpcConnectionEvents> {
       }
       this.dispatch(r.value);
     }
+    // The peer's next request is likely on its way (a transaction per reply).
+    pollAfterInput();
   }
 
   private dispatch(msg: unknown): void {
