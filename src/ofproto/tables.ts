@@ -590,7 +590,9 @@ export class OfprotoTables<A> {
         if (r !== null && this.criteriaMatch(c, r.payload)) add(r.payload);
       } else if (c.cookieMask === 0n && c.outPort === OFPP_ANY && c.outGroup === OFPG_ANY) {
         // No filter beyond the match (del-flows, dump-flows): only hidden rules stay out.
-        for (const r of t.cls.loose(c.match.mask, c.match.key, version)) if (r.priority <= 0xffff) add(r.payload);
+        t.cls.looseEach(c.match.mask, c.match.key, version, (r) => {
+          if (r.priority <= 0xffff) add(r.payload);
+        });
       } else {
         for (const r of t.cls.loose(c.match.mask, c.match.key, version)) if (this.criteriaMatch(c, r.payload)) add(r.payload);
       }
