@@ -233,19 +233,6 @@ export function datumDiff(oldD: Datum, newD: Datum, isMap: boolean): Datum {
   return { keys, values };
 }
 
-/** Version 2 "modify" contents; null when no selected column changed. */
-function rowModify2(tm: TableMonitor, oldRow: RowLike, newRow: RowLike): Record<string, unknown> | null {
-  let o: Record<string, unknown> | null = null;
-  for (const c of tm.columns) {
-    const od = oldRow.getByIndex(c.index);
-    const nd = newRow.getByIndex(c.index);
-    if (od === nd || datumEquals(od, nd)) continue;
-    o ??= {};
-    o[c.name] = c.type.max > 1 ? datumToJSON(c.type, datumDiff(od, nd, c.type.value !== null)) : datumToJSON(c.type, nd);
-  }
-  return o;
-}
-
 /** Version 1 "old" for a modify: the changed columns' old values; null if none changed. */
 function rowChangedOld(tm: TableMonitor, oldRow: RowLike, newRow: RowLike): Record<string, unknown> | null {
   let o: Record<string, unknown> | null = null;
@@ -259,26 +246,14 @@ function rowChangedOld(tm: TableMonitor, oldRow: RowLike, newRow: RowLike): Reco
   return o;
 }
 
-/** The `<row-update>` (v1) or `<row-update2>` for one change, or null if nothing to say. */
-function rowUpdate(tm: TableMonitor, ch: RowChange, conditions: ConditionEvaluator): unknown {
+/** The version 1 `<row-update>` for one change, or null if nothing to say (v1 has no conditions). */
+function rowUpdate1(tm: TableMonitor, ch: RowChange): unknown {
   const s = tm.select;
-  if (tm.version === 1) {
-    if (ch.old === null) return ch.new !== null && s.insert ? { new: rowAll(tm, ch.new) } : null;
-    if (ch.new === null) return s.delete ? { old: rowAll(tm, ch.old) } : null;
-    if (!s.modify) return null;
-    const old = rowChangedOld(tm, ch.old, ch.new);
-    return old === null ? null : { new: rowAll(tm, ch.new), old };
-  }
-  const oldIn = ch.old !== null && rowMatches(tm, ch.old, conditions);
-  const newIn = ch.new !== null && rowMatches(tm, ch.new, conditions);
-  if (oldIn && newIn) {
-    if (!s.modify) return null;
-    const m = rowModify2(tm, ch.old!, ch.new!);
-    return m === null ? null : { modify: m };
-  }
-  if (newIn) return s.insert ? { insert: rowNonDefault(tm, ch.new!) } : null;
-  if (oldIn) return s.delete ? { delete: null } : null;
-  return null;
+  if (ch.old === null) return ch.new !== null && s.insert ? { new: rowAll(tm, ch.new) } : null;
+  if (ch.new === null) return s.delete ? { old: rowAll(tm, ch.old) } : null;
+  if (!s.modify) return null;
+  const old = rowChangedOld(tm, ch.old, ch.new);
+  return old === null ? null : { new: rowAll(tm, ch.new), old };
 }
 
 /** rowNonDefault as JSON text (an object's members in the same order). */
@@ -295,7 +270,7 @@ function rowNonDefaultText(tm: TableMonitor, row: RowLike): string {
   return s + "}";
 }
 
-/** rowModify2 as JSON text; null when no selected column changed. */
+/** Version 2 "modify" contents as JSON text; null when no selected column changed. */
 function rowModify2Text(tm: TableMonitor, oldRow: RowLike, newRow: RowLike): string | null {
   let s: string | null = null;
   for (const c of tm.columns) {
@@ -309,13 +284,14 @@ function rowModify2Text(tm: TableMonitor, oldRow: RowLike, newRow: RowLike): str
 }
 
 /**
- * JSON.stringify(rowUpdate(...)) for versions 2 and 3, built as text (no
- * object per row and column: bench ovsdb (a) renders 2,000 inserted rows).
- * Column names are schema ids, printed without escapes.
+ * The `<row-update>` (v1) or `<row-update2>` (v2, v3) for one change as
+ * JSON text, or null. Version 2 and 3 updates are built as text (no object
+ * per row and column: bench ovsdb (a) renders 2,000 inserted rows); column
+ * names are schema ids, printed without escapes.
  */
 function rowUpdateText(tm: TableMonitor, ch: RowChange, conditions: ConditionEvaluator): string | null {
   if (tm.version === 1) {
-    const u = rowUpdate(tm, ch, conditions);
+    const u = rowUpdate1(tm, ch);
     return u === null ? null : JSON.stringify(u);
   }
   const s = tm.select;

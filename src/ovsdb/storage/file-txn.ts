@@ -116,7 +116,7 @@ function memberOrder(keys: string[]): ArrayLike<number> {
   const sig = keys.join("\u0000");
   let order = memberOrderCache.get(sig);
   if (order === undefined) {
-    order = orderOf(keys);
+    order = shashOrderOfDistinct(keys);
     if (memberOrderCache.size >= 4096) memberOrderCache.clear();
     memberOrderCache.set(sig, order);
   }
@@ -136,21 +136,15 @@ function asOvsPrints<T>(obj: Record<string, T>): Record<string, T> {
  * memberOrder of the usual record, one table's changes and its
  * annotations, by table name (no key joined per record).
  */
-const oneTableOrders = new Map<string, number[]>();
-function oneTableOrder(table: string): number[] {
+const oneTableOrders = new Map<string, ArrayLike<number>>();
+function oneTableOrder(table: string): ArrayLike<number> {
   let order = oneTableOrders.get(table);
   if (order === undefined) {
-    order = orderOf([table, "_date", "_is_diff"]);
+    order = shashOrderOfDistinct([table, "_date", "_is_diff"]);
     if (oneTableOrders.size >= 1024) oneTableOrders.clear();
     oneTableOrders.set(table, order);
   }
   return order;
-}
-
-function orderOf(keys: string[]): number[] {
-  const pos = new Map<string, number>();
-  keys.forEach((k, i) => pos.set(k, i));
-  return shashOrder(keys).map((k) => pos.get(k)!);
 }
 
 /**

@@ -14,6 +14,8 @@
 /** Message schedule and state, reused (no allocation per digest). */
 const W = new Int32Array(80);
 const H = new Int32Array(5);
+/** The initial hash value (FIPS 180-4 §5.3.1), as signed 32-bit integers. */
+const H0 = Int32Array.of(0x67452301, -0x10325477, -0x67452302, 0x10325476, -0x3c2d1e10);
 /**
  * The last one or two blocks: the message's tail, the 0x80 byte, zeros and
  * the bit length. A Buffer, as the records are: block() then reads one
@@ -79,11 +81,7 @@ function block(b: Buffer, p: number): void {
 
 /** Writes the SHA-1 of `data[start, end)` as 40 lowercase hex digits into `out` at `at`. */
 export function sha1HexInto(data: Buffer, start: number, end: number, out: Buffer, at: number): void {
-  H[0] = 0x67452301;
-  H[1] = -0x10325477; // 0xefcdab89
-  H[2] = -0x67452302; // 0x98badcfe
-  H[3] = 0x10325476;
-  H[4] = -0x3c2d1e10; // 0xc3d2e1f0
+  H.set(H0);
   let p = start;
   for (; end - p >= 64; p += 64) block(data, p);
   finish(data, p, end, end - start, out, at);
@@ -134,11 +132,7 @@ function spaceState(blocks: number): number {
       spaceStates = grown;
     }
     if (spaceStatesKnown === 0) {
-      spaceStates[0] = 0x67452301;
-      spaceStates[1] = -0x10325477;
-      spaceStates[2] = -0x67452302;
-      spaceStates[3] = 0x10325476;
-      spaceStates[4] = -0x3c2d1e10;
+      spaceStates.set(H0);
       spaceStatesKnown = 1;
     }
     for (let j = spaceStatesKnown; j <= blocks; j++) {
