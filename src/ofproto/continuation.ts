@@ -22,12 +22,7 @@ import type { PacketInBody } from "../openflow/ofp-packet.js";
 import { allocRecircId, bridgeUuid, type FrozenState } from "./xlate-pin.js";
 import type { XBridge } from "./xlate-types.js";
 import { parseContinuation } from "./continuation-props.js";
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+import { sameBytes } from "../packet/bytes.js";
 
 /** What resuming needs of the switch (ofproto-dpif provides it). */
 export interface ResumeEnv {

@@ -56,8 +56,9 @@ import type { Udpif, Ukey } from "./upcall.js";
 import type { OfprotoDpif } from "./ofproto-dpif.js";
 import type { ClsRule } from "../classifier/index.js";
 import {
-  clearDontSend, REFRESH_DEFERRED, REFRESH_DEFERRED_MS, REFRESH_NONE, sameBytes, slowPathActions, ukeyKeyInto, ukeyKeyWord, ukeyRefreshKind, ukeyUfid, xlateIn,
+  clearDontSend, REFRESH_DEFERRED, REFRESH_DEFERRED_MS, REFRESH_NONE, slowPathActions, ukeyKeyInto, ukeyKeyWord, ukeyRefreshKind, ukeyUfid, xlateIn,
 } from "./upcall.js";
+import { sameBytes } from "../packet/bytes.js";
 import { MacLearning } from "./mac-learning.js";
 
 const log = vlogModule("ofproto_dpif_upcall");

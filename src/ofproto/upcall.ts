@@ -568,12 +568,6 @@ function sameWords(a: Uint32Array, b: Uint32Array): boolean {
   return wordsEqual(a, b, 0, DPW);
 }
 
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /* ---------------- cookies ---------------- */
 
 /** A `userspace(pid=0,slow_path(REASONS))` action list. */

@@ -15,6 +15,7 @@ import {
 } from "./ofp-actions-table.js";
 import { err, isTextError, splitItems, type ActionTextError } from "./ofp-actions-util.js";
 import { parsePortText } from "./match-parse.js";
+import { sameBytes } from "../packet/bytes.js";
 
 export type { ActionTextError } from "./ofp-actions-util.js";
 export type { EncodeOptions } from "./ofp-actions-table.js";
@@ -405,12 +406,6 @@ function listHash(b: Uint8Array, version: number): number {
   }
   for (; i < n; i++) h = Math.imul(h ^ b[i]!, 0x9e3779b1);
   return (h ^ (h >>> 13)) >>> 0;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /**
