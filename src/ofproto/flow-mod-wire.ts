@@ -96,7 +96,7 @@ export type WireFlowStats<A> = Omit<FlowStats, "actions"> & { actions: A };
 export function wireFlowStats<A>(r: OfRule<A>, now: number, scratch?: MatchScratch): WireFlowStats<A> {
   const out: WireFlowStats<A> = {
     tableId: 0, durationSec: 0, durationNsec: 0, priority: 0, idleTimeout: 0, hardTimeout: 0, flags: 0, importance: 0,
-    idleAge: 0, hardAge: 0, cookie: 0n, packetCount: 0n, byteCount: 0n, match: scratch?.match ?? r.match, actions: r.actions,
+    idleAge: 0, hardAge: 0, cookie: 0n, packetCount: 0n, byteCount: 0n, match: scratch?.match ?? r.match, maskKey: null, actions: r.actions,
   };
   return wireFlowStatsInto(out, r, now, scratch ?? null);
 }
@@ -120,7 +120,12 @@ export function wireFlowStatsInto<A>(out: WireFlowStats<A>, r: OfRule<A>, now: n
   out.cookie = r.cookie;
   out.packetCount = r.packetCount === 0 ? 0n : BigInt(r.packetCount);
   out.byteCount = r.byteCount === 0 ? 0n : BigInt(r.byteCount);
-  if (scratch !== null) out.match = r.matchInto(scratch);
+  if (scratch !== null) {
+    const m = r.matchInto(scratch);
+    out.match = m;
+    // The subtable's mask, when the scratch match holds it: the encoder's key to its plans for that mask.
+    out.maskKey = m === scratch.match ? scratch.mask : null;
+  }
   out.actions = r.actions;
   return out;
 }

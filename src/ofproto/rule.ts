@@ -113,6 +113,14 @@ export class OfRule<A> extends ClsRule<OfRule<A>> {
     this.usedRel = t - TIME_BASE;
   }
 
+  /**
+   * Reads what a flow dump's encoding of the rule reads (its times,
+   * timeouts and match words); see the dump's touchAhead.
+   */
+  touchForEncoding(): number {
+    return this.usedRel ^ this.createdRel ^ this.idleTimeout ^ this.vals.length ^ (this.vals[0] ?? 0);
+  }
+
   /** True once the rule has left its table (deleted, expired, evicted or replaced by a modify/add). */
   get removed(): boolean {
     return this.removedState !== LIVE;

@@ -17,7 +17,7 @@ import {
   ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_MPLS, ETH_TYPE_MPLS_MCAST, ETH_TYPE_RARP, geneveMasked, IPPROTO_ICMP,
   IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, mf, ND_NEIGHBOR_ADVERT, ND_NEIGHBOR_SOLICIT, type Match,
 } from "./match.js";
-import { W_PACKET_TYPE } from "../flow/key-layout.js";
+import { W_NW_PROTO, W_PACKET_TYPE, W_TP_SRC } from "../flow/key-layout.js";
 
 /** The code OVS uses for `fld` in `version` (0 = NXM). */
 export function codeFor(fld: MfField, version: number): MfCode | null {
@@ -33,6 +33,25 @@ const VERSIONS = 8;
 const KIND_BITS = 0;
 const KIND_BYTES = 1;
 const KIND_OTHER = 2;
+
+/**
+ * Where an entry's value is in the key: (key[word] >>> shift) & vmask,
+ * through mfPortToOfp11 when `port11`. A field's own bits, or a part of
+ * another field's (vlan_pcp is vlan_tci's top three bits).
+ */
+class ValueSource {
+  constructor(
+    readonly word: number,
+    readonly shift: number,
+    readonly vmask: number,
+    readonly port11 = false,
+  ) {}
+}
+
+function valueOf(key: Uint32Array, s: ValueSource): number {
+  const v = ((key[s.word]! >>> s.shift) & s.vmask) >>> 0;
+  return s.port11 ? mfPortToOfp11(v) : v;
+}
 
 /** How one field is read from the key and what its TLV header is in each version. */
 class FieldWriter {
@@ -57,6 +76,8 @@ class FieldWriter {
   readonly known: Uint8Array;
   readonly exp: Uint8Array;
   readonly vendor: Uint32Array;
+  /** Its own bits as a value source (bits kind). */
+  readonly src: ValueSource;
 
   constructor(fld: MfField) {
     this.fld = fld;
@@ -83,6 +104,7 @@ class FieldWriter {
       this.offset = 0;
     }
     this.implies = fld.prereqs !== "none";
+    this.src = new ValueSource(this.word, this.shift, this.vmask);
     this.words = fieldWordPairs(this);
     this.base = new Int32Array(VERSIONS);
     this.known = new Uint8Array(VERSIONS);
@@ -248,27 +270,38 @@ const CT_WORDS = groupWords([...CT_FIELDS, F.ct_nw_proto, F.ct_tp_src, F.ct_tp_d
 /** Set when an emitted entry implies Ethernet (module state: no closure per match). */
 let impliedEthernet = false;
 
+/** While a plan is being built (see planFor): entries are recorded there instead of written. */
+let recording: PlanBuilder | null = null;
+
+/** The TLV header of `d` in `version` for `payload` bytes of value (and mask). */
+function headerWord(d: FieldWriter, vi: number, hasmask: boolean, payload: number): number {
+  const len = payload + (d.exp[vi] === 1 ? 4 : 0);
+  return (d.base[vi]! | (hasmask ? 0x100 : 0) | (len & 0xff)) >>> 0;
+}
+
+function versionIndex(d: FieldWriter, version: number): number {
+  const vi = version < VERSIONS ? version : VERSIONS - 1;
+  if (d.known[vi] === 0) throw new RangeError(`${d.fld.name} has no NXM/OXM code`);
+  return vi;
+}
+
 /** Writes a TLV header for `payload` bytes of value (and mask); returns the offset of the value. */
 function putHeader(w: OfpWriter, d: FieldWriter, version: number, hasmask: boolean, payload: number): number {
-  const vi = version < VERSIONS ? version : VERSIONS - 1;
-  const base = d.base[vi]!;
-  if (d.known[vi] === 0) throw new RangeError(`${d.fld.name} has no NXM/OXM code`);
+  const vi = versionIndex(d, version);
   const exp = d.exp[vi] === 1;
-  const len = payload + (exp ? 4 : 0);
   const at = w.alloc((exp ? 8 : 4) + payload);
   const buf = w.buffer;
-  const word = (base | (hasmask ? 0x100 : 0) | (len & 0xff)) >>> 0;
-  buf[at] = word >>> 24;
-  buf[at + 1] = (word >>> 16) & 0xff;
-  buf[at + 2] = (word >>> 8) & 0xff;
-  buf[at + 3] = word & 0xff;
+  putU32(buf, at, headerWord(d, vi, hasmask, payload));
   if (!exp) return at + 4;
-  const v = d.vendor[vi]!;
-  buf[at + 4] = v >>> 24;
-  buf[at + 5] = (v >>> 16) & 0xff;
-  buf[at + 6] = (v >>> 8) & 0xff;
-  buf[at + 7] = v & 0xff;
+  putU32(buf, at + 4, d.vendor[vi]!);
   return at + 8;
+}
+
+function putU32(buf: Uint8Array, o: number, v: number): void {
+  buf[o] = v >>> 24;
+  buf[o + 1] = (v >>> 16) & 0xff;
+  buf[o + 2] = (v >>> 8) & 0xff;
+  buf[o + 3] = v & 0xff;
 }
 
 /** The low `n` bytes of `v` big-endian at `o` (bytes above the fourth are zero). */
@@ -282,19 +315,34 @@ function putBe(buf: Uint8Array, o: number, v: number, n: number): void {
   }
 }
 
-/** An exact entry holding `v` in the field's own width (nxEntries' putExact). */
-function putExact(w: OfpWriter, d: FieldWriter, version: number, v: number): void {
-  const n = d.nExact;
-  const o = putHeader(w, d, version, false, n);
-  putBe(w.buffer, o, v, n);
+/** An exact entry holding the value `s` reads from `key`, in the field's own width (nxEntries' putExact). */
+function putExact(w: OfpWriter, d: FieldWriter, version: number, key: Uint32Array, s: ValueSource): void {
   if (d.implies) impliedEthernet = true;
+  const n = d.nExact;
+  if (recording !== null) {
+    recording.num(d, version, s, -1, n);
+    return;
+  }
+  const o = putHeader(w, d, version, false, n);
+  putBe(w.buffer, o, valueOf(key, s), n);
 }
 
-/** An entry of `n` bytes from a value and mask number (nxEntries' add on be() bytes). */
-function putNum(w: OfpWriter, d: FieldWriter, version: number, v: number, mk: number, n: number): void {
+/** All ones in `n` bytes (n <= 4), or -1 for wider fields. */
+function onesOf(n: number): number {
+  return n >= 4 ? (n === 4 ? 0xffffffff : -1) : (1 << (8 * n)) - 1;
+}
+
+/** An entry of `n` bytes from a value source and a mask number (nxEntries' add on be() bytes). */
+function putNum(w: OfpWriter, d: FieldWriter, version: number, key: Uint32Array, s: ValueSource, mk: number, n: number): void {
   if (mk === 0) return;
-  const ones = n >= 4 ? (n === 4 ? 0xffffffff : -1) : (1 << (8 * n)) - 1;
-  if (mk >>> 0 === ones) {
+  if (d.implies) impliedEthernet = true;
+  const exact = mk >>> 0 === onesOf(n);
+  if (recording !== null) {
+    recording.num(d, version, s, exact ? -1 : mk >>> 0, n);
+    return;
+  }
+  const v = valueOf(key, s);
+  if (exact) {
     const o = putHeader(w, d, version, false, n);
     putBe(w.buffer, o, v, n);
   } else {
@@ -303,7 +351,6 @@ function putNum(w: OfpWriter, d: FieldWriter, version: number, v: number, mk: nu
     putBe(buf, o, v & mk, n);
     putBe(buf, o + n, mk, n);
   }
-  if (d.implies) impliedEthernet = true;
 }
 
 /** The field's value bits (bits kind). */
@@ -315,7 +362,7 @@ function bitsOf(words: Uint32Array, d: FieldWriter): number {
 function putMatched(w: OfpWriter, m: Match, d: FieldWriter, version: number): void {
   if (d.kind === KIND_BITS) {
     const mk = bitsOf(m.mask, d);
-    if (mk !== 0) putNum(w, d, version, bitsOf(m.key, d), mk, d.n);
+    if (mk !== 0) putNum(w, d, version, m.key, d.src, mk, d.n);
     return;
   }
   if (d.kind === KIND_BYTES) {
@@ -343,7 +390,12 @@ function putBytes(w: OfpWriter, m: Match, d: FieldWriter, version: number): void
     all &= b;
   }
   if (any === 0) return;
+  if (d.implies) impliedEthernet = true;
   const buf0 = all === 0xff;
+  if (recording !== null) {
+    recording.bytes(d, version, mask);
+    return;
+  }
   const o = putHeader(w, d, version, !buf0, buf0 ? n : 2 * n);
   const buf = w.buffer;
   if (buf0) {
@@ -355,7 +407,6 @@ function putBytes(w: OfpWriter, m: Match, d: FieldWriter, version: number): void
       buf[o + n + i] = mb;
     }
   }
-  if (d.implies) impliedEthernet = true;
 }
 
 /** Writes one TLV from bytes through the field's code (the general path, for tun_metadata). */
@@ -389,6 +440,10 @@ function putEntryBytes(w: OfpWriter, fld: MfField, version: number, value: Uint8
 
 /** putM through Match.get, for fields held outside the key words (tun_metadata). */
 function putGeneric(w: OfpWriter, m: Match, fld: MfField, version: number): void {
+  if (recording !== null) {
+    recording.unplannable = true;
+    return;
+  }
   if (m.isWildcarded(fld)) return;
   const g = m.get(fld);
   let mask: Uint8Array | null = g.mask;
@@ -403,6 +458,10 @@ function putGeneric(w: OfpWriter, m: Match, fld: MfField, version: number): void
 }
 
 function putTunMetadata(w: OfpWriter, m: Match, version: number): void {
+  if (recording !== null) {
+    recording.unplannable = true;
+    return;
+  }
   for (let i = 0; i < 64; i++) {
     const f = TUN_MD[i]!;
     const held = m.tunMdLen(i);
@@ -416,11 +475,40 @@ function putTunMetadata(w: OfpWriter, m: Match, version: number): void {
   }
 }
 
+/** Value sources that are not a field's own bits. */
+const SRC = {
+  inPortOxm: new ValueSource(F.in_port.word, F.in_port.shift, F.in_port.vmask, true),
+  actsetOutput: new ValueSource(F.actset_output.word, 0, 0xffff, true),
+  vid: new ValueSource(F.vlan_tci.word, F.vlan_tci.shift, 0x1fff),
+  pcp: new ValueSource(F.vlan_tci.word, F.vlan_tci.shift + 13, 0x7),
+  dscp: new ValueSource(F.nw_tos.word, F.nw_tos.shift + 2, F.nw_tos.vmask >>> 2),
+  nwProto: new ValueSource(W_NW_PROTO, 24, 0xff),
+  tpSrc: new ValueSource(W_TP_SRC, 16, 0xffff),
+  tpDst: new ValueSource(W_TP_SRC, 0, 0xffff),
+  zero: new ValueSource(0, 0, 0),
+} as const;
+
 /**
  * Writes the TLVs of `m` (no header, no padding; OVS's nx_put_raw) for
  * `version` (0 = NXM) at the writer's end; returns their length.
+ *
+ * `maskKey`, when given, is an object that stands for the match's mask
+ * (the same object for every match with that mask: a classifier
+ * subtable's): the entries to write are then worked out once per mask and
+ * per branch signature (see planFor), and each match only copies its
+ * values into them. A flow dump writes 100,000 matches over a handful of
+ * masks, and walking every field's mask for each was most of its encoding.
  */
-export function putNxRaw(w: OfpWriter, m: Match, version: number): number {
+export function putNxRaw(w: OfpWriter, m: Match, version: number, maskKey: object | null = null): number {
+  if (maskKey !== null) {
+    const plan = planFor(maskKey, m, version);
+    if (plan !== null) return runPlan(w, plan, m.key);
+  }
+  return emitNx(w, m, version);
+}
+
+/** putNxRaw's decisions: writes the entries, or records them while a plan is being built. */
+function emitNx(w: OfpWriter, m: Match, version: number): number {
   const start = w.length;
   const key = m.key;
   const mask = m.mask;
@@ -430,35 +518,30 @@ export function putNxRaw(w: OfpWriter, m: Match, version: number): number {
   // packet_type=(0,0) (Ethernet) is written only when nothing else implies it: see the end.
   if (ptMask && !ptDefault) putMatched(w, m, F.packet_type, version);
   putMatched(w, m, F.dp_hash, version);
-  let mk = bitsOf(mask, F.recirc_id);
-  if (mk) putExact(w, F.recirc_id, version, bitsOf(key, F.recirc_id));
-  mk = bitsOf(mask, F.conj_id);
-  if (mk) putExact(w, F.conj_id, version, bitsOf(key, F.conj_id));
-  mk = bitsOf(mask, F.in_port);
-  if (mk) {
-    const p = bitsOf(key, F.in_port);
-    if (version) putExact(w, F.in_port_oxm, version, mfPortToOfp11(p));
-    else putExact(w, F.in_port, version, p);
+  if (bitsOf(mask, F.recirc_id)) putExact(w, F.recirc_id, version, key, F.recirc_id.src);
+  if (bitsOf(mask, F.conj_id)) putExact(w, F.conj_id, version, key, F.conj_id.src);
+  if (bitsOf(mask, F.in_port)) {
+    if (version) putExact(w, F.in_port_oxm, version, key, SRC.inPortOxm);
+    else putExact(w, F.in_port, version, key, F.in_port.src);
   }
-  const aw = F.actset_output.word;
-  if (mask[aw]! & 0xffff) putExact(w, F.actset_output, version, mfPortToOfp11(key[aw]! & 0xffff));
+  if (mask[F.actset_output.word]! & 0xffff) putExact(w, F.actset_output, version, key, SRC.actsetOutput);
   putMatched(w, m, F.eth_src, version);
   putMatched(w, m, F.eth_dst, version);
   putMatched(w, m, F.eth_type, version);
   const tciM = bitsOf(mask, F.vlan_tci);
   if (version) {
-    const tciV = tciM ? bitsOf(key, F.vlan_tci) : 0;
-    const vid = tciV & 0x1fff;
+    const vid = tciM ? valueOf(key, SRC.vid) : 0;
     const vm = tciM & 0x1fff;
-    if (vm === 0x1fff) putExact(w, F.vlan_vid, version, vid);
-    else if (vm) putNum(w, F.vlan_vid, version, vid, vm, 2);
-    if (vid && tciM & 0xe000) putExact(w, F.vlan_pcp, version, tciV >>> 13);
-  } else if (tciM) putNum(w, F.vlan_tci, version, bitsOf(key, F.vlan_tci), tciM, F.vlan_tci.n);
+    if (vm === 0x1fff) putExact(w, F.vlan_vid, version, key, SRC.vid);
+    else if (vm) putNum(w, F.vlan_vid, version, key, SRC.vid, vm, 2);
+    if (vid && tciM & 0xe000) putExact(w, F.vlan_pcp, version, key, SRC.pcp);
+  } else if (tciM) putNum(w, F.vlan_tci, version, key, F.vlan_tci.src, tciM, F.vlan_tci.n);
   const dl = m.dlType;
   if (dl === ETH_TYPE_MPLS || dl === ETH_TYPE_MPLS_MCAST) {
-    for (const d of MPLS_FIELDS) if (bitsOf(mask, d)) putExact(w, d, version, bitsOf(key, d));
+    for (const d of MPLS_FIELDS) if (bitsOf(mask, d)) putExact(w, d, version, key, d.src);
   }
   const proto = m.nwProto;
+  let mk = 0;
   if (dl === ETH_TYPE_IP || dl === ETH_TYPE_IPV6) {
     if (dl === ETH_TYPE_IP) {
       putMatched(w, m, F.ip_src, version);
@@ -469,24 +552,23 @@ export function putNxRaw(w: OfpWriter, m: Match, version: number): number {
     }
     mk = bitsOf(mask, F.ip_frag);
     if (mk) {
-      if (mk === 3) putExact(w, F.ip_frag, version, bitsOf(key, F.ip_frag));
-      else putNum(w, F.ip_frag, version, bitsOf(key, F.ip_frag), mk, 1);
+      if (mk === 3) putExact(w, F.ip_frag, version, key, F.ip_frag.src);
+      else putNum(w, F.ip_frag, version, key, F.ip_frag.src, mk, 1);
     }
     if (bitsOf(mask, F.nw_tos)) {
-      const tos = bitsOf(key, F.nw_tos);
-      if (version) putExact(w, F.ip_dscp, version, tos >>> 2);
-      else putExact(w, F.nw_tos, version, tos);
+      if (version) putExact(w, F.ip_dscp, version, key, SRC.dscp);
+      else putExact(w, F.nw_tos, version, key, F.nw_tos.src);
     }
-    if (bitsOf(mask, F.nw_ecn)) putExact(w, F.nw_ecn, version, bitsOf(key, F.nw_ecn));
-    if (bitsOf(mask, F.nw_ttl)) putExact(w, F.nw_ttl, version, bitsOf(key, F.nw_ttl));
+    if (bitsOf(mask, F.nw_ecn)) putExact(w, F.nw_ecn, version, key, F.nw_ecn.src);
+    if (bitsOf(mask, F.nw_ttl)) putExact(w, F.nw_ttl, version, key, F.nw_ttl.src);
     putMatched(w, m, F.ipv6_label, version);
     if (bitsOf(mask, F.nw_proto)) {
-      putExact(w, F.nw_proto, version, proto);
+      putExact(w, F.nw_proto, version, key, SRC.nwProto);
       if (proto === IPPROTO_TCP) {
         putMatched(w, m, F.tcp_src, version);
         putMatched(w, m, F.tcp_dst, version);
         // OVS keeps the ND options type in tcp_flags: on TCP it is emitted as tcp_flags.
-        if (!bitsOf(mask, F.tcp_flags) && bitsOf(mask, F.nd_options_type)) putExact(w, F.tcp_flags, version, bitsOf(key, F.nd_options_type));
+        if (!bitsOf(mask, F.tcp_flags) && bitsOf(mask, F.nd_options_type)) putExact(w, F.tcp_flags, version, key, F.nd_options_type.src);
         else putMatched(w, m, F.tcp_flags, version);
       } else if (proto === IPPROTO_UDP) {
         putMatched(w, m, F.udp_src, version);
@@ -495,29 +577,25 @@ export function putNxRaw(w: OfpWriter, m: Match, version: number): number {
         putMatched(w, m, F.sctp_src, version);
         putMatched(w, m, F.sctp_dst, version);
       } else if (dl === ETH_TYPE_IP && proto === IPPROTO_ICMP) {
-        if (bitsOf(mask, F.tcp_src)) putExact(w, F.icmp_type, version, m.tpSrc);
-        if (bitsOf(mask, F.tcp_dst)) putExact(w, F.icmp_code, version, m.tpDst);
+        if (bitsOf(mask, F.tcp_src)) putExact(w, F.icmp_type, version, key, SRC.tpSrc);
+        if (bitsOf(mask, F.tcp_dst)) putExact(w, F.icmp_code, version, key, SRC.tpDst);
       } else if (dl === ETH_TYPE_IPV6 && proto === IPPROTO_ICMPV6) {
-        if (bitsOf(mask, F.tcp_src)) putExact(w, F.icmpv6_type, version, m.tpSrc);
-        if (bitsOf(mask, F.tcp_dst)) putExact(w, F.icmpv6_code, version, m.tpDst);
-        if ((m.tpSrc === ND_NEIGHBOR_SOLICIT || m.tpSrc === ND_NEIGHBOR_ADVERT) && m.tpDst === 0) {
-          if (bitsOf(mask, F.nd_reserved)) putExact(w, F.nd_reserved, version, bitsOf(key, F.nd_reserved));
+        if (bitsOf(mask, F.tcp_src)) putExact(w, F.icmpv6_type, version, key, SRC.tpSrc);
+        if (bitsOf(mask, F.tcp_dst)) putExact(w, F.icmpv6_code, version, key, SRC.tpDst);
+        const nd = ndKind(m);
+        if (nd !== 0) {
+          if (bitsOf(mask, F.nd_reserved)) putExact(w, F.nd_reserved, version, key, F.nd_reserved.src);
           putMatched(w, m, F.nd_target, version);
           // OVS keeps the ND options type in tcp_flags: a tcp_flags match on ND is emitted as it.
-          let om = bitsOf(mask, F.nd_options_type);
-          let ov = om ? bitsOf(key, F.nd_options_type) : 0;
-          if (!om) {
-            om = bitsOf(mask, F.tcp_flags);
-            ov = om ? bitsOf(key, F.tcp_flags) : 0;
-          }
-          if (om) putExact(w, F.nd_options_type, version, ov & 0xff);
-          if (m.tpSrc === ND_NEIGHBOR_SOLICIT) putMatched(w, m, F.nd_sll, version);
-          if (m.tpSrc === ND_NEIGHBOR_ADVERT) putMatched(w, m, F.nd_tll, version);
+          if (bitsOf(mask, F.nd_options_type)) putExact(w, F.nd_options_type, version, key, F.nd_options_type.src);
+          else if (bitsOf(mask, F.tcp_flags)) putExact(w, F.nd_options_type, version, key, F.tcp_flags.src);
+          if (nd === ND_NEIGHBOR_SOLICIT) putMatched(w, m, F.nd_sll, version);
+          else putMatched(w, m, F.nd_tll, version);
         }
       }
     }
   } else if (dl === ETH_TYPE_ARP || dl === ETH_TYPE_RARP) {
-    if (bitsOf(mask, F.nw_proto)) putExact(w, F.arp_op, version, proto);
+    if (bitsOf(mask, F.nw_proto)) putExact(w, F.arp_op, version, key, SRC.nwProto);
     putMatched(w, m, F.arp_spa, version);
     putMatched(w, m, F.arp_tpa, version);
     putMatched(w, m, F.arp_sha, version);
@@ -529,8 +607,8 @@ export function putNxRaw(w: OfpWriter, m: Match, version: number): number {
     for (const d of TUN_AFTER_GENEVE) putMatched(w, m, d, version);
     mk = bitsOf(mask, F.nsh_spi);
     if (mk) {
-      if (mk === 0xffffff) putExact(w, F.nsh_spi, version, bitsOf(key, F.nsh_spi));
-      else putNum(w, F.nsh_spi, version, bitsOf(key, F.nsh_spi), mk, 4);
+      if (mk === 0xffffff) putExact(w, F.nsh_spi, version, key, F.nsh_spi.src);
+      else putNum(w, F.nsh_spi, version, key, F.nsh_spi.src, mk, 4);
     }
     for (const d of NSH_AFTER_SPI) putMatched(w, m, d, version);
   }
@@ -548,12 +626,163 @@ export function putNxRaw(w: OfpWriter, m: Match, version: number): number {
   if (ptDefault && !impliedEthernet) {
     // packet_type=(0,0) with nothing that implies it: OVS puts it first.
     const end = w.length;
-    putExact(w, F.packet_type, version, 0);
-    const size = w.length - end;
+    putExact(w, F.packet_type, version, key, SRC.zero);
+    if (recording !== null) recording.lastFirst();
+    else {
+      const size = w.length - end;
+      const buf = w.buffer;
+      const entry = buf.slice(end, end + size);
+      buf.copyWithin(start + size, start, end);
+      buf.set(entry, start);
+    }
+  }
+  return w.length - start;
+}
+
+/** ND_NEIGHBOR_SOLICIT or ND_NEIGHBOR_ADVERT when `m` is an ND message whose target and link-layer fields are written; else 0. */
+function ndKind(m: Match): number {
+  const t = m.tpSrc;
+  return (t === ND_NEIGHBOR_SOLICIT || t === ND_NEIGHBOR_ADVERT) && m.tpDst === 0 ? t : 0;
+}
+
+/* ---------------- plans: the entries of one mask, worked out once ---------------- */
+
+const PLAN_NUM = 0;
+const PLAN_BYTES = 1;
+
+/**
+ * One entry of a plan: its TLV header bytes, then either a number of `n`
+ * bytes from a value source (masked with `mk` unless it is -1), or `n`
+ * bytes of the key from byte `offset` (masked when `maskBytes` is set).
+ * Masks are the plan's, so their bytes are part of the template.
+ */
+class PlanEntry {
+  constructor(
+    readonly kind: number,
+    /** Header, then (masked) room for the value and the mask's bytes. */
+    readonly template: Uint8Array,
+    readonly headerLen: number,
+    readonly n: number,
+    readonly src: ValueSource,
+    readonly mk: number,
+    readonly offset: number,
+    readonly maskBytes: Uint8Array | null,
+  ) {}
+}
+
+type NxPlan = readonly PlanEntry[];
+
+/** Records emitNx's entries for one mask and branch signature. */
+class PlanBuilder {
+  readonly entries: PlanEntry[] = [];
+  /** An entry that no plan can hold was met (tun_metadata): the match is written directly. */
+  unplannable = false;
+
+  private template(d: FieldWriter, version: number, hasmask: boolean, payload: number): { t: Uint8Array; h: number } {
+    const vi = versionIndex(d, version);
+    const h = d.exp[vi] === 1 ? 8 : 4;
+    const t = new Uint8Array(h + payload);
+    putU32(t, 0, headerWord(d, vi, hasmask, payload));
+    if (h === 8) putU32(t, 4, d.vendor[vi]!);
+    return { t, h };
+  }
+
+  num(d: FieldWriter, version: number, s: ValueSource, mk: number, n: number): void {
+    const { t, h } = this.template(d, version, mk !== -1, mk === -1 ? n : 2 * n);
+    if (mk !== -1) putBe(t, h + n, mk, n);
+    this.entries.push(new PlanEntry(PLAN_NUM, t, h, n, s, mk, 0, null));
+  }
+
+  bytes(d: FieldWriter, version: number, mask: Uint32Array): void {
+    const n = d.n;
+    const mb = new Uint8Array(n);
+    let all = 0xff;
+    for (let i = 0; i < n; i++) all &= mb[i] = keyByteAt(mask, d.offset + i);
+    const masked = all !== 0xff;
+    const { t, h } = this.template(d, version, masked, masked ? 2 * n : n);
+    if (masked) t.set(mb, h + n);
+    this.entries.push(new PlanEntry(PLAN_BYTES, t, h, n, SRC.zero, -1, d.offset, masked ? mb : null));
+  }
+
+  /** Moves the last entry to the front (packet_type, see emitNx). */
+  lastFirst(): void {
+    this.entries.unshift(this.entries.pop()!);
+  }
+}
+
+/** Plans by mask key, then by signature and version; null: the mask's matches are written directly. */
+const plans = new WeakMap<object, Map<number, NxPlan | null>>();
+/** Plans kept per mask key (signatures vary with a few key values only; this bounds a pathological table). */
+const PLANS_PER_MASK = 64;
+/** A scratch writer for plan building (nothing is written to it). */
+const planWriter = new OfpWriter(0);
+
+/** The plan for `m`'s entries in `version`, `maskKey` standing for its mask; null when it has none. */
+function planFor(maskKey: object, m: Match, version: number): NxPlan | null {
+  let byMask = plans.get(maskKey);
+  if (byMask === undefined) plans.set(maskKey, (byMask = new Map()));
+  const sig = planSignature(m) * VERSIONS + (version < VERSIONS ? version : VERSIONS - 1);
+  const known = byMask.get(sig);
+  if (known !== undefined) return known;
+  if (byMask.size >= PLANS_PER_MASK) return null;
+  const b = new PlanBuilder();
+  recording = b;
+  try {
+    emitNx(planWriter, m, version);
+  } finally {
+    recording = null;
+  }
+  const plan = b.unplannable ? null : b.entries;
+  byMask.set(sig, plan);
+  return plan;
+}
+
+/**
+ * The key values emitNx's choices depend on, as one number: two matches
+ * with the same mask and signature get the same entries in the same
+ * order. dl_type; nw_proto on IP; which ND message; whether the VLAN id,
+ * ct_nw_proto and packet_type are zero.
+ */
+function planSignature(m: Match): number {
+  const key = m.key;
+  const dl = m.dlType;
+  let sig = dl;
+  if (dl === ETH_TYPE_IP || dl === ETH_TYPE_IPV6) {
+    const proto = m.nwProto;
+    sig += proto * 0x10000;
+    if (dl === ETH_TYPE_IPV6 && proto === IPPROTO_ICMPV6) {
+      const nd = ndKind(m);
+      if (nd !== 0) sig += (nd === ND_NEIGHBOR_SOLICIT ? 1 : 2) * 0x1000000;
+    }
+  }
+  if (valueOf(key, SRC.vid) !== 0) sig += 0x4000000;
+  if (bitsOf(key, F.ct_nw_proto) !== 0) sig += 0x8000000;
+  if (key[W_PACKET_TYPE] === 0) sig += 0x10000000;
+  return sig;
+}
+
+/** Writes `plan`'s entries with `key`'s values; returns their length. */
+function runPlan(w: OfpWriter, plan: NxPlan, key: Uint32Array): number {
+  const start = w.length;
+  for (let i = 0; i < plan.length; i++) {
+    const e = plan[i]!;
+    const t = e.template;
+    const len = t.length;
+    const at = w.alloc(len);
     const buf = w.buffer;
-    const entry = buf.slice(end, end + size);
-    buf.copyWithin(start + size, start, end);
-    buf.set(entry, start);
+    // A loop: TypedArray.set's call costs more than copying a dozen bytes.
+    for (let j = 0; j < len; j++) buf[at + j] = t[j]!;
+    const o = at + e.headerLen;
+    const n = e.n;
+    if (e.kind === PLAN_NUM) {
+      const v = valueOf(key, e.src);
+      putBe(buf, o, e.mk === -1 ? v : v & e.mk, n);
+    } else {
+      const mb = e.maskBytes;
+      const off = e.offset;
+      if (mb === null) for (let j = 0; j < n; j++) buf[o + j] = keyByteAt(key, off + j);
+      else for (let j = 0; j < n; j++) buf[o + j] = keyByteAt(key, off + j) & mb[j]!;
+    }
   }
   return w.length - start;
 }

@@ -393,10 +393,10 @@ export function encodeNxMatch(m: Match): { bytes: Uint8Array; length: number } {
  * Writes an OXM ofp_match (type OFPMT_OXM, length, TLVs, padding to 8)
  * for OpenFlow `version` >= 3 at the writer's end, in place.
  */
-export function putOxmMatch(w: OfpWriter, m: Match, version: number): void {
+export function putOxmMatch(w: OfpWriter, m: Match, version: number, maskKey: object | null = null): void {
   const start = w.length;
   w.u16(1).u16(0);
-  const n = putNxRaw(w, m, version);
+  const n = putNxRaw(w, m, version, maskKey);
   w.setU16(start + 2, 4 + n);
   w.padTo(8, start);
 }

@@ -170,9 +170,9 @@ export function pullNxMatchBytes(b: Uint8Array, len: number, strict: boolean): N
  * Writes NXM for `m` with an optional cookie entry, padded to 8 bytes, at
  * the writer's end, in place; returns the unpadded match_len.
  */
-export function putNxMatch(w: OfpWriter, m: Match, cookie: bigint, cookieMask: bigint): number {
+export function putNxMatch(w: OfpWriter, m: Match, cookie: bigint, cookieMask: bigint, maskKey: object | null = null): number {
   const start = w.length;
-  putNxRaw(w, m, 0);
+  putNxRaw(w, m, 0, maskKey);
   if (cookieMask !== 0n) {
     const masked = cookieMask !== COOKIE_NONE;
     w.u32(masked ? NXM_NX_COOKIE_W : NXM_NX_COOKIE).u64(cookie & cookieMask);
@@ -207,9 +207,9 @@ export function pullOfp11Match(r: OfpReader, strict: boolean): Match | DecodeErr
   return res.match;
 }
 
-export function putOfp11Match(w: OfpWriter, m: Match, version: number): void {
+export function putOfp11Match(w: OfpWriter, m: Match, version: number, maskKey: object | null = null): void {
   if (version === 2) w.bytes(encodeOfp11Match(m));
-  else putOxmMatch(w, m, version);
+  else putOxmMatch(w, m, version, maskKey);
 }
 
 /**
@@ -709,6 +709,12 @@ export interface FlowStats {
   packetCount: bigint;
   byteCount: bigint;
   match: Match;
+  /**
+   * An object standing for the match's mask, the same for every entry with
+   * that mask (a classifier subtable's): the encoder then works the mask's
+   * NXM/OXM entries out once (see putNxRaw). Absent or null: unknown.
+   */
+  maskKey?: object | null;
   actions: OfpAction[];
 }
 
@@ -846,7 +852,7 @@ export const OFP11_FLOW_STATS_REPLY_CODEC: BodyCodec<FlowStatsReplyBody> = {
       w.setU16(at + 18, v >= 4 ? encodeFlowFlags(fs.flags, v) : 0);
       w.setU16(at + 20, v >= 5 ? fs.importance : 0);
       w.setU16(at + 22, 0);
-      putOfp11Match(w, fs.match, v);
+      putOfp11Match(w, fs.match, v, fs.maskKey ?? null);
       putActionsOrThrow(w, fs.actions, v);
       w.setU16(at, w.length - at);
     }
@@ -918,7 +924,7 @@ export const NX_FLOW_STATS_REPLY_CODEC: BodyCodec<FlowStatsReplyBody> = {
       const at = putFlowStatsFixed(w, fs);
       w.setU16(at + 20, ageField(fs.idleAge));
       w.setU16(at + 22, ageField(fs.hardAge));
-      w.setU16(at + 18, putNxMatch(w, fs.match, 0n, 0n));
+      w.setU16(at + 18, putNxMatch(w, fs.match, 0n, 0n, fs.maskKey ?? null));
       putActionsOrThrow(w, fs.actions, ctx.version);
       w.setU16(at, w.length - at);
     }
