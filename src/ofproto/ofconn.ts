@@ -75,6 +75,15 @@ export const ASYNC_REQUESTFORWARD = 5;
 /** OFP_DEFAULT_MISS_SEND_LEN: what a controller gets of a table-miss packet by default. */
 export const OFP_DEFAULT_MISS_SEND_LEN = 128;
 
+/**
+ * The messages of a streamed reply, one per call (null: no more). An
+ * object with a method, not a closure per reply, so that the optimized
+ * write loop keeps calling the same method from one reply to the next.
+ */
+export interface MessageSource {
+  next(): Uint8Array | null;
+}
+
 /** How much of a streamed reply goes out at once, and then per event-loop turn (`Ofconn.writeMessages`). */
 const STREAM_SYNC_BYTES = 256 * 1024;
 const STREAM_SLICE_BYTES = 128 * 1024;
@@ -284,7 +293,7 @@ export class Ofconn {
   }
 
   /**
-   * Sends the messages `next` makes (null: no more), the first
+   * Sends the messages `source.next()` makes (null: no more), the first
    * STREAM_SYNC_BYTES of them at once and the rest a slice per event-loop
    * turn, so that the peer reads and prints the first flows of a large
    * dump while later ones are still being encoded, and the switch goes on
@@ -292,18 +301,18 @@ export class Ofconn {
    * waits (a reply to a later request must not overtake the stream) and
    * anything else sent to it queues behind the stream, in order.
    */
-  writeMessages(next: () => Uint8Array | null, release: ((m: Uint8Array) => void) | null = null): void {
+  writeMessages(source: MessageSource, release: ((m: Uint8Array) => void) | null = null): void {
     if (this.closed) return;
     if (this.streaming) {
-      for (let m = next(); m !== null; m = next()) this.held.push(m);
+      for (let m = source.next(); m !== null; m = source.next()) this.held.push(m);
       return;
     }
-    if (this.writeSlice(next, STREAM_SYNC_BYTES, release)) return;
+    if (this.writeSlice(source, STREAM_SYNC_BYTES, release)) return;
     this.streaming = true;
     this.socket.pause();
     const step = (): void => {
       if (this.closed) return;
-      if (!this.writeSlice(next, STREAM_SLICE_BYTES, release)) {
+      if (!this.writeSlice(source, STREAM_SLICE_BYTES, release)) {
         // Let the socket take what is queued before encoding more.
         if (this.socket.writableLength > STREAM_SLICE_BYTES) this.socket.once("drain", step);
         else setImmediate(step);
@@ -320,14 +329,14 @@ export class Ofconn {
   }
 
   /**
-   * Writes messages from `next` until it ends (true) or `budget` bytes are
+   * Writes messages from `source` until it ends (true) or `budget` bytes are
    * written (false); each message goes to `release` once the socket is
    * done with it.
    */
-  private writeSlice(next: () => Uint8Array | null, budget: number, release: ((m: Uint8Array) => void) | null): boolean {
+  private writeSlice(source: MessageSource, budget: number, release: ((m: Uint8Array) => void) | null): boolean {
     let sent = 0;
     while (sent < budget) {
-      const m = next();
+      const m = source.next();
       if (m === null) return true;
       if (release === null) this.output(m);
       else {

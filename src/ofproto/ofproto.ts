@@ -69,7 +69,7 @@ import { flowMod, groupsOfActions, meterOfActions, NO_BUFFER, OFPTT_ALL, type Ac
 import { checkGroupMod, GroupTable, type GroupMod } from "./groups.js";
 import { MeterTable } from "./meters.js";
 import { FF_NO_BYT_COUNTS, FF_NO_PKT_COUNTS, FF_SEND_FLOW_REM, flowModFromWire, REMOVED_REASON_CODE, wireFlowRemoved, wireFlowStats, wireFlowStatsInto, type WireFlowMod, type WireFlowStats } from "./flow-mod-wire.js";
-import { ASYNC_FLOW_REMOVED, ASYNC_PORT_STATUS, defaultAsyncConfig, type Ofconn, type OpenBundle } from "./ofconn.js";
+import { ASYNC_FLOW_REMOVED, ASYNC_PORT_STATUS, defaultAsyncConfig, type MessageSource, type Ofconn, type OpenBundle } from "./ofconn.js";
 import { OfprotoTables, type RemovedRule } from "./tables.js";
 import { MatchScratch, type OfRule } from "./rule.js";
 import { FlowMonitors, type ChangeOrigin, type FlowChange, type FlowMonitorSpec } from "./flow-monitor.js";
@@ -1372,8 +1372,7 @@ export class Ofproto {
     // and the messages go out as they fill.
     if (SELF_SIZED_ENTRIES.has(type) && (stream !== undefined || typeof list !== "function")) {
       const source = (stream !== undefined ? stream() : (list as readonly unknown[]))[Symbol.iterator]();
-      const reply = new SelfSizedReply(head, version, (w, entries) => encodeBodyInto(w, mk(entries, 0)), source);
-      conn.writeMessages(() => reply.next(), releaseReplyBuffer);
+      conn.writeMessages(new SelfSizedReply(head, type, version, req.xid, source), releaseReplyBuffer);
       return;
     }
     const entries = typeof list === "function" ? list() : list;
@@ -1451,20 +1450,24 @@ class EntryBatch implements Iterator<unknown>, Iterable<unknown> {
  * carry OFPSF_REPLY_MORE. One actions memo serves the whole reply (rules
  * share actions).
  */
-class SelfSizedReply {
+class SelfSizedReply implements MessageSource {
   private readonly memo = newActionsMemo();
   private readonly batch: EntryBatch;
   /** Encoded entries not yet sent, from offset 0. */
   private readonly pending = new OfpWriter(2 * 0xffff);
   private done = false;
+  /** The reply whose body is encoded a batch at a time (only its entries go to `pending`). */
+  private readonly reply: OfpMessage;
 
   constructor(
     private readonly head: Uint8Array,
+    type: OfpMsgType,
     private readonly version: number,
-    private readonly encode: (w: OfpWriter, entries: Iterable<unknown>) => void,
+    xid: number,
     source: Iterator<unknown>,
   ) {
     this.batch = new EntryBatch(source);
+    this.reply = { type, version, xid, statsFlags: 0, body: { stats: this.batch } } as unknown as OfpMessage;
   }
 
   next(): Uint8Array | null {
@@ -1489,8 +1492,14 @@ class SelfSizedReply {
         this.done = true;
         return this.message(end, false);
       }
-      withActionsMemo(this.version, () => this.encode(w, this.batch.reset()), this.memo);
+      this.batch.reset();
+      withActionsMemo(this.version, this, this.memo);
     }
+  }
+
+  /** Encodes the next batch of entries at the end of `pending` (see withActionsMemo). */
+  run(): void {
+    encodeBodyInto(this.pending, this.reply);
   }
 
   /** A message of the first `end` pending bytes (which then leave the writer). */

@@ -228,17 +228,17 @@ export function newActionsMemo(): ActionsMemo {
 }
 
 /**
- * Runs `fn` (encodings of one version) with action encodings remembered
+ * Runs `work` (encodings of one version) with action encodings remembered
  * by list identity in `memo` (a fresh one unless given: a reply encoded in
  * parts passes the same one to each).
  */
-export function withActionsMemo<T>(version: number, fn: () => T, memo: ActionsMemo = newActionsMemo()): T {
+export function withActionsMemo<T>(version: number, work: { run(): T }, memo: ActionsMemo = newActionsMemo()): T {
   const outer = actionsMemo;
   const outerVersion = actionsMemoVersion;
   actionsMemo = memo;
   actionsMemoVersion = version;
   try {
-    return fn();
+    return work.run();
   } finally {
     actionsMemo = outer;
     actionsMemoVersion = outerVersion;
