@@ -41,11 +41,50 @@
  * `size` never counts it. A crash can tear a commit's write as it can tear
  * an append: the damaged reserve then fails its SHA-1 check and is cut off
  * as any torn tail.
+ *
+ * The direct path (durable files with a reserve; see `writeDirect`). A
+ * record written into the page cache and then fdatasync'ed goes through
+ * writeback: the write dirties a page (and may wait for the page's previous
+ * writeback), fdatasync finds the dirty page, submits it, waits for it,
+ * then flushes the disk's cache. Writing the record's block(s) straight to
+ * the disk with a descriptor opened O_DIRECT|O_DSYNC does the same work in
+ * one system call, without the page cache. Measured on the development VM
+ * (ext4 on virtio, 2 shared cores, 3,000 ops into a preallocated file):
+ * 250-byte pwrite + fdatasync 148-277 µs/op, CPU 45-82 µs; one aligned
+ * 4096-byte pwrite on an O_DIRECT|O_DSYNC descriptor 142-221 µs/op, CPU
+ * 38-45 µs (O_DIRECT then fdatasync: the same time, one more call; plain
+ * O_DSYNC without O_DIRECT: no better than fdatasync; 512-byte sectors
+ * instead of 4096-byte blocks: no different). In the server during bench
+ * ovsdb (b') (perf trace): pwritev ~38 µs + fdatasync ~203 µs per commit
+ * before, one pwrite ~208 µs after. Two writers in one process committing
+ * turn about (so both see the same load): p50 195-258 against 205-270 µs,
+ * mean 8-30 µs less. End to end (bench ovsdb (b'), 10,000 transactions)
+ * the gain, ~5-8%, was within the noise of the shared VM.
+ *
+ * O_DIRECT writes whole blocks from block-aligned memory (koffi, loaded
+ * at the first write that can take the path, see direct-io.ts), so the writer keeps a mirror of the file's last partial
+ * block (the end of the records before `offset`), copies the batch and the
+ * reserve's new header after it, pads with the spaces the reserve already
+ * has there, and writes from the block's start. It writes only into the
+ * reserve's blocks, never over the reserve's "{}\n" tail nor past the end
+ * of the file: the blocks are already allocated and written, so O_DSYNC
+ * has no metadata to commit (the reason it needs the reserve). Bytes of
+ * earlier records in the first block are rewritten with their own values,
+ * as page-cache writeback rewrites whole pages anyway, so a torn write
+ * exposes nothing more than before. A batch that does not fit goes the
+ * page-cache way (growing the reserve), as do big batches, replaces and
+ * scratch files; any write but the direct path's marks the mirror stale
+ * and the next direct write re-reads the block first. Without koffi, or
+ * on a file system that refuses O_DIRECT (at open, or EINVAL at the first
+ * write: nothing was written), or with TSOVS_DIRECT_IO=0, the writer
+ * silently keeps the page-cache path; the file's bytes are the same
+ * either way (test/ovsdb-storage/direct-io.test.ts).
  */
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { objectArray } from "../object-array.js";
+import { DIRECT_BLOCK, DIRECT_BUFFER_BYTES, closeDirect, directIoEnabled, openDirect, releaseAlignedBuffer, takeAlignedBuffer } from "./direct-io.js";
 import { sha1OfSpacesInto } from "./sha1.js";
 
 /**
@@ -72,6 +111,8 @@ interface Pending {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** writeDirect's answer when it did not take the write (the ordinary path must). */
+const NOT_DIRECT = new Error("not written directly");
 
 /** How far past its records a file with a reserve is made to reach when it has to grow. */
 export const RESERVE_BYTES = 256 * 1024;
@@ -150,6 +191,8 @@ export class LogWriter {
   private closed = false;
   /** Statistics for tests and `memory/show`-like output. */
   readonly stats = { fsyncs: 0, records: 0, bytes: 0, replaces: 0 };
+  /** Batches written by the direct path (tests check which path was taken). */
+  directWrites = 0;
   /**
    * With a reserve: the file's size (the reserve's end; `offset` when
    * there is none yet), and the end of the reserve's header (the bytes
@@ -161,6 +204,18 @@ export class LogWriter {
   private readonly header = Buffer.alloc(64);
   /** The pieces of one write (reused; see objectArray). */
   private readonly pieces: Buffer[] = objectArray();
+  /**
+   * The direct path (see the file comment): whether it is to be tried, the
+   * block-aligned buffer (null until the first write that can take the
+   * path: loading koffi costs ~17 ms, not to be spent at start-up), the
+   * O_DIRECT|O_DSYNC descriptor, and the file offset of the buffer's first
+   * byte when its bytes up to `offset` are the file's (the mirror of the
+   * last partial block; -1: stale, re-read before the next direct write).
+   */
+  private directWanted = false;
+  private directBuf: Buffer | null = null;
+  private directFd = -1;
+  private mirrorStart = -1;
 
   private constructor(
     readonly path: string,
@@ -189,7 +244,33 @@ export class LogWriter {
       await fh.truncate(offset);
       if (durable) await fh.sync();
     }
-    return new LogWriter(file, fh, offset, durable, reserve);
+    const w = new LogWriter(file, fh, offset, durable, reserve);
+    w.directWanted = durable && reserve && directIoEnabled();
+    return w;
+  }
+
+  /** Turns the direct path on if the memory and the file system allow it, else off for good. */
+  private startDirect(): void {
+    const buf = takeAlignedBuffer();
+    const fd = buf === null ? -1 : openDirect(this.path);
+    if (fd < 0) {
+      if (buf !== null) releaseAlignedBuffer(buf);
+      this.directWanted = false;
+      return;
+    }
+    this.directBuf = buf;
+    this.directFd = fd;
+    this.mirrorStart = -1;
+  }
+
+  /** Turns the direct path off for good (refused, or the writer closes). */
+  private stopDirect(): void {
+    this.directWanted = false;
+    if (this.directBuf !== null) releaseAlignedBuffer(this.directBuf);
+    this.directBuf = null;
+    closeDirect(this.directFd);
+    this.directFd = -1;
+    this.mirrorStart = -1;
   }
 
   /** Bytes written so far (the file's size). */
@@ -299,7 +380,8 @@ export class LogWriter {
     const data = this.takeAppends(batch);
     if (data !== null) {
       const start = this.offset;
-      const err = this.writeSyncAll(data) ?? (this.durable ? syncData(this.fh.fd) : null);
+      let err = this.directWanted ? this.writeDirect(data) : NOT_DIRECT;
+      if (err === NOT_DIRECT) err = this.writeSyncAll(data) ?? (this.durable ? syncData(this.fh.fd) : null);
       if (err !== null) {
         truncateQuietly(this.fh.fd, start);
         this.offset = start;
@@ -392,6 +474,7 @@ export class LogWriter {
    * its fdatasync then commits the new size anyway).
    */
   private writeSyncAll(data: Buffer): Error | null {
+    this.mirrorStart = -1; // The direct path re-reads the last block after this.
     const start = this.offset;
     const end = start + data.length;
     const pieces = this.pieces;
@@ -448,6 +531,86 @@ export class LogWriter {
     return null;
   }
 
+  /**
+   * The direct path: writes `data` and the reserve's new header into the
+   * reserve through the O_DIRECT|O_DSYNC descriptor, whole blocks from the
+   * one `data` starts in, so that it is durable when this returns. Returns
+   * NOT_DIRECT, having written nothing, when the write does not fit in the
+   * reserve's blocks (the ordinary path then writes it, growing the file)
+   * or the file system turns out to refuse O_DIRECT; on failure cuts off
+   * what was written and returns the error, as writeSyncAll does.
+   */
+  private writeDirect(data: Buffer): Error | null {
+    const start = this.offset;
+    const end = start + data.length;
+    if (end >= this.fileEnd) return NOT_DIRECT;
+    const n = reserveHeaderInto(this.fileEnd - end, this.header);
+    if (n === 0) return NOT_DIRECT;
+    const blockStart = start - (start % DIRECT_BLOCK);
+    // Cover the old header too, should the new one end before it did.
+    const covered = end + n > this.reserveHeaderEnd ? end + n : this.reserveHeaderEnd;
+    const writeEnd = covered + ((DIRECT_BLOCK - (covered % DIRECT_BLOCK)) % DIRECT_BLOCK);
+    // Whole blocks of spaces only: never the reserve's tail, never past the end.
+    if (writeEnd > this.fileEnd - RESERVE_TAIL.length || writeEnd - blockStart > DIRECT_BUFFER_BYTES) return NOT_DIRECT;
+    if (this.directBuf === null) {
+      this.startDirect();
+      if (this.directBuf === null) return NOT_DIRECT;
+    }
+    const buf = this.directBuf;
+    if (this.mirrorStart !== blockStart && !this.loadMirror(buf, blockStart, start)) return NOT_DIRECT;
+    data.copy(buf, start - blockStart);
+    this.header.copy(buf, end - blockStart, 0, n);
+    buf.fill(0x20, end + n - blockStart, writeEnd - blockStart);
+    const length = writeEnd - blockStart;
+    let err: Error | null = null;
+    try {
+      const written = fs.writeSync(this.directFd, buf, 0, length, blockStart);
+      if (written !== length) err = new Error(`${this.path}: write failed (short write)`);
+    } catch (e) {
+      // A file system that refuses O_DIRECT may say so only now, having
+      // written nothing: go on without it.
+      if ((e as NodeJS.ErrnoException).code === "EINVAL" && this.directWrites === 0) {
+        this.stopDirect();
+        return NOT_DIRECT;
+      }
+      err = new Error(`${this.path}: write failed (${(e as Error).message})`);
+    }
+    if (err !== null) {
+      // Cut off what was written, and the reserve with it.
+      this.mirrorStart = -1;
+      truncateQuietly(this.fh.fd, start);
+      this.fileEnd = start;
+      this.reserveHeaderEnd = start;
+      return err;
+    }
+    this.directWrites++;
+    this.offset = end;
+    this.reserveHeaderEnd = end + n;
+    // The new last partial block, at the buffer's start for the next write.
+    const endBlock = end - (end % DIRECT_BLOCK);
+    if (endBlock !== blockStart) buf.copyWithin(0, endBlock - blockStart, end - blockStart);
+    this.mirrorStart = endBlock;
+    return null;
+  }
+
+  /** Reads the file's bytes [blockStart, start) into `buf` (the mirror); false on failure. */
+  private loadMirror(buf: Buffer, blockStart: number, start: number): boolean {
+    this.mirrorStart = -1;
+    const want = start - blockStart;
+    let got = 0;
+    try {
+      while (got < want) {
+        const r = fs.readSync(this.fh.fd, buf, got, want - got, blockStart + got);
+        if (r === 0) return false;
+        got += r;
+      }
+    } catch {
+      return false;
+    }
+    this.mirrorStart = blockStart;
+    return true;
+  }
+
   private async doReplace(content: Buffer): Promise<void> {
     const tmp = `${this.path}.tmp`;
     const fh = await fsp.open(tmp, "w", 0o640);
@@ -475,6 +638,13 @@ export class LogWriter {
     await syncDir(path.dirname(this.path));
     await this.fh.close();
     this.fh = await fsp.open(this.path, "r+");
+    if (this.directBuf !== null) {
+      // The direct descriptor still writes the old file.
+      closeDirect(this.directFd);
+      this.directFd = openDirect(this.path);
+      if (this.directFd < 0) this.stopDirect();
+    }
+    this.mirrorStart = -1;
     this.offset = content.length;
     this.fileEnd = content.length;
     this.reserveHeaderEnd = content.length;
@@ -503,6 +673,7 @@ export class LogWriter {
       }
       this.fileEnd = this.offset;
     }
+    this.stopDirect();
     await this.fh.close().catch(() => undefined);
   }
 }
