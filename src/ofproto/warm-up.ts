@@ -19,8 +19,9 @@
  * the general paths rather than one shape. Nothing of it outlives the
  * warm-up: the bridge is closed and the directory removed.
  *
- * Cost: about 0.3–0.5 s of CPU at start. TSOVS_OFPROTO_WARMUP=0 in the
- * environment skips it (short-lived switches, e.g. in tests).
+ * Cost, on the 2-core development VM: about 1.1 s from start to end and
+ * 2 s of CPU (V8's compiler threads included). TSOVS_OFPROTO_WARMUP=0 in
+ * the environment skips it (short-lived switches, e.g. in tests).
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -69,31 +70,18 @@ function warmFlow(i: number): string {
 /** Distinct flows parsed from text; the pass repeats them at other priorities (parsing text costs more than the switch's work). */
 const TEMPLATES = 64;
 
-/**
- * Flows parsed afresh rather than repeated (those whose set_field values
- * vary with `i`): a dump encodes each distinct action list once, and big
- * tables have many (a set_field per flow), so the warm-up needs enough of
- * them for V8 to compile the action encoder.
- */
-function uniqueActions(i: number): boolean {
-  return i % 8 === 3 || i % 8 === 5;
-}
-
-function parseWarmFlow(i: number): ReturnType<typeof parseFlowText> & { ok: true } {
-  const p = parseFlowText(warmFlow(i), 0);
-  if (!p.ok) throw new Error(`warm-up flow ${i}: ${p.error}`);
-  return p;
-}
-
 /** The flow_mod messages of one pass, for `version` (1: NXM flow mods, else OpenFlow's own). */
 function passFlowMods(version: number): Uint8Array[] {
   const bodies = [];
-  for (let i = 0; i < TEMPLATES; i++) bodies.push(parseWarmFlow(i).fm);
+  for (let i = 0; i < TEMPLATES; i++) {
+    const p = parseFlowText(warmFlow(i), 0);
+    if (!p.ok) throw new Error(`warm-up flow ${i}: ${p.error}`);
+    bodies.push(p.fm);
+  }
   const type = version === 1 ? "NXT_FLOW_MOD" : "OFPT_FLOW_MOD";
   const out: Uint8Array[] = [];
   for (let i = 0; i < FLOWS_PER_PASS; i++) {
-    const fm = i >= TEMPLATES && uniqueActions(i) ? parseWarmFlow(i).fm : bodies[i % TEMPLATES]!;
-    const body = { ...fm, priority: 1000 + Math.floor(i / TEMPLATES), tid: true };
+    const body = { ...bodies[i % TEMPLATES]!, priority: 1000 + Math.floor(i / TEMPLATES), tid: true };
     out.push(encodeMessage({ type, version, xid: allocXid(), body } as OfpMessage));
   }
   return out;
@@ -158,7 +146,7 @@ export async function warmUpOfproto(): Promise<void> {
     // OpenFlow 1.0 last: what ovs-ofctl speaks unless told otherwise, so
     // the code V8 is left with has seen its kinds of objects last.
     await warmPass(sock, 4, 2);
-    await warmPass(sock, 1, 8);
+    await warmPass(sock, 1, 4);
   } catch (e) {
     log.warn(`warm-up skipped: ${(e as Error).message}`);
   } finally {
