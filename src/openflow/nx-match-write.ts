@@ -717,11 +717,25 @@ const PLANS_PER_MASK = 64;
 /** A scratch writer for plan building (nothing is written to it). */
 const planWriter = new OfpWriter(0);
 
+/** The last plan found, and for what: a dump meets a subtable's matches one after another. */
+let lastMaskKey: object | null = null;
+let lastSig = -1;
+let lastPlan: NxPlan | null = null;
+
 /** The plan for `m`'s entries in `version`, `maskKey` standing for its mask; null when it has none. */
 function planFor(maskKey: object, m: Match, version: number): NxPlan | null {
+  const sig = planSignature(m) * VERSIONS + (version < VERSIONS ? version : VERSIONS - 1);
+  if (maskKey === lastMaskKey && sig === lastSig) return lastPlan;
+  const plan = findPlan(maskKey, m, version, sig);
+  lastMaskKey = maskKey;
+  lastSig = sig;
+  lastPlan = plan;
+  return plan;
+}
+
+function findPlan(maskKey: object, m: Match, version: number, sig: number): NxPlan | null {
   let byMask = plans.get(maskKey);
   if (byMask === undefined) plans.set(maskKey, (byMask = new Map()));
-  const sig = planSignature(m) * VERSIONS + (version < VERSIONS ? version : VERSIONS - 1);
   const known = byMask.get(sig);
   if (known !== undefined) return known;
   if (byMask.size >= PLANS_PER_MASK) return null;

@@ -248,10 +248,16 @@ export function withActionsMemo<T>(version: number, work: { run(): T }, memo: Ac
 /** Writes the actions/instructions at the end of `w`, in place; throws when `version` cannot carry them. */
 export function putActionsOrThrow(w: OfpWriter, actions: readonly OfpAction[], version: number): void {
   const memo = actionsMemo !== null && version === actionsMemoVersion ? actionsMemo : null;
-  const known = memo?.get(actions);
-  if (known !== undefined) {
-    w.bytes(known);
-    return;
+  if (memo !== null) {
+    // The list met last (a dump meets a table's rules, which often share one, in a row), then the memo.
+    const known = actions === lastActions && memo === lastActionsMemo ? lastActionsBytes : memo.get(actions);
+    if (known !== undefined) {
+      w.bytes(known);
+      lastActions = actions;
+      lastActionsMemo = memo;
+      lastActionsBytes = known;
+      return;
+    }
   }
   const start = w.length;
   const e = putInstructions(w, actions, version);
@@ -259,6 +265,11 @@ export function putActionsOrThrow(w: OfpWriter, actions: readonly OfpAction[], v
   // Bounded: past a few thousand distinct lists, most are a rule's own.
   if (memo !== null && memo.size < ACTIONS_MEMO_MAX) memo.set(actions, w.buffer.slice(start, w.length));
 }
+
+/** putActionsOrThrow's last memo hit (the memo is part of the key: each holds one version's encodings). */
+let lastActions: readonly OfpAction[] | null = null;
+let lastActionsMemo: ActionsMemo | null = null;
+let lastActionsBytes: Uint8Array | undefined = undefined;
 
 /** How many encodings one memo keeps. */
 const ACTIONS_MEMO_MAX = 4096;
