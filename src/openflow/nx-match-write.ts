@@ -670,7 +670,26 @@ class PlanEntry {
   ) {}
 }
 
-type NxPlan = readonly PlanEntry[];
+/** A plan: its entries, and all their templates end to end (what a match's entries are before its values go in). */
+class NxPlan {
+  /** Where each entry's value goes in `bytes`. */
+  readonly valueAt: Int32Array;
+  readonly bytes: Uint8Array;
+
+  constructor(readonly entries: readonly PlanEntry[]) {
+    let total = 0;
+    for (const e of entries) total += e.template.length;
+    this.bytes = new Uint8Array(total);
+    this.valueAt = new Int32Array(entries.length);
+    let at = 0;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      this.bytes.set(e.template, at);
+      this.valueAt[i] = at + e.headerLen;
+      at += e.template.length;
+    }
+  }
+}
 
 /** Records emitNx's entries for one mask and branch signature. */
 class PlanBuilder {
@@ -746,7 +765,7 @@ function findPlan(maskKey: object, m: Match, version: number, sig: number): NxPl
   } finally {
     recording = null;
   }
-  const plan = b.unplannable ? null : b.entries;
+  const plan = b.unplannable ? null : new NxPlan(b.entries);
   byMask.set(sig, plan);
   return plan;
 }
@@ -777,16 +796,18 @@ function planSignature(m: Match): number {
 
 /** Writes `plan`'s entries with `key`'s values; returns their length. */
 function runPlan(w: OfpWriter, plan: NxPlan, key: Uint32Array): number {
-  const start = w.length;
-  for (let i = 0; i < plan.length; i++) {
-    const e = plan[i]!;
-    const t = e.template;
-    const len = t.length;
-    const at = w.alloc(len);
-    const buf = w.buffer;
-    // A loop: TypedArray.set's call costs more than copying a dozen bytes.
-    for (let j = 0; j < len; j++) buf[at + j] = t[j]!;
-    const o = at + e.headerLen;
+  const t = plan.bytes;
+  const len = t.length;
+  // The templates at once (a loop: TypedArray.set's call costs more than
+  // copying a few dozen bytes), then each entry's value.
+  const at = w.alloc(len);
+  const buf = w.buffer;
+  for (let j = 0; j < len; j++) buf[at + j] = t[j]!;
+  const entries = plan.entries;
+  const valueAt = plan.valueAt;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    const o = at + valueAt[i]!;
     const n = e.n;
     if (e.kind === PLAN_NUM) {
       const v = valueOf(key, e.src);
@@ -798,7 +819,7 @@ function runPlan(w: OfpWriter, plan: NxPlan, key: Uint32Array): number {
       else for (let j = 0; j < n; j++) buf[o + j] = keyByteAt(key, off + j) & mb[j]!;
     }
   }
-  return w.length - start;
+  return len;
 }
 
 /** The TLVs of `m` as a fresh array (see putNxRaw). */
