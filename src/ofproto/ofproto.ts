@@ -1371,8 +1371,8 @@ export class Ofproto {
     // the caller has one (entries that reuse one object, read in order),
     // and the messages go out as they fill.
     if (SELF_SIZED_ENTRIES.has(type) && (stream !== undefined || typeof list !== "function")) {
-      const source = (stream !== undefined ? stream() : (list as readonly unknown[]))[Symbol.iterator]();
-      conn.writeMessages(new SelfSizedReply(head, type, version, req.xid, source), releaseReplyBuffer);
+      const batch = new EntryBatch((stream !== undefined ? stream() : (list as readonly unknown[]))[Symbol.iterator]());
+      conn.writeMessages(new SelfSizedReply(head, version, mk(batch, 0), batch), releaseReplyBuffer);
       return;
     }
     const entries = typeof list === "function" ? list() : list;
@@ -1443,32 +1443,26 @@ class EntryBatch implements Iterator<unknown>, Iterable<unknown> {
 
 /**
  * The messages of a multipart reply whose entries each begin with their
- * own 16-bit length, one per `next()`: `encode` writes the entries it is
- * given (bodies only) at the end of one writer kept for the whole reply,
- * a batch at a time, and each message takes as many whole entries as fit
+ * own 16-bit length, one per `next()`: `run` encodes the next batch of
+ * entries (bodies only) at the end of one writer kept for the whole reply,
+ * and each message takes as many whole entries as fit
  * after `head` (the reply with none) in 65535 bytes; all but the last
  * carry OFPSF_REPLY_MORE. One actions memo serves the whole reply (rules
  * share actions).
  */
 class SelfSizedReply implements MessageSource {
   private readonly memo = newActionsMemo();
-  private readonly batch: EntryBatch;
   /** Encoded entries not yet sent, from offset 0. */
   private readonly pending = new OfpWriter(2 * 0xffff);
   private done = false;
-  /** The reply whose body is encoded a batch at a time (only its entries go to `pending`). */
-  private readonly reply: OfpMessage;
 
   constructor(
     private readonly head: Uint8Array,
-    type: OfpMsgType,
     private readonly version: number,
-    xid: number,
-    source: Iterator<unknown>,
-  ) {
-    this.batch = new EntryBatch(source);
-    this.reply = { type, version, xid, statsFlags: 0, body: { stats: this.batch } } as unknown as OfpMessage;
-  }
+    /** The reply whose body is encoded a batch at a time (only its entries go to `pending`): its entries are `batch`. */
+    private readonly reply: OfpMessage,
+    private readonly batch: EntryBatch,
+  ) {}
 
   next(): Uint8Array | null {
     if (this.done) return null;

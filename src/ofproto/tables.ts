@@ -286,9 +286,10 @@ const ADD_LOG_MAX = 4096;
 const NO_GROUPS: readonly number[] = Object.freeze([]);
 
 /**
- * Rule `i` of a selection (in table `tableId`, with `priority`) as one exact double that orders it by table,
- * then priority (highest first), then `i`: 8 + 16 + 24 bits; NaN when it
- * cannot (a hidden rule's priority, too many rules).
+ * Rule `i` of a selection (in table `tableId`, with `priority`) as one
+ * exact double that orders it by table, then priority (highest first),
+ * then `i`: 8 + 16 + 24 bits; NaN when it cannot (a hidden rule's
+ * priority, too many rules).
  */
 function sortKey(tableId: number, priority: number, i: number): number {
   if (priority > 0xffff || i >= 1 << 24) return NaN;

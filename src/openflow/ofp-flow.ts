@@ -220,11 +220,29 @@ export function putOfp11Match(w: OfpWriter, m: Match, version: number, maskKey: 
 let actionsMemo: ActionsMemo | null = null;
 let actionsMemoVersion = 0;
 
-/** Encoded action lists by list identity. */
-export type ActionsMemo = Map<readonly OfpAction[], Uint8Array>;
+/**
+ * Encoded action lists by list identity, and the last one met (a dump
+ * meets a table's rules, which often share one list, in a row: that one
+ * needs no map lookup).
+ */
+export class ActionsMemo {
+  readonly bytes = new Map<readonly OfpAction[], Uint8Array>();
+  lastActions: readonly OfpAction[] | null = null;
+  lastBytes: Uint8Array | undefined = undefined;
+
+  get(actions: readonly OfpAction[]): Uint8Array | undefined {
+    if (actions === this.lastActions) return this.lastBytes;
+    const b = this.bytes.get(actions);
+    if (b !== undefined) {
+      this.lastActions = actions;
+      this.lastBytes = b;
+    }
+    return b;
+  }
+}
 
 export function newActionsMemo(): ActionsMemo {
-  return new Map();
+  return new ActionsMemo();
 }
 
 /**
@@ -248,28 +266,17 @@ export function withActionsMemo<T>(version: number, work: { run(): T }, memo: Ac
 /** Writes the actions/instructions at the end of `w`, in place; throws when `version` cannot carry them. */
 export function putActionsOrThrow(w: OfpWriter, actions: readonly OfpAction[], version: number): void {
   const memo = actionsMemo !== null && version === actionsMemoVersion ? actionsMemo : null;
-  if (memo !== null) {
-    // The list met last (a dump meets a table's rules, which often share one, in a row), then the memo.
-    const known = actions === lastActions && memo === lastActionsMemo ? lastActionsBytes : memo.get(actions);
-    if (known !== undefined) {
-      w.bytes(known);
-      lastActions = actions;
-      lastActionsMemo = memo;
-      lastActionsBytes = known;
-      return;
-    }
+  const known = memo?.get(actions);
+  if (known !== undefined) {
+    w.bytes(known);
+    return;
   }
   const start = w.length;
   const e = putInstructions(w, actions, version);
   if (e !== null) throw new RangeError(e.error);
   // Bounded: past a few thousand distinct lists, most are a rule's own.
-  if (memo !== null && memo.size < ACTIONS_MEMO_MAX) memo.set(actions, w.buffer.slice(start, w.length));
+  if (memo !== null && memo.bytes.size < ACTIONS_MEMO_MAX) memo.bytes.set(actions, w.buffer.slice(start, w.length));
 }
-
-/** putActionsOrThrow's last memo hit (the memo is part of the key: each holds one version's encodings). */
-let lastActions: readonly OfpAction[] | null = null;
-let lastActionsMemo: ActionsMemo | null = null;
-let lastActionsBytes: Uint8Array | undefined = undefined;
 
 /** How many encodings one memo keeps. */
 const ACTIONS_MEMO_MAX = 4096;
