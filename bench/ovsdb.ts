@@ -11,7 +11,9 @@
  *   (d) memory per row at 100,000 rows: RSS growth / rows.
  *
  * Options: --quick (smaller sizes, one round), --only=a,b,c,d. Each figure
- * is the best of two alternating rounds per server (the machine is shared).
+ * is the best of alternating rounds per server (the machine is shared);
+ * every round's score and the median of the rounds' own ratios are
+ * reported too.
  * The last line of output is one JSON object with every figure and the
  * tsovs/OVS ratios (time ratios < 1 and memory ratios < 1 favour tsovs).
  */
@@ -75,6 +77,12 @@ function percentile(sorted: number[], p: number): number {
 }
 
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
+const round3 = (x: number): number => round(x, 3);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
 
 interface Figures {
   a_vsctl_1000_ports_ms?: number;
@@ -211,10 +219,13 @@ async function withDaemon<T>(kind: "ovs" | "tsovs", fn: (d: Daemon) => Promise<T
  * development VM one round's ratio ranged over ±15% from run to run (for
  * (b') 0.83-1.07 within an hour), more than the difference measured; the
  * best of more rounds comes closer to what each server costs when
- * nothing else runs.
+ * nothing else runs. (a) is mostly ovs-vsctl's own CPU, which drifts by
+ * ±30% between rounds a few seconds apart, against a difference between
+ * the servers of about 40 ms: with 5 rounds, 2 of 15 runs lost; 9 rounds
+ * cost about 15 s more.
  */
 const ROUNDS = quick ? 1 : 2;
-const ROUNDS_A = quick ? 1 : 5;
+const ROUNDS_A = quick ? 1 : 9;
 const ROUNDS_B = quick ? 1 : 4;
 
 async function main(): Promise<void> {
@@ -222,6 +233,10 @@ async function main(): Promise<void> {
   if (skip) console.log(`OVS side skipped: ${skip}`);
   const kinds: ("tsovs" | "ovs")[] = skip ? ["tsovs"] : ["tsovs", "ovs"];
   const figs: Record<"tsovs" | "ovs", Figures> = { tsovs: {}, ovs: {} };
+  /** Per measurement ("a", "b", "b'", ...): each round's score per server. */
+  const roundScores: Record<string, Record<"tsovs" | "ovs", number[]>> = {};
+  /** Per measurement: the median of tsovs/OVS over the rounds (each pair ran back to back). */
+  const pairedMedians: Record<string, number> = {};
   const best = async <T>(
     what: string,
     fn: (d: Daemon) => Promise<T>,
@@ -231,17 +246,22 @@ async function main(): Promise<void> {
     rounds = ROUNDS,
   ): Promise<void> => {
     const bestOf: Partial<Record<"tsovs" | "ovs", T>> = {};
+    const scores: Record<"tsovs" | "ovs", number[]> = { tsovs: [], ovs: [] };
     for (let round = 0; round < rounds; round++) {
       for (const kind of round % 2 === 0 ? kinds : [...kinds].reverse()) {
         const t = await withDaemon(kind, fn);
+        scores[kind].push(round3(score(t)));
         const prev = bestOf[kind];
         if (prev === undefined || score(t) < score(prev)) bestOf[kind] = t;
       }
     }
     for (const kind of kinds) {
       store(figs[kind], bestOf[kind]!);
-      console.log(`${kind}: ${what}: ${show(bestOf[kind]!)}`);
+      console.log(`${kind}: ${what}: ${show(bestOf[kind]!)}; rounds ${scores[kind].join(" ")}`);
     }
+    const key = what.slice(1, what.indexOf(")"));
+    roundScores[key] = scores;
+    if (kinds.length === 2) pairedMedians[key] = median(scores.tsovs.map((t, i) => t / scores.ovs[i]!));
   };
   if (only.includes("a") && which("ovs-vsctl")) {
     await best(
@@ -310,6 +330,8 @@ async function main(): Promise<void> {
     sizes: { ports: N_PORTS, txns: N_TXNS, monitors: N_MONITORS, monitor_txns: N_MON_TXNS, rows: N_ROWS },
     tsovs: ts,
     ovs,
+    round_scores: roundScores,
+    paired_median_ratios: Object.fromEntries(Object.entries(pairedMedians).map(([k, v]) => [k, round(v, 3)])),
     ratios: ovs && {
       a_time: ratio(ts.a_vsctl_1000_ports_ms, ovs.a_vsctl_1000_ports_ms),
       a_server_cpu: ratio(ts.a_server_cpu_ms, ovs.a_server_cpu_ms),
