@@ -16,6 +16,7 @@ import * as path from "node:path";
 import { spawn, spawnSync } from "node:child_process";
 import { ovsSkip, tempDir } from "../test/util/ovs.js";
 import { startRealBridge, startTsovsBridge } from "../test/util/ofproto.js";
+import { median } from "./stats.js";
 
 const N = Number(process.argv[2] ?? 100_000);
 
@@ -104,10 +105,6 @@ interface Side {
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
 
 /** Loads the flows into a fresh switch (its memory read before and after). */
 async function load(dir: string, pid: number, flowsFile: string): Promise<Side> {

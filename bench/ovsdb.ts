@@ -21,6 +21,7 @@ import * as fs from "node:fs";
 import { spawn } from "node:child_process";
 import { openJsonRpc as openJsonRpcOnce, type JsonRpcConnection } from "../src/jsonrpc/index.js";
 import { ovsSkip, startRealOvsdb, startTsovsOvsdb, which, type Daemon } from "../test/util/ovs.js";
+import { median } from "./stats.js";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -79,10 +80,6 @@ function percentile(sorted: number[], p: number): number {
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 const round3 = (x: number): number => round(x, 3);
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
 
 interface Figures {
   a_vsctl_1000_ports_ms?: number;

@@ -4,8 +4,10 @@ import { existsSync, readdirSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 
 const [name, ...args] = process.argv.slice(2);
+/** Modules in bench/ that benchmarks import, not benchmarks themselves. */
+const HELPERS = new Set(["util-net", "stats"]);
 const available = existsSync("dist/bench")
-  ? readdirSync("dist/bench").filter((f) => f.endsWith(".js")).map((f) => f.slice(0, -3))
+  ? readdirSync("dist/bench").filter((f) => f.endsWith(".js")).map((f) => f.slice(0, -3)).filter((n) => !HELPERS.has(n))
   : [];
 if (!name || !available.includes(name)) {
   console.error(`usage: npm run bench -- <name>   (available: ${available.join(", ") || "none"})`);
