@@ -1,7 +1,7 @@
 /**
  * The OpenFlow switch under load, side by side with OVS's ovs-vswitchd
  * (dummy datapath) in the same run: the real `ovs-ofctl` loads N flows
- * (`add-flows`, default 100,000), dumps them (`dump-flows`, five times,
+ * (`add-flows`, default 100,000), dumps them (`dump-flows`, nine times,
  * the two switches taking turns: see DUMP_ROUNDS), and deletes them
  * (`del-flows`) against a tsovs bridge (`tsovs ofproto-test`) and against
  * OVS, both running; each switch's resident memory with the flows loaded
@@ -93,8 +93,10 @@ interface Figures {
  * and so is the median of the rounds' own ratios (each round's two dumps
  * ran seconds apart). Three rounds were too few: in 5 of 16 runs OVS's one
  * fast round (ovs-ofctl at ~0.4 s of CPU) met no fast round of tsovs's.
+ * Five lost 1 of 11 runs, where the machine's speed changed within
+ * seconds (one round's ratio 1.47, the next 0.81); nine rounds add ~6 s.
  */
-const DUMP_ROUNDS = 5;
+const DUMP_ROUNDS = 9;
 
 interface Side {
   dir: string;
