@@ -302,15 +302,8 @@ export async function startOvsdbServer(cfg: OvsdbServerConfig): Promise<RunningO
     return "";
   });
   registry.register("memory/show", "", 0, 0, () => {
-    let cells = 0;
-    let rows = 0;
-    for (const n of server.dbNames()) {
-      for (const t of server.database(n)!.db.tables.values()) {
-        rows += t.rows.size;
-        cells += t.rows.size * t.schema.columnList.length;
-      }
-    }
-    return `cells:${cells} monitors:${0} rows:${rows} sessions:${server.sessionCount}\n`;
+    const usage = [...server.memoryUsage()].sort(([a], [b]) => (a < b ? -1 : 1));
+    return usage.map(([k, v]) => `${k}:${v}`).join(" ") + "\n";
   });
 
   return { server, registry, unixctl, files, shutdown, done };

@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
-import { ovsSkip, run, tsovs, startTsovsOvsdb, waitFor, type Daemon, type RunResult } from "../util/ovs.js";
+import { openJsonRpc, type JsonRpcConnection } from "../../src/jsonrpc/index.js";
+import { ovsSkip, run, tsovs, startRealOvsdb, startTsovsOvsdb, waitFor, type Daemon, type RunResult } from "../util/ovs.js";
 import { maskUuids, realAndTsovsServers } from "../util/ovsdb-server.js";
 
 const skip = ovsSkip();
@@ -158,5 +159,59 @@ test("the real ovs-vswitchd runs on tsovs ovsdb-server; ovs-vsctl waits for it",
   } finally {
     await d.stop();
     fs.rmSync(d.dir, { recursive: true, force: true });
+  }
+});
+
+test("ovs-appctl memory/show reports what OVS's ovsdb-server reports, state by state", { skip: ovsSkip("ovs-appctl", "ovs-vsctl") }, async () => {
+  const pair = await Promise.all([startRealOvsdb(), startTsovsOvsdb()]);
+  const sessions: [JsonRpcConnection, JsonRpcConnection][] = [];
+  try {
+    const memory = (d: Daemon): string => {
+      const ctl = fs.readdirSync(d.dir).find((f) => f.startsWith("ovsdb-server.") && f.endsWith(".ctl"))!;
+      const r = run("ovs-appctl", ["-t", path.join(d.dir, ctl), "memory/show"], d.dir);
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout;
+    };
+    const step = async (what: string, change: (d: Daemon, i: number) => Promise<unknown>): Promise<void> => {
+      for (const [i, d] of pair.entries()) await change(d, i);
+      const [ovs, ts] = pair.map(memory);
+      assert.equal(ts, ovs, `after ${what}`);
+    };
+    const vsctl = (...args: string[]) => async (d: Daemon): Promise<void> => {
+      const r = await runAsync("ovs-vsctl", [`--db=${d.remote}`, "--no-wait", ...args], d.dir);
+      assert.equal(r.status, 0, r.stderr);
+    };
+    await step("start-up", async () => undefined);
+    await step("init", vsctl("init"));
+    // Maps count a key and a value each; _uuid and _version are cells too.
+    await step("add-br with external_ids", vsctl("add-br", "br0", "--", "set", "Bridge", "br0", "external_ids:a=1", "external_ids:b=2"));
+    await step("add-port x2", vsctl("add-port", "br0", "p1", "--", "add-port", "br0", "p2"));
+    // Mirror's select_*_port columns are weak references.
+    await step(
+      "a mirror",
+      vsctl("--", "--id=@m", "create", "Mirror", "name=m0", "--", "add", "Bridge", "br0", "mirrors", "@m", "--", "--id=@p", "get", "Port", "p1", "--", "set", "Mirror", "m0", "select_src_port=@p", "select_dst_port=@p"),
+    );
+    // Two sessions per server; monitors of the same tables, columns and select flags count once,
+    // whatever their conditions, protocol or the order the tables and columns come in.
+    for (const d of pair) sessions.push([await openJsonRpc(d.remote), await openJsonRpc(d.remote)]);
+    const request = (session: 0 | 1, method: string, params: unknown[]) => (_d: Daemon, i: number) => sessions[i]![session].request(method, params);
+    const monitor = (session: 0 | 1, method: string, id: string, req: unknown) => request(session, method, ["Open_vSwitch", id, req]);
+    await step("a conditional monitor", monitor(0, "monitor_cond", "m1", { Bridge: [{ columns: ["name"], where: [["name", "==", "x"]] }] }));
+    await step("the same with another condition, on the other session", monitor(1, "monitor_cond", "m1", { Bridge: [{ columns: ["name"], where: [["name", "==", "y"]] }] }));
+    await step("the same without a condition, protocol 1", monitor(1, "monitor", "m2", { Bridge: [{ columns: ["name"] }] }));
+    await step("other select flags", monitor(1, "monitor", "m3", { Bridge: [{ columns: ["name"], select: { initial: false } }] }));
+    await step("two tables", monitor(1, "monitor", "m4", { Bridge: [{ columns: ["name"] }], Port: [{ columns: ["name", "tag"] }] }));
+    await step("the same two tables the other way round", monitor(0, "monitor", "m5", { Port: [{ columns: ["tag", "name"] }], Bridge: [{ columns: ["name"] }] }));
+    await step("a cancel of one of two equal monitors", request(1, "monitor_cancel", ["m4"]));
+    await step("a session's close", async (_d, i) => {
+      sessions[i]![1].close();
+      await waitFor(() => memory(pair[i]!).includes("sessions:1"), 5000, "the session to go");
+    });
+  } finally {
+    for (const c of sessions.flat()) c.close();
+    for (const d of pair) {
+      await d.stop();
+      fs.rmSync(d.dir, { recursive: true, force: true });
+    }
   }
 });
