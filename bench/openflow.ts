@@ -93,7 +93,7 @@ interface Figures {
  * and so is the median of the rounds' own ratios (each round's two dumps
  * ran seconds apart). Three rounds were too few: in 5 of 16 runs OVS's one
  * fast round (ovs-ofctl at ~0.4 s of CPU) met no fast round of tsovs's.
- * Five lost 1 of 11 runs, where the machine's speed changed within
+ * Five lost 2 of 15 runs, once where the machine's speed changed within
  * seconds (one round's ratio 1.47, the next 0.81); nine rounds add ~6 s.
  */
 const DUMP_ROUNDS = 9;
@@ -106,7 +106,6 @@ interface Side {
 }
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
-
 
 /** Loads the flows into a fresh switch (its memory read before and after). */
 async function load(dir: string, pid: number, flowsFile: string): Promise<Side> {

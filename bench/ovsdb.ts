@@ -79,8 +79,6 @@ function percentile(sorted: number[], p: number): number {
 }
 
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
-const round3 = (x: number): number => round(x, 3);
-
 
 interface Figures {
   a_vsctl_1000_ports_ms?: number;
@@ -223,8 +221,10 @@ async function withDaemon<T>(kind: "ovs" | "tsovs", fn: (d: Daemon) => Promise<T
  * best of more rounds comes closer to what each server costs when
  * nothing else runs. (a) is mostly ovs-vsctl's own CPU, which drifts by
  * ±30% between rounds a few seconds apart, against a difference between
- * the servers of about 40 ms: with 5 rounds, 2 of 15 runs lost; 9 rounds
- * cost about 15 s more.
+ * the servers of about 30 ms (strace of ovs-vsctl: 44 against 74 ms from
+ * its request to the first byte back). Best against best lost 2 of 18
+ * runs with 5 rounds and still 2 of 11 with 9 (about 15 s more); the
+ * median of the rounds' own ratios, reported beside it, did not lose.
  */
 const ROUNDS = quick ? 1 : 2;
 const ROUNDS_A = quick ? 1 : 9;
@@ -249,10 +249,10 @@ async function main(): Promise<void> {
   ): Promise<void> => {
     const bestOf: Partial<Record<"tsovs" | "ovs", T>> = {};
     const scores: Record<"tsovs" | "ovs", number[]> = { tsovs: [], ovs: [] };
-    for (let round = 0; round < rounds; round++) {
-      for (const kind of round % 2 === 0 ? kinds : [...kinds].reverse()) {
+    for (let r = 0; r < rounds; r++) {
+      for (const kind of r % 2 === 0 ? kinds : [...kinds].reverse()) {
         const t = await withDaemon(kind, fn);
-        scores[kind].push(round3(score(t)));
+        scores[kind].push(round(score(t), 3));
         const prev = bestOf[kind];
         if (prev === undefined || score(t) < score(prev)) bestOf[kind] = t;
       }
